@@ -1,0 +1,92 @@
+"""`keel`: the command line. Thin: each command parses, calls one function, renders.
+
+Command groups live in `commands/` (one module per room); this module builds the app,
+applies configuration precedence (flag > KEEL_* env > keel.toml) and owns the single
+error boundary: a `KeelError` prints one line and exits with its code; anything else
+is a bug and shows a traceback only under --debug. web3 is imported lazily so that
+`keel --help` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from commands import register
+from keel import __version__
+from keel.errors import ExitCode, KeelError
+
+app = typer.Typer(
+    name="keel",
+    help="Sign risk outcomes, not swaps: intents, solvers, batch auctions and settlement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # keel handles keys: never print locals
+    add_completion=False,
+)
+
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"keel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+) -> None:
+    global _debug
+    _debug = debug
+
+
+register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (also used by tests, in-process)."""
+    from keel.config import ENV_PREFIX, load_file
+
+    args = sys.argv[1:] if argv is None else argv
+    global _debug
+    _debug = "--debug" in args
+    try:
+        default_map = load_file()
+        app(
+            args=args,
+            prog_name="keel",
+            auto_envvar_prefix=ENV_PREFIX,
+            default_map=default_map,
+            standalone_mode=False,
+        )
+    except KeelError as exc:
+        typer.echo(f"keel: {exc}", err=True)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("keel: aborted", err=True)
+        return int(ExitCode.ERROR)
+    except KeyboardInterrupt:
+        typer.echo("keel: interrupted", err=True)
+        return 130
+    except Exception as exc:  # the one place that catches everything
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            typer.echo(f"keel: {exc.format_message()}", err=True)
+            return int(ExitCode.USAGE)
+        if _debug:
+            raise
+        typer.echo(f"keel: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        return int(ExitCode.ERROR)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

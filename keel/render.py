@@ -1,0 +1,71 @@
+"""Two views of the same records: a rich table for people, JSON for scripts.
+
+Data goes to stdout; status and progress go to stderr so `--json | jq` always works.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump(mode="json"))
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return to_jsonable(asdict(value))
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def emit_json(data: Any) -> None:
+    print(json.dumps(to_jsonable(data), indent=2, sort_keys=False))
+
+
+def table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    justify_right: Sequence[str] = (),
+) -> Table:
+    t = Table(title=title, header_style="bold")
+    for col in columns:
+        t.add_column(col, justify="right" if col in justify_right else "left")
+    for row in rows:
+        t.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    return t
+
+
+def emit(
+    data: Any,
+    as_json: bool,
+    rows: Iterable[Mapping[str, Any]] | None = None,
+    columns: Sequence[str] = (),
+    title: str | None = None,
+    justify_right: Sequence[str] = (),
+) -> None:
+    """Print `data` as JSON, or `rows` as a table (rows default to `data` itself)."""
+    if as_json:
+        emit_json(data)
+        return
+    stdout.print(table(rows if rows is not None else data, columns, title, justify_right))
+
+
+def status(message: str) -> None:
+    stderr.print(message, highlight=False)
