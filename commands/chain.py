@@ -1,0 +1,81 @@
+"""`keel chain up|status|down|world` and `keel contracts build`."""
+
+from __future__ import annotations
+
+import typer
+
+from keel import render
+
+chain_app = typer.Typer(help="The local chain: the mainnet-shaped world and the fork you talk to.", no_args_is_help=True)
+contracts_app = typer.Typer(help="keel's Solidity contracts.", no_args_is_help=True)
+
+
+@chain_app.command("up")
+def up(
+    port: int = typer.Option(None, "--port", help="Port of the fork you talk to (default 8545, or a free one if busy).", min=1, max=65535),
+    fork_url: str = typer.Option(None, "--fork-url", help="Fork this RPC instead of building the local world."),
+    fresh: bool = typer.Option(False, "--fresh", help="Rebuild the world's state file even if cached."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Start anvil with the world, then a fork of it; print the RPC URL, chain id and addresses."""
+    from contracts import chain
+
+    with render.stderr.status("starting the chain…") as spinner:
+        handle, note = chain.up(port, fork_url, fresh, progress=lambda m: spinner.update(f"building the world: {m}…"))
+    if note:
+        render.status(note)
+    w = chain.current_world()
+    data = {"rpc_url": handle.rpc_url, "chain_id": handle.chain_id, "pids": handle.pids(), **w.public()}
+    rows = [{"name": k, "address": v} for k, v in w.addresses.items()]
+    if not as_json:
+        render.status(f"chain up: {handle.rpc_url} (chain id {handle.chain_id}); stop it with `keel chain down`")
+    render.emit(data, as_json, rows=rows, columns=["name", "address"], title=f"world at {handle.rpc_url}")
+
+
+@chain_app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Is the chain up? Its URL, chain id, block and PIDs."""
+    from contracts import chain
+
+    info = chain.status()
+    rows = [{"key": k, "value": v} for k, v in info.items()]
+    render.emit(info, as_json, rows=rows, columns=["key", "value"], title="keel chain")
+    if not info["up"]:
+        raise typer.Exit(1)
+
+
+@chain_app.command("down")
+def down(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Stop the chain started by `keel chain up` (by PID)."""
+    from contracts import chain
+
+    pids = chain.down()
+    if as_json:
+        render.emit_json({"stopped": pids})
+    else:
+        render.status(f"stopped pids {', '.join(map(str, pids))}" if pids else "no keel chain was up")
+
+
+@chain_app.command("world")
+def world_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Addresses of everything deployed in the running world."""
+    from contracts import chain
+
+    w = chain.current_world()
+    rows = [{"name": k, "address": v} for k, v in w.addresses.items()]
+    rows += [{"name": f"user{i + 1}", "address": u.address} for i, u in enumerate(w.users)]
+    render.emit(w.public(), as_json, rows=rows, columns=["name", "address"], title="world")
+
+
+@contracts_app.command("build")
+def build(force: bool = typer.Option(False, "--force", help="Recompile even if unchanged.")) -> None:
+    """Compile contracts/src with the pinned npm solc (skipped when no source changed)."""
+    from contracts.compile import build as compile_all
+
+    names = compile_all(force=force)
+    render.status(f"contracts: {len(names)} compiled artifacts up to date")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(chain_app, name="chain")
+    app.add_typer(contracts_app, name="contracts")
