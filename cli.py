@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     _debug = "--debug" in args
     try:
         default_map = load_file()
-        app(
+        result = app(
             args=args,
             prog_name="keel",
             auto_envvar_prefix=ENV_PREFIX,
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         typer.echo(f"keel: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
         return int(ExitCode.ERROR)
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
