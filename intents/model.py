@@ -1,0 +1,280 @@
+"""The Intent: what a user signs. One EIP-712 struct covers both risk outcomes.
+
+The struct (docs/interfaces.md, "The intent"), byte for byte what BatchSettlement hashes:
+
+    Intent(address owner,address[] tokens,uint256[] minPrice,uint256[] maxPrice,uint8 kind,
+           uint256[] targetWeightBps,uint256 toleranceBps,uint256[] minBalance,
+           uint256[] maxBalance,uint256 maxFeeBps,uint256 validTo,uint256 nonce)
+
+Domain: {name: "keel", version: "1", chainId, verifyingContract: <BatchSettlement>}.
+The intent id is the EIP-712 digest, so an intent signed for another chain or another
+settlement contract has another id and fails verification.
+
+`digest` is computed here from first principles (hashStruct per EIP-712) so that a test can
+hold it against eth-account's independent `encode_typed_data`. Cancellations are their own
+tiny struct, `Cancellation(bytes32 intentId)`, under the same domain.
+
+Pure: no web3, no I/O. Shape checks that need context (sum of weights, price bounds) live
+in `intents.validate`; this module only refuses values that cannot be encoded at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import is_address, keccak, to_checksum_address
+
+from intents.errors import IntentError
+
+UINT256_MAX = 2**256 - 1
+PRICE_SCALE = 10**18  # minPrice/maxPrice: numeraire base units per token base unit * 1e18
+BPS = 10_000
+
+DOMAIN_NAME = "keel"
+DOMAIN_VERSION = "1"
+
+
+class IntentKind(IntEnum):
+    WEIGHTS = 0
+    BALANCES = 1
+
+
+class SigningScheme(IntEnum):
+    EIP712 = 0
+    EIP1271 = 1
+
+
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+# (solidity name, python attribute, EIP-712 type) in struct order.
+INTENT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("owner", "owner", "address"),
+    ("tokens", "tokens", "address[]"),
+    ("minPrice", "min_price", "uint256[]"),
+    ("maxPrice", "max_price", "uint256[]"),
+    ("kind", "kind", "uint8"),
+    ("targetWeightBps", "target_weight_bps", "uint256[]"),
+    ("toleranceBps", "tolerance_bps", "uint256"),
+    ("minBalance", "min_balance", "uint256[]"),
+    ("maxBalance", "max_balance", "uint256[]"),
+    ("maxFeeBps", "max_fee_bps", "uint256"),
+    ("validTo", "valid_to", "uint256"),
+    ("nonce", "nonce", "uint256"),
+)
+INTENT_EIP712_TYPE = [{"name": n, "type": t} for n, _, t in INTENT_FIELDS]
+INTENT_TYPE_STRING = "Intent(" + ",".join(f"{t} {n}" for n, _, t in INTENT_FIELDS) + ")"
+INTENT_TYPEHASH = keccak(text=INTENT_TYPE_STRING)
+
+CANCELLATION_TYPE_STRING = "Cancellation(bytes32 intentId)"
+CANCELLATION_TYPEHASH = keccak(text=CANCELLATION_TYPE_STRING)
+CANCELLATION_EIP712_TYPE = [{"name": "intentId", "type": "bytes32"}]
+
+DOMAIN_TYPE_STRING = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+DOMAIN_TYPEHASH = keccak(text=DOMAIN_TYPE_STRING)
+
+# The ABI tuple type of `Intent` as the settlement contract takes it.
+INTENT_ABI_TYPE = "(" + ",".join(t for _, _, t in INTENT_FIELDS) + ")"
+
+
+def checksum(value: str, field_name: str) -> str:
+    """A checksummed address, or an IntentError naming the field."""
+    if not isinstance(value, str) or not is_address(value):
+        raise IntentError(f"{field_name}: {value!r} is not a 20-byte hex address", field_name)
+    return to_checksum_address(value)
+
+
+def _uint(value: Any, field_name: str, bits: int = 256) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise IntentError(f"{field_name}: expected an integer, got {value!r}", field_name)
+    if value < 0 or value >= 2**bits:
+        raise IntentError(f"{field_name}: {value} is outside uint{bits}", field_name)
+    return value
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A signed-to-be risk outcome. Amounts and prices are integers in base units.
+
+    Invariants enforced at construction: addresses are checksummed, every number fits its
+    Solidity type. Semantic checks (lengths agree, weights sum to 10000, min <= max) are in
+    `intents.validate.check_intent` so that they can report against a world and a clock.
+    """
+
+    owner: str
+    tokens: tuple[str, ...]
+    min_price: tuple[int, ...]
+    max_price: tuple[int, ...]
+    kind: IntentKind
+    target_weight_bps: tuple[int, ...] = ()
+    tolerance_bps: int = 0
+    min_balance: tuple[int, ...] = ()
+    max_balance: tuple[int, ...] = ()
+    max_fee_bps: int = 0
+    valid_to: int = 0
+    nonce: int = 0
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise in place once
+        set_(self, "owner", checksum(self.owner, "owner"))
+        set_(self, "tokens", tuple(checksum(t, f"tokens[{i}]") for i, t in enumerate(self.tokens)))
+        try:
+            set_(self, "kind", IntentKind(self.kind))
+        except ValueError as exc:
+            raise IntentError(f"kind: {self.kind!r} is not 0 (weights) or 1 (balances)", "kind") from exc
+        for sol, attr, typ in INTENT_FIELDS:
+            if typ == "uint256[]":
+                values = tuple(getattr(self, attr))
+                set_(self, attr, tuple(_uint(v, f"{sol}[{i}]") for i, v in enumerate(values)))
+            elif typ == "uint256":
+                _uint(getattr(self, attr), sol)
+
+    # ---- EIP-712 -------------------------------------------------------------------------
+
+    def message(self) -> dict[str, Any]:
+        """The struct as an EIP-712 message: Solidity field names, ints, checksummed addresses."""
+        out: dict[str, Any] = {}
+        for sol, attr, _ in INTENT_FIELDS:
+            value = getattr(self, attr)
+            out[sol] = list(value) if isinstance(value, tuple) else (int(value) if sol == "kind" else value)
+        return out
+
+    def to_eip712(self, chain_id: int, settlement: str) -> dict[str, Any]:
+        """The full typed-data dict for `eth_account.messages.encode_typed_data(full_message=...)`."""
+        return {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, "Intent": INTENT_EIP712_TYPE},
+            "primaryType": "Intent",
+            "domain": domain(chain_id, settlement),
+            "message": self.message(),
+        }
+
+    def struct_hash(self) -> bytes:
+        """hashStruct(Intent): keccak(typeHash ‖ encodeData), arrays hashed as packed 32-byte words."""
+        words: list[bytes] = [INTENT_TYPEHASH]
+        for _sol, attr, typ in INTENT_FIELDS:
+            value = getattr(self, attr)
+            if typ.endswith("[]"):
+                inner = typ[:-2]
+                words.append(keccak(b"".join(abi_encode([inner], [v]) for v in value)))
+            else:
+                words.append(abi_encode([typ], [int(value) if typ == "uint8" else value]))
+        return keccak(b"".join(words))
+
+    def digest(self, chain_id: int, settlement: str) -> bytes:
+        """The EIP-712 digest, keccak(0x1901 ‖ domainSeparator ‖ hashStruct): the intent id."""
+        return eip712_digest(domain_separator(chain_id, settlement), self.struct_hash())
+
+    def intent_id(self, chain_id: int, settlement: str) -> str:
+        """The digest as 0x-hex: the intent's id everywhere (orderbook, auction, events)."""
+        return "0x" + self.digest(chain_id, settlement).hex()
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple for the contract's `Intent` struct (field order of the struct)."""
+        out: list[Any] = []
+        for _, attr, typ in INTENT_FIELDS:
+            value = getattr(self, attr)
+            if typ.endswith("[]"):
+                out.append(list(value))
+            elif typ == "address":
+                out.append(value)
+            else:
+                out.append(int(value))
+        return tuple(out)
+
+    def abi_encode(self) -> bytes:
+        """`abi.encode(intent)` as Solidity would produce it."""
+        return abi_encode([INTENT_ABI_TYPE], [self.as_tuple()])
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> Intent:
+        """The inverse of `message()`; missing or extra keys are an IntentError naming them."""
+        names = [sol for sol, _, _ in INTENT_FIELDS]
+        missing = [n for n in names if n not in message]
+        if missing:
+            raise IntentError(f"{missing[0]}: missing from the intent", missing[0])
+        extra = sorted(set(message) - set(names))
+        if extra:
+            raise IntentError(f"{extra[0]}: not an Intent field", extra[0])
+        kwargs: dict[str, Any] = {}
+        for sol, attr, typ in INTENT_FIELDS:
+            value = message[sol]
+            if typ.endswith("[]"):
+                if not isinstance(value, list | tuple):
+                    raise IntentError(f"{sol}: expected a list", sol)
+                value = tuple(value)
+            kwargs[attr] = value
+        return cls(**kwargs)
+
+    def with_(self, **changes: Any) -> Intent:
+        return replace(self, **changes)
+
+    @property
+    def numeraire(self) -> str:
+        return self.tokens[0]
+
+
+def domain(chain_id: int, settlement: str) -> dict[str, Any]:
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": _uint(chain_id, "chainId"),
+        "verifyingContract": checksum(settlement, "verifyingContract"),
+    }
+
+
+def domain_separator(chain_id: int, settlement: str) -> bytes:
+    """keccak(DOMAIN_TYPEHASH ‖ keccak(name) ‖ keccak(version) ‖ chainId ‖ verifyingContract)."""
+    d = domain(chain_id, settlement)
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [DOMAIN_TYPEHASH, keccak(text=d["name"]), keccak(text=d["version"]), d["chainId"], d["verifyingContract"]],
+        )
+    )
+
+
+def eip712_digest(separator: bytes, struct_hash: bytes) -> bytes:
+    return keccak(b"\x19\x01" + separator + struct_hash)
+
+
+def parse_id(intent_id: str, field_name: str = "intentId") -> bytes:
+    """A 0x-hex bytes32 id, or an IntentError naming the field."""
+    text = intent_id[2:] if isinstance(intent_id, str) and intent_id.startswith("0x") else None
+    try:
+        raw = bytes.fromhex(text) if text is not None else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise IntentError(f"{field_name}: {intent_id!r} is not a 0x-prefixed 32-byte hex id", field_name)
+    return raw
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """`Cancellation(bytes32 intentId)`: the owner's signed wish to withdraw an open intent."""
+
+    intent_id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intent_id", "0x" + parse_id(self.intent_id).hex())
+
+    def struct_hash(self) -> bytes:
+        return keccak(CANCELLATION_TYPEHASH + parse_id(self.intent_id))
+
+    def digest(self, chain_id: int, settlement: str) -> bytes:
+        return eip712_digest(domain_separator(chain_id, settlement), self.struct_hash())
+
+    def to_eip712(self, chain_id: int, settlement: str) -> dict[str, Any]:
+        return {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, "Cancellation": CANCELLATION_EIP712_TYPE},
+            "primaryType": "Cancellation",
+            "domain": domain(chain_id, settlement),
+            "message": {"intentId": parse_id(self.intent_id)},
+        }
