@@ -1,0 +1,103 @@
+"""Deploy keel's settlement contracts and give the relayer the users' approvals.
+
+`deploy_keel` deploys `SolverAllowList(owner)`, allow-lists each solver, then deploys
+`BatchSettlement(allowList, owner)`, which creates its own `Relayer`. It sends from
+`owner` through the node's unlocked accounts (anvil's dev accounts), so it is for local
+and forked chains. `approve_relayer` signs each user's `approve(relayer, max)` with the
+user's key, so it works for any account whose key the caller holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.artifacts import keel
+from keel.errors import ChainError, UsageError
+
+MAX_UINT256 = 2**256 - 1
+
+# The relayer of the last `deploy_keel` per chain id, so that `approve_relayer` called right
+# after it (as the world build does) needs no address.
+_LAST_RELAYER: dict[int, str] = {}
+
+_APPROVE_ABI = [
+    {
+        "name": "approve",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "spender", "type": "address"}, {"name": "amount", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    }
+]
+
+
+def _wait(w3: Any, tx_hash: Any, what: str) -> Any:
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+    if receipt["status"] != 1:
+        raise ChainError(f"deploying keel: {what} reverted (tx {tx_hash.hex()})")
+    return receipt
+
+
+def _deploy(w3: Any, name: str, sender: str, *args: Any) -> str:
+    artifact = keel(name)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = _wait(w3, factory.constructor(*args).transact({"from": sender}), f"{name} constructor")
+    return str(receipt["contractAddress"])
+
+
+def deploy_keel(w3: Any, owner: str, solvers: list[str]) -> dict[str, str]:
+    """Deploy the allow-list, the settlement and its relayer; return their checksummed addresses.
+
+    `owner` (an unlocked account on the node) owns the allow-list and may pause the
+    settlement; every address in `solvers` is allow-listed. Returns
+    {"BatchSettlement", "Relayer", "SolverAllowList"} → address.
+    """
+    from web3 import Web3
+
+    if not Web3.is_address(owner):
+        raise UsageError(f"owner: {owner!r} is not an address")
+    owner = Web3.to_checksum_address(owner)
+    allow_list = _deploy(w3, "SolverAllowList", owner, owner)
+    registry = w3.eth.contract(address=allow_list, abi=keel("SolverAllowList").abi)
+    for i, solver in enumerate(solvers):
+        if not Web3.is_address(solver):
+            raise UsageError(f"solvers[{i}]: {solver!r} is not an address")
+        tx = registry.functions.addSolver(Web3.to_checksum_address(solver)).transact({"from": owner})
+        _wait(w3, tx, f"addSolver({solver})")
+    settlement = _deploy(w3, "BatchSettlement", owner, allow_list, owner)
+    contract = w3.eth.contract(address=settlement, abi=keel("BatchSettlement").abi)
+    relayer = Web3.to_checksum_address(contract.functions.relayer().call())
+    _LAST_RELAYER[int(w3.eth.chain_id)] = relayer
+    return {"BatchSettlement": settlement, "Relayer": relayer, "SolverAllowList": allow_list}
+
+
+def approve_relayer(w3: Any, user_keys: list[str], tokens: list[str], relayer: str | None = None) -> None:
+    """Each user (by private key) approves `relayer` for the maximum amount of every token.
+
+    `relayer` defaults to the relayer of the last `deploy_keel` on this chain. Transactions
+    are signed locally and sent together, then awaited; any revert is a ChainError.
+    """
+    from eth_account import Account
+    from web3 import Web3
+
+    if relayer is None:
+        relayer = _LAST_RELAYER.get(int(w3.eth.chain_id))
+        if relayer is None:
+            raise UsageError("relayer: no keel deployment on this chain yet; pass the Relayer address")
+    relayer = Web3.to_checksum_address(relayer)
+    chain_id = int(w3.eth.chain_id)
+    gas_price = int(w3.eth.gas_price) * 2
+    pending = []
+    for key in user_keys:
+        account = Account.from_key(key)
+        nonce = w3.eth.get_transaction_count(account.address, "pending")
+        for token in tokens:
+            erc20 = w3.eth.contract(address=Web3.to_checksum_address(token), abi=_APPROVE_ABI)
+            tx = erc20.functions.approve(relayer, MAX_UINT256).build_transaction(
+                {"from": account.address, "nonce": nonce, "chainId": chain_id, "gas": 100_000, "gasPrice": gas_price}
+            )
+            signed = account.sign_transaction(tx)
+            pending.append((w3.eth.send_raw_transaction(signed.raw_transaction), token))
+            nonce += 1
+    for tx_hash, token in pending:
+        _wait(w3, tx_hash, f"approve({token})")
