@@ -77,7 +77,9 @@ CANCELLATION_TYPE_STRING = "Cancellation(bytes32 intentId)"
 CANCELLATION_TYPEHASH = keccak(text=CANCELLATION_TYPE_STRING)
 CANCELLATION_EIP712_TYPE = [{"name": "intentId", "type": "bytes32"}]
 
-DOMAIN_TYPE_STRING = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+DOMAIN_TYPE_STRING = (
+    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
 DOMAIN_TYPEHASH = keccak(text=DOMAIN_TYPE_STRING)
 
 # The ABI tuple type of `Intent` as the settlement contract takes it.
@@ -128,7 +130,9 @@ class Intent:
         try:
             set_(self, "kind", IntentKind(self.kind))
         except ValueError as exc:
-            raise IntentError(f"kind: {self.kind!r} is not 0 (weights) or 1 (balances)", "kind") from exc
+            raise IntentError(
+                f"kind: {self.kind!r} is not 0 (weights) or 1 (balances)", "kind"
+            ) from exc
         for sol, attr, typ in INTENT_FIELDS:
             if typ == "uint256[]":
                 values = tuple(getattr(self, attr))
@@ -143,7 +147,11 @@ class Intent:
         out: dict[str, Any] = {}
         for sol, attr, _ in INTENT_FIELDS:
             value = getattr(self, attr)
-            out[sol] = list(value) if isinstance(value, tuple) else (int(value) if sol == "kind" else value)
+            out[sol] = (
+                list(value)
+                if isinstance(value, tuple)
+                else (int(value) if sol == "kind" else value)
+            )
         return out
 
     def to_eip712(self, chain_id: int, settlement: str) -> dict[str, Any]:
@@ -235,7 +243,13 @@ def domain_separator(chain_id: int, settlement: str) -> bytes:
     return keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [DOMAIN_TYPEHASH, keccak(text=d["name"]), keccak(text=d["version"]), d["chainId"], d["verifyingContract"]],
+            [
+                DOMAIN_TYPEHASH,
+                keccak(text=d["name"]),
+                keccak(text=d["version"]),
+                d["chainId"],
+                d["verifyingContract"],
+            ],
         )
     )
 
@@ -252,7 +266,9 @@ def parse_id(intent_id: str, field_name: str = "intentId") -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise IntentError(f"{field_name}: {intent_id!r} is not a 0x-prefixed 32-byte hex id", field_name)
+        raise IntentError(
+            f"{field_name}: {intent_id!r} is not a 0x-prefixed 32-byte hex id", field_name
+        )
     return raw
 
 

@@ -72,20 +72,34 @@ def test_should_recover_the_signer_from_a_signature_over_the_digest() -> None:
     intent = weights_intent(owner=acct.address)
     signed = Account.sign_typed_data(acct.key, full_message=intent.to_eip712(1, SETTLEMENT))
     assert signed.message_hash == intent.digest(1, SETTLEMENT)
-    assert Account._recover_hash(intent.digest(1, SETTLEMENT), signature=signed.signature) == acct.address
+    assert (
+        Account._recover_hash(intent.digest(1, SETTLEMENT), signature=signed.signature)
+        == acct.address
+    )
 
 
 def test_should_round_trip_through_the_abi_tuple() -> None:
     intent = weights_intent()
     (decoded,) = abi_decode([INTENT_ABI_TYPE], intent.abi_encode())
-    assert Intent.from_message(
-        {sol: (list(v) if isinstance(v, tuple) else v) for sol, v in zip(intent.message(), decoded, strict=True)}
-    ) == intent
+    assert (
+        Intent.from_message(
+            {
+                sol: (list(v) if isinstance(v, tuple) else v)
+                for sol, v in zip(intent.message(), decoded, strict=True)
+            }
+        )
+        == intent
+    )
 
 
 def test_should_round_trip_through_the_eip712_message() -> None:
-    intent = weights_intent(kind=IntentKind.BALANCES, target_weight_bps=(), tolerance_bps=0,
-                            min_balance=(0, 10**18, 0), max_balance=(2**256 - 1, 3 * 10**18, 2**256 - 1))
+    intent = weights_intent(
+        kind=IntentKind.BALANCES,
+        target_weight_bps=(),
+        tolerance_bps=0,
+        min_balance=(0, 10**18, 0),
+        max_balance=(2**256 - 1, 3 * 10**18, 2**256 - 1),
+    )
     assert Intent.from_message(intent.message()) == intent
 
 
@@ -119,7 +133,9 @@ def test_should_compute_the_cancellation_digest_as_eth_account_does() -> None:
     signable = encode_typed_data(full_message=cancel.to_eip712(1, SETTLEMENT))
     from eth_utils import keccak
 
-    assert cancel.digest(1, SETTLEMENT) == keccak(b"\x19" + signable.version + signable.header + signable.body)
+    assert cancel.digest(1, SETTLEMENT) == keccak(
+        b"\x19" + signable.version + signable.header + signable.body
+    )
 
 
 u256 = st.integers(min_value=0, max_value=2**256 - 1)
@@ -138,8 +154,14 @@ def test_should_agree_with_eth_account_on_any_intent(
 ) -> None:
     tokens = (USDC, WETH, WBTC, "0x6B175474E89094C44Da98b954EedeAC495271d0F")[:n]
     intent = Intent(
-        owner=WETH, tokens=tokens, min_price=tuple(prices[:n]), max_price=tuple(prices[4 : 4 + n]),
-        kind=IntentKind.BALANCES, min_balance=tuple(prices[:n]), max_balance=tuple(prices[4 : 4 + n]),
-        valid_to=valid_to, nonce=nonce,
+        owner=WETH,
+        tokens=tokens,
+        min_price=tuple(prices[:n]),
+        max_price=tuple(prices[4 : 4 + n]),
+        kind=IntentKind.BALANCES,
+        min_balance=tuple(prices[:n]),
+        max_balance=tuple(prices[4 : 4 + n]),
+        valid_to=valid_to,
+        nonce=nonce,
     )
     assert intent.digest(chain_id, SETTLEMENT) == reference_digest(intent, chain_id, SETTLEMENT)
