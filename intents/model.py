@@ -294,3 +294,20 @@ class Cancellation:
             "domain": domain(chain_id, settlement),
             "message": {"intentId": parse_id(self.intent_id)},
         }
+
+
+@dataclass(frozen=True)
+class SignedIntent:
+    """An intent with its owner's signature (65-byte r‖s‖v for EIP-712, opaque for EIP-1271)."""
+
+    intent: Intent
+    scheme: SigningScheme
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "scheme", SigningScheme(self.scheme))
+        except ValueError as exc:
+            raise IntentError(f"signingScheme: {self.scheme!r} is not 0 (eip712) or 1 (eip1271)", "signingScheme") from exc
+        if self.scheme is SigningScheme.EIP712 and len(self.signature) != 65:
+            raise IntentError(f"signature: an EIP-712 signature is 65 bytes, got {len(self.signature)}", "signature")
