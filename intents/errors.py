@@ -70,3 +70,11 @@ class IntentSetupError(SetupError):
 def field_of(exc: BaseException) -> str | None:
     """The offending field of any error, or None."""
     return getattr(exc, "field", None)
+
+
+class OrderbookUnavailable(SetupError):
+    """No orderbook answers at the URL given."""
+
+    def __init__(self, message: str, field: str | None = "orderbook") -> None:
+        super().__init__(message)
+        self.field = field
