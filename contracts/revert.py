@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from keel.errors import RefusedError
 
@@ -113,6 +113,9 @@ def decode(data: bytes | str | None) -> DecodedRevert:
         values = abi_decode([_type(i) for i in inputs], data[4:])
     except Exception:  # malformed arguments: report the raw bytes rather than guess
         return DecodedRevert(name, {"data": data})
-    args = {i["name"] or f"arg{n}": v for n, (i, v) in enumerate(zip(inputs, values, strict=True))}
+    args = {
+        i["name"] or f"arg{n}": to_checksum_address(v) if i["type"] == "address" else v
+        for n, (i, v) in enumerate(zip(inputs, values, strict=True))
+    }
     inner = decode(args["reason"]) if name == "InteractionFailed" and args.get("reason") else None
     return DecodedRevert(name, args, inner)
