@@ -1,0 +1,323 @@
+"""`keel intent weights|hedge|submit|list|show|cancel`, `keel greeks BOOK`, `keel node serve`.
+
+Thin: each command parses flags, calls intents/, renders. Chain reads need `keel chain up`
+(or KEEL_* flags pointing elsewhere); the orderbook is `--orderbook` / KEEL_ORDERBOOK.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from keel import render
+
+intent_app = typer.Typer(help="Sign risk outcomes (weights or hedge bands) and talk to the orderbook.", no_args_is_help=True)
+node_app = typer.Typer(help="Run keel's services.", no_args_is_help=True)
+
+ORDERBOOK = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL.")
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _world(settlement: str | None) -> tuple[Any, Any, int, str]:
+    """(world, web3, chain id, settlement address) of the running chain; --settlement overrides."""
+    from contracts.chain import current_world
+    from intents.model import checksum
+
+    world = current_world()
+    address = settlement or world.addresses.get("BatchSettlement")
+    if not address:
+        from intents.errors import IntentError
+
+        raise IntentError("settlement: the world has no BatchSettlement; pass --settlement ADDRESS", "settlement")
+    return world, world.web3(), world.chain_id, checksum(address, "settlement")
+
+
+def _sign_and_emit(intent: Any, account: str, chain_id: int, settlement: str, yes: bool, out: Path | None,
+                   submit: bool, orderbook: str, as_json: bool, preview: Any) -> None:
+    from commands.account import password
+    from intents import client, keystore
+    from intents.signing import sign_intent
+    from intents.validate import check_intent
+    from intents.wire import SignedIntentModel
+
+    check_intent(intent, now_s=int(time.time()))
+    if not yes and not typer.confirm("sign this intent?", default=False, err=True):
+        raise typer.Abort()
+    signer = keystore.unlock(account, password(confirm=False))
+    signed = sign_intent(intent, signer.key, chain_id, settlement)
+    body = SignedIntentModel.from_signed(signed, chain_id).model_dump(mode="json", exclude_none=True)
+    intent_id = intent.intent_id(chain_id, settlement)
+    if out is not None:
+        out.write_text(json.dumps(body, indent=2))
+        render.status(f"signed intent {intent_id} written to {out}")
+    result = {"id": intent_id, "signed": body, "preview": preview}
+    if submit:
+        result["orderbook"] = client.request(orderbook, "POST", "/intents", body)
+        render.status(f"submitted {intent_id}: {result['orderbook']['status']}")
+    if as_json:
+        render.emit_json(result)
+    elif out is None and not submit:
+        render.stdout.print_json(json.dumps(body))
+
+
+def _owner(account: str) -> str:
+    from intents import keystore
+
+    return keystore.find(account).address
+
+
+@intent_app.command("weights")
+def weights(
+    token: list[str] = typer.Option(..., "--token", help="SYMBOL=PERCENT, repeated; must sum to 100."),
+    tolerance: str = typer.Option("0.5%", "--tolerance", help="Allowed drift of each weight after the batch."),
+    slippage: str = typer.Option("1%", "--slippage", help="Price bounds: oracle ± this."),
+    valid: str = typer.Option("10m", "--valid", help="How long the intent stays valid (90s, 10m, 2h, 1d)."),
+    max_fee: str = typer.Option("0.3%", "--max-fee", help="Most the solver may take, of the value you give."),
+    numeraire: str = typer.Option(None, "--numeraire", help="tokens[0] (default USDC, else DAI, else the first)."),
+    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT", help="Keystore name or address that signs."),
+    nonce: int = typer.Option(None, "--nonce", min=0, help="Default: microseconds since the epoch."),
+    settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="BatchSettlement address."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Sign without asking."),
+    out: Path = typer.Option(None, "--out", help="Write the signed intent JSON here."),
+    submit: bool = typer.Option(False, "--submit", help="POST it to the orderbook."),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Keep a portfolio at target weights: read balances and oracles, preview the trades, sign."""
+    from intents import build, chain
+
+    world, w3, chain_id, settlement_addr = _world(settlement)
+    known = sorted(chain.world_tokens(world.addresses))
+    targets = build.parse_weights(token, known)
+    symbols = build.order_tokens(list(targets), numeraire)
+    owner = _owner(account)
+    states = chain.token_states(w3, world.addresses, owner, symbols)
+    intent, lines = build.weights_intent(
+        owner, states, targets, build.parse_percent_bps(tolerance, "tolerance"),
+        build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
+        chain.chain_time(w3) + build.parse_duration_s(valid), nonce if nonce is not None else time.time_ns() // 1000,
+    )
+    rows = [{"token": t.symbol, "balance": f"{t.balance:,.6g}", "value $": f"{t.value_usd:,.2f}",
+             "weight %": f"{t.weight_pct:.2f}", "target %": f"{t.target_pct:.2f}",
+             "trade": f"{t.trade:+,.6g}", "trade $": f"{t.trade_usd:+,.2f}"} for t in lines]
+    if not as_json:
+        render.stderr.print(render.table(rows, list(rows[0]), title=f"rebalance of {owner} at oracle prices",
+                                         justify_right=list(rows[0])[1:]))
+    _sign_and_emit(intent, account, chain_id, settlement_addr, yes, out, submit, orderbook, as_json, lines)
+
+
+@intent_app.command("hedge")
+def hedge(
+    book: Path = typer.Option(..., "--book", help="Options book, .csv or .json."),
+    underlying: str = typer.Option(..., "--underlying", help="Token whose delta to hedge (e.g. WETH)."),
+    target_delta: float = typer.Option(0.0, "--target-delta", help="Total delta wanted, in units of the underlying."),
+    band: float = typer.Option(..., "--band", help="Allowed distance from the target delta."),
+    rate: float = typer.Option(0.0, "--rate", help="Risk-free rate (annual, continuous)."),
+    numeraire: str = typer.Option("USDC", "--numeraire", help="What the underlying trades against."),
+    slippage: str = typer.Option("1%", "--slippage"),
+    valid: str = typer.Option("10m", "--valid"),
+    max_fee: str = typer.Option("0.3%", "--max-fee"),
+    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
+    nonce: int = typer.Option(None, "--nonce", min=0),
+    settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT"),
+    yes: bool = typer.Option(False, "--yes", "-y"),
+    out: Path = typer.Option(None, "--out"),
+    submit: bool = typer.Option(False, "--submit"),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Turn an options book's delta plus your spot holding into post-trade balance bounds, and sign."""
+    from intents import build, chain
+    from intents.book import load
+
+    positions = load(book)
+    world, w3, chain_id, settlement_addr = _world(settlement)
+    under, num, owner = underlying.upper(), numeraire.upper(), _owner(account)
+    states = chain.token_states(w3, world.addresses, owner, [num, under])
+    spots = {s.symbol: s.usd_price_8 / build.FEED_SCALE for s in states}
+    spots.update({u: _oracle_spot(w3, world, u) for u in positions.underlyings() if u not in spots})
+    book_delta = positions.delta_of(under, spots, chain.chain_time(w3), rate)
+    band_ = build.hedge_band(book_delta, states[1].balance, states[1].decimals, target_delta, band)
+    intent = build.hedge_intent(
+        owner, states[0], states[1], band_,
+        build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
+        chain.chain_time(w3) + build.parse_duration_s(valid), nonce if nonce is not None else time.time_ns() // 1000,
+    )
+    scale = 10 ** states[1].decimals
+    summary = {"underlying": under, "book delta": f"{band_.book_delta:+.4f}", "spot holding": f"{band_.holding:.4f}",
+               "total delta": f"{band_.total_delta:+.4f}", "target": f"{target_delta:g} ± {band:g}",
+               "post-trade balance": f"[{band_.min_balance / scale:.6f}, {band_.max_balance / scale:.6f}]",
+               "trade": f"{band_.trade:+.6f}"}
+    if not as_json:
+        render.stderr.print(render.table([summary], list(summary), title="hedge band"))
+    _sign_and_emit(intent, account, chain_id, settlement_addr, yes, out, submit, orderbook, as_json, summary)
+
+
+def _oracle_spot(w3: Any, world: Any, symbol: str) -> float:
+    from intents.build import FEED_SCALE
+    from intents.chain import token_states
+
+    return token_states(w3, world.addresses, world.addresses["BatchSettlement"], [symbol])[0].usd_price_8 / FEED_SCALE
+
+
+@intent_app.command("submit")
+def submit_cmd(
+    file: Path = typer.Argument(..., help="A signed intent JSON (from --out or --json)."),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """POST a signed intent to the orderbook."""
+    from intents import client
+    from intents.errors import IntentError
+
+    try:
+        body = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise IntentError(f"file: no such file {file}", "file") from None
+    except json.JSONDecodeError as exc:
+        raise IntentError(f"file: {file} is not valid JSON ({exc.msg})", "file") from None
+    if isinstance(body, dict) and "signed" in body:
+        body = body["signed"]
+    result = client.request(orderbook, "POST", "/intents", body)
+    render.emit(result, as_json, rows=[result], columns=["id", "status"], title="submitted")
+
+
+@intent_app.command("list")
+def list_cmd(
+    status: str = typer.Option(None, "--status", help="open, in_auction, settled, expired, cancelled, failed."),
+    owner: str = typer.Option(None, "--owner"),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Intents in the orderbook."""
+    from urllib.parse import urlencode
+
+    from intents import client
+
+    query = urlencode({k: v for k, v in {"status": status, "owner": owner, "limit": limit}.items() if v is not None})
+    records = client.request(orderbook, "GET", f"/intents?{query}")
+    rows = [{"id": r["id"], "status": r["status"], "kind": r["kind"], "owner": r["owner"], "validTo": r["validTo"],
+             "txHash": r.get("txHash")} for r in records]
+    render.emit(records, as_json, rows=rows, columns=["id", "status", "kind", "owner", "validTo", "txHash"], title="intents")
+
+
+@intent_app.command("show")
+def show_cmd(intent_id: str = typer.Argument(..., help="Intent id (0x…)."), orderbook: str = ORDERBOOK, as_json: bool = JSON) -> None:
+    """One intent: status, settling transaction, the signed intent."""
+    from intents import client
+
+    record = client.request(orderbook, "GET", f"/intents/{intent_id}")
+    rows = [{"field": k, "value": json.dumps(v) if isinstance(v, dict | list) else v} for k, v in record.items()]
+    render.emit(record, as_json, rows=rows, columns=["field", "value"], title=f"intent {intent_id}")
+
+
+@intent_app.command("cancel")
+def cancel_cmd(
+    intent_id: str = typer.Argument(..., help="Intent id (0x…)."),
+    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Sign Cancellation(intentId) with the owner's key and send it (chain and settlement from the orderbook)."""
+    from commands.account import password
+    from intents import client, keystore
+    from intents.model import parse_id
+    from intents.signing import sign_cancellation
+
+    parse_id(intent_id, "id")
+    health = client.request(orderbook, "GET", "/health")
+    signer = keystore.unlock(account, password(confirm=False))
+    sig = sign_cancellation(intent_id, signer.key, int(health["chainId"]), health["settlement"])
+    result = client.request(orderbook, "DELETE", f"/intents/{intent_id}", {"signingScheme": 0, "signature": "0x" + sig.hex()})
+    render.emit(result, as_json, rows=[result], columns=["id", "status"], title="cancelled")
+
+
+def greeks_cmd(
+    book: Path = typer.Argument(..., help="Options book, .csv or .json."),
+    spot: list[str] = typer.Option(None, "--spot", help="SYMBOL=PRICE or a bare PRICE (one underlying); default: the oracle."),
+    rate: float = typer.Option(0.0, "--rate", help="Risk-free rate (annual, continuous)."),
+    as_json: bool = JSON,
+) -> None:
+    """Black–Scholes price, delta, gamma, vega, theta, rho per position and per underlying."""
+    from intents import book as book_mod
+    from intents.greeks_report import report
+
+    positions = book_mod.load(book)
+    spots = _parse_spots(spot or [], positions.underlyings())
+    if len(spots) < len(positions.underlyings()):
+        from contracts.chain import current_world
+        from intents.chain import token_states
+
+        world = current_world()
+        missing = [u for u in positions.underlyings() if u not in spots]
+        for s in token_states(world.web3(), world.addresses, world.addresses.get("BatchSettlement", world.deployer.address), missing):
+            spots[s.symbol] = s.usd_price_8 / 10**8
+    rows, totals = report(positions, spots, time.time(), rate)
+    if as_json:
+        render.emit_json({"spots": spots, "rate": rate, "positions": rows, "totals": totals})
+        return
+    cols = ["underlying", "type", "strike", "expiry", "quantity", "iv", "price", "delta", "gamma", "vega", "theta", "rho"]
+    greek_cols = ("spot", "price", "delta", "gamma", "vega", "theta", "rho")
+    rows = [{k: (_num(v) if k in greek_cols else v) for k, v in r.items()} for r in rows]
+    totals = [{k: (_num(v) if k in greek_cols else v) for k, v in r.items()} for r in totals]
+    render.stdout.print(render.table(rows, cols, title=f"{book.name} (vega per 1.00 vol, theta per year)",
+                                     justify_right=cols[2:]))
+    render.stdout.print(render.table(totals, ["underlying", "spot", "price", "delta", "gamma", "vega", "theta", "rho"],
+                                     title="totals per underlying", justify_right=["spot", "price", "delta", "gamma", "vega", "theta", "rho"]))
+
+
+def _num(v: float) -> str:
+    """Compact display: whole numbers past 100, 3 decimals past 1, else 3 significant figures."""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" if abs(v) >= 1 else f"{v:.3g}"
+
+
+def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
+    from intents.errors import IntentError
+
+    spots: dict[str, float] = {}
+    for pair in pairs:
+        symbol, sep, price = pair.rpartition("=")
+        if not sep:
+            if len(underlyings) != 1:
+                raise IntentError(f"spot: {pair!r}: the book has several underlyings; use SYMBOL=PRICE", "spot")
+            symbol, price = underlyings[0], pair
+        try:
+            value = float(price)
+        except ValueError:
+            raise IntentError(f"spot: {price!r} is not a number", "spot") from None
+        if not value > 0:
+            raise IntentError(f"spot: {pair!r} must be a positive price", "spot")
+        spots[symbol.strip().upper()] = value
+    return spots
+
+
+@node_app.command("serve")
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8088, "--port", min=1, max=65535),
+    db: str = typer.Option(None, "--db", help="sqlite file or sqlite:/// URL (default .keel/orderbook.db)."),
+    chain_id: int = typer.Option(None, "--chain-id", help="Default: the running chain's."),
+    settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="Default: the world's BatchSettlement."),
+    rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
+) -> None:
+    """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
+    from intents.node import orderbook_config
+    from keel.paths import state_dir
+
+    config = orderbook_config(chain_id, settlement, rpc_url)
+    database = db or str(state_dir() / "orderbook.db")
+    render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, settlement {config.settlement}, db {database})")
+    from intents.api import serve
+
+    serve(host, port, database, config)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(intent_app, name="intent")
+    app.add_typer(node_app, name="node")
+    app.command("greeks")(greeks_cmd)

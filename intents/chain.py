@@ -1,0 +1,92 @@
+"""What the intents package reads from the chain: balances, decimals, oracle feeds, EIP-1271, nonces.
+
+The adapter beside the pure modules: every web3 call of `intents/` is here. Tokens are
+the world's (`World.addresses[SYMBOL]`), feeds are `World.addresses["feed:SYMBOL"]`
+(Chainlink-style, 8 decimals).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from intents.build import TokenState
+from intents.errors import IntentChainError, IntentError
+
+ERC20_ABI = [
+    {"name": "balanceOf", "type": "function", "stateMutability": "view",
+     "inputs": [{"name": "a", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
+    {"name": "decimals", "type": "function", "stateMutability": "view",
+     "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
+]
+FEED_ABI = [
+    {"name": "latestRoundData", "type": "function", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "roundId", "type": "uint80"}, {"name": "answer", "type": "int256"},
+                 {"name": "startedAt", "type": "uint256"}, {"name": "updatedAt", "type": "uint256"},
+                 {"name": "answeredInRound", "type": "uint80"}]},
+]
+ERC1271_ABI = [
+    {"name": "isValidSignature", "type": "function", "stateMutability": "view",
+     "inputs": [{"name": "hash", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
+     "outputs": [{"name": "", "type": "bytes4"}]},
+]
+NONCE_ABI = [
+    {"name": "isNonceSpent", "type": "function", "stateMutability": "view",
+     "inputs": [{"name": "owner_", "type": "address"}, {"name": "nonce", "type": "uint256"}],
+     "outputs": [{"name": "", "type": "bool"}]},
+]
+EIP1271_MAGIC = bytes.fromhex("1626ba7e")
+
+
+def world_tokens(addresses: dict[str, str]) -> dict[str, str]:
+    """symbol -> address for every token that has a feed in the world."""
+    return {k: to_checksum_address(v) for k, v in addresses.items() if f"feed:{k}" in addresses}
+
+
+def token_states(w3: Any, addresses: dict[str, str], owner: str, symbols: list[str]) -> list[TokenState]:
+    """Decimals, oracle price and `owner`'s balance for each symbol, in the order given."""
+    known = world_tokens(addresses)
+    out = []
+    for symbol in symbols:
+        if symbol not in known:
+            raise IntentError(f"token: {symbol} is not a token of this world (known: {', '.join(sorted(known))})", "token")
+        try:
+            erc20 = w3.eth.contract(address=known[symbol], abi=ERC20_ABI)
+            feed = w3.eth.contract(address=to_checksum_address(addresses[f"feed:{symbol}"]), abi=FEED_ABI)
+            decimals = int(erc20.functions.decimals().call())
+            balance = int(erc20.functions.balanceOf(to_checksum_address(owner)).call())
+            answer = int(feed.functions.latestRoundData().call()[1])
+        except Exception as exc:  # web3 raises many types for a dead RPC or a missing contract
+            raise IntentChainError(f"chain: could not read {symbol} from {w3.provider.endpoint_uri} ({type(exc).__name__})") from None
+        out.append(TokenState(symbol, known[symbol], decimals, answer, balance))
+    return out
+
+
+def chain_time(w3: Any) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def make_1271_checker(w3: Any) -> Any:
+    """A `check_1271(owner, digest, signature) -> bool` that calls `owner.isValidSignature` on chain."""
+
+    def check(owner: str, digest: bytes, signature: bytes) -> bool:
+        if not w3.eth.get_code(to_checksum_address(owner)):
+            return False
+        wallet = w3.eth.contract(address=to_checksum_address(owner), abi=ERC1271_ABI)
+        try:
+            return bytes(wallet.functions.isValidSignature(digest, signature).call()) == EIP1271_MAGIC
+        except Exception:  # a revert means "not valid", as the settlement contract reads it
+            return False
+
+    return check
+
+
+def make_nonce_checker(w3: Any, settlement: str) -> Any:
+    """`nonce_spent(owner, nonce) -> bool` from the settlement contract."""
+    contract = w3.eth.contract(address=to_checksum_address(settlement), abi=NONCE_ABI)
+
+    def spent(owner: str, nonce: int) -> bool:
+        return bool(contract.functions.isNonceSpent(to_checksum_address(owner), nonce).call())
+
+    return spent
