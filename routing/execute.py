@@ -1,0 +1,76 @@
+"""Calldata that executes a route's hops: approve + a router swap per hop, in order.
+
+Each hop becomes two interactions for whoever holds the tokens (the settlement contract,
+or any account): `token_in.approve(router, amount_in)`, then either V2
+`swapExactTokensForTokens(amount_in, amount_out, [in, out], recipient, deadline)` or V3
+`SwapRouter.exactInputSingle(...)` with `amountOutMinimum = amount_out`. The minimums are
+the exact amounts the integer math reported, so the batch pays exactly that or reverts.
+The shape matches the settlement's `Interaction {target, value, callData}`. Pure: encodes
+only, sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from routing.errors import RoutingError
+from routing.evaluate import Hop
+
+DEADLINE_FAR_S = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Interaction:
+    target: str
+    value: int
+    call_data: bytes
+
+    def as_tuple(self) -> tuple[str, int, bytes]:
+        return self.target, self.value, self.call_data
+
+
+def _sel(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+def approve(token: str, spender: str, amount: int) -> Interaction:
+    return Interaction(token, 0, _sel("approve(address,uint256)") + encode(["address", "uint256"], [spender, amount]))
+
+
+def v2_swap(router: str, hop: Hop, recipient: str, deadline_s: int) -> Interaction:
+    data = _sel("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)") + encode(
+        ["uint256", "uint256", "address[]", "address", "uint256"],
+        [hop.amount_in, hop.amount_out, [hop.token_in, hop.token_out], recipient, deadline_s],
+    )
+    return Interaction(router, 0, data)
+
+
+def v3_swap(router: str, hop: Hop, recipient: str, deadline_s: int) -> Interaction:
+    data = _sel("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))") + encode(
+        ["(address,address,uint24,address,uint256,uint256,uint256,uint160)"],
+        [(hop.token_in, hop.token_out, hop.fee_pips, recipient, deadline_s, hop.amount_in, hop.amount_out, 0)],
+    )
+    return Interaction(router, 0, data)
+
+
+def interactions(hops: Sequence[Hop], routers: Mapping[str, str], recipient: str,
+                 deadline_s: int = DEADLINE_FAR_S) -> list[Interaction]:
+    """approve + swap per hop. `routers` maps "v2" -> UniswapV2Router02, "v3" -> SwapRouter."""
+    out: list[Interaction] = []
+    for hop in hops:
+        router = routers.get(hop.kind)
+        if router is None:
+            raise RoutingError(f"no router address for {hop.kind} pools", "routers")
+        out.append(approve(hop.token_in, router, hop.amount_in))
+        swap = v2_swap if hop.kind == "v2" else v3_swap
+        out.append(swap(router, hop, recipient, deadline_s))
+    return out
+
+
+def world_routers(addresses: Mapping[str, str]) -> dict[str, str]:
+    """The routers of the local world (or mainnet) from `World.addresses`."""
+    return {"v2": addresses["UniswapV2Router02"], "v3": addresses["SwapRouter"]}

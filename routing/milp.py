@@ -1,0 +1,118 @@
+"""The routing integer program (PuLP; CBC by default, HiGHS selectable), in three phases.
+
+build:   per pool direction e, input x_e, output y_e and a binary z_e that carries the
+         pool's gas; y_e under `segments` tangents of the exact curve (an outer,
+         piecewise-linear approximation of a concave function); x_e <= cap_e * z_e; a pool
+         is used in one direction at most; flow balance at sold and intermediate tokens,
+         minimums at wanted tokens; maximise value delivered minus gas.
+solve:   CBC or HiGHS under a time limit; the status is checked before any value is read.
+extract: the chosen edges and their flows (value fractions). The caller re-optimises the
+         split on those edges with the exact curves and re-evaluates in integers.
+Names are deterministic (`x_<edge>`, `cut_<edge>_<k>`, `balance_<token>`) so `writeLP`
+output reads by eye. The problem is never mutated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from routing.convex import initial_points
+from routing.errors import NoLiquidityError, RoutingError
+from routing.problem import Problem
+
+SOLVERS = ("cbc", "highs")
+
+
+@dataclass(frozen=True)
+class MilpSolution:
+    flows: dict[int, float]
+    chosen: tuple[int, ...]
+    status: str  # "optimal" or "feasible" (time limit hit with an incumbent)
+    objective: float
+
+
+def define_variables(model: Any, problem: Problem) -> dict[str, dict[int, Any]]:
+    v: dict[str, dict[int, Any]] = {"x": {}, "y": {}, "z": {}}
+    for e in problem.edges:
+        v["x"][e.index] = model.add_variable(f"x_{e.index}", 0, e.cap)
+        v["y"][e.index] = model.add_variable(f"y_{e.index}", 0)
+        v["z"][e.index] = model.add_variable(f"z_{e.index}", cat="Binary")
+    return v
+
+
+def define_curve_cuts(model: Any, problem: Problem, v: dict[str, dict[int, Any]], segments: int) -> None:
+    for e in problem.edges:
+        for k, a in enumerate(initial_points(e, segments)):
+            f, slope = e.at(a)
+            model += v["y"][e.index] <= f - slope * a + slope * v["x"][e.index], f"cut_{e.index}_{k}"
+
+
+def define_gas_switches(model: Any, problem: Problem, v: dict[str, dict[int, Any]]) -> None:
+    by_pool: dict[str, list[int]] = {}
+    for e in problem.edges:
+        model += v["x"][e.index] <= e.cap * v["z"][e.index], f"switch_{e.index}"
+        by_pool.setdefault(e.pool.address, []).append(e.index)
+    for address, idx in sorted(by_pool.items()):
+        if len(idx) > 1:
+            model += sum(v["z"][i] for i in idx) <= 1, f"one_direction_{address}"
+
+
+def define_balances(model: Any, problem: Problem, v: dict[str, dict[int, Any]]) -> None:
+    import pulp
+
+    buys = set(problem.demands.buy)
+    for token in sorted(problem.tokens):
+        inflow = pulp.lpSum(v["y"][e.index] for e in problem.edges if e.token_out == token)
+        outflow = pulp.lpSum(v["x"][e.index] for e in problem.edges if e.token_in == token)
+        if token in buys:
+            if problem.minimum.get(token, 0.0) > 0:
+                model += inflow >= problem.minimum[token], f"minimum_{token}"
+        else:
+            model += outflow - inflow == problem.supply.get(token, 0.0), f"balance_{token}"
+
+
+def build(problem: Problem, segments: int = 8) -> tuple[Any, dict[str, dict[int, Any]]]:
+    import pulp
+
+    if segments < 1:
+        raise RoutingError(f"segments must be at least 1, got {segments}", "segments")
+    model = pulp.LpProblem("keel_route", pulp.LpMaximize)
+    v = define_variables(model, problem)
+    buys = set(problem.demands.buy)
+    model += (
+        pulp.lpSum(v["y"][e.index] for e in problem.edges if e.token_out in buys)
+        - pulp.lpSum(e.gas * v["z"][e.index] for e in problem.edges)
+    ), "value_minus_gas"
+    define_curve_cuts(model, problem, v, segments)
+    define_gas_switches(model, problem, v)
+    define_balances(model, problem, v)
+    return model, v
+
+
+def solve(problem: Problem, segments: int = 8, solver: str = "cbc", time_limit_s: float = 10.0) -> MilpSolution:
+    """Build, solve and extract. Raises `NoLiquidityError` if infeasible, or if no incumbent by the limit."""
+    import pulp
+
+    if solver not in SOLVERS:
+        raise RoutingError(f"unknown solver {solver!r}: use one of {', '.join(SOLVERS)}", "solver")
+    model, v = build(problem, segments)
+    if solver == "cbc":
+        engine = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=1e-7)
+    else:
+        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, mip_rel_gap=1e-7)
+    model.solve(engine)
+    status = pulp.LpStatus[model.status]
+    if status == "Infeasible":
+        raise NoLiquidityError("the pools cannot deliver the wanted minimums for what is sold", "buy")
+    if status != "Optimal" or model.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        raise NoLiquidityError(f"the integer program found no route ({status})", "pools")
+    kind = "optimal" if model.sol_status == pulp.LpSolutionOptimal else "feasible"
+    flows, chosen = {}, []
+    for e in problem.edges:
+        x = v["x"][e.index].value() or 0.0
+        z = v["z"][e.index].value() or 0.0
+        if round(z) == 1 and x > 1e-12:
+            flows[e.index] = float(x)
+            chosen.append(e.index)
+    return MilpSolution(flows, tuple(chosen), kind, float(pulp.value(model.objective) or 0.0))

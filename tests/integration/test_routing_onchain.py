@@ -1,0 +1,156 @@
+"""Routing against the real Uniswap contracts on the fork: the integer math equals the
+V2 router and QuoterV2 to the wei, and a MILP route pays exactly what it reported."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts import world_spec
+from contracts.artifacts import keel, npm
+from contracts.world import World
+from routing.discovery import discover, world_tokens
+from routing.execute import interactions, world_routers
+from routing.pools import Liquidity, V2Pool, V3Pool
+from routing.problem import Demands
+from routing.route import route
+
+SWEEP = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _discover(world: World) -> Liquidity:
+    a = world.addresses
+    return discover(world.web3(), world_tokens(a), a["UniswapV2Factory"], a["UniswapV3Factory"], native=a["WETH"])
+
+
+def _prices(liq: Liquidity) -> dict[str, int]:
+    return {a: round(1e18 * world_spec.USD_PRICE[t.symbol] / 10**t.decimals) for a, t in liq.tokens.items()}
+
+
+def _crowd_usdc_weth_pool(world: World, fee: int, positions: int, seed: int) -> None:
+    """Mint many narrow positions around the price so that swaps cross many initialized ticks."""
+    w3 = world.web3()
+    pool_addr = world.addresses[f"v3:USDC/WETH:{fee}"]
+    pool = w3.eth.contract(address=pool_addr, abi=npm("UniswapV3Pool").abi)
+    seeder = w3.eth.contract(address=world.addresses["V3LiquiditySeeder"], abi=keel("V3LiquiditySeeder").abi)
+    spacing = world_spec.TICK_SPACING[fee]
+    tick = pool.functions.slot0().call()[1]
+    base_liquidity = pool.functions.liquidity().call()
+    rnd = random.Random(seed)
+    for _ in range(positions):
+        lower = (tick // spacing + rnd.randint(-60, 60)) * spacing
+        upper = lower + spacing * rnd.randint(1, 8)
+        liquidity = int(base_liquidity * rnd.uniform(0.01, 0.2))
+        tx = seeder.functions.mint(pool_addr, lower, upper, liquidity).transact({"from": world.deployer.address})
+        assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+
+
+@pytest.fixture()
+def crowded(chain: World) -> Liquidity:
+    _crowd_usdc_weth_pool(chain, 500, 40, seed=1)
+    _crowd_usdc_weth_pool(chain, 3000, 25, seed=2)
+    return _discover(chain)
+
+
+def test_should_discover_every_world_pair_and_pool_at_its_address(chain: World) -> None:
+    liq = _discover(chain)
+    expected = {addr for key, addr in chain.addresses.items() if key.startswith(("v2:", "v3:"))}
+    assert {p.address for p in liq.pools} == expected
+    for key, addr in chain.addresses.items():
+        if key.startswith("v3:"):
+            pool = liq.pool(addr)
+            assert isinstance(pool, V3Pool) and pool.fee_pips == int(key.split(":")[2])
+            assert pool.ticks, "every world pool has initialized ticks"
+    assert Liquidity.loads(liq.dumps()).to_json() == liq.to_json()
+
+
+@SWEEP
+@given(data=st.data())
+def test_should_equal_the_v2_router_to_the_wei_in_both_directions(chain: World, data: Any) -> None:
+    liq = _cached(chain)
+    w3 = chain.web3()
+    router = w3.eth.contract(address=chain.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
+    pool = data.draw(st.sampled_from([p for p in liq.pools if isinstance(p, V2Pool)]))
+    token_in = data.draw(st.sampled_from([pool.token0, pool.token1]))
+    reserve_in = pool.reserve0 if token_in == pool.token0 else pool.reserve1
+    reserve_out = pool.reserve1 if token_in == pool.token0 else pool.reserve0
+    amount_in = max(1, int(reserve_in * 10 ** data.draw(st.floats(-9, 0.5))))
+    out = pool.amount_out(token_in, amount_in)
+    path = [token_in, pool.other(token_in)]
+    assert router.functions.getAmountsOut(amount_in, path).call()[-1] == out
+    want = max(1, int(reserve_out * 10 ** data.draw(st.floats(-9, -0.05))))
+    assert router.functions.getAmountsIn(want, path).call()[0] == pool.amount_in(token_in, want)
+
+
+_CACHE: dict[str, Liquidity] = {}
+
+
+def _cached(world: World) -> Liquidity:
+    # the world does not change between examples (quotes are eth_calls): read it once
+    if world.rpc_url not in _CACHE:
+        _CACHE[world.rpc_url] = _discover(world)
+    return _CACHE[world.rpc_url]
+
+
+def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(crowded: Liquidity, chain: World) -> None:
+    w3 = chain.web3()
+    quoter = w3.eth.contract(address=chain.addresses["QuoterV2"], abi=npm("QuoterV2").abi)
+    pools = [crowded.pool(chain.addresses[f"v3:USDC/WETH:{fee}"]) for fee in (500, 3000)]
+    assert all(isinstance(p, V3Pool) and len(p.ticks) >= 30 for p in pools)
+    crossings: list[int] = []
+
+    @settings(max_examples=40, deadline=None, database=None)
+    @given(pool_index=st.integers(0, 1), zero_for_one=st.booleans(), log_size=st.floats(-4.0, 1.0))
+    def sweep(pool_index: int, zero_for_one: bool, log_size: float) -> None:
+        pool = pools[pool_index]
+        token_in = pool.token0 if zero_for_one else pool.token1
+        whole = 10 ** crowded.tokens[token_in].decimals
+        usd = world_spec.USD_PRICE[crowded.tokens[token_in].symbol]
+        amount_in = int(whole * 1_000_000 / usd * 10**log_size)  # $100 .. $10M
+        mine = pool.swap(token_in, amount_in)
+        theirs = quoter.functions.quoteExactInputSingle(
+            (token_in, pool.other(token_in), amount_in, pool.fee_pips, 0)).call()
+        assert theirs[0] == mine.amount_out
+        assert theirs[1] == mine.sqrt_price_x96
+        crossings.append(mine.ticks_crossed)
+        want = mine.amount_out // 3 + 1
+        needed = quoter.functions.quoteExactOutputSingle(
+            (token_in, pool.other(token_in), want, pool.fee_pips, 0)).call()[0]
+        assert needed == pool.amount_in(token_in, want)
+
+    sweep()
+    assert max(crossings) >= 10, f"the sweep must cross many ticks, crossed at most {max(crossings)}"
+
+
+def _erc20(w3: Any, address: str) -> Any:
+    return w3.eth.contract(address=address, abi=keel("WorldToken").abi)
+
+
+def test_should_pay_exactly_what_the_milp_route_reported_when_executed(chain: World) -> None:
+    w3 = chain.web3()
+    liq = _discover(chain)
+    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    trader = chain.users[9].address  # the whale: 1000 WETH
+    sell = 4_000 * 10**18
+    w3.provider.make_request("anvil_setBalance", [trader, hex(10_000 * 10**18)])
+    deposit = w3.eth.contract(address=weth, abi=npm("WETH9").abi).functions.deposit()
+    w3.eth.wait_for_transaction_receipt(deposit.transact({"from": trader, "value": sell}))
+    result = route(Demands({weth: sell}, {usdc: 0}), liq, _prices(liq), "milp", gas_price_wei=10**9)
+    assert len({h.pool for h in result.hops}) >= 2, "a pool-moving trade is split"
+    assert result.sold[weth] == sell
+    before = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, usdc)}
+    gas_used = 0
+    for ix in interactions(result.hops, world_routers(chain.addresses), trader):
+        tx = w3.eth.send_transaction({"from": trader, "to": ix.target, "data": "0x" + ix.call_data.hex()})
+        receipt = w3.eth.wait_for_transaction_receipt(tx)
+        assert receipt["status"] == 1
+        gas_used += receipt["gasUsed"] - 21_000
+    after = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, usdc)}
+    assert after[usdc] - before[usdc] == result.delivered[usdc]
+    assert before[weth] - after[weth] == sell
+    # the gas model is an estimate; it must stay within a factor of the measured cost
+    assert 0.5 * gas_used <= result.gas_units <= 2 * gas_used, (gas_used, result.gas_units)
