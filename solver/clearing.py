@@ -1,0 +1,159 @@
+"""Uniform clearing: one price per token that every intent trades at and the pools can pay.
+
+Pure. Start from reference prices; each pass computes every want's flows at the current
+prices, nets them per token (coincidences of wants cancel here), hands the residual —
+tokens the batch must sell, tokens it must obtain — to the router, and raises the price
+of any token the pools delivered less of than the users are owed (lowers it when they
+delivered more), so that the owed amount shrinks to what the pools pay. It stops when
+every owed token is covered; the settlement then never pays out more than it takes in.
+An intent whose signed price bounds the clearing prices leave, or whose owner cannot
+give what its flows take, is dropped and the batch cleared again without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from intents.model import PRICE_SCALE as BOUND_SCALE
+from solver.domain import Interaction
+from solver.translate import Infeasible, Want, check_feasible, outcome_met
+from intents.model import Intent
+
+MAX_PASSES = 12
+PRICE_NUDGE = 10**-7  # past exact cover, so integer rounding never leaves a token short
+
+
+@dataclass(frozen=True)
+class RoutedPlan:
+    """What the router will do with the batch's residual: exact amounts, and its calldata."""
+
+    spent: dict[str, int]  # token -> base units the pools take from the settlement
+    obtained: dict[str, int]  # token -> base units the pools pay to the settlement
+    gas: int
+    interactions: tuple[Interaction, ...]
+    description: tuple[str, ...] = ()
+
+
+RouteFn = Callable[[dict[str, int], dict[str, int]], RoutedPlan]
+
+EMPTY_PLAN = RoutedPlan({}, {}, 0, ())
+
+
+@dataclass(frozen=True)
+class Cleared:
+    prices: dict[str, int]
+    flows: dict[str, dict[str, int]]  # intent id -> token -> signed base units
+    plan: RoutedPlan
+    dropped: dict[str, str]  # intent id -> reason
+    gross_value: int  # Σ |flow| × price over users (volume through the batch, price units)
+    routed_value: int  # value the pools had to carry (price units)
+    passes: int
+    fees_bps: dict[str, int] = field(default_factory=dict)
+
+    def net(self) -> dict[str, int]:
+        return net_flows(self.flows)
+
+
+def net_flows(flows: dict[str, dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for per_token in flows.values():
+        for token, q in per_token.items():
+            out[token] = out.get(token, 0) + q
+    return out
+
+
+def within_bounds(intent: Intent, prices: dict[str, int]) -> str | None:
+    """None if every intent token's clearing price lies in the signed bounds; else why not."""
+    numeraire = prices[intent.tokens[0]]
+    for j, token in enumerate(intent.tokens[1:], start=1):
+        ratio = prices[token] * BOUND_SCALE // numeraire
+        if not intent.min_price[j] <= ratio <= intent.max_price[j]:
+            return f"clearing price of tokens[{j}] ({ratio}) outside its signed bounds [{intent.min_price[j]}, {intent.max_price[j]}]"
+    return None
+
+
+def clear(
+    wants: dict[str, Want],
+    intents: dict[str, Intent],
+    balances: dict[str, dict[str, int]],
+    reference: dict[str, int],
+    route: RouteFn,
+    fee_bps: Callable[[str], int],
+) -> Cleared:
+    """Clear `wants` at uniform prices. `route(sells, buys)` routes a residual exactly."""
+    live = {i: w for i, w in wants.items() if not w.is_empty}
+    dropped: dict[str, str] = {}
+    prices = dict(reference)
+    passes = 0
+    while True:
+        prices, flows, plan, passes, culprit = _converge(live, intents, balances, prices, route, fee_bps, passes)
+        if culprit is None:
+            break
+        intent_id, reason = culprit
+        dropped[intent_id] = reason
+        del live[intent_id]
+        prices = dict(reference)
+    gross = sum(abs(q) * prices[t] for f in flows.values() for t, q in f.items()) // 2
+    routed = sum(q * prices[t] for t, q in plan.spent.items())
+    return Cleared(prices, flows, plan, dropped, gross, routed, passes, {i: fee_bps(i) for i in flows})
+
+
+def _converge(
+    live: dict[str, Want],
+    intents: dict[str, Intent],
+    balances: dict[str, dict[str, int]],
+    prices: dict[str, int],
+    route: RouteFn,
+    fee_bps: Callable[[str], int],
+    passes: int,
+) -> tuple[dict[str, int], dict[str, dict[str, int]], RoutedPlan, int, tuple[str, str] | None]:
+    plan = EMPTY_PLAN
+    flows: dict[str, dict[str, int]] = {}
+    for _ in range(MAX_PASSES):
+        passes += 1
+        flows = {}
+        for intent_id, want in live.items():
+            intent = intents[intent_id]
+            reason = within_bounds(intent, prices)
+            if reason:
+                return prices, flows, plan, passes, (intent_id, reason)
+            f = want.flows(prices, fee_bps(intent_id))
+            try:
+                check_feasible(want, f, balances.get(intent.owner, {}), intent)
+            except Infeasible as exc:
+                return prices, flows, plan, passes, (intent_id, str(exc))
+            if not outcome_met(intent, balances.get(intent.owner, {}), f, prices):
+                return prices, flows, plan, passes, (intent_id, "outcome not reachable at the clearing prices")
+            flows[intent_id] = f
+        net = net_flows(flows)
+        sells = {t: -q for t, q in net.items() if q < 0}
+        buys = {t: q for t, q in net.items() if q > 0}
+        if not buys:
+            return prices, flows, EMPTY_PLAN, passes, None  # everything netted (or only surplus left)
+        plan = route(sells, buys) if sells else EMPTY_PLAN
+        short = {t: need for t, need in buys.items() if plan.obtained.get(t, 0) - plan.spent.get(t, 0) < need}
+        if not short and _close(buys, plan):
+            return prices, flows, plan, passes, None
+        prices = dict(prices)
+        for token, need in buys.items():
+            got = plan.obtained.get(token, 0) - plan.spent.get(token, 0)
+            if got <= 0:
+                # the pools cannot deliver this token at all: drop the biggest intent that wants it
+                culprit = max((i for i, f in flows.items() if f.get(token, 0) > 0), key=lambda i: flows[i][token])
+                return prices, flows, plan, passes, (culprit, f"no route delivers {token}")
+            prices[token] = max(1, int(prices[token] * (need / got) * (1 + PRICE_NUDGE)))
+    # did not converge: drop the intent with the largest owed residual
+    net = net_flows(flows)
+    worst_token = max(net, key=lambda t: net[t] * prices[t])
+    culprit = max((i for i, f in flows.items() if f.get(worst_token, 0) > 0), key=lambda i: flows[i][worst_token])
+    return prices, flows, plan, passes, (culprit, "clearing prices did not converge")
+
+
+def _close(buys: dict[str, int], plan: RoutedPlan, tolerance: float = 2e-4) -> bool:
+    """The pools pay at most `tolerance` more than owed (else lower the price: users get more)."""
+    for token, need in buys.items():
+        got = plan.obtained.get(token, 0) - plan.spent.get(token, 0)
+        if got > need * (1 + tolerance) + 1:
+            return False
+    return True

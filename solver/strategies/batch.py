@@ -1,0 +1,94 @@
+"""What every built-in strategy does once it has chosen intents and a router.
+
+translate each intent at reference prices → clear at uniform prices (netting happens
+inside, when several intents trade a token in opposite directions) → build executions,
+interactions, gas and score. Pure: the liquidity is the auction's snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+
+from solver import scoring
+from solver.clearing import Cleared, clear
+from solver.domain import BPS, Auction, Execution, Solution, value_e18
+from solver.errors import NoSolution
+from solver.routing_port import make_route_fn
+from solver.translate import Infeasible, Want, translate
+
+GAS_BASE = 130_000
+GAS_PER_EXECUTION = 95_000
+DEADLINE_SLACK_S = 600
+
+
+def wants_for(auction: Auction, ids: list[str]) -> tuple[dict[str, Want], dict[str, str]]:
+    prices = auction.reference_prices()
+    wants, skipped = {}, {}
+    for intent_id in ids:
+        bi = auction.intent(intent_id)
+        try:
+            if any(t not in prices for t in bi.intent.tokens):
+                raise Infeasible("a token has no reference price in the auction")
+            want = translate(bi.id, bi.intent, auction.balances.get(bi.intent.owner, {}), prices)
+        except Infeasible as exc:
+            skipped[intent_id] = str(exc)
+            continue
+        wants[intent_id] = want
+    return wants, skipped
+
+
+def estimated_gas(executions: int, routed_gas: int) -> int:
+    return GAS_BASE + GAS_PER_EXECUTION * executions + routed_gas
+
+
+def fee_policy(auction: Auction, wants: dict[str, Want]):
+    """Fee per intent: its share of the batch's expected gas, in bps of what it gives, capped by its maxFeeBps."""
+    prices = auction.reference_prices()
+    given = {i: sum(value_e18(-q, prices[t]) for t, q in w.flows(prices, 0).items() if q < 0) for i, w in wants.items()}
+    total = sum(given.values())
+    gas_cost = scoring.gas_cost_e18(auction, estimated_gas(len(wants), 150_000 * max(1, len(wants))))
+    bps = math.ceil(gas_cost * BPS / total) if total else 0
+
+    def fee_bps(intent_id: str) -> int:
+        return min(auction.intent(intent_id).intent.max_fee_bps, bps)
+
+    return fee_bps
+
+
+def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str) -> Solution:
+    wants, skipped = wants_for(auction, ids)
+    if not wants:
+        raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
+    prices = auction.reference_prices()
+    deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
+    route_fn = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s)
+    intents = {i: auction.intent(i).intent for i in wants}
+    cleared = clear(wants, intents, auction.balances, prices, route_fn, fee_policy(auction, wants))
+    if not cleared.flows:
+        reasons = {**skipped, **cleared.dropped}
+        raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
+    return build_solution(auction, solver, cleared, name, {**skipped, **cleared.dropped})
+
+
+def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str]) -> Solution:
+    executions = tuple(Execution(i, f) for i, f in cleared.flows.items())
+    traded = {t for f in cleared.flows.values() for t in f} | set(cleared.plan.spent) | set(cleared.plan.obtained)
+    for i in cleared.flows:
+        traded |= set(auction.intent(i).intent.tokens)
+    prices = {t: cleared.prices[t] for t in sorted(traded, key=lambda a: int(a, 16))}
+    gas = estimated_gas(len(executions), cleared.plan.gas)
+    draft = Solution(auction.id, solver, prices, executions, cleared.plan.interactions, 0, gas)
+    matched = max(cleared.gross_value - cleared.routed_value, 0)
+    stats = {
+        "strategy": name,
+        "intents": len(executions),
+        "dropped": dropped,
+        "route": list(cleared.plan.description),
+        "volume_usd": cleared.gross_value / 1e36,
+        "routed_usd": cleared.routed_value / 1e36,
+        "matched_share": (matched / cleared.gross_value) if cleared.gross_value else 0.0,
+        "clearing_passes": cleared.passes,
+        "fees_bps": cleared.fees_bps,
+    }
+    return Solution(auction.id, solver, prices, executions, cleared.plan.interactions,
+                    scoring.score(auction, draft, gas), gas, stats)
