@@ -1,0 +1,208 @@
+"""Bench: gas per execution of keel's BatchSettlement against CoW Protocol's GPv2Settlement.
+
+Both contracts run on the same forked mainnet-shaped world, from the same snapshot, on
+equivalent work:
+  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router (both
+    settlements approve the router and swap in-batch; no buffer trades, keel has none);
+  - 2, 10, 50 executions: 1, 5, 25 pairs of users trading 1 WETH against USDC with each
+    other at the reference price, no interaction at all (coincidences of wants).
+keel's users sign BALANCES intents over [USDC, WETH]; GPv2's sign fill-or-kill EIP-712 sell
+orders with ERC-20 balances. GPv2Settlement, GPv2AllowListAuthentication and the vault
+relayer are the npm `@cowprotocol/contracts` bytecode. Gas is the settle transaction's
+`gasUsed` (base cost and calldata included) divided by the number of executions; the
+ratio is keel / GPv2 (below 1.0 means keel is cheaper per trade).
+
+Run: .venv/bin/python bench/settlement_gas.py [--sizes 1,2,10,50] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_utils import keccak
+
+from contracts import chain, deploy
+from contracts.artifacts import keel, npm
+from contracts.settlement import SCHEME_EIP712, Interaction, Settlement, make_batch
+from intents.model import Intent, IntentKind
+from intents.signing import sign_digest
+
+E18 = 10**18
+FAR = 2**32 - 1
+UNBOUNDED = 2**256 - 1
+BALANCER_VAULT = "0xBA12222222228d8Ba445958a75a0704d566BF2C8"  # no code here: ERC-20 balances never call it
+ORDER_TYPEHASH = keccak(
+    text="Order(address sellToken,address buyToken,address receiver,uint256 sellAmount,uint256 buyAmount,"
+    "uint32 validTo,bytes32 appData,uint256 feeAmount,string kind,bool partiallyFillable,"
+    "string sellTokenBalance,string buyTokenBalance)"
+)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, world: Any, traders: int) -> None:
+        self.world = world
+        self.w3 = world.web3()
+        self.usdc, self.weth = world.addresses["USDC"], world.addresses["WETH"]
+        self.solver = world.solvers[0].address
+        self.deployer = world.deployer.address
+        self.keel = Settlement(self.w3, world.addresses["BatchSettlement"])
+        # reference prices: USD per whole token * 1e30 / 10**decimals
+        self.prices = {self.usdc: 10**24, self.weth: 3000 * 10**12}
+        self.gp, self.gp_relayer = self._deploy_gpv2()
+        self.keys = [keccak(text=f"keel-bench-trader-{i}").hex() for i in range(traders)]
+        self.addrs = [Account.from_key(k).address for k in self.keys]
+        self._fund()
+
+    # ---- set-up ---------------------------------------------------------------------------
+    def _send(self, fn: Any, sender: str, value: int = 0) -> Any:
+        receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender, "value": value}))
+        assert receipt["status"] == 1, fn
+        return receipt
+
+    def _deploy_gpv2(self) -> tuple[Any, str]:
+        auth_art, gp_art = npm("GPv2AllowListAuthentication"), npm("GPv2Settlement")
+        auth_factory = self.w3.eth.contract(abi=auth_art.abi, bytecode=auth_art.bytecode)
+        auth = self.w3.eth.contract(address=self._send(auth_factory.constructor(), self.deployer)["contractAddress"],
+                                    abi=auth_art.abi)
+        self._send(auth.functions.initializeManager(self.deployer), self.deployer)
+        self._send(auth.functions.addSolver(self.solver), self.deployer)
+        gp_factory = self.w3.eth.contract(abi=gp_art.abi, bytecode=gp_art.bytecode)
+        receipt = self._send(gp_factory.constructor(auth.address, BALANCER_VAULT), self.deployer)
+        gp = self.w3.eth.contract(address=receipt["contractAddress"], abi=gp_art.abi)
+        return gp, gp.functions.vaultRelayer().call()
+
+    def _fund(self) -> None:
+        weth = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
+        usdc = self.w3.eth.contract(address=self.usdc, abi=keel("WorldToken").abi)
+        for addr in self.addrs:
+            self.w3.provider.make_request("anvil_setBalance", [addr, hex(100 * E18)])
+            self._send(weth.functions.transfer(addr, 10 * E18), self.deployer)
+            self._send(usdc.functions.transfer(addr, 100_000 * 10**6), self.deployer)
+        for relayer in (self.keel.relayer(), self.gp_relayer):
+            deploy.approve_relayer(self.w3, self.keys, [self.usdc, self.weth], relayer)
+
+    # ---- the work, both ways ---------------------------------------------------------------
+    def _pairs(self, n: int) -> list[tuple[int, str, str, int, int]]:
+        """(trader, sell token, buy token, sell amount, buy amount) at the reference price."""
+        usdc_per_weth = E18 * self.prices[self.weth] // self.prices[self.usdc]  # exact at these prices
+        legs = []
+        for k in range(n // 2):
+            legs.append((2 * k, self.weth, self.usdc, E18, usdc_per_weth))
+            legs.append((2 * k + 1, self.usdc, self.weth, usdc_per_weth, E18))
+        return legs
+
+    def _interactions(self, recipient: str, out: int) -> list[tuple[str, bytes]]:
+        router = self.w3.eth.contract(address=self.world.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
+        erc20 = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
+        approve = bytes.fromhex(erc20.encode_abi("approve", args=[router.address, E18])[2:])
+        swap = bytes.fromhex(router.encode_abi("swapExactTokensForTokens",
+                                               args=[E18, out, [self.weth, self.usdc], recipient, FAR])[2:])
+        return [(self.weth, approve), (router.address, swap)]
+
+    def keel_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
+        rows = []
+        for trader, sell, buy, sell_amount, buy_amount in legs:
+            owner = self.addrs[trader]
+            tokens = [self.usdc, self.weth]
+            after = {t: self._balance(t, owner) + {sell: -sell_amount, buy: buy_amount}.get(t, 0) for t in tokens}
+            rel = prices[self.weth] * E18 // prices[self.usdc]
+            intent = Intent(owner=owner, tokens=tuple(tokens), min_price=(E18, rel * 98 // 100),
+                            max_price=(E18, rel * 102 // 100), kind=IntentKind.BALANCES,
+                            min_balance=(after[self.usdc], after[self.weth]), max_balance=(UNBOUNDED, UNBOUNDED),
+                            max_fee_bps=30, valid_to=FAR, nonce=1)
+            sig = sign_digest(intent.digest(self.world.chain_id, self.keel.address), self.keys[trader])
+            rows.append((intent.as_tuple(), SCHEME_EIP712, sig, {sell: -sell_amount, buy: buy_amount}))
+        batch = make_batch(prices, rows, [Interaction(t, 0, d) for t, d in calls])
+        return int(self.keel.settle(self.solver, batch)["gasUsed"])
+
+    def gpv2_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
+        tokens = sorted(prices, key=lambda a: int(a, 16))
+        separator = bytes(self.gp.functions.domainSeparator().call())
+        trades = []
+        for trader, sell, buy, sell_amount, buy_amount in legs:
+            limit = buy_amount * 99 // 100 if calls else buy_amount
+            order = abi_encode(
+                ["bytes32", "address", "address", "address", "uint256", "uint256", "uint32", "bytes32", "uint256",
+                 "bytes32", "bool", "bytes32", "bytes32"],
+                [ORDER_TYPEHASH, sell, buy, "0x" + "00" * 20, sell_amount, limit, FAR, b"\0" * 32, 0,
+                 keccak(text="sell"), False, keccak(text="erc20"), keccak(text="erc20")],
+            )
+            digest = keccak(b"\x19\x01" + separator + keccak(order))
+            sig = sign_digest(digest, self.keys[trader])
+            trades.append((tokens.index(sell), tokens.index(buy), "0x" + "00" * 20, sell_amount, limit, FAR,
+                           b"\0" * 32, 0, 0, 0, sig))
+        interactions = [[], [(t, 0, d) for t, d in calls], []]
+        tx = self.gp.functions.settle(tokens, [prices[t] for t in tokens], trades, interactions)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx.transact({"from": self.solver, "gas": 15_000_000}))
+        if receipt["status"] != 1:
+            raise RuntimeError("GPv2Settlement.settle reverted in the bench")
+        return int(receipt["gasUsed"])
+
+    def _balance(self, token: str, owner: str) -> int:
+        return int(self.w3.eth.contract(address=token, abi=keel("WorldToken").abi).functions.balanceOf(owner).call())
+
+    def measure(self, n: int) -> dict[str, Any]:
+        if n == 1:
+            router = self.world.addresses["UniswapV2Router02"]
+            contract = self.w3.eth.contract(address=router, abi=npm("UniswapV2Router02").abi)
+            out = contract.functions.getAmountsOut(E18, [self.weth, self.usdc]).call()[-1]
+            legs, prices = [(0, self.weth, self.usdc, E18, out)], {self.usdc: E18, self.weth: out}
+            keel_calls, gp_calls = self._interactions(self.keel.address, out), self._interactions(self.gp.address, out)
+        elif n % 2 == 0:
+            legs, prices, keel_calls, gp_calls = self._pairs(n), self.prices, [], []
+        else:
+            raise SystemExit(f"--sizes: {n} is neither 1 nor even (pairs of users trade with each other)")
+        result = {"executions": n}
+        for name, run, calls in (("keel", self.keel_gas, keel_calls), ("gpv2", self.gpv2_gas, gp_calls)):
+            snap = self.w3.provider.make_request("evm_snapshot", [])["result"]
+            try:
+                result[name] = run(legs, prices, calls)
+            finally:
+                self.w3.provider.make_request("evm_revert", [snap])
+        result["keel_per_execution"] = result["keel"] // n
+        result["gpv2_per_execution"] = result["gpv2"] // n
+        result["ratio"] = round(result["keel"] / result["gpv2"], 3)
+        return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,2,10,50", help="executions per batch, comma-separated")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes: {args.sizes!r} is not a comma-separated list of integers")
+    _log("starting the forked world …")
+    with chain.running(log_dir=Path(tempfile.mkdtemp(prefix="keel-bench-"))) as handle:
+        _log("deploying GPv2Settlement and funding traders …")
+        bench = Bench(handle.world(), traders=max(max(sizes), 2))
+        results = []
+        for n in sizes:
+            _log(f"settling {n} execution(s) both ways …")
+            results.append(bench.measure(n))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"{'executions':>10} {'keel gas/exec':>14} {'GPv2 gas/exec':>14} {'ratio keel/GPv2':>16}")
+    for r in results:
+        print(f"{r['executions']:>10} {r['keel_per_execution']:>14,} {r['gpv2_per_execution']:>14,} {r['ratio']:>16.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
