@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -154,3 +155,30 @@ def test_answers_404_for_an_unknown_id_and_400_for_a_malformed_one(server: Serve
     with pytest.raises(IntentError) as err:
         client.request(server.url, "GET", "/intents?status=lost")
     assert err.value.field == "status"
+
+
+SPEC = json.loads((Path(__file__).resolve().parents[3] / "intents" / "openapi.yml").read_text())
+
+
+def test_should_describe_every_route_in_the_openapi_file(server: Server) -> None:
+    app = make_app(server.store, OrderbookConfig(CHAIN, SETTLEMENT, {}))
+    routes = {(r.resource.canonical, r.method.lower()) for r in app.router.routes() if r.method != "HEAD"}
+    described = {(p, m) for p, ops in SPEC["paths"].items() for m in ops if m != "parameters"}
+    assert routes == described
+
+
+def test_should_answer_with_the_shapes_the_openapi_file_requires(server: Server) -> None:
+    schemas = SPEC["components"]["schemas"]
+    accepted = client.request(server.url, "POST", "/intents", body_for(mine()))
+    assert set(schemas["Accepted"]["required"]) <= set(accepted)
+    record = client.request(server.url, "GET", f"/intents/{accepted['id']}")
+    assert set(schemas["Record"]["required"]) <= set(record)
+    assert set(schemas["Intent"]["properties"]) == set(record["intent"])
+    assert record["status"] in schemas["Status"]["enum"]
+    with pytest.raises(IntentError):
+        client.request(server.url, "GET", "/intents?limit=0")
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(server.url + "/intents", data=b"[]", method="POST"), timeout=5)
+    assert set(json.loads(err.value.read())) == set(schemas["Error"]["required"])
