@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 
 from intents.model import PRICE_SCALE as BOUND_SCALE
 from solver.domain import Interaction
+from solver.errors import NoSolution
 from solver.translate import Infeasible, Want, check_feasible, outcome_met
 from intents.model import Intent
 
 MAX_PASSES = 12
 PRICE_NUDGE = 10**-7  # past exact cover, so integer rounding never leaves a token short
+DUST_UNITS = 1_000  # base units netting may leave owed that the receivers absorb
+DUST_SHARE = 1e-6  # ... or this share of what they receive, whichever is larger
 
 
 @dataclass(frozen=True)
@@ -126,12 +129,17 @@ def _converge(
             if not outcome_met(intent, balances.get(intent.owner, {}), f, prices):
                 return prices, flows, plan, passes, (intent_id, "outcome not reachable at the clearing prices")
             flows[intent_id] = f
+        absorb_dust(flows, live)
         net = net_flows(flows)
         sells = {t: -q for t, q in net.items() if q < 0}
         buys = {t: q for t, q in net.items() if q > 0}
         if not buys:
             return prices, flows, EMPTY_PLAN, passes, None  # everything netted (or only surplus left)
-        plan = route(sells, buys) if sells else EMPTY_PLAN
+        try:
+            plan = route(sells, buys) if sells else EMPTY_PLAN
+        except NoSolution as exc:
+            token = max(buys, key=lambda t: buys[t] * prices[t])
+            return prices, flows, plan, passes, (_largest_receiver(flows, token), str(exc))
         short = {t: need for t, need in buys.items() if plan.obtained.get(t, 0) - plan.spent.get(t, 0) < need}
         if not short and _close(buys, plan):
             return prices, flows, plan, passes, None
@@ -140,14 +148,31 @@ def _converge(
             got = plan.obtained.get(token, 0) - plan.spent.get(token, 0)
             if got <= 0:
                 # the pools cannot deliver this token at all: drop the biggest intent that wants it
-                culprit = max((i for i, f in flows.items() if f.get(token, 0) > 0), key=lambda i: flows[i][token])
-                return prices, flows, plan, passes, (culprit, f"no route delivers {token}")
+                return prices, flows, plan, passes, (_largest_receiver(flows, token), f"no route delivers {token}")
             prices[token] = max(1, int(prices[token] * (need / got) * (1 + PRICE_NUDGE)))
     # did not converge: drop the intent with the largest owed residual
     net = net_flows(flows)
     worst_token = max(net, key=lambda t: net[t] * prices[t])
-    culprit = max((i for i, f in flows.items() if f.get(worst_token, 0) > 0), key=lambda i: flows[i][worst_token])
-    return prices, flows, plan, passes, (culprit, "clearing prices did not converge")
+    return prices, flows, plan, passes, (_largest_receiver(flows, worst_token), "clearing prices did not converge")
+
+
+def _largest_receiver(flows: dict[str, dict[str, int]], token: str) -> str:
+    return max((i for i, f in flows.items() if f.get(token, 0) > 0), key=lambda i: flows[i][token])
+
+
+def absorb_dust(flows: dict[str, dict[str, int]], wants: dict[str, Want]) -> None:
+    """Where netting leaves the settlement owing a token by a rounding dust, the largest receiver
+    of that token takes the dust less (in place): no pool can route a few wei, and the user's
+    outcome has room for it, while the settlement must never pay out more than it holds."""
+    net = net_flows(flows)
+    for token, owed in net.items():
+        if owed <= 0:
+            continue
+        received = sum(f.get(token, 0) for f in flows.values() if f.get(token, 0) > 0)
+        # only a balancing leg may shrink: an exact leg is what an outcome was computed from
+        takers = [i for i, f in flows.items() if f.get(token, 0) > owed and token not in wants[i].exact]
+        if takers and owed <= max(DUST_UNITS, received * DUST_SHARE):
+            flows[max(takers, key=lambda i: flows[i][token])][token] -= owed
 
 
 def _close(buys: dict[str, int], plan: RoutedPlan, tolerance: float = 2e-4) -> bool:
