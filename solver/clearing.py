@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from intents.model import PRICE_SCALE as BOUND_SCALE
+from intents.model import Intent
 from solver.domain import Interaction
 from solver.errors import NoSolution
 from solver.translate import Infeasible, Want, check_feasible, outcome_met
-from intents.model import Intent
 
 MAX_PASSES = 12
 PRICE_NUDGE = 10**-7  # past exact cover, so integer rounding never leaves a token short

@@ -13,7 +13,8 @@ All values USD × 1e18 (solver.domain.VALUE_SCALE); integer arithmetic.
 
 from __future__ import annotations
 
-from intents.model import Intent, PRICE_SCALE as INTENT_PRICE_SCALE
+from intents.model import PRICE_SCALE as INTENT_PRICE_SCALE
+from intents.model import Intent
 from solver.domain import BPS, PRICE_SCALE, Auction, Solution, value_e18
 from solver.translate import Infeasible, translate
 

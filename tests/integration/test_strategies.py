@@ -5,7 +5,13 @@ from __future__ import annotations
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 from solver.translate import outcome_met
-from tests.integration.auction_support import auction_for, balances_of, hedge_intent, settle_solution, weights_intent
+from tests.integration.auction_support import (
+    auction_for,
+    balances_of,
+    hedge_intent,
+    settle_solution,
+    weights_intent,
+)
 
 
 def _offsetting_batch(world):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intents.model import UINT256_MAX, Intent, IntentKind
+from intents.model import Intent, IntentKind
 from solver.clearing import clear, net_flows, within_bounds
 from solver.routing_port import make_route_fn
 from solver.translate import translate
