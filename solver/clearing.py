@@ -90,12 +90,12 @@ def clear(
     prices = dict(reference)
     passes = 0
     while True:
-        prices, flows, plan, passes, culprit = _converge(live, intents, balances, prices, route, fee_bps, passes)
-        if culprit is None:
+        prices, flows, plan, passes, culprits = _converge(live, intents, balances, prices, route, fee_bps, passes)
+        if not culprits:
             break
-        intent_id, reason = culprit
-        dropped[intent_id] = reason
-        del live[intent_id]
+        for intent_id, reason in culprits.items():
+            dropped[intent_id] = reason
+            del live[intent_id]
         prices = dict(reference)
     gross = sum(abs(q) * prices[t] for f in flows.values() for t, q in f.items()) // 2
     routed = sum(q * prices[t] for t, q in plan.spent.items())
@@ -110,50 +110,70 @@ def _converge(
     route: RouteFn,
     fee_bps: Callable[[str], int],
     passes: int,
-) -> tuple[dict[str, int], dict[str, dict[str, int]], RoutedPlan, int, tuple[str, str] | None]:
+) -> tuple[dict[str, int], dict[str, dict[str, int]], RoutedPlan, int, dict[str, str]]:
+    """Iterate prices to cover the residual; returns the intents to drop (all found in one pass)."""
     plan = EMPTY_PLAN
     flows: dict[str, dict[str, int]] = {}
     for _ in range(MAX_PASSES):
         passes += 1
-        flows = {}
-        for intent_id, want in live.items():
-            intent = intents[intent_id]
-            reason = within_bounds(intent, prices)
-            if reason:
-                return prices, flows, plan, passes, (intent_id, reason)
-            f = want.flows(prices, fee_bps(intent_id))
-            try:
-                check_feasible(want, f, balances.get(intent.owner, {}), intent)
-            except Infeasible as exc:
-                return prices, flows, plan, passes, (intent_id, str(exc))
-            if not outcome_met(intent, balances.get(intent.owner, {}), f, prices):
-                return prices, flows, plan, passes, (intent_id, "outcome not reachable at the clearing prices")
-            flows[intent_id] = f
+        flows, culprits = _flows_at(live, intents, balances, prices, fee_bps)
+        if culprits:
+            return prices, flows, plan, passes, culprits
         absorb_dust(flows, live)
         net = net_flows(flows)
         sells = {t: -q for t, q in net.items() if q < 0}
         buys = {t: q for t, q in net.items() if q > 0}
         if not buys:
-            return prices, flows, EMPTY_PLAN, passes, None  # everything netted (or only surplus left)
+            return prices, flows, EMPTY_PLAN, passes, {}  # everything netted (or only surplus left)
         try:
             plan = route(sells, buys) if sells else EMPTY_PLAN
         except NoSolution as exc:
             token = max(buys, key=lambda t: buys[t] * prices[t])
-            return prices, flows, plan, passes, (_largest_receiver(flows, token), str(exc))
+            return prices, flows, plan, passes, {_largest_receiver(flows, token): str(exc)}
         short = {t: need for t, need in buys.items() if plan.obtained.get(t, 0) - plan.spent.get(t, 0) < need}
         if not short and _close(buys, plan):
-            return prices, flows, plan, passes, None
+            return prices, flows, plan, passes, {}
         prices = dict(prices)
         for token, need in buys.items():
             got = plan.obtained.get(token, 0) - plan.spent.get(token, 0)
             if got <= 0:
                 # the pools cannot deliver this token at all: drop the biggest intent that wants it
-                return prices, flows, plan, passes, (_largest_receiver(flows, token), f"no route delivers {token}")
+                return prices, flows, plan, passes, {_largest_receiver(flows, token): f"no route delivers {token}"}
             prices[token] = max(1, int(prices[token] * (need / got) * (1 + PRICE_NUDGE)))
     # did not converge: drop the intent with the largest owed residual
     net = net_flows(flows)
     worst_token = max(net, key=lambda t: net[t] * prices[t])
-    return prices, flows, plan, passes, (_largest_receiver(flows, worst_token), "clearing prices did not converge")
+    return prices, flows, plan, passes, {_largest_receiver(flows, worst_token): "clearing prices did not converge"}
+
+
+def _flows_at(
+    live: dict[str, Want],
+    intents: dict[str, Intent],
+    balances: dict[str, dict[str, int]],
+    prices: dict[str, int],
+    fee_bps: Callable[[str], int],
+) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """Every live want's flows at `prices`, and every intent those prices fail (with why)."""
+    flows: dict[str, dict[str, int]] = {}
+    culprits: dict[str, str] = {}
+    for intent_id, want in live.items():
+        intent = intents[intent_id]
+        held = balances.get(intent.owner, {})
+        reason = within_bounds(intent, prices)
+        if reason:
+            culprits[intent_id] = reason
+            continue
+        f = want.flows(prices, fee_bps(intent_id))
+        try:
+            check_feasible(want, f, held, intent)
+        except Infeasible as exc:
+            culprits[intent_id] = str(exc)
+            continue
+        if not outcome_met(intent, held, f, prices):
+            culprits[intent_id] = "outcome not reachable at the clearing prices"
+            continue
+        flows[intent_id] = f
+    return flows, culprits
 
 
 def _largest_receiver(flows: dict[str, dict[str, int]], token: str) -> str:

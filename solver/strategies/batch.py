@@ -24,8 +24,13 @@ DEADLINE_SLACK_S = 600
 def wants_for(auction: Auction, ids: list[str]) -> tuple[dict[str, Want], dict[str, str]]:
     prices = auction.reference_prices()
     wants, skipped = {}, {}
+    owners: set[str] = set()
     for intent_id in ids:
         bi = auction.intent(intent_id)
+        if bi.intent.owner in owners:
+            # outcomes are checked on the owner's balances after the whole batch: one per owner
+            skipped[intent_id] = "another intent of the same owner settles in this batch"
+            continue
         try:
             if any(t not in prices for t in bi.intent.tokens):
                 raise Infeasible("a token has no reference price in the auction")
@@ -34,6 +39,7 @@ def wants_for(auction: Auction, ids: list[str]) -> tuple[dict[str, Want], dict[s
             skipped[intent_id] = str(exc)
             continue
         wants[intent_id] = want
+        owners.add(bi.intent.owner)
     return wants, skipped
 
 
