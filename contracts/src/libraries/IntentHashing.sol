@@ -23,27 +23,32 @@ library IntentHashing {
     }
 
     /// @notice hashStruct(intent): keccak256(typeHash ‖ encodeData(intent)).
-    /// @dev abi.encodePacked of a dynamic array pads every element to 32 bytes, which is
-    ///      exactly EIP-712's encoding of an array of atomic values.
-    function hashStruct(Intent calldata intent) internal pure returns (bytes32) {
-        bytes memory head = abi.encode(
-            INTENT_TYPEHASH,
-            intent.owner,
-            keccak256(abi.encodePacked(intent.tokens)),
-            keccak256(abi.encodePacked(intent.minPrice)),
-            keccak256(abi.encodePacked(intent.maxPrice)),
-            intent.kind
-        );
-        bytes memory tail = abi.encode(
-            keccak256(abi.encodePacked(intent.targetWeightBps)),
-            intent.toleranceBps,
-            keccak256(abi.encodePacked(intent.minBalance)),
-            keccak256(abi.encodePacked(intent.maxBalance)),
-            intent.maxFeeBps,
-            intent.validTo,
-            intent.nonce
-        );
-        return keccak256(bytes.concat(head, tail));
+    /// @dev Works on the ABI-encoded calldata directly (cheaper than abi.encode): the
+    ///      12-word head is copied after the type hash, and each dynamic field's offset word
+    ///      is replaced by keccak256 of the array's 32-byte elements, which is exactly
+    ///      EIP-712's encoding of an array of atomic values. Values with dirty high bits
+    ///      hash differently from what anyone signed, so they can only fail verification
+    ///      (and Solidity's own accessors revert on them elsewhere).
+    function hashStruct(Intent calldata intent) internal pure returns (bytes32 result) {
+        bytes32 typeHash = INTENT_TYPEHASH;
+        assembly ("memory-safe") {
+            // scratch space past the free memory pointer; never allocated, never kept
+            let head := mload(0x40)
+            let arrays := add(head, 0x1a0)
+            mstore(head, typeHash)
+            calldatacopy(add(head, 0x20), intent, 0x180)
+            // dynamic fields: tokens(1) minPrice(2) maxPrice(3) targetWeightBps(5) minBalance(7) maxBalance(8)
+            for { let fields := 0x0807050302010000000000000000000000000000000000000000000000000000 } fields {} {
+                let k := byte(0, fields)
+                fields := shl(8, fields)
+                let word := add(head, mul(add(k, 1), 0x20))
+                let array := add(intent, calldataload(add(intent, mul(k, 0x20))))
+                let size := mul(calldataload(array), 0x20)
+                calldatacopy(arrays, add(array, 0x20), size)
+                mstore(word, keccak256(arrays, size))
+            }
+            result := keccak256(head, 0x1a0)
+        }
     }
 
     /// @notice The EIP-712 digest keccak256(0x1901 ‖ domainSeparator ‖ hashStruct).
