@@ -120,12 +120,15 @@ contract BatchSettlement is IBatchSettlement {
         Intent calldata intent = e.intent;
         _checkShape(i, tokens, e);
         id = IntentHashing.digest(domainSeparator(), intent);
-        if (!_validSignature(i, id, intent.owner, e.signingScheme, e.signature)) revert InvalidSignature(i);
+        address owner_ = intent.owner;
+        uint256 nonce = intent.nonce;
+        if (!_validSignature(i, id, owner_, e.signingScheme, e.signature)) revert InvalidSignature(i);
         if (block.timestamp > intent.validTo) revert IntentExpired(i, intent.validTo);
-        NonceState state = nonceState[intent.owner][intent.nonce];
-        if (state == NonceState.Used) revert NonceAlreadyUsed(i, intent.owner, intent.nonce);
-        if (state == NonceState.Cancelled) revert NonceCancelled(i, intent.owner, intent.nonce);
-        nonceState[intent.owner][intent.nonce] = NonceState.Used;
+        mapping(uint256 => NonceState) storage nonces = nonceState[owner_];
+        NonceState state = nonces[nonce];
+        if (state == NonceState.Used) revert NonceAlreadyUsed(i, owner_, nonce);
+        if (state == NonceState.Cancelled) revert NonceCancelled(i, owner_, nonce);
+        nonces[nonce] = NonceState.Used;
         _checkPrices(i, prices, e);
     }
 
@@ -139,9 +142,11 @@ contract BatchSettlement is IBatchSettlement {
         else if (intent.kind == KIND_BALANCES) ok = ok && intent.minBalance.length == n && intent.maxBalance.length == n;
         else ok = false;
         if (!ok) revert MalformedExecution(i);
+        uint256[] calldata priceIndex = e.priceIndex;
+        address[] calldata own = intent.tokens;
         for (uint256 j; j < n; ++j) {
-            uint256 k = e.priceIndex[j];
-            if (k >= tokens.length || tokens[k] != intent.tokens[j]) revert TokenMismatch(i, j);
+            uint256 k = priceIndex[j];
+            if (k >= tokens.length || tokens[k] != own[j]) revert TokenMismatch(i, j);
         }
     }
 
@@ -173,15 +178,17 @@ contract BatchSettlement is IBatchSettlement {
     ///      numeraire base units per token base unit * 1e18, rounded down.
     function _checkPrices(uint256 i, uint256[] calldata prices, Execution calldata e) private pure {
         Intent calldata intent = e.intent;
-        uint256 numerairePrice = prices[e.priceIndex[0]];
+        uint256[] calldata priceIndex = e.priceIndex;
+        int256[] calldata flows = e.flows;
+        uint256[] calldata minPrice = intent.minPrice;
+        uint256[] calldata maxPrice = intent.maxPrice;
+        uint256 numerairePrice = prices[priceIndex[0]];
         if (numerairePrice == 0) revert PriceOutOfBounds(i, 0, 0);
         bool allMatter = intent.kind == KIND_WEIGHTS;
-        for (uint256 j = 1; j < intent.tokens.length; ++j) {
-            if (!allMatter && e.flows[j] == 0) continue;
-            uint256 relative = prices[e.priceIndex[j]] * PRICE_SCALE / numerairePrice;
-            if (relative < intent.minPrice[j] || relative > intent.maxPrice[j]) {
-                revert PriceOutOfBounds(i, j, relative);
-            }
+        for (uint256 j = 1; j < flows.length; ++j) {
+            if (!allMatter && flows[j] == 0) continue;
+            uint256 relative = prices[priceIndex[j]] * PRICE_SCALE / numerairePrice;
+            if (relative < minPrice[j] || relative > maxPrice[j]) revert PriceOutOfBounds(i, j, relative);
         }
     }
 
@@ -199,11 +206,12 @@ contract BatchSettlement is IBatchSettlement {
         uint256 k;
         for (uint256 i; i < executions.length; ++i) {
             Execution calldata e = executions[i];
-            for (uint256 j; j < e.flows.length; ++j) {
-                int256 flow = e.flows[j];
-                if (flow < 0) {
-                    transfers[k++] = Relayer.Transfer(e.intent.tokens[j], e.intent.owner, uint256(-flow));
-                }
+            int256[] calldata flows = e.flows;
+            address[] calldata tokens = e.intent.tokens;
+            address owner_ = e.intent.owner;
+            for (uint256 j; j < flows.length; ++j) {
+                int256 flow = flows[j];
+                if (flow < 0) transfers[k++] = Relayer.Transfer(tokens[j], owner_, uint256(-flow));
             }
         }
         relayer.transferIn(transfers);
@@ -224,9 +232,12 @@ contract BatchSettlement is IBatchSettlement {
     function _pay(Execution[] calldata executions) private {
         for (uint256 i; i < executions.length; ++i) {
             Execution calldata e = executions[i];
-            for (uint256 j; j < e.flows.length; ++j) {
-                int256 flow = e.flows[j];
-                if (flow > 0) e.intent.tokens[j].safeTransfer(e.intent.owner, uint256(flow));
+            int256[] calldata flows = e.flows;
+            address[] calldata tokens = e.intent.tokens;
+            address owner_ = e.intent.owner;
+            for (uint256 j; j < flows.length; ++j) {
+                int256 flow = flows[j];
+                if (flow > 0) tokens[j].safeTransfer(owner_, uint256(flow));
             }
         }
     }
@@ -234,12 +245,15 @@ contract BatchSettlement is IBatchSettlement {
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
     function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, Execution calldata e, bytes32 id) private {
         Intent calldata intent = e.intent;
-        uint256 n = intent.tokens.length;
+        address[] calldata tokens = intent.tokens;
+        uint256[] calldata priceIndex = e.priceIndex;
+        address owner_ = intent.owner;
+        uint256 n = tokens.length;
         uint256[] memory balances = new uint256[](n);
         uint256[] memory prices = new uint256[](n);
         for (uint256 j; j < n; ++j) {
-            balances[j] = IERC20Minimal(intent.tokens[j]).balanceOf(intent.owner);
-            prices[j] = clearingPrices[e.priceIndex[j]];
+            balances[j] = IERC20Minimal(tokens[j]).balanceOf(owner_);
+            prices[j] = clearingPrices[priceIndex[j]];
         }
         uint256 miss = intent.kind == KIND_WEIGHTS
             ? Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps)
