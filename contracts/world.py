@@ -329,7 +329,8 @@ class _Builder:
         except ImportError:
             return
         users = [anvil_account(i) for i in USER_INDICES]
-        deploy.approve_relayer(self.w3, [u.private_key for u in users], list(self.tokens_list()))
+        deploy.approve_relayer(self.w3, [u.private_key for u in users], list(self.tokens_list()),
+                               relayer=self.addresses.get("Relayer"))
 
     def tokens_list(self) -> list[str]:
         return [mainnet.TOKENS[s] for s in world_spec.DECIMALS]

@@ -23,6 +23,7 @@ from solver.translate import Infeasible, Want, check_feasible, outcome_met
 
 MAX_PASSES = 12
 PRICE_NUDGE = 10**-7  # past exact cover, so integer rounding never leaves a token short
+BOUNDS_REASON = "clearing price"
 DUST_UNITS = 1_000  # base units netting may leave owed that the receivers absorb
 DUST_SHARE = 1e-6  # ... or this share of what they receive, whichever is larger
 
@@ -72,7 +73,7 @@ def within_bounds(intent: Intent, prices: dict[str, int]) -> str | None:
     for j, token in enumerate(intent.tokens[1:], start=1):
         ratio = prices[token] * BOUND_SCALE // numeraire
         if not intent.min_price[j] <= ratio <= intent.max_price[j]:
-            return f"clearing price of tokens[{j}] ({ratio}) outside its signed bounds [{intent.min_price[j]}, {intent.max_price[j]}]"
+            return f"{BOUNDS_REASON} of tokens[{j}] ({ratio}) outside its signed bounds [{intent.min_price[j]}, {intent.max_price[j]}]"
     return None
 
 
@@ -93,8 +94,8 @@ def clear(
         prices, flows, plan, passes, culprits = _converge(live, intents, balances, prices, route, fee_bps, passes)
         if not culprits:
             break
-        for intent_id, reason in culprits.items():
-            dropped[intent_id] = reason
+        for intent_id in _to_drop(culprits, live, prices, reference, intents):
+            dropped[intent_id] = culprits[intent_id]
             del live[intent_id]
         prices = dict(reference)
     gross = sum(abs(q) * prices[t] for f in flows.values() for t, q in f.items()) // 2
@@ -174,6 +175,34 @@ def _flows_at(
             continue
         flows[intent_id] = f
     return flows, culprits
+
+
+def _to_drop(
+    culprits: dict[str, str],
+    live: dict[str, Want],
+    prices: dict[str, int],
+    reference: dict[str, int],
+    intents: dict[str, Intent],
+) -> list[str]:
+    """Which failing intents to drop before clearing again.
+
+    An intent the prices push out of its signed bounds may be fine once the batch is
+    smaller, so of those only the heaviest quarter of the ones pushing prices that way
+    go (largest first); every other failure drops at once.
+    """
+    out_of_bounds = [i for i, r in culprits.items() if r.startswith(BOUNDS_REASON)]
+    others = [i for i in culprits if i not in out_of_bounds]
+    pressure = {}
+    for i in out_of_bounds:
+        flows = live[i].flows(reference, 0)
+        pressure[i] = sum(
+            q * reference[t] * (1 if prices[t] > reference[t] else -1)
+            for t, q in flows.items() if prices[t] != reference[t] and t != intents[i].tokens[0]
+        )
+    pushing = sorted((i for i in out_of_bounds if pressure[i] > 0), key=lambda i: pressure[i], reverse=True)
+    if pushing:
+        return others + pushing[: max(1, len(pushing) // 4)]
+    return others + out_of_bounds
 
 
 def _largest_receiver(flows: dict[str, dict[str, int]], token: str) -> str:

@@ -1,0 +1,200 @@
+"""Bench: one auction round of 10, 100 and 1,000 intents over the world, milp vs baseline.
+
+Prints, per batch size: time per phase (translate, net+clear, route, simulate, settle),
+gas per intent settled, the share of volume matched internally, and the milp strategy's
+total user value (its score: surplus over what users signed up to lose, less gas)
+relative to the baseline's, both measured in this run on the same auction.
+Users beyond the world's ten are made on the fork by writing token balances and relayer
+allowances into storage, so the bench needs no thousands of transactions to set up.
+The fork runs with no block gas limit: a 1,000-execution settlement does not fit a
+mainnet block, and the bench says how much gas it would need.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eth_abi import encode
+from eth_account import Account
+from eth_utils import keccak
+from rich.console import Console
+from rich.table import Table
+
+from contracts import chain as chain_mod
+from contracts import world_spec
+from contracts.settlement import Interaction, Settlement, make_batch
+from contracts.world import World
+from intents import build as ib
+from intents.build import TokenState
+from intents.signing import sign_intent
+from solver.domain import Auction, BatchIntent, Token
+from solver.strategies.baseline import Baseline
+from solver.strategies.milp import Milp
+
+SIZES = (10, 100, 1000)
+DEADLINE_S = 10.0
+# anvil refuses JSON-RPC bodies past a few MB, and no real chain takes a transaction of that
+# size (geth's limit is 128 KB): a batch that large is solved, but not sent.
+MAX_CALLDATA_KB = 1024
+BALANCE_SLOT = {"WETH": 3, "USDC": 0, "DAI": 0, "WBTC": 0}
+ALLOWANCE_SLOT = {"WETH": 4, "USDC": 1, "DAI": 1, "WBTC": 1}
+FEED = {"WETH": 3000 * 10**8, "USDC": 10**8, "DAI": 10**8, "WBTC": 60000 * 10**8}
+console = Console(stderr=True)
+
+
+def slot(key: str, base: int) -> str:
+    return "0x" + keccak(encode(["address", "uint256"], [key, base])).hex()
+
+
+def nested_slot(owner: str, spender: str, base: int) -> str:
+    inner = keccak(encode(["address", "uint256"], [owner, base]))
+    return "0x" + keccak(encode(["address", "bytes32"], [spender, inner])).hex()
+
+
+def set_storage(world: World, requests: list[tuple[str, list]]) -> None:
+    w3 = world.web3()
+    for method, params in requests:
+        w3.provider.make_request(method, params)
+
+
+def intents_for(world: World, users, rng: random.Random) -> list:
+    settlement = world.addresses["BatchSettlement"]
+    out = []
+    valid_to = int(time.time()) + 3600
+    for acct, holdings in users:
+        symbols = [s for s in ("USDC", "WETH", "WBTC", "DAI") if s in holdings]
+        if len(symbols) < 2:
+            continue
+        states = [TokenState(s, world.addresses[s], world_spec.DECIMALS[s], FEED[s], holdings[s]) for s in symbols]
+        if rng.random() < 0.8 or "WETH" not in holdings or "USDC" not in holdings:
+            cuts = sorted(rng.sample(range(1, 100), len(symbols) - 1))
+            pcts = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
+            target = {s: p * 100 for s, p in zip(symbols, pcts, strict=True)}
+            intent, _ = ib.weights_intent(acct.address, states, target, 50, 150, 30, valid_to, 1)
+        else:
+            num = next(s for s in states if s.symbol == "USDC")
+            und = next(s for s in states if s.symbol == "WETH")
+            held = und.balance / 10**18
+            band = ib.hedge_band(-(held + rng.uniform(-8, 8)), und.balance, 18, 0.0, 2.0)
+            intent = ib.hedge_intent(acct.address, num, und, band, 150, 30, valid_to, 1)
+        out.append(sign_intent(intent, acct.key, world.chain_id, settlement))
+    return out
+
+
+def auction(world: World, signed: list, users) -> Auction:
+    from routing.discovery import discover
+
+    w3 = world.web3()
+    block = int(w3.eth.block_number)
+    tokens = {world.addresses[s]: Token(world.addresses[s], s, world_spec.DECIMALS[s],
+                                        FEED[s] * 10 ** (36 - 8 - world_spec.DECIMALS[s])) for s in world_spec.DECIMALS}
+    balances = {acct.address: {world.addresses[s]: holdings.get(s, 0) for s in world_spec.DECIMALS} for acct, holdings in users}
+    liquidity = discover(w3, list(tokens), world.addresses["UniswapV2Factory"], world.addresses["UniswapV3Factory"],
+                         native=world.addresses["WETH"], block=block)
+    settlement = world.addresses["BatchSettlement"]
+    batch = tuple(BatchIntent(s.intent.intent_id(world.chain_id, settlement), s) for s in signed)
+    return Auction(1, world.chain_id, settlement, block, int((time.time() + DEADLINE_S) * 1000), tokens, batch,
+                   balances, liquidity.to_json(), 1_000_000_000)
+
+
+def to_batch(a: Auction, solution):
+    rows = [(a.intent(e.intent_id).intent.as_tuple(), int(a.intent(e.intent_id).signed.scheme),
+             a.intent(e.intent_id).signed.signature, e.flows) for e in solution.executions]
+    return make_batch(solution.prices, rows, [Interaction(i.target, i.value_wei, i.call_data) for i in solution.interactions])
+
+
+def run(size: int, world: World) -> dict:
+    rng = random.Random(size)
+    w3 = world.web3()
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        users = make_users_fast(world, size, rng)
+        signed = intents_for(world, users, rng)
+        a = auction(world, signed, users)
+        row: dict = {"intents": len(signed)}
+        t = time.perf_counter()
+        milp = Milp().solve(a, world.solvers[0].address)
+        row["solve_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        base = Baseline().solve(a, world.solvers[0].address)
+        row["baseline_solve_s"] = time.perf_counter() - t
+        timings = milp.stats["timings"]
+        settlement = Settlement(w3, a.settlement)
+        batch = to_batch(a, milp)
+        row.update(timings)
+        row["settled"] = len(milp.executions)
+        row["baseline_settled"] = len(base.executions)
+        row["matched_share"] = milp.stats["matched_share"]
+        row["value_vs_baseline"] = milp.score_e18 / base.score_e18 if base.score_e18 > 0 else float("inf")
+        row["milp_score_usd"] = milp.score_e18 / 1e18
+        row["baseline_score_usd"] = base.score_e18 / 1e18
+        row["calldata_kb"] = len(batch.calldata()) / 1024
+        if row["calldata_kb"] > MAX_CALLDATA_KB:
+            row.update(simulate_s=float("nan"), settle_s=float("nan"), gas_per_intent=float("nan"), gas_total=0)
+            return row
+        t = time.perf_counter()
+        settlement.call(world.solvers[0].address, batch, a.block)
+        row["simulate_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        receipt = settlement.settle(world.solvers[0].address, batch)
+        row["settle_s"] = time.perf_counter() - t
+        row["gas_per_intent"] = receipt["gasUsed"] / max(1, len(milp.executions))
+        row["gas_total"] = receipt["gasUsed"]
+        return row
+    finally:
+        w3.provider.make_request("evm_revert", [snap])
+
+
+def make_users_fast(world: World, count: int, rng: random.Random):
+    relayer = world.addresses["Relayer"]
+    users, requests = [], []
+    for i in range(count):
+        acct = Account.from_key(keccak(text=f"keel-bench-user-{i}"))
+        holdings = {}
+        for symbol in world_spec.DECIMALS:
+            if rng.random() < 0.8:
+                usd = rng.uniform(1_000, 200_000)
+                holdings[symbol] = int(usd / world_spec.USD_PRICE[symbol] * 10 ** world_spec.DECIMALS[symbol])
+        for symbol, amount in holdings.items():
+            token = world.addresses[symbol]
+            requests.append(("anvil_setStorageAt", [token, slot(acct.address, BALANCE_SLOT[symbol]),
+                                                    "0x" + amount.to_bytes(32, "big").hex()]))
+            requests.append(("anvil_setStorageAt", [token, nested_slot(acct.address, relayer, ALLOWANCE_SLOT[symbol]),
+                                                    "0x" + (2**256 - 1).to_bytes(32, "big").hex()]))
+        users.append((acct, holdings))
+    set_storage(world, requests)
+    return users
+
+
+def main() -> None:
+    rows = []
+    with chain_mod.running(fork_args=("--disable-block-gas-limit",)) as handle:
+        world = handle.world()
+        for size in SIZES:
+            console.print(f"[bold]auction of {size} intents…")
+            rows.append(run(size, world))
+    table = Table(title=f"auction round (deadline {DEADLINE_S:.0f} s)")
+    cols = ["intents", "settled", "baseline_settled", "translate_s", "net_and_clear_s", "route_s", "solve_s",
+            "simulate_s", "settle_s", "gas_per_intent", "calldata_kb", "matched_share", "value_vs_baseline"]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for r in rows:
+        table.add_row(*(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+    Console(width=220).print(table)
+    for r in rows:
+        ok = "within" if r["solve_s"] < DEADLINE_S else "OVER"
+        print(f"{r['intents']} intents: milp solved in {r['solve_s']:.2f} s ({ok} the {DEADLINE_S:.0f} s deadline); "
+              f"milp user value / baseline = {r['value_vs_baseline']:.2f} "
+              f"(${r['milp_score_usd']:,.0f} vs ${r['baseline_score_usd']:,.0f}); "
+              f"{r['matched_share']:.0%} of volume matched internally; "
+              + (f"{r['gas_per_intent']:,.0f} gas per intent ({r['gas_total']:,} in all)" if r["gas_total"] else
+                 f"not sent: {r['calldata_kb']:,.0f} KB of calldata is past what any chain accepts in one transaction"))
+
+
+if __name__ == "__main__":
+    main()
