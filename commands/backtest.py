@@ -1,0 +1,385 @@
+"""`keel backtest`, `keel stress`, `keel watch`: when to rebalance, with numbers.
+
+Thin: each command parses, calls the policy room (intents.backtest / intents.keeper) with
+a cost model joined here from `routing.costs` (the pools) or a flat rate, and renders.
+numpy, web3 and matplotlib are imported inside the functions so `keel --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from keel import render
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+POLICY = typer.Option(..., "--policy", help="Policy file (TOML), e.g. samples/policy.toml.")
+BOOK = typer.Option(None, "--book", help="Options book (CSV/JSON); overrides [book] file.")
+SNAPSHOT = typer.Option(None, "--snapshot", help="Liquidity snapshot JSON (default: read the running chain's pools).")
+COLUMNS = ["policy", "param", "cost_mean", "cost_std", "hedge_error", "trades_mean", "gas_mean", "drawdown_worst"]
+
+
+def _spec(path: Path) -> Any:
+    from intents.policies import config
+    from intents.policies.errors import PolicyError
+
+    if not path.is_file():
+        raise PolicyError(f"policy: no such file {path}", "policy")
+    return config.parse(path.read_text(), path.name)
+
+
+def _book(spec: Any, override: Path | None) -> Any:
+    from intents import book as book_mod
+    from intents.policies.errors import PolicyError
+
+    path = override or (Path(spec.book.file) if spec.book and spec.book.file else None)
+    if path is None:
+        raise PolicyError("book: pass --book FILE or set [book] file in the policy", "book")
+    return book_mod.load(path)
+
+
+def _liquidity(snapshot: Path | None) -> tuple[Any, dict[str, str] | None]:
+    from routing.pools import Liquidity
+
+    if snapshot is not None:
+        from routing.errors import SnapshotError
+
+        if not snapshot.is_file():
+            raise SnapshotError(f"snapshot: no such file {snapshot}", "snapshot")
+        return Liquidity.loads(snapshot.read_text(), snapshot.name), None
+    from contracts.chain import current_world
+    from routing import discovery
+
+    world = current_world()
+    addr = world.addresses
+    liq = discovery.discover(world.web3(), discovery.world_tokens(addr), addr.get("UniswapV2Factory"),
+                             addr.get("UniswapV3Factory"), native=addr.get("WETH"))
+    return liq, addr
+
+
+def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Path | None, liq: Any = None) -> Any:
+    """The backtest/keeper cost model for trading `token` against `numeraire` (symbols)."""
+    import numpy as np
+
+    from intents.backtest.engine import CostModel
+
+    c = spec.costs
+    gas_eth = c.gas_price_gwei * 1e-9 * c.gas_per_trade
+    eth_is_token = token == "WETH"
+    if c.model == "flat":
+        rate = c.flat_bps / 10_000
+        return CostModel(impact=lambda q, s: np.abs(q) * s * rate,
+                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, 3000.0)), rate=rate)
+    from routing import costs
+
+    if liq is None:
+        liq, _ = _liquidity(snapshot)
+    with render.stderr.status("building the cost curve from the pools' exact math…"):
+        curve = costs.build_curve(liq, liq.resolve(token, "token"), liq.resolve(numeraire, "numeraire"), spot,
+                                  c.gas_price_gwei, c.gas_per_trade)
+    return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate)
+
+
+def _model(model: str) -> tuple[str, Path | None]:
+    from intents.policies.errors import PolicyError
+
+    if model in ("gbm", "garch"):
+        return model, None
+    if model.startswith("csv:"):
+        return "csv", Path(model[4:])
+    raise PolicyError(f"model: {model!r} is not gbm, garch or csv:FILE", "model")
+
+
+def backtest(
+    policy: Path = POLICY,
+    book: Path = BOOK,
+    portfolio: str = typer.Option(None, "--portfolio", help="Target weights, e.g. USDC=30,WETH=50,WBTC=20 (overrides [portfolio])."),
+    n_paths: int = typer.Option(1000, "--paths", min=1, max=1_000_000, help="Number of simulated paths."),
+    model: str = typer.Option("gbm", "--model", help="gbm | garch | csv:FILE (replay timestamp,TOKEN,... prices)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed."),
+    spot: float = typer.Option(None, "--spot", help="Starting price of the underlying (default: the world's)."),
+    snapshot: Path = SNAPSHOT,
+    plot: Path = typer.Option(None, "--plot", help="Write the cost vs hedge-error frontier as a PNG."),
+    as_json: bool = JSON,
+) -> None:
+    """Run every policy (and each swept parameter) over simulated or replayed paths."""
+    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot)
+    if plot is not None:
+        from intents.backtest.plot import frontier_png
+
+        weights = rows and rows[0].get("value_mean") is not None
+        frontier_png(rows, plot, f"{policy.name}: cost vs {'tracking' if weights else 'hedge'} error",
+                     "tracking error (bps, annualised)" if weights else "hedge error (std of hedged P&L, numeraire)")
+        render.status(f"frontier written to {plot}")
+    shown = [{**r, **{k: _fmt(r.get(k)) for k in COLUMNS[1:]}} for r in rows]
+    render.emit(rows, as_json, rows=shown, columns=COLUMNS, title="backtest", justify_right=COLUMNS[1:])
+
+
+def _fmt(v: Any) -> str:
+    return "" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v)
+
+
+def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths: int, model: str, seed: int,
+                 spot: float | None, snapshot: Path | None, record: int = 0) -> list[dict[str, Any]]:
+    """Load, join costs, run; the rows `keel backtest` prints (also used by tests)."""
+    from contracts import world_spec
+    from intents.backtest import paths as paths_mod
+    from intents.backtest import run
+
+    spec = _spec(policy)
+    kind, csv_path = _model(model)
+    series = None
+    if csv_path is not None:
+        from intents.policies.errors import PathError
+
+        if not csv_path.is_file():
+            raise PathError(f"model: no such price file {csv_path}", "model")
+        series = paths_mod.parse_csv(csv_path.read_text(), csv_path.name)
+    if portfolio is not None or spec.is_weights:
+        return _run_weights(spec, portfolio, n_paths, kind, seed, snapshot, series)
+    underlying, numeraire = spec.book.underlying, spec.book.numeraire
+    s0 = spot or (float(series.path(underlying)[0, 0]) if series else world_spec.USD_PRICE.get(underlying, 0.0))
+    start = float(series.timestamps[0]) if series is not None else time.time()
+    ob = run.option_book(_book(spec, book), underlying, start)
+    costs = cost_model(spec, underlying, numeraire, s0, snapshot)
+    from rich.progress import Progress
+
+    with Progress(console=render.stderr, transient=True) as bar:
+        task = bar.add_task("backtest: steps over all paths", total=None)
+        rows, _ = run.hedge_backtest(spec, ob, s0, kind, n_paths, seed, costs, series, record=record,
+                                     progress=lambda i, n: bar.update(task, completed=i, total=n))
+    return rows
+
+
+def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed: int, snapshot: Path | None,
+                 series: Any) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from contracts import world_spec
+    from intents.backtest import run
+    from intents.backtest.weights import WeightsCost
+    from intents.policies.errors import PolicyError
+
+    if portfolio is not None:
+        pairs = [p.split("=") for p in portfolio.split(",")]
+        if any(len(p) != 2 for p in pairs):
+            raise PolicyError("portfolio: expected TOKEN=PERCENT,... e.g. USDC=30,WETH=50,WBTC=20", "portfolio")
+        pf = {"tokens": [p[0].strip().upper() for p in pairs], "target": [float(p[1].rstrip("%")) for p in pairs]}
+        from intents.policies.config import PortfolioSpec
+
+        try:
+            merged = PortfolioSpec.model_validate({**(spec.portfolio.model_dump() if spec.portfolio else {}), **pf,
+                                                   "vols": None, "correlation": None})
+        except Exception as exc:
+            raise PolicyError(f"portfolio: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", "portfolio") from None  # type: ignore[attr-defined]
+        spec = spec.model_copy(update={"portfolio": merged, "book": None})
+    pf = spec.portfolio
+    spots = {t: world_spec.USD_PRICE.get(t, 1.0) for t in pf.tokens}
+    numeraire = pf.tokens[0]
+    curves = [cost_model(spec, t, numeraire, spots[t] / spots[numeraire], snapshot) for t in pf.tokens[1:]]
+
+    def impact(q: Any, p: Any) -> Any:
+        return sum(c.impact(q[:, j + 1], p[:, j + 1]) for j, c in enumerate(curves))
+
+    gas = float(curves[0].gas(np.array([spots.get("WETH", 3000.0)]))[0]) if curves else 0.0
+    costs = WeightsCost(impact=impact, gas=gas, rate=float(np.mean([c.rate for c in curves])))
+    with render.stderr.status(f"backtest: {n_paths} paths…"):
+        rows, _ = run.weights_backtest(spec, spots, kind, n_paths, seed, costs, series)
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backtest")(backtest)
+    app.command("stress")(stress)
+    app.command("watch")(watch)
+
+
+SHOCKS = (  # (label, spot multiplier, vol multiplier, liquidity withdrawn)
+    ("spot -30%", 0.7, 1.0, 0.0), ("spot -10%", 0.9, 1.0, 0.0), ("spot +10%", 1.1, 1.0, 0.0),
+    ("spot +30%", 1.3, 1.0, 0.0), ("vol x2", 1.0, 2.0, 0.0), ("liquidity -50%", 1.0, 1.0, 0.5),
+    ("liquidity -90%", 1.0, 1.0, 0.9),
+)
+
+
+def stress(
+    policy: Path = POLICY,
+    book: Path = BOOK,
+    spot: float = typer.Option(None, "--spot", help="Current price of the underlying (default: the oracle)."),
+    snapshot: Path = SNAPSHOT,
+    as_json: bool = JSON,
+) -> None:
+    """Per shock and policy: the trade demanded, its cost through the pools, the breakers it trips."""
+    rows = run_stress(policy, book, spot, snapshot)
+    cols = ["shock", "policy", "trade", "notional", "cost", "impact_bps", "tripped"]
+    shown = [{**r, **{k: _fmt(r[k]) for k in cols[2:6]}, "tripped": ", ".join(r["tripped"]) or "-"} for r in rows]
+    render.emit(rows, as_json, rows=shown, columns=cols, title="stress", justify_right=cols[2:6])
+
+
+def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Path | None) -> list[dict[str, Any]]:
+    """Assume the book is hedged to each policy's choice at today's state, apply each shock
+    in one poll (pools re-centred on the shocked price, vol as the EWMA sees a jump), ask
+    the policy, price its trade through the (possibly thinned) pools, check the breakers."""
+    import math
+
+    import numpy as np
+
+    from intents import breakers
+    from intents.backtest import run
+    from intents.policies import config
+    from intents.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
+    from intents.policies.errors import PolicyError
+    from routing import costs
+
+    spec = _spec(policy)
+    if spec.book is None:
+        raise PolicyError("policy: keel stress takes a [book] policy file", "policy")
+    liq, addr = _liquidity(snapshot)
+    token, num = liq.resolve(spec.book.underlying, "underlying"), liq.resolve(spec.book.numeraire, "numeraire")
+    s0 = spot or _oracle_price(addr, spec.book.underlying, spec.book.numeraire) or costs.pool_price(
+        costs.direct_pools(liq, token, num)[0], token, liq)
+    now = time.time()
+    ob = run.option_book(_book(spec, book), spec.book.underlying, now).live()
+    c = spec.costs
+    base_curve = costs.build_curve(liq, token, num, s0, c.gas_price_gwei, c.gas_per_trade)
+    b = spec.breakers
+    limits = breakers.Limits(b.max_oracle_age_s, b.max_pool_deviation_bps, b.max_impact_bps, b.halt_vol,
+                             b.notional_cap, b.notional_window_hours * 3600, b.resume_fraction)
+    dt_s = 86_400 / spec.backtest.steps_per_day
+    sigma = ob.mean_vol
+    rows = []
+    for label, m_spot, m_vol, withdrawn in SHOCKS:
+        curve = base_curve if withdrawn == 0 else costs.build_curve(
+            costs.withdraw(liq, withdrawn), token, num, s0, c.gas_price_gwei, c.gas_per_trade)
+        s = np.array([s0 * m_spot])
+        step_var = ewma_variance(np.array([(sigma * m_vol) ** 2 * dt_s / 31_536_000]), np.array([math.log(m_spot)]),
+                                 ewma_decay(dt_s, spec.backtest.vol_half_life_hours * 3600))
+        realized = annualise(step_var, dt_s)
+        _, d0, _ = ob.greeks(np.array([s0]), 0.0)
+        _, delta, gamma = ob.greeks(s, 0.0, m_vol)
+        for p in spec.policies:
+            pol = config.build(p)
+            hs = HedgeState(0.0, s, spec.book.target_delta - d0, delta, gamma, np.array([0.0]), realized,
+                            sigma * m_vol, ob.nearest_expiry_years, ob.rate, curve.rate,
+                            lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
+                            lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
+            d = pol.decide(hs)
+            q = float(d.position[0] - hs.hedge[0]) if d.trade[0] else 0.0
+            notional = abs(q) * float(s[0])
+            impact = float(curve.impact(np.array([q]), s)[0]) if q else 0.0
+            verdict = breakers.check(limits, breakers.State(), breakers.Reading(
+                now, now, float(s[0]), float(s[0]), impact / notional * 1e4 if notional else 0.0, float(realized[0]), notional))
+            rows.append({"shock": label, "policy": p.name, "trade": q, "notional": notional,
+                         "cost": impact + (float(curve.gas(s)[0]) if q else 0.0),
+                         "impact_bps": impact / notional * 1e4 if notional else 0.0,
+                         "tripped": [t.breaker for t in verdict.trips]})
+    return rows
+
+
+def _oracle_price(addr: dict[str, str] | None, token: str, numeraire: str) -> float | None:
+    if addr is None:
+        return None
+    from contracts.chain import current_world
+    from intents.chain import token_states
+
+    w = current_world()
+    states = token_states(w.web3(), addr, w.deployer.address, [numeraire, token])
+    return states[1].usd_price_8 / states[0].usd_price_8
+
+
+def watch(
+    policy: Path = typer.Argument(..., help="Policy file (TOML), e.g. samples/policy.toml."),
+    book: Path = BOOK,
+    account: str = typer.Option(None, "--account", help="Keystore account that signs (see `keel account list`)."),
+    owner: str = typer.Option(None, "--owner", help="Address to watch (with --dry-run, no keystore needed)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be signed; sign and submit nothing."),
+    polls: int = typer.Option(0, "--polls", min=0, help="Stop after N polls (0: run until interrupted)."),
+    orderbook: str = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL."),
+    snapshot: Path = SNAPSHOT,
+    as_json: bool = JSON,
+) -> None:
+    """The keeper: poll the chain, run the policy, check breakers, sign a fresh intent when it fires."""
+    steps, sink = run_watch(policy, book, account, owner, dry_run, polls, orderbook, snapshot)
+    data = [{"time": s.now_s, "fired": s.fired, "position": s.position, "tripped": list(s.tripped),
+             "intent": s.intent_id, "cancelled": s.cancelled, "reason": s.reason} for s in steps]
+    if dry_run:
+        data = {"steps": data, "would_sign": [i.message() for i in sink.built]}  # type: ignore[assignment]
+    if as_json:
+        render.emit_json(data)
+
+
+def run_watch(policy: Path, book: Path | None, account: str | None, owner: str | None, dry_run: bool, polls: int,
+              orderbook: str, snapshot: Path | None) -> tuple[list[Any], Any]:
+    import numpy as np
+
+    from contracts.chain import current_world
+    from intents import breakers, keeper
+    from intents.backtest import run
+    from intents.policies import config
+    from intents.policies.errors import PolicyError
+
+    spec = _spec(policy)
+    world = current_world()
+    signer = None
+    if account is not None and not dry_run:
+        from commands.account import password
+        from intents import keystore
+
+        signer = keystore.unlock(account, password(confirm=False))
+        owner = signer.address
+    elif account is not None:
+        from intents import keystore
+
+        owner = keystore.find(account).address
+    if owner is None:
+        raise PolicyError("owner: pass --account NAME (or --owner ADDRESS with --dry-run)", "owner")
+    if signer is None and not dry_run:
+        raise PolicyError("account: signing needs --account NAME; use --dry-run to only print", "account")
+    symbols = (spec.book.numeraire, spec.book.underlying) if spec.book else tuple(spec.portfolio.tokens)
+    pool_key = next((k for k in world.addresses if k.startswith("v3:") and k.endswith(":500")
+                     and set(k[3:-4].split("/")) == {symbols[0], symbols[1]}), None)
+    reader = keeper.ChainReader(world.web3(), world.addresses, owner, symbols, pool_key)
+    first = reader.read()
+    liq = _liquidity(snapshot)[0] if spec.costs.model == "pools" else None
+    costs = cost_model(spec, symbols[1], symbols[0], first.prices[1], snapshot, liq)
+    b, k = spec.breakers, spec.keeper
+    limits = breakers.Limits(b.max_oracle_age_s, b.max_pool_deviation_bps, b.max_impact_bps, b.halt_vol,
+                             b.notional_cap, b.notional_window_hours * 3600, b.resume_fraction)
+    target_bps = None
+    kw: dict[str, Any] = {}
+    if spec.book is not None:
+        kw["book"] = run.option_book(_book(spec, book), spec.book.underlying, first.now_s)
+        kw["target_delta"] = spec.book.target_delta
+    else:
+        t = np.asarray(spec.portfolio.target) / 100
+        kw["target"] = tuple(t)
+        bps = [round(x * 100) for x in spec.portfolio.target]
+        bps[-1] += 10_000 - sum(bps)
+        target_bps = dict(zip(spec.portfolio.tokens, bps, strict=True))
+    sink = keeper.IntentSink(reader, k.valid_seconds, k.slippage_bps, k.max_fee_bps, k.band_tokens, target_bps,
+                             None if dry_run else orderbook, signer, world.chain_id, world.addresses.get("BatchSettlement", ""))
+    kp = keeper.Keeper(config.keeper_policy(spec), costs, limits, sink, valid_s=k.valid_seconds,
+                       vol_half_life_s=spec.backtest.vol_half_life_hours * 3600, **kw)
+    n = 0
+    obs = first
+    while True:
+        step = kp.step(obs)
+        render.status(_describe(step, symbols))
+        n += 1
+        if polls and n >= polls:
+            return kp.log, sink
+        time.sleep(k.poll_seconds)
+        obs = reader.read()
+
+
+def _describe(step: Any, symbols: tuple[str, ...]) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(step.now_s))
+    if step.fired:
+        what = f"hedge -> {step.position[0]:.4f} {symbols[1]}" if len(step.position) == 1 else \
+            "weights -> " + "/".join(f"{100 * w:.2f}" for w in step.position)
+        return f"{stamp} fired: {step.reason}, {what}, intent {step.intent_id}" + (f" (cancelled {step.cancelled})" if step.cancelled else "")
+    if step.tripped:
+        return f"{stamp} NOT signed: {step.reason}"
+    return f"{stamp} no trade: {step.reason}"

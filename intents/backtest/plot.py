@@ -1,0 +1,36 @@
+"""The frontier plot: mean hedging cost against hedge error, one point per policy and
+parameter, one line per policy. An adapter (writes a PNG with matplotlib's Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def frontier_png(rows: list[dict[str, Any]], path: Path, title: str, error_label: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    by_policy: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_policy.setdefault(r["policy"], []).append(r)
+    for name, pts in by_policy.items():
+        pts = sorted(pts, key=lambda r: r["hedge_error"])
+        xs = [r["hedge_error"] for r in pts]
+        ys = [max(r["cost_mean"], 1e-9) for r in pts]
+        ax.plot(xs, ys, marker="o", ms=4, lw=1.2, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(error_label)
+    ax.set_ylabel("mean hedging cost (numeraire: impact + fee + gas)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
