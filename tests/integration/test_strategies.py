@@ -49,3 +49,15 @@ def test_baseline_solution_is_valid_but_leaves_conflicting_intents_and_scores_lo
     assert milp.score_e18 > baseline.score_e18
     receipt = settle_solution(chain, auction, baseline)
     assert receipt["status"] == 1
+
+
+def test_batching_an_offsetting_batch_costs_users_less_than_routing_each_intent_alone(chain) -> None:
+    from solver.savings import compare
+
+    signed = _offsetting_batch(chain)
+    auction = auction_for(chain, signed)
+    milp = Milp().solve(auction, chain.solvers[0].address)
+    savings = compare(auction, milp, chain.solvers[0].address)
+    assert savings.alone_unsettled == ()
+    assert savings.batch_cost_usd < savings.alone_cost_usd
+    assert savings.saved_usd > 0.0005 * milp.stats["volume_usd"]  # at least 5 bps of the volume
