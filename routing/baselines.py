@@ -86,6 +86,16 @@ def _require(candidates: Sequence[Path], problem: Problem, sell: str, buy: str, 
         raise NoLiquidityError(f"no {what} joins {sym(sell)} and {sym(buy)}", "pools")
 
 
+def best_paths(problem: Problem, count: int) -> list[Path]:
+    """The `count` best paths (after gas) of every pair order, for seeding other routers."""
+    out: list[Path] = []
+    for sell, buy, amount in pair_orders(problem):
+        ranked = sorted(paths(problem, sell, buy, 2), key=lambda p: _net(problem, p, quote(p, amount), buy),
+                        reverse=True)
+        out += ranked[:count]
+    return out
+
+
 def single_pool(problem: Problem) -> list[Hop]:
     legs = []
     for sell, buy, amount in pair_orders(problem):

@@ -26,7 +26,9 @@ from routing.errors import NoLiquidityError
 from routing.problem import Edge, Problem
 
 INITIAL_POINTS = 6
-TOLERANCE = 1e-10  # value fraction: 1e-6 bp of the value sold
+# value fractions: 0.002 bp of the value sold. It must stay above the LP solver's own
+# feasibility tolerance (1e-7), or rounds add cuts that change nothing.
+TOLERANCE = 2e-7
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,19 @@ class ConvexSolution:
     rounds: int
 
 
+MAX_KINKS = 12
+
+
 def initial_points(edge: Edge, count: int) -> list[float]:
-    """0 plus a geometric grid up to the edge's cap: tiny trades and pool-moving ones both get a tangent."""
+    """0, a geometric grid up to the edge's cap (tiny trades and pool-moving ones both get a
+    tangent), and the V3 range edges inside the cap, where the curve bends hardest and a
+    tangent grid alone overstates the output most."""
     hi = edge.cap
-    return [0.0] + [hi * 10 ** (-4 * k / max(1, count - 1)) for k in range(count)]
+    points = [0.0] + [hi * 10 ** (-4 * k / max(1, count - 1)) for k in range(count)]
+    c = edge.curve
+    kinks = [x / c.gamma * edge.in_scale for x in c.seg_x[1:]]
+    points += [k for k in kinks if 0 < k < hi][:MAX_KINKS]
+    return points
 
 
 def solve(problem: Problem, edges: Sequence[Edge] | None = None, max_rounds: int = 60,
@@ -87,16 +98,25 @@ def solve(problem: Problem, edges: Sequence[Edge] | None = None, max_rounds: int
         if res.status != 0:
             raise NoLiquidityError(f"the continuous routing problem failed: {res.message}", "pools")
         upper = -float(res.fun)
-        x, y = res.x[:m], res.x[m:]
+        x = res.x[:m]
+        envelope = _envelope(cuts, x, m)
         added = 0
         for i, e in enumerate(active):
             f, _ = e.at(float(x[i]))
-            if y[i] > f + tolerance:
+            # compare the curve with the cuts themselves, not with the LP's y (which carries solver slack)
+            if envelope[i] > f + tolerance:
                 cuts.append(_tangent(i, e, float(x[i])))
                 added += 1
         if added == 0:
             break
     return ConvexSolution({active[i].index: float(x[i]) for i in range(m) if x[i] > 0}, upper, rounds)
+
+
+def _envelope(cuts: list[tuple[int, float, float]], x: np.ndarray, m: int) -> np.ndarray:
+    env = np.full(m, np.inf)
+    for i, slope, intercept in cuts:
+        env[i] = min(env[i], intercept + slope * float(x[i]))
+    return env
 
 
 def _tangent(i: int, edge: Edge, at: float) -> tuple[int, float, float]:

@@ -42,6 +42,3 @@ class PoolMathError(RefusedError):
 class DiscoveryError(ChainError):
     """The chain answered something that cannot be turned into a pool."""
 
-
-class KeelRoutingFallback(Exception):
-    """The integer program gave no usable answer: the caller falls back to the best baseline."""

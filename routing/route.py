@@ -20,18 +20,21 @@ bad input, `NoLiquidityError` when the pools cannot carry the demand.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from routing import baselines, convex, milp
-from routing.errors import KeelRoutingFallback, NoLiquidityError, PoolMathError, RoutingError
+from routing.errors import NoLiquidityError, PoolMathError, RoutingError
 from routing.evaluate import Hop, delivered, flows_to_hops, gas_units
 from routing.pools import Liquidity
-from routing.problem import Demands, Problem, build
+from routing.problem import Demands, Edge, Problem, build
 
 METHODS = ("milp", *baselines.METHODS)
-BOUND_HOPS = 3
+POLISH_DROPS = 3  # least-used pools tried for removal in each round of the polish
+POLISH_BUDGET_S = 0.5  # the drop search stops trying after this long
+PATH_SEEDS = 3  # best single paths per pair order added to the program's candidate pools
 
 
 @dataclass(frozen=True)
@@ -47,15 +50,14 @@ class RouteResult:
     bound_value: int | None = None  # upper bound on value_out (no gas), rounded up
     gap_bps: float | None = None
     solve_time_s: float = 0.0
-    status: str = "optimal"  # optimal | feasible (time limit) | fallback (integer program failed)
+    status: str = "optimal"  # optimal | feasible (time limit) | fallback (a baseline beat the program)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def upper_bound(demands: Demands, liquidity: Liquidity, prices: Mapping[str, int], max_hops: int = BOUND_HOPS) -> int:
-    """The convex upper bound on value delivered (price units, rounded up)."""
-    problem = build(demands, liquidity, prices, 0, max_hops)
+def upper_bound(problem: Problem) -> tuple[int, convex.ConvexSolution]:
+    """The convex upper bound on value delivered (price units, rounded up), and its optimal flows."""
     sol = convex.solve(problem)
-    return int(sol.upper * problem.value_sold) + 1
+    return math.ceil(sol.upper * problem.value_sold), sol
 
 
 def route(
@@ -65,68 +67,103 @@ def route(
     method: str = "milp",
     gas_price_wei: int = 0,
     *,
-    max_hops: int = 2,
+    max_hops: int = 3,
     segments: int = 8,
     solver: str = "cbc",
     time_limit_s: float = 5.0,
-    bound: int | None = None,
     with_bound: bool = True,
 ) -> RouteResult:
-    """Route `demands` over `liquidity`; see the module docstring for the contract."""
+    """Route `demands` over `liquidity`; see the module docstring for the contract.
+
+    `solve_time_s` covers everything the method needs (for `milp`, the continuous
+    relaxation that also yields the bound); computing the bound for a baseline is not counted.
+    """
     if method not in METHODS:
         raise RoutingError(f"unknown method {method!r}: use one of {', '.join(METHODS)}", "method")
     if gas_price_wei < 0:
         raise RoutingError("gas price must not be negative", "gas_price")
+    if not 1 <= max_hops <= 4:
+        raise RoutingError(f"max hops must be between 1 and 4, got {max_hops}", "max_hops")
     start = time.perf_counter()
     problem = build(demands, liquidity, prices, gas_price_wei, max_hops)
     notes: list[str] = []
-    status = "optimal"
+    bound: int | None = None
     if method == "milp":
-        try:
-            hops, status = _milp_hops(problem, segments, solver, time_limit_s)
-        except KeelRoutingFallback as exc:
-            notes.append(f"integer program failed ({exc}); best baseline used")
-            hops, status = _best_baseline(problem), "fallback"
+        bound, relaxed = upper_bound(problem)
+        hops, status = _milp_hops(problem, relaxed, segments, solver, time_limit_s, notes)
+        elapsed = time.perf_counter() - start
     else:
-        hops = baselines.METHODS[method](problem)
-    elapsed = time.perf_counter() - start
-    if with_bound and bound is None:
-        bound = upper_bound(demands, liquidity, prices, max(BOUND_HOPS, max_hops))
-    return _result(problem, method, hops, bound, elapsed, status, notes)
+        hops, status = baselines.METHODS[method](problem), "optimal"
+        elapsed = time.perf_counter() - start
+        if with_bound:
+            bound, _ = upper_bound(problem)
+    return _result(problem, method, hops, bound if with_bound else None, elapsed, status, notes)
 
 
-def _milp_hops(problem: Problem, segments: int, solver: str, time_limit_s: float) -> tuple[list[Hop], str]:
+def _milp_hops(problem: Problem, relaxed: convex.ConvexSolution, segments: int, solver: str,
+               time_limit_s: float, notes: list[str]) -> tuple[list[Hop], str]:
+    """MILP over the pools the continuous optimum uses, exact polish, and a guard against the baselines."""
+    # Pools the gas-free optimum leaves empty do not pay their gas either: the program only
+    # has to decide which of the others to keep, which keeps it small at 1,000 pools.
+    # The cheapest-in-gas routes (the best single paths) join them: for a small order a
+    # direct pool can beat a gas-free optimum that hops through two cheaper-fee pools.
+    keep = {e.index for e in problem.edges if relaxed.x.get(e.index, 0.0) > 1e-9}
+    keep |= {e.index for path in baselines.best_paths(problem, PATH_SEEDS) for e in path}
+    support = [e for e in problem.edges if e.index in keep]
+    candidates: list[tuple[list[Hop], str]] = []
+    status = "optimal"
     try:
-        sol = milp.solve(problem, segments, solver, time_limit_s)
+        sol = milp.solve(replace(problem, edges=tuple(support)), segments, solver, time_limit_s)
+        status = sol.status
+        chosen = [e for e in support if e.index in sol.flows]
+        with contextlib.suppress(PoolMathError):
+            candidates.append((flows_to_hops(problem, sol.flows), status))
+        polished = _polish(problem, chosen)
+        if polished is not None:
+            candidates.append((polished, status))
     except NoLiquidityError as exc:
         if "minimums" in str(exc):
             raise
-        raise KeelRoutingFallback(str(exc)) from None
-    chosen = [e for e in problem.edges if e.index in sol.flows]
-    candidates: list[list[Hop]] = []
-    try:  # polish: the optimal split on the chosen pools under the exact curves
-        polished = convex.solve(problem, chosen)
-        candidates.append(flows_to_hops(problem, polished.x))
-    except (NoLiquidityError, PoolMathError):
-        pass
-    with contextlib.suppress(PoolMathError):
-        candidates.append(flows_to_hops(problem, sol.flows))
+        notes.append(f"integer program failed ({exc})")
+    # the best-feasible fallback: a simple route is kept if, exactly evaluated, it is worth more
+    for name in ("single-path", "split"):
+        with contextlib.suppress(NoLiquidityError, PoolMathError):
+            candidates.append((baselines.METHODS[name](problem), f"fallback:{name}"))
     if not candidates:
-        raise KeelRoutingFallback("no chosen route survives exact evaluation")
-    best = max(candidates, key=lambda h: _net_value(problem, h))
-    return best, sol.status
-
-
-def _best_baseline(problem: Problem) -> list[Hop]:
-    options = []
-    for fn in baselines.METHODS.values():
-        try:
-            options.append(fn(problem))
-        except (NoLiquidityError, PoolMathError):
-            continue
-    if not options:
         raise NoLiquidityError("no route: neither the integer program nor any baseline found one", "pools")
-    return max(options, key=lambda h: _net_value(problem, h))
+    best, best_status = max(candidates, key=lambda c: _net_value(problem, c[0]))
+    return best, best_status
+
+
+def _exact_split(problem: Problem, edges: Sequence[Edge]) -> list[Hop] | None:
+    try:
+        return flows_to_hops(problem, convex.solve(problem, edges).x)
+    except (NoLiquidityError, PoolMathError):
+        return None
+
+
+def _polish(problem: Problem, chosen: list[Edge]) -> list[Hop] | None:
+    """The optimal split on the chosen pools under the exact curves, then a local search that
+    drops the least-used pools one at a time while that raises the value after gas: the
+    tangents can overstate what a small extra pool adds, never what it costs in gas."""
+    best = _exact_split(problem, chosen)
+    if best is None:
+        return None
+    best_net = _net_value(problem, best)
+    current = list(chosen)
+    improved = True
+    deadline = time.perf_counter() + POLISH_BUDGET_S
+    while improved and len(current) > 1 and time.perf_counter() < deadline:
+        improved = False
+        used = {(h.pool, h.token_in): h.amount_in for h in best}
+        ranked = sorted(current, key=lambda e: used.get((e.pool.address, e.token_in), 0))
+        for edge in ranked[:POLISH_DROPS]:
+            trial = [e for e in current if e is not edge]
+            hops = _exact_split(problem, trial)
+            if hops is not None and _net_value(problem, hops) > best_net:
+                best, best_net, current, improved = hops, _net_value(problem, hops), trial, True
+                break
+    return best
 
 
 def _net_value(problem: Problem, hops: Sequence[Hop]) -> float:
