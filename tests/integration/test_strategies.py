@@ -60,4 +60,4 @@ def test_batching_an_offsetting_batch_costs_users_less_than_routing_each_intent_
     savings = compare(auction, milp, chain.solvers[0].address)
     assert savings.alone_unsettled == ()
     assert savings.batch_cost_usd < savings.alone_cost_usd
-    assert savings.saved_usd > 0.0005 * milp.stats["volume_usd"]  # at least 5 bps of the volume
+    assert savings.saved_usd > 0.25 * savings.alone_cost_usd  # netting removes a real share of the cost
