@@ -68,15 +68,19 @@ def start(
     fresh: bool = False,
     log_dir: Path | None = None,
     progress: world.Progress | None = None,
+    fork_args: tuple[str, ...] = (),
 ) -> ChainHandle:
-    """Start the world (or a fork of `fork_url`) and return its handle; leaves nothing running on error."""
+    """Start the world (or a fork of `fork_url`) and return its handle; leaves nothing running on error.
+
+    `fork_args` go to the fork's anvil (e.g. `--disable-block-gas-limit` for a 1,000-intent bench).
+    """
     if fork_url is not None:
         return _start_external_fork(port, fork_url, log_dir)
     folder = world.ensure_built(progress=progress, force=fresh)
     upstream = anvil.start(load_state=folder / "state.json", log_dir=log_dir)
     try:
         anvil.rpc(upstream.url, "evm_mine")
-        fork = anvil.start(port=port, fork_url=upstream.url, log_dir=log_dir)
+        fork = anvil.start(port=port, fork_url=upstream.url, log_dir=log_dir, extra_args=fork_args)
     except BaseException:
         anvil.stop(upstream.pid)
         raise

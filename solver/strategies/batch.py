@@ -8,9 +8,10 @@ interactions, gas and score. Pure: the liquidity is the auction's snapshot.
 from __future__ import annotations
 
 import math
+import time
 
 from solver import scoring
-from solver.clearing import Cleared, clear
+from solver.clearing import Cleared, RoutedPlan, clear
 from solver.domain import BPS, Auction, Execution, Solution, value_e18
 from solver.errors import NoSolution
 from solver.routing_port import make_route_fn
@@ -62,21 +63,36 @@ def fee_policy(auction: Auction, wants: dict[str, Want]):
 
 
 def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str) -> Solution:
+    started = time.perf_counter()
     wants, skipped = wants_for(auction, ids)
+    translated = time.perf_counter()
     if not wants:
         raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
     prices = auction.reference_prices()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
-    route_fn = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s)
+    inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s)
+    route_s = [0.0]
+
+    def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
+        t = time.perf_counter()
+        try:
+            return inner(sells, buys)
+        finally:
+            route_s[0] += time.perf_counter() - t
+
     intents = {i: auction.intent(i).intent for i in wants}
     cleared = clear(wants, intents, auction.balances, prices, route_fn, fee_policy(auction, wants))
+    done = time.perf_counter()
+    timings = {"translate_s": translated - started, "route_s": route_s[0],
+               "net_and_clear_s": done - translated - route_s[0]}
     if not cleared.flows:
         reasons = {**skipped, **cleared.dropped}
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
-    return build_solution(auction, solver, cleared, name, {**skipped, **cleared.dropped})
+    return build_solution(auction, solver, cleared, name, {**skipped, **cleared.dropped}, timings)
 
 
-def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str]) -> Solution:
+def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],
+                   timings: dict[str, float]) -> Solution:
     executions = tuple(Execution(i, f) for i, f in cleared.flows.items())
     traded = {t for f in cleared.flows.values() for t in f} | set(cleared.plan.spent) | set(cleared.plan.obtained)
     for i in cleared.flows:
@@ -95,6 +111,7 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
         "matched_share": (matched / cleared.gross_value) if cleared.gross_value else 0.0,
         "clearing_passes": cleared.passes,
         "fees_bps": cleared.fees_bps,
+        "timings": timings,
     }
     return Solution(auction.id, solver, prices, executions, cleared.plan.interactions,
                     scoring.score(auction, draft, gas), gas, stats)
