@@ -29,7 +29,12 @@ from tests.adversarial.chain_support import (
     v2_reserves,
     v3_quote,
 )
-from tests.integration.auction_support import auction_for, balances_of, settle_solution, weights_intent
+from tests.integration.auction_support import (
+    auction_for,
+    balances_of,
+    settle_solution,
+    weights_intent,
+)
 
 VICTIM = 9  # the whale: 1,000 WETH and 100,000 USDC; its intent sells a few hundred WETH
 SLIPPAGE_BPS = 100
