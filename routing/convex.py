@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 from routing.errors import NoLiquidityError
 from routing.problem import Edge, Problem
@@ -41,103 +40,106 @@ class ConvexSolution:
 MAX_KINKS = 12
 
 
-def initial_points(edge: Edge, count: int) -> list[float]:
+def initial_points(edge: Edge, count: int, kinks: int = MAX_KINKS, around: float | None = None) -> list[float]:
     """0, a geometric grid up to the edge's cap (tiny trades and pool-moving ones both get a
-    tangent), and the V3 range edges inside the cap, where the curve bends hardest and a
-    tangent grid alone overstates the output most."""
+    tangent), and up to `kinks` V3 range edges inside the cap (nearest to `around` first),
+    where the curve bends hardest and a tangent grid alone overstates the output most."""
     hi = edge.cap
     points = [0.0] + [hi * 10 ** (-4 * k / max(1, count - 1)) for k in range(count)]
     c = edge.curve
-    kinks = [x / c.gamma * edge.in_scale for x in c.seg_x[1:]]
-    points += [k for k in kinks if 0 < k < hi][:MAX_KINKS]
-    return points
+    inside = [x / c.gamma * edge.in_scale for x in c.seg_x[1:]]
+    inside = [k for k in inside if 0 < k < hi]
+    if around is not None:
+        points.append(min(max(around, 0.0), hi))
+        inside.sort(key=lambda k: abs(k - around))
+    return points + inside[:kinks]
 
 
 def solve(problem: Problem, edges: Sequence[Edge] | None = None, max_rounds: int = 60,
           tolerance: float = TOLERANCE) -> ConvexSolution:
-    """Optimal continuous flows over `edges` (default: all of the problem's edges)."""
+    """Optimal continuous flows over `edges` (default: all of the problem's edges).
+
+    One HiGHS model is kept across rounds and cuts are appended as rows, so every round
+    after the first is a warm-started dual simplex of a few pivots.
+    """
+    import highspy
+
     active = list(problem.edges if edges is None else edges)
     m = len(active)
     if m == 0:
         raise NoLiquidityError("no pool can carry the demand", "pools")
     buys = set(problem.demands.buy)
-    cuts: list[tuple[int, float, float]] = []  # (local edge, slope, intercept): y <= intercept + slope*x
+    inf = highspy.kHighsInf
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    # columns: x_0..x_{m-1}, y_0..y_{m-1}; minimise -(value delivered)
+    h.addVars(2 * m, np.zeros(2 * m), np.array([e.cap for e in active] + [inf] * m))
+    cost = np.array([0.0] * m + [-1.0 if e.token_out in buys else 0.0 for e in active])
+    h.changeColsCost(2 * m, np.arange(2 * m, dtype=np.int32), cost)
+    # balance: for each sold or intermediate token, outflow - inflow = supply
+    tokens = sorted({e.token_in for e in active} | {e.token_out for e in active if e.token_out not in buys})
+    for t in tokens:
+        idx = [i for i, e in enumerate(active) if e.token_in == t] + [m + i for i, e in enumerate(active) if e.token_out == t]
+        val = [1.0 if k < m else -1.0 for k in idx]
+        rhs = problem.supply.get(t, 0.0)
+        _add_row(h, rhs, rhs, idx, val)
+    for t, minimum in problem.minimum.items():
+        idx = [m + i for i, e in enumerate(active) if e.token_out == t]
+        if minimum > 0 and idx:
+            _add_row(h, minimum, inf, idx, [1.0] * len(idx))
+    slopes: list[list[float]] = [[] for _ in range(m)]
+    intercepts: list[list[float]] = [[] for _ in range(m)]
+    rows: list[tuple[int, float, float]] = []
     for i, e in enumerate(active):
         for a in initial_points(e, INITIAL_POINTS):
-            cuts.append(_tangent(i, e, a))
-
-    # equalities: for each non-wanted token, outflow - inflow = supply
-    tokens = sorted({e.token_in for e in active} | {e.token_out for e in active if e.token_out not in buys})
-    row = {t: k for k, t in enumerate(tokens)}
-    eq_r, eq_c, eq_v = [], [], []
-    for i, e in enumerate(active):
-        if e.token_in in row:
-            eq_r.append(row[e.token_in])
-            eq_c.append(i)
-            eq_v.append(1.0)
-        if e.token_out in row:
-            eq_r.append(row[e.token_out])
-            eq_c.append(m + i)
-            eq_v.append(-1.0)
-    a_eq = coo_matrix((eq_v, (eq_r, eq_c)), shape=(len(tokens), 2 * m)).tocsr()
-    b_eq = np.array([problem.supply.get(t, 0.0) for t in tokens])
-    c = np.zeros(2 * m)
-    for i, e in enumerate(active):
-        if e.token_out in buys:
-            c[m + i] = -1.0
-    bounds = [(0.0, e.cap) for e in active] + [(0.0, None)] * m
-    mins = [(t, v) for t, v in problem.minimum.items() if v > 0]
+            f, slope = e.at(a)
+            slopes[i].append(slope)
+            intercepts[i].append(f - slope * a)
+            rows.append((i, slope, f - slope * a))
+    _add_cuts(h, m, rows)
 
     upper, x = 0.0, np.zeros(m)
     rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - the count is reported
-        a_ub, b_ub = _inequalities(active, cuts, mins, m)
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if res.status == 2:
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
             raise NoLiquidityError("the pools cannot deliver the wanted minimums for what is sold", "buy")
-        if res.status != 0:
-            raise NoLiquidityError(f"the continuous routing problem failed: {res.message}", "pools")
-        upper = -float(res.fun)
-        x = res.x[:m]
-        envelope = _envelope(cuts, x, m)
-        added = 0
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise NoLiquidityError(f"the continuous routing problem failed: {h.modelStatusToString(status)}", "pools")
+        upper = -float(h.getInfo().objective_function_value)
+        x = np.array(h.getSolution().col_value[:m])
+        new_rows: list[tuple[int, float, float]] = []
         for i, e in enumerate(active):
-            f, _ = e.at(float(x[i]))
+            xi = float(x[i])
+            f, _ = e.at(xi)
             # compare the curve with the cuts themselves, not with the LP's y (which carries solver slack)
-            if envelope[i] > f + tolerance:
-                cuts.append(_tangent(i, e, float(x[i])))
-                added += 1
-        if added == 0:
+            envelope = min(b + s * xi for s, b in zip(slopes[i], intercepts[i], strict=True))
+            if envelope > f + tolerance:
+                _, slope = e.at(xi)
+                slopes[i].append(slope)
+                intercepts[i].append(f - slope * xi)
+                new_rows.append((i, slope, f - slope * xi))
+        if not new_rows:
             break
+        _add_cuts(h, m, new_rows)
     return ConvexSolution({active[i].index: float(x[i]) for i in range(m) if x[i] > 0}, upper, rounds)
 
 
-def _envelope(cuts: list[tuple[int, float, float]], x: np.ndarray, m: int) -> np.ndarray:
-    env = np.full(m, np.inf)
-    for i, slope, intercept in cuts:
-        env[i] = min(env[i], intercept + slope * float(x[i]))
-    return env
+def _add_row(h: Any, lower: float, upper: float, idx: Sequence[int], val: Sequence[float]) -> None:
+    h.addRows(1, np.array([lower]), np.array([upper]), len(idx), np.array([0], dtype=np.int32),
+              np.array(idx, dtype=np.int32), np.array(val))
 
 
-def _tangent(i: int, edge: Edge, at: float) -> tuple[int, float, float]:
-    f, slope = edge.at(at)
-    return i, slope, f - slope * at
+def _add_cuts(h: Any, m: int, rows: Sequence[tuple[int, float, float]]) -> None:
+    """y_i - slope * x_i <= intercept for each (i, slope, intercept): tangents, in one call."""
+    import highspy
 
-
-def _inequalities(active: Sequence[Edge], cuts: list[tuple[int, float, float]],
-                  mins: list[tuple[str, float]], m: int) -> tuple[object, np.ndarray]:
-    r, cidx, v, b = [], [], [], []
-    for k, (i, slope, intercept) in enumerate(cuts):
-        r += [k, k]
-        cidx += [m + i, i]
-        v += [1.0, -slope]
-        b.append(intercept)
-    base = len(cuts)
-    for j, (token, minimum) in enumerate(mins):
-        for i, e in enumerate(active):
-            if e.token_out == token:
-                r.append(base + j)
-                cidx.append(m + i)
-                v.append(-1.0)
-        b.append(-minimum)
-    return coo_matrix((v, (r, cidx)), shape=(len(b), 2 * m)).tocsr(), np.array(b)
+    n = len(rows)
+    idx = np.empty(2 * n, dtype=np.int32)
+    val = np.empty(2 * n)
+    for k, (i, slope, _) in enumerate(rows):
+        idx[2 * k], idx[2 * k + 1] = m + i, i
+        val[2 * k], val[2 * k + 1] = 1.0, -slope
+    h.addRows(n, np.full(n, -highspy.kHighsInf), np.array([b for _, _, b in rows]), 2 * n,
+              np.arange(0, 2 * n, 2, dtype=np.int32), idx, val)

@@ -14,6 +14,7 @@ output reads by eye. The problem is never mutated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from routing.errors import NoLiquidityError, RoutingError
 from routing.problem import Problem
 
 SOLVERS = ("cbc", "highs")
+MILP_KINKS = 4  # V3 range edges per pool direction, nearest the hint: more only slows the search
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,10 @@ def define_variables(model: Any, problem: Problem) -> dict[str, dict[int, Any]]:
     return v
 
 
-def define_curve_cuts(model: Any, problem: Problem, v: dict[str, dict[int, Any]], segments: int) -> None:
+def define_curve_cuts(model: Any, problem: Problem, v: dict[str, dict[int, Any]], segments: int,
+                      hints: Mapping[int, float]) -> None:
     for e in problem.edges:
-        for k, a in enumerate(initial_points(e, segments)):
+        for k, a in enumerate(initial_points(e, segments, MILP_KINKS, hints.get(e.index))):
             f, slope = e.at(a)
             model += v["y"][e.index] <= f - slope * a + slope * v["x"][e.index], f"cut_{e.index}_{k}"
 
@@ -72,7 +75,8 @@ def define_balances(model: Any, problem: Problem, v: dict[str, dict[int, Any]]) 
             model += outflow - inflow == problem.supply.get(token, 0.0), f"balance_{token}"
 
 
-def build(problem: Problem, segments: int = 8) -> tuple[Any, dict[str, dict[int, Any]]]:
+def build(problem: Problem, segments: int = 8, hints: Mapping[int, float] | None = None,
+          ) -> tuple[Any, dict[str, dict[int, Any]]]:
     import pulp
 
     if segments < 1:
@@ -84,23 +88,38 @@ def build(problem: Problem, segments: int = 8) -> tuple[Any, dict[str, dict[int,
         pulp.lpSum(v["y"][e.index] for e in problem.edges if e.token_out in buys)
         - pulp.lpSum(e.gas * v["z"][e.index] for e in problem.edges)
     ), "value_minus_gas"
-    define_curve_cuts(model, problem, v, segments)
+    define_curve_cuts(model, problem, v, segments, hints or {})
     define_gas_switches(model, problem, v)
     define_balances(model, problem, v)
     return model, v
 
 
-def solve(problem: Problem, segments: int = 8, solver: str = "cbc", time_limit_s: float = 10.0) -> MilpSolution:
-    """Build, solve and extract. Raises `NoLiquidityError` if infeasible, or if no incumbent by the limit."""
+def _warm_start(problem: Problem, v: dict[str, dict[int, Any]], hints: Mapping[int, float]) -> None:
+    """Start from the continuous optimum with every pool it uses switched on: always feasible
+    (its flows are within caps and under every tangent), so the search starts with an incumbent."""
+    for e in problem.edges:
+        x = min(max(hints.get(e.index, 0.0), 0.0), e.cap)
+        v["x"][e.index].setInitialValue(x)
+        v["y"][e.index].setInitialValue(max(0.0, e.at(x)[0]))
+        v["z"][e.index].setInitialValue(1 if x > 0 else 0)
+
+
+def solve(problem: Problem, segments: int = 8, solver: str = "cbc", time_limit_s: float = 10.0,
+          hints: Mapping[int, float] | None = None) -> MilpSolution:
+    """Build, solve and extract. `hints` (edge -> flow, e.g. the continuous optimum) add a
+    tangent where the answer probably lies. Raises `NoLiquidityError` if infeasible, or if
+    no incumbent by the time limit."""
     import pulp
 
     if solver not in SOLVERS:
         raise RoutingError(f"unknown solver {solver!r}: use one of {', '.join(SOLVERS)}", "solver")
-    model, v = build(problem, segments)
+    model, v = build(problem, segments, hints)
+    if hints:
+        _warm_start(problem, v, hints)
     if solver == "cbc":
-        engine = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=1e-7)
+        engine = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=1e-6, warmStart=bool(hints))
     else:
-        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, mip_rel_gap=1e-7)
+        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, mip_rel_gap=1e-6)
     model.solve(engine)
     status = pulp.LpStatus[model.status]
     if status == "Infeasible":

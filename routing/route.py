@@ -70,7 +70,7 @@ def route(
     max_hops: int = 3,
     segments: int = 8,
     solver: str = "cbc",
-    time_limit_s: float = 5.0,
+    time_limit_s: float = 1.0,
     with_bound: bool = True,
 ) -> RouteResult:
     """Route `demands` over `liquidity`; see the module docstring for the contract.
@@ -113,7 +113,7 @@ def _milp_hops(problem: Problem, relaxed: convex.ConvexSolution, segments: int, 
     candidates: list[tuple[list[Hop], str]] = []
     status = "optimal"
     try:
-        sol = milp.solve(replace(problem, edges=tuple(support)), segments, solver, time_limit_s)
+        sol = milp.solve(replace(problem, edges=tuple(support)), segments, solver, time_limit_s, relaxed.x)
         status = sol.status
         chosen = [e for e in support if e.index in sol.flows]
         with contextlib.suppress(PoolMathError):
