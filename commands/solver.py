@@ -1,0 +1,239 @@
+"""`keel solver serve|register|list`, `keel auction run|show|list`, `keel up`, `keel down`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from keel import render
+
+solver_app = typer.Typer(help="Solver nodes: run one, register it with the auctioneer.", no_args_is_help=True)
+auction_app = typer.Typer(help="Batch auctions: run rounds, inspect them.", no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+DB = typer.Option(None, "--db", help="Auction sqlite file (default .keel/auction.db).")
+
+
+def _auction_db(db: str | None) -> str:
+    from solver.processes import auction_db
+
+    return db or str(auction_db())
+
+
+def _world_or_none() -> Any:
+    from contracts.chain import current_world
+    from keel.errors import KeelError
+
+    try:
+        return current_world()
+    except KeelError:
+        return None
+
+
+@solver_app.command("serve")
+def serve_cmd(
+    strategy: str = typer.Option("milp", "--strategy", help="baseline, milp, or module:Class."),
+    port: int = typer.Option(8701, "--port", min=1, max=65535),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    solver: str = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
+    rpc_url: str = typer.Option(None, "--rpc-url", help="Chain to send settlements to (default: the running chain)."),
+    late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
+) -> None:
+    """Run a solver node (POST /solve, /notify, /settle; GET /health) until Ctrl-C."""
+    from intents.errors import IntentError
+    from solver.node import serve
+    from solver.strategy import load
+
+    chosen = load(strategy)
+    if solver is None or rpc_url is None:
+        world = _world_or_none()
+        if solver is None and (world is None or not world.solvers):
+            raise IntentError("--solver: no running chain to take a solver account from; pass --solver ADDRESS",
+                              "solver")
+        solver = solver or world.solvers[0].address
+        rpc_url = rpc_url or (world.rpc_url if world is not None else None)
+    render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'})")
+    serve(chosen, solver, port, host, rpc_url, honour_deadline=not late)
+
+
+@solver_app.command("register")
+def register_cmd(
+    address: str = typer.Argument(..., help="The solver's settlement account."),
+    url: str = typer.Option(..., "--url", help="The node's base URL, e.g. http://127.0.0.1:8701."),
+    allow: bool = typer.Option(True, "--allow-list/--no-allow-list",
+                               help="Also add ADDRESS to SolverAllowList on the local chain (as its owner)."),
+    db: str = DB,
+    as_json: bool = JSON,
+) -> None:
+    """Register a solver node with the auctioneer (and allow-list its account on the local chain)."""
+    from solver.registry import Registry, allow_list
+
+    registry = Registry(_auction_db(db))
+    try:
+        endpoint = registry.register(address, url)
+    finally:
+        registry.close()
+    listed = None
+    if allow:
+        world = _world_or_none()
+        if world is None or "SolverAllowList" not in world.addresses:
+            render.status("no local chain is up: registered without touching the allow-list")
+        else:
+            listed = allow_list(world.web3(), world.addresses["SolverAllowList"], world.deployer.address,
+                                endpoint.address)
+    data = {**endpoint.public(), "allowListed": listed}
+    render.emit(data, as_json, rows=[data], columns=["url", "address", "allowListed"], title="registered")
+
+
+@solver_app.command("list")
+def list_cmd(db: str = DB, as_json: bool = JSON) -> None:
+    """The registered solver nodes."""
+    from solver.registry import Registry
+
+    registry = Registry(_auction_db(db))
+    try:
+        rows = [e.public() for e in registry.all()]
+    finally:
+        registry.close()
+    render.emit(rows, as_json, columns=["url", "address"], title="solvers")
+
+
+@auction_app.command("run")
+def run_cmd(
+    rounds: int = typer.Option(1, "--rounds", min=0, help="Rounds to run (0: until Ctrl-C)."),
+    interval: float = typer.Option(5.0, "--interval", min=0.0, help="Seconds between rounds."),
+    deadline: float = typer.Option(5.0, "--deadline", min=0.2, max=600.0, help="Seconds solvers get per auction."),
+    db: str = DB,
+    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook sqlite file (default .keel/orderbook.db)."),
+    rpc_url: str = typer.Option(None, "--rpc-url", help="Default: the running chain."),
+    as_json: bool = JSON,
+) -> None:
+    """Run auction rounds: snapshot, ask every registered solver, verify, simulate, settle the best."""
+    import asyncio
+    import time
+
+    from keel.errors import UsageError
+    from solver.processes import orderbook_db as default_orderbook
+
+    world = _world_or_none()
+    if world is None:
+        raise UsageError("--rpc-url: no keel chain is up; run `keel chain up` (or `keel up`)", "rpc_url")
+    if rpc_url:
+        world = world.with_rpc(rpc_url)
+    auctioneer = _auctioneer(world, _auction_db(db), orderbook_db or str(default_orderbook()), deadline)
+    results: list[dict[str, Any]] = []
+    done = 0
+    try:
+        while rounds == 0 or done < rounds:
+            result = asyncio.run(auctioneer.run_round())
+            done += 1
+            if result is None:
+                render.status("no open intents: nothing to auction")
+            else:
+                summary = _summary(result)
+                results.append(summary)
+                render.status(f"round {result.round_id}: {result.status}, winner {result.winner or '-'}, "
+                              f"tx {result.tx_hash or '-'}")
+            if rounds == 0 or done < rounds:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        render.status("stopped")
+    finally:
+        auctioneer.rounds.close()
+        auctioneer.intents.close()
+    render.emit(results, as_json, columns=["round", "status", "intents", "winner", "txHash"], title="rounds")
+
+
+def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
+    from intents.store import open_store
+    from solver.auctioneer import Auctioneer
+    from solver.registry import Registry
+    from solver.rounds import RoundStore
+    from solver.snapshot import WorldView
+
+    registry = Registry(db)
+    return Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses),
+                      open_store(orderbook_db), RoundStore(db), registry.all, deadline_s=deadline)
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    return {"round": result.round_id, "status": result.status, "intents": len(result.intents),
+            "winner": result.winner, "txHash": result.tx_hash,
+            "candidates": [{"solverUrl": c.endpoint.url, "verdict": c.verdict, "reason": c.reason,
+                            "score": None if c.score is None else str(c.score), "gas": c.gas}
+                           for c in result.candidates]}
+
+
+@auction_app.command("show")
+def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel auction list`)."),
+             db: str = DB, as_json: bool = JSON) -> None:
+    """One round: each solver's score, gas and verdict, and why."""
+    from solver.rounds import RoundStore
+
+    store = RoundStore(_auction_db(db))
+    try:
+        record = store.get(round_id)
+    finally:
+        store.close()
+    rows = [{"solver": c.solver_url, "score": _usd(c.score), "gas": c.gas, "verdict": c.verdict, "reason": c.reason}
+            for c in record.candidates]
+    title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
+             + (f", tx {record.tx_hash}" if record.tx_hash else ""))
+    render.emit(record.public(), as_json, rows=rows, columns=["solver", "score", "gas", "verdict", "reason"],
+                title=title, justify_right=["score", "gas"])
+
+
+@auction_app.command("list")
+def list_rounds_cmd(limit: int = typer.Option(20, "--limit", min=1, max=1000), db: str = DB, as_json: bool = JSON) -> None:
+    """The latest rounds."""
+    from solver.rounds import RoundStore
+
+    store = RoundStore(_auction_db(db))
+    try:
+        records = store.list(limit)
+    finally:
+        store.close()
+    rows = [{"round": r.id, "block": r.block, "status": r.status, "intents": len(r.intents),
+             "candidates": len(r.candidates), "winner": r.winner, "txHash": r.tx_hash} for r in records]
+    render.emit([r.public() for r in records], as_json, rows=rows,
+                columns=["round", "block", "status", "intents", "candidates", "winner", "txHash"], title="rounds")
+
+
+def _usd(value: int | None) -> str | None:
+    return None if value is None else f"${value / 1e18:,.2f}"
+
+
+def up_cmd(
+    interval: float = typer.Option(5.0, "--interval", min=0.0, help="Seconds between auction rounds."),
+    deadline: float = typer.Option(5.0, "--deadline", min=0.2, max=600.0, help="Seconds solvers get per auction."),
+    as_json: bool = JSON,
+) -> None:
+    """Start the chain, the orderbook, two solver nodes (baseline, milp) and the auctioneer in the background."""
+    from solver.processes import up
+
+    with render.stderr.status("starting keel…") as spinner:
+        info = up(interval, deadline, progress=lambda m: spinner.update(f"{m}…"))
+    rows = [{"service": s["name"], "pid": s["pid"], "url": s["url"], "log": s["log"]} for s in info["services"]]
+    if not as_json:
+        render.status(f"keel is up on {info['rpcUrl']}; orderbook {info['orderbook']}; stop with `keel down`")
+    render.emit(info, as_json, rows=rows, columns=["service", "pid", "url", "log"], title="keel up")
+
+
+def down_cmd(as_json: bool = JSON) -> None:
+    """Stop everything `keel up` started, by PID."""
+    from solver.processes import down
+
+    info = down()
+    if as_json:
+        render.emit_json(info)
+    else:
+        names = ", ".join(f"{s['name']} ({s['pid']})" for s in info["stopped"])
+        render.status(f"stopped {names or 'nothing'}" + (", and the chain" if info["chainStopped"] else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(solver_app, name="solver")
+    app.add_typer(auction_app, name="auction")
+    app.command("up")(up_cmd)
+    app.command("down")(down_cmd)
