@@ -199,8 +199,9 @@ def register(app: typer.Typer) -> None:
 
 SHOCKS = (  # (label, spot multiplier, vol multiplier, liquidity withdrawn)
     ("spot -30%", 0.7, 1.0, 0.0), ("spot -10%", 0.9, 1.0, 0.0), ("spot +10%", 1.1, 1.0, 0.0),
-    ("spot +30%", 1.3, 1.0, 0.0), ("vol x2", 1.0, 2.0, 0.0), ("liquidity -50%", 1.0, 1.0, 0.5),
-    ("liquidity -90%", 1.0, 1.0, 0.9),
+    ("spot +30%", 1.3, 1.0, 0.0), ("vol x2", 1.0, 2.0, 0.0),
+    # liquidity leaving matters for the trade a move demands: price the -10% move's trade
+    ("liquidity -50%, spot -10%", 0.9, 1.0, 0.5), ("liquidity -90%, spot -10%", 0.9, 1.0, 0.9),
 )
 
 
