@@ -50,12 +50,14 @@ class Curve:
         i = max(0, bisect_right(self.seg_x, net) - 1)
         r = net - self.seg_x[i]
         s_a, liq = self.seg_s[i], self.seg_l[i]
+        # written without differences of nearly equal numbers: a tiny input on a deep pool
+        # must not lose its digits to cancellation
         if self.zero_for_one:
-            s = 1.0 / (1.0 / s_a + r / liq)
-            y, slope = self.seg_y[i] + liq * (s_a - s), s * s
+            s = s_a * liq / (liq + r * s_a)
+            y, slope = self.seg_y[i] + s_a * s * r, s * s
         else:
             s = s_a + r / liq
-            y, slope = self.seg_y[i] + liq * (1.0 / s_a - 1.0 / s), 1.0 / (s * s)
+            y, slope = self.seg_y[i] + r / (s_a * s), 1.0 / (s * s)
         return y, 0.0 if flat else slope * self.gamma
 
 
@@ -91,11 +93,11 @@ def curve(pool: Pool, token_in: str) -> Curve:
             ss.append(s)
             ls.append(liq)
             if zero_for_one:
-                x_cum += liq * (1.0 / s_b - 1.0 / s)
+                x_cum += liq * (s - s_b) / (s * s_b)
                 y_cum += liq * (s - s_b)
             else:
                 x_cum += liq * (s_b - s)
-                y_cum += liq * (1.0 / s - 1.0 / s_b)
+                y_cum += liq * (s_b - s) / (s * s_b)
         s = s_b if (s_b < s if zero_for_one else s_b > s) else s
         liq += -net if zero_for_one else net
     # stop a hair short of the last boundary so float error never promises more than the pool has

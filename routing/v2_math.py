@@ -38,4 +38,4 @@ def marginal_out(amount_in: float, reserve_in: int, reserve_out: int) -> tuple[f
     """Real-valued output and its derivative at `amount_in` (for optimisers; >= the integer output)."""
     g = FEE_NUMERATOR / FEE_DENOMINATOR
     denom = reserve_in + g * amount_in
-    return g * amount_in * reserve_out / denom, g * reserve_in * reserve_out / (denom * denom)
+    return max(0.0, g * amount_in * reserve_out / denom), g * reserve_in * reserve_out / (denom * denom)
