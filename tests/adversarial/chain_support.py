@@ -171,3 +171,51 @@ def revert_of(w3: Any, tx_hash: bytes) -> revert.DecodedRevert:
     """The decoded revert of a mined, failed transaction (anvil's call tracer gives its output)."""
     trace = w3.provider.make_request("debug_traceTransaction", ["0x" + bytes(tx_hash).hex(), {"tracer": "callTracer"}])
     return revert.decode(trace["result"].get("output"))
+
+
+# ---- pushing pools away from the oracle --------------------------------------------------
+
+POOL_ABI = [
+    {"name": "slot0", "type": "function", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "sqrtPriceX96", "type": "uint160"}, {"name": "tick", "type": "int24"},
+                 {"name": "a", "type": "uint16"}, {"name": "b", "type": "uint16"}, {"name": "c", "type": "uint16"},
+                 {"name": "d", "type": "uint8"}, {"name": "e", "type": "bool"}]},
+]
+
+
+def push_v2(w3: Any, world: World, who: str, sell: str, buy: str, factor: float) -> int:
+    """Sell `sell` into the V2 pair until its price in `buy` is `factor` (< 1) of what it was.
+
+    Returns the amount sold. `who` must hold enough `sell` and have approved the router."""
+    import math
+
+    r_in, _ = v2_reserves(w3, world, sell, buy)
+    amount = int((r_in / math.sqrt(factor) - r_in) * 1000 / 997)
+    swap = Swap("v2", sell, buy, amount)
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": who, "to": swap.router(world), "data": "0x" + swap.calldata(who).hex(),
+                                 "gas": 1_000_000}))
+    return amount
+
+
+def push_v3(w3: Any, world: World, who: str, sell: str, buy: str, fee_pips: int, factor: float) -> None:
+    """Sell `sell` into the V3 pool (a price limit stops it) until its price in `buy` is `factor` of what it was."""
+    import math
+
+    from contracts.mainnet import sort_tokens, v3_pool_address
+
+    pool = w3.eth.contract(address=v3_pool_address(sell, buy, fee_pips, world.addresses["UniswapV3Factory"]),
+                           abi=POOL_ABI)
+    sqrt_p = int(pool.functions.slot0().call()[0])
+    zero_for_one = sort_tokens(sell, buy)[0] == to_checksum_address(sell)
+    # price = token1 per token0: selling token0 lowers it, selling token1 raises it
+    limit = int(sqrt_p * math.sqrt(factor)) if zero_for_one else int(sqrt_p / math.sqrt(factor))
+    data = selector(V3_SWAP) + abi_encode(
+        ["(address,address,uint24,address,uint256,uint256,uint256,uint160)"],
+        [(sell, buy, fee_pips, who, FAR_DEADLINE, 10**30, 0, limit)])
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": who, "to": world.addresses["SwapRouter"], "data": "0x" + data.hex(),
+                                 "gas": 3_000_000}))
+    assert receipt["status"] == 1
+    after = int(pool.functions.slot0().call()[0])
+    assert abs(after - limit) <= limit // 10**6, "the pool reached the pushed price"
