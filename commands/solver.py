@@ -34,13 +34,14 @@ def _world_or_none() -> Any:
 @solver_app.command("serve")
 def serve_cmd(
     strategy: str = typer.Option("milp", "--strategy", help="baseline, milp, or module:Class."),
-    port: int = typer.Option(8701, "--port", min=1, max=65535),
+    port: int = typer.Option(8701, "--port", help="1-65535."),
     host: str = typer.Option("127.0.0.1", "--host"),
     solver: str = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Chain to send settlements to (default: the running chain)."),
     late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
 ) -> None:
     """Run a solver node (POST /solve, /notify, /settle; GET /health) until Ctrl-C."""
+    _within(port, 1, 65535, "--port")
     from intents.errors import IntentError
     from solver.node import serve
     from solver.strategy import load
@@ -101,15 +102,18 @@ def list_cmd(db: str = DB, as_json: bool = JSON) -> None:
 
 @auction_app.command("run")
 def run_cmd(
-    rounds: int = typer.Option(1, "--rounds", min=0, help="Rounds to run (0: until Ctrl-C)."),
-    interval: float = typer.Option(5.0, "--interval", min=0.0, help="Seconds between rounds."),
-    deadline: float = typer.Option(5.0, "--deadline", min=0.2, max=600.0, help="Seconds solvers get per auction."),
+    rounds: int = typer.Option(1, "--rounds", help="Rounds to run (0: until Ctrl-C)."),
+    interval: float = typer.Option(5.0, "--interval", help="Seconds between rounds."),
+    deadline: float = typer.Option(5.0, "--deadline", help="Seconds solvers get per auction."),
     db: str = DB,
     orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook sqlite file (default .keel/orderbook.db)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Default: the running chain."),
     as_json: bool = JSON,
 ) -> None:
     """Run auction rounds: snapshot, ask every registered solver, verify, simulate, settle the best."""
+    _within(rounds, 0, 10**9, "--rounds")
+    _within(interval, 0, 86_400, "--interval")
+    _within(deadline, 0.2, 600, "--deadline")
     import asyncio
     import time
 
@@ -185,8 +189,9 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
 
 
 @auction_app.command("list")
-def list_rounds_cmd(limit: int = typer.Option(20, "--limit", min=1, max=1000), db: str = DB, as_json: bool = JSON) -> None:
+def list_rounds_cmd(limit: int = typer.Option(20, "--limit", help="1-1000."), db: str = DB, as_json: bool = JSON) -> None:
     """The latest rounds."""
+    _within(limit, 1, 1000, "--limit")
     from solver.rounds import RoundStore
 
     store = RoundStore(_auction_db(db))
@@ -200,16 +205,26 @@ def list_rounds_cmd(limit: int = typer.Option(20, "--limit", min=1, max=1000), d
                 columns=["round", "block", "status", "intents", "candidates", "winner", "txHash"], title="rounds")
 
 
+def _within(value: float, low: float, high: float, flag: str) -> None:
+    """typer's own range errors escape the CLI boundary; check here and name the flag."""
+    from keel.errors import UsageError
+
+    if not low <= value <= high:
+        raise UsageError(f"{flag}: {value} is outside [{low:g}, {high:g}]")
+
+
 def _usd(value: int | None) -> str | None:
     return None if value is None else f"${value / 1e18:,.2f}"
 
 
 def up_cmd(
-    interval: float = typer.Option(5.0, "--interval", min=0.0, help="Seconds between auction rounds."),
-    deadline: float = typer.Option(5.0, "--deadline", min=0.2, max=600.0, help="Seconds solvers get per auction."),
+    interval: float = typer.Option(5.0, "--interval", help="Seconds between auction rounds."),
+    deadline: float = typer.Option(5.0, "--deadline", help="Seconds solvers get per auction."),
     as_json: bool = JSON,
 ) -> None:
     """Start the chain, the orderbook, two solver nodes (baseline, milp) and the auctioneer in the background."""
+    _within(interval, 0, 86_400, "--interval")
+    _within(deadline, 0.2, 600, "--deadline")
     from solver.processes import up
 
     with render.stderr.status("starting keel…") as spinner:

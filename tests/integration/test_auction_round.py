@@ -131,6 +131,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
                             registry.all, deadline_s=12.0)
     try:
         result = asyncio.run(auctioneer.run_round())
+        told = {name: call(nodes[name].url + "/notifications")[1] for name in ("honest", "starved", "inflated")}
     finally:
         for srv in nodes.values():
             srv.stop()
@@ -169,6 +170,11 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
             assert all(after[t] == before[stored.owner][t] + flows.get(t, 0) for t in flows)
         else:
             assert stored.status == OPEN and not settlement.is_nonce_spent(stored.owner, stored.nonce)
+
+    # every node that can still hear was told its verdict and why
+    assert [(n["verdict"], n["txHash"]) for n in told["honest"]] == [("settled", result.tx_hash)]
+    assert [n["verdict"] for n in told["starved"]] == ["failed"] and "reverted" in told["starved"][0]["reason"]
+    assert [n["verdict"] for n in told["inflated"]] == ["dropped"] and "score mismatch" in told["inflated"][0]["reason"]
 
     # the round is on disk as `keel auction show` reads it, and the honest node was told it won
     record = rounds.get(result.round_id)
