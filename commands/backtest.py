@@ -20,6 +20,7 @@ POLICY = typer.Option(..., "--policy", help="Policy file (TOML), e.g. samples/po
 BOOK = typer.Option(None, "--book", help="Options book (CSV/JSON); overrides [book] file.")
 SNAPSHOT = typer.Option(None, "--snapshot", help="Liquidity snapshot JSON (default: read the running chain's pools).")
 COLUMNS = ["policy", "param", "cost_mean", "cost_std", "hedge_error", "trades_mean", "gas_mean", "drawdown_worst"]
+HEADERS = dict(zip(COLUMNS, ["policy", "param", "cost", "cost sd", "hedge err", "trades", "gas", "worst dd"], strict=True))
 
 
 def _spec(path: Path) -> Any:
@@ -112,10 +113,11 @@ def backtest(
 
         weights = rows and rows[0].get("value_mean") is not None
         frontier_png(rows, plot, f"{policy.name}: cost vs {'tracking' if weights else 'hedge'} error",
-                     "tracking error (bps, annualised)" if weights else "hedge error (std of hedged P&L, numeraire)")
+                     "tracking error (bps, annualised)" if weights else "hedge error (std of hedged P&L before costs, numeraire)")
         render.status(f"frontier written to {plot}")
-    shown = [{**r, **{k: _fmt(r.get(k)) for k in COLUMNS[1:]}} for r in rows]
-    render.emit(rows, as_json, rows=shown, columns=COLUMNS, title="backtest", justify_right=COLUMNS[1:])
+    shown = [{HEADERS[k]: (r[k] if k == "policy" else _fmt(r.get(k))) for k in COLUMNS} for r in rows]
+    heads = [HEADERS[k] for k in COLUMNS]
+    render.emit(rows, as_json, rows=shown, columns=heads, title="backtest", justify_right=heads[1:])
 
 
 def _fmt(v: Any) -> str:

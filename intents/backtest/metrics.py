@@ -1,8 +1,10 @@
 """Summaries of runs: one row per policy and parameter, the frontier's points.
 
 Columns (numeraire unless stated): mean and standard deviation of hedging cost (impact +
-fee + gas), hedge error (std of the hedged book's P&L against its Black-Scholes value; for
-weights, annualised tracking error in bps), mean number of trades, mean gas spent, worst
+fee + gas), hedge error (std over paths of the hedged book's P&L against its Black-Scholes
+value *before* costs, so that risk and cost are the frontier's two separate axes: gas is
+paid in ETH, and counting its price-driven variance as "risk" would rank policies by how
+often they pay gas twice; for weights, annualised tracking error in bps), mean number of trades, mean gas spent, worst
 drawdown (the largest over paths of the per-path peak-to-trough of the marked P&L), and the
 mean cost of writing and hedging with its standard error (the textbook check).
 """
@@ -31,7 +33,8 @@ def summarise(run: HedgeRun) -> dict[str, Any]:
         "param_name": getattr(run.policy, "param_name", "none"),
         "cost_mean": float(run.trading_cost.mean()),
         "cost_std": float(run.trading_cost.std(ddof=1)) if n > 1 else 0.0,
-        "hedge_error": float(run.pnl.std(ddof=1)) if n > 1 else 0.0,
+        "hedge_error": float((run.pnl + run.trading_cost).std(ddof=1)) if n > 1 else 0.0,
+        "pnl_std": float(run.pnl.std(ddof=1)) if n > 1 else 0.0,
         "pnl_mean": float(run.pnl.mean()),
         "trades_mean": float(run.n_trades.mean()),
         "gas_mean": float(run.gas.mean()),

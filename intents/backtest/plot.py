@@ -18,12 +18,19 @@ def frontier_png(rows: list[dict[str, Any]], path: Path, title: str, error_label
     for r in rows:
         by_policy.setdefault(r["policy"], []).append(r)
     for name, pts in by_policy.items():
-        pts = sorted(pts, key=lambda r: r["hedge_error"])
+        # in sweep order, so each line walks the policy's parameter
+        pts = sorted(pts, key=lambda r: -1.0 if r["param"] is None else r["param"])
         xs = [r["hedge_error"] for r in pts]
         ys = [max(r["cost_mean"], 1e-9) for r in pts]
         ax.plot(xs, ys, marker="o", ms=4, lw=1.2, label=name)
+    from matplotlib.ticker import FuncFormatter
+
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_xlabel(error_label)
     ax.set_ylabel("mean hedging cost (numeraire: impact + fee + gas)")
     ax.set_title(title)
