@@ -34,7 +34,8 @@ from routing.problem import Demands, Edge, Problem, build
 METHODS = ("milp", *baselines.METHODS)
 POLISH_DROPS = 3  # least-used pools tried for removal in each round of the polish
 POLISH_BUDGET_S = 0.5  # the drop search stops trying after this long
-PATH_SEEDS = 3  # best single paths per pair order added to the program's candidate pools
+PATH_SEEDS = 3
+MAX_LOSS = 0.5  # a route that returns less than half the value sold means the pools are too small  # best single paths per pair order added to the program's candidate pools
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,11 @@ def _result(problem: Problem, method: str, hops: Sequence[Hop], bound: int | Non
         raise NoLiquidityError(f"the route delivers {got[short[0]]} {sym}, below the minimum "
                                f"{problem.demands.buy[short[0]]}", "buy")
     value = sum(a * problem.prices[t] for t, a in got.items())
+    kept = value / problem.value_sold
+    if kept < 1 - MAX_LOSS:
+        raise NoLiquidityError(
+            f"the order is larger than the pools can take: the best route returns only {kept:.1%} of the "
+            f"value sold at reference prices (refused below {1 - MAX_LOSS:.0%}); lower the amount", "sell")
     gas = gas_units(hops)
     gas_value = int(gas * problem.gas_value_per_unit)
     sold = {t: sum(h.amount_in for h in hops if h.token_in == t) for t in problem.demands.sell}
