@@ -117,7 +117,7 @@ def run_cmd(
     import asyncio
     import time
 
-    from keel.errors import UsageError
+    from keel.errors import KeelError, UsageError
     from solver.processes import orderbook_db as default_orderbook
 
     world = _world_or_none()
@@ -130,7 +130,14 @@ def run_cmd(
     done = 0
     try:
         while rounds == 0 or done < rounds:
-            result = asyncio.run(auctioneer.run_round())
+            try:
+                result = asyncio.run(auctioneer.run_round())
+            except KeelError as exc:
+                if rounds != 0:
+                    raise
+                # a long-running auctioneer outlives a chain hiccup; the next round recovers this one
+                render.status(f"round failed: {exc}")
+                result = None
             done += 1
             if result is None:
                 render.status("no open intents: nothing to auction")

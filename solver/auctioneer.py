@@ -69,6 +69,7 @@ class Candidate:
     data: bytes = b""
     rank: int | None = None
     tx_hash: str | None = None
+    pending: bool = False  # sent, but no receipt yet: only the chain can say whether it settled
 
     def out(self, verdict: str, reason: str, **changes: Any) -> Candidate:
         return dataclasses.replace(self, verdict=verdict, reason=reason, **changes)
@@ -225,7 +226,8 @@ async def submit(w3: Any, auction: Auction, c: Candidate, receipt_timeout_s: flo
     try:
         receipt = await asyncio.to_thread(w3.eth.wait_for_transaction_receipt, tx_hash, receipt_timeout_s)
     except Exception as exc:  # not mined in time, or an unknown hash: treat as not settled, recover() decides
-        return c.out("failed", f"won, but {tx_hash} has no receipt: {type(exc).__name__}", tx_hash=tx_hash)
+        return c.out("failed", f"won, but {tx_hash} has no receipt: {type(exc).__name__}", tx_hash=tx_hash,
+                     pending=True)
     if receipt["status"] != 1:
         return c.out("failed", f"won, but its transaction reverted on chain ({tx_hash})", tx_hash=tx_hash)
     return c.out("settled", f"won with score {c.score} at {receipt['gasUsed']} gas", tx_hash=tx_hash)
@@ -307,6 +309,10 @@ class Auctioneer:
                                  on_sent=lambda c: self.rounds.note_submission(round_id, c.endpoint.url, c.tx_hash))
         self.rounds.record_candidates(round_id, [c.row() for c in done])
         winner = next((c for c in done if c.verdict == "settled"), None)
+        if winner is None and any(c.pending for c in done):
+            # a transaction may still mine: leave the round running; `recover` settles it from the chain
+            await notify_all(round_id, done)
+            return RoundResult(round_id, RUNNING, None, None, tuple(done), tuple(ids), left_out)
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(c.solution for c in done) else UNSETTLED)
         self.rounds.close_round(round_id, status, winner.endpoint.url if winner else None,

@@ -31,7 +31,13 @@ from solver.rounds import RoundStore
 from solver.snapshot import WorldView
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
-from tests.integration.auction_support import balances_of, hedge_intent, weights_intent
+from tests.integration.auction_support import (
+    auction_for,
+    balances_of,
+    hedge_intent,
+    settle_solution,
+    weights_intent,
+)
 from tests.unit.solver.test_node import Server, call
 
 REPO = Path(__file__).resolve().parents[2]
@@ -195,6 +201,25 @@ def test_a_round_left_running_by_a_crash_is_reconciled_with_the_chain(chain: Any
     assert [orderbook.get(i).status for i in ids] == [OPEN, OPEN]
     assert rounds.get(round_id).status == "unsettled" and rounds.get(round_id).note == "recovered after a crash"
     assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == []
+
+
+def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settled(chain: Any, stores: Any) -> None:
+    orderbook, rounds, _registry = stores
+    ids = submit_all(chain, orderbook, offsetting_batch(chain)[:2])
+    auction = auction_for(chain, [orderbook.get(i).signed for i in ids])
+    solution = Milp().solve(auction, chain.solvers[0].address)
+    round_id = rounds.open_round(auction.block, ids)
+    orderbook.mark_in_auction(ids)
+    receipt = settle_solution(chain, auction, solution)  # the winner's transaction mines ...
+    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+    rounds.note_submission(round_id, "http://127.0.0.1:1", tx_hash)  # ... and the auctioneer dies here
+    recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds)
+    settled = set(solution.intent_ids)
+    assert settled
+    for intent_id in ids:
+        stored = orderbook.get(intent_id)
+        assert (stored.status, stored.tx_hash) == ((SETTLED, tx_hash) if intent_id in settled else (OPEN, None))
+    assert rounds.get(round_id).status == "settled" and rounds.get(round_id).tx_hash == tx_hash
 
 
 def test_rejects_a_bad_registration_with_a_one_line_error(stores: Any) -> None:
