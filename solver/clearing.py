@@ -194,11 +194,16 @@ def _to_drop(
     others = [i for i in culprits if i not in out_of_bounds]
     pressure = {}
     for i in out_of_bounds:
+        # in the intent's own numeraire, as its bounds are: selling a token whose relative
+        # price fell, or buying one whose relative price rose, is what pushed it there
+        numeraire = intents[i].tokens[0]
         flows = live[i].flows(reference, 0)
-        pressure[i] = sum(
-            q * reference[t] * (1 if prices[t] > reference[t] else -1)
-            for t, q in flows.items() if prices[t] != reference[t] and t != intents[i].tokens[0]
-        )
+        pressure[i] = 0
+        for t, q in flows.items():
+            if t == numeraire:
+                continue
+            moved = prices[t] * reference[numeraire] - reference[t] * prices[numeraire]
+            pressure[i] += q * reference[t] * (1 if moved > 0 else -1 if moved < 0 else 0)
     pushing = sorted((i for i in out_of_bounds if pressure[i] > 0), key=lambda i: pressure[i], reverse=True)
     if pushing:
         return others + pushing[: max(1, len(pushing) // 4)]
