@@ -229,3 +229,53 @@ def test_rejects_watch_without_an_owner_or_account(chain: World, chain_handle: A
     policy.write_text(POLICY.format(book=ROOT / "samples" / "book.csv", costs="flat"))
     res = run_cli(capsys, "watch", str(policy), "--dry-run", "--polls", "1")
     assert res.code == 2 and "owner" in res.err and "Traceback" not in res.err
+
+
+def test_should_sign_submit_and_cancel_the_stale_intent_through_a_real_orderbook(chain: World, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from eth_account import Account
+
+    from intents import client
+
+    settlement = chain.addresses["BatchSettlement"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "keel"), "node", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--db", str(tmp_path / "orderbook.db"), "--chain-id", str(chain.chain_id), "--settlement", settlement,
+         "--rpc-url", chain.rpc_url],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        script = Script(chain)
+        spec = _spec(tmp_path)
+        user = chain.users[0]
+        reader = keeper.ChainReader(chain.web3(), chain.addresses, user.address, ("USDC", "WETH"), "v3:USDC/WETH:500")
+        sink = keeper.IntentSink(reader, 10**7, 100, 30, orderbook=url, signer=Account.from_key(user.private_key),
+                                 chain_id=chain.chain_id, settlement=settlement)
+        book = run.option_book(book_mod.load(ROOT / "samples" / "book.csv"), "WETH", script.t0)
+        kp = keeper.Keeper(config.build(spec.policies[0]), cost_model(spec, "WETH", "USDC", 3000.0, None),
+                           _limits(spec), sink, book=book, valid_s=10**7)
+        script.move(0, 3000.0)
+        first = kp.step(reader.read())
+        script.move(1, 3300.0)
+        second = kp.step(reader.read())
+        assert first.fired and second.fired and second.cancelled == first.intent_id
+        assert client.request(url, "GET", f"/intents/{first.intent_id}")["status"] == "cancelled"
+        stored = client.request(url, "GET", f"/intents/{second.intent_id}")
+        assert stored["status"] == "open"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
