@@ -204,7 +204,8 @@ class Keeper:
             t_s=obs.now_s - (self.start_s or obs.now_s), weights=(np.asarray(held) * prices / value)[None, :],
             target=target, value=np.array([value]), since_trade_s=np.array([self._since]),
             realized_vol=np.array([realized]), ref_vol=ref_vol, cov=cov, cost_rate=self.costs.rate,
-            trade_cost=lambda turnover, v: self.costs.rate * turnover.sum(axis=1) / 2 + self.costs.gas(np.array([0.0])),
+            # gas is priced at the first risky token's price (WETH in the world's portfolios)
+            trade_cost=lambda turnover, v: self.costs.rate * turnover.sum(axis=1) / 2 + self.costs.gas(prices[1:2]),
         )
         d = self.policy.decide_weights(state)
         return bool(d.trade[0]), tuple(float(x) for x in d.position[0]), ref_vol, realized
