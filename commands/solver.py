@@ -38,6 +38,8 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     solver: str = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Chain to send settlements to (default: the running chain)."),
+    account: str = typer.Option(None, "--account", help="Sign settlements with this keystore account "
+                                "(password: KEEL_PASSWORD or a prompt); default: the chain's unlocked account."),
     late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
 ) -> None:
     """Run a solver node (POST /solve, /notify, /settle; GET /health) until Ctrl-C."""
@@ -47,6 +49,15 @@ def serve_cmd(
     from solver.strategy import load
 
     chosen = load(strategy)
+    private_key = None
+    if account is not None:
+        from commands.account import password
+        from intents import keystore
+
+        local = keystore.unlock(account, password(confirm=False))
+        solver, private_key = solver or local.address, "0x" + bytes(local.key).hex()
+        if solver.lower() != local.address.lower():
+            raise IntentError(f"--solver: {solver} is not the keystore account {local.address}", "solver")
     if solver is None or rpc_url is None:
         world = _world_or_none()
         if solver is None and (world is None or not world.solvers):
@@ -55,7 +66,7 @@ def serve_cmd(
         solver = solver or world.solvers[0].address
         rpc_url = rpc_url or (world.rpc_url if world is not None else None)
     render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'})")
-    serve(chosen, solver, port, host, rpc_url, honour_deadline=not late)
+    serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late)
 
 
 @solver_app.command("register")

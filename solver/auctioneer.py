@@ -41,6 +41,12 @@ from solver.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, Roun
 from solver.scoring import score
 from solver.settle_call import calldata, simulate
 
+
+def usd(value_e18: int | None) -> str:
+    """USD × 1e18 as a people-readable amount (for reasons only; records keep the integer)."""
+    return "-" if value_e18 is None else f"${value_e18 / 10**18:,.2f}"
+
+
 GAS_HEADROOM = (5, 4)  # send with 5/4 of the simulated gas, plus a fixed margin
 GAS_MARGIN = 50_000
 NOTIFY_TIMEOUT_S = 2.0
@@ -230,7 +236,7 @@ async def submit(w3: Any, auction: Auction, c: Candidate, receipt_timeout_s: flo
                      pending=True)
     if receipt["status"] != 1:
         return c.out("failed", f"won, but its transaction reverted on chain ({tx_hash})", tx_hash=tx_hash)
-    return c.out("settled", f"won with score {c.score} at {receipt['gasUsed']} gas", tx_hash=tx_hash)
+    return c.out("settled", f"won with score {usd(c.score)} at {receipt['gasUsed']} gas", tx_hash=tx_hash)
 
 
 async def settle_best(w3: Any, auction: Auction, ranked: list[Candidate], receipt_timeout_s: float,
@@ -243,7 +249,7 @@ async def settle_best(w3: Any, auction: Auction, ranked: list[Candidate], receip
             out.append(c)
             continue
         if winner is not None:
-            out.append(c.out("lost", f"ranked {c.rank}: score {c.score} < winner's {winner.score}"))
+            out.append(c.out("lost", f"ranked {c.rank}: score {usd(c.score)} < winner's {usd(winner.score)}"))
             continue
         if i > 0:  # a failed attempt may have moved the chain: re-check on the latest state
             sim = simulate(w3, auction.settlement, c.data, c.endpoint.address, "latest")
