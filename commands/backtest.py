@@ -301,10 +301,11 @@ def watch(
     polls: int = typer.Option(0, "--polls", min=0, help="Stop after N polls (0: run until interrupted)."),
     orderbook: str = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL."),
     snapshot: Path = SNAPSHOT,
+    log: Path = typer.Option(None, "--log", help="Append one JSON line per poll (why it fired, or did not) to this file."),
     as_json: bool = JSON,
 ) -> None:
     """The keeper: poll the chain, run the policy, check breakers, sign a fresh intent when it fires."""
-    steps, sink = run_watch(policy, book, account, owner, dry_run, polls, orderbook, snapshot)
+    steps, sink = run_watch(policy, book, account, owner, dry_run, polls, orderbook, snapshot, log)
     data = [{"time": s.now_s, "fired": s.fired, "position": s.position, "tripped": list(s.tripped),
              "intent": s.intent_id, "cancelled": s.cancelled, "reason": s.reason} for s in steps]
     if dry_run:
@@ -314,7 +315,7 @@ def watch(
 
 
 def run_watch(policy: Path, book: Path | None, account: str | None, owner: str | None, dry_run: bool, polls: int,
-              orderbook: str, snapshot: Path | None) -> tuple[list[Any], Any]:
+              orderbook: str, snapshot: Path | None, log: Path | None = None) -> tuple[list[Any], Any]:
     import numpy as np
 
     from contracts.chain import current_world
@@ -370,6 +371,13 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
     while True:
         step = kp.step(obs)
         render.status(_describe(step, symbols))
+        if log is not None:
+            import json
+
+            with log.open("a") as fh:
+                fh.write(json.dumps({"time": step.now_s, "fired": step.fired, "position": step.position,
+                                     "tripped": list(step.tripped), "intent": step.intent_id,
+                                     "cancelled": step.cancelled, "reason": step.reason}) + "\n")
         n += 1
         if polls and n >= polls:
             return kp.log, sink

@@ -17,8 +17,11 @@ one decision function over `HedgeState` arrays. Formulas cite their sources:
   Hw = 1.12 k^0.31 tau^0.05 (e^{-r tau}/sigma)^0.25 (|Gamma|/gamma)^0.5,
   sigma_m^2 = sigma^2 (1 - K), K = -4.76 k^0.78 tau^-0.02 (e^{-r tau}/sigma)^0.25
   (gamma S^2 |Gamma|)^0.15 (for a short-gamma book; sign of K flipped for long gamma).
-  The coefficients are the ones the paper reports from its regression (Table/Eq. 8-10);
-  they are restated here and in tests/unit/policies so a typo fails a test.
+  The coefficients are the paper's regression estimates; they are restated here and in
+  tests/unit/policies so a typo fails a test. Checked against an independent open-source
+  implementation of the same paper, which uses the same 1.12, 0.31, 0.25, 0.5 and 4.76,
+  0.78, 0.15 (it drops the near-unity tau^0.05 and tau^-0.02 factors; we keep them). The
+  original PDF was not readable offline here, so that check is second-hand.
 - DeFi production rule (Lyra's pool hedger, Opyn's Crab): every `interval` or whenever
   |delta gap| exceeds a threshold, re-hedge to the full target.
 - Gas-aware: trade to the target only when the certainty-equivalent value of the hedge

@@ -212,8 +212,12 @@ def test_should_print_what_it_would_sign_in_a_dry_run(chain: World, chain_handle
     chain_mod.refresh_feeds(chain)
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY.format(book=ROOT / "samples" / "book.csv", costs="flat"))
-    res = run_cli(capsys, "watch", str(policy), "--dry-run", "--owner", chain.users[0].address, "--polls", "1", "--json")
+    log = tmp_path / "watch.log"
+    res = run_cli(capsys, "watch", str(policy), "--dry-run", "--owner", chain.users[0].address, "--polls", "1",
+                  "--log", str(log), "--json")
     assert res.code == 0, res.err
+    logged = json.loads(log.read_text().splitlines()[0])
+    assert logged["fired"] is True and logged["reason"] == "threshold fired"
     data = json.loads(res.out)
     assert data["steps"][0]["fired"] is True  # 100 WETH held against a ~38 WETH hedge target
     signed = data["would_sign"][0]
