@@ -18,6 +18,7 @@ from routing.curves import Curve, curve
 from routing.errors import NoLiquidityError, RoutingError
 from routing.pools import Liquidity, Pool
 
+MIN_KEPT = 0.5  # refuse orders whose best conceivable output is worth less than half of what is sold
 FLOW_CAP = 2.0  # no edge carries more than twice the value sold (reference prices may be off)
 
 
@@ -159,5 +160,13 @@ def _check_reachable(problem: Problem) -> None:
             raise NoLiquidityError(
                 f"selling {problem.demands.sell[t]} {sym(t)} exceeds what the pools can absorb "
                 f"(at most ~{most:.6g} base units): lower the amount", "sell")
-    if not any(e.token_out in problem.demands.buy for e in problem.edges):
+    into_buys = [e for e in problem.edges if e.token_out in problem.demands.buy]
+    if not into_buys:
         raise NoLiquidityError("no pool reaches the wanted tokens", "buy")
+    # even draining every pool into the wanted tokens: if that is worth under half of what is
+    # sold, no route is sane (and the optimisers would work in numbers below their tolerances)
+    most = sum(e.at(e.cap)[0] for e in into_buys)
+    if most < MIN_KEPT:
+        raise NoLiquidityError(
+            f"the order is larger than the pools can take: all the liquidity into the wanted tokens is worth "
+            f"{most:.2%} of the value sold at reference prices; lower the amount", "sell")

@@ -29,13 +29,13 @@ from routing import baselines, convex, milp
 from routing.errors import NoLiquidityError, PoolMathError, RoutingError
 from routing.evaluate import Hop, delivered, flows_to_hops, gas_units
 from routing.pools import Liquidity
-from routing.problem import Demands, Edge, Problem, build
+from routing.problem import MIN_KEPT, Demands, Edge, Problem, build
 
 METHODS = ("milp", *baselines.METHODS)
 POLISH_DROPS = 3  # least-used pools tried for removal in each round of the polish
 POLISH_BUDGET_S = 0.5  # the drop search stops trying after this long
 PATH_SEEDS = 3
-MAX_LOSS = 0.5  # a route that returns less than half the value sold means the pools are too small  # best single paths per pair order added to the program's candidate pools
+MAX_LOSS = 1 - MIN_KEPT  # a route that returns less than half the value sold: the pools are too small  # best single paths per pair order added to the program's candidate pools
 
 
 @dataclass(frozen=True)

@@ -154,3 +154,28 @@ def test_should_pay_exactly_what_the_milp_route_reported_when_executed(chain: Wo
     assert before[weth] - after[weth] == sell
     # the gas model is an estimate; it must stay within a factor of the measured cost
     assert 0.5 * gas_used <= result.gas_units <= 2 * gas_used, (gas_used, result.gas_units)
+
+
+def test_should_route_on_the_live_chain_from_the_command_line(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tests.helpers import run_cli
+
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path / ".keel"))
+    up = run_cli(capsys, "chain", "up", "--json")
+    assert up.code == 0, up.err
+    try:
+        saved = tmp_path / "liquidity.json"
+        res = run_cli(capsys, "route", "--sell", "WETH=500", "--buy", "USDC", "--json", "--save-snapshot", str(saved))
+        assert res.code == 0, res.err
+        data = json.loads(res.out)
+        assert data["hops"] and data["gap_bps"] is not None and data["gap_bps"] < 1.0
+        assert int(data["sold"]["WETH"]) == 500 * 10**18 and int(data["delivered"]["USDC"]) > 1_400_000 * 10**6
+        assert Liquidity.loads(saved.read_text()).pools
+        table = run_cli(capsys, "route", "--sell", "WETH=500", "--buy", "USDC", "--method", "single-pool")
+        assert table.code == 0 and "gap to the bound" in table.out
+        bad = run_cli(capsys, "route", "--sell", "WETH=0", "--buy", "USDC")
+        assert bad.code == 2 and bad.err.count("\n") == 1 and "--sell" in bad.err
+    finally:
+        assert run_cli(capsys, "chain", "down").code == 0
