@@ -198,11 +198,11 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
         record = store.get(round_id)
     finally:
         store.close()
-    rows = [{"solver": c.solver_url, "score": _usd(c.score), "gas": c.gas, "verdict": c.verdict, "reason": c.reason}
-            for c in record.candidates]
+    rows = [{"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
+             "verdict": c.verdict, "reason": c.reason} for c in record.candidates]
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
              + (f", tx {record.tx_hash}" if record.tx_hash else ""))
-    render.emit(record.public(), as_json, rows=rows, columns=["solver", "score", "gas", "verdict", "reason"],
+    render.emit(record.public(), as_json, rows=rows, columns=["solver", "strategy", "score", "gas", "verdict", "reason"],
                 title=title, justify_right=["score", "gas"])
 
 

@@ -83,7 +83,7 @@ class Candidate:
     def row(self) -> CandidateRow:
         s = self.solution
         return CandidateRow(self.endpoint.url, s.solver if s else self.endpoint.address,
-                            str(s.stats.get("strategy", "")) or None if s else None, s.score_e18 if s else None,
+                            (str(s.stats.get("strategy", ""))[:40] or None) if s else None, s.score_e18 if s else None,
                             self.score, self.gas, self.verdict or "lost", self.reason, self.rank, self.latency_ms,
                             self.tx_hash)
 

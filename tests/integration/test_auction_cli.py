@@ -62,6 +62,7 @@ def test_up_runs_rounds_that_settle_submitted_intents_and_down_stops_every_proce
         record = json.loads(shown.out)
         assert {c["solverUrl"] for c in record["candidates"]} == {s["url"] for s in info["services"][1:3]}
         assert sorted(c["verdict"] for c in record["candidates"])[-1] == "settled"
+        assert {c["strategy"] for c in record["candidates"]} == {"baseline", "milp"}
         tx = client.request(info["orderbook"], "GET", f"/intents/{ids[0]}")["txHash"]
         assert record["txHash"] == tx
         table = run_cli(capsys, "auction", "show", str(settled_round["round"]))
