@@ -104,10 +104,12 @@ def backtest(
     spot: float = typer.Option(None, "--spot", help="Starting price of the underlying (default: the world's)."),
     snapshot: Path = SNAPSHOT,
     plot: Path = typer.Option(None, "--plot", help="Write the cost vs hedge-error frontier as a PNG."),
+    trades: bool = typer.Option(False, "--trades", help="Add each policy's decisions on path 0 (step, new hedge) to --json."),
+    hold: float = typer.Option(0.0, "--hold", help="Underlying held at the start (the hedge before the first decision)."),
     as_json: bool = JSON,
 ) -> None:
     """Run every policy (and each swept parameter) over simulated or replayed paths."""
-    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot)
+    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), hold)
     if plot is not None:
         from intents.backtest.plot import frontier_png
 
@@ -125,7 +127,7 @@ def _fmt(v: Any) -> str:
 
 
 def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths: int, model: str, seed: int,
-                 spot: float | None, snapshot: Path | None, record: int = 0) -> list[dict[str, Any]]:
+                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float = 0.0) -> list[dict[str, Any]]:
     """Load, join costs, run; the rows `keel backtest` prints (also used by tests)."""
     from contracts import world_spec
     from intents.backtest import paths as paths_mod
@@ -151,8 +153,11 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
 
     with Progress(console=render.stderr, transient=True) as bar:
         task = bar.add_task("backtest: steps over all paths", total=None)
-        rows, _ = run.hedge_backtest(spec, ob, s0, kind, n_paths, seed, costs, series, record=record,
-                                     progress=lambda i, n: bar.update(task, completed=i, total=n))
+        rows, runs = run.hedge_backtest(spec, ob, s0, kind, n_paths, seed, costs, series, initial_hedge=hold,
+                                        record=record, progress=lambda i, n: bar.update(task, completed=i, total=n))
+    if record:
+        for row, r in zip(rows, runs, strict=True):
+            row["trades"] = [[i, pos] for i, _, pos in r.trades]
     return rows
 
 

@@ -18,7 +18,7 @@ from contracts.artifacts import keel, npm
 from contracts.world import World
 from intents import book as book_mod
 from intents import breakers, keeper
-from intents.backtest import paths, run
+from intents.backtest import run
 from intents.model import IntentKind
 from intents.policies import config
 from tests.helpers import run_cli
@@ -118,7 +118,9 @@ def _limits(spec: Any) -> breakers.Limits:
                            b.notional_cap, b.notional_window_hours * 3600, b.resume_fraction)
 
 
-def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(chain: World, tmp_path: Path) -> None:
+def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
+    chain: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = Script(chain)
     spec = _spec(tmp_path)
     owner = chain.users[0].address
@@ -141,14 +143,19 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(ch
         for kp in keepers:
             kp.step(obs)
         rows.append(f"{t},{obs.prices[1]!r}")
-    series = paths.parse_csv("\n".join(rows) + "\n")
-    ob = run.option_book(book, "WETH", script.t0)
-    _, runs = run.hedge_backtest(spec, ob, WETH_PATH[0], "csv", 1, 0, costs, series, initial_hedge=holding0, record=1)
+    csv = tmp_path / "path.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY.format(book=ROOT / "samples" / "book.csv", costs="flat"))
+    res = run_cli(capsys, "backtest", "--policy", str(policy), "--model", f"csv:{csv}", "--hold", repr(holding0),
+                  "--trades", "--json")
+    assert res.code == 0, res.err
     fired_somewhere_later = False
-    for kp, r in zip(keepers, runs, strict=True):
+    for kp, r in zip(keepers, json.loads(res.out), strict=True):
+        assert r["policy"] == kp.policy.name
         # the backtest's last row is its horizon (marked, not decided on): compare the rest
         live = [(i, s.position[0]) for i, s in enumerate(kp.log[:-1]) if s.fired]
-        sim = [(i, pos) for i, _, pos in r.trades]
+        sim = [(i, pos) for i, pos in r["trades"]]
         assert [i for i, _ in live] == [i for i, _ in sim], kp.policy.name
         assert np.allclose([p for _, p in live], [p for _, p in sim], rtol=1e-9, atol=1e-9), kp.policy.name
         assert not any(s.tripped for s in kp.log)
