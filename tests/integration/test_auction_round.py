@@ -9,6 +9,7 @@ reverts on chain. The honest solution settles; every other verdict says why.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ import pytest
 
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
+from intents.signing import sign_intent
 from intents.store import IN_AUCTION, OPEN, SETTLED, SqliteStore
 from solver import testing_strategies as bad
 from solver.auctioneer import Auctioneer, recover
@@ -28,7 +30,7 @@ from solver.domain import Auction, Solution
 from solver.node import make_app
 from solver.registry import Endpoint, Registry
 from solver.rounds import RoundStore
-from solver.snapshot import WorldView
+from solver.snapshot import WorldView, take
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 from tests.integration.auction_support import (
@@ -56,8 +58,6 @@ class Shared:
         with self.lock:
             if auction.id not in self.cache:
                 self.cache[auction.id] = Milp().solve(auction, solver)
-            import dataclasses
-
             return dataclasses.replace(self.cache[auction.id], solver=solver)
 
 
@@ -233,3 +233,22 @@ def test_rejects_a_bad_registration_with_a_one_line_error(stores: Any) -> None:
     assert registry.all() == []
     ok = registry.register("0x" + "11" * 20, "http://127.0.0.1:8701/")
     assert registry.all() == [Endpoint("http://127.0.0.1:8701", ok.address, ok.registered_at)]
+
+
+def test_the_snapshot_reads_prices_balances_and_pools_at_one_block(chain: Any) -> None:
+    signed = offsetting_batch(chain)[:2]
+    settlement = chain.addresses["BatchSettlement"]
+    pairs = [(s.intent.intent_id(chain.chain_id, settlement), s) for s in signed]
+    expired = weights_intent(chain, 5, {"USDC": 50, "WETH": 50}, nonce=9)
+    stale = sign_intent(dataclasses.replace(expired.intent, valid_to=1), chain.users[5].private_key, chain.chain_id,
+                        settlement)
+    stale_id = stale.intent.intent_id(chain.chain_id, settlement)
+    view = WorldView.from_addresses(chain.chain_id, chain.addresses)
+    auction, left_out = take(chain.web3(), view, [*pairs, (stale_id, stale)], 5, 123)
+    reference = auction_for(chain, signed)
+    assert auction.block == reference.block and auction.id == 5 and auction.deadline_ms == 123
+    assert auction.reference_prices() == reference.reference_prices()
+    assert auction.balances == reference.balances
+    assert len(auction.liquidity["pools"]) == len(reference.liquidity["pools"]) > 0
+    assert [bi.id for bi in auction.intents] == [i for i, _ in pairs]
+    assert list(left_out) == [stale_id] and "expired" in left_out[stale_id]
