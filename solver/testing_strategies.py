@@ -102,7 +102,10 @@ class Reverting(_Wrapper):
 
 class Thief(_Wrapper):
     name = "thief"
-    relayer: str | None = None  # set by the test (the settlement's Relayer address)
+
+    def __init__(self, inner: Strategy | None = None, relayer: str | None = None) -> None:
+        super().__init__(inner)
+        self.relayer = relayer  # the settlement's Relayer, which holds the users' approvals
 
     def solve(self, auction: Auction, solver: str) -> Solution:
         solution = self.honest(auction, solver)

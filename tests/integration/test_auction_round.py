@@ -115,7 +115,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
         "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter)),
         "inflated": Server(make_app(bad.Inflated(shared), s2, rpc)),
         "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc)),
-        "thief": Server(make_app(bad.Thief(shared), s2, rpc)),
+        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), s2, rpc)),
         "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc)),
         "reverting": Server(make_app(bad.Reverting(shared), s2, rpc)),
         "crashing": Server(make_app(bad.Crashing(shared), s2, rpc)),
@@ -123,7 +123,6 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
         "garbage": Server(bad.garbage_app("wrong-shape")),
         "not-json": Server(bad.garbage_app("not-json")),
     }
-    bad.Thief.relayer = chain.addresses["Relayer"]
     dying_port = free_port()
     dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log")
     urls = {name: srv.url for name, srv in nodes.items()}
