@@ -157,7 +157,7 @@ def from_rows(rows: list[dict[str, Any]], source: str = "book") -> Book:
 
 
 def parse_csv(text: str, source: str = "book.csv") -> Book:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module needs newline="" (a lone \r is a line end)
     if not reader.fieldnames:
         raise BookError(f"{source}: empty file, expected a header ({', '.join(COLUMNS)})", "book")
     header = {_key(h) for h in reader.fieldnames}

@@ -155,7 +155,7 @@ class PriceSeries:
 def parse_csv(text: str, source: str = "prices.csv") -> PriceSeries:
     """Parse `timestamp,<TOKEN>,...` rows. Refuses empty cells (gaps), timestamps that repeat,
     go backwards or skip a step (spacing must be constant), and non-positive prices."""
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))  # the csv module needs newline="" (a lone \r ends a line)
     rows = [r for r in rows if r and any(cell.strip() for cell in r)]
     if len(rows) < 3:
         raise PathError(f"{source}: needs a header and at least two rows of prices", source)
