@@ -104,3 +104,20 @@ def test_registers_and_lists_solvers(home: Path, capsys: pytest.CaptureFixture[s
     assert reg.code == 0, reg.err
     listed = json.loads(run_cli(capsys, "solver", "list", "--json").out)
     assert [(s["url"], s["address"].lower()) for s in listed] == [("http://127.0.0.1:8701", address)]
+
+
+def test_register_allow_lists_a_new_solver_account_on_the_local_chain(
+        chain: Any, chain_handle: Any, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from contracts.artifacts import keel
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "chain.json").write_text(json.dumps(chain_handle.to_json()))  # point the CLI at the test's chain
+    w3 = chain.web3()
+    allow = w3.eth.contract(address=chain.addresses["SolverAllowList"], abi=keel("SolverAllowList").abi)
+    newcomer = chain.users[7].address
+    assert not allow.functions.isSolver(newcomer).call()
+    first = run_cli(capsys, "solver", "register", newcomer, "--url", "http://127.0.0.1:8702", "--json")
+    assert first.code == 0, first.err
+    assert json.loads(first.out)["allowListed"] is True and allow.functions.isSolver(newcomer).call()
+    again = run_cli(capsys, "solver", "register", newcomer, "--url", "http://127.0.0.1:8702", "--json")
+    assert json.loads(again.out)["allowListed"] is False  # already listed: nothing sent
