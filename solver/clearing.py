@@ -131,7 +131,9 @@ def _converge(
         except NoSolution as exc:
             token = max(buys, key=lambda t: buys[t] * prices[t])
             return prices, flows, plan, passes, {_largest_receiver(flows, token): str(exc)}
-        short = {t: need for t, need in buys.items() if plan.obtained.get(t, 0) - plan.spent.get(t, 0) < need}
+        delivered = {t: plan.obtained.get(t, 0) - plan.spent.get(t, 0) for t in buys}
+        absorb_dust(flows, live, delivered)
+        short = {t: need for t, need in net_flows(flows).items() if need > 0 and delivered.get(t, 0) < need}
         if not short and _close(buys, plan):
             return prices, flows, plan, passes, {}
         prices = dict(prices)
@@ -214,12 +216,14 @@ def _largest_receiver(flows: dict[str, dict[str, int]], token: str) -> str:
     return max((i for i, f in flows.items() if f.get(token, 0) > 0), key=lambda i: flows[i][token])
 
 
-def absorb_dust(flows: dict[str, dict[str, int]], wants: dict[str, Want]) -> None:
-    """Where netting leaves the settlement owing a token by a rounding dust, the largest receiver
-    of that token takes the dust less (in place): no pool can route a few wei, and the user's
-    outcome has room for it, while the settlement must never pay out more than it holds."""
+def absorb_dust(flows: dict[str, dict[str, int]], wants: dict[str, Want], delivered: dict[str, int] | None = None) -> None:
+    """Where netting (and the pools' `delivered` amounts) leave the settlement owing a token by a
+    rounding dust, the largest receiver of that token takes the dust less (in place): no pool
+    can route a few wei, and the user's outcome has room for it, while the settlement must
+    never pay out more than it holds."""
     net = net_flows(flows)
-    for token, owed in net.items():
+    for token, total_owed in net.items():
+        owed = total_owed - (delivered or {}).get(token, 0)
         if owed <= 0:
             continue
         received = sum(f.get(token, 0) for f in flows.values() if f.get(token, 0) > 0)

@@ -1,6 +1,15 @@
-"""The solver's one door into `routing/`: a residual in, an exact routed plan out."""
+"""The solver's one door into `routing/`: a residual in, an exact routed plan out.
+
+A residual may owe several tokens. The sold tokens are shared out over the owed tokens in
+proportion to the value owed, and each owed token is routed on its own (the router then
+maximises what it delivers of that token), on the pools' state after the routes before
+it — so the hops, executed in this order, pay exactly the amounts reported. Handing the
+router every owed token at once would let it pour everything into whichever pays best.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from contracts.mainnet import UNISWAP
 from solver.clearing import RoutedPlan, RouteFn
@@ -8,11 +17,10 @@ from solver.domain import Interaction
 from solver.errors import NoSolution
 
 ROUTERS = {"v2": UNISWAP["UniswapV2Router02"], "v3": UNISWAP["SwapRouter"]}
-
-# Minimums handed to the router as a share of what users are owed: the clearing loop
-# raises prices until the owed amounts fit what is delivered, so the router must not
-# refuse a residual just because the first guess at prices was too generous.
-MINIMUM_SHARES = (0.97, 0.9, 0.6, 0.0)
+DUST_VALUE = 10**34  # one cent on the price scale (USD × 1e36): not worth a swap
+REALLOCATIONS = 3  # re-share the sold tokens at most this often per residual
+EVEN_DELIVERY = 1.0005  # owed tokens delivered within 5 bps of the same share of what is owed
+EMPTY = RoutedPlan({}, {}, 0, ())
 
 
 def make_route_fn(
@@ -24,41 +32,101 @@ def make_route_fn(
     deadline_s: int,
     time_limit_s: float = 2.0,
 ) -> RouteFn:
-    from routing.errors import NoLiquidityError, PoolMathError, RoutingError
-    from routing.execute import interactions as hop_interactions
     from routing.pools import Liquidity
-    from routing.problem import Demands
-    from routing.route import route
 
     if not liquidity_json:
         raise NoSolution("the auction carries no liquidity snapshot", "liquidity")
     liquidity = Liquidity.from_json(liquidity_json, source="auction.liquidity")
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
-        last: Exception | None = None
-        for share in MINIMUM_SHARES:
-            demands = Demands(sell=dict(sells), buy={t: int(q * share) for t, q in buys.items()})
-            try:
-                result = route(demands, liquidity, prices, method, gas_price_wei,
-                               with_bound=False, time_limit_s=time_limit_s)
-            except (NoLiquidityError, PoolMathError) as exc:
-                last = exc
-                continue
-            except RoutingError as exc:
-                raise NoSolution(f"routing refused the residual: {exc}", "liquidity") from None
-            hops = list(result.hops)
-            return RoutedPlan(
-                spent=dict(result.sold),
-                obtained=dict(result.delivered),
-                gas=result.gas_units,
-                interactions=tuple(Interaction(i.target, i.value, i.call_data)
-                                   for i in hop_interactions(hops, ROUTERS, recipient, deadline_s)),
-                description=tuple(
-                    f"{h.amount_in} {liquidity.symbol(h.token_in)} -> {h.amount_out} {liquidity.symbol(h.token_out)} "
-                    f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")
-                    for h in hops
-                ),
-            )
-        raise NoSolution(f"no route for the residual: {last}", "liquidity")
+        weights = {t: q * prices[t] for t, q in buys.items()}
+        plan = EMPTY
+        for _ in range(REALLOCATIONS):
+            plan = _route_shares(method, liquidity, sells, buys, weights, prices, gas_price_wei, time_limit_s,
+                                 recipient, deadline_s)
+            ratios = {t: max(plan.obtained.get(t, 0), 1) / need for t, need in buys.items()}
+            if len(buys) == 1 or max(ratios.values()) / min(ratios.values()) < EVEN_DELIVERY:
+                break
+            # give more of what is sold to the owed tokens the pools delivered least of
+            weights = {t: w / ratios[t] for t, w in weights.items()}
+        return plan
 
     return route_fn
+
+
+def _route_shares(method: str, liquidity, sells: dict[str, int], buys: dict[str, int], weights: dict[str, float],
+                  prices: dict[str, int], gas_price_wei: int, time_limit_s: float, recipient: str,
+                  deadline_s: int) -> RoutedPlan:
+    """Route each owed token on its own, the sold tokens shared out by `weights`, in order."""
+    state = liquidity
+    hops: list = []
+    total = sum(weights.values())
+    order = sorted(weights, key=lambda t: -weights[t])
+    used = dict.fromkeys(sells, 0)
+    for position, token in enumerate(order):
+        if position == len(order) - 1:  # the last owed token takes whatever is left
+            share = {s: sells[s] - used[s] for s in sells}
+        else:
+            share = {s: int(q * weights[token] / total) for s, q in sells.items()}
+        share = {s: q for s, q in share.items() if q * prices[s] >= DUST_VALUE}
+        for s, q in share.items():
+            used[s] += q
+        if not share:
+            continue
+        found = _route_one(method, state, share, token, prices, gas_price_wei, time_limit_s)
+        hops += found
+        state = _advance(state, found)
+    return _plan(hops, sells, buys, liquidity, recipient, deadline_s)
+
+
+def _route_one(method: str, state, sells: dict[str, int], token: str, prices: dict[str, int],
+               gas_price_wei: int, time_limit_s: float) -> list:
+    from routing.errors import NoLiquidityError, PoolMathError, RoutingError
+    from routing.problem import Demands
+    from routing.route import route
+
+    try:
+        result = route(Demands(sell=sells, buy={token: 0}), state, prices, method, gas_price_wei,
+                       with_bound=False, time_limit_s=time_limit_s)
+    except (NoLiquidityError, PoolMathError) as exc:
+        raise NoSolution(f"no route to {state.symbol(token)}: {exc}", "liquidity") from None
+    except RoutingError as exc:
+        raise NoSolution(f"routing refused the residual: {exc}", "liquidity") from None
+    return list(result.hops)
+
+
+def _advance(state, hops: list):
+    pools = {p.address: p for p in state.pools}
+    for hop in hops:
+        pools[hop.pool], _ = pools[hop.pool].after_swap(hop.token_in, hop.amount_in)
+    return replace(state, pools=tuple(pools[p.address] for p in state.pools))
+
+
+def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, recipient: str,
+          deadline_s: int) -> RoutedPlan:
+    from routing.evaluate import gas_units
+    from routing.execute import interactions as hop_interactions
+
+    spent = {s: 0 for s in sells}
+    obtained = {b: 0 for b in buys}
+    for h in hops:
+        if h.token_in in spent:
+            spent[h.token_in] += h.amount_in
+        if h.token_out in obtained:
+            obtained[h.token_out] += h.amount_out
+        if h.token_in in obtained:  # an owed token used as an intermediate hop
+            obtained[h.token_in] -= h.amount_in
+        if h.token_out in spent:
+            spent[h.token_out] -= h.amount_out
+    return RoutedPlan(
+        spent=spent,
+        obtained=obtained,
+        gas=gas_units(hops) if hops else 0,
+        interactions=tuple(Interaction(i.target, i.value, i.call_data)
+                           for i in hop_interactions(hops, ROUTERS, recipient, deadline_s)),
+        description=tuple(
+            f"{h.amount_in} {liquidity.symbol(h.token_in)} -> {h.amount_out} {liquidity.symbol(h.token_out)} "
+            f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")
+            for h in hops
+        ),
+    )
