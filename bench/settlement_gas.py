@@ -32,6 +32,7 @@ from eth_utils import keccak
 
 from contracts import chain, deploy
 from contracts.artifacts import keel, npm
+from contracts.compile import build as compile_contracts
 from contracts.settlement import SCHEME_EIP712, Interaction, Settlement, make_batch
 from intents.model import Intent, IntentKind
 from intents.signing import sign_digest
@@ -187,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in args.sizes.split(",")]
     except ValueError:
         parser.error(f"--sizes: {args.sizes!r} is not a comma-separated list of integers")
+    _log("compiling contracts/src (the world is cached by its sources' hash) …")
+    compile_contracts()
     _log("starting the forked world …")
     with chain.running(log_dir=Path(tempfile.mkdtemp(prefix="keel-bench-"))) as handle:
         _log("deploying GPv2Settlement and funding traders …")

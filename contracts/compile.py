@@ -20,7 +20,7 @@ SRC_DIR = Path(__file__).resolve().parent / "src"
 SOLC_JS = Path(__file__).resolve().parent / "solc.js"
 
 SETTINGS = {
-    "optimizer": {"enabled": True, "runs": 1000},
+    "optimizer": {"enabled": True, "runs": 1000000},
     "viaIR": True,
     "evmVersion": "cancun",
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},

@@ -3,10 +3,10 @@ pragma solidity ^0.8.28;
 
 import {IBatchSettlement, Intent, Execution, Interaction} from "./interfaces/IBatchSettlement.sol";
 import {IERC1271} from "./interfaces/IERC1271.sol";
-import {IERC20Minimal} from "./interfaces/IERC20Minimal.sol";
 import {ISolverAllowList} from "./interfaces/ISolverAllowList.sol";
 import {IntentHashing} from "./libraries/IntentHashing.sol";
 import {Outcome} from "./libraries/Outcome.sol";
+import {ExecutionCalldata} from "./libraries/ExecutionCalldata.sol";
 import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Relayer} from "./Relayer.sol";
 
@@ -79,6 +79,7 @@ contract BatchSettlement is IBatchSettlement {
 
     /// @inheritdoc IBatchSettlement
     /// @dev Reverts, leaving every balance untouched, with the first failed check's error.
+    ///      Executions are read straight from calldata (ExecutionCalldata), once per pass.
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
@@ -90,15 +91,21 @@ contract BatchSettlement is IBatchSettlement {
         _checkTokens(tokens, clearingPrices);
         uint256[] memory startBalances = _ownBalances(tokens);
 
+        bytes32 separator = domainSeparator();
         bytes32[] memory ids = new bytes32[](executions.length);
+        uint256 pulls;
         for (uint256 i; i < executions.length; ++i) {
-            ids[i] = _verify(i, tokens, clearingPrices, executions[i]);
+            (bytes32 id, uint256 outflows) = _verify(i, separator, tokens, clearingPrices, executions);
+            ids[i] = id;
+            unchecked {
+                pulls += outflows; // at most the calldata's word count
+            }
         }
-        _pull(executions);
+        _pull(executions, pulls);
         _interact(interactions);
         _pay(executions);
         for (uint256 i; i < executions.length; ++i) {
-            _checkOutcome(i, clearingPrices, executions[i], ids[i]);
+            _checkOutcome(i, clearingPrices, executions, ids[i]);
         }
         _checkOwnBalances(tokens, startBalances);
         emit BatchSettled(msg.sender, executions.length, interactions.length);
@@ -112,42 +119,72 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    /// @dev Shape, signature, validTo, nonce (then marks it used), price bounds. Returns the id.
-    function _verify(uint256 i, address[] calldata tokens, uint256[] calldata prices, Execution calldata e)
-        private
-        returns (bytes32 id)
-    {
-        Intent calldata intent = e.intent;
-        _checkShape(i, tokens, e);
-        id = IntentHashing.digest(domainSeparator(), intent);
-        address owner_ = intent.owner;
-        uint256 nonce = intent.nonce;
-        if (!_validSignature(i, id, owner_, e.signingScheme, e.signature)) revert InvalidSignature(i);
-        if (block.timestamp > intent.validTo) revert IntentExpired(i, intent.validTo);
+    /// @dev Shape, signature, validTo, nonce (then marks it used), price bounds. Returns the id
+    ///      and how many of the execution's flows are pulls.
+    function _verify(
+        uint256 i,
+        bytes32 separator,
+        address[] calldata tokens,
+        uint256[] calldata prices,
+        Execution[] calldata executions
+    ) private returns (bytes32 id, uint256 outflows) {
+        (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
+        outflows = _checkShape(i, tokens, e, ip);
+        Intent calldata intent;
+        assembly ("memory-safe") {
+            intent := ip
+        }
+        id = IntentHashing.digest(separator, intent);
+        address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
+        uint8 scheme = ExecutionCalldata.uint8At(e, ExecutionCalldata.SCHEME);
+        bytes calldata signature = ExecutionCalldata.bytesAt(e, ExecutionCalldata.SIGNATURE);
+        if (!_validSignature(i, id, owner_, scheme, signature)) revert InvalidSignature(i);
+        uint256 validTo = ExecutionCalldata.word(ip, ExecutionCalldata.VALID_TO);
+        if (block.timestamp > validTo) revert IntentExpired(i, validTo);
+        uint256 nonce = ExecutionCalldata.word(ip, ExecutionCalldata.NONCE);
         mapping(uint256 => NonceState) storage nonces = nonceState[owner_];
         NonceState state = nonces[nonce];
         if (state == NonceState.Used) revert NonceAlreadyUsed(i, owner_, nonce);
         if (state == NonceState.Cancelled) revert NonceCancelled(i, owner_, nonce);
         nonces[nonce] = NonceState.Used;
-        _checkPrices(i, prices, e);
+        _checkPrices(i, prices, e, ip);
     }
 
-    /// @dev Every per-token array has one entry per intent token and each priceIndex names that token.
-    function _checkShape(uint256 i, address[] calldata tokens, Execution calldata e) private pure {
-        Intent calldata intent = e.intent;
-        uint256 n = intent.tokens.length;
-        bool ok = n >= 2 && intent.minPrice.length == n && intent.maxPrice.length == n
-            && e.priceIndex.length == n && e.flows.length == n;
-        if (intent.kind == KIND_WEIGHTS) ok = ok && intent.targetWeightBps.length == n;
-        else if (intent.kind == KIND_BALANCES) ok = ok && intent.minBalance.length == n && intent.maxBalance.length == n;
-        else ok = false;
+    /// @dev Every per-token array has one entry per intent token and each priceIndex names that
+    ///      token. Returns the number of negative flows (the pulls this execution needs).
+    function _checkShape(uint256 i, address[] calldata tokens, uint256 e, uint256 ip)
+        private
+        pure
+        returns (uint256 outflows)
+    {
+        address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
+        uint256[] calldata priceIndex = ExecutionCalldata.uints(e, ExecutionCalldata.PRICE_INDEX);
+        int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
+        uint256 n = own.length;
+        uint8 kind = ExecutionCalldata.uint8At(ip, ExecutionCalldata.KIND);
+        bool ok = n >= 2 && _length(ip, ExecutionCalldata.MIN_PRICE) == n
+            && _length(ip, ExecutionCalldata.MAX_PRICE) == n && priceIndex.length == n && flows.length == n;
+        if (kind == KIND_WEIGHTS) {
+            ok = ok && _length(ip, ExecutionCalldata.TARGET_WEIGHT_BPS) == n;
+        } else if (kind == KIND_BALANCES) {
+            ok = ok && _length(ip, ExecutionCalldata.MIN_BALANCE) == n && _length(ip, ExecutionCalldata.MAX_BALANCE) == n;
+        } else {
+            ok = false;
+        }
         if (!ok) revert MalformedExecution(i);
-        uint256[] calldata priceIndex = e.priceIndex;
-        address[] calldata own = intent.tokens;
         for (uint256 j; j < n; ++j) {
             uint256 k = priceIndex[j];
             if (k >= tokens.length || tokens[k] != own[j]) revert TokenMismatch(i, j);
+            if (flows[j] < 0) {
+                unchecked {
+                    ++outflows;
+                }
+            }
         }
+    }
+
+    function _length(uint256 head, uint256 field) private pure returns (uint256 length) {
+        (, length) = ExecutionCalldata.array(head, field);
     }
 
     /// @dev EIP-712 by an EOA (65 bytes r‖s‖v) or EIP-1271 by a contract wallet.
@@ -176,15 +213,14 @@ contract BatchSettlement is IBatchSettlement {
     /// @dev Prices that matter to the user must lie in its signed bounds: every traded token's,
     ///      and for a WEIGHTS intent every token's (they value its outcome). Relative price is
     ///      numeraire base units per token base unit * 1e18, rounded down.
-    function _checkPrices(uint256 i, uint256[] calldata prices, Execution calldata e) private pure {
-        Intent calldata intent = e.intent;
-        uint256[] calldata priceIndex = e.priceIndex;
-        int256[] calldata flows = e.flows;
-        uint256[] calldata minPrice = intent.minPrice;
-        uint256[] calldata maxPrice = intent.maxPrice;
+    function _checkPrices(uint256 i, uint256[] calldata prices, uint256 e, uint256 ip) private pure {
+        uint256[] calldata priceIndex = ExecutionCalldata.uints(e, ExecutionCalldata.PRICE_INDEX);
+        int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
+        uint256[] calldata minPrice = ExecutionCalldata.uints(ip, ExecutionCalldata.MIN_PRICE);
+        uint256[] calldata maxPrice = ExecutionCalldata.uints(ip, ExecutionCalldata.MAX_PRICE);
         uint256 numerairePrice = prices[priceIndex[0]];
         if (numerairePrice == 0) revert PriceOutOfBounds(i, 0, 0);
-        bool allMatter = intent.kind == KIND_WEIGHTS;
+        bool allMatter = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS;
         for (uint256 j = 1; j < flows.length; ++j) {
             if (!allMatter && flows[j] == 0) continue;
             uint256 relative = prices[priceIndex[j]] * PRICE_SCALE / numerairePrice;
@@ -192,29 +228,48 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    /// @dev One relayer call pulls every negative flow of the batch into this contract.
-    function _pull(Execution[] calldata executions) private {
-        uint256 count;
-        for (uint256 i; i < executions.length; ++i) {
-            int256[] calldata flows = executions[i].flows;
-            for (uint256 j; j < flows.length; ++j) {
-                if (flows[j] < 0) ++count;
-            }
+    /// @dev One relayer call pulls every negative flow of the batch into this contract. The
+    ///      call's calldata (`transferIn(Transfer[])`) is written by hand past the free memory
+    ///      pointer: `pulls` entries of (token, owner, -flow), in execution then token order.
+    function _pull(Execution[] calldata executions, uint256 pulls) private {
+        if (pulls == 0) return;
+        uint256 buffer;
+        uint256 cursor;
+        bytes4 selector = Relayer.transferIn.selector;
+        assembly ("memory-safe") {
+            buffer := mload(0x40)
+            mstore(buffer, selector)
+            mstore(add(buffer, 0x04), 0x20)
+            mstore(add(buffer, 0x24), pulls)
+            cursor := add(buffer, 0x44)
         }
-        if (count == 0) return;
-        Relayer.Transfer[] memory transfers = new Relayer.Transfer[](count);
-        uint256 k;
         for (uint256 i; i < executions.length; ++i) {
-            Execution calldata e = executions[i];
-            int256[] calldata flows = e.flows;
-            address[] calldata tokens = e.intent.tokens;
-            address owner_ = e.intent.owner;
+            (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
+            int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
+            address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
+            address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
             for (uint256 j; j < flows.length; ++j) {
                 int256 flow = flows[j];
-                if (flow < 0) transfers[k++] = Relayer.Transfer(tokens[j], owner_, uint256(-flow));
+                if (flow < 0) {
+                    uint256 amount = uint256(-flow); // checked: type(int256).min panics, as before
+                    address token = own[j];
+                    assembly ("memory-safe") {
+                        mstore(cursor, token)
+                        mstore(add(cursor, 0x20), owner_)
+                        mstore(add(cursor, 0x40), amount)
+                        cursor := add(cursor, 0x60)
+                    }
+                }
             }
         }
-        relayer.transferIn(transfers);
+        address target = address(relayer);
+        assembly ("memory-safe") {
+            if iszero(call(gas(), target, 0, buffer, sub(cursor, buffer), 0, 0)) {
+                let m := mload(0x40)
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
     }
 
     /// @dev Solver calls (DEX swaps). The relayer is off limits: it holds user approvals.
@@ -231,56 +286,84 @@ contract BatchSettlement is IBatchSettlement {
     /// @dev Pays every positive flow from this contract to the intent's owner.
     function _pay(Execution[] calldata executions) private {
         for (uint256 i; i < executions.length; ++i) {
-            Execution calldata e = executions[i];
-            int256[] calldata flows = e.flows;
-            address[] calldata tokens = e.intent.tokens;
-            address owner_ = e.intent.owner;
+            (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
+            int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
+            address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
+            address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
             for (uint256 j; j < flows.length; ++j) {
                 int256 flow = flows[j];
-                if (flow > 0) tokens[j].safeTransfer(owner_, uint256(flow));
+                if (flow > 0) own[j].safeTransfer(owner_, uint256(flow));
             }
         }
     }
 
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
-    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, Execution calldata e, bytes32 id) private {
-        Intent calldata intent = e.intent;
-        address[] calldata tokens = intent.tokens;
-        uint256[] calldata priceIndex = e.priceIndex;
-        address owner_ = intent.owner;
-        uint256 n = tokens.length;
+    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, Execution[] calldata executions, bytes32 id)
+        private
+    {
+        (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
+        address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
+        uint256[] calldata priceIndex = ExecutionCalldata.uints(e, ExecutionCalldata.PRICE_INDEX);
+        address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
+        uint256 n = own.length;
         uint256[] memory balances = new uint256[](n);
         uint256[] memory prices = new uint256[](n);
         for (uint256 j; j < n; ++j) {
-            balances[j] = IERC20Minimal(tokens[j]).balanceOf(owner_);
+            balances[j] = _balanceOf(own[j], owner_);
             prices[j] = clearingPrices[priceIndex[j]];
         }
-        uint256 miss = intent.kind == KIND_WEIGHTS
-            ? Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps)
-            : Outcome.firstBalanceMiss(balances, intent.minBalance, intent.maxBalance);
+        uint256 miss = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS
+            ? Outcome.firstWeightMiss(
+                balances,
+                prices,
+                ExecutionCalldata.uints(ip, ExecutionCalldata.TARGET_WEIGHT_BPS),
+                ExecutionCalldata.word(ip, ExecutionCalldata.TOLERANCE_BPS)
+            )
+            : Outcome.firstBalanceMiss(
+                balances,
+                ExecutionCalldata.uints(ip, ExecutionCalldata.MIN_BALANCE),
+                ExecutionCalldata.uints(ip, ExecutionCalldata.MAX_BALANCE)
+            );
         if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
 
-        (uint256 given, uint256 received) = Outcome.valueOf(e.flows, prices);
+        (uint256 given, uint256 received) = Outcome.valueOf(ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS), prices);
         if (received > given) revert ValueNotConserved(i, given, received);
         uint256 fee = given - received;
+        uint256 maxFeeBps = ExecutionCalldata.word(ip, ExecutionCalldata.MAX_FEE_BPS);
         // fee / given <= maxFeeBps / 10000, cross-multiplied so nothing rounds.
-        if (fee * Outcome.BPS > intent.maxFeeBps * given) {
-            revert FeeAboveMax(i, fee, intent.maxFeeBps * given / Outcome.BPS);
+        if (fee * Outcome.BPS > maxFeeBps * given) {
+            revert FeeAboveMax(i, fee, maxFeeBps * given / Outcome.BPS);
         }
-        emit IntentExecuted(i, intent.owner, id, intent.nonce, given, received);
+        emit IntentExecuted(i, owner_, id, ExecutionCalldata.word(ip, ExecutionCalldata.NONCE), given, received);
+    }
+
+    /// @dev `token.balanceOf(account)` as a high-level call would do it (a revert re-thrown, a
+    ///      short answer refused), encoded in scratch space instead of allocated memory.
+    function _balanceOf(address token, address account) private view returns (uint256 amount) {
+        assembly ("memory-safe") {
+            mstore(0x00, shl(224, 0x70a08231))
+            mstore(0x04, account)
+            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                let m := mload(0x40)
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            amount := mload(0x00)
+        }
     }
 
     function _ownBalances(address[] calldata tokens) private view returns (uint256[] memory balances) {
         balances = new uint256[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {
-            balances[i] = IERC20Minimal(tokens[i]).balanceOf(address(this));
+            balances[i] = _balanceOf(tokens[i], address(this));
         }
     }
 
     /// @dev The contract ends with no less of any batch token than it started with.
     function _checkOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private view {
         for (uint256 i; i < tokens.length; ++i) {
-            uint256 afterwards = IERC20Minimal(tokens[i]).balanceOf(address(this));
+            uint256 afterwards = _balanceOf(tokens[i], address(this));
             if (afterwards < startBalances[i]) revert SettlementLostFunds(tokens[i], startBalances[i], afterwards);
         }
     }

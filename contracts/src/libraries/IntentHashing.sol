@@ -52,7 +52,16 @@ library IntentHashing {
     }
 
     /// @notice The EIP-712 digest keccak256(0x1901 ‖ domainSeparator ‖ hashStruct).
-    function digest(bytes32 separator, Intent calldata intent) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(hex"1901", separator, hashStruct(intent)));
+    /// @dev Packed in scratch memory past the free memory pointer, never allocated: once per
+    ///      execution, `abi.encodePacked` would grow memory for nothing.
+    function digest(bytes32 separator, Intent calldata intent) internal pure returns (bytes32 result) {
+        bytes32 structHash = hashStruct(intent);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 0x1901000000000000000000000000000000000000000000000000000000000000)
+            mstore(add(m, 0x02), separator)
+            mstore(add(m, 0x22), structHash)
+            result := keccak256(m, 0x42)
+        }
     }
 }
