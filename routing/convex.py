@@ -77,7 +77,9 @@ def solve(problem: Problem, edges: Sequence[Edge] | None = None, max_rounds: int
     cost = np.array([0.0] * m + [-1.0 if e.token_out in buys else 0.0 for e in active])
     h.changeColsCost(2 * m, np.arange(2 * m, dtype=np.int32), cost)
     # balance: for each sold or intermediate token, outflow - inflow = supply
-    tokens = sorted({e.token_in for e in active} | {e.token_out for e in active if e.token_out not in buys})
+    # every sold token gets its row even without an edge left: then nothing can sell it (infeasible)
+    tokens = sorted({e.token_in for e in active} | {e.token_out for e in active if e.token_out not in buys}
+                    | set(problem.supply))
     for t in tokens:
         idx = [i for i, e in enumerate(active) if e.token_in == t] + [m + i for i, e in enumerate(active) if e.token_out == t]
         val = [1.0 if k < m else -1.0 for k in idx]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from routing.errors import PoolMathError
 from routing.pools import Pool, V3Pool
@@ -45,8 +45,12 @@ class Ledger:
         current = self.state[pool]
         crossed = 0
         if isinstance(current, V3Pool):
-            crossed = current.swap(token_in, amount_in).ticks_crossed
-        moved, out = current.after_swap(token_in, amount_in)
+            result = current.swap(token_in, amount_in)
+            moved: Pool = replace(current, sqrt_price_x96=result.sqrt_price_x96, tick=result.tick,
+                                  liquidity=result.liquidity)
+            out, crossed = result.amount_out, result.ticks_crossed
+        else:
+            moved, out = current.after_swap(token_in, amount_in)
         self.state[pool] = moved
         return Hop(pool, current.kind, current.fee_pips, token_in, current.other(token_in), amount_in, out, crossed)
 

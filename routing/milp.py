@@ -65,7 +65,7 @@ def define_balances(model: Any, problem: Problem, v: dict[str, dict[int, Any]]) 
     import pulp
 
     buys = set(problem.demands.buy)
-    for token in sorted(problem.tokens):
+    for token in sorted(problem.tokens | set(problem.supply)):
         inflow = pulp.lpSum(v["y"][e.index] for e in problem.edges if e.token_out == token)
         outflow = pulp.lpSum(v["x"][e.index] for e in problem.edges if e.token_in == token)
         if token in buys:

@@ -12,9 +12,20 @@ Output: `RouteResult.hops` in execution order, each with its exact `amount_in` a
 before it (what the chain pays; `routing.execute` turns hops into calldata), the amounts
 sold and delivered, value delivered, gas, net value, and `gap_bps`: the distance of the
 delivered value to the convex upper bound (same pools, no gas, exact curves), which no
-route can beat. Methods: `milp` (integer program + exact polish), and the baselines
-`single-pool`, `single-path`, `split`. Errors: `RoutingError` / `UnknownTokenError` for
-bad input, `NoLiquidityError` when the pools cannot carry the demand.
+route can beat. `status` says how the milp answer was reached: `optimal`, `feasible` (the
+time limit stopped the search with an incumbent), or `fallback:<baseline>` when a simple
+route, exactly evaluated, was worth more after gas (the best-feasible fallback).
+
+Methods: `milp` (continuous relaxation -> integer program over the pools it uses and the
+best single paths -> exact polish of the split on the chosen pools -> integer
+re-evaluation), and the baselines `single-pool`, `single-path`, `split`.
+Errors: `RoutingError` / `UnknownTokenError` for bad input (naming the field),
+`NoLiquidityError` when the pools cannot carry the demand (no path, minimums out of reach,
+an order larger than the pools can take).
+
+Execution from the settlement contract: `routing.execute.interactions(result.hops, routers,
+recipient=settlement)` gives approve + swap interactions whose minimums are the exact
+amounts above, so the batch pays exactly what was reported or reverts.
 """
 
 from __future__ import annotations
@@ -34,8 +45,8 @@ from routing.problem import MIN_KEPT, Demands, Edge, Problem, build
 METHODS = ("milp", *baselines.METHODS)
 POLISH_DROPS = 3  # least-used pools tried for removal in each round of the polish
 POLISH_BUDGET_S = 0.5  # the drop search stops trying after this long
-PATH_SEEDS = 3
-MAX_LOSS = 1 - MIN_KEPT  # a route that returns less than half the value sold: the pools are too small  # best single paths per pair order added to the program's candidate pools
+PATH_SEEDS = 3  # best single paths per pair order added to the program's candidate pools
+MAX_LOSS = 1 - MIN_KEPT  # a route that returns less than half the value sold: the pools are too small
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class RouteResult:
     bound_value: int | None = None  # upper bound on value_out (no gas), rounded up
     gap_bps: float | None = None
     solve_time_s: float = 0.0
-    status: str = "optimal"  # optimal | feasible (time limit) | fallback (a baseline beat the program)
+    status: str = "optimal"  # optimal | feasible (time limit) | fallback:<baseline>
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -171,6 +182,9 @@ def _net_value(problem: Problem, hops: Sequence[Hop]) -> float:
     got = delivered(hops, list(problem.demands.buy))
     if any(got[t] < m for t, m in problem.demands.buy.items()):
         return float("-inf")
+    sold = {t: sum(h.amount_in for h in hops if h.token_in == t) for t in problem.demands.sell}
+    if sold != dict(problem.demands.sell):
+        return float("-inf")  # a route must sell exactly what the demand sells
     value = sum(a * problem.prices[t] for t, a in got.items())
     return value - gas_units(hops) * problem.gas_value_per_unit
 

@@ -152,8 +152,8 @@ def test_should_pay_exactly_what_the_milp_route_reported_when_executed(chain: Wo
     after = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, usdc)}
     assert after[usdc] - before[usdc] == result.delivered[usdc]
     assert before[weth] - after[weth] == sell
-    # the gas model is an estimate; it must stay within a factor of the measured cost
-    assert 0.5 * gas_used <= result.gas_units <= 2 * gas_used, (gas_used, result.gas_units)
+    # the gas model (per hop: approve + swap) is an estimate; it stays within 20% of what was measured
+    assert 0.8 * gas_used <= result.gas_units <= 1.2 * gas_used, (gas_used, result.gas_units)
 
 
 def test_should_route_on_the_live_chain_from_the_command_line(

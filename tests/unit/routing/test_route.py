@@ -139,3 +139,11 @@ def test_should_route_the_acceptance_twin_of_every_refusal(world) -> None:
     liq, prices, sym = world
     ok = route(Demands({sym["WETH"]: 10**18}, {sym["USDC"]: 0}), liq, prices)
     assert ok.delivered[sym["USDC"]] > 0 and ok.hops
+
+
+def test_should_sell_everything_even_when_gas_costs_more_than_the_order(world) -> None:
+    liq, prices, sym = world
+    dust = 10**14  # 0.0001 WETH, about 30 cents, against dollars of gas
+    result = route(Demands({sym["WETH"]: dust}, {sym["USDC"]: 0}), liq, prices, "milp", 200 * 10**9)
+    assert result.sold == {sym["WETH"]: dust} and result.hops
+    assert result.net_value < 0 < result.value_out
