@@ -59,7 +59,7 @@ async def errors_middleware(request: web.Request, handler: Callable[[web.Request
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        body = {"error": f"{request.method} {request.path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
+        body = {"error": f"{request.method} {request.raw_path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
         return web.json_response(body, status=exc.status)
 
 

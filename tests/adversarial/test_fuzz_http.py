@@ -1,0 +1,188 @@
+"""Property-based fuzz of every HTTP endpoint, over real loopback sockets: the orderbook
+(`intents.api`) and the solver node (`solver.node`, running the milp strategy on a real
+liquidity snapshot). Whatever the body, query or path, the answer is never a 5xx, and every
+4xx is the keel JSON error body `{"error", "kind", "field"}` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intents.api import OrderbookConfig, make_app
+from intents.signing import sign_cancellation
+from intents.store import SqliteStore
+from intents.wire import parse_signed
+from routing.pools import Liquidity, Token, V2Pool
+from solver import node as solver_node
+from solver.strategies.milp import Milp
+from tests.adversarial.fuzz_support import (
+    CHAIN_ID,
+    OWNER,
+    SETTLEMENT,
+    TOKENS,
+    USDC,
+    WETH,
+    assert_clean_answer,
+    http,
+    json_values,
+    mutated,
+    serving,
+    signed_body,
+)
+from tests.adversarial.test_fuzz_parsers import auction_json
+
+FUZZ = settings(max_examples=80, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+path_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+raw_bodies = st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode())
+
+
+def _body(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+# ---- the orderbook --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def orderbook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = SqliteStore(Path(tmp_path_factory.mktemp("orderbook")) / "orderbook.db")
+    config = OrderbookConfig(CHAIN_ID, SETTLEMENT, {a: s for a, s in TOKENS.items()})
+    with serving(make_app(store, config)) as url:
+        yield url
+
+
+def test_should_accept_a_valid_intent_and_refuse_its_replay(orderbook: str) -> None:
+    body = signed_body(nonce=10**9)
+    status, answer = http("POST", orderbook + "/intents", _body(body))
+    assert status == 201 and answer["status"] == "open"
+    status, answer = http("POST", orderbook + "/intents", _body(body))
+    assert status == 409 and answer["kind"] == "DuplicateIntent" and answer["field"] == "id"
+
+
+@FUZZ
+@given(body=mutated(signed_body(nonce=5)) | json_values, nonce=st.integers(0, 2**64))
+def test_should_never_500_on_a_fuzzed_intent_post(orderbook: str, body: Any, nonce: int) -> None:
+    if isinstance(body, dict) and isinstance(body.get("intent"), dict) and "nonce" in body["intent"]:
+        body["intent"]["nonce"] = str(nonce)  # most mutants then differ from each other
+    status, answer = http("POST", orderbook + "/intents", _body(body))
+    assert_clean_answer(status, answer)
+    if status >= 400:
+        assert answer["field"], answer
+
+
+@FUZZ
+@given(raw_bodies)
+def test_should_never_500_on_raw_bytes_posted_as_an_intent(orderbook: str, raw: bytes) -> None:
+    assert_clean_answer(*http("POST", orderbook + "/intents", raw))
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["status", "owner", "limit", "x"]), path_text, max_size=3))
+def test_should_never_500_on_a_fuzzed_listing_query(orderbook: str, query: dict[str, str]) -> None:
+    status, answer = http("GET", orderbook + "/intents?" + urllib.parse.urlencode(query))
+    assert_clean_answer(status, answer)
+    assert status == 200 or answer["field"] in ("status", "owner", "limit"), answer
+
+
+@FUZZ
+@given(intent_id=path_text | st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex()), body=raw_bodies)
+def test_should_never_500_on_a_fuzzed_intent_id_or_cancellation(orderbook: str, intent_id: str, body: bytes) -> None:
+    quoted = urllib.parse.quote(intent_id, safe="")
+    assert_clean_answer(*http("GET", f"{orderbook}/intents/{quoted}"))
+    assert_clean_answer(*http("DELETE", f"{orderbook}/intents/{quoted}", body))
+
+
+def test_should_cancel_with_the_owners_signature_and_refuse_a_stranger(orderbook: str) -> None:
+    body = signed_body(nonce=10**9 + 1)
+    status, answer = http("POST", orderbook + "/intents", _body(body))
+    assert status == 201
+    intent_id = answer["id"]
+    assert parse_signed(body).intent.intent_id(CHAIN_ID, SETTLEMENT) == intent_id
+    stranger = "0x" + sign_cancellation(intent_id, (8).to_bytes(32, "big"), CHAIN_ID, SETTLEMENT).hex()
+    status, answer = http("DELETE", f"{orderbook}/intents/{intent_id}", _body({"signature": stranger}))
+    assert status == 400 and answer["field"] == "signature"
+    mine = "0x" + sign_cancellation(intent_id, OWNER.key, CHAIN_ID, SETTLEMENT).hex()
+    status, answer = http("DELETE", f"{orderbook}/intents/{intent_id}", _body({"signature": mine}))
+    assert status == 200 and answer["status"] == "cancelled"
+
+
+@FUZZ
+@given(method=st.sampled_from(METHODS), path=path_text, raw=raw_bodies)
+def test_should_answer_unknown_routes_with_a_json_error(orderbook: str, method: str, path: str, raw: bytes) -> None:
+    status, answer = http(method, orderbook + "/" + urllib.parse.quote(path), raw)
+    assert_clean_answer(status, answer)
+
+
+# ---- the solver node ------------------------------------------------------------------
+
+def _liquidity() -> dict[str, Any]:
+    pair = V2Pool("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc", USDC, WETH, 20_000_000 * 10**6, 6_666 * 10**18)
+    tokens = {USDC: Token(USDC, "USDC", 6), WETH: Token(WETH, "WETH", 18)}
+    return Liquidity(tokens, (pair,), 1, WETH).to_json()
+
+
+def _auction() -> dict[str, Any]:
+    return {**auction_json(), "liquidity": _liquidity()}
+
+
+@pytest.fixture(scope="module")
+def solver_url() -> Iterator[str]:
+    with serving(solver_node.make_app(Milp(), OWNER.address)) as url:
+        yield url
+
+
+def test_should_solve_the_unmutated_auction_on_the_snapshot(solver_url: str) -> None:
+    status, answer = http("POST", solver_url + "/solve", _body(_auction()))
+    assert status == 200, answer
+    assert answer["solution"] is not None, answer["reason"]
+    assert answer["solution"]["executions"][0]["intentId"] == _auction()["intents"][0]["id"]
+
+
+@FUZZ
+@given(mutated(_auction()))
+def test_should_never_500_on_a_fuzzed_auction(solver_url: str, body: Any) -> None:
+    status, answer = http("POST", solver_url + "/solve", _body(body))
+    assert_clean_answer(status, answer)
+    if status == 200:
+        assert set(answer) == {"solution", "reason"}
+    else:
+        assert answer["field"], answer
+
+
+@FUZZ
+@given(path=st.sampled_from(["/solve", "/notify", "/settle"]), raw=raw_bodies)
+def test_should_never_500_on_raw_bytes_posted_to_the_solver(solver_url: str, path: str, raw: bytes) -> None:
+    assert_clean_answer(*http("POST", solver_url + path, raw))
+
+
+@FUZZ
+@given(notify=mutated({"auctionId": 1, "verdict": "lost", "reason": "outbid", "txHash": None}),
+       settle=mutated({"auctionId": 1, "calldata": "0x00", "to": SETTLEMENT, "gas": 100000}))
+def test_should_never_500_on_a_fuzzed_notify_or_settle(solver_url: str, notify: Any, settle: Any) -> None:
+    assert_clean_answer(*http("POST", solver_url + "/notify", _body(notify)))
+    status, answer = http("POST", solver_url + "/settle", _body(settle))
+    assert_clean_answer(status, answer)
+    assert status >= 400, "the node proposed nothing for auction 1: it must refuse to settle"
+
+
+def test_should_list_notifications_and_answer_health(solver_url: str) -> None:
+    assert http("POST", solver_url + "/notify", _body({"auctionId": 3, "verdict": "won"}))[0] == 200
+    status, listed = http("GET", solver_url + "/notifications")
+    assert status == 200 and any(n["auctionId"] == 3 and n["verdict"] == "won" for n in listed)
+    status, health = http("GET", solver_url + "/health")
+    assert status == 200 and health["strategy"] == "milp"
+
+
+@FUZZ
+@given(method=st.sampled_from(METHODS), path=path_text)
+def test_should_answer_unknown_solver_routes_with_a_json_error(solver_url: str, method: str, path: str) -> None:
+    assert_clean_answer(*http(method, solver_url + "/" + urllib.parse.quote(path)))
