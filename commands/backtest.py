@@ -73,15 +73,23 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     if c.model == "flat":
         rate = c.flat_bps / 10_000
         return CostModel(impact=lambda q, s: np.abs(q) * s * rate,
-                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, 3000.0)), rate=rate)
+                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, _eth_usd())), rate=rate)
     from routing import costs
 
     if liq is None:
         liq, _ = _liquidity(snapshot)
     with render.stderr.status("building the cost curve from the pools' exact math…"):
+        from contracts import world_spec
+
         curve = costs.build_curve(liq, liq.resolve(token, "token"), liq.resolve(numeraire, "numeraire"), spot,
-                                  c.gas_price_gwei, c.gas_per_trade)
+                                  c.gas_price_gwei, c.gas_per_trade, eth_price=world_spec.USD_PRICE["WETH"])
     return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate)
+
+
+def _eth_usd() -> float:
+    from contracts import world_spec
+
+    return world_spec.USD_PRICE["WETH"]
 
 
 def _model(model: str) -> tuple[str, Path | None]:
