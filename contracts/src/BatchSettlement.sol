@@ -120,7 +120,8 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev Shape, signature, validTo, nonce (then marks it used), price bounds. Returns the id
-    ///      and how many of the execution's flows are pulls.
+    ///      and how many of the execution's flows are pulls. Every part of the execution the
+    ///      later passes read is checked here, so they use `ExecutionCalldata.*Checked`.
     function _verify(
         uint256 i,
         bytes32 separator,
@@ -157,13 +158,11 @@ contract BatchSettlement is IBatchSettlement {
         pure
         returns (uint256 outflows)
     {
-        address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
-        uint256[] calldata priceIndex = ExecutionCalldata.uints(e, ExecutionCalldata.PRICE_INDEX);
-        int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
-        uint256 n = own.length;
-        uint8 kind = ExecutionCalldata.uint8At(ip, ExecutionCalldata.KIND);
+        (uint256 own, uint256 n) = ExecutionCalldata.array(ip, ExecutionCalldata.TOKENS);
+        uint256 kind = ExecutionCalldata.uint8At(ip, ExecutionCalldata.KIND);
         bool ok = n >= 2 && _length(ip, ExecutionCalldata.MIN_PRICE) == n
-            && _length(ip, ExecutionCalldata.MAX_PRICE) == n && priceIndex.length == n && flows.length == n;
+            && _length(ip, ExecutionCalldata.MAX_PRICE) == n && _length(e, ExecutionCalldata.PRICE_INDEX) == n
+            && _length(e, ExecutionCalldata.FLOWS) == n;
         if (kind == KIND_WEIGHTS) {
             ok = ok && _length(ip, ExecutionCalldata.TARGET_WEIGHT_BPS) == n;
         } else if (kind == KIND_BALANCES) {
@@ -172,15 +171,23 @@ contract BatchSettlement is IBatchSettlement {
             ok = false;
         }
         if (!ok) revert MalformedExecution(i);
-        for (uint256 j; j < n; ++j) {
-            uint256 k = priceIndex[j];
-            if (k >= tokens.length || tokens[k] != own[j]) revert TokenMismatch(i, j);
-            if (flows[j] < 0) {
-                unchecked {
-                    ++outflows;
+        (uint256 priceIndex,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.PRICE_INDEX);
+        (uint256 flows,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
+        uint256 mismatch; // 1 + the first token that names another batch token, or 0
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let at := shl(5, j)
+                let token := calldataload(add(own, at))
+                if shr(160, token) { revert(0, 0) } // a dirty address word, as the decoder refuses
+                let k := calldataload(add(priceIndex, at))
+                if or(iszero(lt(k, tokens.length)), iszero(eq(calldataload(add(tokens.offset, shl(5, k))), token))) {
+                    mismatch := add(j, 1)
+                    break
                 }
+                outflows := add(outflows, slt(calldataload(add(flows, at)), 0))
             }
         }
+        if (mismatch != 0) revert TokenMismatch(i, mismatch - 1);
     }
 
     function _length(uint256 head, uint256 field) private pure returns (uint256 length) {
@@ -195,10 +202,17 @@ contract BatchSettlement is IBatchSettlement {
     {
         if (scheme == SCHEME_EIP712) {
             if (signature.length != 65) return false;
-            bytes32 r = bytes32(signature[0:32]);
-            bytes32 s = bytes32(signature[32:64]);
-            uint8 v = uint8(signature[64]);
-            address recovered = ecrecover(digest, v, r, s);
+            address recovered;
+            assembly ("memory-safe") {
+                // ecrecover(digest, v, r, s) by hand: the precompile answers nothing for a bad signature
+                let m := mload(0x40)
+                mstore(m, digest)
+                mstore(add(m, 0x20), byte(0, calldataload(add(signature.offset, 0x40))))
+                calldatacopy(add(m, 0x40), signature.offset, 0x40)
+                mstore(0x00, 0)
+                if iszero(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20)) { revert(0, 0) }
+                recovered := mload(0x00)
+            }
             return recovered != address(0) && recovered == signer;
         }
         if (scheme == SCHEME_EIP1271) {
@@ -212,20 +226,47 @@ contract BatchSettlement is IBatchSettlement {
 
     /// @dev Prices that matter to the user must lie in its signed bounds: every traded token's,
     ///      and for a WEIGHTS intent every token's (they value its outcome). Relative price is
-    ///      numeraire base units per token base unit * 1e18, rounded down.
+    ///      numeraire base units per token base unit * 1e18, rounded down. The shape is checked.
     function _checkPrices(uint256 i, uint256[] calldata prices, uint256 e, uint256 ip) private pure {
-        uint256[] calldata priceIndex = ExecutionCalldata.uints(e, ExecutionCalldata.PRICE_INDEX);
-        int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
-        uint256[] calldata minPrice = ExecutionCalldata.uints(ip, ExecutionCalldata.MIN_PRICE);
-        uint256[] calldata maxPrice = ExecutionCalldata.uints(ip, ExecutionCalldata.MAX_PRICE);
-        uint256 numerairePrice = prices[priceIndex[0]];
+        (uint256 priceIndex, uint256 n) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.PRICE_INDEX);
+        (uint256 flows,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
+        (uint256 minPrice,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.MIN_PRICE);
+        (uint256 maxPrice,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.MAX_PRICE);
+        uint256 numerairePrice;
+        assembly ("memory-safe") {
+            numerairePrice := calldataload(add(prices.offset, shl(5, calldataload(priceIndex))))
+        }
         if (numerairePrice == 0) revert PriceOutOfBounds(i, 0, 0);
         bool allMatter = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS;
-        for (uint256 j = 1; j < flows.length; ++j) {
-            if (!allMatter && flows[j] == 0) continue;
-            uint256 relative = prices[priceIndex[j]] * PRICE_SCALE / numerairePrice;
-            if (relative < minPrice[j] || relative > maxPrice[j]) revert PriceOutOfBounds(i, j, relative);
+        uint256 miss; // 1 + the first token priced outside its bounds, or 0
+        uint256 relative;
+        bool overflow;
+        assembly ("memory-safe") {
+            for { let j := 1 } lt(j, n) { j := add(j, 1) } {
+                let at := shl(5, j)
+                if or(allMatter, calldataload(add(flows, at))) {
+                    let price := calldataload(add(prices.offset, shl(5, calldataload(add(priceIndex, at)))))
+                    let scaled := mul(price, PRICE_SCALE)
+                    if iszero(eq(div(scaled, PRICE_SCALE), price)) {
+                        overflow := 1
+                        break
+                    }
+                    relative := div(scaled, numerairePrice)
+                    if or(lt(relative, calldataload(add(minPrice, at))), gt(relative, calldataload(add(maxPrice, at)))) {
+                        miss := add(j, 1)
+                        break
+                    }
+                }
+            }
         }
+        if (overflow) {
+            assembly ("memory-safe") {
+                mstore(0x00, shl(224, 0x4e487b71)) // Panic(0x11), as `price * PRICE_SCALE` checked did
+                mstore(0x04, 0x11)
+                revert(0x00, 0x24)
+            }
+        }
+        if (miss != 0) revert PriceOutOfBounds(i, miss - 1, relative);
     }
 
     /// @dev One relayer call pulls every negative flow of the batch into this contract. The
@@ -244,21 +285,30 @@ contract BatchSettlement is IBatchSettlement {
             cursor := add(buffer, 0x44)
         }
         for (uint256 i; i < executions.length; ++i) {
-            (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
-            int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
-            address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
-            address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
-            for (uint256 j; j < flows.length; ++j) {
-                int256 flow = flows[j];
-                if (flow < 0) {
-                    uint256 amount = uint256(-flow); // checked: type(int256).min panics, as before
-                    address token = own[j];
-                    assembly ("memory-safe") {
-                        mstore(cursor, token)
+            (uint256 e, uint256 ip) = ExecutionCalldata.atChecked(executions, i);
+            (uint256 flows, uint256 n) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
+            (uint256 own,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.TOKENS);
+            uint256 owner_ = ExecutionCalldata.word(ip, ExecutionCalldata.OWNER);
+            bool overflow;
+            assembly ("memory-safe") {
+                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                    let flow := calldataload(add(flows, shl(5, j)))
+                    if slt(flow, 0) {
+                        // -flow overflows for type(int256).min: Panic(0x11), as checked negation did
+                        if eq(flow, shl(255, 1)) {
+                            overflow := 1
+                            break
+                        }
+                        mstore(cursor, calldataload(add(own, shl(5, j))))
                         mstore(add(cursor, 0x20), owner_)
-                        mstore(add(cursor, 0x40), amount)
+                        mstore(add(cursor, 0x40), sub(0, flow))
                         cursor := add(cursor, 0x60)
                     }
+                }
+                if overflow {
+                    mstore(0x00, shl(224, 0x4e487b71))
+                    mstore(0x04, 0x11)
+                    revert(0x00, 0x24)
                 }
             }
         }
@@ -286,13 +336,13 @@ contract BatchSettlement is IBatchSettlement {
     /// @dev Pays every positive flow from this contract to the intent's owner.
     function _pay(Execution[] calldata executions) private {
         for (uint256 i; i < executions.length; ++i) {
-            (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
-            int256[] calldata flows = ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS);
-            address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
-            address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
-            for (uint256 j; j < flows.length; ++j) {
-                int256 flow = flows[j];
-                if (flow > 0) own[j].safeTransfer(owner_, uint256(flow));
+            (uint256 e, uint256 ip) = ExecutionCalldata.atChecked(executions, i);
+            (uint256 flows, uint256 n) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
+            (uint256 own,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.TOKENS);
+            address owner_ = address(uint160(ExecutionCalldata.word(ip, ExecutionCalldata.OWNER)));
+            for (uint256 j; j < n; ++j) {
+                int256 flow = int256(ExecutionCalldata.word(flows, j));
+                if (flow > 0) address(uint160(ExecutionCalldata.word(own, j))).safeTransfer(owner_, uint256(flow));
             }
         }
     }
@@ -301,32 +351,43 @@ contract BatchSettlement is IBatchSettlement {
     function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, Execution[] calldata executions, bytes32 id)
         private
     {
-        (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
-        address[] calldata own = ExecutionCalldata.addresses(ip, ExecutionCalldata.TOKENS);
-        uint256[] calldata priceIndex = ExecutionCalldata.uints(e, ExecutionCalldata.PRICE_INDEX);
-        address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
-        uint256 n = own.length;
+        (uint256 e, uint256 ip) = ExecutionCalldata.atChecked(executions, i);
+        (uint256 own, uint256 n) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.TOKENS);
+        (uint256 priceIndex,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.PRICE_INDEX);
+        uint256 owner_ = ExecutionCalldata.word(ip, ExecutionCalldata.OWNER);
         uint256[] memory balances = new uint256[](n);
         uint256[] memory prices = new uint256[](n);
-        for (uint256 j; j < n; ++j) {
-            balances[j] = _balanceOf(own[j], owner_);
-            prices[j] = clearingPrices[priceIndex[j]];
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let at := shl(5, j)
+                // token.balanceOf(owner), as a high-level call: a revert re-thrown, a short answer refused
+                mstore(0x00, shl(224, 0x70a08231))
+                mstore(0x04, owner_)
+                if iszero(staticcall(gas(), calldataload(add(own, at)), 0x00, 0x24, 0x00, 0x20)) {
+                    let m := mload(0x40)
+                    returndatacopy(m, 0, returndatasize())
+                    revert(m, returndatasize())
+                }
+                if lt(returndatasize(), 0x20) { revert(0, 0) }
+                mstore(add(add(balances, 0x20), at), mload(0x00))
+                mstore(add(add(prices, 0x20), at), calldataload(add(clearingPrices.offset, shl(5, calldataload(add(priceIndex, at))))))
+            }
         }
         uint256 miss = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS
             ? Outcome.firstWeightMiss(
                 balances,
                 prices,
-                ExecutionCalldata.uints(ip, ExecutionCalldata.TARGET_WEIGHT_BPS),
+                _uintsChecked(ip, ExecutionCalldata.TARGET_WEIGHT_BPS),
                 ExecutionCalldata.word(ip, ExecutionCalldata.TOLERANCE_BPS)
             )
             : Outcome.firstBalanceMiss(
                 balances,
-                ExecutionCalldata.uints(ip, ExecutionCalldata.MIN_BALANCE),
-                ExecutionCalldata.uints(ip, ExecutionCalldata.MAX_BALANCE)
+                _uintsChecked(ip, ExecutionCalldata.MIN_BALANCE),
+                _uintsChecked(ip, ExecutionCalldata.MAX_BALANCE)
             );
         if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
 
-        (uint256 given, uint256 received) = Outcome.valueOf(ExecutionCalldata.ints(e, ExecutionCalldata.FLOWS), prices);
+        (uint256 given, uint256 received) = Outcome.valueOf(_intsChecked(e, ExecutionCalldata.FLOWS), prices);
         if (received > given) revert ValueNotConserved(i, given, received);
         uint256 fee = given - received;
         uint256 maxFeeBps = ExecutionCalldata.word(ip, ExecutionCalldata.MAX_FEE_BPS);
@@ -334,7 +395,25 @@ contract BatchSettlement is IBatchSettlement {
         if (fee * Outcome.BPS > maxFeeBps * given) {
             revert FeeAboveMax(i, fee, maxFeeBps * given / Outcome.BPS);
         }
-        emit IntentExecuted(i, owner_, id, ExecutionCalldata.word(ip, ExecutionCalldata.NONCE), given, received);
+        emit IntentExecuted(
+            i, address(uint160(owner_)), id, ExecutionCalldata.word(ip, ExecutionCalldata.NONCE), given, received
+        );
+    }
+
+    function _uintsChecked(uint256 head, uint256 field) private pure returns (uint256[] calldata a) {
+        (uint256 start, uint256 length) = ExecutionCalldata.arrayChecked(head, field);
+        assembly ("memory-safe") {
+            a.offset := start
+            a.length := length
+        }
+    }
+
+    function _intsChecked(uint256 head, uint256 field) private pure returns (int256[] calldata a) {
+        (uint256 start, uint256 length) = ExecutionCalldata.arrayChecked(head, field);
+        assembly ("memory-safe") {
+            a.offset := start
+            a.length := length
+        }
     }
 
     /// @dev `token.balanceOf(account)` as a high-level call would do it (a revert re-thrown, a

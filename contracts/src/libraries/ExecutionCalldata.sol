@@ -47,6 +47,23 @@ library ExecutionCalldata {
         }
     }
 
+    /// @notice `at` for an execution `at` has already accepted in this call: no checks.
+    function atChecked(Execution[] calldata executions, uint256 i) internal pure returns (uint256 e, uint256 intent) {
+        assembly ("memory-safe") {
+            e := add(executions.offset, calldataload(add(executions.offset, shl(5, i))))
+            intent := add(e, calldataload(e))
+        }
+    }
+
+    /// @notice `array` for an array `array` has already accepted in this call: no checks.
+    function arrayChecked(uint256 head, uint256 field) internal pure returns (uint256 start, uint256 length) {
+        assembly ("memory-safe") {
+            let p := add(head, calldataload(add(head, shl(5, field))))
+            length := calldataload(p)
+            start := add(p, 0x20)
+        }
+    }
+
     /// @notice The static word `field` of the head at `head`.
     function word(uint256 head, uint256 field) internal pure returns (uint256 value) {
         assembly ("memory-safe") {

@@ -37,28 +37,81 @@ library Outcome {
 
     /// @notice Index of the first token whose balance lies outside [minBalance, maxBalance],
     ///         or type(uint256).max when all are inside.
+    /// @dev Assembly loops (these run per execution); bounds are checked once up front.
     function firstBalanceMiss(
         uint256[] memory balances,
         uint256[] calldata minBalance,
         uint256[] calldata maxBalance
-    ) internal pure returns (uint256) {
-        for (uint256 j; j < balances.length; ++j) {
-            if (balances[j] < minBalance[j] || balances[j] > maxBalance[j]) return j;
+    ) internal pure returns (uint256 miss) {
+        miss = type(uint256).max;
+        uint256 n = balances.length;
+        // the bounds arrays are read for every j < n, so they must be that long (as indexing would check)
+        if (minBalance.length < n || maxBalance.length < n) _outOfBounds();
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let b := mload(add(balances, shl(5, add(j, 1))))
+                let at := shl(5, j)
+                if or(lt(b, calldataload(add(minBalance.offset, at))), gt(b, calldataload(add(maxBalance.offset, at)))) {
+                    miss := j
+                    break
+                }
+            }
         }
-        return type(uint256).max;
     }
 
     /// @notice The value a user gives and receives at the clearing prices:
     ///         given = Σ -flow_j * price_j over outflows, received = Σ flow_j * price_j over inflows.
+    /// @dev Overflow reverts with Panic(0x11), exactly as checked arithmetic did.
     function valueOf(int256[] calldata flows, uint256[] memory prices)
         internal
         pure
         returns (uint256 given, uint256 received)
     {
-        for (uint256 j; j < flows.length; ++j) {
-            int256 flow = flows[j];
-            if (flow < 0) given += uint256(-flow) * prices[j];
-            else received += uint256(flow) * prices[j];
+        uint256 n = flows.length;
+        if (prices.length < n) _outOfBounds();
+        bool overflow;
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let flow := calldataload(add(flows.offset, shl(5, j)))
+                let price := mload(add(prices, shl(5, add(j, 1))))
+                switch slt(flow, 0)
+                case 1 {
+                    // -flow overflows only for type(int256).min
+                    let amount := sub(0, flow)
+                    let v := mul(amount, price)
+                    overflow := or(overflow, or(eq(flow, shl(255, 1)), iszero(or(iszero(amount), eq(div(v, amount), price)))))
+                    let sum := add(given, v)
+                    overflow := or(overflow, lt(sum, given))
+                    given := sum
+                }
+                default {
+                    let v := mul(flow, price)
+                    overflow := or(overflow, iszero(or(iszero(flow), eq(div(v, flow), price))))
+                    let sum := add(received, v)
+                    overflow := or(overflow, lt(sum, received))
+                    received := sum
+                }
+                if overflow { break }
+            }
+        }
+        if (overflow) _overflow();
+    }
+
+    /// @dev Panic(0x11), what checked arithmetic reverts with.
+    function _overflow() private pure {
+        assembly ("memory-safe") {
+            mstore(0x00, shl(224, 0x4e487b71))
+            mstore(0x04, 0x11)
+            revert(0x00, 0x24)
+        }
+    }
+
+    /// @dev Panic(0x32), what an out-of-range index reverts with.
+    function _outOfBounds() private pure {
+        assembly ("memory-safe") {
+            mstore(0x00, shl(224, 0x4e487b71))
+            mstore(0x04, 0x32)
+            revert(0x00, 0x24)
         }
     }
 }
