@@ -54,6 +54,8 @@ def _raise_for(status: int, body: bytes, url: str) -> None:
 
 
 def request(base_url: str, method: str, path: str, body: Any = None, timeout_s: float = 30.0) -> Any:
+    if not base_url.startswith(("http://", "https://")):
+        raise IntentError(f"orderbook: {base_url!r} is not an http(s) URL (e.g. {DEFAULT_URL})", "orderbook")
     url = base_url.rstrip("/") + path
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})

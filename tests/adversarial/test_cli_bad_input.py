@@ -1,0 +1,145 @@
+"""The CLI's bad-input matrix: every command with missing, malformed and out-of-range
+arguments, run in-process through `cli.main` (the one error boundary).
+
+Each row must end with exactly one line on stderr that starts with `keel:`, names what
+is wrong (the flag, argument or field), is not the "unexpected error" of a bug, carries
+no traceback, prints nothing on stdout, and exits with the code of its error family
+(2 usage, 3 chain, 4 setup, 5 refused, 6 not found). No chain is running: commands that
+need one must fail on their bad flag first, or say that the chain is down.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from keel.errors import ExitCode
+from tests.adversarial.test_fuzz_http import _liquidity
+from tests.helpers import run_cli
+
+REPO = Path(__file__).resolve().parents[2]
+USAGE, CHAIN, SETUP, REFUSED, NOT_FOUND = (int(c) for c in (ExitCode.USAGE, ExitCode.CHAIN, ExitCode.SETUP,
+                                                             ExitCode.REFUSED, ExitCode.NOT_FOUND))
+SNAP = "{snap}"  # replaced by a real liquidity snapshot file
+PRICED = ("--snapshot", SNAP, "--price", "WETH=3000", "--price", "USDC=1")
+DEAD = "http://127.0.0.1:1"  # nothing listens on port 1
+
+# (argv, exit code, text the one line must contain)
+MATRIX: list[tuple[tuple[str, ...], int, str]] = [
+    # the app itself
+    (("nosuchcommand",), USAGE, "nosuchcommand"),
+    (("contracts", "nosuch"), USAGE, "nosuch"),
+    (("route", "--nosuchflag"), USAGE, "--nosuchflag"),
+    # route: missing, malformed, out of range
+    (("route",), USAGE, "sell"),
+    (("route", "--sell", "WETH=1"), USAGE, "buy"),
+    (("route", *PRICED, "--sell", "WETH=abc", "--buy", "USDC"), USAGE, "--sell"),
+    (("route", *PRICED, "--sell", "WETH", "--buy", "USDC"), USAGE, "--sell"),
+    (("route", *PRICED, "--sell", "WETH=-1", "--buy", "USDC"), USAGE, "--sell"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC=abc"), USAGE, "--buy"),
+    (("route", *PRICED, "--sell", "NOPE=1", "--buy", "USDC"), NOT_FOUND, "NOPE"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "WETH"), USAGE, "WETH"),
+    (("route", *PRICED, "--sell", "WETH=1e30", "--buy", "USDC"), REFUSED, "lower the amount"),
+    (("route", "--snapshot", SNAP, "--price", "WETH=-3000", "--sell", "WETH=1", "--buy", "USDC"), USAGE, "--price"),
+    (("route", "--snapshot", SNAP, "--sell", "WETH=1", "--buy", "USDC"), USAGE, "--price"),
+    (("route", "--snapshot", "/nonexistent.json", "--sell", "WETH=1", "--buy", "USDC"), USAGE, "--snapshot"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC", "--method", "magic"), USAGE, "--method"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC", "--solver", "nope"), USAGE, "--solver"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC", "--segments", "0"), USAGE, "--segments"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC", "--max-hops", "9"), USAGE, "--max-hops"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC", "--time-limit", "0"), USAGE, "--time-limit"),
+    (("route", *PRICED, "--sell", "WETH=1", "--buy", "USDC", "--gas-gwei", "-3"), USAGE, "--gas-gwei"),
+    # greeks
+    (("greeks",), USAGE, "book"),
+    (("greeks", "/nonexistent.csv"), USAGE, "/nonexistent.csv"),
+    (("greeks", "samples/policy.toml"), USAGE, ".csv or .json"),
+    (("greeks", "samples/book.csv", "--spot", "WETH=abc"), USAGE, "spot"),
+    (("greeks", "samples/book.csv", "--spot", "WETH=-5"), USAGE, "spot"),
+    (("greeks", "samples/book.csv", "--rate", "x"), USAGE, "--rate"),
+    # backtest, stress, watch
+    (("backtest",), USAGE, "policy"),
+    (("backtest", "--policy", "/nonexistent.toml"), USAGE, "/nonexistent.toml"),
+    (("backtest", "--policy", "samples/book.csv"), USAGE, "TOML"),
+    (("backtest", "--policy", "samples/policy.toml", "--paths", "0"), USAGE, "--paths"),
+    (("backtest", "--policy", "samples/policy.toml", "--model", "nope"), USAGE, "model"),
+    (("backtest", "--policy", "samples/policy.toml", "--snapshot", SNAP, "--model", "csv:/nonexistent.csv"),
+     USAGE, "/nonexistent.csv"),
+    (("backtest", "--policy", "samples/policy.toml", "--snapshot", SNAP, "--portfolio", "WETH=abc"),
+     USAGE, "portfolio"),
+    (("stress",), USAGE, "policy"),
+    (("stress", "--policy", "/nonexistent.toml"), USAGE, "/nonexistent.toml"),
+    (("stress", "--policy", "samples/policy.toml", "--spot", "abc"), USAGE, "--spot"),
+    (("watch",), USAGE, "policy"),
+    (("watch", "/nonexistent.toml", "--dry-run"), USAGE, "/nonexistent.toml"),
+    (("watch", "samples/policy.toml", "--polls", "-1"), USAGE, "--polls"),
+    # chain
+    (("chain", "up", "--port", "70000"), USAGE, "--port"),
+    (("chain", "up", "--port", "abc"), USAGE, "--port"),
+    (("chain", "up", "--fork-url", "notaurl"), USAGE, "--fork-url"),
+    (("chain", "world"), CHAIN, "keel chain up"),
+    # accounts
+    (("account", "new"), USAGE, "name"),
+    (("account", "import"), USAGE, "name"),
+    # intents and the orderbook
+    (("intent", "weights"), USAGE, "token"),
+    (("intent", "hedge"), USAGE, "book"),
+    (("intent", "submit", "/nonexistent.json"), USAGE, "/nonexistent.json"),
+    (("intent", "submit", "samples/book.csv"), USAGE, "JSON"),
+    (("intent", "list", "--limit", "0"), USAGE, "--limit"),
+    (("intent", "list", "--orderbook", "notaurl"), USAGE, "orderbook"),
+    (("intent", "list", "--orderbook", DEAD), SETUP, DEAD),
+    (("intent", "show"), USAGE, "intent_id"),
+    (("intent", "cancel", "0x12", "--account", "a"), USAGE, "id"),
+    (("node", "serve", "--port", "0"), USAGE, "--port"),
+    (("node", "serve", "--chain-id", "1", "--settlement", "0x123"), USAGE, "settlement"),
+    (("node", "serve", "--db", "postgres://x", "--chain-id", "1",
+      "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), USAGE, "db"),
+    # solvers and auctions
+    (("solver", "serve", "--strategy", "nope"), USAGE, "--strategy"),
+    (("solver", "serve", "--port", "0"), USAGE, "--port"),
+    (("solver", "register"), USAGE, "address"),
+    (("auction", "run", "--deadline", "-1"), USAGE, "--deadline"),
+    (("auction", "run", "--rounds", "-2"), USAGE, "--rounds"),
+    (("auction", "show"), USAGE, "round"),
+    (("auction", "show", "abc"), USAGE, "round_id"),
+    (("auction", "show", "999999"), NOT_FOUND, "999999"),
+    (("auction", "list", "--limit", "-1"), USAGE, "--limit"),
+    (("up", "--interval", "-1"), USAGE, "--interval"),
+    (("up", "--deadline", "0"), USAGE, "--deadline"),
+]
+
+
+@pytest.fixture()
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh KEEL_HOME with no chain, no config file, the repo as the working directory."""
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KEEL_CONFIG", str(tmp_path / "no-keel.toml"))
+    monkeypatch.chdir(REPO)
+    snap = tmp_path / "snapshot.json"
+    snap.write_text(json.dumps(_liquidity()))
+    return snap
+
+
+@pytest.mark.parametrize(("argv", "code", "names"), MATRIX, ids=[" ".join(a) for a, _, _ in MATRIX])
+def test_rejects_bad_input_with_one_line_and_its_exit_code(
+    capsys: pytest.CaptureFixture[str], isolated: Path, argv: tuple[str, ...], code: int, names: str
+) -> None:
+    args = [str(isolated) if a == SNAP else a for a in argv]
+    result = run_cli(capsys, *args)
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    line = lines[0]
+    assert line.startswith("keel: ") and "Traceback" not in result.err
+    assert "unexpected error" not in line, line
+    assert names in line, line
+    assert result.out == ""
+    assert result.code == code, f"exit {result.code}: {line}"
+
+
+def test_should_accept_the_same_route_once_the_input_is_good(capsys: pytest.CaptureFixture[str], isolated: Path) -> None:
+    result = run_cli(capsys, "route", "--snapshot", str(isolated), "--price", "WETH=3000", "--price", "USDC=1",
+                     "--sell", "WETH=1", "--buy", "USDC", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["hops"]
