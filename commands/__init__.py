@@ -19,6 +19,7 @@ _MODULES = (
     "commands.route",
     "commands.solver",
     "commands.backtest",
+    "commands.demo",
 )
 
 

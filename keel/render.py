@@ -6,14 +6,17 @@ Data goes to stdout; status and progress go to stderr so `--json | jq` always wo
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+# Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default.
+_PIPED_WIDTH = 160
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else _PIPED_WIDTH)
+stderr = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
 
 
 def to_jsonable(value: Any) -> Any:

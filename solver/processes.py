@@ -107,8 +107,12 @@ def _last_line(path: Path) -> str:
     return lines[-1].strip() if lines else "no output"
 
 
-def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: None) -> dict[str, Any]:
-    """Start everything; returns what `keel up --json` prints. Leaves nothing running on error."""
+def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: None,
+       auctioneer: bool = True) -> dict[str, Any]:
+    """Start everything; returns what `keel up --json` prints. Leaves nothing running on error.
+
+    `auctioneer=False` leaves the rounds to the caller (the demo runs its one round itself).
+    """
     from contracts import anvil
     from contracts import chain as chain_mod
 
@@ -145,6 +149,9 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
                 registry.register(world.solvers[i].address, str(s.url))
         finally:
             registry.close()
+        if not auctioneer:
+            return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
+                    "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
         progress("starting the auctioneer")
         services.append(spawn("auctioneer", [
             "auction", "run", "--rounds", "0", "--interval", str(interval_s), "--deadline", str(deadline_s),

@@ -18,8 +18,8 @@ from solver.errors import NoSolution
 
 ROUTERS = {"v2": UNISWAP["UniswapV2Router02"], "v3": UNISWAP["SwapRouter"]}
 DUST_VALUE = 10**34  # one cent on the price scale (USD × 1e36): not worth a swap
-REALLOCATIONS = 3  # re-share the sold tokens at most this often per residual
-EVEN_DELIVERY = 1.0005  # owed tokens delivered within 5 bps of the same share of what is owed
+REALLOCATIONS = 4  # re-share the sold tokens at most this often per residual
+EVEN_DELIVERY = 1.00002  # owed tokens delivered within 0.2 bp of the same share of what is owed
 EMPTY = RoutedPlan({}, {}, 0, ())
 
 
@@ -38,17 +38,20 @@ def make_route_fn(
         raise NoSolution("the auction carries no liquidity snapshot", "liquidity")
     liquidity = Liquidity.from_json(liquidity_json, source="auction.liquidity")
 
+    bias: dict[str, float] = {}  # learnt across calls: how much more of the sells a token needs
+
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
-        weights = {t: q * prices[t] for t, q in buys.items()}
         plan = EMPTY
         for _ in range(REALLOCATIONS):
+            weights = {t: q * prices[t] * bias.get(t, 1.0) for t, q in buys.items()}
             plan = _route_shares(method, liquidity, sells, buys, weights, prices, gas_price_wei, time_limit_s,
                                  recipient, deadline_s)
             ratios = {t: max(plan.obtained.get(t, 0), 1) / need for t, need in buys.items()}
             if len(buys) == 1 or max(ratios.values()) / min(ratios.values()) < EVEN_DELIVERY:
                 break
             # give more of what is sold to the owed tokens the pools delivered least of
-            weights = {t: w / ratios[t] for t, w in weights.items()}
+            for t, r in ratios.items():
+                bias[t] = bias.get(t, 1.0) / r
         return plan
 
     return route_fn

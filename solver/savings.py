@@ -2,10 +2,11 @@
 
 Pure. Each settled intent is solved again in an auction of its own (same block, same
 pools, same reference prices) by the baseline strategy — its best single path, no
-netting, its own settlement and gas — and its cost to the user (value given minus value
-received at reference prices) plus that gas is summed. The batch's cost is the same sum
-over the winning solution, with the batch's one gas bill. The difference is what the
-coincidences of wants and the shared routing saved the users.
+netting, its own settlement and gas. A solution's cost is what leaves the users as a
+whole: the value the pools keep (LP fees and price impact, at reference prices) plus the
+gas of its settlement. Solver fees are a transfer that pays that gas, so they are not
+counted twice. The batch's cost against the sum of the costs alone is what the
+coincidences of wants and the shared settlement saved.
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ class Savings:
 
 
 def cost_usd(auction: Auction, solution: Solution) -> float:
-    prices = auction.reference_prices()
-    users = sum(scoring.cost_e18(e.flows, prices) for e in solution.executions)
-    return (users + scoring.gas_cost_e18(auction, solution.gas)) / 1e18
+    pools = float(solution.stats.get("pool_cost_usd", 0.0))
+    return pools + scoring.gas_cost_e18(auction, solution.gas) / 1e18
 
 
 def compare(auction: Auction, winner: Solution, solver: str) -> Savings:

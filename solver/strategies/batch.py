@@ -101,6 +101,9 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
     gas = estimated_gas(len(executions), cleared.plan.gas)
     draft = Solution(auction.id, solver, prices, executions, cleared.plan.interactions, 0, gas)
     matched = max(cleared.gross_value - cleared.routed_value, 0)
+    reference = auction.reference_prices()
+    pool_cost = (sum(q * reference[t] for t, q in cleared.plan.spent.items())
+                 - sum(q * reference[t] for t, q in cleared.plan.obtained.items()))
     stats = {
         "strategy": name,
         "intents": len(executions),
@@ -109,6 +112,7 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
         "volume_usd": cleared.gross_value / 1e36,
         "routed_usd": cleared.routed_value / 1e36,
         "matched_share": (matched / cleared.gross_value) if cleared.gross_value else 0.0,
+        "pool_cost_usd": pool_cost / 1e36,  # value the pools kept (fees, impact) at reference prices
         "clearing_passes": cleared.passes,
         "fees_bps": cleared.fees_bps,
         "timings": timings,
