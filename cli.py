@@ -76,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("keel: interrupted", err=True)
         return 130
     except Exception as exc:  # the one place that catches everything
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, _click_errors()):
             typer.echo(f"keel: {exc.format_message()}", err=True)
             return int(ExitCode.USAGE)
         if _debug:
@@ -86,6 +84,20 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"keel: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
         return int(ExitCode.ERROR)
     return result if isinstance(result, int) else 0
+
+
+def _click_errors() -> tuple[type[BaseException], ...]:
+    """Click's usage errors: typer vendors its own click, and plain click may be in use too."""
+    import click
+
+    errors: list[type[BaseException]] = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as vendored
+
+        errors.append(vendored.ClickException)
+    except ImportError:
+        pass
+    return tuple(errors)
 
 
 if __name__ == "__main__":
