@@ -110,7 +110,8 @@ def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None
         report.intents.append({"user": f"user{user + 1}", "owner": s.intent.owner, "kind": "weights",
                                "outcome": " ".join(f"{k} {v}%" for k, v in target.items()) + " ± 0.5%"})
     report.intents.append({"user": f"user{HEDGER + 1}", "owner": signed[-1].intent.owner, "kind": "hedge",
-                           "outcome": _hedge_text(signed[-1], report.decimals["WETH"])})
+                           "outcome": _hedge_text(signed[-1], report.decimals["WETH"]),
+                           "wethBounds": [signed[-1].intent.min_balance[1], signed[-1].intent.max_balance[1]]})
 
     progress("submitting them to the orderbook over HTTP")
     from intents.wire import SignedIntentModel
