@@ -20,9 +20,10 @@ from typing import Any
 
 from routing.convex import initial_points
 from routing.errors import NoLiquidityError, RoutingError
-from routing.problem import Problem
+from routing.problem import Edge, Problem
 
 SOLVERS = ("cbc", "highs")
+TANGENT_SLOPE_RTOL = 1e-6
 MILP_KINKS = 4  # V3 range edges per pool direction, nearest the hint: more only slows the search
 
 
@@ -31,7 +32,7 @@ class MilpSolution:
     flows: dict[int, float]
     chosen: tuple[int, ...]
     status: str  # "optimal" or "feasible" (time limit hit with an incumbent)
-    objective: float
+    objective: float  # value delivered minus gas, value fractions
 
 
 def define_variables(model: Any, problem: Problem) -> dict[str, dict[int, Any]]:
@@ -46,9 +47,27 @@ def define_variables(model: Any, problem: Problem) -> dict[str, dict[int, Any]]:
 def define_curve_cuts(model: Any, problem: Problem, v: dict[str, dict[int, Any]], segments: int,
                       hints: Mapping[int, float]) -> None:
     for e in problem.edges:
-        for k, a in enumerate(initial_points(e, segments, MILP_KINKS, hints.get(e.index))):
-            f, slope = e.at(a)
-            model += v["y"][e.index] <= f - slope * a + slope * v["x"][e.index], f"cut_{e.index}_{k}"
+        # beside the grid, the kinks and the hint: the tangent where this pool takes the whole
+        # order (value fraction 1), so a lone pool is not overstated against a split
+        points = [*initial_points(e, segments, MILP_KINKS, hints.get(e.index)), min(1.0, e.cap)]
+        for k, (slope, intercept) in enumerate(distinct_tangents(e, points)):
+            model += v["y"][e.index] <= intercept + slope * v["x"][e.index], f"cut_{e.index}_{k}"
+
+
+def distinct_tangents(edge: Edge, points: list[float]) -> list[tuple[float, float]]:
+    """(slope, intercept) of the tangents at `points`, without near-duplicates.
+
+    Where a curve is nearly straight (a small order on a deep pool) neighbouring tangents
+    differ in the 8th digit; such rows are degenerate for CBC, whose presolve then declares
+    the relaxation infeasible. Dropping a tangent only loosens the outer approximation,
+    which stays valid; the exact polish recovers the precision afterwards."""
+    kept: list[tuple[float, float]] = []
+    for a in sorted(set(points)):
+        f, slope = edge.at(a)
+        intercept = f - slope * a
+        if all(abs(slope - s) > TANGENT_SLOPE_RTOL * max(abs(s), 1e-300) for s, _ in kept):
+            kept.append((slope, intercept))
+    return kept
 
 
 def define_gas_switches(model: Any, problem: Problem, v: dict[str, dict[int, Any]]) -> None:
@@ -81,13 +100,15 @@ def build(problem: Problem, segments: int = 8, hints: Mapping[int, float] | None
 
     if segments < 1:
         raise RoutingError(f"segments must be at least 1, got {segments}", "segments")
-    model = pulp.LpProblem("keel_route", pulp.LpMaximize)
+    # minimise (gas - value): CBC 2.10 misreads the sign of a MIP start's cost on maximisation
+    # problems and then prunes every node, returning the start as "optimal"
+    model = pulp.LpProblem("keel_route", pulp.LpMinimize)
     v = define_variables(model, problem)
     buys = set(problem.demands.buy)
     model += (
-        pulp.lpSum(v["y"][e.index] for e in problem.edges if e.token_out in buys)
-        - pulp.lpSum(e.gas * v["z"][e.index] for e in problem.edges)
-    ), "value_minus_gas"
+        pulp.lpSum(e.gas * v["z"][e.index] for e in problem.edges)
+        - pulp.lpSum(v["y"][e.index] for e in problem.edges if e.token_out in buys)
+    ), "gas_minus_value"
     define_curve_cuts(model, problem, v, segments, hints or {})
     define_gas_switches(model, problem, v)
     define_balances(model, problem, v)
@@ -134,4 +155,4 @@ def solve(problem: Problem, segments: int = 8, solver: str = "cbc", time_limit_s
         if round(z) == 1 and x > 1e-12:
             flows[e.index] = float(x)
             chosen.append(e.index)
-    return MilpSolution(flows, tuple(chosen), kind, float(pulp.value(model.objective) or 0.0))
+    return MilpSolution(flows, tuple(chosen), kind, -float(pulp.value(model.objective) or 0.0))

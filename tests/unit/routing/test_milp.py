@@ -25,7 +25,7 @@ def test_should_name_every_variable_and_constraint_deterministically(problem, tm
     text = path.read_text()
     first = problem.edges[0]
     assert f"x_{first.index}" in text and f"z_{first.index}" in text and f"cut_{first.index}_0" in text
-    assert "value_minus_gas" in text
+    assert "gas_minus_value" in text
     again, _ = milp.build(problem, segments=4)
     assert sorted(again.constraints) == sorted(model.constraints)
 
