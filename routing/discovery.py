@@ -24,6 +24,7 @@ from routing.v3_swap import full_word_range
 V3_FEES_AND_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 DEFAULT_TICK_WINDOW = 887_272  # every usable tick: reads are batched, and full-range positions matter
 ZERO = "0x" + "00" * 20
+BATCH_SIZE = 4000  # calls per HTTP request: anvil answers 4,000 eth_calls in one batch comfortably
 
 
 def _selector(signature: str) -> bytes:
@@ -35,11 +36,15 @@ def _call(to: str, signature: str, types: Sequence[str] = (), args: Sequence[Any
     return {"to": to, "data": "0x" + data.hex()}
 
 
-def _batch(w3: Any, calls: list[dict[str, str]], block: int, chunk: int = 500) -> list[bytes]:
+def _batch(w3: Any, calls: list[dict[str, str]], block: int, stats: dict[str, int] | None = None,
+           chunk: int = BATCH_SIZE) -> list[bytes]:
     """eth_call every call at `block` in JSON-RPC batches; one error line if any call fails."""
     out: list[bytes] = []
     for start in range(0, len(calls), chunk):
         part = calls[start : start + chunk]
+        if stats is not None:
+            stats["requests"] = stats.get("requests", 0) + 1
+            stats["calls"] = stats.get("calls", 0) + len(part)
         responses = w3.provider.make_batch_request([("eth_call", [c, hex(block)]) for c in part])
         if not isinstance(responses, list):
             raise DiscoveryError(f"the node refused a batch request: {responses.get('error')}")
@@ -59,8 +64,11 @@ def discover(
     fees: Sequence[int] = tuple(V3_FEES_AND_SPACING),
     tick_window: int = DEFAULT_TICK_WINDOW,
     block: int | None = None,
+    stats: dict[str, int] | None = None,
 ) -> Liquidity:
-    """Every V2 pair and V3 pool among `tokens` with non-zero liquidity, at `block` (default latest)."""
+    """Every V2 pair and V3 pool among `tokens` with non-zero liquidity, at `block` (default latest).
+
+    `stats`, if given, receives the number of HTTP requests and of eth_calls made."""
     addrs = [to_checksum_address(t) for t in tokens]
     block = int(w3.eth.block_number) if block is None else block
     pairs = list(combinations(addrs, 2))
@@ -72,7 +80,7 @@ def discover(
     if v3_factory:
         calls += [_call(v3_factory, "getPool(address,address,uint24)", ["address", "address", "uint24"], [a, b, f])
                   for a, b in pairs for f in fees]
-    raw = _batch(w3, calls, block)
+    raw = _batch(w3, calls, block, stats)
     token_info = {}
     for i, t in enumerate(addrs):
         decimals = decode(["uint8"], raw[2 * i])[0]
@@ -95,16 +103,16 @@ def discover(
             addr = to_checksum_address(decode(["address"], r)[0])
             if addr != to_checksum_address(ZERO):
                 v3_addrs.append(addr)
-    pools: list[Pool] = _read_v2(w3, v2_addrs, block) + _read_v3(w3, v3_addrs, block, tick_window)
+    pools: list[Pool] = _read_v2(w3, v2_addrs, block, stats) + _read_v3(w3, v3_addrs, block, tick_window, stats)
     return Liquidity(token_info, tuple(pools), block, to_checksum_address(native) if native else None,
                      f"chain at block {block}")
 
 
-def _read_v2(w3: Any, pairs: list[str], block: int) -> list[Pool]:
+def _read_v2(w3: Any, pairs: list[str], block: int, stats: dict[str, int] | None) -> list[Pool]:
     calls = []
     for p in pairs:
         calls += [_call(p, "token0()"), _call(p, "token1()"), _call(p, "getReserves()")]
-    raw = _batch(w3, calls, block)
+    raw = _batch(w3, calls, block, stats)
     pools: list[Pool] = []
     for i, p in enumerate(pairs):
         t0 = to_checksum_address(decode(["address"], raw[3 * i])[0])
@@ -115,12 +123,13 @@ def _read_v2(w3: Any, pairs: list[str], block: int) -> list[Pool]:
     return pools
 
 
-def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int) -> list[Pool]:
+def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int,
+             stats: dict[str, int] | None) -> list[Pool]:
     calls = []
     for p in addresses:
         calls += [_call(p, "token0()"), _call(p, "token1()"), _call(p, "fee()"), _call(p, "tickSpacing()"),
                   _call(p, "slot0()"), _call(p, "liquidity()")]
-    raw = _batch(w3, calls, block)
+    raw = _batch(w3, calls, block, stats)
     heads: list[dict[str, Any]] = []
     for i, p in enumerate(addresses):
         r = raw[6 * i : 6 * i + 6]
@@ -146,7 +155,7 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int) -> lis
         for w in range(lo, hi + 1):
             word_calls.append(_call(h["address"], "tickBitmap(int16)", ["int16"], [w]))
             word_index.append((h, w))
-    words_raw = _batch(w3, word_calls, block)
+    words_raw = _batch(w3, word_calls, block, stats)
     initialized: dict[str, list[int]] = {h["address"]: [] for h in heads}
     for (h, w), r in zip(word_index, words_raw, strict=True):
         bits = int.from_bytes(r, "big")
@@ -160,7 +169,7 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int) -> lis
         for t in initialized[h["address"]]:
             tick_calls.append(_call(h["address"], "ticks(int24)", ["int24"], [t]))
             tick_index.append((h["address"], t))
-    ticks_raw = _batch(w3, tick_calls, block)
+    ticks_raw = _batch(w3, tick_calls, block, stats)
     nets: dict[str, list[tuple[int, int]]] = {h["address"]: [] for h in heads}
     for (addr, t), r in zip(tick_index, ticks_raw, strict=True):
         nets[addr].append((t, int(decode(["uint128", "int128"], r[:64])[1])))

@@ -56,8 +56,13 @@ def crowded(chain: World) -> Liquidity:
     return _discover(chain)
 
 
-def test_should_discover_every_world_pair_and_pool_at_its_address(chain: World) -> None:
-    liq = _discover(chain)
+def test_should_discover_every_world_pair_and_pool_at_its_address_in_few_requests(chain: World) -> None:
+    a = chain.addresses
+    stats: dict[str, int] = {}
+    liq = discover(chain.web3(), world_tokens(a), a["UniswapV2Factory"], a["UniswapV3Factory"], native=a["WETH"],
+                   stats=stats)
+    # thousands of reads (every bitmap word of 13 pools), in a handful of HTTP round trips
+    assert stats["calls"] > 5_000 and stats["requests"] <= 8, stats
     expected = {addr for key, addr in chain.addresses.items() if key.startswith(("v2:", "v3:"))}
     assert {p.address for p in liq.pools} == expected
     for key, addr in chain.addresses.items():
