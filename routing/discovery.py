@@ -5,7 +5,8 @@ decimals and symbols); round 2 reads V2 reserves and V3 slot0/liquidity/spacing/
 round 3 reads the V3 tick bitmap words around the current tick; round 4 reads
 `liquidityNet` for every initialized tick found. Every call is pinned to one block, so
 the snapshot is consistent. Only bitmap words within `tick_window` ticks of the current
-tick are read: the snapshot records that range and the swap math refuses to leave it.
+tick are read (default: all of them); the snapshot records the words read, and the swap
+math refuses to step into a word it has not seen.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from routing.pools import Liquidity, Pool, Token, V2Pool, v3_pool
 from routing.v3_swap import full_word_range
 
 V3_FEES_AND_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
-DEFAULT_TICK_WINDOW = 887_272  # every usable tick: reads are batched, and full-range positions matter
+# None: every usable tick (reads are batched, and full-range positions matter); an int
+# limits the read to that many ticks each side of the price, for pools with huge tables
+DEFAULT_TICK_WINDOW: int | None = None
 ZERO = "0x" + "00" * 20
 BATCH_SIZE = 4000  # calls per HTTP request: anvil answers 4,000 eth_calls in one batch comfortably
 
@@ -62,7 +65,7 @@ def discover(
     v3_factory: str | None,
     native: str | None = None,
     fees: Sequence[int] = tuple(V3_FEES_AND_SPACING),
-    tick_window: int = DEFAULT_TICK_WINDOW,
+    tick_window: int | None = DEFAULT_TICK_WINDOW,
     block: int | None = None,
     stats: dict[str, int] | None = None,
 ) -> Liquidity:
@@ -123,7 +126,7 @@ def _read_v2(w3: Any, pairs: list[str], block: int, stats: dict[str, int] | None
     return pools
 
 
-def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int,
+def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
              stats: dict[str, int] | None) -> list[Pool]:
     calls = []
     for p in addresses:
@@ -138,7 +141,7 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int,
             continue  # created but never initialised
         spacing = int(decode(["int24"], r[3])[0])
         compressed = tick // spacing
-        span = tick_window // spacing + 1
+        span = None if tick_window is None else tick_window // spacing + 1
         heads.append({
             "address": p,
             "token0": to_checksum_address(decode(["address"], r[0])[0]),
@@ -182,8 +185,10 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int,
     return pools
 
 
-def _words(compressed: int, span: int, spacing: int) -> tuple[int, int]:
+def _words(compressed: int, span: int | None, spacing: int) -> tuple[int, int]:
     lo, hi = full_word_range(spacing)
+    if span is None:
+        return lo, hi
     return max(lo, (compressed - span) >> 8), min(hi, (compressed + span) >> 8)
 
 

@@ -55,22 +55,28 @@ def full_word_range(tick_spacing: int) -> tuple[int, int]:
     return (MIN_TICK // tick_spacing) >> 8, (MAX_TICK // tick_spacing) >> 8
 
 
+def _check_known(state: V3State, word: int) -> None:
+    """Words outside the usable tick range are empty by construction; inside it, only the
+    scanned words are known."""
+    usable_lo, usable_hi = full_word_range(state.tick_spacing)
+    if usable_lo <= word <= usable_hi and not state.word_lo <= word <= state.word_hi:
+        raise PoolMathError("the swap leaves the scanned tick range", "amount")
+
+
 def _next_initialized(state: V3State, compressed_ticks: Sequence[int], tick: int, lte: bool) -> tuple[int, bool]:
     """The pool's nextInitializedTickWithinOneWord over our sorted list of initialized ticks."""
     spacing = state.tick_spacing
     compressed = tick // spacing  # floor division: rounds toward -inf like the pool
     if lte:
         word = compressed >> 8
-        if not state.word_lo <= word <= state.word_hi:
-            raise PoolMathError("the swap leaves the scanned tick range", "amount")
+        _check_known(state, word)
         i = bisect_right(compressed_ticks, compressed) - 1
         if i >= 0 and compressed_ticks[i] >= word << 8:
             return compressed_ticks[i] * spacing, True
         return (word << 8) * spacing, False
     start = compressed + 1
     word = start >> 8
-    if not state.word_lo <= word <= state.word_hi:
-        raise PoolMathError("the swap leaves the scanned tick range", "amount")
+    _check_known(state, word)
     i = bisect_left(compressed_ticks, start)
     if i < len(compressed_ticks) and compressed_ticks[i] <= (word << 8) + 255:
         return compressed_ticks[i] * spacing, True

@@ -93,3 +93,12 @@ def test_rejects_a_zero_amount_and_a_foreign_token() -> None:
         POOL.amount_out(T0, 0)
     with pytest.raises(Exception, match="does not trade"):
         POOL.amount_out("0x" + "99" * 20, 10)
+
+
+def test_refuses_to_step_into_a_bitmap_word_it_has_not_read() -> None:
+    ticks = [(-600, 10**18), (600, -10**18), (-887220, 10**15), (887220, -10**15)]
+    windowed = v3_pool("0x" + "55" * 20, T0, T1, 3000, 60, 1 << 96, 0, 10**18 + 10**15, ticks, (-1, 0))
+    with pytest.raises(PoolMathError, match="scanned tick range"):
+        windowed.amount_out(T0, 10**22)
+    whole = v3_pool("0x" + "55" * 20, T0, T1, 3000, 60, 1 << 96, 0, 10**18 + 10**15, ticks)
+    assert whole.amount_out(T0, 10**22) > windowed.swap(T0, 10**22, allow_partial=True).amount_out
