@@ -182,7 +182,11 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
         pairs = [p.split("=") for p in portfolio.split(",")]
         if any(len(p) != 2 for p in pairs):
             raise PolicyError("portfolio: expected TOKEN=PERCENT,... e.g. USDC=30,WETH=50,WBTC=20", "portfolio")
-        pf = {"tokens": [p[0].strip().upper() for p in pairs], "target": [float(p[1].rstrip("%")) for p in pairs]}
+        try:
+            targets = [float(p[1].rstrip("%")) for p in pairs]
+        except ValueError:
+            raise PolicyError("portfolio: each weight must be a number, e.g. USDC=30,WETH=50,WBTC=20", "portfolio") from None
+        pf = {"tokens": [p[0].strip().upper() for p in pairs], "target": targets}
         from intents.policies.config import PortfolioSpec
 
         try:

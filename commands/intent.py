@@ -311,10 +311,11 @@ def serve_cmd(
 
     config = orderbook_config(chain_id, settlement, rpc_url)
     database = db or str(state_dir() / "orderbook.db")
-    render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, settlement {config.settlement}, db {database})")
     from intents.api import serve
 
-    serve(host, port, database, config)
+    serve(host, port, database, config,
+          on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
+                                         f"settlement {config.settlement}, db {database})"))
 
 
 def register(app: typer.Typer) -> None:

@@ -158,8 +158,14 @@ def make_app(store: SqliteStore, config: OrderbookConfig) -> web.Application:
     return app
 
 
-def serve(host: str, port: int, db: str, config: OrderbookConfig) -> None:
-    """Run the orderbook on host:port until SIGINT/SIGTERM; the store is closed on the way out."""
+def serve(host: str, port: int, db: str, config: OrderbookConfig, on_ready: Callable[[], None] | None = None) -> None:
+    """Run the orderbook on host:port until SIGINT/SIGTERM; the store is closed on the way out.
+
+    `on_ready` runs once the store is open (so a bad `--db` is the only line printed).
+    """
     from intents.store import open_store
 
-    web.run_app(make_app(open_store(db), config), host=host, port=port, print=None, handle_signals=True)
+    store = open_store(db)
+    if on_ready is not None:
+        on_ready()
+    web.run_app(make_app(store, config), host=host, port=port, print=None, handle_signals=True)

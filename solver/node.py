@@ -86,7 +86,8 @@ async def errors_middleware(
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        body = {"error": f"{request.method} {request.path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
+        # raw_path: the undecoded path, so a %0A in it cannot put a newline in the one-line error
+        body = {"error": f"{request.method} {request.raw_path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
         return web.json_response(body, status=exc.status)
 
 

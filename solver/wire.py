@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from intents.errors import IntentError
+from intents.validate import check_shape
 from intents.wire import Address, HexBytes, SignedIntentModel, Uint
 from solver.domain import Auction, BatchIntent, Execution, Interaction, Solution, Token
 from solver.errors import SolverError
@@ -126,6 +127,7 @@ def auction_from_json(data: Any) -> Auction:
     for i, item in enumerate(m.intents):
         try:
             signed = item.to_signed()
+            check_shape(signed.intent)  # lengths and kinds: a malformed intent must never reach a strategy
         except IntentError as exc:
             raise SolverError(f"intents[{i}].{exc}", f"intents[{i}].{exc.field}") from None
         intents.append(BatchIntent(item.id, signed))
