@@ -147,3 +147,16 @@ def test_should_sell_everything_even_when_gas_costs_more_than_the_order(world) -
     result = route(Demands({sym["WETH"]: dust}, {sym["USDC"]: 0}), liq, prices, "milp", 200 * 10**9)
     assert result.sold == {sym["WETH"]: dust} and result.hops
     assert result.net_value < 0 < result.value_out
+
+
+def test_should_answer_within_a_tiny_time_limit_with_the_best_feasible_route() -> None:
+    liq, prices = synthetic.liquidity(5, 200, 30)
+    sym = {t.symbol: a for a, t in liq.tokens.items()}
+    demands = Demands({sym["WETH"]: 3_000 * 10**18}, {sym["USDC"]: 0})
+    rushed = route(demands, liq, prices, "milp", GAS, time_limit_s=0.001, with_bound=False)
+    calm = route(demands, liq, prices, "milp", GAS, with_bound=False)
+    split = route(demands, liq, prices, "split", GAS, with_bound=False)
+    assert rushed.sold == calm.sold == demands.sell
+    assert rushed.net_value >= split.net_value
+    assert calm.net_value >= rushed.net_value
+    assert rushed.status in ("optimal", "feasible") or rushed.status.startswith("fallback:")
