@@ -33,7 +33,7 @@ from typing import Any
 
 from intents.errors import TransitionError
 from intents.store import IN_AUCTION, IntentStore
-from keel.errors import KeelError
+from keel.errors import ChainError, KeelError
 from solver import snapshot, verify, wire
 from solver.domain import Auction, Solution
 from solver.registry import Endpoint
@@ -294,7 +294,23 @@ class Auctioneer:
     receipt_timeout_s: float = 60.0
 
     async def run_round(self) -> RoundResult | None:
-        """One round; None when there was nothing to auction."""
+        """One round; None when there was nothing to auction.
+
+        A chain that stops answering mid-round is a `ChainError` (a long-running auctioneer
+        logs it and carries on); intents the round had taken stay `in_auction` until the
+        next round's `recover` settles or reopens them from what the chain says.
+        """
+        try:
+            return await self._run_round()
+        except KeelError:
+            raise
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise ChainError(f"the chain stopped answering mid-round ({type(exc).__name__}); "
+                                 "the next round recovers this one") from exc
+            raise
+
+    async def _run_round(self) -> RoundResult | None:
         recover(self.w3, self.view.settlement, self.intents, self.rounds)
         now = int(time.time())
         self.intents.expire(now)
@@ -334,6 +350,13 @@ class Auctioneer:
                 self.intents.mark_settled(bi.id, winner.tx_hash)
             else:
                 self.intents.reopen([bi.id])
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import requests
+    from web3.exceptions import Web3Exception
+
+    return isinstance(exc, requests.exceptions.RequestException | Web3Exception | ConnectionError | TimeoutError)
 
 
 def recover(w3: Any, settlement: str, intents: IntentStore, rounds: RoundStore) -> list[int]:
