@@ -2,7 +2,8 @@
 
 Addresses come from the running keel world (`World.addresses`) or, for a fork of a real
 network, from mainnet's (`contracts.mainnet`). Oracle feeds are Chainlink-style (8
-decimals, USD per whole token); tokens without a feed are priced from the pools.
+decimals, USD per whole token); tokens without a feed are priced from the pools, and a
+chain with no feeds at all is anchored on its dollar stablecoins at $1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from routing.errors import DiscoveryError
 from routing.pools import Liquidity
 
 FEED_DECIMALS = 8
+STABLES = ("USDC", "DAI", "USDT")
 
 
 def snapshot(w3: Any, addresses: Mapping[str, str]) -> Liquidity:
@@ -44,4 +46,7 @@ def oracle_prices(w3: Any, addresses: Mapping[str, str], liq: Liquidity) -> dict
         if answer <= 0:
             raise DiscoveryError(f"the {info.symbol} price feed at {feed} reports {answer}")
         known[address] = answer * PRICE_SCALE // 10 ** (FEED_DECIMALS + info.decimals)
+    if not known:
+        # no feeds on this chain (a bare fork): take the dollar stablecoins at $1 and walk the pools
+        known = {a: PRICE_SCALE // 10**t.decimals for a, t in liq.tokens.items() if t.symbol in STABLES}
     return mid_prices(liq, known)
