@@ -190,3 +190,18 @@ def test_should_route_on_the_live_chain_from_the_command_line(
         assert bad.code == 2 and bad.err.count("\n") == 1 and "--sell" in bad.err
     finally:
         assert run_cli(capsys, "chain", "down").code == 0
+
+
+def test_should_price_tokens_from_the_oracle_feeds_or_from_the_pools_without_them(chain: World) -> None:
+    from routing import chain as routing_chain
+    from routing.amounts import PRICE_SCALE
+
+    w3 = chain.web3()
+    liq = _cached(chain)
+    with_feeds = routing_chain.oracle_prices(w3, chain.addresses, liq)
+    bare = {k: v for k, v in chain.addresses.items() if not k.startswith("feed:")}
+    from_pools = routing_chain.oracle_prices(w3, bare, liq)
+    for address, info in liq.tokens.items():
+        usd = world_spec.USD_PRICE[info.symbol]
+        assert abs(with_feeds[address] / (usd * PRICE_SCALE / 10**info.decimals) - 1) < 1e-12
+        assert abs(from_pools[address] / with_feeds[address] - 1) < 0.005
