@@ -94,9 +94,8 @@ def keel(name: str) -> Artifact:
     """One of keel's own compiled contracts (run `keel contracts build` first)."""
     from contracts.compile import build, out_dir
 
+    build()  # a no-op unless a source changed: never serve bytecode older than the sources
     path = out_dir() / f"{name}.json"
-    if not path.exists():
-        build()
     if not path.exists():
         raise SetupError(f"contract {name} is not in contracts/src; nothing compiled by that name")
     return _normalise(name, json.loads(Path(path).read_text()))
