@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from contracts import world_spec
@@ -113,6 +113,11 @@ def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(
 
     @settings(max_examples=60, deadline=None, database=None)
     @given(pool_index=st.integers(0, len(pools) - 1), zero_for_one=st.booleans(), log_size=st.floats(-4.0, 1.0))
+    # pool-moving sizes on both crowded pools in both directions, whatever the draw
+    @example(pool_index=0, zero_for_one=True, log_size=1.0)
+    @example(pool_index=0, zero_for_one=False, log_size=1.0)
+    @example(pool_index=1, zero_for_one=True, log_size=1.0)
+    @example(pool_index=1, zero_for_one=False, log_size=1.0)
     def sweep(pool_index: int, zero_for_one: bool, log_size: float) -> None:
         pool = pools[pool_index]
         token_in = pool.token0 if zero_for_one else pool.token1
@@ -134,7 +139,7 @@ def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(
         assert needed == pool.amount_in(token_in, want)
 
     sweep()
-    assert max(crossings) >= 10, f"the sweep must cross many ticks, crossed at most {max(crossings)}"
+    assert max(crossings) >= 20, f"the sweep must cross many ticks, crossed at most {max(crossings)}"
 
 
 def _erc20(w3: Any, address: str) -> Any:
