@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.artifacts import npm
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 from solver.translate import outcome_met
@@ -61,3 +62,25 @@ def test_batching_an_offsetting_batch_costs_users_less_than_routing_each_intent_
     assert savings.alone_unsettled == ()
     assert savings.batch_cost_usd < savings.alone_cost_usd
     assert savings.saved_usd > 0.25 * savings.alone_cost_usd  # netting removes a real share of the cost
+
+
+def test_milp_splits_a_large_residual_across_pools_and_still_nets_the_offsetting_part(chain) -> None:
+
+    w3 = chain.web3()
+    whale = chain.users[9].address
+    w3.provider.make_request("anvil_setBalance", [whale, hex(6_000 * 10**18)])
+    weth = w3.eth.contract(address=chain.addresses["WETH"], abi=npm("WETH9").abi)
+    w3.eth.wait_for_transaction_receipt(weth.functions.deposit().transact({"from": whale, "value": 4_000 * 10**18}))
+    signed = [
+        weights_intent(chain, 9, {"USDC": 80, "WETH": 20}),  # the whale, now 5,000 WETH, sells ~$11M of it
+        weights_intent(chain, 1, {"USDC": 50, "WETH": 40, "WBTC": 10}),  # cash-heavy: buys WETH
+    ]
+    auction = auction_for(chain, signed)
+    solution = Milp().solve(auction, chain.solvers[0].address)
+    assert len(solution.executions) == 2
+    weth_pools = {line.split(" via ")[1] for line in solution.stats["route"] if " WETH -> " in line}
+    assert len(weth_pools) >= 2, solution.stats["route"]  # split routing, not one pool
+    assert 0 < solution.stats["matched_share"] < 1
+    assert settle_solution(chain, auction, solution)["status"] == 1
+    for s in signed:
+        assert outcome_met(s.intent, balances_of(chain, s.intent.owner), {}, solution.prices)
