@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from intents.errors import DuplicateIntent, IntentError, field_of
+from intents.errors import DuplicateIntent, IntentError
 from intents.model import SigningScheme, checksum, parse_id
 from intents.signing import Check1271, verify_cancellation, verify_intent
 from intents.store import STATUSES, IntentStore, SqliteStore
 from intents.validate import check_intent
 from intents.wire import CancellationModel, parse, parse_signed
-from keel.errors import KeelError
+from keel.http import errors_middleware
 
 NonceSpent = Callable[[str, int], bool]
 STORE_KEY = web.AppKey("store", SqliteStore)
@@ -44,23 +44,6 @@ class OrderbookConfig:
     check_1271: Check1271 | None = None
     nonce_spent: NonceSpent | None = None  # on-chain `isNonceSpent(owner, nonce)`
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
-
-
-def error_body(exc: KeelError) -> dict[str, Any]:
-    return {"error": str(exc), "kind": exc.kind, "field": field_of(exc)}
-
-
-@web.middleware
-async def errors_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except KeelError as exc:
-        return web.json_response(error_body(exc), status=exc.http_status)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        body = {"error": f"{request.method} {request.raw_path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
-        return web.json_response(body, status=exc.status)
 
 
 async def _json(request: web.Request) -> Any:

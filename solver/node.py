@@ -21,7 +21,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from keel.errors import ChainError, KeelError, RefusedError
+from keel.http import errors_middleware
 from solver import wire
 from solver.domain import Auction
 from solver.errors import NoSolution, SolverError
@@ -69,26 +70,6 @@ class Node:
 
 
 NODE_KEY = web.AppKey("node", Node)
-
-
-def error_body(exc: KeelError) -> dict[str, Any]:
-    return {"error": str(exc), "kind": exc.kind, "field": getattr(exc, "field", None)}
-
-
-@web.middleware
-async def errors_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except KeelError as exc:
-        return web.json_response(error_body(exc), status=exc.http_status)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        # raw_path: the undecoded path, so a %0A in it cannot put a newline in the one-line error
-        body = {"error": f"{request.method} {request.raw_path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
-        return web.json_response(body, status=exc.status)
 
 
 async def _json(request: web.Request) -> Any:
