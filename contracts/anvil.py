@@ -123,7 +123,7 @@ def start(
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            reason = _last_line(log_path)
+            reason = last_line(log_path)
             raise ChainError(f"anvil exited at start-up (code {proc.returncode}): {reason}")
         if answers(node.url):
             return node
@@ -139,7 +139,8 @@ def _check_fork_url(url: str) -> None:
         raise ChainError(f"--fork-url {url} does not answer JSON-RPC: start that node or fix the URL")
 
 
-def _last_line(path: Path) -> str:
+def last_line(path: Path) -> str:
+    """The last non-empty line of a log file: what a process said as it died."""
     try:
         lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
     except OSError:

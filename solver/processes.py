@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.anvil import last_line
 from keel.errors import RefusedError, SetupError
 from keel.paths import REPO_ROOT, state_dir
 
@@ -88,7 +89,7 @@ def wait_healthy(service: Service, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not alive(service.pid):
-            raise SetupError(f"{service.name} exited at start: {_last_line(Path(service.log))} (log {service.log})")
+            raise SetupError(f"{service.name} exited at start: {last_line(Path(service.log))} (log {service.log})")
         try:
             with urllib.request.urlopen(f"{service.url}/health", timeout=2) as resp:
                 if resp.status == 200:
@@ -97,14 +98,6 @@ def wait_healthy(service: Service, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
             pass
         time.sleep(0.2)
     raise SetupError(f"{service.name} did not answer {service.url}/health within {timeout_s:.0f}s (log {service.log})")
-
-
-def _last_line(path: Path) -> str:
-    try:
-        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return "no log"
-    return lines[-1].strip() if lines else "no output"
 
 
 def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: None,
