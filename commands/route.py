@@ -22,6 +22,7 @@ def route_cmd(
     snapshot: Path = typer.Option(None, "--snapshot", help="Route over a saved liquidity snapshot instead of the chain."),
     price: list[str] = typer.Option(None, "--price", help="With --snapshot: SYMBOL=USD reference prices (others from pools)."),
     save_snapshot: Path = typer.Option(None, "--save-snapshot", help="Write the liquidity read from the chain to this file."),
+    plot: Path = typer.Option(None, "--plot", help="Also draw the route to this PNG file (tokens and pool hops)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Route an order with the integer program (or a baseline): hops, output, gas, gap to the bound."""
@@ -33,6 +34,10 @@ def route_cmd(
         raise RoutingError(f"--method {method!r}: use milp, single-pool, single-path or split", "--method")
     if solver not in ("cbc", "highs"):
         raise RoutingError(f"--solver {solver!r}: use cbc or highs", "--solver")
+    if plot is not None:
+        from routing.plot import check_path
+
+        check_path(plot, "--plot")  # refuse before the slow part, so a bad path writes nothing
     liq, prices, gas_wei = _inputs(snapshot, price or [], gas_gwei, save_snapshot)
     from routing.amounts import parse_amounts
 
@@ -40,7 +45,25 @@ def route_cmd(
     with render.stderr.status(f"routing with {method}…"):
         result = route(demands, liq, prices, method, gas_wei, max_hops=max_hops, segments=segments,
                        solver=solver, time_limit_s=time_limit)
-    _render(result, liq, prices, as_json)
+    if plot is not None:
+        _plot(result, liq, prices, plot)
+    _render(result, liq, prices, as_json, plot)
+    if plot is not None:
+        render.status(f"route picture: {plot}")
+
+
+def _plot(result: Any, liq: Any, prices: dict[str, int], path: Path) -> None:
+    from routing.plot import compact, plot_route
+
+    def whole(token: str, amount: int) -> str:
+        return f"{compact(amount, liq.tokens[token].decimals)} {liq.symbol(token)}"
+
+    sold = ", ".join(whole(t, a) for t, a in result.sold.items())
+    got = ", ".join(whole(t, a) for t, a in result.delivered.items())
+    with render.stderr.status("drawing the route…"):
+        plot_route(result.hops, {a: t.symbol for a, t in liq.tokens.items()}, path,
+                   f"keel route ({result.method}): {sold} → {got}",
+                   {a: t.decimals for a, t in liq.tokens.items()}, prices)
 
 
 def _inputs(snapshot: Path | None, price: list[str], gas_gwei: float | None,
@@ -82,7 +105,7 @@ def _human(amount: int, decimals: int) -> str:
     return f"{Decimal(amount) / Decimal(10) ** decimals:,.6f}".rstrip("0").rstrip(".")
 
 
-def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool) -> None:
+def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool, plot: Path | None = None) -> None:
     from routing.amounts import PRICE_SCALE
 
     sym = liq.symbol
@@ -102,6 +125,8 @@ def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool) -> Non
         "solve_time_s": result.solve_time_s,
         "notes": list(result.notes),
     }
+    if plot is not None:
+        data["plot"] = str(plot)
     if as_json:
         render.emit_json(data)
         return
