@@ -44,6 +44,8 @@ def _show(r: Any) -> None:
                   f"uniform price. Cost to users, pools and gas included: ${s['batch_cost_usd']:,.2f} in this batch, "
                   f"against ${s['alone_cost_usd']:,.2f} routing each intent alone — [bold]${s['saved_usd']:,.2f} saved[/]"
                   + (f" ({s['alone_unsettled']} could not be settled alone at all)." if s["alone_unsettled"] else "."))
+    if r.route_png:
+        out.print(f"[bold]Route picture:[/] {r.route_png}")
     stopped = r.stopped.get("stopped", [])
     out.print(f"\nStopped {len(stopped)} services and the chain ({', '.join(str(p['pid']) for p in stopped)}; "
               f"chain pids {', '.join(map(str, r.stopped.get('chainStopped', [])))}).")

@@ -37,6 +37,7 @@ class RoutedPlan:
     gas: int
     interactions: tuple[Interaction, ...]
     description: tuple[str, ...] = ()
+    hops: tuple[dict, ...] = ()  # each swap as plain data (pool, kind, fee_pips, tokens, amounts), in order
 
 
 RouteFn = Callable[[dict[str, int], dict[str, int]], RoutedPlan]

@@ -48,6 +48,7 @@ class DemoReport:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     savings: dict[str, float] = field(default_factory=dict)
     stopped: dict[str, Any] = field(default_factory=dict)
+    route_png: str | None = None
 
 
 def run(progress: Progress) -> DemoReport:
@@ -143,6 +144,16 @@ def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None
                           "saved_usd": saved.saved_usd, "alone_unsettled": len(saved.alone_unsettled),
                           "matched_share": winner.solution.stats.get("matched_share", 0.0)}
     report.after = {o: _balances(w3, world, o, symbols) for o in owners}
+    if winner is not None and winner.solution.stats.get("hops"):
+        from keel.paths import state_dir
+        from routing.plot import plot_route
+
+        picture = plot_route(winner.solution.stats["hops"], symbols, state_dir() / "route.png",
+                             title=f"round {result.round_id}: what the pools carried after netting",
+                             decimals={a: report.decimals[s] for a, s in symbols.items()},
+                             prices={a: int(report.prices[s] * 1e8) * 10 ** (28 - report.decimals[s])
+                                     for a, s in symbols.items()})
+        report.route_png = str(picture)
 
 
 def _one_round(world: Any) -> tuple[Any, Any]:

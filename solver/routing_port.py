@@ -60,26 +60,61 @@ def make_route_fn(
 def _route_shares(method: str, liquidity, sells: dict[str, int], buys: dict[str, int], weights: dict[str, float],
                   prices: dict[str, int], gas_price_wei: int, time_limit_s: float, recipient: str,
                   deadline_s: int) -> RoutedPlan:
-    """Route each owed token on its own, the sold tokens shared out by `weights`, in order."""
+    """Route each owed token on its own, from the sold tokens `allocate` gives it, in order."""
     state = liquidity
     hops: list = []
-    total = sum(weights.values())
-    order = sorted(weights, key=lambda t: -weights[t])
-    used = dict.fromkeys(sells, 0)
-    for position, token in enumerate(order):
-        if position == len(order) - 1:  # the last owed token takes whatever is left
-            share = {s: sells[s] - used[s] for s in sells}
-        else:
-            share = {s: int(q * weights[token] / total) for s, q in sells.items()}
+    for token, share in allocate(sells, weights, prices, liquidity).items():
         share = {s: q for s, q in share.items() if q * prices[s] >= DUST_VALUE}
-        for s, q in share.items():
-            used[s] += q
         if not share:
             continue
         found = _route_one(method, state, share, token, prices, gas_price_wei, time_limit_s)
         hops += found
         state = _advance(state, found)
     return _plan(hops, sells, buys, liquidity, recipient, deadline_s)
+
+
+def allocate(sells: dict[str, int], weights: dict[str, float], prices: dict[str, int], liquidity) -> dict[str, dict[str, int]]:
+    """Which sold token pays for which owed token: a greedy transport plan.
+
+    Each owed token wants its `weights` share of the value sold; pairs with the best direct
+    pool (the marginal rate of a small trade, in value) are filled first, so a sold token
+    goes straight to an owed token it trades with — never through a pool that another owed
+    token's route crosses the other way. Every base unit sold is allocated.
+    """
+    supply = {s: q * prices[s] for s, q in sells.items()}
+    total_weight = sum(weights.values())
+    demand = {b: w / total_weight * sum(supply.values()) for b, w in weights.items()}
+    pairs = sorted(((_direct_rate(liquidity, s, b, sells[s], prices), s, b) for s in sells for b in weights),
+                   key=lambda x: -x[0])
+    value: dict[str, dict[str, float]] = {b: {} for b in weights}
+    for _rate, s, b in pairs:
+        v = min(supply[s], demand[b])
+        if v > 0:
+            value[b][s] = value[b].get(s, 0) + v
+            supply[s] -= v
+            demand[b] -= v
+    amounts = {b: {s: int(v / prices[s]) for s, v in per.items()} for b, per in value.items()}
+    for s, q in sells.items():  # rounding either way is settled on the largest part of the token
+        given = sum(per.get(s, 0) for per in amounts.values())
+        if given != q:
+            b = max(amounts, key=lambda t: amounts[t].get(s, 0))
+            amounts[b][s] = amounts[b].get(s, 0) + q - given
+    return {b: per for b, per in amounts.items() if per}
+
+
+def _direct_rate(liquidity, sold: str, owed: str, amount: int, prices: dict[str, int]) -> float:
+    """Value out per value in of a small trade through the best pool joining the two tokens (0: none)."""
+    probe = max(amount // 1000, 1)
+    best = 0.0
+    for pool in liquidity.pools:
+        if {pool.token0, pool.token1} != {sold, owed}:
+            continue
+        try:
+            out = pool.amount_out(sold, probe)
+        except Exception:  # a pool that cannot take the probe is simply not a direct route
+            continue
+        best = max(best, out * prices[owed] / (probe * prices[sold]))
+    return best
 
 
 def _route_one(method: str, state, sells: dict[str, int], token: str, prices: dict[str, int],
@@ -132,4 +167,7 @@ def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, re
             f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")
             for h in hops
         ),
+        hops=tuple({"pool": h.pool, "kind": h.kind, "fee_pips": h.fee_pips, "token_in": h.token_in,
+                    "token_out": h.token_out, "amount_in": str(h.amount_in), "amount_out": str(h.amount_out)}
+                   for h in hops),
     )

@@ -109,6 +109,7 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
         "intents": len(executions),
         "dropped": dropped,
         "route": list(cleared.plan.description),
+        "hops": list(cleared.plan.hops),
         "volume_usd": cleared.gross_value / 1e36,
         "routed_usd": cleared.routed_value / 1e36,
         "matched_share": (matched / cleared.gross_value) if cleared.gross_value else 0.0,
