@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts.mainnet import UNISWAP
+from solver.breakers import healthy_pools, impact_reason
 from solver.clearing import RoutedPlan, RouteFn
 from solver.domain import Interaction
 from solver.errors import NoSolution
@@ -31,16 +32,30 @@ def make_route_fn(
     recipient: str,
     deadline_s: int,
     time_limit_s: float = 2.0,
+    notes: dict | None = None,
 ) -> RouteFn:
+    """A route function over the auction's pools, less any the pool-deviation breaker trips on
+    (listed in `notes["pools_left_out"]`); a route past the price-impact limit is refused."""
     from routing.pools import Liquidity
 
     if not liquidity_json:
         raise NoSolution("the auction carries no liquidity snapshot", "liquidity")
-    liquidity = Liquidity.from_json(liquidity_json, source="auction.liquidity")
+    liquidity, left_out = healthy_pools(Liquidity.from_json(liquidity_json, source="auction.liquidity"), prices, 0)
+    if notes is not None:
+        notes["pools_left_out"] = left_out
 
     bias: dict[str, float] = {}  # learnt across calls: how much more of the sells a token needs
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
+        try:
+            return _route(sells, buys)
+        except NoSolution as exc:
+            if not left_out:
+                raise
+            raise NoSolution(f"{exc} ({len(left_out)} pools left out by the breaker: "
+                             f"{next(iter(left_out.values()))})", "liquidity") from None
+
+    def _route(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
         plan = EMPTY
         for _ in range(REALLOCATIONS):
             weights = {t: q * prices[t] * bias.get(t, 1.0) for t, q in buys.items()}
@@ -52,6 +67,10 @@ def make_route_fn(
             # give more of what is sold to the owed tokens the pools delivered least of
             for t, r in ratios.items():
                 bias[t] = bias.get(t, 1.0) / r
+        tripped = impact_reason(sum(q * prices[t] for t, q in plan.spent.items()),
+                                sum(q * prices[t] for t, q in plan.obtained.items()), 0)
+        if tripped:
+            raise NoSolution(f"breaker: {tripped}", "liquidity")
         return plan
 
     return route_fn

@@ -74,21 +74,33 @@ def reference_price(answer_8: int, decimals: int) -> int:
     return answer_8 * 10**shift if shift >= 0 else answer_8 // 10**-shift
 
 
-def read_tokens(w3: Any, view: WorldView, block: int) -> dict[str, Token]:
+def read_tokens(w3: Any, view: WorldView, block: int, now_s: int | None = None) -> tuple[dict[str, Token], dict[str, str]]:
+    """Priced tokens at `block`, and why any token is unpriced (a dead feed, or one the
+    stale-oracle breaker trips on: older than its heartbeat at `now_s`, the block's time)."""
+    from contracts.mainnet import FEED_HEARTBEAT_S
+    from intents.breakers import Limits, Reading, State, check
+
     symbols = sorted(view.tokens)
     calls: list[tuple[str, str]] = []
     for s in symbols:
         calls += [(view.tokens[s], _calldata("decimals()")), (view.feeds[s], _calldata("latestRoundData()"))]
     raw = batch_call(w3, calls, block)
-    tokens = {}
+    tokens, unpriced = {}, {}
     for i, s in enumerate(symbols):
         decimals = int(decode(["uint8"], raw[2 * i])[0])
-        answer = int(decode(["uint80", "int256", "uint256", "uint256", "uint80"], raw[2 * i + 1])[1])
-        if answer <= 0:
-            continue  # a dead feed: this token cannot be priced, intents on it wait
+        _, answer, _, updated_at, _ = decode(["uint80", "int256", "uint256", "uint256", "uint80"], raw[2 * i + 1])
         address = view.tokens[s]
-        tokens[address] = Token(address, s, decimals, reference_price(answer, decimals))
-    return tokens
+        if answer <= 0:
+            unpriced[address] = f"the {s} feed answers {answer}"  # a dead feed: intents on it wait
+            continue
+        if now_s is not None:
+            limits = Limits(max_oracle_age_s=FEED_HEARTBEAT_S.get(s, 3600))
+            verdict = check(limits, State(), Reading(now_s=now_s, oracle_updated_s=int(updated_at)))
+            if not verdict.ok:
+                unpriced[address] = f"{s} oracle breaker: " + "; ".join(verdict.reasons())
+                continue
+        tokens[address] = Token(address, s, decimals, reference_price(int(answer), decimals))
+    return tokens, unpriced
 
 
 def read_balances(w3: Any, intents: Sequence[SignedIntent], tokens: dict[str, Token], block: int) -> dict[str, dict[str, int]]:
@@ -115,13 +127,13 @@ def take(w3: Any, view: WorldView, intents: Sequence[tuple[str, SignedIntent]], 
     """The auction at `block` (default latest) and, by intent id, why any intent was left out of it."""
     block = int(w3.eth.block_number) if block is None else block
     timestamp = int(w3.eth.get_block(block)["timestamp"])
-    tokens = read_tokens(w3, view, block)
+    tokens, unpriced_why = read_tokens(w3, view, block, timestamp)
     left_out: dict[str, str] = {}
     chosen: list[BatchIntent] = []
     for intent_id, signed in intents:
         unpriced = [t for t in signed.intent.tokens if t not in tokens]
         if unpriced:
-            left_out[intent_id] = f"no reference price for {', '.join(unpriced)}"
+            left_out[intent_id] = "no reference price: " + "; ".join(unpriced_why.get(t, t) for t in unpriced)
         elif signed.intent.valid_to < timestamp:
             left_out[intent_id] = f"expired at {signed.intent.valid_to} (block time {timestamp})"
         else:

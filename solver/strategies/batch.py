@@ -70,7 +70,9 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
         raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
     prices = auction.reference_prices()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
-    inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s)
+    notes: dict = {}
+    inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
+                          notes=notes)
     route_s = [0.0]
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
@@ -88,11 +90,12 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     if not cleared.flows:
         reasons = {**skipped, **cleared.dropped}
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
-    return build_solution(auction, solver, cleared, name, {**skipped, **cleared.dropped}, timings)
+    return build_solution(auction, solver, cleared, name, {**skipped, **cleared.dropped}, timings,
+                          notes.get("pools_left_out", {}))
 
 
 def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],
-                   timings: dict[str, float]) -> Solution:
+                   timings: dict[str, float], pools_left_out: dict[str, str]) -> Solution:
     executions = tuple(Execution(i, f) for i, f in cleared.flows.items())
     traded = {t for f in cleared.flows.values() for t in f} | set(cleared.plan.spent) | set(cleared.plan.obtained)
     for i in cleared.flows:
@@ -117,6 +120,7 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
         "clearing_passes": cleared.passes,
         "fees_bps": cleared.fees_bps,
         "timings": timings,
+        "pools_left_out": pools_left_out,  # by the pool-deviation breaker
     }
     return Solution(auction.id, solver, prices, executions, cleared.plan.interactions,
                     scoring.score(auction, draft, gas), gas, stats)

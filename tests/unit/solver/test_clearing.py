@@ -71,10 +71,26 @@ def test_the_settlement_never_owes_more_than_the_pools_and_users_give_it(users) 
 
 
 def test_an_intent_whose_price_bounds_the_pools_cannot_meet_is_dropped_with_the_reason() -> None:
-    # a thin pool: buying 20% of it moves the price far past a 0.5% slippage bound
+    # a thin pool: buying $1k of ETH costs ~0.6% (fee + impact), past a 0.5% slippage bound
     thin = liquidity(300_000 * 10**6, 100 * 10**18)
-    balances = {OWNERS[0]: {USDC: 200_000 * 10**6, WETH: 0}}
+    balances = {OWNERS[0]: {USDC: 2_000 * 10**6, WETH: 0}}
     intents = {"0xa": intent(OWNERS[0], 5000, slippage=0.005)}
     cleared = run(intents, balances, thin)
     assert cleared.flows == {}
     assert "outside its signed bounds" in cleared.dropped["0xa"]
+
+
+def test_the_same_intent_with_a_wider_slippage_settles_through_the_thin_pool() -> None:
+    thin = liquidity(300_000 * 10**6, 100 * 10**18)
+    balances = {OWNERS[0]: {USDC: 2_000 * 10**6, WETH: 0}}
+    cleared = run({"0xa": intent(OWNERS[0], 5000, slippage=0.02)}, balances, thin)
+    assert set(cleared.flows) == {"0xa"} and cleared.dropped == {}
+
+
+def test_a_residual_past_the_price_impact_breaker_is_not_routed_and_the_intent_says_why() -> None:
+    # buying 20% of the pool moves its price ~25%: the impact breaker (100 bps) refuses the route
+    thin = liquidity(300_000 * 10**6, 100 * 10**18)
+    balances = {OWNERS[0]: {USDC: 200_000 * 10**6, WETH: 0}}
+    cleared = run({"0xa": intent(OWNERS[0], 5000, slippage=0.5)}, balances, thin)
+    assert cleared.flows == {}
+    assert "price-impact" in cleared.dropped["0xa"] and "limit 100" in cleared.dropped["0xa"]
