@@ -30,8 +30,8 @@ from solver.rounds import RoundStore
 from solver.snapshot import WorldView
 from solver.strategies.milp import Milp
 from tests.adversarial.test_faults import _post, _serve
+from tests.helpers import Server
 from tests.integration.auction_support import hedge_intent, weights_intent
-from tests.integration.test_auction_round import Server
 
 DEADLINE_S = 4.0
 

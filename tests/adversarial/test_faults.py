@@ -30,8 +30,8 @@ from solver.registry import Registry
 from solver.rounds import RoundStore
 from solver.snapshot import WorldView
 from solver.strategies.baseline import Baseline
+from tests.helpers import Server
 from tests.integration.auction_support import hedge_intent, weights_intent
-from tests.integration.test_auction_round import Server
 
 DEADLINE_S = 4.0
 REPO = Path(__file__).resolve().parents[2]

@@ -26,9 +26,9 @@ from solver.registry import Registry
 from solver.rounds import RoundStore
 from solver.snapshot import WorldView
 from solver.strategies.baseline import Baseline
-from tests.helpers import run_cli
+from tests.helpers import Server, run_cli
 from tests.integration.auction_support import balances_of, hedge_intent, weights_intent
-from tests.integration.test_auction_round import Server, Shared, submit_all
+from tests.integration.test_auction_round import Shared, submit_all
 
 DEADLINE_S = 8.0
 # each bad node, and the words its drop reason must contain

@@ -33,6 +33,7 @@ from solver.rounds import RoundStore
 from solver.snapshot import WorldView, take
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
+from tests.helpers import Server
 from tests.integration.auction_support import (
     auction_for,
     balances_of,
@@ -40,7 +41,7 @@ from tests.integration.auction_support import (
     settle_solution,
     weights_intent,
 )
-from tests.unit.solver.test_node import Server, call
+from tests.unit.solver.test_node import call
 
 REPO = Path(__file__).resolve().parents[2]
 

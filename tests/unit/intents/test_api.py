@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from eth_account import Account
 
 from intents import client
@@ -21,6 +17,7 @@ from intents.model import Intent
 from intents.signing import sign_cancellation, sign_intent
 from intents.store import SqliteStore
 from intents.wire import SignedIntentModel
+from tests.helpers import Server as BaseServer
 from tests.unit.intents.test_model import SETTLEMENT, USDC, WBTC, WETH, weights_intent
 
 CHAIN = 31337
@@ -28,32 +25,12 @@ NOW = 1_800_000_000
 OWNER = Account.create()
 
 
-class Server:
+class Server(BaseServer):
+    """The orderbook app over `store`, served on a free port."""
+
     def __init__(self, store: SqliteStore, config: OrderbookConfig) -> None:
         self.store = store
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(make_app(store, config))
-        started = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.runner.setup())
-            self.loop.run_until_complete(web.TCPSite(self.runner, "127.0.0.1", self.port).start())
-            started.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert started.wait(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        super().__init__(make_app(store, config))
 
 
 @pytest.fixture()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from solver import wire
 from solver.domain import Auction, Solution
@@ -23,6 +19,7 @@ from solver.errors import NoSolution
 from solver.node import make_app
 from solver.settle_call import calldata
 from solver.testing_strategies import Crashing
+from tests.helpers import Server
 from tests.unit.solver.test_verify import SETTLEMENT, SOLVER, cow, make_auction
 
 SPEC = json.loads((Path(__file__).resolve().parents[3] / "solver" / "openapi.yml").read_text())
@@ -50,35 +47,6 @@ class Slow(Fixed):
     def solve(self, auction: Auction, solver: str) -> Solution:
         time.sleep(max(0.0, auction.deadline_ms / 1000 - time.time()) + 0.3)
         return cow(auction)
-
-
-class Server:
-    """An aiohttp app on a free 127.0.0.1 port, in a thread; `stop()` tears it down."""
-
-    def __init__(self, app: web.Application) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(app)
-        started = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.runner.setup())
-            self.loop.run_until_complete(web.TCPSite(self.runner, "127.0.0.1", self.port).start())
-            started.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert started.wait(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
