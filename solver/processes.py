@@ -25,6 +25,7 @@ from keel.errors import RefusedError, SetupError
 from keel.paths import REPO_ROOT, state_dir
 
 HEALTH_TIMEOUT_S = 60.0
+ORDERBOOK_PORT = 8088  # `keel node serve`'s and the intent commands' default
 Progress = Callable[[str], None]
 
 
@@ -121,6 +122,8 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             chain_started = True
         world = chain_mod.current_world()
         ports = {n: anvil.free_port() for n in ("orderbook", "baseline", "milp")}
+        if not anvil.port_in_use(ORDERBOOK_PORT):
+            ports["orderbook"] = ORDERBOOK_PORT  # where `keel intent submit|list|show` look by default
         progress("starting the orderbook")
         services.append(spawn("orderbook", ["node", "serve", "--port", str(ports["orderbook"]), "--db",
                                             str(orderbook_db())], f"http://127.0.0.1:{ports['orderbook']}"))
