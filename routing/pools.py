@@ -205,6 +205,8 @@ class Liquidity:
         pools_raw = _get(data, "pools", list, source)
         pools = tuple(_pool_from_json(p, i, tokens, source) for i, p in enumerate(pools_raw))
         native = data.get("native")
+        if native is not None and not isinstance(native, str):
+            raise SnapshotError(f"{source}: field native must be a token address or null", "native")
         if native is not None and native not in tokens:
             raise SnapshotError(f"{source}: native token {native} is not in tokens", "native")
         return cls(tokens, pools, _int(data.get("block", 0), source, "block"), native, source)

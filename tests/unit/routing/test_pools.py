@@ -68,3 +68,12 @@ def test_rejects_a_file_that_is_not_json() -> None:
     with pytest.raises(SnapshotError, match="not valid JSON") as err:
         Liquidity.loads("{pools: ", "bad.json")
     assert err.value.field == "snapshot"
+
+
+def test_a_snapshot_whose_native_token_is_not_an_address_is_refused_naming_the_field() -> None:
+    import pytest as _pytest
+
+    from routing.errors import SnapshotError
+
+    with _pytest.raises(SnapshotError, match="native"):
+        Liquidity.from_json({"tokens": {}, "pools": [], "native": []})
