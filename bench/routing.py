@@ -31,18 +31,7 @@ SIZES = ((10, 5), (100, 20), (1000, 50))
 
 
 def instances(seed: int, count: int, n_pools: int, n_tokens: int) -> list[synthetic.Instance]:
-    """`count` instances whose order some path can carry (others are redrawn, deterministically)."""
-    out, k = [], 0
-    while len(out) < count and k < count * 20:
-        liq, prices = synthetic.liquidity(seed * 100_003 + k, n_pools, n_tokens)
-        inst = synthetic.trade(seed * 100_003 + k, liq, prices)
-        k += 1
-        try:
-            route(inst.demands, liq, prices, "single-path", with_bound=False)
-        except NoLiquidityError:
-            continue
-        out.append(inst)
-    return out
+    return synthetic.routable(seed, count, n_pools, n_tokens)
 
 
 def run(seed: int, count: int, gas_gwei: float, solver: str, segments: int) -> list[dict[str, object]]:

@@ -122,3 +122,22 @@ def trade(seed: int, liq: Liquidity, prices: dict[str, int], usd: float | None =
     sell, buy = rnd.sample(traded, 2)
     amount = max(1, int(size * 1e30 / prices[sell]))
     return Instance(liq, prices, Demands({sell: amount}, {buy: 0}), size)
+
+
+def routable(seed: int, count: int, n_pools: int, n_tokens: int) -> list[Instance]:
+    """`count` instances whose order some path can carry (others are redrawn, deterministically:
+    instance k of seed s is drawn from seed s * 100_003 + k)."""
+    from routing.errors import NoLiquidityError
+    from routing.route import route
+
+    out, k = [], 0
+    while len(out) < count and k < count * 20:
+        liq, prices = liquidity(seed * 100_003 + k, n_pools, n_tokens)
+        inst = trade(seed * 100_003 + k, liq, prices)
+        k += 1
+        try:
+            route(inst.demands, liq, prices, "single-path", with_bound=False)
+        except NoLiquidityError:
+            continue
+        out.append(inst)
+    return out

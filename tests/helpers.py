@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,3 +77,35 @@ class Server:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start_orderbook(port: int, db: Path, home: Path, chain_id: int, settlement: str,
+                    timeout_s: float = 30.0) -> subprocess.Popen[bytes]:
+    """A real `keel node serve` process on 127.0.0.1:`port`, returned once /health answers.
+
+    The caller stops it (by its Popen: SIGTERM, or SIGKILL in the crash tests).
+    """
+    from intents import client
+    from intents.errors import OrderbookUnavailable
+
+    env = {**os.environ, "KEEL_HOME": str(home)}
+    env.pop("KEEL_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "cli.py", "node", "serve", "--port", str(port), "--db", str(db),
+         "--chain-id", str(chain_id), "--settlement", settlement],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            client.request(f"http://127.0.0.1:{port}", "GET", "/health", timeout_s=1)
+            return proc
+        except OrderbookUnavailable:
+            if proc.poll() is not None:
+                raise RuntimeError(f"orderbook exited: {proc.stderr.read().decode() if proc.stderr else ''}") from None
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"orderbook did not answer within {timeout_s:.0f} s")

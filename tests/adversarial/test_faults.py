@@ -9,10 +9,8 @@ The orderbook is a real `keel node serve` subprocess; the auctioneer shares its 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +19,6 @@ from typing import Any
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
 from intents import client
-from intents.errors import OrderbookUnavailable
 from intents.store import IN_AUCTION, OPEN, SETTLED, SqliteStore
 from intents.wire import SignedIntentModel
 from solver.auctioneer import Auctioneer
@@ -30,7 +27,7 @@ from solver.registry import Registry
 from solver.rounds import RoundStore
 from solver.snapshot import WorldView
 from solver.strategies.baseline import Baseline
-from tests.helpers import Server
+from tests.helpers import Server, start_orderbook
 from tests.integration.auction_support import hedge_intent, weights_intent
 
 DEADLINE_S = 4.0
@@ -39,23 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _serve(world: Any, port: int, db: Path, home: Path) -> subprocess.Popen[bytes]:
     """`keel node serve` for this fork's chain id and settlement, answering /health."""
-    env = {**os.environ, "KEEL_HOME": str(home)}
-    env.pop("KEEL_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "cli.py", "node", "serve", "--port", str(port), "--db", str(db),
-         "--chain-id", str(world.chain_id), "--settlement", world.addresses["BatchSettlement"]],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            client.request(f"http://127.0.0.1:{port}", "GET", "/health", timeout_s=1)
-            return proc
-        except OrderbookUnavailable:
-            assert proc.poll() is None, "the orderbook exited at start"
-            time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("the orderbook did not answer within 30 s")
+    return start_orderbook(port, db, home, world.chain_id, world.addresses["BatchSettlement"])
 
 
 def _post(url: str, signed: Any, world: Any) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +17,7 @@ from intents.errors import DuplicateIntent, OrderbookUnavailable
 from intents.model import Intent, IntentKind
 from intents.signing import sign_intent
 from intents.wire import SignedIntentModel, parse_signed
+from tests.helpers import start_orderbook
 
 REPO = Path(__file__).resolve().parents[2]
 SETTLEMENT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -34,24 +33,7 @@ def free_port() -> int:
 
 
 def start_node(port: int, db: Path, home: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KEEL_HOME": str(home)}
-    env.pop("KEEL_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "cli.py", "node", "serve", "--port", str(port), "--db", str(db),
-         "--chain-id", str(CHAIN), "--settlement", SETTLEMENT],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            client.request(f"http://127.0.0.1:{port}", "GET", "/health", timeout_s=1)
-            return proc
-        except OrderbookUnavailable:
-            if proc.poll() is not None:
-                raise RuntimeError(f"orderbook exited: {proc.stderr.read().decode() if proc.stderr else ''}") from None
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("orderbook did not answer within 20 s")
+    return start_orderbook(port, db, home, CHAIN, SETTLEMENT)
 
 
 def body(owner: Account, nonce: int) -> dict:

@@ -18,17 +18,7 @@ GAS = 20 * 10**9
 
 
 def _instances(count: int, n_pools: int = 100, n_tokens: int = 20) -> list[synthetic.Instance]:
-    out, seed = [], 0
-    while len(out) < count:
-        liq, prices = synthetic.liquidity(seed, n_pools, n_tokens)
-        inst = synthetic.trade(seed, liq, prices)
-        seed += 1
-        try:
-            route(inst.demands, liq, prices, "single-path", with_bound=False)
-        except NoLiquidityError:
-            continue
-        out.append(inst)
-    return out
+    return synthetic.routable(0, count, n_pools, n_tokens)
 
 
 INSTANCES = _instances(6)
