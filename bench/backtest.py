@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from intents.backtest import engine, paths
-from intents.policies import hedge
+from risk.backtest import engine, paths
+from risk.policies import hedge
 
 S0, K, VOL, DAYS = 3000.0, 3000.0, 0.8, 30.0
 COST_RATE, GAS = 0.0005, 2.0

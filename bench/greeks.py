@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from intents.greeks import black_scholes
+from risk.greeks import black_scholes
 
 
 def scalar_call_or_put(s: float, k: float, t: float, v: float, call: bool, r: float) -> tuple[float, float]:

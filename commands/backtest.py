@@ -1,6 +1,6 @@
 """`keel backtest`, `keel stress`, `keel watch`: when to rebalance, with numbers.
 
-Thin: each command parses, calls the policy room (intents.backtest / intents.keeper) with
+Thin: each command parses, calls the policy room (risk.backtest / risk.keeper) with
 a cost model joined here from `routing.costs` (the pools) or a flat rate, and renders.
 numpy, web3 and matplotlib are imported inside the functions so `keel --help` stays instant.
 """
@@ -24,8 +24,8 @@ HEADERS = dict(zip(COLUMNS, ["policy", "param", "cost", "cost sd", "hedge err", 
 
 
 def _spec(path: Path) -> Any:
-    from intents.policies import config
-    from intents.policies.errors import PolicyError
+    from risk.policies import config
+    from risk.policies.errors import PolicyError
 
     if not path.is_file():
         raise PolicyError(f"policy: no such file {path}", "policy")
@@ -33,8 +33,8 @@ def _spec(path: Path) -> Any:
 
 
 def _book(spec: Any, override: Path | None) -> Any:
-    from intents import book as book_mod
-    from intents.policies.errors import PolicyError
+    from risk import book as book_mod
+    from risk.policies.errors import PolicyError
 
     path = override or (Path(spec.book.file) if spec.book and spec.book.file else None)
     if path is None:
@@ -65,7 +65,7 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     """The backtest/keeper cost model for trading `token` against `numeraire` (symbols)."""
     import numpy as np
 
-    from intents.backtest.engine import CostModel
+    from risk.backtest.engine import CostModel
 
     c = spec.costs
     gas_eth = c.gas_price_gwei * 1e-9 * c.gas_per_trade
@@ -93,7 +93,7 @@ def _eth_usd() -> float:
 
 
 def _model(model: str) -> tuple[str, Path | None]:
-    from intents.policies.errors import PolicyError
+    from risk.policies.errors import PolicyError
 
     if model in ("gbm", "garch"):
         return model, None
@@ -119,7 +119,7 @@ def backtest(
     """Run every policy (and each swept parameter) over simulated or replayed paths."""
     rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), hold)
     if plot is not None:
-        from intents.backtest.plot import frontier_png
+        from risk.backtest.plot import frontier_png
 
         weights = rows and rows[0].get("value_mean") is not None
         frontier_png(rows, plot, f"{policy.name}: cost vs {'tracking' if weights else 'hedge'} error",
@@ -138,14 +138,14 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
                  spot: float | None, snapshot: Path | None, record: int = 0, hold: float = 0.0) -> list[dict[str, Any]]:
     """Load, join costs, run; the rows `keel backtest` prints (also used by tests)."""
     from contracts import world_spec
-    from intents.backtest import paths as paths_mod
-    from intents.backtest import run
+    from risk.backtest import paths as paths_mod
+    from risk.backtest import run
 
     spec = _spec(policy)
     kind, csv_path = _model(model)
     series = None
     if csv_path is not None:
-        from intents.policies.errors import PathError
+        from risk.policies.errors import PathError
 
         if not csv_path.is_file():
             raise PathError(f"model: no such price file {csv_path}", "model")
@@ -174,9 +174,9 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
     import numpy as np
 
     from contracts import world_spec
-    from intents.backtest import run
-    from intents.backtest.weights import WeightsCost
-    from intents.policies.errors import PolicyError
+    from risk.backtest import run
+    from risk.backtest.weights import WeightsCost
+    from risk.policies.errors import PolicyError
 
     if portfolio is not None:
         pairs = [p.split("=") for p in portfolio.split(",")]
@@ -187,7 +187,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
         except ValueError:
             raise PolicyError("portfolio: each weight must be a number, e.g. USDC=30,WETH=50,WBTC=20", "portfolio") from None
         pf = {"tokens": [p[0].strip().upper() for p in pairs], "target": targets}
-        from intents.policies.config import PortfolioSpec
+        from risk.policies.config import PortfolioSpec
 
         try:
             merged = PortfolioSpec.model_validate({**(spec.portfolio.model_dump() if spec.portfolio else {}), **pf,
@@ -246,11 +246,11 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
 
     import numpy as np
 
-    from intents import breakers
-    from intents.backtest import run
-    from intents.policies import config
-    from intents.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
-    from intents.policies.errors import PolicyError
+    from risk import breakers
+    from risk.backtest import run
+    from risk.policies import config
+    from risk.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
+    from risk.policies.errors import PolicyError
     from routing import costs
 
     spec = _spec(policy)
@@ -336,10 +336,10 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
     import numpy as np
 
     from contracts.chain import current_world
-    from intents import breakers, keeper
-    from intents.backtest import run
-    from intents.policies import config
-    from intents.policies.errors import PolicyError
+    from risk import breakers, keeper
+    from risk.backtest import run
+    from risk.policies import config
+    from risk.policies.errors import PolicyError
 
     spec = _spec(policy)
     world = current_world()

@@ -11,7 +11,7 @@ from keel import render
 
 def demo(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Start the stack, have four users sign outcomes, let two solvers compete, settle, show it, stop."""
-    from solver.demo import run
+    from app.demo import run
 
     with render.stderr.status("keel demo…") as spinner:
         report = run(lambda m: spinner.update(f"{m}…"))

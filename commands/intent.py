@@ -39,10 +39,11 @@ def _world(settlement: str | None) -> tuple[Any, Any, int, str]:
 def _sign_and_emit(intent: Any, account: str, chain_id: int, settlement: str, yes: bool, out: Path | None,
                    submit: bool, orderbook: str, as_json: bool, preview: Any) -> None:
     from commands.account import password
-    from intents import client, keystore
+    from intents import keystore
     from intents.signing import sign_intent
     from intents.validate import check_intent
     from intents.wire import SignedIntentModel
+    from orderbook import client
 
     check_intent(intent, now_s=int(time.time()))
     if not yes and not typer.confirm("sign this intent?", default=False, err=True):
@@ -132,7 +133,7 @@ def hedge(
 ) -> None:
     """Turn an options book's delta plus your spot holding into post-trade balance bounds, and sign."""
     from intents import build, chain
-    from intents.book import load
+    from risk.book import load
 
     positions = load(book)
     world, w3, chain_id, settlement_addr = _world(settlement)
@@ -171,8 +172,8 @@ def submit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """POST a signed intent to the orderbook."""
-    from intents import client
     from intents.errors import IntentError
+    from orderbook import client
 
     try:
         body = json.loads(file.read_text())
@@ -197,7 +198,7 @@ def list_cmd(
     """Intents in the orderbook."""
     from urllib.parse import urlencode
 
-    from intents import client
+    from orderbook import client
 
     query = urlencode({k: v for k, v in {"status": status, "owner": owner, "limit": limit}.items() if v is not None})
     records = client.request(orderbook, "GET", f"/intents?{query}")
@@ -209,7 +210,7 @@ def list_cmd(
 @intent_app.command("show")
 def show_cmd(intent_id: str = typer.Argument(..., help="Intent id (0x…)."), orderbook: str = ORDERBOOK, as_json: bool = JSON) -> None:
     """One intent: status, settling transaction, the signed intent."""
-    from intents import client
+    from orderbook import client
 
     record = client.request(orderbook, "GET", f"/intents/{intent_id}")
     rows = [{"field": k, "value": json.dumps(v) if isinstance(v, dict | list) else v} for k, v in record.items()]
@@ -225,9 +226,10 @@ def cancel_cmd(
 ) -> None:
     """Sign Cancellation(intentId) with the owner's key and send it (chain and settlement from the orderbook)."""
     from commands.account import password
-    from intents import client, keystore
+    from intents import keystore
     from intents.model import parse_id
     from intents.signing import sign_cancellation
+    from orderbook import client
 
     parse_id(intent_id, "id")
     health = client.request(orderbook, "GET", "/health")
@@ -244,8 +246,8 @@ def greeks_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Black–Scholes price, delta, gamma, vega, theta, rho per position and per underlying."""
-    from intents import book as book_mod
-    from intents.greeks_report import report
+    from risk import book as book_mod
+    from risk.greeks_report import report
 
     positions = book_mod.load(book)
     spots = _parse_spots(spot or [], positions.underlyings())
@@ -306,12 +308,12 @@ def serve_cmd(
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
-    from intents.node import orderbook_config
     from keel.paths import state_dir
+    from orderbook.node import orderbook_config
 
     config = orderbook_config(chain_id, settlement, rpc_url)
     database = db or str(state_dir() / "orderbook.db")
-    from intents.api import serve
+    from orderbook.api import serve
 
     serve(host, port, database, config,
           on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "

@@ -16,7 +16,7 @@ DB = typer.Option(None, "--db", help="Auction sqlite file (default .keel/auction
 
 
 def _auction_db(db: str | None) -> str:
-    from solver.processes import auction_db
+    from app.processes import auction_db
 
     return db or str(auction_db())
 
@@ -44,8 +44,8 @@ def serve_cmd(
 ) -> None:
     """Run a solver node (POST /solve, /notify, /settle; GET /health) until Ctrl-C."""
     _within(port, 1, 65535, "--port")
+    from auction.node import serve
     from intents.errors import IntentError
-    from solver.node import serve
     from solver.strategy import load
 
     chosen = load(strategy)
@@ -79,7 +79,7 @@ def register_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Register a solver node with the auctioneer (and allow-list its account on the local chain)."""
-    from solver.registry import Registry, allow_list
+    from auction.registry import Registry, allow_list
 
     registry = Registry(_auction_db(db))
     try:
@@ -101,7 +101,7 @@ def register_cmd(
 @solver_app.command("list")
 def list_cmd(db: str = DB, as_json: bool = JSON) -> None:
     """The registered solver nodes."""
-    from solver.registry import Registry
+    from auction.registry import Registry
 
     registry = Registry(_auction_db(db))
     try:
@@ -128,8 +128,8 @@ def run_cmd(
     import asyncio
     import time
 
+    from app.processes import orderbook_db as default_orderbook
     from keel.errors import KeelError, UsageError
-    from solver.processes import orderbook_db as default_orderbook
 
     world = _world_or_none()
     if world is None:
@@ -168,11 +168,11 @@ def run_cmd(
 
 
 def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
-    from intents.store import open_store
-    from solver.auctioneer import Auctioneer
-    from solver.registry import Registry
-    from solver.rounds import RoundStore
-    from solver.snapshot import WorldView
+    from auction.auctioneer import Auctioneer
+    from auction.registry import Registry
+    from auction.rounds import RoundStore
+    from auction.snapshot import WorldView
+    from orderbook.store import open_store
 
     registry = Registry(db)
     return Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses),
@@ -191,7 +191,7 @@ def _summary(result: Any) -> dict[str, Any]:
 def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel auction list`)."),
              db: str = DB, as_json: bool = JSON) -> None:
     """One round: each solver's score, gas and verdict, and why."""
-    from solver.rounds import RoundStore
+    from auction.rounds import RoundStore
 
     store = RoundStore(_auction_db(db))
     try:
@@ -210,7 +210,7 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
 def list_rounds_cmd(limit: int = typer.Option(20, "--limit", help="1-1000."), db: str = DB, as_json: bool = JSON) -> None:
     """The latest rounds."""
     _within(limit, 1, 1000, "--limit")
-    from solver.rounds import RoundStore
+    from auction.rounds import RoundStore
 
     store = RoundStore(_auction_db(db))
     try:
@@ -243,7 +243,7 @@ def up_cmd(
     """Start the chain, the orderbook, two solver nodes (baseline, milp) and the auctioneer in the background."""
     _within(interval, 0, 86_400, "--interval")
     _within(deadline, 0.2, 600, "--deadline")
-    from solver.processes import up
+    from app.processes import up
 
     with render.stderr.status("starting keel…") as spinner:
         info = up(interval, deadline, progress=lambda m: spinner.update(f"{m}…"))
@@ -255,7 +255,7 @@ def up_cmd(
 
 def down_cmd(as_json: bool = JSON) -> None:
     """Stop everything `keel up` started, by PID."""
-    from solver.processes import down
+    from app.processes import down
 
     info = down()
     if as_json:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from routing.math.v2 import marginal_out
 from routing.pools import Pool, V2Pool
-from routing.v2_math import marginal_out
 
 Q96 = float(1 << 96)
 V2_CAP_FACTOR = 10.0  # past 10x the reserve, >90% of the pair is drained: no router should go there
@@ -67,7 +67,7 @@ def curve(pool: Pool, token_in: str) -> Curve:
     if isinstance(pool, V2Pool):
         r_in, _ = pool._reserves(token_in)
         return Curve(pool, token_in, gamma, r_in * V2_CAP_FACTOR)
-    from routing.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
+    from routing.math.tick import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 
     zero_for_one = token_in == pool.token0
     s = pool.sqrt_price_x96 / Q96

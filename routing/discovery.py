@@ -19,8 +19,8 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from routing.errors import DiscoveryError
+from routing.math.v3_swap import full_word_range
 from routing.pools import Liquidity, Pool, Token, V2Pool, v3_pool
-from routing.v3_swap import full_word_range
 
 V3_FEES_AND_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 # None: every usable tick (reads are batched, and full-range positions matter); an int

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from routing import v2_math
 from routing.errors import PoolMathError, SnapshotError, UnknownTokenError
-from routing.v3_swap import SwapResult, V3State, full_word_range, swap
+from routing.math import v2 as v2_math
+from routing.math.v3_swap import SwapResult, V3State, full_word_range, swap
 
 # Gas of one hop (approve + router swap), measured on the fork: V2 135-152k, V3 115-127k
 # without crossings (tests/integration/test_routing_onchain.py holds the model within 20%).

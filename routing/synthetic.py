@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from eth_utils import keccak, to_checksum_address
 
+from routing.math.tick import MAX_TICK, MIN_TICK, tick_at_sqrt_ratio
 from routing.pools import Liquidity, Pool, Token, V2Pool, v3_pool
 from routing.problem import Demands
-from routing.tick_math import MAX_TICK, MIN_TICK, tick_at_sqrt_ratio
 
 HUBS = (("WETH", 3000.0, 18), ("USDC", 1.0, 6), ("DAI", 1.0, 18), ("WBTC", 60000.0, 8))
 FEE_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}

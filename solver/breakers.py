@@ -1,6 +1,6 @@
 """The circuit breakers the solver checks before it routes (the keeper checks them before it signs).
 
-The rules are `intents.breakers`' — one copy of the logic — applied to what a solver sees
+The rules are `risk.breakers`' — one copy of the logic — applied to what a solver sees
 in an auction:
 
 - pool-deviation: a pool whose small-trade price (fee removed) is further from the
@@ -8,7 +8,7 @@ in an auction:
   the auction's other pools, and netting, still serve the batch.
 - price-impact: a residual whose route would lose more than the limit (pool fees plus
   impact, at reference prices) is not routed: the clearing drops intents until it fits.
-A stale oracle is checked where the reference prices are read (`solver/snapshot.py`).
+A stale oracle is checked where the reference prices are read (`auction/snapshot.py`).
 Pure.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from intents.breakers import Limits, Reading, State, check
+from risk.breakers import Limits, Reading, State, check
 
 DEFAULT_LIMITS = Limits()
 

@@ -1,6 +1,6 @@
 """The solver's concepts as frozen dataclasses: auctions in, solutions out.
 
-Wire shapes (JSON, pydantic) live in `solver/wire.py` and are mapped to these at the edge.
+Wire shapes (JSON, pydantic) live in `auction/wire.py` and are mapped to these at the edge.
 
 Units: token amounts are ints in base units. Prices — reference and clearing — share one
 scale: USD per base unit × 1e36 (`PRICE_SCALE`), so `amount * price // 1e18` is USD × 1e18

@@ -88,8 +88,8 @@ def start_orderbook(port: int, db: Path, home: Path, chain_id: int, settlement: 
 
     The caller stops it (by its Popen: SIGTERM, or SIGKILL in the crash tests).
     """
-    from intents import client
     from intents.errors import OrderbookUnavailable
+    from orderbook import client
 
     env = {**os.environ, "KEEL_HOME": str(home)}
     env.pop("KEEL_CONFIG", None)

@@ -17,17 +17,18 @@ from typing import Any
 
 import pytest
 
+from auction.auctioneer import Auctioneer
+from auction.node import make_app
+from auction.registry import Registry
+from auction.rounds import RoundStore
+from auction.snapshot import WorldView
 from contracts import anvil
 from contracts import chain as chain_mod
 from contracts.settlement import Settlement
-from intents import client
-from intents.store import OPEN, SETTLED, SqliteStore
+from intents.lifecycle import OPEN, SETTLED
 from keel.errors import KeelError
-from solver.auctioneer import Auctioneer
-from solver.node import make_app
-from solver.registry import Registry
-from solver.rounds import RoundStore
-from solver.snapshot import WorldView
+from orderbook import client
+from orderbook.store import SqliteStore
 from solver.strategies.milp import Milp
 from tests.adversarial.test_faults import _post, _serve
 from tests.helpers import Server

@@ -16,16 +16,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from auction.auctioneer import Auctioneer
+from auction.node import make_app
+from auction.registry import Registry
+from auction.rounds import RoundStore
+from auction.snapshot import WorldView
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
-from intents import client
-from intents.store import IN_AUCTION, OPEN, SETTLED, SqliteStore
+from intents.lifecycle import IN_AUCTION, OPEN, SETTLED
 from intents.wire import SignedIntentModel
-from solver.auctioneer import Auctioneer
-from solver.node import make_app
-from solver.registry import Registry
-from solver.rounds import RoundStore
-from solver.snapshot import WorldView
+from orderbook import client
+from orderbook.store import SqliteStore
 from solver.strategies.baseline import Baseline
 from tests.helpers import Server, start_orderbook
 from tests.integration.auction_support import hedge_intent, weights_intent

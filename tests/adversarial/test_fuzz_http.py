@@ -1,5 +1,5 @@
 """Property-based fuzz of every HTTP endpoint, over real loopback sockets: the orderbook
-(`intents.api`) and the solver node (`solver.node`, running the milp strategy on a real
+(`orderbook.api`) and the solver node (`auction.node`, running the milp strategy on a real
 liquidity snapshot). Whatever the body, query or path, the answer is never a 5xx, and every
 4xx is the keel JSON error body `{"error", "kind", "field"}` with a one-line message.
 """
@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intents.api import OrderbookConfig, make_app
+from auction import node as solver_node
 from intents.signing import sign_cancellation
-from intents.store import SqliteStore
 from intents.wire import parse_signed
+from orderbook.api import OrderbookConfig, make_app
+from orderbook.store import SqliteStore
 from routing.pools import Liquidity, Token, V2Pool
-from solver import node as solver_node
 from solver.strategies.milp import Milp
 from tests.adversarial.fuzz_support import (
     CHAIN_ID,

@@ -17,14 +17,14 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from intents import book as book_mod
-from intents.backtest import paths as price_paths
-from intents.policies import config as policy_config
+from auction import wire as solver_wire
 from intents.signing import verify_intent
 from intents.validate import check_intent
 from intents.wire import parse_signed
 from keel.errors import KeelError
-from solver import wire as solver_wire
+from risk import book as book_mod
+from risk.backtest import paths as price_paths
+from risk.policies import config as policy_config
 from tests.adversarial.fuzz_support import (
     CHAIN_ID,
     OWNER,

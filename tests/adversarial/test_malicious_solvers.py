@@ -5,7 +5,7 @@ An honest `baseline` node competes with nodes that inflate their score, quote a 
 outside the users' bounds, steal through an interaction, add an interaction that reverts,
 answer after the deadline, or answer garbage. None of them wins, none moves a user's
 funds, and `keel auction show <round>` (run in-process, table and `--json`) names each
-one's verdict and why. The bad strategies are `solver/testing_strategies.py`'s.
+one's verdict and why. The bad strategies are `tests/fakes/strategies.py`'s.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from typing import Any
 
 import pytest
 
+from auction.auctioneer import Auctioneer
+from auction.node import make_app
+from auction.registry import Registry
+from auction.rounds import RoundStore
+from auction.snapshot import WorldView
 from contracts.settlement import Settlement
-from intents.store import SETTLED, SqliteStore
-from solver import testing_strategies as bad
-from solver.auctioneer import Auctioneer
-from solver.node import make_app
-from solver.registry import Registry
-from solver.rounds import RoundStore
-from solver.snapshot import WorldView
+from intents.lifecycle import SETTLED
+from orderbook.store import SqliteStore
 from solver.strategies.baseline import Baseline
+from tests.fakes import strategies as bad
 from tests.helpers import Server, run_cli
 from tests.integration.auction_support import balances_of, hedge_intent, weights_intent
 from tests.integration.test_auction_round import Shared, submit_all

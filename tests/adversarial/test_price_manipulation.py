@@ -13,7 +13,7 @@ import pytest
 
 from contracts.revert import SettlementReverted
 from contracts.settlement import Interaction, Settlement, make_batch
-from routing.v2_math import get_amount_out
+from routing.math.v2 import get_amount_out
 from solver.errors import NoSolution
 from solver.strategies.milp import Milp
 from solver.translate import outcome_met

@@ -13,7 +13,7 @@ inside its signed bounds.
 from __future__ import annotations
 
 from contracts.settlement import Settlement, make_batch
-from routing.v2_math import get_amount_out
+from routing.math.v2 import get_amount_out
 from solver.strategies.milp import Milp
 from solver.translate import outcome_met
 from tests.adversarial.chain_support import (

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from contracts.anvil import alive
-from intents import client
 from intents.wire import SignedIntentModel
+from orderbook import client
 from tests.helpers import run_cli
 from tests.integration.auction_support import weights_intent
 

@@ -20,19 +20,20 @@ from typing import Any
 
 import pytest
 
+from auction.auctioneer import Auctioneer, recover
+from auction.node import make_app
+from auction.registry import Endpoint, Registry
+from auction.rounds import RoundStore
+from auction.snapshot import WorldView, take
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
+from intents.lifecycle import IN_AUCTION, OPEN, SETTLED
 from intents.signing import sign_intent
-from intents.store import IN_AUCTION, OPEN, SETTLED, SqliteStore
-from solver import testing_strategies as bad
-from solver.auctioneer import Auctioneer, recover
+from orderbook.store import SqliteStore
 from solver.domain import Auction, Solution
-from solver.node import make_app
-from solver.registry import Endpoint, Registry
-from solver.rounds import RoundStore
-from solver.snapshot import WorldView, take
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
+from tests.fakes import strategies as bad
 from tests.helpers import Server
 from tests.integration.auction_support import (
     auction_for,
@@ -41,7 +42,7 @@ from tests.integration.auction_support import (
     settle_solution,
     weights_intent,
 )
-from tests.unit.solver.test_node import call
+from tests.unit.auction.test_node import call
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,7 +89,7 @@ def submit_all(world: Any, orderbook: SqliteStore, signed: list[Any]) -> list[st
 
 
 def start_dying_node(port: int, solver: str, rpc_url: str, log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "solver.testing_strategies:Dying",
+    argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "tests.fakes.strategies:Dying",
             "--port", str(port), "--solver", solver, "--rpc-url", rpc_url]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)

@@ -12,11 +12,11 @@ import numpy as np
 from commands.backtest import cost_model
 from contracts.artifacts import keel
 from contracts.world import World
-from intents import book as book_mod
-from intents import breakers, keeper
-from intents.backtest import run
-from intents.backtest.engine import CostModel
-from intents.policies.hedge import Threshold
+from risk import book as book_mod
+from risk import breakers, keeper
+from risk.backtest import run
+from risk.backtest.engine import CostModel
+from risk.policies.hedge import Threshold
 from routing import costs as costs_mod
 from routing import discovery
 from tests.integration.test_watch import HOUR, ROOT, Script, _spec

@@ -13,12 +13,12 @@ from contracts.settlement import Settlement
 from contracts.world import World
 from intents import build
 from intents import chain as intents_chain
-from intents.api import OrderbookConfig, accept
 from intents.errors import DuplicateIntent, SignatureError
 from intents.model import Intent, IntentKind, SignedIntent, SigningScheme
 from intents.signing import sign_digest, sign_intent
-from intents.store import SqliteStore
 from intents.wire import SignedIntentModel
+from orderbook.api import OrderbookConfig, accept
+from orderbook.store import SqliteStore
 
 
 def _config(world: World, w3: Any) -> OrderbookConfig:

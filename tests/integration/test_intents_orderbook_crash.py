@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from intents import client
 from intents.errors import DuplicateIntent, OrderbookUnavailable
 from intents.model import Intent, IntentKind
 from intents.signing import sign_intent
 from intents.wire import SignedIntentModel, parse_signed
+from orderbook import client
 from tests.helpers import start_orderbook
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ feed is fresh again; the pool-deviation breaker's pools are named in the solutio
 
 from __future__ import annotations
 
+from auction import snapshot
 from contracts.artifacts import keel
-from solver import snapshot
 from tests.integration.auction_support import weights_intent
 
 

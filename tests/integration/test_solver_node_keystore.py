@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from auction import wire
+from auction.settle_call import calldata
 from contracts.anvil import free_port
 from intents import keystore
-from solver import wire
-from solver.settle_call import calldata
 from tests.integration.auction_support import auction_for, weights_intent
-from tests.unit.solver.test_node import call
+from tests.unit.auction.test_node import call
 
 REPO = Path(__file__).resolve().parents[2]
 

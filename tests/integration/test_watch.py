@@ -16,11 +16,11 @@ import pytest
 from commands.backtest import cost_model
 from contracts.artifacts import keel, npm
 from contracts.world import World
-from intents import book as book_mod
-from intents import breakers, keeper
-from intents.backtest import run
 from intents.model import IntentKind
-from intents.policies import config
+from risk import book as book_mod
+from risk import breakers, keeper
+from risk.backtest import run
+from risk.policies import config
 from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -250,7 +250,7 @@ def test_should_sign_submit_and_cancel_the_stale_intent_through_a_real_orderbook
 
     from eth_account import Account
 
-    from intents import client
+    from orderbook import client
 
     settlement = chain.addresses["BatchSettlement"]
     with socket.socket() as s:

@@ -1,0 +1,1 @@
+"""Wiring that starts services: processes (keel up/down) and the demo."""

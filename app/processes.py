@@ -1,0 +1,179 @@
+"""`keel up` / `keel down`: the chain, the orderbook, two solver nodes and the auctioneer in the background.
+
+Each service is a `keel ...` subprocess in its own session (so stopping its process group
+never reaches the caller), bound to a free 127.0.0.1 port, logging to `.keel/logs/<name>.log`.
+Their PIDs, URLs and logs are written to `.keel/procs.json` as soon as each starts, so `down`
+stops exactly what `up` started, by PID — also after a failed `up`. The chain is reused
+when one is already up, and then left running by `down`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from contracts.anvil import last_line
+from keel.errors import RefusedError, SetupError
+from keel.paths import REPO_ROOT, state_dir
+
+HEALTH_TIMEOUT_S = 60.0
+ORDERBOOK_PORT = 8088  # `keel node serve`'s and the intent commands' default
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    pid: int
+    url: str | None
+    log: str
+    argv: list[str]
+
+
+def procs_path() -> Path:
+    return state_dir() / "procs.json"
+
+
+def auction_db() -> Path:
+    return state_dir() / "auction.db"
+
+
+def orderbook_db() -> Path:
+    return state_dir() / "orderbook.db"
+
+
+def read_procs() -> dict[str, Any]:
+    path = procs_path()
+    if not path.exists():
+        return {"services": [], "chain_started": False}
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        return {"services": [], "chain_started": False}
+
+
+def _write_procs(services: list[Service], chain_started: bool) -> None:
+    state_dir().mkdir(parents=True, exist_ok=True)
+    tmp = procs_path().with_suffix(".tmp")
+    tmp.write_text(json.dumps({"services": [asdict(s) for s in services], "chain_started": chain_started}, indent=2))
+    tmp.replace(procs_path())
+
+
+def keel_argv(*args: str) -> list[str]:
+    """The command line that runs `keel <args>` with this interpreter."""
+    return [sys.executable, str(REPO_ROOT / "cli.py"), *args]
+
+
+def spawn(name: str, args: list[str], url: str | None) -> Service:
+    logs = state_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{name}.log"
+    argv = keel_argv(*args)
+    env = {**os.environ, "KEEL_HOME": str(state_dir())}
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=os.getcwd(), env=env, start_new_session=True)
+    return Service(name, proc.pid, url, str(log), argv)
+
+
+def wait_healthy(service: Service, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
+    from contracts.anvil import alive
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not alive(service.pid):
+            raise SetupError(f"{service.name} exited at start: {last_line(Path(service.log))} (log {service.log})")
+        try:
+            with urllib.request.urlopen(f"{service.url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SetupError(f"{service.name} did not answer {service.url}/health within {timeout_s:.0f}s (log {service.log})")
+
+
+def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: None,
+       auctioneer: bool = True) -> dict[str, Any]:
+    """Start everything; returns what `keel up --json` prints. Leaves nothing running on error.
+
+    `auctioneer=False` leaves the rounds to the caller (the demo runs its one round itself).
+    """
+    from contracts import anvil
+    from contracts import chain as chain_mod
+
+    if any(anvil.alive(s["pid"]) for s in read_procs()["services"]):
+        raise RefusedError("keel is already up (see .keel/procs.json): run `keel down` first")
+    services: list[Service] = []
+    chain_started = False
+    try:
+        handle = chain_mod.recorded()
+        if handle is None or not anvil.alive(handle.fork.pid) or not anvil.answers(handle.rpc_url):
+            progress("starting the chain")
+            handle, _note = chain_mod.up(None, None, False, progress=progress)
+            chain_started = True
+        world = chain_mod.current_world()
+        ports = {n: anvil.free_port() for n in ("orderbook", "baseline", "milp")}
+        if not anvil.port_in_use(ORDERBOOK_PORT):
+            ports["orderbook"] = ORDERBOOK_PORT  # where `keel intent submit|list|show` look by default
+        progress("starting the orderbook")
+        services.append(spawn("orderbook", ["node", "serve", "--port", str(ports["orderbook"]), "--db",
+                                            str(orderbook_db())], f"http://127.0.0.1:{ports['orderbook']}"))
+        _write_procs(services, chain_started)
+        for i, strategy in enumerate(("baseline", "milp")):
+            progress(f"starting the {strategy} solver")
+            services.append(spawn(f"solver-{strategy}", [
+                "solver", "serve", "--strategy", strategy, "--port", str(ports[strategy]),
+                "--solver", world.solvers[i].address, "--rpc-url", world.rpc_url,
+            ], f"http://127.0.0.1:{ports[strategy]}"))
+            _write_procs(services, chain_started)
+        for s in services:
+            wait_healthy(s)
+        from auction.registry import Registry
+
+        registry = Registry(auction_db())
+        try:
+            for i, s in enumerate(services[1:]):
+                registry.register(world.solvers[i].address, str(s.url))
+        finally:
+            registry.close()
+        if not auctioneer:
+            return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
+                    "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
+        progress("starting the auctioneer")
+        services.append(spawn("auctioneer", [
+            "auction", "run", "--rounds", "0", "--interval", str(interval_s), "--deadline", str(deadline_s),
+            "--db", str(auction_db()), "--orderbook-db", str(orderbook_db()),
+        ], None))
+        _write_procs(services, chain_started)
+    except BaseException:
+        down()
+        raise
+    return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
+            "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
+
+
+def down() -> dict[str, Any]:
+    """Stop every service `up` recorded (by PID) and the chain if `up` started it."""
+    from contracts import anvil
+    from contracts import chain as chain_mod
+
+    recorded = read_procs()
+    stopped = []
+    for s in reversed(recorded["services"]):
+        if anvil.alive(int(s["pid"])):
+            anvil.stop(int(s["pid"]))
+            stopped.append({"name": s["name"], "pid": s["pid"]})
+    chain_pids: list[int] = []
+    if recorded.get("chain_started"):
+        chain_pids = chain_mod.down()
+    procs_path().unlink(missing_ok=True)
+    return {"stopped": stopped, "chainStopped": chain_pids}

@@ -1,0 +1,1 @@
+"""The auction: auctioneer (collect, arbitrate, submit, round), solver node, wire, registry, rounds."""

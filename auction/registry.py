@@ -1,0 +1,101 @@
+"""Registered solver endpoints (URL + settlement account) in sqlite, beside the rounds.
+
+An endpoint is keyed by its URL: one account may run several nodes (strategies), and the
+auctioneer asks each URL once per round. The on-chain allow-list is separate; `allow_list`
+adds an account to `SolverAllowList` when the caller owns it (the local chain's deployer).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auction.rounds import _Tx, connect
+from intents.model import checksum
+from keel.errors import NotFoundError, UsageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS solvers (
+    url            TEXT PRIMARY KEY,
+    address        TEXT NOT NULL,
+    registered_at  REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    address: str
+    registered_at: float
+
+    def public(self) -> dict[str, Any]:
+        return {"url": self.url, "address": self.address, "registeredAt": self.registered_at}
+
+
+def check_url(url: str) -> str:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    try:
+        parsed.port  # noqa: B018 - raises on a non-numeric port
+    except ValueError:
+        parsed = parsed._replace(scheme="")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise UsageError(f"--url: {url!r} is not an http(s) URL like http://127.0.0.1:8701", "url")
+    return url.rstrip("/")
+
+
+class Registry:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._db = connect(self.path)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def register(self, address: str, url: str) -> Endpoint:
+        """Add or update the endpoint at `url` (settling from `address`)."""
+        address = checksum(address, "ADDRESS")
+        url = check_url(url)
+        with _Tx(self._db) as db:
+            db.execute("INSERT INTO solvers (url, address, registered_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT(url) DO UPDATE SET address = excluded.address", (url, address, time.time()))
+        return self.get(url)
+
+    def remove(self, url: str) -> None:
+        url = url.rstrip("/")
+        with _Tx(self._db) as db:
+            gone = db.execute("DELETE FROM solvers WHERE url = ?", (url,)).rowcount
+        if not gone:
+            raise NotFoundError(f"URL: no solver registered at {url}", "url")
+
+    def get(self, url: str) -> Endpoint:
+        row = self._db.execute("SELECT url, address, registered_at FROM solvers WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"URL: no solver registered at {url}", "url")
+        return Endpoint(*row)
+
+    def all(self) -> list[Endpoint]:
+        return [Endpoint(*r) for r in self._db.execute(
+            "SELECT url, address, registered_at FROM solvers ORDER BY registered_at, url")]
+
+
+def allow_list(w3: Any, allow_list_address: str, owner: str, solver: str) -> bool:
+    """Add `solver` to SolverAllowList from `owner` (an unlocked account); False if already listed."""
+    from contracts.artifacts import keel
+
+    contract = w3.eth.contract(address=checksum(allow_list_address, "SolverAllowList"), abi=keel("SolverAllowList").abi)
+    solver = checksum(solver, "ADDRESS")
+    if contract.functions.isSolver(solver).call():
+        return False
+    tx = contract.functions.addSolver(solver).transact({"from": checksum(owner, "owner")})
+    receipt = w3.eth.wait_for_transaction_receipt(tx, timeout=30)
+    if receipt["status"] != 1:
+        from keel.errors import RefusedError
+
+        raise RefusedError(f"ADDRESS: addSolver({solver}) reverted; is {owner} the allow-list's owner?")
+    return True

@@ -1,0 +1,1 @@
+"""The orderbook: the service that holds signed intents (aiohttp API, sqlite store, client)."""

@@ -1,0 +1,46 @@
+"""Wire the orderbook to a chain: chain id, settlement, world tokens, EIP-1271 and nonce checks.
+
+Flags win; otherwise the running `keel chain` supplies them. Without any chain the node
+still runs (EOA intents only) when both --chain-id and --settlement are given, using the
+mainnet token addresses the world reproduces.
+"""
+
+from __future__ import annotations
+
+from intents.errors import IntentError
+from intents.model import checksum
+from orderbook.api import OrderbookConfig
+
+
+def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str | None) -> OrderbookConfig:
+    from contracts import mainnet
+
+    world = None
+    if chain_id is None or settlement is None or rpc_url is None:
+        try:
+            from contracts.chain import current_world
+
+            world = current_world()
+        except Exception:
+            if chain_id is None or settlement is None:
+                raise
+    if world is not None:
+        chain_id = chain_id if chain_id is not None else world.chain_id
+        settlement = settlement or world.addresses.get("BatchSettlement")
+        rpc_url = rpc_url or world.rpc_url
+    if not settlement:
+        raise IntentError("settlement: no BatchSettlement known; pass --settlement ADDRESS", "settlement")
+    settlement = checksum(settlement, "settlement")
+    addresses = world.addresses if world is not None else {**mainnet.TOKENS, **{f"feed:{k}": v for k, v in mainnet.FEEDS.items()}}
+    tokens = {checksum(addresses[s], s): s for s in mainnet.TOKENS if s in addresses}
+    check_1271 = nonce_spent = None
+    if rpc_url:
+        from web3 import Web3
+
+        from intents.chain import make_1271_checker, make_nonce_checker
+
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        check_1271 = make_1271_checker(w3)
+        nonce_spent = make_nonce_checker(w3, settlement)
+    assert chain_id is not None
+    return OrderbookConfig(int(chain_id), settlement, tokens, check_1271=check_1271, nonce_spent=nonce_spent)

@@ -1,0 +1,1 @@
+"""Test-only fakes (never in the wheel): solver strategies that misbehave."""

@@ -1,0 +1,135 @@
+"""The auctioneer's pre-simulation checks: each rule refuses its breach and accepts its twin."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+from eth_account import Account
+
+from auction import verify
+from intents.model import Intent, IntentKind
+from intents.signing import sign_intent
+from solver.domain import Auction, BatchIntent, Execution, Interaction, Solution, Token
+from solver.scoring import score
+
+WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
+USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+SETTLEMENT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+RELAYER = "0xCafac3dD18aC6c6e92c921884f9E4176737C052c"
+SOLVER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+CHAIN = 31337
+SELLER = Account.from_key("0x" + "11" * 32)  # holds WETH, wants half in USDC
+BUYER = Account.from_key("0x" + "22" * 32)  # holds USDC, wants half in WETH
+WETH_PRICE = 3_000 * 10**18  # USD per base unit × 1e36: $3000 per 1e18 base units
+USDC_PRICE = 10**30  # $1 per 1e6 base units
+
+
+def half_half(owner: str, nonce: int = 1) -> Intent:
+    return Intent(owner=owner, tokens=(USDC, WETH), min_price=(10**18, 2_900 * 10**6),
+                  max_price=(10**18, 3_100 * 10**6), kind=IntentKind.WEIGHTS, target_weight_bps=(5000, 5000),
+                  tolerance_bps=50, max_fee_bps=30, valid_to=int(time.time()) + 3600, nonce=nonce)
+
+
+def make_auction(auction_id: int = 7, deadline_s: float = 5.0) -> Auction:
+    intents = []
+    for account in (SELLER, BUYER):
+        signed = sign_intent(half_half(account.address), account.key, CHAIN, SETTLEMENT)
+        intents.append(BatchIntent(signed.intent.intent_id(CHAIN, SETTLEMENT), signed))
+    return Auction(
+        id=auction_id, chain_id=CHAIN, settlement=SETTLEMENT, block=100,
+        deadline_ms=int((time.time() + deadline_s) * 1000),
+        tokens={WETH: Token(WETH, "WETH", 18, WETH_PRICE), USDC: Token(USDC, "USDC", 6, USDC_PRICE)},
+        intents=tuple(intents),
+        balances={SELLER.address: {WETH: 10 * 10**18, USDC: 0}, BUYER.address: {WETH: 0, USDC: 30_000 * 10**6}},
+        liquidity={}, gas_price_wei=10**9,
+    )
+
+
+def cow(auction: Auction, gas: int = 200_000) -> Solution:
+    """The honest answer: the two intents trade 5 WETH for 15,000 USDC with each other at the oracle price."""
+    seller, buyer = auction.intents
+    executions = (Execution(seller.id, {WETH: -5 * 10**18, USDC: 15_000 * 10**6}),
+                  Execution(buyer.id, {USDC: -15_000 * 10**6, WETH: 5 * 10**18}))
+    draft = Solution(auction.id, SOLVER, {WETH: WETH_PRICE, USDC: USDC_PRICE}, executions, (), 0, gas)
+    return dataclasses.replace(draft, score_e18=score(auction, draft, gas))
+
+
+def rejected(auction: Auction, solution: Solution) -> verify.Rejected:
+    with pytest.raises(verify.Rejected) as err:
+        verify.check(auction, solution, SOLVER, RELAYER)
+    return err.value
+
+
+def test_should_accept_an_honest_coincidence_of_wants_and_return_the_recomputed_score() -> None:
+    auction = make_auction()
+    solution = cow(auction)
+    assert verify.check(auction, solution, SOLVER, RELAYER) == solution.score_e18 > 0
+
+
+def test_rejects_an_answer_to_another_auction_or_from_another_account() -> None:
+    auction = make_auction()
+    assert rejected(auction, dataclasses.replace(cow(auction), auction_id=8)).field == "auctionId"
+    other = dataclasses.replace(cow(auction), solver=BUYER.address)
+    assert rejected(auction, other).field == "solver"
+
+
+def test_rejects_unknown_and_repeated_intents() -> None:
+    auction = make_auction()
+    honest = cow(auction)
+    unknown = Execution("0x" + "ab" * 32, {})
+    assert "not in auction" in str(rejected(auction, dataclasses.replace(honest, executions=(unknown,))))
+    twice = (honest.executions[0], honest.executions[0])
+    assert "executed twice" in str(rejected(auction, dataclasses.replace(honest, executions=twice)))
+
+
+def test_rejects_a_zero_or_missing_price_for_a_traded_token() -> None:
+    auction = make_auction()
+    honest = cow(auction)
+    assert rejected(auction, dataclasses.replace(honest, prices={**honest.prices, WETH: 0})).field == f"prices.{WETH}"
+    assert rejected(auction, dataclasses.replace(honest, prices={USDC: USDC_PRICE})).field == f"prices.{WETH}"
+
+
+def test_rejects_a_clearing_price_outside_the_signed_bounds_and_accepts_one_at_the_edge() -> None:
+    auction = make_auction()
+    honest = cow(auction)
+    edge = 3_100 * 10**18  # exactly maxPrice: 3100 USDC per WETH
+    at_edge = dataclasses.replace(honest, prices={WETH: edge, USDC: USDC_PRICE})
+    assert verify.check_bounds(auction, at_edge) is None
+    beyond = dataclasses.replace(honest, prices={WETH: edge + 10**16, USDC: USDC_PRICE})
+    err = rejected(auction, beyond)
+    assert err.field == f"prices.{WETH}" and "outside" in str(err)
+
+
+def test_rejects_flows_that_pay_out_more_than_they_take_or_pull_more_than_the_owner_holds() -> None:
+    auction = make_auction()
+    seller, buyer = cow(auction).executions
+    generous = Execution(seller.intent_id, {WETH: -5 * 10**18, USDC: 15_001 * 10**6})
+    err = rejected(auction, dataclasses.replace(cow(auction), executions=(generous, buyer)))
+    assert "more value" in str(err) and err.field == "executions[0].flows"
+    greedy = Execution(seller.intent_id, {WETH: -11 * 10**18, USDC: 33_000 * 10**6})
+    assert "holds" in str(rejected(auction, dataclasses.replace(cow(auction), executions=(greedy, buyer))))
+
+
+def test_rejects_a_fee_above_the_intents_cap() -> None:
+    auction = make_auction()
+    seller, buyer = cow(auction).executions
+    fee_40_bps = Execution(seller.intent_id, {WETH: -5 * 10**18, USDC: 14_940 * 10**6})
+    assert "maxFeeBps" in str(rejected(auction, dataclasses.replace(cow(auction), executions=(fee_40_bps, buyer))))
+
+
+def test_rejects_an_interaction_that_calls_the_relayer_or_the_settlement() -> None:
+    auction = make_auction()
+    for target in (RELAYER, SETTLEMENT):
+        thief = dataclasses.replace(cow(auction), interactions=(Interaction(target, 0, b"\x23\xb8\x72\xdd"),))
+        assert rejected(auction, thief).field == "interactions[0].target"
+
+
+def test_rejects_an_inflated_score_but_accepts_a_modest_one() -> None:
+    auction = make_auction()
+    honest = cow(auction)
+    inflated = dataclasses.replace(honest, score_e18=honest.score_e18 * 2)
+    assert "score mismatch" in str(rejected(auction, inflated))
+    modest = dataclasses.replace(honest, score_e18=honest.score_e18 // 2)
+    assert verify.check(auction, modest, SOLVER, RELAYER) == honest.score_e18
