@@ -23,11 +23,31 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
+from decimal import Context, Decimal
+from functools import lru_cache
 
-from routing.math.tick import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
+from routing.math.tick import MAX_TICK, MIN_TICK
 from routing.pools import Pool, V2Pool, V3Pool
 
 Q96 = float(1 << 96)
+
+
+def _split_log() -> tuple[float, float]:
+    """ln(1.0001) / 2 as a float with 30 significant bits, so that tick * high is exact for every
+    tick (20 bits), and the float nearest the rest."""
+    half_log = Decimal("1.0001").ln(Context(prec=50)) / 2
+    exponent = math.frexp(float(half_log))[1]
+    high = math.ldexp(round(math.ldexp(float(half_log), 30 - exponent)), exponent - 30)
+    return high, float(half_log - Decimal(high))
+
+
+_LOG_HIGH, _LOG_LOW = _split_log()
+
+
+def sqrt_price(tick: int) -> float:
+    """sqrt(1.0001 ** tick) within a few ulp (the pool's own Q64.96 value to ~1e-15 relative),
+    at a small fraction of the integer TickMath's cost."""
+    return math.exp(tick * _LOG_HIGH) * math.exp(tick * _LOG_LOW)
 
 
 @dataclass(frozen=True)
@@ -66,28 +86,34 @@ class Curve:
         return tuple(b - a for a, b in zip(self.seg_x, ends, strict=True))
 
 
+CACHE_SIZE = 1 << 16  # curves kept, per pool direction: a solver routes many times over one snapshot
+
+
+@lru_cache(maxsize=CACHE_SIZE)
 def curve(pool: Pool, token_in: str) -> Curve:
-    """Build the real-valued curve of one pool direction."""
+    """Build the real-valued curve of one pool direction (cached: pools are immutable)."""
     gamma = 1.0 - pool.fee_pips / 1e6
     if isinstance(pool, V2Pool):
         r_in, r_out = pool._reserves(token_in)
         if r_in <= 0 or r_out <= 0:
             return Curve(pool, token_in, gamma, 0.0)
         return Curve(pool, token_in, gamma, math.inf, (0.0,), (0.0,), (float(r_in),), (float(r_out),))
-    return _v3_curve(pool, token_in, gamma)
+    down, up = _v3_curves(pool, gamma)
+    return down if token_in == pool.token0 else up
 
 
-def _stops(pool: V3Pool, zero_for_one: bool) -> list[tuple[int, int]]:
-    """Initialized ticks in the swap's direction, then the edge of the known bitmap words."""
+def _v3_curves(pool: V3Pool, gamma: float) -> tuple[Curve, Curve]:
+    """Both directions of a V3 pool, each sqrt price at a tick computed once for the two."""
     lo = max(MIN_TICK, (pool.word_lo << 8) * pool.tick_spacing)
     hi = min(MAX_TICK, ((pool.word_hi << 8) + 255) * pool.tick_spacing)
-    if zero_for_one:
-        return [t for t in reversed(pool.ticks) if lo <= t[0] <= pool.tick] + [(lo, 0)]
-    return [t for t in pool.ticks if pool.tick < t[0] <= hi] + [(hi, 0)]
+    ticks = [t for t in pool.ticks if lo <= t[0] <= hi]
+    split = bisect_right([t for t, _ in ticks], pool.tick)
+    below = [*reversed(ticks[:split]), (lo, 0)]  # crossed going down, nearest first
+    above = [*ticks[split:], (hi, 0)]
+    return (_walk(pool, pool.token0, gamma, below, True), _walk(pool, pool.token1, gamma, above, False))
 
 
-def _v3_curve(pool: V3Pool, token_in: str, gamma: float) -> Curve:
-    zero_for_one = token_in == pool.token0
+def _walk(pool: V3Pool, token_in: str, gamma: float, stops: list[tuple[int, int]], zero_for_one: bool) -> Curve:
     s = pool.sqrt_price_x96 / Q96
     liquidity = pool.liquidity  # an int, summed as the pool sums it
     xs: list[float] = []
@@ -95,8 +121,8 @@ def _v3_curve(pool: V3Pool, token_in: str, gamma: float) -> Curve:
     r_ins: list[float] = []
     r_outs: list[float] = []
     x_net = y_cum = 0.0
-    for tick, net in _stops(pool, zero_for_one):
-        s_b = sqrt_ratio_at_tick(tick) / Q96
+    for tick, net in stops:
+        s_b = sqrt_price(tick)
         ahead = s_b < s if zero_for_one else s_b > s
         if liquidity > 0 and ahead:
             big_l = float(liquidity)
@@ -117,4 +143,6 @@ def _v3_curve(pool: V3Pool, token_in: str, gamma: float) -> Curve:
         liquidity += -net if zero_for_one else net
         if liquidity < 0:
             break  # an inconsistent tick table: nothing past this point can be trusted
+        if liquidity == 0 and not ahead and s_b != s:
+            continue
     return Curve(pool, token_in, gamma, x_net / gamma, tuple(xs), tuple(ys), tuple(r_ins), tuple(r_outs))

@@ -11,7 +11,6 @@ solver can treat segments as independent pieces. Demands become per-token vector
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,21 +55,29 @@ def compile_network(problem: Problem, edges: Sequence[Edge] | None = None) -> Ne
     tokens = sorted({t for e in chosen for t in (e.token_in, e.token_out)}
                     | set(problem.supply) | set(problem.demands.buy))
     where = {t: i for i, t in enumerate(tokens)}
-    cols: dict[str, list[float]] = {k: [] for k in ("edge", "a", "b", "gamma", "r_in", "r_out", "width", "x0", "y0")}
-    for k, e in enumerate(chosen):
-        c = e.curve
-        widths = c.widths
-        a, b = where[e.token_in], where[e.token_out]
-        for x, y, r_in, r_out, w in zip(c.seg_x, c.seg_y, c.seg_r_in, c.seg_r_out, widths, strict=True):
-            cols["edge"].append(k)
-            cols["a"].append(a)
-            cols["b"].append(b)
-            cols["gamma"].append(c.gamma)
-            cols["r_in"].append(r_in * e.in_scale)
-            cols["r_out"].append(r_out * e.out_scale)
-            cols["width"].append(w * e.in_scale if not math.isinf(w) else math.inf)
-            cols["x0"].append(x * e.in_scale)
-            cols["y0"].append(y * e.out_scale)
+    counts = np.array([len(e.curve.seg_x) for e in chosen], dtype=np.int64)
+    seg_x: list[float] = []
+    seg_y: list[float] = []
+    r_in: list[float] = []
+    r_out: list[float] = []
+    for e in chosen:
+        seg_x.extend(e.curve.seg_x)
+        seg_y.extend(e.curve.seg_y)
+        r_in.extend(e.curve.seg_r_in)
+        r_out.extend(e.curve.seg_r_out)
+
+    def per_segment(values: list[float]) -> FloatArray:
+        return np.repeat(np.array(values, dtype=np.float64), counts)
+
+    in_scale, out_scale = per_segment([e.in_scale for e in chosen]), per_segment([e.out_scale for e in chosen])
+    edge = np.repeat(np.arange(len(chosen), dtype=np.int64), counts)
+    x0 = np.array(seg_x, dtype=np.float64)
+    first = np.concatenate(([True], edge[1:] != edge[:-1])) if len(edge) else np.zeros(0, dtype=bool)
+    # a segment ends where the next one of its edge starts; an edge's last one at its cap
+    continued = np.append(~first[1:], False) if len(edge) else first
+    ends = np.where(continued, np.append(x0[1:], 0.0), per_segment([e.curve.cap for e in chosen]))
+    with np.errstate(invalid="ignore"):  # inf - x is inf; nothing else is undefined here
+        width = (ends - x0) * in_scale
     n = len(tokens)
     supply, minimum, wanted = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
     for t, s in problem.supply.items():
@@ -79,13 +86,7 @@ def compile_network(problem: Problem, edges: Sequence[Edge] | None = None) -> Ne
         wanted[where[t]] = True
         minimum[where[t]] = problem.minimum.get(t, 0.0)
 
-    def ints(key: str) -> IntArray:
-        return np.array(cols[key], dtype=np.int64)
-
-    def floats(key: str) -> FloatArray:
-        return np.array(cols[key], dtype=np.float64)
-
-    edge = ints("edge")
-    first = np.concatenate(([True], edge[1:] != edge[:-1])) if len(edge) else np.zeros(0, dtype=bool)
-    return Network(tuple(tokens), chosen, edge, ints("a"), ints("b"), floats("gamma"), floats("r_in"),
-                   floats("r_out"), floats("width"), floats("x0"), floats("y0"), supply, minimum, wanted, first)
+    token_in = np.repeat(np.array([where[e.token_in] for e in chosen], dtype=np.int64), counts)
+    token_out = np.repeat(np.array([where[e.token_out] for e in chosen], dtype=np.int64), counts)
+    return Network(tuple(tokens), chosen, edge, token_in, token_out, per_segment([e.curve.gamma for e in chosen]), np.array(r_in) * in_scale, np.array(r_out) * out_scale,
+                   width, x0 * in_scale, np.array(seg_y) * out_scale, supply, minimum, wanted, first)

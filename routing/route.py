@@ -45,12 +45,16 @@ from routing.errors import NoLiquidityError, PoolMathError, RoutingError
 from routing.evaluate import Hop, delivered, flows_to_hops, gas_units
 from routing.pools import Liquidity
 from routing.problem import MIN_KEPT, Demands, Problem, build
-from routing.select import select
+from routing.select import Selection, select
 
 METHODS = ("milp", *baselines.METHODS)
 PATH_SEEDS = 3  # best single paths per pair order added to the integer program's candidate pools
 MAX_LOSS = 1 - MIN_KEPT  # a route that returns less than half the value sold: the pools are too small
 SELECTION_BUDGET_S = 0.5  # the gas-aware selection stops trying drops after this long
+REFINE_ROUNDING = 1e-7  # a route whose hops round away less than this share of the order is left alone
+REFINE_DROPS = 3  # least-used pools tried for removal in each round of the exact refinement
+REFINE_BUDGET_S = 0.2
+EXACT_CANDIDATES = 3  # selections evaluated in integers, best by the relaxation first
 
 
 @dataclass(frozen=True)
@@ -124,30 +128,61 @@ def route(
 
 def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solver: str,
               time_limit_s: float, notes: list[str]) -> tuple[list[Hop], str]:
-    """The convex optimum in integers; with gas, the gas-aware selection, guarded by the
-    baselines, and the integer program if a baseline beats the selection."""
+    """The convex optimum in integers and the selections built from it (pools worth their gas
+    and rounding); with gas, guarded by the baselines, and the integer program if a baseline
+    beats every selection."""
+    paid = problem.gas_value_per_unit > 0
+    status = "selected" if paid else "optimal"
+    candidates: list[tuple[list[Hop], str]] = []
     exact = _hops(problem, free.x)
-    if problem.gas_value_per_unit <= 0 and exact is not None and _complete(problem, exact):
-        return exact, "optimal"
-    candidates: list[tuple[list[Hop], str]] = [] if exact is None else [(exact, "optimal")]
-    try:
-        chosen = select(problem, free, min(SELECTION_BUDGET_S, time_limit_s))
-        picked = _hops(problem, chosen.solution.x)
-        if picked is not None:
-            candidates.append((picked, "selected"))
-    except NoLiquidityError as exc:
-        notes.append(f"gas-aware selection failed ({exc})")
+    if exact is not None:
+        candidates.append((exact, status))
+    seeds = [list(p) for p in baselines.best_paths(problem, PATH_SEEDS)] if paid else []
+    chosen = select(problem, free, seeds, min(SELECTION_BUDGET_S, time_limit_s))
+    for selection in chosen[:EXACT_CANDIDATES]:
+        hops = exact if selection.solution is free else _hops(problem, selection.solution.x)
+        if hops is not None:
+            candidates.append((_refine(problem, selection, hops), status))
+    if not paid and any(_complete(problem, h) for h, _ in candidates):
+        return max(candidates, key=lambda c: _net_value(problem, c[0]))
     guards: list[tuple[list[Hop], str]] = []
     for name in ("single-path", "split"):
         with contextlib.suppress(NoLiquidityError, PoolMathError):
             guards.append((baselines.METHODS[name](problem), f"fallback:{name}"))
     best_net = max((_net_value(problem, h) for h, _ in candidates), default=-math.inf)
-    if not candidates or any(_net_value(problem, h) > best_net for h, _ in guards):
+    if best_net == -math.inf or any(_net_value(problem, h) > best_net for h, _ in guards):
         candidates += _milp_candidates(problem, free, segments, solver, time_limit_s, notes)
     candidates += guards
     if not candidates:
         raise NoLiquidityError("no route: neither the optimiser nor any baseline found one", "pools")
     return max(candidates, key=lambda c: _net_value(problem, c[0]))
+
+
+def _refine(problem: Problem, chosen: Selection, hops: list[Hop]) -> list[Hop]:
+    """Drop the least-used pools one at a time while that raises the exact value after gas. The
+    relaxation prices neither the gas of crossed ticks nor the exact rounding of each hop, so
+    where those matter (with gas, or hops worth little more than a base unit of their
+    tokens) the integer math has the last word. A few re-solves on a small set at most."""
+    rounding = sum(problem.prices[h.token_in] + problem.prices[h.token_out] for h in hops) / problem.value_sold
+    if problem.gas_value_per_unit <= 0 and rounding < REFINE_ROUNDING:
+        return hops
+    best, best_net, edges = hops, _net_value(problem, hops), list(chosen.edges)
+    deadline = time.perf_counter() + REFINE_BUDGET_S
+    improved = True
+    while improved and len(edges) > 1 and time.perf_counter() < deadline:
+        improved = False
+        used = {(h.pool, h.token_in): h.amount_in * problem.prices[h.token_in] for h in best}
+        for edge in sorted(edges, key=lambda e: used.get((e.pool.address, e.token_in), 0))[:REFINE_DROPS]:
+            trial = [e for e in edges if e.pool.address != edge.pool.address]
+            try:
+                sol = convex.solve(problem, trial, warm=chosen.solution.prices)
+            except NoLiquidityError:
+                continue
+            hops_ = _hops(problem, sol.x)
+            if hops_ is not None and _net_value(problem, hops_) > best_net:
+                best, best_net, edges, improved = hops_, _net_value(problem, hops_), trial, True
+                break
+    return best
 
 
 def _milp_candidates(problem: Problem, free: convex.ConvexSolution, segments: int, solver: str,
