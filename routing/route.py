@@ -137,7 +137,8 @@ def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solv
     exact = _hops(problem, free.x)
     if exact is not None:
         candidates.append((exact, status))
-    seeds = [list(p) for p in baselines.best_paths(problem, PATH_SEEDS)] if paid else []
+    quotes = baselines.Quotes()  # the seeds and the guards quote the same paths
+    seeds = [list(p) for p in baselines.best_paths(problem, PATH_SEEDS, quotes)] if paid else []
     chosen = select(problem, free, seeds, min(SELECTION_BUDGET_S, time_limit_s))
     for selection in chosen[:EXACT_CANDIDATES]:
         hops = exact if selection.solution is free else _hops(problem, selection.solution.x)
@@ -148,10 +149,10 @@ def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solv
     guards: list[tuple[list[Hop], str]] = []
     for name in ("single-path", "split"):
         with contextlib.suppress(NoLiquidityError, PoolMathError):
-            guards.append((baselines.METHODS[name](problem), f"fallback:{name}"))
+            guards.append((baselines.METHODS[name](problem, quotes), f"fallback:{name}"))
     best_net = max((_net_value(problem, h) for h, _ in candidates), default=-math.inf)
     if best_net == -math.inf or any(_net_value(problem, h) > best_net for h, _ in guards):
-        candidates += _milp_candidates(problem, free, segments, solver, time_limit_s, notes)
+        candidates += _milp_candidates(problem, free, segments, solver, time_limit_s, notes, quotes)
     candidates += guards
     if not candidates:
         raise NoLiquidityError("no route: neither the optimiser nor any baseline found one", "pools")
@@ -186,14 +187,15 @@ def _refine(problem: Problem, chosen: Selection, hops: list[Hop]) -> list[Hop]:
 
 
 def _milp_candidates(problem: Problem, free: convex.ConvexSolution, segments: int, solver: str,
-                     time_limit_s: float, notes: list[str]) -> list[tuple[list[Hop], str]]:
+                     time_limit_s: float, notes: list[str], quotes: baselines.Quotes,
+                     ) -> list[tuple[list[Hop], str]]:
     """The integer program over the pools the gas-free optimum uses and the best single paths,
     its flows and its exact split re-optimised on the pools it chose."""
     # Pools the gas-free optimum leaves empty do not pay their gas either: the program only has
     # to decide which of the others to keep. The best single paths join them: for a small order
     # a direct pool can beat a gas-free optimum that hops through two cheaper-fee pools.
     keep = {i for i, x in free.x.items() if x > 1e-9}
-    keep |= {e.index for path in baselines.best_paths(problem, PATH_SEEDS) for e in path}
+    keep |= {e.index for path in baselines.best_paths(problem, PATH_SEEDS, quotes) for e in path}
     support = [e for e in problem.edges if e.index in keep]
     out: list[tuple[list[Hop], str]] = []
     try:
