@@ -64,11 +64,16 @@ def granularity(inst: synthetic.Instance) -> float:
     return max(inst.prices[t] for t in touched) / problem.value_sold
 
 
+REFERENCE_DUST = 1e-7  # an interior-point solution leaves ~1e-9 on every piece: not a route
+
+
 def reference_route_value(inst: synthetic.Instance, ref: convex_reference.Reference) -> float | None:
-    """The reference's flows executed in keel's integer math, value fractions (None: it cannot run)."""
+    """The reference's flows executed in keel's integer math, value fractions (None: it cannot run).
+    Flows under 0.001 bp of the order (an interior-point solver's dust on every piece) are
+    dropped; what they carried goes to the token's other pools."""
     problem = build(inst.demands, inst.liquidity, inst.prices, 0)
     where = {(e.pool.address, e.token_in): e.index for e in problem.edges}
-    flows = {where[k]: v for k, v in ref.flows.items() if k in where and v > 1e-10}
+    flows = {where[k]: v for k, v in ref.flows.items() if k in where and v > REFERENCE_DUST}
     try:
         hops: list[Hop] = flows_to_hops(problem, flows)
     except (NoLiquidityError, PoolMathError):
@@ -141,6 +146,7 @@ def with_gas(instances: Sequence[synthetic.Instance], gas_wei: int) -> dict[str,
         curves.curve.cache_clear()
         keel = route(*args, "milp", gas_wei, with_bound=False)
         times.append(keel.solve_time_s)
+        print(f"    with gas ${inst.usd:,.0f}: keel {keel.solve_time_s:.3f}s ({keel.status})", file=sys.stderr)
         statuses.append(keel.status)
         sold = sum(a * inst.prices[t] for t, a in inst.demands.sell.items())
         for m in METHODS[1:]:
@@ -158,7 +164,12 @@ def run(seed: int, count: int, gas_gwei: float, sizes: Sequence[int]) -> None:
     for n_pools in sizes:
         started = time.perf_counter()
         insts = synthetic.routable(seed, count, n_pools, SIZES[n_pools])
-        free_rows.append(summarise(f"{n_pools} pools / {SIZES[n_pools]} tokens", [gas_free_row(i) for i in insts]))
+        rows = []
+        for k, inst in enumerate(insts):
+            rows.append(gas_free_row(inst))
+            print(f"    {n_pools} pools #{k} ${inst.usd:,.0f}: keel {rows[-1]['keel_s']:.3f}s, "
+                  f"reference {rows[-1]['ref_s']:.3f}s", file=sys.stderr)
+        free_rows.append(summarise(f"{n_pools} pools / {SIZES[n_pools]} tokens", rows))
         paid_rows.append((n_pools, with_gas(insts, gas_wei)))
         print(f"  {n_pools} pools done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     world = [summarise(label, [gas_free_row(inst)]) for label, inst in world_instances()]

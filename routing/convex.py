@@ -24,6 +24,12 @@ each token (`prices`, 1 = its reference price). `surplus[e]` = sum of phi_k over
 what the pool earns at those prices: removing the pool loses at least that much value, and
 adding a pool that is not in the problem gains at most its surplus (the gas-aware selection
 reads both). Floats only; the caller evaluates the flows in integers.
+
+For a batch: `Demands` may sell several tokens and want several, with minimums, at fixed
+prices; the dual's token prices are the natural clearing prices of such a program. A joint
+batch program (users' volumes anywhere in their bands, matched against each other and routed)
+adds one concave term per user to the same primal, i.e. one more convex term per user to
+g(nu), over the same compiled `Network`.
 """
 
 from __future__ import annotations

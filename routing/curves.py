@@ -103,46 +103,62 @@ def curve(pool: Pool, token_in: str) -> Curve:
 
 
 def _v3_curves(pool: V3Pool, gamma: float) -> tuple[Curve, Curve]:
-    """Both directions of a V3 pool, each sqrt price at a tick computed once for the two."""
+    """Both directions of a V3 pool: the ticks below its price walked down, those above walked up."""
     lo = max(MIN_TICK, (pool.word_lo << 8) * pool.tick_spacing)
     hi = min(MAX_TICK, ((pool.word_hi << 8) + 255) * pool.tick_spacing)
-    ticks = [t for t in pool.ticks if lo <= t[0] <= hi]
-    split = bisect_right([t for t, _ in ticks], pool.tick)
+    ticks = pool.ticks
+    if ticks and (ticks[0][0] < lo or ticks[-1][0] > hi):
+        ticks = tuple(t for t in ticks if lo <= t[0] <= hi)
+    split = bisect_right(ticks, pool.tick, key=_tick_of)
     below = [*reversed(ticks[:split]), (lo, 0)]  # crossed going down, nearest first
     above = [*ticks[split:], (hi, 0)]
-    return (_walk(pool, pool.token0, gamma, below, True), _walk(pool, pool.token1, gamma, above, False))
-
-
-def _walk(pool: V3Pool, token_in: str, gamma: float, stops: list[tuple[int, int]], zero_for_one: bool) -> Curve:
     s = pool.sqrt_price_x96 / Q96
+    return (_walk(pool, pool.token0, gamma, below, s, True), _walk(pool, pool.token1, gamma, above, s, False))
+
+
+def _tick_of(entry: tuple[int, int]) -> int:
+    return entry[0]
+
+
+def _walk(pool: V3Pool, token_in: str, gamma: float, stops: list[tuple[int, int]], s: float,
+          down: bool) -> Curve:
+    """Segments from the price `s` across `stops` (tick, liquidity_net) in the swap's direction.
+    Where no liquidity is in range the price jumps to the next tick with liquidity (no segment);
+    a tick's sqrt price is computed only where a segment needs it."""
     liquidity = pool.liquidity  # an int, summed as the pool sums it
     xs: list[float] = []
     ys: list[float] = []
     r_ins: list[float] = []
     r_outs: list[float] = []
     x_net = y_cum = 0.0
+    skipped: int | None = None  # the last tick crossed with no liquidity in range
     for tick, net in stops:
-        s_b = sqrt_price(tick)
-        ahead = s_b < s if zero_for_one else s_b > s
-        if liquidity > 0 and ahead:
+        if liquidity > 0:
+            if skipped is not None:
+                jump = sqrt_price(skipped)
+                s = min(s, jump) if down else max(s, jump)
+                skipped = None
+            s_b = math.exp(tick * _LOG_HIGH) * math.exp(tick * _LOG_LOW)
             big_l = float(liquidity)
-            xs.append(x_net / gamma)
-            ys.append(y_cum)
-            if zero_for_one:  # token0 in: virtual reserves L/sqrt(P) of token0, L*sqrt(P) of token1
+            if down and s_b < s:  # token0 in: virtual reserves L/sqrt(P) of token0, L*sqrt(P) of token1
+                xs.append(x_net / gamma)
+                ys.append(y_cum)
                 r_ins.append(big_l / s)
                 r_outs.append(big_l * s)
                 x_net += big_l * (1.0 / s_b - 1.0 / s)
                 y_cum += big_l * (s - s_b)
-            else:
+                s = s_b
+            elif not down and s_b > s:
+                xs.append(x_net / gamma)
+                ys.append(y_cum)
                 r_ins.append(big_l * s)
                 r_outs.append(big_l / s)
                 x_net += big_l * (s_b - s)
                 y_cum += big_l * (1.0 / s - 1.0 / s_b)
-        if ahead:
-            s = s_b
-        liquidity += -net if zero_for_one else net
+                s = s_b
+        else:
+            skipped = tick
+        liquidity += -net if down else net
         if liquidity < 0:
             break  # an inconsistent tick table: nothing past this point can be trusted
-        if liquidity == 0 and not ahead and s_b != s:
-            continue
     return Curve(pool, token_in, gamma, x_net / gamma, tuple(xs), tuple(ys), tuple(r_ins), tuple(r_outs))

@@ -102,29 +102,40 @@ def capacity(pool: V3Pool, token_in: str) -> int:
     return result.amount_in
 
 
+def _edge(edges: Sequence[Edge], index: int) -> Edge:
+    """The edge with this index: at that position in a built problem, else found by search."""
+    if index < len(edges) and edges[index].index == index:
+        return edges[index]
+    return next(e for e in edges if e.index == index)
+
+
 def _order(edges: Sequence[Edge], flows: Mapping[int, float]) -> list[Edge]:
-    """Edges in an order where every token's inflows come before its outflows; cycles are cut
-    at their smallest flow (a cycle only moves value in a circle and pays fees twice)."""
-    live = [e for e in edges if flows.get(e.index, 0.0) > MIN_FLOW]
-    while True:
-        indeg: dict[str, int] = defaultdict(int)
-        for e in live:
-            indeg[e.token_out] += 1
-        ready = [t for t in {e.token_in for e in live} if indeg[t] == 0]
-        seen: set[str] = set()
-        ordered: list[Edge] = []
+    """Edges in an order where every token's inflows come before its outflows (Kahn's order);
+    where a cycle blocks it, the cycle's smallest flow is cut (a cycle only moves value in a
+    circle and pays fees twice) and the order carries on."""
+    live = {i: _edge(edges, i) for i in sorted(flows) if flows[i] > MIN_FLOW}
+    outgoing: dict[str, list[int]] = defaultdict(list)
+    indeg: dict[str, int] = defaultdict(int)
+    for i, e in live.items():
+        outgoing[e.token_in].append(i)
+        indeg[e.token_out] += 1
+    ready = sorted(t for t in outgoing if indeg[t] == 0)
+    ordered: list[Edge] = []
+    while live:
         while ready:
-            t = ready.pop()
-            seen.add(t)
-            for e in sorted((e for e in live if e.token_in == t), key=lambda e: e.index):
-                ordered.append(e)
-                indeg[e.token_out] -= 1
-                if indeg[e.token_out] == 0:
-                    ready.append(e.token_out)
-        if len(ordered) == len(live):
-            return ordered
-        stuck = [e for e in live if e not in ordered]
-        live.remove(min(stuck, key=lambda e: flows[e.index]))
+            for i in outgoing[ready.pop()]:
+                if i in live:
+                    e = live.pop(i)
+                    ordered.append(e)
+                    indeg[e.token_out] -= 1
+                    if indeg[e.token_out] == 0:
+                        ready.append(e.token_out)
+        if live:  # only cycles are left: cut the smallest flow
+            cut = live.pop(min(live, key=lambda i: flows[i]))
+            indeg[cut.token_out] -= 1
+            if indeg[cut.token_out] == 0:
+                ready.append(cut.token_out)
+    return ordered
 
 
 def flows_to_hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop]:
