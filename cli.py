@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the one place that catches everything
         if isinstance(exc, _click_errors()):
-            typer.echo(f"keel: {exc.format_message()}", err=True)
+            typer.echo(f"keel: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
             return int(ExitCode.USAGE)
         if _debug:
             raise

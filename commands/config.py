@@ -15,13 +15,13 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     path = config_path()
     file_values = load_file(path)
     env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(ENV_PREFIX + "_") and k != "KEEL_PASSWORD"}
-    rows = [{"source": "env", "key": k, "value": v} for k, v in env.items()]
+    rows: list[dict[str, object]] = [{"source": "env", "key": k, "value": v} for k, v in env.items()]
     rows += [{"source": str(path), "key": k, "value": v} for k, v in _flatten(file_values)]
     render.emit({"file": str(path), "file_exists": path.exists(), "env": env, "file_values": file_values},
                 as_json, rows=rows, columns=["source", "key", "value"], title="keel configuration")
 
 
-def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
+def _flatten(data: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     for key, value in data.items():
         name = f"{prefix}.{key}" if prefix else key
