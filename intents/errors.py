@@ -78,3 +78,11 @@ class OrderbookUnavailable(SetupError):
     def __init__(self, message: str, field: str | None = "orderbook") -> None:
         super().__init__(message)
         self.field = field
+
+
+class OwnerCapReached(RefusedError):
+    """The owner already has as many live intents as the orderbook allows. HTTP 409."""
+
+    def __init__(self, message: str, field: str | None = "owner") -> None:
+        super().__init__(message)
+        self.field = field

@@ -28,10 +28,9 @@ from intents.signing import Check1271, verify_cancellation, verify_intent
 from intents.validate import check_intent
 from intents.wire import CancellationModel, parse, parse_signed
 from keel.http import errors_middleware
-from orderbook.store import SqliteStore
 
 NonceSpent = Callable[[str, int], bool]
-STORE_KEY = web.AppKey("store", SqliteStore)
+STORE_KEY = web.AppKey("store", IntentStore)
 CONFIG_KEY = web.AppKey("config", object)
 
 
@@ -125,7 +124,7 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
-def make_app(store: SqliteStore, config: OrderbookConfig) -> web.Application:
+def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
     app[STORE_KEY] = store
     app[CONFIG_KEY] = config
