@@ -115,12 +115,16 @@ def _check_conninfo(url: str) -> None:
     from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict
 
+    expected = "expected postgresql://user[:password]@host[:port]/dbname[?param=value]"
     try:
-        conninfo_to_dict(url)
+        params = conninfo_to_dict(url)
     except ProgrammingError:
         # libpq's message may quote the URL (and so the password): say what is wrong in our words
-        raise DbError(f"db: {redact(url)} is not a valid Postgres URL "
-                      "(expected postgresql://user[:password]@host[:port]/dbname[?param=value])") from None
+        raise DbError(f"db: {redact(url)} is not a valid Postgres URL ({expected})") from None
+    ports = str(params.get("port") or "5432").split(",")
+    if not all(p.isdigit() and 0 < int(p) < 65536 for p in ports):
+        raise DbError(f"db: {redact(url)} is not a valid Postgres URL (port {params['port']!r} is not a "
+                      f"port number; {expected})")
 
 
 __all__ = ["POSTGRES_SCHEMES", "Backend", "DbError", "DbUnavailable", "LeaseHeld", "Location",
