@@ -302,8 +302,7 @@ def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8088, "--port", min=1, max=65535),
-    db: str = typer.Option(None, "--db", envvar="KEEL_DB",
-                           help="sqlite file, sqlite:/// or postgresql:// URL (default .keel/orderbook.db)."),
+    db: str = typer.Option(None, "--db", help="sqlite file, sqlite:/// or postgresql:// URL (default .keel/orderbook.db)."),
     chain_id: int = typer.Option(None, "--chain-id", help="Default: the running chain's."),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="Default: the world's BatchSettlement."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),

@@ -93,3 +93,21 @@ def test_should_free_the_lease_of_a_holder_killed_by_sigkill(db_location: str) -
         if holder.poll() is None:
             holder.kill()
             holder.wait(10)
+
+
+def test_should_read_keel_db_and_never_print_its_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.helpers import run_cli
+
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path))
+    monkeypatch.setenv("KEEL_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("KEEL_DB", "postgresql://keel:hunter2@127.0.0.1:1/keel")
+    shown = run_cli(capsys, "config", "--json")
+    assert shown.code == 0 and "hunter2" not in shown.out and "postgresql://keel:***@127.0.0.1:1/keel" in shown.out
+    served = run_cli(capsys, "node", "serve", "--chain-id", "1", "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    assert served.code == 4 and "hunter2" not in served.err + served.out
+    assert served.err.startswith("keel: db: postgresql://keel:***@127.0.0.1:1/keel does not answer")
+    monkeypatch.setenv("KEEL_DB", "mysql://x/keel")
+    refused = run_cli(capsys, "node", "serve", "--chain-id", "1", "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    assert refused.code == 2 and refused.err.startswith("keel: db: mysql:// is not supported")
