@@ -105,8 +105,8 @@ def _try_advisory_lease(where: Location, name: str) -> Lease | None:
         conn = psycopg.connect(where.target, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
         raise DbUnavailable(f"db: cannot connect to {where.shown} ({first_line(exc)})") from None
-    taken = conn.execute("SELECT pg_try_advisory_lock(%s)", (advisory_key(name),)).fetchone()[0]
-    if not taken:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (advisory_key(name),)).fetchone()
+    if not (row and row[0]):
         conn.close()
         return None
     return Lease(where, name, conn)

@@ -88,15 +88,16 @@ class PostgresStore:
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(f"keel.owner:{row['owner']}"),))
                     if self._live(conn, row["owner"]) >= max_open_per_owner:
                         raise records.cap_reached(row["owner"], max_open_per_owner)
-                conn.execute(
-                    f"INSERT INTO intents ({', '.join(row)}) VALUES ({', '.join('%s' for _ in row)})",
+                stored = conn.execute(
+                    f"INSERT INTO intents ({', '.join(row)}) VALUES ({', '.join('%s' for _ in row)})"
+                    f" RETURNING {SELECT}",
                     tuple(row.values()),
-                )
+                ).fetchone()
         except pg_errors.UniqueViolation as exc:
             if exc.diag.constraint_name == "intents_pkey":
                 raise records.duplicate_id(intent_id) from None
             raise records.duplicate_nonce(signed) from None
-        return self.get(intent_id)
+        return records.decode(stored)
 
     def _transition(self, ids: builtins.list[str], to: IntentStatus, tx_hash: str | None = None,
                     reason: str | None = None, rounds: int = 0) -> builtins.list[str]:
