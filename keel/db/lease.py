@@ -58,6 +58,8 @@ class Lease:
             return
         try:
             handle.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.name),))
+        except Exception:
+            pass  # the session is already gone, and the lock with it
         finally:
             handle.close()
 

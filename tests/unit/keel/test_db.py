@@ -111,3 +111,24 @@ def test_should_read_keel_db_and_never_print_its_password(
     monkeypatch.setenv("KEEL_DB", "mysql://x/keel")
     refused = run_cli(capsys, "node", "serve", "--chain-id", "1", "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
     assert refused.code == 2 and refused.err.startswith("keel: db: mysql:// is not supported")
+
+
+def test_should_tell_a_holder_its_lease_is_gone_when_its_postgres_session_dies(pg_server: object) -> None:
+    import psycopg
+
+    from keel.db.lease import advisory_key
+    from tests.pg import fresh_database
+
+    url = fresh_database(pg_server)  # type: ignore[arg-type]
+    lease = acquire_lease(url, "auctioneer")
+    assert lease.alive()
+    with psycopg.connect(url, autocommit=True) as admin:  # e.g. a failover or an idle-session kill
+        pids = [r[0] for r in admin.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                                             (advisory_key("auctioneer") & 0xFFFFFFFF,))]
+        assert len(pids) == 1
+        admin.execute("SELECT pg_terminate_backend(%s)", (pids[0],))
+    assert not lease.alive()
+    successor = try_lease(url, "auctioneer")
+    assert successor is not None
+    successor.release()
+    lease.release()

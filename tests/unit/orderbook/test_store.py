@@ -204,3 +204,14 @@ def test_rejects_an_unknown_id(store: IntentStore) -> None:
         store.get("0x" + "00" * 32)
     with pytest.raises(IntentNotFound):
         store.reopen(["0x" + "00" * 32])
+
+
+def test_should_keep_intents_in_the_state_folder_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orderbook.node import database_location
+
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path))
+    assert database_location(None).target == str(tmp_path / "orderbook.db")
+    url = "postgresql://keel:pw@db.internal:5432/keel"
+    assert (database_location(url).backend, database_location(url).shown) == ("postgres", "postgresql://keel:***@db.internal:5432/keel")
