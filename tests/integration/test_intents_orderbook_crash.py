@@ -189,18 +189,18 @@ def test_should_settle_each_intent_once_when_an_orderbook_and_a_worker_die_mid_l
                     with lock:
                         acked.append(answer)
 
+        _wait_for(lambda: all(log.exists() for log in logs), "the workers to open the store")
         threads = [threading.Thread(target=load, args=(o, k)) for k, o in enumerate(owners)]
         for t in threads:
             t.start()
-        while len(acked) < PER_OWNER and any(t.is_alive() for t in threads):
-            time.sleep(0.005)
+        # kill once load is well under way and the victim worker is mid-settlement
+        _wait_for(lambda: len(acked) >= PER_OWNER and "settle" in logs[0].read_text(), "load and settling")
         for victim in (nodes[0], workers[0]):
             victim.send_signal(signal.SIGKILL)
         at_kill = len(acked)
         for t in threads:
             t.join(60)
         assert at_kill < len(acked) == 4 * PER_OWNER, "the kill must land mid-load; the survivor takes the rest"
-        assert "settle" in logs[0].read_text(), "the killed worker must have been settling when it died"
         nodes[0].wait(10)
         nodes[0] = start_node(ports[0], db_location, tmp_path / "a")  # restart the killed orderbook
         stop_file.touch()
@@ -211,6 +211,13 @@ def test_should_settle_each_intent_once_when_an_orderbook_and_a_worker_die_mid_l
             stop(proc, signal.SIGKILL if proc in workers else signal.SIGTERM)
     final = _recover_and_drain(db_location, tmp_path / "drain.log", tx_tag(3))
     _check_settled_once(acked, final, {tx_tag(i + 1): log for i, log in enumerate(logs)} | {tx_tag(3): tmp_path / "drain.log"})
+
+
+def _wait_for(condition: Any, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout_s:.0f} s for {what}"
+        time.sleep(0.005)
 
 
 def _recover_and_drain(location: str, log: Path, tag: str) -> dict[str, Any]:
