@@ -19,6 +19,7 @@ from eth_utils import keccak, to_checksum_address
 
 from intents.model import SignedIntent
 from keel.errors import ChainError
+from routing.pools import Liquidity
 from solver.domain import Auction, BatchIntent, Token
 
 FEED_DECIMALS = 8
@@ -113,13 +114,13 @@ def read_balances(w3: Any, intents: Sequence[SignedIntent], tokens: dict[str, To
     return balances
 
 
-def read_liquidity(w3: Any, view: WorldView, tokens: dict[str, Token], block: int) -> dict[str, Any]:
+def read_liquidity(w3: Any, view: WorldView, tokens: dict[str, Token], block: int) -> Liquidity:
     from routing.discovery import discover
 
     if not (view.v2_factory or view.v3_factory):
-        return {}
+        return Liquidity({}, (), block)
     weth = view.tokens.get("WETH")
-    return discover(w3, list(tokens), view.v2_factory, view.v3_factory, native=weth, block=block).to_json()
+    return discover(w3, list(tokens), view.v2_factory, view.v3_factory, native=weth, block=block)
 
 
 def take(w3: Any, view: WorldView, intents: Sequence[tuple[str, SignedIntent]], auction_id: int, deadline_ms: int,

@@ -99,7 +99,7 @@ def auction(world: World, signed: list, users) -> Auction:
     settlement = world.addresses["BatchSettlement"]
     batch = tuple(BatchIntent(s.intent.intent_id(world.chain_id, settlement), s) for s in signed)
     return Auction(1, world.chain_id, settlement, block, int((time.time() + DEADLINE_S) * 1000), tokens, batch,
-                   balances, liquidity.to_json(), 1_000_000_000)
+                   balances, liquidity, 1_000_000_000)
 
 
 def to_batch(a: Auction, solution):

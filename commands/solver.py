@@ -180,11 +180,11 @@ def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
 
 
 def _summary(result: Any) -> dict[str, Any]:
-    return {"round": result.round_id, "status": result.status, "intents": len(result.intents),
+    from auction.auctioneer import candidate_row
+
+    return {"round": result.round_id, "status": str(result.status), "intents": len(result.intents),
             "winner": result.winner, "txHash": result.tx_hash,
-            "candidates": [{"solverUrl": c.endpoint.url, "verdict": c.verdict, "reason": c.reason,
-                            "score": None if c.score is None else str(c.score), "gas": c.gas}
-                           for c in result.candidates]}
+            "candidates": [candidate_row(c).public() for c in result.candidates]}
 
 
 @auction_app.command("show")
@@ -198,12 +198,18 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
         record = store.get(round_id)
     finally:
         store.close()
-    rows = [{"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
-             "verdict": c.verdict, "reason": c.reason} for c in record.candidates]
+    rows = [_candidate_row(c) for c in record.candidates]
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
              + (f", tx {record.tx_hash}" if record.tx_hash else ""))
-    render.emit(record.public(), as_json, rows=rows, columns=["solver", "strategy", "score", "gas", "verdict", "reason"],
+    render.emit(record.public(), as_json, rows=rows,
+                columns=["solver", "strategy", "score", "gas", "verdict", "why", "reason"],
                 title=title, justify_right=["score", "gas"])
+
+
+def _candidate_row(c: Any) -> dict[str, Any]:
+    """One candidate as a table row: the verdict, the drop reason's code (`why`), the sentence."""
+    return {"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
+            "verdict": str(c.verdict), "why": "-" if c.drop_reason is None else str(c.drop_reason), "reason": c.reason}
 
 
 @auction_app.command("list")
@@ -217,7 +223,7 @@ def list_rounds_cmd(limit: int = typer.Option(20, "--limit", help="1-1000."), db
         records = store.list(limit)
     finally:
         store.close()
-    rows = [{"round": r.id, "block": r.block, "status": r.status, "intents": len(r.intents),
+    rows = [{"round": r.id, "block": r.block, "status": str(r.status), "intents": len(r.intents),
              "candidates": len(r.candidates), "winner": r.winner, "txHash": r.tx_hash} for r in records]
     render.emit([r.public() for r in records], as_json, rows=rows,
                 columns=["round", "block", "status", "intents", "candidates", "winner", "txHash"], title="rounds")

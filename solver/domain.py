@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intents.model import Intent, SignedIntent
+from routing.pools import Liquidity
 
 PRICE_SCALE = 10**36  # a price is USD per base unit times 1e36
 VALUE_SCALE = 10**18  # a value is USD times 1e18
@@ -53,7 +54,7 @@ class Auction:
     tokens: dict[str, Token]
     intents: tuple[BatchIntent, ...]
     balances: dict[str, dict[str, int]]  # owner -> token -> base units
-    liquidity: dict  # routing.pools snapshot JSON, as discovered at `block`
+    liquidity: Liquidity  # the pools solvers may route over, as discovered at `block` (parsed once, at the wire)
     gas_price_wei: int
 
     def reference_prices(self) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts.mainnet import UNISWAP
+from routing.pools import Liquidity
 from solver.breakers import healthy_pools, impact_reason
 from solver.clearing import RoutedPlan, RouteFn
 from solver.domain import Interaction
@@ -26,7 +27,7 @@ EMPTY = RoutedPlan({}, {}, 0, ())
 
 def make_route_fn(
     method: str,
-    liquidity_json: dict,
+    liquidity: Liquidity,
     prices: dict[str, int],
     gas_price_wei: int,
     recipient: str,
@@ -36,11 +37,9 @@ def make_route_fn(
 ) -> RouteFn:
     """A route function over the auction's pools, less any the pool-deviation breaker trips on
     (listed in `notes["pools_left_out"]`); a route past the price-impact limit is refused."""
-    from routing.pools import Liquidity
-
-    if not liquidity_json:
+    if not liquidity.tokens:  # no snapshot at all (a discovered one always lists its tokens)
         raise NoSolution("the auction carries no liquidity snapshot", "liquidity")
-    liquidity, left_out = healthy_pools(Liquidity.from_json(liquidity_json, source="auction.liquidity"), prices, 0)
+    liquidity, left_out = healthy_pools(liquidity, prices, 0)
     if notes is not None:
         notes["pools_left_out"] = left_out
 

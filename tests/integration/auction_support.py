@@ -62,7 +62,7 @@ def auction_for(world: World, signed: list[SignedIntent], auction_id: int = 1, d
     settlement = world.addresses["BatchSettlement"]
     intents = tuple(BatchIntent(s.intent.intent_id(world.chain_id, settlement), s) for s in signed)
     return Auction(auction_id, world.chain_id, settlement, block, int((time.time() + deadline_s) * 1000), tokens,
-                   intents, balances, liquidity.to_json(), int(w3.eth.gas_price))
+                   intents, balances, liquidity, int(w3.eth.gas_price))
 
 
 def settle_solution(world: World, auction: Auction, solution: Any) -> Any:

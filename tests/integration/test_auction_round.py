@@ -250,6 +250,6 @@ def test_the_snapshot_reads_prices_balances_and_pools_at_one_block(chain: Any) -
     assert auction.block == reference.block and auction.id == 5 and auction.deadline_ms == 123
     assert auction.reference_prices() == reference.reference_prices()
     assert auction.balances == reference.balances
-    assert len(auction.liquidity["pools"]) == len(reference.liquidity["pools"]) > 0
+    assert set(auction.liquidity.pools) == set(reference.liquidity.pools) and len(auction.liquidity.pools) > 0
     assert [bi.id for bi in auction.intents] == [i for i, _ in pairs]
     assert list(left_out) == [stale_id] and "expired" in left_out[stale_id]
