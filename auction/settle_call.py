@@ -33,4 +33,10 @@ def batch_for(auction: Auction, solution: Solution) -> Batch:
 
 
 def calldata(auction: Auction, solution: Solution) -> bytes:
-    return batch_for(auction, solution).calldata()
+    """settle()'s calldata; SolverError for a solution the ABI cannot hold (a price past uint256, a flow past int256)."""
+    from eth_abi.exceptions import EncodingError
+
+    try:
+        return batch_for(auction, solution).calldata()
+    except EncodingError as exc:
+        raise SolverError(f"solution: not ABI-encodable: {exc}", "solution") from None

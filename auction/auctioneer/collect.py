@@ -23,17 +23,18 @@ from keel.errors import KeelError
 from solver.domain import Auction
 
 Answer = Proposed | Refused
+MIN_WAIT_S = 0.05  # even past the deadline, give a node this long (an answer then is `answered_late`)
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def _ask(session: Any, endpoint: Endpoint, body: bytes, auction: Auction) -> Answer:
+async def _ask(session: Any, endpoint: Endpoint, body: bytes, auction: Auction, min_wait_s: float) -> Answer:
     import aiohttp
 
     started_ms = _now_ms()
-    timeout_s = max(0.05, (auction.deadline_ms - started_ms) / 1000)
+    timeout_s = max(min_wait_s, (auction.deadline_ms - started_ms) / 1000)
 
     def asked() -> Asked:
         return Asked(endpoint, _now_ms() - started_ms)
@@ -71,10 +72,11 @@ def read_answer(asked: Asked, status: int, text: str) -> Answer:
     return Proposed(asked, wire.solution_from_model(answer.solution))
 
 
-async def collect(auction: Auction, endpoints: list[Endpoint]) -> list[Answer]:
-    """Post the auction to every endpoint at once; every answer is back (or given up) by the deadline."""
+async def collect(auction: Auction, endpoints: list[Endpoint], min_wait_s: float = MIN_WAIT_S) -> list[Answer]:
+    """Post the auction to every endpoint at once; every answer is back (or given up) by the
+    deadline, or `min_wait_s` from now if that is later. One answer per endpoint, in order."""
     import aiohttp
 
     body = json.dumps(wire.auction_to_json(auction)).encode()
     async with aiohttp.ClientSession() as session:
-        return list(await asyncio.gather(*(_ask(session, e, body, auction) for e in endpoints)))
+        return list(await asyncio.gather(*(_ask(session, e, body, auction, min_wait_s) for e in endpoints)))

@@ -25,6 +25,7 @@ from auction.node import make_app
 from auction.registry import Endpoint, Registry
 from auction.rounds import RoundStore
 from auction.snapshot import WorldView, take
+from auction.verdicts import DropReason
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
 from intents.lifecycle import IN_AUCTION, OPEN, SETTLED
@@ -158,6 +159,15 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     }
     for name, fragment in expected_drops.items():
         assert by_name[name][0] == "dropped" and fragment in by_name[name][1], (name, by_name[name])
+    reasons = {name: next(c.drop.reason for c in result.candidates if c.endpoint.url == url) if name != "honest"
+               else None for name, url in urls.items()}
+    assert reasons == {
+        "honest": None, "starved": DropReason.REVERTED_ON_CHAIN, "inflated": DropReason.SCORE_MISMATCH,
+        "out-of-bounds": DropReason.PRICE_OUT_OF_BOUNDS, "thief": DropReason.CALLS_RELAYER,
+        "skimmer": DropReason.SIMULATION_REVERTS, "reverting": DropReason.SIMULATION_REVERTS,
+        "crashing": DropReason.SOLVER_ERROR, "late": DropReason.NO_ANSWER_BY_DEADLINE, "garbage": DropReason.MALFORMED,
+        "not-json": DropReason.NOT_JSON, "dying": DropReason.UNREACHABLE, "nowhere": DropReason.UNREACHABLE,
+    }
 
     # the winner's intents are settled once, with its transaction; the rest are open again
     w3 = chain.web3()
@@ -182,11 +192,14 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     assert [(n["verdict"], n["txHash"]) for n in told["honest"]] == [("settled", result.tx_hash)]
     assert [n["verdict"] for n in told["starved"]] == ["failed"] and "reverted" in told["starved"][0]["reason"]
     assert [n["verdict"] for n in told["inflated"]] == ["dropped"] and "score mismatch" in told["inflated"][0]["reason"]
+    assert [n["dropReason"] for n in told["honest"] + told["starved"] + told["inflated"]] == [
+        None, "reverted_on_chain", "score_mismatch"]
 
     # the round is on disk as `keel auction show` reads it, and the honest node was told it won
     record = rounds.get(result.round_id)
     assert record.status == "settled" and record.tx_hash == result.tx_hash and len(record.candidates) == len(urls)
     assert {c.solver_url: c.verdict for c in record.candidates} == {u: v[0] for u, v in verdicts.items()}
+    assert {c.solver_url: c.drop_reason for c in record.candidates} == {u: reasons[n] for n, u in urls.items()}
     ranked = sorted((c for c in record.candidates if c.rank), key=lambda c: c.rank)
     assert [c.solver_url for c in ranked] == [urls["starved"], urls["honest"]]
     assert ranked[0].score > ranked[1].score  # the starved milp outscored the honest baseline

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intents.model import Intent, IntentKind
+from routing.pools import Liquidity
 from solver.clearing import clear, net_flows, within_bounds
 from solver.routing_port import make_route_fn
 from solver.translate import translate
@@ -37,7 +38,7 @@ def intent(owner: str, weth_bps: int, slippage: float = 0.02) -> Intent:
 
 def run(intents: dict[str, Intent], balances: dict[str, dict[str, int]], pools: dict | None = None):
     wants = {i: translate(i, it, balances[it.owner], PRICES) for i, it in intents.items()}
-    route = make_route_fn("milp", pools or liquidity(), PRICES, 0, SETTLEMENT, 2**32)
+    route = make_route_fn("milp", Liquidity.from_json(pools or liquidity()), PRICES, 0, SETTLEMENT, 2**32)
     return clear(wants, intents, balances, PRICES, route, lambda _i: 0)
 
 
