@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auction import wire
-from keel.wire import ListOf, Route, openapi, render
+from keel.openapi import ListOf, Route, openapi, render
 
 FILE = Path(__file__).with_name("openapi.yml")
 TITLE = "keel solver node"

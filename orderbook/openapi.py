@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from intents.wire import CancellationModel, SignedIntentModel
-from keel.wire import ListOf, Route, openapi, render
+from keel.openapi import ListOf, Route, openapi, render
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 FILE = Path(__file__).with_name("openapi.yml")

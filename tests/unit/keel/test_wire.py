@@ -10,19 +10,8 @@ import pytest
 from pydantic import Field
 
 from keel.errors import KeelError, NotFoundError, UsageError, join_path
-from keel.wire import (
-    Address,
-    Bytes32,
-    Int,
-    ListOf,
-    Route,
-    Strict,
-    Uint,
-    dump,
-    openapi,
-    parse,
-    render,
-)
+from keel.openapi import ListOf, Route, openapi, render
+from keel.wire import Address, Bytes32, Int, Strict, Uint, dump, parse
 
 WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 
