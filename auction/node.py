@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -162,10 +162,11 @@ def _default_submitter(private_key: str | None) -> Submitter:
 def send_transaction(rpc_url: str, tx: dict[str, Any], private_key: str | None = None) -> str:
     """Send `tx` from its `from` account: unlocked (anvil) or signed with `private_key`. Returns the hash."""
     from web3 import Web3
+    from web3.types import TxParams
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
     if private_key is None:
-        return "0x" + bytes(w3.eth.send_transaction(tx)).hex()
+        return "0x" + bytes(w3.eth.send_transaction(cast(TxParams, tx))).hex()
     from eth_account import Account
 
     full = {**tx, "nonce": w3.eth.get_transaction_count(tx["from"], "pending"), "chainId": int(w3.eth.chain_id),

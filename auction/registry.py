@@ -10,12 +10,17 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 
 from auction.endpoint import Endpoint
 from auction.rounds import Tx, connect
 from intents.model import checksum
 from keel.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS solvers (
@@ -82,11 +87,12 @@ class Registry:
             "SELECT url, address, registered_at FROM solvers ORDER BY registered_at, url")]
 
 
-def allow_list(w3: Any, allow_list_address: str, owner: str, solver: str) -> bool:
+def allow_list(w3: Web3, allow_list_address: str, owner: str, solver: str) -> bool:
     """Add `solver` to SolverAllowList from `owner` (an unlocked account); False if already listed."""
     from contracts.artifacts import keel
 
-    contract = w3.eth.contract(address=checksum(allow_list_address, "SolverAllowList"), abi=keel("SolverAllowList").abi)
+    address = ChecksumAddress(HexAddress(HexStr(checksum(allow_list_address, "SolverAllowList"))))
+    contract = w3.eth.contract(address=address, abi=keel("SolverAllowList").abi)
     solver = checksum(solver, "ADDRESS")
     if contract.functions.isSolver(solver).call():
         return False

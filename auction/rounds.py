@@ -14,6 +14,7 @@ A database written before `drop_reason` existed gains the column (NULL) when ope
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -158,7 +159,8 @@ def _candidate(row: sqlite3.Row) -> CandidateRow:
     return CandidateRow(
         solver_url=row["solver_url"], solver=row["solver"], strategy=row["strategy"], claimed=_int(row["claimed"]),
         score=_int(row["score"]), gas=row["gas"], verdict=Verdict(row["verdict"]),
-        drop_reason=None if row["drop_reason"] is None else DropReason(row["drop_reason"]), reason=row["reason"],
+        drop_reason=None if row["drop_reason"] is None else DropReason.of_value(row["drop_reason"]),
+        reason=row["reason"],
         rank=row["rank"], latency_ms=row["latency_ms"], tx_hash=row["tx_hash"])
 
 
@@ -197,7 +199,8 @@ class RoundStore:
             db.executemany(f"INSERT INTO candidates (round_id, {names}) VALUES (:round_id, {marks})", [{
                 "round_id": round_id, "solver_url": c.solver_url, "solver": c.solver, "strategy": c.strategy,
                 "claimed": _text(c.claimed), "score": _text(c.score), "gas": c.gas, "verdict": str(Verdict(c.verdict)),
-                "drop_reason": None if c.drop_reason is None else str(DropReason(c.drop_reason)), "reason": c.reason,
+                "drop_reason": None if c.drop_reason is None else str(DropReason.of_value(c.drop_reason)),
+                "reason": c.reason,
                 "rank": c.rank, "latency_ms": c.latency_ms, "tx_hash": c.tx_hash} for c in rows])
 
     def note_submission(self, round_id: int, winner: str, tx_hash: str) -> None:
@@ -228,7 +231,7 @@ class RoundStore:
         ids = [r["id"] for r in self._db.execute("SELECT id FROM rounds ORDER BY id DESC LIMIT ?", (limit,))]
         return [self.get(i) for i in ids]
 
-    def running(self) -> list[RoundRecord]:
+    def running(self) -> builtins.list[RoundRecord]:
         """Rounds a crashed auctioneer left open."""
         return [self.get(r["id"]) for r in self._db.execute("SELECT id FROM rounds WHERE status = ?", (str(RUNNING),))]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
@@ -21,6 +21,9 @@ from intents.model import SignedIntent
 from keel.errors import ChainError
 from routing.pools import Liquidity
 from solver.domain import Auction, BatchIntent, Token
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 FEED_DECIMALS = 8
 
@@ -40,9 +43,9 @@ class WorldView:
     @classmethod
     def from_addresses(cls, chain_id: int, addresses: dict[str, str]) -> WorldView:
         feeds = {k.removeprefix("feed:"): v for k, v in addresses.items() if k.startswith("feed:")}
-        tokens = {s: to_checksum_address(addresses[s]) for s in feeds if s in addresses}
-        return cls(chain_id, to_checksum_address(addresses["BatchSettlement"]), tokens,
-                   {s: to_checksum_address(feeds[s]) for s in tokens}, addresses.get("UniswapV2Factory"),
+        tokens = {s: str(to_checksum_address(addresses[s])) for s in feeds if s in addresses}
+        return cls(chain_id, str(to_checksum_address(addresses["BatchSettlement"])), tokens,
+                   {s: str(to_checksum_address(feeds[s])) for s in tokens}, addresses.get("UniswapV2Factory"),
                    addresses.get("UniswapV3Factory"), addresses.get("Relayer"))
 
 
@@ -50,13 +53,13 @@ def _calldata(signature: str, types: Sequence[str] = (), args: Sequence[Any] = (
     return "0x" + (keccak(text=signature)[:4] + (encode(list(types), list(args)) if types else b"")).hex()
 
 
-def batch_call(w3: Any, calls: list[tuple[str, str]], block: int, chunk: int = 500) -> list[bytes]:
+def batch_call(w3: Web3, calls: list[tuple[str, str]], block: int, chunk: int = 500) -> list[bytes]:
     """eth_call each (to, data) at `block`, in JSON-RPC batches; ChainError naming the first failure."""
     out: list[bytes] = []
     for start in range(0, len(calls), chunk):
         part = calls[start:start + chunk]
         try:
-            answers = w3.provider.make_batch_request([("eth_call", [{"to": to, "data": data}, hex(block)])
+            answers = cast(Any, w3.provider).make_batch_request([("eth_call", [{"to": to, "data": data}, hex(block)])
                                                       for to, data in part])
         except Exception as exc:  # a dead RPC: the round cannot start
             raise ChainError(f"snapshot: the chain did not answer ({type(exc).__name__}: {exc})") from None
@@ -75,7 +78,7 @@ def reference_price(answer_8: int, decimals: int) -> int:
     return answer_8 * 10**shift if shift >= 0 else answer_8 // 10**-shift
 
 
-def read_tokens(w3: Any, view: WorldView, block: int, now_s: int | None = None) -> tuple[dict[str, Token], dict[str, str]]:
+def read_tokens(w3: Web3, view: WorldView, block: int, now_s: int | None = None) -> tuple[dict[str, Token], dict[str, str]]:
     """Priced tokens at `block`, and why any token is unpriced (a dead feed, or one the
     stale-oracle breaker trips on: older than its heartbeat at `now_s`, the block's time)."""
     from contracts.mainnet import FEED_HEARTBEAT_S
@@ -104,7 +107,7 @@ def read_tokens(w3: Any, view: WorldView, block: int, now_s: int | None = None) 
     return tokens, unpriced
 
 
-def read_balances(w3: Any, intents: Sequence[SignedIntent], tokens: dict[str, Token], block: int) -> dict[str, dict[str, int]]:
+def read_balances(w3: Web3, intents: Sequence[SignedIntent], tokens: dict[str, Token], block: int) -> dict[str, dict[str, int]]:
     # every priced token, not only the intent's: strategies value whole portfolios
     wanted = sorted({(s.intent.owner, t) for s in intents for t in tokens})
     raw = batch_call(w3, [(t, _calldata("balanceOf(address)", ["address"], [o])) for o, t in wanted], block)
@@ -114,7 +117,7 @@ def read_balances(w3: Any, intents: Sequence[SignedIntent], tokens: dict[str, To
     return balances
 
 
-def read_liquidity(w3: Any, view: WorldView, tokens: dict[str, Token], block: int) -> Liquidity:
+def read_liquidity(w3: Web3, view: WorldView, tokens: dict[str, Token], block: int) -> Liquidity:
     from routing.discovery import discover
 
     if not (view.v2_factory or view.v3_factory):
@@ -123,7 +126,7 @@ def read_liquidity(w3: Any, view: WorldView, tokens: dict[str, Token], block: in
     return discover(w3, list(tokens), view.v2_factory, view.v3_factory, native=weth, block=block)
 
 
-def take(w3: Any, view: WorldView, intents: Sequence[tuple[str, SignedIntent]], auction_id: int, deadline_ms: int,
+def take(w3: Web3, view: WorldView, intents: Sequence[tuple[str, SignedIntent]], auction_id: int, deadline_ms: int,
          block: int | None = None) -> tuple[Auction, dict[str, str]]:
     """The auction at `block` (default latest) and, by intent id, why any intent was left out of it."""
     block = int(w3.eth.block_number) if block is None else block

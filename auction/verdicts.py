@@ -94,6 +94,14 @@ class DropReason(StrEnum):
     REVERTED_ON_CHAIN = "reverted_on_chain", Verdict.FAILED, "won, but its transaction reverted on chain ({tx_hash})"
     NO_LONGER_SETTLES = "no_longer_settles", Verdict.FAILED, "next in line, but no longer settles: {error}"
 
+    @classmethod
+    def of_value(cls, value: str) -> DropReason:
+        """The reason stored or sent as `value`; ValueError for a string keel does not know."""
+        for member in cls:
+            if member.value == value:
+                return member
+        raise ValueError(f"{value!r} is not a valid DropReason")
+
     @property
     def placeholders(self) -> frozenset[str]:
         return frozenset(name for _, name, _, _ in string.Formatter().parse(self.template) if name)

@@ -68,7 +68,7 @@ def _name(model: type[BaseModel]) -> str:
 def _tidy(node: Any, renames: Mapping[str, str]) -> Any:
     """Drop pydantic's generated titles; components and refs named without the `Model` suffix."""
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in node.items():
             if k == "title" and isinstance(v, str):
                 continue

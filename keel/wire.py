@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from pydantic import (
     BaseModel,
     BeforeValidator,

@@ -76,7 +76,10 @@ def verify_all(auction: Auction, answers: Iterable[Proposed | Refused],
     refused: list[Refused] = []
     for answer in answers:
         checked = verify(auction, answer, relayer) if isinstance(answer, Proposed) else answer
-        (verified if isinstance(checked, Verified) else refused).append(checked)
+        if isinstance(checked, Verified):
+            verified.append(checked)
+        else:
+            refused.append(checked)
     return verified, refused
 
 

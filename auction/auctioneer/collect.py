@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from auction import wire
 from auction.auctioneer.stages import Asked, Proposed, Refused
@@ -21,6 +21,9 @@ from auction.endpoint import Endpoint
 from auction.verdicts import Drop, DropReason
 from keel.errors import KeelError
 from solver.domain import Auction
+
+if TYPE_CHECKING:
+    import aiohttp
 
 Answer = Proposed | Refused
 MIN_WAIT_S = 0.05  # even past the deadline, give a node this long (an answer then is `answered_late`)
@@ -30,7 +33,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def _ask(session: Any, endpoint: Endpoint, body: bytes, auction: Auction, min_wait_s: float) -> Answer:
+async def _ask(session: aiohttp.ClientSession, endpoint: Endpoint, body: bytes, auction: Auction, min_wait_s: float) -> Answer:
     import aiohttp
 
     started_ms = _now_ms()

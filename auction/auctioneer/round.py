@@ -18,7 +18,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from auction import snapshot
 from auction.auctioneer import arbitrate, submit
@@ -31,6 +31,9 @@ from intents.errors import TransitionError
 from intents.lifecycle import IN_AUCTION, IntentStore
 from keel.errors import ChainError, KeelError
 from solver.domain import Auction
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 STRATEGY_NAME_MAX = 40
 
@@ -61,7 +64,7 @@ def candidate_row(outcome: Outcome) -> CandidateRow:
 class Auctioneer:
     """Runs rounds against one chain, one orderbook store, one rounds store and the registered solvers."""
 
-    w3: Any
+    w3: Web3
     view: snapshot.WorldView
     intents: IntentStore
     rounds: RoundStore
@@ -142,7 +145,7 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, requests.exceptions.RequestException | Web3Exception | ConnectionError | TimeoutError)
 
 
-def recover(w3: Any, settlement: str, intents: IntentStore, rounds: RoundStore) -> list[int]:
+def recover(w3: Web3, settlement: str, intents: IntentStore, rounds: RoundStore) -> list[int]:
     """Close rounds a crash left `running`: intents whose nonce the chain spent are settled, others reopen."""
     from contracts.settlement import Settlement
 

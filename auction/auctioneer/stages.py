@@ -24,7 +24,7 @@ from auction.verdicts import SETTLED_TEMPLATE, Drop, DropReason, Verdict, usd
 from solver.domain import Solution
 
 
-def _requires(stage: object, name: str, kind: type) -> None:
+def _requires(stage: object, name: str, kind: Any) -> None:  # kind: a class or a union of classes
     if not isinstance(stage, kind):
         raise TypeError(f"{name} must be a {kind.__name__}, got {type(stage).__name__}")
 

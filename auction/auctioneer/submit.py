@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from eth_typing import HexStr
 
 from auction import wire
 from auction.auctioneer import arbitrate
@@ -38,6 +40,9 @@ from contracts.revert import decode
 from keel.errors import KeelError
 from solver.domain import Auction
 
+if TYPE_CHECKING:
+    from web3 import Web3
+
 GAS_HEADROOM = (5, 4)  # send with 5/4 of the simulated gas, plus a fixed margin
 GAS_MARGIN = 50_000
 BLOCK_GAS = 30_000_000
@@ -46,16 +51,18 @@ SETTLE_TIMEOUT_S = 15.0
 OnSent = Callable[[Ranked, str], None]
 
 
-def simulate(w3: Any, settlement: str, data: bytes, solver: str, block: int | str) -> Simulation:
+def simulate(w3: Web3, settlement: str, data: bytes, solver: str, block: int | str) -> Simulation:
     """eth_estimateGas of settle(`data`) from `solver` on the state after `block`; never raises.
 
     One call that returns either the gas the batch needs or the revert data, decoded by
     `contracts.revert`; an RPC that does not answer is a failed (not reverted) simulation.
     """
+    from web3.types import RPCEndpoint
+
     tag = hex(block) if isinstance(block, int) else block
     tx = {"from": solver, "to": settlement, "data": "0x" + data.hex()}
     try:
-        answer = w3.provider.make_request("eth_estimateGas", [tx, tag])
+        answer = w3.provider.make_request(RPCEndpoint("eth_estimateGas"), [tx, tag])
     except Exception as exc:  # a dead RPC mid-round: this candidate cannot be simulated
         return Simulation(None, f"{type(exc).__name__}: {exc}")
     if "error" in answer:
@@ -64,7 +71,7 @@ def simulate(w3: Any, settlement: str, data: bytes, solver: str, block: int | st
         if isinstance(data_hex, dict):  # some nodes nest it
             data_hex = data_hex.get("data")
         if isinstance(data_hex, str):
-            return Simulation(None, decode(data_hex), reverted=True)
+            return Simulation(None, str(decode(data_hex)), reverted=True)
         return Simulation(None, str(err.get("message", "no reason")), reverted=True)
     return Simulation(int(str(answer["result"]), 16))
 
@@ -77,7 +84,7 @@ def encode(auction: Auction, verified: Verified) -> bytes | Refused:
         return Refused(verified, Drop.of(DropReason.UNENCODABLE, exc.field, error=str(exc)))
 
 
-def simulate_all(w3: Any, auction: Auction, verified: list[Verified]) -> list[Simulated | Refused]:
+def simulate_all(w3: Web3, auction: Auction, verified: list[Verified]) -> list[Simulated | Refused]:
     """Each verified solution simulated at the auction's block from its node's account."""
     out: list[Simulated | Refused] = []
     for v in verified:
@@ -126,7 +133,7 @@ async def _send(auction: Auction, ranked: Ranked) -> str | Refused:
     return Refused(ranked, Drop.of(DropReason.NODE_REFUSED, status=status, error=detail or "no error body"))
 
 
-async def submit(w3: Any, auction: Auction, ranked: Ranked, receipt_timeout_s: float,
+async def submit(w3: Web3, auction: Auction, ranked: Ranked, receipt_timeout_s: float,
                  on_sent: OnSent | None = None) -> Settled | Refused:
     """Have `ranked`'s node send its calldata and wait for the receipt."""
     sent = await _send(auction, ranked)
@@ -135,7 +142,7 @@ async def submit(w3: Any, auction: Auction, ranked: Ranked, receipt_timeout_s: f
     if on_sent is not None:
         on_sent(ranked, sent)
     try:
-        receipt = await asyncio.to_thread(w3.eth.wait_for_transaction_receipt, sent, receipt_timeout_s)
+        receipt = await asyncio.to_thread(w3.eth.wait_for_transaction_receipt, HexStr(sent), receipt_timeout_s)
     except Exception as exc:  # not mined in time, or an unknown hash: only `recover` can tell later
         return Refused(ranked, Drop.of(DropReason.NO_RECEIPT, tx_hash=sent, error=type(exc).__name__), tx_hash=sent)
     if receipt["status"] != 1:
@@ -143,7 +150,7 @@ async def submit(w3: Any, auction: Auction, ranked: Ranked, receipt_timeout_s: f
     return Settled(ranked, sent, int(receipt["gasUsed"]))
 
 
-async def settle_best(w3: Any, auction: Auction, ranked: list[Ranked], receipt_timeout_s: float,
+async def settle_best(w3: Web3, auction: Auction, ranked: list[Ranked], receipt_timeout_s: float,
                       on_sent: OnSent | None = None) -> list[Outcome]:
     """Best first until one settles; the rest then `Lost`. In rank order."""
     out: list[Outcome] = []
