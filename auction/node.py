@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from auction import wire
 from auction.settle_call import calldata
@@ -108,10 +109,12 @@ async def solve(request: web.Request) -> web.Response:
     except Exception as exc:  # a strategy bug: say so, keep the node up
         raise StrategyCrashed(f"strategy {node.strategy.name!r} crashed: {type(exc).__name__}: {exc}") from None
     try:
+        answer = wire.SolveResponseModel(solution=wire.solution_to_model(solution), reason=None)
         node.remember(auction, calldata(auction, solution))
-    except SolverError as exc:
-        raise StrategyCrashed(f"strategy {node.strategy.name!r} built an unencodable solution: {exc}") from None
-    return reply(wire.SolveResponseModel(solution=wire.solution_to_model(solution), reason=None))
+    except (SolverError, ValidationError) as exc:  # e.g. a negative score or flow past int256: not sendable
+        first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise StrategyCrashed(f"strategy {node.strategy.name!r} built an unencodable solution: {first}") from None
+    return reply(answer)
 
 
 async def notify(request: web.Request) -> web.Response:

@@ -204,3 +204,24 @@ def test_the_schema_check_itself_notices_a_broken_body() -> None:
     assert conforms(good, schema) == []
     assert conforms({"status": "ok", "strategy": "x"}, schema) == ["$.solver: missing"]
     assert conforms({**good, "solver": "0x12"}, schema) != []
+
+
+class NegativeScore(Fixed):
+    """Claims a score below zero, which no uint256 on the wire can carry."""
+
+    name = "negative"
+
+    def solve(self, auction: Auction, solver: str) -> Solution:
+        import dataclasses
+
+        return dataclasses.replace(cow(auction), score_e18=-1)
+
+
+def test_answers_a_solution_the_wire_cannot_carry_with_an_error_body_not_a_bare_500() -> None:
+    srv = served(NegativeScore())
+    try:
+        status, body = call(srv.url + "/solve", "POST", wire.auction_to_json(make_auction()))
+    finally:
+        srv.stop()
+    assert status == 500 and body["kind"] == "StrategyCrashed" and "unencodable solution" in body["error"]
+    assert conforms(body, response_schema("/solve", "post", status)) == []
