@@ -75,7 +75,8 @@ def batch_call(w3: Web3, calls: list[tuple[str, str]], block: int, chunk: int = 
 def reference_price(answer_8: int, decimals: int) -> int:
     """USD per base unit × 1e36 from a feed answer (USD × 1e8 per whole token)."""
     shift = 36 - FEED_DECIMALS - decimals
-    return answer_8 * 10**shift if shift >= 0 else answer_8 // 10**-shift
+    scale = int(10 ** abs(shift))
+    return answer_8 * scale if shift >= 0 else answer_8 // scale
 
 
 def read_tokens(w3: Web3, view: WorldView, block: int, now_s: int | None = None) -> tuple[dict[str, Token], dict[str, str]]:

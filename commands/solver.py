@@ -36,8 +36,9 @@ def serve_cmd(
     strategy: str = typer.Option("milp", "--strategy", help="baseline, milp, or module:Class."),
     port: int = typer.Option(8701, "--port", help="1-65535."),
     host: str = typer.Option("127.0.0.1", "--host"),
-    solver: str = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
-    rpc_url: str = typer.Option(None, "--rpc-url", help="Chain to send settlements to (default: the running chain)."),
+    solver: str | None = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
+    rpc_url: str | None = typer.Option(None, "--rpc-url",
+                                       help="Chain to send settlements to (default: the running chain)."),
     account: str = typer.Option(None, "--account", help="Sign settlements with this keystore account "
                                 "(password: KEEL_PASSWORD or a prompt); default: the chain's unlocked account."),
     late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
@@ -60,10 +61,11 @@ def serve_cmd(
             raise IntentError(f"--solver: {solver} is not the keystore account {local.address}", "solver")
     if solver is None or rpc_url is None:
         world = _world_or_none()
-        if solver is None and (world is None or not world.solvers):
-            raise IntentError("--solver: no running chain to take a solver account from; pass --solver ADDRESS",
-                              "solver")
-        solver = solver or world.solvers[0].address
+        if solver is None:
+            if world is None or not world.solvers:
+                raise IntentError("--solver: no running chain to take a solver account from; pass --solver ADDRESS",
+                                  "solver")
+            solver = str(world.solvers[0].address)
         rpc_url = rpc_url or (world.rpc_url if world is not None else None)
     render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'})")
     serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late)
