@@ -22,9 +22,9 @@ The rules, in order:
 
 from __future__ import annotations
 
-from intents.model import PRICE_SCALE as BOUND_SCALE
 from keel.errors import RefusedError
-from solver.domain import BPS, Auction, Solution
+from keel.units import BPS, bound_price
+from solver.domain import Auction, Solution
 from solver.scoring import score
 
 SCORE_TOLERANCE_BPS = 10  # rounding differences between solver and auctioneer, not more
@@ -94,7 +94,7 @@ def check_bounds(auction: Auction, solution: Solution) -> None:
         intent = auction.intent(execution.intent_id).intent
         numeraire = solution.prices[intent.tokens[0]]
         for j in range(1, len(intent.tokens)):
-            relative = solution.prices[intent.tokens[j]] * BOUND_SCALE // numeraire
+            relative = bound_price(solution.prices[intent.tokens[j]], numeraire)
             if not intent.min_price[j] <= relative <= intent.max_price[j]:
                 raise Rejected(
                     f"prices.{intent.tokens[j]}: {relative} (numeraire per unit × 1e18) is outside executions[{i}]'s "

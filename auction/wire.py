@@ -58,6 +58,7 @@ class AuctionModel(_Strict):
     balances: dict[Address, dict[Address, Uint]]
     liquidity: dict[str, Any]
     gasPrice: Uint
+    nativePrice: Uint  # USD per wei × 1e36 of the native token: what gas costs
 
 
 class ExecutionModel(_Strict):
@@ -142,6 +143,7 @@ def auction_from_json(data: Any) -> Auction:
         balances={o: dict(b) for o, b in m.balances.items()},
         liquidity=m.liquidity,
         gas_price_wei=m.gasPrice,
+        native_price=m.nativePrice,
     )
 
 
@@ -162,6 +164,7 @@ def auction_to_json(a: Auction) -> dict[str, Any]:
         "balances": {o: {t: str(v) for t, v in b.items()} for o, b in a.balances.items()},
         "liquidity": a.liquidity,
         "gasPrice": str(a.gas_price_wei),
+        "nativePrice": str(a.native_price),
     }
 
 

@@ -39,9 +39,3 @@ def _normalise_keys(data: dict[str, Any]) -> dict[str, Any]:
         name = key.replace("-", "_")
         out[name] = _normalise_keys(value) if isinstance(value, dict) else value
     return out
-
-
-def env_name(*command_path: str, option: str) -> str:
-    """The environment variable click reads for an option, e.g. KEEL_CHAIN_UP_PORT."""
-    parts = [ENV_PREFIX, *command_path, option]
-    return "_".join(p.upper().replace("-", "_") for p in parts)

@@ -4,7 +4,8 @@
 no float), refusing a bad form, an unknown token, or a non-positive amount, each naming
 the flag. `mid_prices` values every token of a snapshot from an anchor price by walking
 the pools: a token's price is the median of the mid prices of the pools that join it to
-tokens already priced, so one odd pool cannot skew it.
+tokens already priced, so one odd pool cannot skew it. Prices are on any one scale; the
+command line uses `keel.units.UsdPrice` (USD per base unit × 1e36).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from decimal import Decimal, InvalidOperation
 
 from routing.errors import RoutingError
 from routing.pools import Liquidity, V2Pool
-
-PRICE_SCALE = 10**30  # price = value of one base unit in 1e-30 USD: fine enough for 18-decimal pennies
 
 
 def parse_amounts(items: Sequence[str], liq: Liquidity, flag: str, require_amount: bool) -> dict[str, int]:
@@ -46,7 +45,7 @@ def parse_amounts(items: Sequence[str], liq: Liquidity, flag: str, require_amoun
 
 
 def mid_prices(liq: Liquidity, known: Mapping[str, int]) -> dict[str, int]:
-    """Prices (PRICE_SCALE units per base unit) for every token reachable from `known`."""
+    """Prices (on `known`'s scale, per base unit) for every token reachable from `known`."""
     prices = dict(known)
     if not prices:
         return prices

@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts.mainnet import UNISWAP
+from keel.units import USD_PRICE_SCALE
 from solver.breakers import healthy_pools, impact_reason
 from solver.clearing import RoutedPlan, RouteFn
-from solver.domain import Interaction
 from solver.errors import NoSolution
 
-ROUTERS = {"v2": UNISWAP["UniswapV2Router02"], "v3": UNISWAP["SwapRouter"]}
-DUST_VALUE = 10**34  # one cent on the price scale (USD × 1e36): not worth a swap
+DUST_VALUE = USD_PRICE_SCALE // 100  # one cent (amount × UsdPrice): not worth a swap
 REALLOCATIONS = 4  # re-share the sold tokens at most this often per residual
 EVEN_DELIVERY = 1.00002  # owed tokens delivered within 0.2 bp of the same share of what is owed
 EMPTY = RoutedPlan({}, {}, 0, ())
@@ -163,6 +162,7 @@ def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, re
           deadline_s: int) -> RoutedPlan:
     from routing.evaluate import gas_units
     from routing.execute import interactions as hop_interactions
+    from routing.execute import routers
 
     spent = {s: 0 for s in sells}
     obtained = {b: 0 for b in buys}
@@ -179,8 +179,8 @@ def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, re
         spent=spent,
         obtained=obtained,
         gas=gas_units(hops) if hops else 0,
-        interactions=tuple(Interaction(i.target, i.value, i.call_data)
-                           for i in hop_interactions(hops, ROUTERS, recipient, deadline_s)),
+        # the world reproduces mainnet's routers, and the auction names no others
+        interactions=tuple(hop_interactions(hops, routers(UNISWAP), recipient, deadline_s)),
         description=tuple(
             f"{h.amount_in} {liquidity.symbol(h.token_in)} -> {h.amount_out} {liquidity.symbol(h.token_out)} "
             f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")

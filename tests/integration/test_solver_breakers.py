@@ -9,8 +9,8 @@ from tests.integration.auction_support import weights_intent
 
 
 def _take(chain, signed):
-    view = snapshot.WorldView.from_addresses(chain.chain_id, chain.addresses)
-    sid = signed.intent.intent_id(chain.chain_id, chain.addresses["BatchSettlement"])
+    view = snapshot.WorldView(chain.chain_id, chain.deployment)
+    sid = signed.intent.intent_id(chain.chain_id, chain.settlement)
     auction, left_out = snapshot.take(chain.web3(), view, [(sid, signed)], 1, 0)
     return sid, auction, left_out
 
@@ -18,7 +18,7 @@ def _take(chain, signed):
 def test_a_stale_feed_keeps_its_intents_out_of_the_auction_until_it_is_fresh_again(chain) -> None:
     w3 = chain.web3()
     signed = weights_intent(chain, 0, {"USDC": 50, "WETH": 30, "WBTC": 20})
-    feed = w3.eth.contract(address=chain.addresses["feed:WETH"], abi=keel("PriceFeed").abi)
+    feed = w3.eth.contract(address=chain.deployment.feed("WETH").address, abi=keel("PriceFeed").abi)
     answer = feed.functions.latestAnswer().call()
     now = w3.eth.get_block("latest")["timestamp"]
     w3.eth.wait_for_transaction_receipt(
