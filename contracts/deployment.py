@@ -126,7 +126,7 @@ class Deployment:
         try:
             return self.feeds[symbol]
         except KeyError:
-            raise UnknownName(f"feed: {symbol} has no price feed on this chain (fed: {', '.join(self.feeds)})",
+            raise UnknownName(f"{symbol} has no price feed on this chain (tokens with one: {', '.join(self.feeds)})",
                               "feed") from None
 
     @property
@@ -137,7 +137,8 @@ class Deployment:
     def native_feed(self) -> Feed:
         """The feed that prices gas; an error, never a zero, when the chain has none."""
         if self.native not in self.feeds:
-            raise UnknownName(f"feed: the native token {self.native} has no price feed; gas cannot be valued", "feed")
+            raise UnknownName(f"the native token {self.native} has no price feed on this chain; gas cannot be valued",
+                              "feed")
         return self.feeds[self.native]
 
     def priced(self) -> dict[str, Token]:
