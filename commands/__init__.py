@@ -25,10 +25,4 @@ _MODULES = (
 
 def register(app: typer.Typer) -> None:
     for name in _MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a room not built yet
-            raise
-        module.register(app)
+        importlib.import_module(name).register(app)

@@ -84,7 +84,7 @@ def discover(
         calls += [_call(v3_factory, "getPool(address,address,uint24)", ["address", "address", "uint24"], [a, b, f])
                   for a, b in pairs for f in fees]
     raw = _batch(w3, calls, block, stats)
-    token_info = {}
+    token_info: dict[str, Token] = {}
     for i, t in enumerate(addrs):
         decimals = decode(["uint8"], raw[2 * i])[0]
         try:
@@ -163,8 +163,8 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             word_index.append((h, w))
     words_raw = _batch(w3, word_calls, block, stats)
     initialized: dict[str, list[int]] = {h["address"]: [] for h in heads}
-    for (h, w), r in zip(word_index, words_raw, strict=True):
-        bits = int.from_bytes(r, "big")
+    for (h, w), word in zip(word_index, words_raw, strict=True):
+        bits = int.from_bytes(word, "big")
         while bits:
             low = bits & -bits
             initialized[h["address"]].append(((w << 8) + low.bit_length() - 1) * h["spacing"])
@@ -177,8 +177,8 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             tick_index.append((h["address"], t))
     ticks_raw = _batch(w3, tick_calls, block, stats)
     nets: dict[str, list[tuple[int, int]]] = {h["address"]: [] for h in heads}
-    for (addr, t), r in zip(tick_index, ticks_raw, strict=True):
-        nets[addr].append((t, int(decode(["uint128", "int128"], r[:64])[1])))
+    for (addr, t), tick_raw in zip(tick_index, ticks_raw, strict=True):
+        nets[addr].append((t, int(decode(["uint128", "int128"], tick_raw[:64])[1])))
     pools: list[Pool] = []
     for h in heads:
         if h["liquidity"] == 0 and not nets[h["address"]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import scoring
@@ -49,7 +51,7 @@ def estimated_gas(executions: int, routed_gas: int) -> int:
     return GAS_BASE + GAS_PER_EXECUTION * executions + routed_gas
 
 
-def fee_policy(auction: Auction, wants: dict[str, Want]):
+def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]:
     """Fee per intent: its share of the batch's expected gas, in bps of what it gives, capped by its maxFeeBps."""
     prices = auction.reference_prices()
     given = {i: sum(usd_value(-q, prices[t]) for t, q in w.flows(prices, 0).items() if q < 0) for i, w in wants.items()}
@@ -71,7 +73,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
         raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
     prices = auction.reference_prices()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
-    notes: dict = {}
+    notes: dict[str, Any] = {}
     inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
                           notes=notes)
     route_s = [0.0]
