@@ -11,10 +11,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from contracts.interaction import Interaction
 from intents.errors import IntentError
 from intents.validate import check_shape
 from intents.wire import Address, HexBytes, SignedIntentModel, Uint
-from solver.domain import Auction, BatchIntent, Execution, Interaction, Solution, Token
+from keel.units import UsdPrice
+from solver.domain import Auction, BatchIntent, Execution, Solution, Token
 from solver.errors import SolverError
 
 
@@ -138,12 +140,12 @@ def auction_from_json(data: Any) -> Auction:
         settlement=m.settlement,
         block=m.block,
         deadline_ms=m.deadline,
-        tokens={a: Token(a, t.symbol, t.decimals, t.referencePrice) for a, t in m.tokens.items()},
+        tokens={a: Token(a, t.symbol, t.decimals, UsdPrice(t.referencePrice)) for a, t in m.tokens.items()},
         intents=tuple(intents),
         balances={o: dict(b) for o, b in m.balances.items()},
         liquidity=m.liquidity,
         gas_price_wei=m.gasPrice,
-        native_price=m.nativePrice,
+        native_price=UsdPrice(m.nativePrice),
     )
 
 

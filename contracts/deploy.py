@@ -9,6 +9,7 @@ user's key, so it works for any account whose key the caller holds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from contracts.artifacts import keel
@@ -46,7 +47,7 @@ def _deploy(w3: Any, name: str, sender: str, *args: Any) -> str:
     return str(receipt["contractAddress"])
 
 
-def deploy_keel(w3: Any, owner: str, solvers: list[str]) -> KeelContracts:
+def deploy_keel(w3: Any, owner: str, solvers: Sequence[str]) -> KeelContracts:
     """Deploy the allow-list, the settlement and its relayer; return their checksummed addresses.
 
     `owner` (an unlocked account on the node) owns the allow-list and may pause the

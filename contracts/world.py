@@ -166,7 +166,7 @@ class _Builder:
     def __init__(self, url: str, progress: Progress) -> None:
         from web3 import Web3
 
-        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        self.w3: Any = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))  # raw RPC and cheatcodes
         self.progress = progress
         self.deployer = self.w3.eth.accounts[DEPLOYER_INDEX]
         self.mainnet = mainnet.deployment()
@@ -184,7 +184,7 @@ class _Builder:
     def _deploy(self, artifact: Artifact, *args: Any) -> str:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         receipt = self._send(factory.constructor(*args))
-        return receipt["contractAddress"]
+        return str(receipt["contractAddress"])
 
     def _contract(self, artifact: Artifact, address: str) -> Any:
         return self.w3.eth.contract(address=address, abi=artifact.abi)

@@ -74,7 +74,8 @@ USER_GAS_ETH = 100
 
 
 def base_units(symbol: str, whole: float) -> int:
-    return round(whole * 10 ** DECIMALS[symbol])
+    scale: int = 10 ** DECIMALS[symbol]
+    return round(whole * scale)
 
 
 def feed_answer(symbol: str) -> FeedAnswer:
@@ -84,7 +85,9 @@ def feed_answer(symbol: str) -> FeedAnswer:
 
 def price_token1_per_token0(sym0: str, sym1: str) -> float:
     """Base units of token1 per base unit of token0 (the V3 pool's price)."""
-    return (USD_PRICE[sym0] / 10 ** DECIMALS[sym0]) / (USD_PRICE[sym1] / 10 ** DECIMALS[sym1])
+    unit0: int = 10 ** DECIMALS[sym0]
+    unit1: int = 10 ** DECIMALS[sym1]
+    return (USD_PRICE[sym0] / unit0) / (USD_PRICE[sym1] / unit1)
 
 
 def sqrt_price_x96(price: float) -> int:

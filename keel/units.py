@@ -48,10 +48,10 @@ BoundPrice = NewType("BoundPrice", int)
 BPS = 10_000
 NATIVE_DECIMALS = 18  # the chain's native token (ETH) counts in wei: its UsdPrice is per wei
 FEED_DECIMALS = 8
-FEED_SCALE = 10**FEED_DECIMALS
-USD_PRICE_SCALE = 10**36
-USD_VALUE_SCALE = 10**18
-BOUND_PRICE_SCALE = 10**18
+FEED_SCALE: int = 10**FEED_DECIMALS
+USD_PRICE_SCALE: int = 10**36
+USD_VALUE_SCALE: int = 10**18
+BOUND_PRICE_SCALE: int = 10**18
 
 # UsdPrice × BaseUnits is USD × 1e36; one division brings it to a UsdValue
 _PRICE_TO_VALUE = USD_PRICE_SCALE // USD_VALUE_SCALE
@@ -120,4 +120,5 @@ def usd_per_whole(answer: int) -> float:
 
 def whole_tokens(amount: int, decimals: int) -> float:
     """Base units as a float number of whole tokens, for display and the float models."""
-    return amount / 10**decimals
+    scale: int = 10**decimals
+    return amount / scale

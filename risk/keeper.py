@@ -252,10 +252,11 @@ class ChainReader:
         pool = self.w3.eth.contract(address=self.pool, abi=SLOT0_ABI)
         sqrt_x96 = int(pool.functions.slot0().call()[0])
         num, und = self.states[0], self.states[1]
-        raw = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
+        raw: float = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
+        shift: float = 10.0 ** (und.decimals - num.decimals)
         if int(und.address, 16) < int(num.address, 16):  # underlying is token0
-            return raw * 10 ** (und.decimals - num.decimals)
-        return 1.0 / raw * 10 ** (und.decimals - num.decimals)
+            return raw * shift
+        return 1.0 / raw * shift
 
 
 @dataclass

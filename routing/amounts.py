@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 from routing.errors import RoutingError
-from routing.pools import Liquidity, V2Pool
+from routing.pools import Liquidity, Pool, V2Pool
 
 
 def parse_amounts(items: Sequence[str], liq: Liquidity, flag: str, require_amount: bool) -> dict[str, int]:
@@ -61,7 +61,7 @@ def mid_prices(liq: Liquidity, known: Mapping[str, int]) -> dict[str, int]:
             prices[token] = max(1, round(statistics.median(values)))
 
 
-def _mid(pool: object, token_in: str) -> float:
+def _mid(pool: Pool, token_in: str) -> float:
     """price(other) / price(token_in) implied by the pool's mid price (fees ignored)."""
     if isinstance(pool, V2Pool):
         r_in, r_out = pool._reserves(token_in)

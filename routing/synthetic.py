@@ -21,9 +21,9 @@ from routing.problem import Demands
 
 HUBS = (("WETH", 3000.0, 18), ("USDC", 1.0, 6), ("DAI", 1.0, 18), ("WBTC", 60000.0, 8))
 FEE_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
-# (kind,) or (kind, fee pips), drawn uniformly: 0.3% twice, as on mainnet
-VENUES: tuple[tuple[str] | tuple[str, int], ...] = (
-    ("v2",), ("v3", 100), ("v3", 500), ("v3", 3000), ("v3", 3000), ("v3", 10000))
+# (kind, fee pips; None for V2), drawn uniformly: 0.3% twice, as on mainnet
+VENUES: tuple[tuple[str, int | None], ...] = (
+    ("v2", None), ("v3", 100), ("v3", 500), ("v3", 3000), ("v3", 3000), ("v3", 10000))
 
 
 @dataclass(frozen=True)
@@ -103,16 +103,17 @@ def liquidity(seed: int, n_pools: int, n_tokens: int) -> tuple[Liquidity, dict[s
         hub_pair = a in hubs and b in hubs
         tvl = 10 ** rnd.uniform(6.5, 8) if hub_pair else 10 ** rnd.uniform(4.5, 7)
         # arbitrageurs keep a pool within half its fee of the market: no cycle pays
-        fee = 0.003 if venue[0] == "v2" else venue[1] / 1e6
+        kind, fee_pips = venue
+        fee = 0.003 if fee_pips is None else fee_pips / 1e6
         dislocation = 1 + rnd.uniform(-0.5, 0.5) * fee
         price = usd[t0] / usd[t1] * dislocation  # token1 base units per token0 base unit
-        address = _address("pool", t0, t1, *venue)
-        if venue[0] == "v2":
+        address = _address("pool", t0, t1, kind, *(() if fee_pips is None else (fee_pips,)))
+        if fee_pips is None:
             r0 = int(tvl / 2 / usd[t0])
             r1 = int(r0 * price)
             pools.append(V2Pool(address, t0, t1, r0, r1))
         else:
-            pools.append(_v3(rnd, address, t0, t1, venue[1], price, tvl, usd[t1]))
+            pools.append(_v3(rnd, address, t0, t1, fee_pips, price, tvl, usd[t1]))
     prices = {t: round(USD_PRICE_SCALE * p) for t, p in usd.items()}
     liq = Liquidity({t.address: t for t in tokens}, tuple(pools), 0, tokens[0].address, f"synthetic seed {seed}")
     return liq, prices
@@ -134,7 +135,8 @@ def routable(seed: int, count: int, n_pools: int, n_tokens: int) -> list[Instanc
     from routing.errors import NoLiquidityError
     from routing.route import route
 
-    out, k = [], 0
+    out: list[Instance] = []
+    k = 0
     while len(out) < count and k < count * 20:
         liq, prices = liquidity(seed * 100_003 + k, n_pools, n_tokens)
         inst = trade(seed * 100_003 + k, liq, prices)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from contracts.interaction import Interaction
 from intents.model import Intent
@@ -38,7 +39,7 @@ class RoutedPlan:
     gas: int
     interactions: tuple[Interaction, ...]
     description: tuple[str, ...] = ()
-    hops: tuple[dict, ...] = ()  # each swap as plain data (pool, kind, fee_pips, tokens, amounts), in order
+    hops: tuple[dict[str, Any], ...] = ()  # each swap as plain data (pool, kind, fee_pips, tokens, amounts), in order
 
 
 RouteFn = Callable[[dict[str, int], dict[str, int]], RoutedPlan]

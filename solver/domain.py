@@ -14,10 +14,12 @@ intents out of the auction, never makes gas free).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from contracts.interaction import Interaction
+# the one Interaction, re-exported: a Solution carries it
+from contracts.interaction import Interaction as Interaction
 from intents.model import Intent, SignedIntent
-from keel.units import BaseUnits, UsdPrice, UsdValue
+from keel.units import UsdPrice
 from solver.errors import SolverError
 
 
@@ -50,8 +52,8 @@ class Auction:
     deadline_ms: int  # unix milliseconds by which a solution must arrive
     tokens: dict[str, Token]
     intents: tuple[BatchIntent, ...]
-    balances: dict[str, dict[str, BaseUnits]]  # owner -> token -> base units
-    liquidity: dict  # routing.pools snapshot JSON, as discovered at `block`
+    balances: dict[str, dict[str, int]]  # owner -> token -> BaseUnits
+    liquidity: dict[str, Any]  # routing.pools snapshot JSON, as discovered at `block`
     gas_price_wei: int
     native_price: UsdPrice  # the native token (ETH), per wei: what gas costs
 
@@ -81,13 +83,13 @@ class Execution:
 class Solution:
     auction_id: int
     solver: str
-    prices: dict[str, UsdPrice]  # token -> clearing price (same scale as reference prices)
+    prices: dict[str, int]  # token -> clearing price, a UsdPrice (the reference prices' scale)
     executions: tuple[Execution, ...]
     interactions: tuple[Interaction, ...]
-    score_e18: UsdValue  # value delivered to users at reference prices, net of fees and gas
+    score_e18: int  # UsdValue: value delivered to users at reference prices, net of fees and gas
     gas: int
     # what the strategy learnt, for `keel auction show` and the demo (not part of scoring)
-    stats: dict = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def intent_ids(self) -> tuple[str, ...]:
