@@ -63,11 +63,12 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     """The backtest/keeper cost model for trading `token` against `numeraire` (symbols)."""
     import numpy as np
 
+    from contracts.mainnet import NATIVE
     from risk.backtest.engine import CostModel
 
     c = spec.costs
     gas_eth = c.gas_price_gwei * 1e-9 * c.gas_per_trade
-    eth_is_token = token == "WETH"
+    eth_is_token = token == NATIVE  # gas priced at the simulated spot when the token is the native one
     if c.model == "flat":
         rate = c.flat_bps / 10_000
         return CostModel(impact=lambda q, s: np.abs(q) * s * rate,
@@ -77,17 +78,17 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     if liq is None:
         liq, _ = _liquidity(snapshot)
     with render.stderr.status("building the cost curve from the pools' exact math…"):
-        from contracts import world_spec
-
         curve = costs.build_curve(liq, liq.resolve(token, "token"), liq.resolve(numeraire, "numeraire"), spot,
-                                  c.gas_price_gwei, c.gas_per_trade, eth_price=world_spec.USD_PRICE["WETH"])
+                                  c.gas_price_gwei, c.gas_per_trade, eth_price=_eth_usd())
     return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate)
 
 
 def _eth_usd() -> float:
+    """The world's native token price (the backtests' simulated paths price gas at it)."""
     from contracts import world_spec
+    from contracts.mainnet import NATIVE
 
-    return world_spec.USD_PRICE["WETH"]
+    return world_spec.USD_PRICE[NATIVE]
 
 
 def _model(model: str) -> tuple[str, Path | None]:
@@ -172,6 +173,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
     import numpy as np
 
     from contracts import world_spec
+    from contracts.mainnet import NATIVE
     from risk.backtest import run
     from risk.backtest.weights import WeightsCost
     from risk.policies.errors import PolicyError
@@ -201,7 +203,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
     def impact(q: Any, p: Any) -> Any:
         return sum(c.impact(q[:, j + 1], p[:, j + 1]) for j, c in enumerate(curves))
 
-    gas = float(curves[0].gas(np.array([spots.get("WETH", 3000.0)]))[0]) if curves else 0.0
+    gas = float(curves[0].gas(np.array([spots.get(NATIVE, _eth_usd())]))[0]) if curves else 0.0
     costs = WeightsCost(impact=impact, gas=gas, rate=float(np.mean([c.rate for c in curves])))
     with render.stderr.status(f"backtest: {n_paths} paths…"):
         rows, _ = run.weights_backtest(spec, spots, kind, n_paths, seed, costs, series)
