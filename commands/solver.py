@@ -91,10 +91,10 @@ def register_cmd(
     listed = None
     if allow:
         world = _world_or_none()
-        if world is None or "SolverAllowList" not in world.addresses:
+        if world is None or world.deployment.keel is None:
             render.status("no local chain is up: registered without touching the allow-list")
         else:
-            listed = allow_list(world.web3(), world.addresses["SolverAllowList"], world.deployer.address,
+            listed = allow_list(world.web3(), world.deployment.keel.allow_list, world.deployer.address,
                                 endpoint.address)
     data = {**endpoint.public(), "allowListed": listed}
     render.emit(data, as_json, rows=[data], columns=["url", "address", "allowListed"], title="registered")
@@ -177,7 +177,7 @@ def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
     from orderbook.store import open_store
 
     registry = Registry(db)
-    return Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses),
+    return Auctioneer(world.web3(), WorldView(world.chain_id, world.deployment),
                       open_store(orderbook_db), RoundStore(db), registry.all, deadline_s=deadline)
 
 
