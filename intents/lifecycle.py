@@ -20,10 +20,9 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from intents.model import SignedIntent
-from intents.wire import SignedIntentModel
 
 
 class IntentStatus(StrEnum):
@@ -66,23 +65,6 @@ class StoredIntent:
     created_at: float
     updated_at: float
     rounds: int = 0  # auctions it has entered (mark_in_auction), for "failed N rounds" policies
-
-    def public(self) -> dict[str, Any]:
-        """The record as the API and `--json` show it."""
-        body = SignedIntentModel.from_signed(self.signed).model_dump(mode="json", exclude_none=True)
-        return {
-            "id": self.id,
-            "status": self.status,
-            "owner": self.owner,
-            "nonce": str(self.nonce),
-            "kind": "weights" if self.signed.intent.kind == 0 else "balances",
-            "validTo": self.valid_to,
-            "txHash": self.tx_hash,
-            "reason": self.reason,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-            **body,
-        }
 
 
 class IntentStore(Protocol):

@@ -30,31 +30,26 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 class DbError(UsageError):
     """A `--db` / `KEEL_DB` value that names no store keel can open. Exit 2."""
 
-    def __init__(self, message: str, field: str | None = "db") -> None:
-        super().__init__(message)
-        self.field = field
+    default_field = "db"
 
 
 class DbUnavailable(SetupError):
     """The database does not answer (server down, wrong password, pool exhausted). HTTP 503."""
 
     http_status = 503
-
-    def __init__(self, message: str, field: str | None = "db") -> None:
-        super().__init__(message)
-        self.field = field
+    default_field = "db"
 
 
 class SchemaTooNew(SetupError):
     """The database was migrated by a newer keel; this one refuses to touch it."""
 
-    def __init__(self, message: str, field: str | None = "db") -> None:
-        super().__init__(message)
-        self.field = field
+    default_field = "db"
 
 
 class LeaseHeld(RefusedError):
     """Another process holds the lease (e.g. another auctioneer is running rounds)."""
+
+    default_field = "lease"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from intents.errors import DuplicateIntent, IntentNotFound, OwnerCapReached, Tra
 from intents.lifecycle import IntentStore
 from intents.model import SignedIntent
 from intents.signing import sign_intent
+from keel.wire import dump
 from orderbook.store import SqliteStore, open_store
+from orderbook.wire import IntentRecordModel
 from tests.unit.intents.test_model import SETTLEMENT, weights_intent
 
 OWNER = Account.create()
@@ -41,7 +43,7 @@ def test_should_use_wal_and_keep_the_signed_intent_verbatim(tmp_path: Path) -> N
     intent_id, s = signed()
     stored = store.add(intent_id, s)
     assert stored.status == "open" and stored.signed == s
-    assert store.get(intent_id).public()["intent"]["nonce"] == "1"
+    assert dump(IntentRecordModel.from_stored(store.get(intent_id)))["intent"]["nonce"] == "1"
     store.close()
 
 
@@ -58,7 +60,7 @@ def test_should_keep_the_signed_intent_verbatim(store: IntentStore) -> None:
     intent_id, s = signed()
     stored = store.add(intent_id, s)
     assert stored.status == "open" and stored.signed == s and stored.rounds == 0
-    assert store.get(intent_id).public()["intent"]["nonce"] == "1"
+    assert dump(IntentRecordModel.from_stored(store.get(intent_id)))["intent"]["nonce"] == "1"
 
 
 def test_should_survive_reopening_the_store(db_location: str) -> None:
