@@ -12,7 +12,7 @@ solver_app = typer.Typer(help="Solver nodes: run one, register it with the aucti
 auction_app = typer.Typer(help="Batch auctions: run rounds, inspect them.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
-DB = typer.Option(None, "--db", help="Auction sqlite file (default .keel/auction.db).")
+DB = typer.Option(None, "--db", help="Auction database: sqlite file or postgresql:// URL (default .keel/auction.db).")
 
 
 def _auction_db(db: str | None) -> str:
@@ -119,7 +119,7 @@ def run_cmd(
     interval: float = typer.Option(5.0, "--interval", help="Seconds between rounds."),
     deadline: float = typer.Option(5.0, "--deadline", help="Seconds solvers get per auction."),
     db: str = DB,
-    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook sqlite file (default .keel/orderbook.db)."),
+    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook database: sqlite file or postgresql:// URL (default .keel/orderbook.db)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Default: the running chain."),
     as_json: bool = JSON,
 ) -> None:

@@ -88,17 +88,19 @@ def migrate_sqlite(db: sqlite3.Connection, component: str, migrations: Sequence[
 
 def migrate_postgres(conn: Any, component: str, migrations: Sequence[Migration], target: int | None = None) -> int:
     """The same on a psycopg connection; committed on return, rolled back on any error."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
-        conn.execute(_TABLE_POSTGRES)
-        row = conn.execute("SELECT version FROM schema_version WHERE component = %s", (component,)).fetchone()
+    from psycopg.rows import tuple_row
+
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:  # whatever rows the caller's conn makes
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        cur.execute(_TABLE_POSTGRES)
+        row = cur.execute("SELECT version FROM schema_version WHERE component = %s", (component,)).fetchone()
         current = int(row[0]) if row else 0
         steps = _plan(component, current, migrations, target)
         for step in steps:
             for statement in step.postgres:
-                conn.execute(statement)
+                cur.execute(statement)
         if steps:
-            conn.execute("INSERT INTO schema_version (component, version, applied_at) VALUES (%s, %s, %s)"
+            cur.execute("INSERT INTO schema_version (component, version, applied_at) VALUES (%s, %s, %s)"
                          " ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version,"
                          " applied_at = EXCLUDED.applied_at", (component, steps[-1].version, time.time()))
     return steps[-1].version if steps else current
@@ -114,7 +116,10 @@ def version_sqlite(db: sqlite3.Connection, component: str) -> int:
 
 
 def version_postgres(conn: Any, component: str) -> int:
-    if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
-        return 0
-    row = conn.execute("SELECT version FROM schema_version WHERE component = %s", (component,)).fetchone()
+    from psycopg.rows import tuple_row
+
+    with conn.cursor(row_factory=tuple_row) as cur:
+        if cur.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+            return 0
+        row = cur.execute("SELECT version FROM schema_version WHERE component = %s", (component,)).fetchone()
     return int(row[0]) if row else 0
