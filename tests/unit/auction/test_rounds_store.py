@@ -113,3 +113,19 @@ def test_should_show_a_round_kept_in_postgres_from_the_cli(capsys: pytest.Captur
     assert (record["status"], record["txHash"], record["candidates"][0]["score"]) == ("settled", TX, str(HUGE - 5))
     assert record["candidates"][1]["dropReason"] == "answered_late"
     assert RUNNING == "running"
+
+
+def test_refuses_a_second_auctioneer_on_the_same_database(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any, db_location: str
+) -> None:
+    from keel.db.lease import acquire_lease
+
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path / "home"))  # no chain up here
+    monkeypatch.setenv("KEEL_CONFIG", str(tmp_path / "none.toml"))
+    with acquire_lease(db_location, "auctioneer"):  # the auctioneer already running
+        second = run_cli(capsys, "auction", "run", "--db", db_location)
+    assert second.code == 5 and second.err.startswith("keel: lease: another process holds the 'auctioneer' lease")
+    alone = run_cli(capsys, "auction", "run", "--db", db_location)  # the lease is free: on to the chain check
+    assert alone.code == 2 and "no keel chain is up" in alone.err
+    again = run_cli(capsys, "auction", "run", "--db", db_location)  # and it released the lease on the way out
+    assert again.code == 2 and "no keel chain is up" in again.err
