@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,7 +170,7 @@ def _record_savings(report: DemoReport, w3: Any, auction: Any, winner: Any) -> N
 
 
 def _draw_route(winner: Any, round_id: int, symbols: dict[str, str], decimals: dict[str, int],
-                prices: dict[str, int]) -> str:
+                prices: Mapping[str, int]) -> str:
     from keel.paths import state_dir
     from routing.plot import plot_route
 
