@@ -40,9 +40,14 @@ def root(
         False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    log_format: str = typer.Option("text", "--log-format", envvar="KEEL_LOG_FORMAT",
+                                   help="Service logs: text, or json (one object per line on stderr)."),
 ) -> None:
     global _debug
     _debug = debug
+    from keel.logging import configure
+
+    configure(log_format)
 
 
 register(app)

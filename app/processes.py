@@ -150,10 +150,11 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
                     "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
         progress("starting the auctioneer")
+        metrics_port = anvil.free_port()  # the auctioneer's /metrics (it serves nothing else)
         services.append(spawn("auctioneer", [
             "auction", "run", "--rounds", "0", "--interval", str(interval_s), "--deadline", str(deadline_s),
-            "--db", str(auction_db()), "--orderbook-db", str(orderbook_db()),
-        ], None))
+            "--db", str(auction_db()), "--orderbook-db", str(orderbook_db()), "--metrics-port", str(metrics_port),
+        ], f"http://127.0.0.1:{metrics_port}"))
         _write_procs(services, chain_started)
     except BaseException:
         down()

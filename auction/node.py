@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from auction import wire
 from auction.settle_call import calldata
 from keel.errors import ChainError, KeelError, RefusedError
-from keel.http import errors_middleware, read_json, reply
+from keel.http import add_metrics, errors_middleware, read_json, reply
 from keel.wire import from_hex
 from solver.domain import Auction
 from solver.errors import NoSolution, SolverError
@@ -192,6 +192,7 @@ def make_app(strategy: Strategy, solver_address: str, rpc_url: str | None = None
     app.router.add_post("/settle", settle)
     app.router.add_get("/notifications", notifications)
     app.router.add_get("/health", health)
+    add_metrics(app, "solver")  # /solve's latency histogram is this node's solve latency
 
     async def stop_workers(_app: web.Application) -> None:
         node.executor.shutdown(wait=False, cancel_futures=True)

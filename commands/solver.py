@@ -121,6 +121,7 @@ def run_cmd(
     db: str = DB,
     orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook database: sqlite file or postgresql:// URL (default .keel/orderbook.db)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Default: the running chain."),
+    metrics_port: int = typer.Option(0, "--metrics-port", help="Serve Prometheus /metrics on 127.0.0.1:PORT (0: off)."),
     as_json: bool = JSON,
 ) -> None:
     """Run auction rounds: snapshot, ask every registered solver, verify, simulate, settle the best.
@@ -131,11 +132,13 @@ def run_cmd(
     _within(rounds, 0, 10**9, "--rounds")
     _within(interval, 0, 86_400, "--interval")
     _within(deadline, 0.2, 600, "--deadline")
+    _within(metrics_port, 0, 65_535, "--metrics-port")
     from app.processes import orderbook_db as default_orderbook
     from keel.db.lease import acquire_lease
     from keel.errors import UsageError
 
     lease = acquire_lease(_auction_db(db), "auctioneer")
+    exporter = _metrics_server(metrics_port) if metrics_port else None
     try:
         world = _world_or_none()
         if world is None:
@@ -149,8 +152,22 @@ def run_cmd(
             auctioneer.rounds.close()
             auctioneer.intents.close()
     finally:
+        if exporter is not None:
+            exporter.shutdown()
         lease.release()
     render.emit(results, as_json, columns=["round", "status", "intents", "winner", "txHash"], title="rounds")
+
+
+def _metrics_server(port: int) -> Any:
+    """The auctioneer's /metrics on 127.0.0.1:port (it has no HTTP app of its own); a taken port is one line."""
+    from keel.errors import UsageError
+    from keel.metrics import serve_metrics
+
+    try:
+        server, _thread = serve_metrics(port)
+    except OSError as exc:
+        raise UsageError(f"--metrics-port: cannot listen on 127.0.0.1:{port} ({exc.strerror})", "metrics_port") from None
+    return server
 
 
 def _run_rounds(auctioneer: Any, lease: Any, rounds: int, interval: float) -> list[dict[str, Any]]:

@@ -7,17 +7,21 @@
   `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}` with the error's
   `http_status`; aiohttp's own 4xx (unknown route, wrong method, body too large) get the
   same shape. Anything else propagates to aiohttp as a 500 — a bug, never a user's fault.
+- `add_metrics(app, service)`: `GET /metrics` (keel.metrics, Prometheus text) and a middleware
+  that counts and times every request by route pattern (never the raw path: bounded labels).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from keel import metrics
 from keel.errors import KeelError, UsageError
 from keel.wire import ErrorBody, dump
 
@@ -55,3 +59,48 @@ async def errors_middleware(
         body = ErrorBody(error=f"{request.method} {request.raw_path}: {exc.reason}", kind=type(exc).__name__,
                          field=None)
         return web.json_response(dump(body), status=exc.status)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _route(request: web.Request) -> str:
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"
+
+
+def metrics_middleware(service: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Count and time every request of `service` by route pattern and status (errors included)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500  # an exception that escapes every handler is aiohttp's 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            route = _route(request)
+            metrics.HTTP_REQUESTS.labels(service, route, str(status)).inc()
+            metrics.HTTP_SECONDS.labels(service, route).observe(time.perf_counter() - started)
+
+    return middleware
+
+
+async def metrics_endpoint(_request: web.Request) -> web.Response:
+    body, content_type = metrics.exposition()
+    # aiohttp refuses a content_type carrying parameters: set the header whole
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def add_metrics(app: web.Application, service: str) -> None:
+    """`GET /metrics` on `app`, and request counts and latencies of `service` (call before startup).
+
+    The metrics middleware goes first, so it sees the status `errors_middleware` chose.
+    """
+    app.middlewares.insert(0, metrics_middleware(service))
+    app.router.add_get("/metrics", metrics_endpoint)

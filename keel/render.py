@@ -79,4 +79,12 @@ def usd(value: float | None) -> str:
 
 
 def status(message: str) -> None:
+    """A status line on stderr; under `--log-format json` a log record (one JSON object) instead."""
+    from keel import logging as keel_logging
+
+    if keel_logging.json_mode():
+        import logging
+
+        logging.getLogger("keel").info(message)
+        return
     stderr.print(message, highlight=False)

@@ -27,7 +27,9 @@ from intents.lifecycle import CANCELLED, IntentStatus, IntentStore
 from intents.signing import Check1271, verify_cancellation, verify_intent
 from intents.validate import check_intent
 from intents.wire import CancellationModel, SignedIntentModel, parse
-from keel.http import errors_middleware, read_json, reply
+from keel import metrics
+from keel.errors import KeelError
+from keel.http import add_metrics, errors_middleware, read_json, reply
 from keel.wire import dump, from_hex
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
@@ -75,8 +77,13 @@ def _config(request: web.Request) -> OrderbookConfig:
 
 
 async def post_intent(request: web.Request) -> web.Response:
-    body = await read_json(request, IntentError)
-    return web.json_response(accept(request.app[STORE_KEY], _config(request), body), status=201)
+    try:
+        accepted = accept(request.app[STORE_KEY], _config(request), await read_json(request, IntentError))
+    except KeelError as exc:
+        metrics.INTENTS_REFUSED.labels(type(exc).__name__, metrics.field_label(exc.field)).inc()
+        raise
+    metrics.INTENTS_ACCEPTED.inc()
+    return web.json_response(accepted, status=201)
 
 
 async def list_intents(request: web.Request) -> web.Response:
@@ -120,6 +127,7 @@ def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app.router.add_get("/intents/{id}", get_intent)
     app.router.add_delete("/intents/{id}", delete_intent)
     app.router.add_get("/health", health)
+    add_metrics(app, "orderbook")
 
     async def close_store(_app: web.Application) -> None:
         store.close()

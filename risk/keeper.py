@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from contracts.deployment import Deployment
+from keel import metrics
 from keel.units import whole_tokens
 from risk import breakers
 from risk.backtest.engine import CostModel, OptionBook
@@ -144,6 +145,8 @@ class Keeper:
         verdict = breakers.check(self.limits, self._breakers, reading)
         self._breakers = verdict.state
         if not verdict.ok:
+            for trip in verdict.trips:
+                metrics.BREAKER_TRIPS.labels(trip.name).inc()
             return self._record(Step(obs.now_s, False, tuple(position), tripped=tuple(verdict.reasons()),
                                      reason="breaker tripped: " + "; ".join(verdict.reasons())))
         cancelled = None

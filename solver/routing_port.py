@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from contracts.mainnet import UNISWAP
+from keel import metrics
 from keel.units import USD_PRICE_SCALE
 from solver.breakers import healthy_pools, impact_reason
 from solver.clearing import RoutedPlan, RouteFn
@@ -72,6 +73,8 @@ def make_route_fn(
         tripped = impact_reason(sum(q * prices[t] for t, q in plan.spent.items()),
                                 sum(q * prices[t] for t, q in plan.obtained.items()), 0)
         if tripped:
+            for reason in tripped.split("; "):
+                metrics.BREAKER_TRIPS.labels(metrics.breaker_label(reason)).inc()
             raise NoSolution(f"breaker: {tripped}", "liquidity")
         return plan
 

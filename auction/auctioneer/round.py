@@ -26,9 +26,11 @@ from auction.auctioneer.collect import collect
 from auction.auctioneer.notify import notify_all
 from auction.auctioneer.stages import Outcome, Ranked, Refused, Settled
 from auction.endpoint import Endpoint
+from auction.metrics import observe_round
 from auction.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStatus, RoundStore
 from intents.errors import TransitionError
 from intents.lifecycle import IN_AUCTION, IntentStore
+from keel import metrics
 from keel.errors import ChainError, KeelError
 from solver.domain import Auction
 
@@ -79,8 +81,11 @@ class Auctioneer:
         logs it and carries on); intents the round had taken stay `in_auction` until the
         next round's `recover` settles or reopens them from what the chain says.
         """
+        started = time.perf_counter()
         try:
-            return await self._run_round()
+            result = await self._run_round()
+            observe_round(result, time.perf_counter() - started)
+            return result
         except KeelError:
             raise
         except Exception as exc:
@@ -126,7 +131,10 @@ class Auctioneer:
         def on_sent(r: Ranked, tx_hash: str) -> None:
             self.rounds.note_submission(auction.id, r.simulated.verified.proposed.asked.endpoint.url, tx_hash)
 
+        started = time.perf_counter()
         settled = await submit.settle_best(self.w3, auction, ranked, self.receipt_timeout_s, on_sent)
+        if ranked:
+            metrics.SETTLE_SECONDS.observe(time.perf_counter() - started)
         return [*settled, *not_simulated, *refused]
 
     def _update_intents(self, auction: Auction, winner: Settled | None) -> None:
