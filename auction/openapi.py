@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auction import wire
-from keel.openapi import ListOf, Route, openapi, render
+from keel.openapi import METRICS_ROUTE, ListOf, Route, openapi, render
 
 FILE = Path(__file__).with_name("openapi.yml")
 TITLE = "keel solver node"
@@ -45,6 +45,7 @@ ROUTES = (
     Route("/notifications", "get", "The last verdicts this node was told, oldest first",
           responses={200: ("Verdicts", ListOf(wire.NotificationModel))}),
     Route("/health", "get", "Liveness, strategy name, solver account", responses={200: ("OK", wire.HealthModel)}),
+    METRICS_ROUTE,
 )
 
 

@@ -29,7 +29,14 @@ class ListOf:
     model: type[BaseModel]
 
 
-Body = type[BaseModel] | ListOf
+@dataclass(frozen=True)
+class Text:
+    """A plain-text answer (Prometheus' exposition format on `/metrics`)."""
+
+    media_type: str = "text/plain"
+
+
+Body = type[BaseModel] | ListOf | Text
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ def _models(routes: Sequence[Route]) -> list[type[BaseModel]]:
         bodies = [r.request, r.query, r.path_params, *(b for _, b in r.responses.values())]
         for b in bodies:
             model = b.model if isinstance(b, ListOf) else b
-            if model is not None and model not in found:
+            if model is not None and not isinstance(model, Text) and model not in found:
                 found.append(model)
     return found
 
@@ -90,6 +97,8 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 
 def _content(body: Body) -> dict[str, Any]:
+    if isinstance(body, Text):
+        return {body.media_type: {"schema": {"type": "string"}}}
     schema = {"type": "array", "items": _ref(body.model)} if isinstance(body, ListOf) else _ref(body)
     return {"application/json": {"schema": schema}}
 
@@ -101,6 +110,10 @@ def _parameters(model: type[BaseModel] | None, where: str, schemas: Mapping[str,
     required = set(props.get("required", []))
     return [{"name": n, "in": where, "required": where == "path" or n in required, "schema": s}
             for n, s in props["properties"].items()]
+
+
+METRICS_ROUTE = Route("/metrics", "get", "Prometheus metrics of this process (keel.metrics)",
+                      responses={200: ("The Prometheus text exposition format", Text("text/plain; version=0.0.4"))})
 
 
 def _operation(r: Route, schemas: Mapping[str, Any]) -> dict[str, Any]:

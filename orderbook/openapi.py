@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from intents.wire import CancellationModel, SignedIntentModel
-from keel.openapi import ListOf, Route, openapi, render
+from keel.openapi import METRICS_ROUTE, ListOf, Route, openapi, render
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 FILE = Path(__file__).with_name("openapi.yml")
@@ -39,6 +39,7 @@ ROUTES = (
                      404: ("No such intent", None), 409: ("Not open any more", None)}),
     Route("/health", "get", "Liveness, chain id, settlement address, number of intents",
           responses={200: ("OK", HealthModel)}),
+    METRICS_ROUTE,
 )
 
 
