@@ -66,3 +66,17 @@ def test_labels_are_bounded_field_roots_and_breaker_names() -> None:
     assert field_label(None) == ""
     assert breaker_label("price-impact: 312 bps price impact > limit 200") == "price_impact"
     assert breaker_label("") == "unknown"
+
+
+def test_the_grafana_dashboard_plots_every_keel_metric_and_only_those() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from prometheus_client import REGISTRY
+
+    dashboard = json.loads((Path(__file__).resolve().parents[3] / "docs" / "grafana-keel.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    used = {re.sub(r"_(total|bucket|count|sum)$", "", m) for m in re.findall(r"\bkeel_[a-z_]+", exprs)}
+    defined = {m.name for m in REGISTRY.collect() if m.name.startswith("keel_")}
+    assert used == defined
