@@ -8,7 +8,7 @@ STAMP := .keel/setup
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test setup postgres lint bench clean
+.PHONY: demo test setup postgres chromium lint bench clean
 
 demo: setup
 	$(BIN)/keel demo
@@ -18,7 +18,7 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
-setup: $(STAMP)/python $(STAMP)/npm postgres
+setup: $(STAMP)/python $(STAMP)/npm postgres chromium
 	$(BIN)/keel contracts build
 
 # The Postgres server binaries (initdb, postgres) that the storage tests and bench/orderbook_load.py
@@ -31,6 +31,14 @@ postgres:
 	  || { echo "setup: installing Debian's postgresql (server binaries for the storage tests)"; \
 	       $(APT) install -y -qq postgresql >/dev/null 2>&1 \
 	       || { $(APT) update -qq >/dev/null && $(APT) install -y -qq postgresql >/dev/null; }; }
+
+# Debian's chromium, which the explorer's browser test drives headless through Playwright
+# (executable_path=/usr/bin/chromium: Playwright downloads no browser). Silent when already there.
+chromium:
+	@[ -x /usr/bin/chromium ] \
+	  || { echo "setup: installing Debian's chromium (the explorer's browser test)"; \
+	       $(APT) install -y -qq chromium >/dev/null 2>&1 \
+	       || { $(APT) update -qq >/dev/null && $(APT) install -y -qq chromium >/dev/null; }; }
 
 $(STAMP)/python: pyproject.toml
 	@mkdir -p $(STAMP)

@@ -20,6 +20,7 @@ _MODULES = (
     "commands.solver",
     "commands.backtest",
     "commands.demo",
+    "commands.explorer",
 )
 
 
