@@ -113,10 +113,16 @@ def backtest(
     plot: Path = typer.Option(None, "--plot", help="Write the cost vs hedge-error frontier as a PNG."),
     trades: bool = typer.Option(False, "--trades", help="Add each policy's decisions on path 0 (step, new hedge) to --json."),
     hold: float = typer.Option(0.0, "--hold", help="Underlying held at the start (the hedge before the first decision)."),
+    dask: str = typer.Option(None, "--dask", help="Dask scheduler address (tcp://HOST:8786): one task per policy variant; same rows as locally."),
     as_json: bool = JSON,
 ) -> None:
     """Run every policy (and each swept parameter) over simulated or replayed paths."""
-    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), hold)
+    fan_out = None
+    if dask:
+        from risk.backtest.cluster import dask_fan_out
+
+        fan_out = dask_fan_out(dask)
+    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), hold, fan_out)
     if plot is not None:
         from risk.backtest.plot import frontier_png
 
@@ -134,8 +140,12 @@ def _fmt(v: Any) -> str:
 
 
 def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths: int, model: str, seed: int,
-                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float = 0.0) -> list[dict[str, Any]]:
-    """Load, join costs, run; the rows `keel backtest` prints (also used by tests)."""
+                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float = 0.0,
+                 fan_out: Any = None) -> list[dict[str, Any]]:
+    """Load, join costs, run; the rows `keel backtest` prints (also used by tests).
+
+    `fan_out` (`risk.backtest.cluster.dask_fan_out`) runs the policy variants on a cluster.
+    """
     from contracts import world_spec
     from risk.backtest import paths as paths_mod
     from risk.backtest import run
@@ -150,7 +160,7 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
             raise PathError(f"model: no such price file {csv_path}", "model")
         series = paths_mod.parse_csv(csv_path.read_text(), csv_path.name)
     if portfolio is not None or spec.is_weights:
-        return _run_weights(spec, portfolio, n_paths, kind, seed, snapshot, series)
+        return _run_weights(spec, portfolio, n_paths, kind, seed, snapshot, series, fan_out)
     underlying, numeraire = spec.book.underlying, spec.book.numeraire
     s0 = spot or (float(series.path(underlying)[0, 0]) if series else world_spec.USD_PRICE.get(underlying, 0.0))
     start = float(series.timestamps[0]) if series is not None else time.time()
@@ -161,7 +171,8 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
     with Progress(console=render.stderr, transient=True) as bar:
         task = bar.add_task("backtest: steps over all paths", total=None)
         rows, runs = run.hedge_backtest(spec, ob, s0, kind, n_paths, seed, costs, series, initial_hedge=hold,
-                                        record=record, progress=lambda i, n: bar.update(task, completed=i, total=n))
+                                        record=record, progress=lambda i, n: bar.update(task, completed=i, total=n),
+                                        fan_out=fan_out)
     if record:
         for row, r in zip(rows, runs, strict=True):
             row["trades"] = [[i, pos] for i, _, pos in r.trades]
@@ -169,7 +180,7 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
 
 
 def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed: int, snapshot: Path | None,
-                 series: Any) -> list[dict[str, Any]]:
+                 series: Any, fan_out: Any = None) -> list[dict[str, Any]]:
     import numpy as np
 
     from contracts import world_spec
@@ -206,7 +217,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
     gas = float(curves[0].gas(np.array([spots.get(NATIVE, _eth_usd())]))[0]) if curves else 0.0
     costs = WeightsCost(impact=impact, gas=gas, rate=float(np.mean([c.rate for c in curves])))
     with render.stderr.status(f"backtest: {n_paths} paths…"):
-        rows, _ = run.weights_backtest(spec, spots, kind, n_paths, seed, costs, series)
+        rows, _ = run.weights_backtest(spec, spots, kind, n_paths, seed, costs, series, fan_out=fan_out)
     return rows
 
 

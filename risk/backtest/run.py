@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from risk.backtest import paths as paths_mod
+from risk.backtest.cluster import FanOut
 from risk.backtest.engine import CostModel, OptionBook, Progress, run_hedge
 from risk.backtest.metrics import summarise
 from risk.backtest.weights import WeightsCost, run_weights
@@ -71,8 +73,9 @@ def hedge_backtest(
     initial_hedge: float = 0.0,
     record: int = 0,
     progress: Progress | None = None,
+    fan_out: FanOut | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Rows (one per policy variant) and the raw runs."""
+    """Rows (one per policy variant) and the raw runs; `fan_out` runs the variants elsewhere (a cluster)."""
     assert spec.book is not None
     g = grid_for(spec, series, book.live().nearest_expiry_years)
     vol = spec.backtest.vol or book.live().mean_vol
@@ -84,8 +87,11 @@ def hedge_backtest(
         p = paths_mod.garch(spot, vol, dt_y, g.n_steps, n_paths, seed, spec.backtest.garch_alpha, spec.backtest.garch_beta)
     else:
         p = paths_mod.gbm(spot, vol, dt_y, g.n_steps, n_paths, seed)
-    runs = run_hedge(p, g.dt_s, book, policy_variants(spec), costs, initial_hedge, spec.book.target_delta,
-                     spec.backtest.vol_half_life_hours * 3600, record, progress)
+    run = partial(run_hedge, dt_s=g.dt_s, book=book, costs=costs, initial_hedge=initial_hedge,
+                  target_delta=spec.book.target_delta, vol_half_life_s=spec.backtest.vol_half_life_hours * 3600,
+                  record=record)
+    runs = run(p, policies=policy_variants(spec), progress=progress) if fan_out is None \
+        else fan_out(run, p, policy_variants(spec))
     return [summarise(r) for r in runs], runs
 
 
@@ -99,6 +105,7 @@ def weights_backtest(
     series: paths_mod.PriceSeries | None = None,
     record: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    fan_out: FanOut | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
     pf = spec.portfolio
     assert pf is not None
@@ -123,8 +130,9 @@ def weights_backtest(
         sim = paths_mod.correlated_gbm(s0, np.maximum(vols[1:], 1e-9), corr[1:, 1:], g.dt_s / SECONDS_PER_YEAR,
                                        g.n_steps, n_paths, seed)
         prices = np.concatenate([np.ones((g.n_steps + 1, n_paths, 1)), sim], axis=2)
-    runs = run_weights(prices, g.dt_s, target, policy_variants(spec), costs, pf.value, cov,
-                       spec.backtest.vol_half_life_hours * 3600, record)
+    run = partial(run_weights, dt_s=g.dt_s, target=target, costs=costs, value0=pf.value, cov=cov,
+                  vol_half_life_s=spec.backtest.vol_half_life_hours * 3600, record=record)
+    runs = run(prices, policies=policy_variants(spec)) if fan_out is None else fan_out(run, prices, policy_variants(spec))
     if progress is not None:
         progress(g.n_steps, g.n_steps)
     return [summarise_weights(r) for r in runs], runs
