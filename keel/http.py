@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
 from keel import metrics
@@ -69,7 +70,7 @@ def _route(request: web.Request) -> str:
     return info.canonical if info is not None else "unmatched"
 
 
-def metrics_middleware(service: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def metrics_middleware(service: str) -> Middleware:
     """Count and time every request of `service` by route pattern and status (errors included)."""
 
     @web.middleware

@@ -146,7 +146,7 @@ class Keeper:
         self._breakers = verdict.state
         if not verdict.ok:
             for trip in verdict.trips:
-                metrics.BREAKER_TRIPS.labels(trip.name).inc()
+                metrics.BREAKER_TRIPS.labels(trip.breaker).inc()
             return self._record(Step(obs.now_s, False, tuple(position), tripped=tuple(verdict.reasons()),
                                      reason="breaker tripped: " + "; ".join(verdict.reasons())))
         cancelled = None

@@ -30,14 +30,14 @@ def dask_fan_out(scheduler: Any) -> FanOut:
         from keel.errors import SetupError
 
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise SetupError(f"--dask: cannot reach the Dask scheduler at {scheduler} ({exc})", "dask") from None
         try:
-            shared = client.scatter(data, broadcast=True)
+            shared = client.scatter(data, broadcast=True)  # type: ignore[no-untyped-call]
             futures = [client.submit(_one, run, shared, v, pure=False) for v in variants]
-            return list(client.gather(futures))
+            return list(client.gather(futures))  # type: ignore[no-untyped-call]
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
 
     return fan_out
