@@ -105,3 +105,25 @@ def test_a_settled_round_moves_intents_rounds_solutions_gas_and_latency_counters
     assert moved(au_b, au_a, "keel_settle_seconds_count") == 1
     assert moved(au_b, au_a, "keel_settlement_gas_count") == 1
     assert moved(au_b, au_a, "keel_settlement_gas_sum") == gas_used > 0
+
+
+def test_a_tripped_breaker_in_the_keeper_moves_its_counter(chain: Any) -> None:
+    from prometheus_client import REGISTRY
+
+    from contracts.artifacts import keel
+    from tests.integration.test_breakers import HOUR, _keeper, _tripped
+
+    def trips() -> float:
+        return REGISTRY.get_sample_value("keel_breaker_trips_total", {"breaker": "stale-oracle"}) or 0.0
+
+    kp, reader, script = _keeper(chain)
+    script.move(0, 3000.0)
+    feed = script.w3.eth.contract(address=chain.deployment.feed("WETH").address, abi=keel("PriceFeed").abi)
+    t = script.t0 + 2 * HOUR
+    script._at(t - 1, feed.functions.setAnswerAt(300_000_000_000, t - 2 * HOUR))  # a feed two hours stale
+    script.w3.provider.make_request("evm_setNextBlockTimestamp", [t])
+    script.w3.provider.make_request("evm_mine", [])
+    before = trips()
+    step = kp.step(reader.read())
+    assert _tripped(step) == ["stale-oracle"]
+    assert trips() - before == 1
