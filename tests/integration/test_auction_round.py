@@ -35,6 +35,7 @@ from solver.domain import Auction, Solution
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 from tests.fakes import strategies as bad
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.auction_support import (
     auction_for,
@@ -114,15 +115,15 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     s0, s1, s2 = (a.address for a in chain.solvers)
     rpc = chain.rpc_url
     nodes = {
-        "honest": Server(make_app(Baseline(), s0, rpc)),
-        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter)),
-        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc)),
-        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc)),
-        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), s2, rpc)),
-        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc)),
-        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc)),
-        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc)),
-        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False)),
+        "honest": Server(make_app(Baseline(), s0, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter, **trusting(chain.addresses["BatchSettlement"]))),
+        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
+        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False, **trusting(chain.addresses["BatchSettlement"]))),
         "garbage": Server(bad.garbage_app("wrong-shape")),
         "not-json": Server(bad.garbage_app("not-json")),
     }
@@ -136,7 +137,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
         registry.register(accounts.get(name, s2), url)
     before = {s: balances_of(chain, s) for s in {orderbook.get(i).owner for i in ids}}
     auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
-                            registry.all, deadline_s=12.0)
+                            registry.all, deadline_s=12.0, signer=AUCTIONEER)
     try:
         result = asyncio.run(auctioneer.run_round())
         told = {name: call(nodes[name].url + "/notifications")[1] for name in ("honest", "starved", "inflated")}
