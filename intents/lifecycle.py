@@ -4,7 +4,9 @@ and the storage interface the orderbook implements and the auctioneer drives.
     open ──mark_in_auction──▶ in_auction ──mark_settled(tx)──▶ settled
       │  ◀──────reopen─────────┘    └──mark_failed(reason)──▶ failed
       ├──cancel──▶ cancelled
-      └──expire(now)──▶ expired            (in_auction intents expire only after reopen)
+      ├──expire(now)──▶ expired            (in_auction intents expire only after reopen)
+      └──park(reason)──▶ parked ──cancel──▶ cancelled
+                  (also from in_auction: failed N rounds for a reason that cannot change by itself)
 
 It lives here, beside the intent, so that the orderbook (which stores intents) and the
 auction (which moves them through rounds) share one vocabulary without importing each other.
@@ -27,20 +29,22 @@ class IntentStatus(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    PARKED = "parked"
 
 
-OPEN, IN_AUCTION, SETTLED, EXPIRED, CANCELLED, FAILED = (
+OPEN, IN_AUCTION, SETTLED, EXPIRED, CANCELLED, FAILED, PARKED = (
     IntentStatus.OPEN, IntentStatus.IN_AUCTION, IntentStatus.SETTLED,
-    IntentStatus.EXPIRED, IntentStatus.CANCELLED, IntentStatus.FAILED,
+    IntentStatus.EXPIRED, IntentStatus.CANCELLED, IntentStatus.FAILED, IntentStatus.PARKED,
 )
 STATUSES: tuple[IntentStatus, ...] = tuple(IntentStatus)
 ALLOWED: dict[IntentStatus, set[IntentStatus]] = {
-    OPEN: {IN_AUCTION, CANCELLED, EXPIRED},
-    IN_AUCTION: {SETTLED, FAILED, OPEN},
+    OPEN: {IN_AUCTION, CANCELLED, EXPIRED, PARKED},
+    IN_AUCTION: {SETTLED, FAILED, OPEN, PARKED},
     SETTLED: set(),
     EXPIRED: set(),
     CANCELLED: set(),
     FAILED: set(),
+    PARKED: {CANCELLED},
 }
 
 
@@ -71,6 +75,9 @@ class IntentStore(Protocol):
     def mark_failed(self, intent_id: str, reason: str) -> None: ...
     def cancel(self, intent_id: str) -> None: ...
     def expire(self, now_s: int) -> builtins.list[str]: ...
+    def open_count(self, owner: str) -> int: ...  # open + in_auction intents of `owner`
+    def note_failure(self, intent_id: str, reason: str) -> int: ...  # rounds it has failed so far, this one included
+    def park(self, intent_id: str, reason: str) -> None: ...  # not auctioned again; `reason` says why
     def close(self) -> None: ...
 
 

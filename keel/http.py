@@ -1,7 +1,9 @@
 """The HTTP edge shared by keel's aiohttp services: bodies in, models out, one error shape.
 
 - `read_json(request, error)`: the body as JSON, or `error("body: not valid JSON", "body")`
-  (invalid UTF-8, bad syntax, an integer past Python's 4,300-digit limit: all the same 400).
+  (invalid UTF-8, bad syntax, an integer past Python's 4,300-digit limit: all the same 400);
+  a body that has not fully arrived within `BODY_TIMEOUT_S` is a 408 (a slow client cannot
+  hold a handler forever; the size cap is the app's `client_max_size`).
 - `reply(model)`: a pydantic model (or a list of them) serialised by `keel.wire.dump`.
 - `errors_middleware`: every `KeelError` becomes `keel.wire.ErrorBody`
   `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}` with the error's
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -21,6 +24,12 @@ from pydantic import BaseModel
 from keel.errors import KeelError, UsageError
 from keel.wire import ErrorBody, dump
 
+BODY_TIMEOUT_S = 10.0
+
+
+class BodyTimeout(UsageError):
+    http_status = 408
+
 
 def error_body(exc: KeelError) -> dict[str, Any]:
     return dump(ErrorBody.of(exc))
@@ -29,7 +38,12 @@ def error_body(exc: KeelError) -> dict[str, Any]:
 async def read_json(request: web.Request, error: type[KeelError] = UsageError) -> Any:
     """The request body decoded as JSON; `error` naming `body` when it is not."""
     try:
-        return json.loads(await request.text())
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            text = await request.text()
+    except TimeoutError:
+        raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
+    try:
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError):  # JSONDecodeError, and int() past the digit limit
         raise error("body: not valid JSON", "body") from None
 

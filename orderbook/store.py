@@ -5,7 +5,8 @@ Lifecycle of an intent (each arrow is one method; anything else is a `Transition
     open ──mark_in_auction──▶ in_auction ──mark_settled(tx)──▶ settled
       │  ◀──────reopen─────────┘    └──mark_failed(reason)──▶ failed
       ├──cancel──▶ cancelled
-      └──expire(now)──▶ expired            (in_auction intents expire only after reopen)
+      ├──expire(now)──▶ expired            (in_auction intents expire only after reopen)
+      └──park(reason)──▶ parked            (also from in_auction; parked ──cancel──▶ cancelled)
 
 Durability: `add` returns only after the transaction has committed with
 `synchronous=FULL`, so an intent the API acknowledged survives a SIGKILL of the
@@ -30,6 +31,7 @@ from intents.lifecycle import (
     FAILED,
     IN_AUCTION,
     OPEN,
+    PARKED,
     SETTLED,
     STATUSES,
     IntentStatus,
@@ -55,6 +57,11 @@ CREATE TABLE IF NOT EXISTS intents (
 );
 CREATE INDEX IF NOT EXISTS intents_status ON intents (status, created_at);
 CREATE INDEX IF NOT EXISTS intents_owner ON intents (owner, created_at);
+CREATE TABLE IF NOT EXISTS intent_failures (
+    id        TEXT PRIMARY KEY REFERENCES intents (id),
+    rounds    INTEGER NOT NULL,
+    reason    TEXT NOT NULL
+);
 """
 
 
@@ -123,6 +130,23 @@ class SqliteStore:
 
     def mark_failed(self, intent_id: str, reason: str) -> None:
         self._transition([intent_id], FAILED, reason=reason)
+
+    def park(self, intent_id: str, reason: str) -> None:
+        """Out of the auction for good (until cancelled): it failed rounds for a reason that cannot change by itself."""
+        self._transition([intent_id], PARKED, reason=reason)
+
+    def note_failure(self, intent_id: str, reason: str) -> int:
+        """Count one more failed round for `intent_id` (its latest reason kept); the count so far."""
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO intent_failures (id, rounds, reason) VALUES (?, 1, ?)"
+                " ON CONFLICT(id) DO UPDATE SET rounds = rounds + 1, reason = excluded.reason", (intent_id, reason))
+            return int(self._db.execute("SELECT rounds FROM intent_failures WHERE id = ?", (intent_id,)).fetchone()[0])
+
+    def open_count(self, owner: str) -> int:
+        """Open and in-auction intents of `owner` (the per-owner cap counts these)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM intents WHERE owner = ? AND status IN (?, ?)",
+                                    (owner, OPEN, IN_AUCTION)).fetchone()[0])
 
     def cancel(self, intent_id: str) -> None:
         self._transition([intent_id], CANCELLED, reason="cancelled by owner")

@@ -27,6 +27,7 @@ from auction.auctioneer.notify import notify_all
 from auction.auctioneer.stages import Outcome, Ranked, Refused, Settled
 from auction.auth import Signer
 from auction.endpoint import Endpoint
+from auction.parking import PARK_AFTER, stuck_reason
 from auction.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStatus, RoundStore
 from intents.errors import TransitionError
 from intents.lifecycle import IN_AUCTION, IntentStore
@@ -132,10 +133,17 @@ class Auctioneer:
         return [*settled, *not_simulated, *refused]
 
     def _update_intents(self, auction: Auction, winner: Settled | None) -> None:
+        """Settled with the winner's transaction; otherwise back to open, or parked once stuck for
+        `PARK_AFTER` rounds (`auction.parking`)."""
         settled = set(winner.stage.simulated.verified.proposed.solution.intent_ids) if winner else set()
         for bi in auction.intents:
             if winner is not None and bi.id in settled:
                 self.intents.mark_settled(bi.id, winner.tx_hash)
+                continue
+            stuck = stuck_reason(auction, bi)
+            failures = self.intents.note_failure(bi.id, stuck) if stuck else 0
+            if stuck and failures >= PARK_AFTER:
+                self.intents.park(bi.id, f"{stuck} (failed {failures} rounds)")
             else:
                 self.intents.reopen([bi.id])
 
