@@ -90,9 +90,10 @@ def submit_all(world: Any, orderbook: SqliteStore, signed: list[Any]) -> list[st
     return ids
 
 
-def start_dying_node(port: int, solver: str, rpc_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_dying_node(port: int, solver: str, rpc_url: str, log: Path, settlement: str) -> subprocess.Popen[bytes]:
     argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "tests.fakes.strategies:Dying",
-            "--port", str(port), "--solver", solver, "--rpc-url", rpc_url]
+            "--port", str(port), "--solver", solver, "--rpc-url", rpc_url, "--auctioneer", AUCTIONEER.address,
+            "--settlement", settlement]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -128,7 +129,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
         "not-json": Server(bad.garbage_app("not-json")),
     }
     dying_port = free_port()
-    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log")
+    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log", chain.addresses["BatchSettlement"])
     urls = {name: srv.url for name, srv in nodes.items()}
     urls["dying"] = f"http://127.0.0.1:{dying_port}"
     urls["nowhere"] = f"http://127.0.0.1:{free_port()}"
