@@ -93,6 +93,7 @@ def _run(progress: Progress, processes: Any) -> DemoReport:
 
 def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None:
     from contracts import chain as chain_mod
+    from contracts.feeds import read_round
     from orderbook import client
 
     world = chain_mod.current_world()
@@ -100,7 +101,8 @@ def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None
     report.rpc_url = world.rpc_url
     symbols = {a: s for s, a in world.tokens.items()}
     report.decimals = {s: _decimals(w3, a) for s, a in world.tokens.items()}
-    report.prices = {s: _oracle_usd(w3, world, s) for s in world.tokens}
+    rounds = {s: read_round(w3, world.deployment.feed(s).address) for s in world.tokens}
+    report.prices = {s: r.usd for s, r in rounds.items()}
 
     progress("users sign their intents")
     signed = [_weights(world, user, target) for user, target in WEIGHTS]
@@ -151,8 +153,7 @@ def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None
         picture = plot_route(winner.solution.stats["hops"], symbols, state_dir() / "route.png",
                              title=f"round {result.round_id}: what the pools carried after netting",
                              decimals={a: report.decimals[s] for a, s in symbols.items()},
-                             prices={a: int(report.prices[s] * 1e8) * 10 ** (28 - report.decimals[s])
-                                     for a, s in symbols.items()})
+                             prices={a: rounds[s].usd_price(report.decimals[s]) for a, s in symbols.items()})
         report.route_png = str(picture)
 
 
@@ -165,7 +166,7 @@ def _one_round(world: Any) -> tuple[Any, Any]:
     from orderbook.store import open_store
 
     registry = Registry(processes.auction_db())
-    view = snapshot.WorldView.from_addresses(world.chain_id, world.addresses)
+    view = snapshot.WorldView(world.chain_id, world.deployment)
     w3 = world.web3()
     store = open_store(processes.orderbook_db())
     rounds = RoundStore(processes.auction_db())
@@ -194,10 +195,10 @@ def _weights(world: Any, user: int, target: dict[str, int]) -> Any:
     owner = world.users[user]
     w3 = world.web3()
     symbols = build.order_tokens(list(target), None)
-    states = token_states(w3, world.addresses, owner.address, symbols)
+    states = token_states(w3, world.deployment, owner.address, symbols)
     intent, _ = build.weights_intent(owner.address, states, {s: target[s] * 100 for s in symbols}, 50, 100, 30,
                                      int(time.time()) + VALID_S, int(time.time()))
-    return sign_intent(intent, owner.private_key, world.chain_id, world.addresses["BatchSettlement"])
+    return sign_intent(intent, owner.private_key, world.chain_id, world.settlement)
 
 
 def _hedge(world: Any, user: int) -> Any:
@@ -208,14 +209,13 @@ def _hedge(world: Any, user: int) -> Any:
 
     owner = world.users[user]
     w3 = world.web3()
-    numeraire, underlying = token_states(w3, world.addresses, owner.address, ["USDC", "WETH"])
+    numeraire, underlying, wbtc = token_states(w3, world.deployment, owner.address, ["USDC", "WETH", "WBTC"])
     book = load(Path(SAMPLE_BOOK))
-    spot = underlying.usd_price_8 / 10**8
-    delta = book.delta_of("WETH", {"WETH": spot, "WBTC": _oracle_usd(w3, world, "WBTC")}, time.time())
+    delta = book.delta_of("WETH", {"WETH": underlying.usd, "WBTC": wbtc.usd}, time.time())
     band = build.hedge_band(delta, underlying.balance, underlying.decimals, 0.0, HEDGE_BAND)
     intent = build.hedge_intent(owner.address, numeraire, underlying, band, 100, 30, int(time.time()) + VALID_S,
                                 int(time.time()))
-    return sign_intent(intent, owner.private_key, world.chain_id, world.addresses["BatchSettlement"])
+    return sign_intent(intent, owner.private_key, world.chain_id, world.settlement)
 
 
 def _hedge_text(signed: Any, decimals: int) -> str:
@@ -229,8 +229,6 @@ _ERC20 = [
     {"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [],
      "outputs": [{"name": "", "type": "uint8"}]},
 ]
-_FEED = [{"name": "latestAnswer", "type": "function", "stateMutability": "view", "inputs": [],
-          "outputs": [{"name": "", "type": "int256"}]}]
 
 
 def _balances(w3: Any, world: Any, owner: str, symbols: dict[str, str]) -> dict[str, int]:
@@ -239,8 +237,3 @@ def _balances(w3: Any, world: Any, owner: str, symbols: dict[str, str]) -> dict[
 
 def _decimals(w3: Any, address: str) -> int:
     return int(w3.eth.contract(address=address, abi=_ERC20).functions.decimals().call())
-
-
-def _oracle_usd(w3: Any, world: Any, symbol: str) -> float:
-    feed = w3.eth.contract(address=world.addresses[f"feed:{symbol}"], abi=_FEED)
-    return int(feed.functions.latestAnswer().call()) / 10**8

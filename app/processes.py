@@ -136,7 +136,7 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             services.append(spawn(f"solver-{strategy}", [
                 "solver", "serve", "--strategy", strategy, "--port", str(ports[strategy]),
                 "--solver", world.solvers[i].address, "--rpc-url", world.rpc_url,
-                "--auctioneer", auctioneer_address, "--settlement", world.addresses["BatchSettlement"],
+                "--auctioneer", auctioneer_address, "--settlement", world.settlement,
             ], f"http://127.0.0.1:{ports[strategy]}"))
             _write_procs(services, chain_started)
         for s in services:

@@ -9,7 +9,7 @@ can compare bytes.
 
 from __future__ import annotations
 
-from contracts.settlement import Batch, Interaction, make_batch
+from contracts.settlement import Batch, make_batch
 from keel.errors import KeelError
 from solver.domain import Auction, Solution
 from solver.errors import SolverError
@@ -25,9 +25,8 @@ def batch_for(auction: Auction, solution: Solution) -> Batch:
             raise SolverError(f"executions[{i}].intentId: {execution.intent_id} is not in auction {auction.id}",
                               f"executions[{i}].intentId") from None
         rows.append((bi.intent.as_tuple(), int(bi.signed.scheme), bi.signed.signature, execution.flows))
-    interactions = [Interaction(x.target, x.value_wei, x.call_data) for x in solution.interactions]
     try:
-        return make_batch(solution.prices, rows, interactions)
+        return make_batch(solution.prices, rows, solution.interactions)
     except KeelError as exc:
         raise SolverError(f"prices: {exc}", "prices") from None
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 from typing import Any
 
 from auction.verdicts import Drop, DropReason
-from intents.model import PRICE_SCALE as BOUND_SCALE
 from keel.errors import RefusedError
-from solver.domain import BPS, Auction, Solution
+from keel.units import BPS, bound_price
+from solver.domain import Auction, Solution
 from solver.scoring import score
 
 SCORE_TOLERANCE_BPS = 10  # rounding differences between solver and auctioneer, not more
@@ -102,7 +102,7 @@ def check_bounds(auction: Auction, solution: Solution) -> None:
         intent = auction.intent(execution.intent_id).intent
         numeraire = solution.prices[intent.tokens[0]]
         for j in range(1, len(intent.tokens)):
-            relative = solution.prices[intent.tokens[j]] * BOUND_SCALE // numeraire
+            relative = bound_price(solution.prices[intent.tokens[j]], numeraire)
             if not intent.min_price[j] <= relative <= intent.max_price[j]:
                 token = intent.tokens[j]
                 raise _reject(DropReason.PRICE_OUT_OF_BOUNDS, f"prices.{token}", token=token, relative=relative,

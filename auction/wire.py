@@ -16,14 +16,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from auction.verdicts import DropReason, Verdict
+from contracts.interaction import Interaction
 from intents.errors import IntentError
 from intents.validate import check_shape
 from intents.wire import SignedIntentModel
 from keel import wire as edge
+from keel.units import UsdPrice
 from keel.wire import Address, Bytes32, HexBytes, Int, Strict, Uint, dump, from_hex, hex_bytes
 from routing.pools import Liquidity, Pool, V2Pool, v3_pool
 from routing.pools import Token as PoolToken
-from solver.domain import Auction, BatchIntent, Execution, Interaction, Solution, Token
+from solver.domain import Auction, BatchIntent, Execution, Solution, Token
 from solver.errors import SolverError
 
 __all__ = ["AuctionModel", "NotifyModel", "SettleRequestModel", "SolutionModel", "SolveResponseModel", "dump",
@@ -124,6 +126,7 @@ class AuctionModel(Strict):
     balances: dict[Address, dict[Address, Uint]] = Field(description="owner -> token -> base units")
     liquidity: LiquidityModel
     gasPrice: Uint
+    nativePrice: Uint  # USD per wei × 1e36 of the native token: what gas costs
 
 
 def auction_from_json(data: Any) -> Auction:
@@ -138,9 +141,9 @@ def auction_from_json(data: Any) -> Auction:
         intents.append(BatchIntent(item.id, signed))
     return Auction(
         id=m.id, chain_id=m.chainId, settlement=m.settlement, block=m.block, deadline_ms=m.deadline,
-        tokens={a: Token(a, t.symbol, t.decimals, t.referencePrice) for a, t in m.tokens.items()},
+        tokens={a: Token(a, t.symbol, t.decimals, UsdPrice(t.referencePrice)) for a, t in m.tokens.items()},
         intents=tuple(intents), balances={o: dict(b) for o, b in m.balances.items()},
-        liquidity=_liquidity(m.liquidity), gas_price_wei=m.gasPrice,
+        liquidity=_liquidity(m.liquidity), gas_price_wei=m.gasPrice, native_price=UsdPrice(m.nativePrice),
     )
 
 
@@ -158,6 +161,7 @@ def auction_to_model(a: Auction) -> AuctionModel:
         tokens={t.address: TokenModel(symbol=t.symbol, decimals=t.decimals, referencePrice=t.reference_price)
                 for t in a.tokens.values()},
         intents=intents, balances=a.balances, liquidity=LiquidityModel.of(a.liquidity), gasPrice=a.gas_price_wei,
+        nativePrice=a.native_price,
     )
 
 

@@ -75,7 +75,8 @@ def serve_cmd(
                                   "solver")
             solver = str(world.solvers[0].address)
         rpc_url = rpc_url or (world.rpc_url if world is not None else None)
-        settlement = settlement or (world.addresses.get("BatchSettlement") if world is not None else None)
+        settlement = settlement or (world.deployment.keel.settlement if world is not None and world.deployment.keel
+                                    else None)
     if settlement is None:
         raise IntentError("--settlement: no running chain to take BatchSettlement from; pass --settlement ADDRESS",
                           "settlement")
@@ -113,10 +114,10 @@ def register_cmd(
     listed = None
     if allow:
         world = _world_or_none()
-        if world is None or "SolverAllowList" not in world.addresses:
+        if world is None or world.deployment.keel is None:
             render.status("no local chain is up: registered without touching the allow-list")
         else:
-            listed = allow_list(world.web3(), world.addresses["SolverAllowList"], world.deployer.address,
+            listed = allow_list(world.web3(), world.deployment.keel.allow_list, world.deployer.address,
                                 endpoint.address)
     data = {**endpoint.public(), "auctioneer": ours, "allowListed": listed}
     render.emit(data, as_json, rows=[data], columns=["url", "address", "auctioneer", "allowListed"],
@@ -201,7 +202,7 @@ def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
     from orderbook.store import open_store
 
     registry = Registry(db)
-    return Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses),
+    return Auctioneer(world.web3(), WorldView(world.chain_id, world.deployment),
                       open_store(orderbook_db), RoundStore(db), registry.all, deadline_s=deadline,
                       signer=load_or_create())
 

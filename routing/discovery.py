@@ -11,7 +11,7 @@ math refuses to step into a word it has not seen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
@@ -107,7 +107,10 @@ def discover(
             if addr != to_checksum_address(ZERO):
                 v3_addrs.append(addr)
     pools: list[Pool] = _read_v2(w3, v2_addrs, block, stats) + _read_v3(w3, v3_addrs, block, tick_window, stats)
-    return Liquidity(token_info, tuple(pools), block, to_checksum_address(native) if native else None,
+    # the native token prices gas only if it is one of the snapshot's tokens (a snapshot
+    # without it values gas at nothing inside the router; the auction's score still charges it)
+    native = to_checksum_address(native) if native else None
+    return Liquidity(token_info, tuple(pools), block, native if native in token_info else None,
                      f"chain at block {block}")
 
 
@@ -191,7 +194,3 @@ def _words(compressed: int, span: int | None, spacing: int) -> tuple[int, int]:
         return lo, hi
     return max(lo, (compressed - span) >> 8), min(hi, (compressed + span) >> 8)
 
-
-def world_tokens(addresses: Mapping[str, str]) -> list[str]:
-    """The world's token addresses (WETH, USDC, DAI, WBTC) from `World.addresses`."""
-    return [addresses[s] for s in ("WETH", "USDC", "DAI", "WBTC") if s in addresses]

@@ -17,23 +17,23 @@ reference prices p and the solution's clearing prices P, all values USD × 1e18:
   loss = Σ −q·(p − P): what the clearing prices took from the user against reference
   prices. The fee (the value the settlement keeps, Σ −q·P) is not a loss to the batch: it
   pays the gas, which is subtracted once, below (CIP-20: surplus + fees − gas cost).
-- score = Σ contributions − gas · gasPrice (valued in WETH at its reference price).
+- score = Σ contributions − gas · gasPrice, valued through the auction's native-token price
+  (`Auction.native_price`, never a token looked up by symbol: gas is never free).
 
 So a phantom execution adds nothing (and its gas counts against it), stopping at the band's
 edge earns less than reaching the target, over-trading past the target earns nothing for
 the excess and pays for it in price, and moving value between fee and price cannot raise
-a score. Integer arithmetic, rounded down.
+a score. All values are `keel.units.UsdValue`s (USD × 1e18); integer arithmetic, rounded
+down as `keel.units` says.
 """
 
 from __future__ import annotations
 
-from intents.model import PRICE_SCALE as INTENT_PRICE_SCALE
 from intents.model import Intent, IntentKind
-from solver.domain import BPS, PRICE_SCALE, Auction, Execution, Solution, value_e18
+from keel.units import BPS, UsdValue, bound_price, gas_cost, to_usd_value, usd_value
+from solver.domain import Auction, Execution, Solution
 
-GAS_PRICE_TOKEN = "WETH"
 UNBOUNDED = 2**200  # a balance bound past this is "no bound" (the CLI signs uint256 max)
-_TO_E18 = PRICE_SCALE // 10**18
 
 
 def band_bps(intent: Intent, prices: dict[str, int]) -> int:
@@ -41,7 +41,7 @@ def band_bps(intent: Intent, prices: dict[str, int]) -> int:
     numeraire = prices[intent.tokens[0]]
     widths = []
     for token, lo, hi in zip(intent.tokens[1:], intent.min_price[1:], intent.max_price[1:], strict=True):
-        ref = prices[token] * INTENT_PRICE_SCALE // numeraire
+        ref = bound_price(prices[token], numeraire)
         if ref <= 0:
             continue
         widths.append(min((hi - lo) * BPS // (2 * ref), BPS))
@@ -51,30 +51,30 @@ def band_bps(intent: Intent, prices: dict[str, int]) -> int:
 def distance_e18(intent: Intent, balances: dict[str, int], prices: dict[str, int]) -> int:
     """How far `balances` are from the intent's target, as value that must move (USD × 1e18)."""
     if intent.kind == IntentKind.WEIGHTS:
-        values = [value_e18(max(0, balances.get(t, 0)), prices[t]) for t in intent.tokens]
+        values = [usd_value(max(0, balances.get(t, 0)), prices[t]) for t in intent.tokens]
         total = sum(values)
         return sum(max(0, v - total * w // BPS) for v, w in zip(values, intent.target_weight_bps, strict=True))
     out = 0
     for token, lo, hi in zip(intent.tokens, intent.min_balance, intent.max_balance, strict=True):
         if hi >= UNBOUNDED:
             continue
-        out += value_e18(abs(balances.get(token, 0) - (lo + hi) // 2), prices[token])
+        out += usd_value(abs(balances.get(token, 0) - (lo + hi) // 2), prices[token])
     return out
 
 
 def given_e18(flows: dict[str, int], prices: dict[str, int]) -> int:
     """Value the owner gives (the negative flows) at `prices`."""
-    return sum(value_e18(-q, prices[t]) for t, q in flows.items() if q < 0)
+    return sum(usd_value(-q, prices[t]) for t, q in flows.items() if q < 0)
 
 
-def cost_e18(flows: dict[str, int], prices: dict[str, int]) -> int:
-    """Value given minus value received at `prices` (≥ 0 for a fee-paying execution)."""
-    return -sum(q * prices[t] for t, q in flows.items()) // _TO_E18
+def cost_e18(flows: dict[str, int], prices: dict[str, int]) -> UsdValue:
+    """Value given minus value received at `prices` (≥ 0 for a fee-paying execution), rounded down."""
+    return to_usd_value(-sum(q * prices[t] for t, q in flows.items()))
 
 
-def loss_e18(flows: dict[str, int], reference: dict[str, int], clearing: dict[str, int]) -> int:
-    """What the clearing prices took from the owner against reference prices: Σ −q·(p − P)."""
-    return -sum(q * (reference[t] - clearing.get(t, reference[t])) for t, q in flows.items()) // _TO_E18
+def loss_e18(flows: dict[str, int], reference: dict[str, int], clearing: dict[str, int]) -> UsdValue:
+    """What the clearing prices took from the owner against reference prices: Σ −q·(p − P), rounded down."""
+    return to_usd_value(-sum(q * (reference[t] - clearing.get(t, reference[t])) for t, q in flows.items()))
 
 
 def progress_e18(auction: Auction, execution: Execution) -> int:
@@ -98,11 +98,9 @@ def contribution_e18(auction: Auction, solution: Solution, execution: Execution)
     return useful * (intent.max_fee_bps + band_bps(intent, prices)) // BPS - loss
 
 
-def gas_cost_e18(auction: Auction, gas: int) -> int:
-    weth = next((t for t in auction.tokens.values() if t.symbol == GAS_PRICE_TOKEN), None)
-    if weth is None:
-        return 0
-    return value_e18(gas * auction.gas_price_wei, weth.reference_price)
+def gas_cost_e18(auction: Auction, gas: int) -> UsdValue:
+    """What `gas` units cost at the auction's gas price, the native token at its own price."""
+    return gas_cost(gas, auction.gas_price_wei, auction.native_price)
 
 
 def score(auction: Auction, solution: Solution, gas: int) -> int:

@@ -43,7 +43,7 @@ def _setup(chain: Any) -> tuple[Any, Server, Any]:
     signed = [weights_intent(chain, 0, {"USDC": 50, "WETH": 30, "WBTC": 20})]
     auction = auction_for(chain, signed, auction_id=41, deadline_s=120)
     node = Server(make_app(Baseline(), chain.solvers[0].address, chain.rpc_url,
-                           **trusting(chain.addresses["BatchSettlement"])))
+                           **trusting(chain.settlement)))
     return auction, node, chain.web3()
 
 
@@ -124,12 +124,12 @@ def test_a_hundred_foreign_solves_leave_the_live_proposal_intact_and_it_settles(
             refused.append(post(node.url + "/solve", body, STRANGER if i % 2 else None)[0])
         assert set(refused) <= {401, 403} and len(refused) == 100
         data = "0x" + calldata(auction, Baseline().solve(auction, solver)).hex()
-        request = {"auctionId": auction.id, "calldata": data, "to": chain.addresses["BatchSettlement"],
+        request = {"auctionId": auction.id, "calldata": data, "to": chain.settlement,
                    "gas": 21_000}  # the auctioneer's gas is ignored: the node sends with its own estimate
         status, answer = post(node.url + "/settle", request, AUCTIONEER)
         assert status == 200, answer
     finally:
         node.stop()
     receipt = w3.eth.wait_for_transaction_receipt(answer["txHash"], timeout=30)
-    assert receipt["status"] == 1 and receipt["to"] == chain.addresses["BatchSettlement"]
+    assert receipt["status"] == 1 and receipt["to"] == chain.settlement
     assert 21_000 < int(w3.eth.get_transaction(answer["txHash"])["gas"]) <= 30_000_000

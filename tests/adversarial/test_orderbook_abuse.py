@@ -50,24 +50,23 @@ HEALTH_P99_MS = 100.0
 
 def _intent(world: World, w3: Any, owner: str, nonce: int) -> Intent:
     """A valid weights intent shaped on user 0's portfolio, for `owner`."""
-    states = intents_chain.token_states(w3, world.addresses, world.users[0].address, ["USDC", "WETH", "WBTC"])
+    states = intents_chain.token_states(w3, world.deployment, world.users[0].address, ["USDC", "WETH", "WBTC"])
     intent, _ = build.weights_intent(world.users[0].address, states, {"USDC": 3000, "WETH": 5000, "WBTC": 2000}, 50,
                                      100, 30, intents_chain.chain_time(w3) + 600, nonce)
     return intent.with_(owner=owner)
 
 
 def _config(world: World, w3: Any, **changes: Any) -> OrderbookConfig:
-    addresses = world.addresses
-    settlement = addresses["BatchSettlement"]
-    return OrderbookConfig(world.chain_id, settlement, {addresses[s]: s for s in world_spec.DECIMALS},
+    settlement = world.settlement
+    return OrderbookConfig(world.chain_id, settlement, {world.token(s): s for s in world_spec.DECIMALS},
                            check_1271=intents_chain.make_1271_checker(w3),
                            nonce_spent=intents_chain.make_nonce_checker(w3, settlement),
                            clock=lambda: intents_chain.chain_time(w3),
-                           funds=intents_chain.make_funds_reader(w3, addresses["Relayer"]), **changes)
+                           funds=intents_chain.make_funds_reader(w3, world.deployment.relayer), **changes)
 
 
 def _body(world: World, intent: Intent, key: Any) -> bytes:
-    signed = sign_intent(intent, key, world.chain_id, world.addresses["BatchSettlement"])
+    signed = sign_intent(intent, key, world.chain_id, world.settlement)
     return json.dumps(SignedIntentModel.from_signed(signed).model_dump(mode="json")).encode()
 
 
@@ -84,7 +83,7 @@ def _orderbook(world: World, tmp_path: Path) -> tuple[subprocess.Popen[bytes], s
     env.pop("KEEL_CONFIG", None)
     proc = subprocess.Popen(
         [sys.executable, "cli.py", "node", "serve", "--port", str(port), "--db", str(tmp_path / "ob.db"),
-         "--chain-id", str(world.chain_id), "--settlement", world.addresses["BatchSettlement"],
+         "--chain-id", str(world.chain_id), "--settlement", world.settlement,
          "--rpc-url", world.rpc_url], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -105,7 +104,7 @@ def test_health_stays_fast_under_forty_gas_burning_eip1271_submissions(chain: Wo
     for nonce in range(CONCURRENT):
         intent = _intent(chain, w3, burner, nonce + 1)
         model = SignedIntentModel(intent=SignedIntentModel.from_signed(
-            sign_intent(intent, Account.create().key, chain.chain_id, chain.addresses["BatchSettlement"])).intent,
+            sign_intent(intent, Account.create().key, chain.chain_id, chain.settlement)).intent,
             signingScheme=SigningScheme.EIP1271, signature="0x" + "ab" * 65)
         bodies.append(json.dumps(model.model_dump(mode="json")).encode())
     proc, url = _orderbook(chain, tmp_path)
@@ -149,13 +148,13 @@ def test_refuses_an_unfunded_or_unapproved_owner_at_submit_and_accepts_a_funded_
                                                                stranger.key))
         assert status == 400 and answer["kind"] == "InsufficientBalance" and "USDC" in answer["error"]
         user = chain.users[1]
-        usdc = w3.eth.contract(address=chain.addresses["USDC"], abi=[{
+        usdc = w3.eth.contract(address=chain.token("USDC"), abi=[{
             "name": "approve", "type": "function", "stateMutability": "nonpayable",
             "inputs": [{"name": "s", "type": "address"}, {"name": "a", "type": "uint256"}],
             "outputs": [{"name": "", "type": "bool"}]}])
         funded = _body(chain, _intent(chain, w3, user.address, 7), user.private_key)
         assert http("POST", url + "/intents", funded)[0] == 201  # the acceptance twin
-        usdc.functions.approve(chain.addresses["Relayer"], 0).transact({"from": user.address})
+        usdc.functions.approve(chain.deployment.relayer, 0).transact({"from": user.address})
         status, answer = http("POST", url + "/intents", _body(chain, _intent(chain, w3, user.address, 8),
                                                                user.private_key))
         assert status == 400 and answer["kind"] == "InsufficientAllowance"
@@ -181,13 +180,13 @@ def test_parks_an_intent_whose_owner_holds_nothing_after_repeated_rounds(chain: 
     store = SqliteStore(tmp_path / "ob.db")
     user, stranger = chain.users[3], Account.create()
     funded = sign_intent(_intent(chain, w3, user.address, 1), user.private_key, chain.chain_id,
-                         chain.addresses["BatchSettlement"])
+                         chain.settlement)
     empty = sign_intent(_intent(chain, w3, stranger.address, 1), stranger.key, chain.chain_id,
-                        chain.addresses["BatchSettlement"])
+                        chain.settlement)
     for signed in (funded, empty):  # stored directly: the owner's funds left after admission
-        store.add(signed.intent.intent_id(chain.chain_id, chain.addresses["BatchSettlement"]), signed)
+        store.add(signed.intent.intent_id(chain.chain_id, chain.settlement), signed)
     rounds = RoundStore(tmp_path / "auction.db")
-    auctioneer = Auctioneer(w3, WorldView.from_addresses(chain.chain_id, chain.addresses), store, rounds,
+    auctioneer = Auctioneer(w3, WorldView(chain.chain_id, chain.deployment), store, rounds,
                             lambda: [], deadline_s=0.2, signer=AUCTIONEER)
     try:
         for _ in range(PARK_AFTER):

@@ -83,7 +83,7 @@ def stores(tmp_path: Path) -> Iterator[tuple[SqliteStore, RoundStore, Registry]]
 
 
 def submit_all(world: Any, orderbook: SqliteStore, signed: list[Any]) -> list[str]:
-    settlement = world.addresses["BatchSettlement"]
+    settlement = world.settlement
     ids = []
     for s in signed:
         ids.append(orderbook.add(s.intent.intent_id(world.chain_id, settlement), s).id)
@@ -116,20 +116,20 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     s0, s1, s2 = (a.address for a in chain.solvers)
     rpc = chain.rpc_url
     nodes = {
-        "honest": Server(make_app(Baseline(), s0, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter, **trusting(chain.addresses["BatchSettlement"]))),
-        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc, **trusting(chain.addresses["BatchSettlement"]))),
-        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False, **trusting(chain.addresses["BatchSettlement"]))),
+        "honest": Server(make_app(Baseline(), s0, rpc, **trusting(chain.settlement))),
+        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter, **trusting(chain.settlement))),
+        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc, **trusting(chain.settlement))),
+        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc, **trusting(chain.settlement))),
+        "thief": Server(make_app(bad.Thief(shared, chain.deployment.relayer), s2, rpc, **trusting(chain.settlement))),
+        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc, **trusting(chain.settlement))),
+        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc, **trusting(chain.settlement))),
+        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc, **trusting(chain.settlement))),
+        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False, **trusting(chain.settlement))),
         "garbage": Server(bad.garbage_app("wrong-shape")),
         "not-json": Server(bad.garbage_app("not-json")),
     }
     dying_port = free_port()
-    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log", chain.addresses["BatchSettlement"])
+    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log", chain.settlement)
     urls = {name: srv.url for name, srv in nodes.items()}
     urls["dying"] = f"http://127.0.0.1:{dying_port}"
     urls["nowhere"] = f"http://127.0.0.1:{free_port()}"
@@ -137,7 +137,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     for name, url in urls.items():
         registry.register(accounts.get(name, s2), url)
     before = {s: balances_of(chain, s) for s in {orderbook.get(i).owner for i in ids}}
-    auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
+    auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
                             registry.all, deadline_s=12.0, signer=AUCTIONEER)
     try:
         result = asyncio.run(auctioneer.run_round())
@@ -178,7 +178,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     winner = next(c for c in result.candidates if c.verdict == "settled")
     settled = set(winner.solution.intent_ids)
     assert settled and settled < set(ids)  # baseline leaves conflicting intents for a later round
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     for intent_id in ids:
         stored = orderbook.get(intent_id)
         if intent_id in settled:
@@ -213,10 +213,10 @@ def test_a_round_left_running_by_a_crash_is_reconciled_with_the_chain(chain: Any
     round_id = rounds.open_round(int(chain.web3().eth.block_number), ids)
     orderbook.mark_in_auction(ids)  # ... and the auctioneer is killed here, before any settlement
     assert [orderbook.get(i).status for i in ids] == [IN_AUCTION, IN_AUCTION]
-    assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == [round_id]
+    assert recover(chain.web3(), chain.settlement, orderbook, rounds) == [round_id]
     assert [orderbook.get(i).status for i in ids] == [OPEN, OPEN]
     assert rounds.get(round_id).status == "unsettled" and rounds.get(round_id).note == "recovered after a crash"
-    assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == []
+    assert recover(chain.web3(), chain.settlement, orderbook, rounds) == []
 
 
 def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settled(chain: Any, stores: Any) -> None:
@@ -229,7 +229,7 @@ def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settle
     receipt = settle_solution(chain, auction, solution)  # the winner's transaction mines ...
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
     rounds.note_submission(round_id, "http://127.0.0.1:1", tx_hash)  # ... and the auctioneer dies here
-    recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds)
+    recover(chain.web3(), chain.settlement, orderbook, rounds)
     settled = set(solution.intent_ids)
     assert settled
     for intent_id in ids:
@@ -253,13 +253,13 @@ def test_rejects_a_bad_registration_with_a_one_line_error(stores: Any) -> None:
 
 def test_the_snapshot_reads_prices_balances_and_pools_at_one_block(chain: Any) -> None:
     signed = offsetting_batch(chain)[:2]
-    settlement = chain.addresses["BatchSettlement"]
+    settlement = chain.settlement
     pairs = [(s.intent.intent_id(chain.chain_id, settlement), s) for s in signed]
     expired = weights_intent(chain, 5, {"USDC": 50, "WETH": 50}, nonce=9)
     stale = sign_intent(dataclasses.replace(expired.intent, valid_to=1), chain.users[5].private_key, chain.chain_id,
                         settlement)
     stale_id = stale.intent.intent_id(chain.chain_id, settlement)
-    view = WorldView.from_addresses(chain.chain_id, chain.addresses)
+    view = WorldView(chain.chain_id, chain.deployment)
     auction, left_out = take(chain.web3(), view, [*pairs, (stale_id, stale)], 5, 123)
     reference = auction_for(chain, signed)
     assert auction.block == reference.block and auction.id == 5 and auction.deadline_ms == 123

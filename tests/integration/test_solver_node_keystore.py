@@ -29,7 +29,7 @@ def test_a_keystore_node_solves_then_sends_the_calldata_it_proposed_signed_by_it
     env = {**os.environ, "KEEL_HOME": str(home), "KEEL_PASSWORD": "pw"}
     argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "milp", "--port", str(port),
             "--account", "solver", "--rpc-url", chain.rpc_url, "--auctioneer", AUCTIONEER.address,
-            "--settlement", chain.addresses["BatchSettlement"]]
+            "--settlement", chain.settlement]
     log = tmp_path / "node.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True)
