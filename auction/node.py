@@ -43,7 +43,7 @@ from auction import wire
 from auction.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Forbidden, Verifier
 from auction.settle_call import calldata
 from keel.errors import ChainError, KeelError, RefusedError
-from keel.http import errors_middleware, read_json, reply
+from keel.http import BODY_TIMEOUT_S, BodyTimeout, errors_middleware, read_json, reply
 from keel.wire import from_hex
 from solver.domain import Auction
 from solver.errors import NoSolution, SolverError
@@ -115,7 +115,11 @@ async def auth_middleware(
         if node.verifier is None:
             raise Forbidden(f"{request.path}: this node was started without --auctioneer and trusts no caller",
                             "auctioneer")
-        body = await request.read()  # bounded by client_max_size; cached for the handler
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT_S):
+                body = await request.read()  # bounded by client_max_size; cached for the handler
+        except TimeoutError:
+            raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
         request[CALLER_KEY] = node.verifier.check(request.method, request.path, body,
                                                   request.headers.get(TIMESTAMP_HEADER),
                                                   request.headers.get(SIGNATURE_HEADER))

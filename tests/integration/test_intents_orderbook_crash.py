@@ -46,8 +46,9 @@ def body(owner: Account, nonce: int) -> dict:
 def test_should_keep_every_acknowledged_intent_after_sigkill_mid_load(tmp_path: Path) -> None:
     port, db = free_port(), tmp_path / "orderbook.db"
     url = f"http://127.0.0.1:{port}"
-    owners = [Account.create() for _ in range(4)]
-    bodies = [[body(o, n) for n in range(200)] for o in owners]
+    # four loaders of 200 intents each, from 25 owners x 8 nonces: under the per-owner cap of open intents
+    groups = [[Account.create() for _ in range(25)] for _ in range(4)]
+    bodies = [[body(o, n) for o in group for n in range(8)] for group in groups]
     acked: list[str] = []
     lock = threading.Lock()
     proc = start_node(port, db, tmp_path)
