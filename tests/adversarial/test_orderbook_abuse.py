@@ -1,7 +1,9 @@
 """The orderbook under abuse, on the forked world over loopback.
 
-- 40 concurrent EIP-1271 submissions whose wallet burns all gas in `isValidSignature`:
-  `/health` p99 stays under 100 ms (the orderbook is a real `keel node serve` process).
+- 40 concurrent clients posting EIP-1271 intents (5 each) whose wallet burns all gas in
+  `isValidSignature`: `/health` p99 stays under 100 ms (the orderbook is a real `keel node
+  serve` process; the clients run in their own process so they never hold the measuring
+  process's GIL).
 - An unfunded owner, and an owner that revoked the relayer's allowance, are refused at
   submit naming the token; their acceptance twins (a funded, approved user) get 201.
 - Past the per-owner cap, submissions are 429.
@@ -10,11 +12,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -45,7 +47,33 @@ from tests.fakes.auctioneer import AUCTIONEER
 REPO = Path(__file__).resolve().parents[2]
 BURNER_CODE = "0x5b600056"  # JUMPDEST PUSH1 0 JUMP: loops until the call's gas is gone
 CONCURRENT = 40
+EACH = 5  # submissions per concurrent client: enough /health samples that p99 is not just the max
 HEALTH_P99_MS = 100.0
+SUBMIT_ALL = """
+import json, sys, threading, urllib.error, urllib.request
+url, path = sys.argv[1], sys.argv[2]
+bodies = json.load(open(path))
+statuses = []
+def post(body):
+    req = urllib.request.Request(url + "/intents", data=body.encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            statuses.append(resp.status)
+    except urllib.error.HTTPError as exc:
+        statuses.append(exc.code)
+def client(mine):
+    for body in mine:
+        post(body)
+clients = int(sys.argv[3])
+threads = [threading.Thread(target=client, args=(bodies[i::clients],)) for i in range(clients)]
+print("go", flush=True)
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(" ".join(map(str, statuses)))
+"""
 
 
 def _intent(world: World, w3: Any, owner: str, nonce: int) -> Intent:
@@ -101,41 +129,42 @@ def test_health_stays_fast_under_forty_gas_burning_eip1271_submissions(chain: Wo
     burner = Account.create().address
     w3.provider.make_request("anvil_setCode", [burner, BURNER_CODE])
     bodies = []
-    for nonce in range(CONCURRENT):
+    for nonce in range(CONCURRENT * EACH):
         intent = _intent(chain, w3, burner, nonce + 1)
         model = SignedIntentModel(intent=SignedIntentModel.from_signed(
             sign_intent(intent, Account.create().key, chain.chain_id, chain.settlement)).intent,
             signingScheme=SigningScheme.EIP1271, signature="0x" + "ab" * 65)
         bodies.append(json.dumps(model.model_dump(mode="json")).encode())
     proc, url = _orderbook(chain, tmp_path)
-    statuses: list[int] = []
+    (tmp_path / "bodies.json").write_text(json.dumps([b.decode() for b in bodies]))
     try:
         baseline = sorted(_health_ms(url) for _ in range(20))
-        done = threading.Event()
-
-        def submit(body: bytes) -> None:
-            status, _ = http("POST", url + "/intents", body, timeout_s=60)
-            statuses.append(status)
-
-        threads = [threading.Thread(target=submit, args=(b,)) for b in bodies]
-        for t in threads:
-            t.start()
+        # the burners post from their own process, so their client threads never hold this one's GIL
+        burners = subprocess.Popen([sys.executable, "-c", SUBMIT_ALL, url, str(tmp_path / "bodies.json"),
+                                    str(CONCURRENT)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+        assert burners.stdout is not None and burners.stdout.readline().strip() == b"go"
         samples: list[float] = []
-        while any(t.is_alive() for t in threads) and len(samples) < 400:  # bounded
-            samples.append(_health_ms(url))
-            time.sleep(0.005)
-        for t in threads:
-            t.join(timeout=60)
-        done.set()
+        gc.disable()  # measure the orderbook, not a collection pause of this test process
+        try:
+            while burners.poll() is None and len(samples) < 2_000:  # bounded
+                samples.append(_health_ms(url))
+                time.sleep(0.005)
+        finally:
+            gc.enable()
+        out, err = burners.communicate(timeout=120)
+        statuses = [int(x) for x in out.split()]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert len(statuses) == CONCURRENT and all(400 <= s < 500 or s == 503 for s in statuses), statuses
-    assert len(samples) >= 5, "the submissions finished before /health could be sampled"
-    p99 = sorted(samples)[max(0, int(len(samples) * 0.99) - 1)]
+    assert samples, "/health was never sampled"
+    p99 = sorted(samples)[max(0, -(-len(samples) * 99 // 100) - 1)]  # nearest rank
     print(f"/health p50 idle {baseline[10]:.1f} ms; under {CONCURRENT} burners: n={len(samples)} "
-          f"p50 {sorted(samples)[len(samples) // 2]:.1f} ms p99 {p99:.1f} ms")
+          f"p50 {sorted(samples)[len(samples) // 2]:.1f} ms p99 {p99:.1f} ms max {max(samples):.1f} ms")
     assert p99 < HEALTH_P99_MS
+    # a blocked event loop answers /health only a few times while the burners run
+    assert len(samples) >= 5, f"only {len(samples)} /health answers while the submissions ran"
+    assert len(statuses) == CONCURRENT * EACH and all(400 <= s < 500 or s == 503 for s in statuses), (statuses, err)
 
 
 def test_refuses_an_unfunded_or_unapproved_owner_at_submit_and_accepts_a_funded_one(
