@@ -1,9 +1,10 @@
 """Which unsettled intents are stuck: they failed a round for a reason that cannot change by itself.
 
 An intent whose owner holds none of its tokens at the auction's block can never be traded
-until the owner acts; re-auctioning it every round only spends every solver's time. The
-round counts such failures (`IntentStore.note_failure`) and parks the intent after
-`PARK_AFTER` of them, with the reason (`IntentStore.park`). Reasons that can change by
+until the owner acts; re-auctioning it every round only spends every solver's time. A round
+that leaves such an intent unsettled parks it, with the reason (`IntentStore.park`), once it
+has entered `PARK_AFTER` auctions (`StoredIntent.rounds`); the owner's `reopen` or `cancel`
+takes it from there. Reasons that can change by
 themselves (no solver found a route, an oracle was stale, a price moved) never park. Pure.
 """
 

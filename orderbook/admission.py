@@ -4,8 +4,9 @@
   (`InsufficientBalance`, naming the numeraire), and every intent token it holds must be
   approved to the relayer for at least that balance — the settlement pulls whatever the
   outcome needs through the relayer (`InsufficientAllowance`, naming the token).
-- `check_open_cap(open_count, cap)`: at most `cap` open or in-auction intents per owner
-  (`TooManyOpenIntents`, 429).
+- `check_open_cap(owner, live, cap)`: at most `cap` live intents per owner (`OwnerCapReached`,
+  409), checked before any chain work; the store's `add(..., max_open_per_owner=cap)` checks
+  it again atomically with the insert.
 Pure: the balances and allowances are read by the caller (`intents.chain.make_funds_reader`).
 """
 
@@ -13,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from intents.errors import IntentError
+from intents.errors import IntentError, OwnerCapReached
 
-DEFAULT_OPEN_CAP = 16  # open + in-auction intents one owner may hold
+DEFAULT_OPEN_CAP = 16  # live (open, in-auction, parked) intents one owner may hold
 
 
 class InsufficientBalance(IntentError):
@@ -24,10 +25,6 @@ class InsufficientBalance(IntentError):
 
 class InsufficientAllowance(IntentError):
     """The owner holds a token it has not approved to the relayer: the settlement could not pull it."""
-
-
-class TooManyOpenIntents(IntentError):
-    http_status = 429
 
 
 def check_funds(owner: str, tokens: Sequence[str], funds: Sequence[tuple[int, int]],
@@ -45,7 +42,7 @@ def check_funds(owner: str, tokens: Sequence[str], funds: Sequence[tuple[int, in
                 f"to the relayer; approve the relayer for {names.get(token, token)}", f"intent.tokens[{i}]")
 
 
-def check_open_cap(owner: str, open_count: int, cap: int) -> None:
-    if open_count >= cap:
-        raise TooManyOpenIntents(f"intent.owner: {owner} already has {open_count} open intents (the cap is {cap}); "
-                                 "cancel one or wait for it to settle", "intent.owner")
+def check_open_cap(owner: str, live: int, cap: int) -> None:
+    if live >= cap:
+        raise OwnerCapReached(f"owner: {owner} already has {live} live intents (the most this orderbook keeps "
+                              f"per owner is {cap}); cancel one or wait for it to settle or expire")

@@ -1,6 +1,6 @@
 """The orderbook HTTP API (aiohttp), described by `orderbook/openapi.yml`.
 
-    POST   /intents        a signed intent -> 201 {id, status} once committed to sqlite
+    POST   /intents        a signed intent -> 201 {id, status} once committed to the store
     GET    /intents        ?status=&owner=&limit= -> [record]
     GET    /intents/{id}   -> record (status, txHash, the signed intent)
     DELETE /intents/{id}   the owner's signed Cancellation(intentId) -> {id, status: cancelled}
@@ -17,8 +17,8 @@ submission needs (EIP-1271 `isValidSignature`, nonce, balances and allowances) r
 small bounded thread pool off the event loop, each call gas-capped (`intents.chain.CALL_GAS_CAP`) and the whole check bounded
 by `chain_timeout_s` (503 past it); at most `MAX_PENDING_CHECKS` submissions wait for the
 chain at once (503 beyond). Bodies are capped at 1 MiB and must arrive within
-`keel.http.BODY_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` open intents
-per owner; an owner lacking the balance or the relayer allowance is refused at submit.
+`keel.http.BODY_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
+per owner (409 `OwnerCapReached`); an owner lacking the balance or the relayer allowance is refused at submit.
 """
 
 from __future__ import annotations
@@ -43,12 +43,11 @@ from keel.errors import KeelError
 from keel.http import errors_middleware, read_json, reply
 from keel.wire import dump, from_hex
 from orderbook.admission import DEFAULT_OPEN_CAP, check_funds, check_open_cap
-from orderbook.store import SqliteStore
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 NonceSpent = Callable[[str, int], bool]
 Funds = Callable[[str, list[str]], list[tuple[int, int]]]  # (owner, tokens) -> [(balance, allowance)]
-STORE_KEY = web.AppKey("store", SqliteStore)
+STORE_KEY = web.AppKey("store", IntentStore)
 MAX_PENDING_CHECKS = 64
 BACKLOG = 128  # pending TCP connections the listener queues
 CHAIN_WORKERS = 2  # web3 calls hold the GIL between socket reads: few workers keep the event loop responsive
@@ -115,7 +114,7 @@ def check_on_chain(config: OrderbookConfig, signed: SignedIntent) -> str:
 def accept(store: IntentStore, config: OrderbookConfig, body: Any) -> dict[str, Any]:
     """Everything `POST /intents` does, as one blocking function: check, verify, store; the 201 body."""
     signed = check_offline(store, config, body)
-    stored = store.add(check_on_chain(config, signed), signed)
+    stored = store.add(check_on_chain(config, signed), signed, max_open_per_owner=config.open_cap)
     return dump(AcceptedModel(id=stored.id, status=IntentStatus(stored.status)))
 
 
@@ -154,7 +153,7 @@ async def post_intent(request: web.Request) -> web.Response:
     signed = await asyncio.get_running_loop().run_in_executor(gate.parser, check_body, config, body)
     check_open_cap(signed.intent.owner, store.open_count(signed.intent.owner), config.open_cap)
     intent_id = await gate.run(config, signed)
-    stored = store.add(intent_id, signed)  # sqlite on the loop: one connection, one writer
+    stored = store.add(intent_id, signed, max_open_per_owner=config.open_cap)  # the cap again, atomically
     return web.json_response(dump(AcceptedModel(id=stored.id, status=IntentStatus(stored.status))), status=201)
 
 
@@ -196,7 +195,7 @@ async def health(request: web.Request) -> web.Response:
                              intents=request.app[STORE_KEY].count()))
 
 
-def make_app(store: SqliteStore, config: OrderbookConfig) -> web.Application:
+def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
     app[STORE_KEY] = store
     app[CONFIG_KEY] = config

@@ -25,12 +25,12 @@ DESCRIPTION = ("Signed risk outcomes (intents) in, lifecycle out. Generated from
 
 ROUTES = (
     Route("/intents", "post", "Submit a signed intent", request=SignedIntentModel,
-          responses={201: ("Stored (committed to sqlite before this answer)", AcceptedModel),
+          responses={201: ("Stored (committed to the store, sqlite or Postgres, before this answer)", AcceptedModel),
                      400: ("Malformed or invalid (InsufficientBalance, InsufficientAllowance, a bad signature, "
                           "…); the field is named", None),
                      408: ("The body did not arrive in time", None),
-                     409: ("A duplicate, or a nonce already spent", None),
-                     429: ("The owner already holds the most open intents allowed", None),
+                     409: ("A duplicate, a nonce already spent, or the owner already holds the most live intents "
+                          "allowed (OwnerCapReached)", None),
                      503: ("The chain checks (EIP-1271, nonce, funds) timed out or too many wait; retry", None)}),
     Route("/intents", "get", "List intents, oldest first", query=ListQuery,
           responses={200: ("Records", ListOf(IntentRecordModel)), 400: ("A bad query parameter", None)}),

@@ -141,9 +141,9 @@ class Auctioneer:
                 self.intents.mark_settled(bi.id, winner.tx_hash)
                 continue
             stuck = stuck_reason(auction, bi)
-            failures = self.intents.note_failure(bi.id, stuck) if stuck else 0
-            if stuck and failures >= PARK_AFTER:
-                self.intents.park(bi.id, f"{stuck} (failed {failures} rounds)")
+            rounds = self.intents.get(bi.id).rounds  # auctions it has entered, this one included
+            if stuck and rounds >= PARK_AFTER:
+                self.intents.park([bi.id], f"{stuck} (failed {rounds} rounds)")
             else:
                 self.intents.reopen([bi.id])
 

@@ -6,7 +6,7 @@
   process's GIL).
 - An unfunded owner, and an owner that revoked the relayer's allowance, are refused at
   submit naming the token; their acceptance twins (a funded, approved user) get 201.
-- Past the per-owner cap, submissions are 429.
+- Past the per-owner cap, submissions are 409 `OwnerCapReached`.
 - An intent whose owner holds none of its tokens is parked after `PARK_AFTER` rounds.
 """
 
@@ -197,8 +197,8 @@ def test_caps_the_open_intents_of_one_owner(chain: World, tmp_path: Path) -> Non
     with serving(make_app(SqliteStore(tmp_path / "ob.db"), _config(chain, w3, open_cap=2))) as url:
         answers = [http("POST", url + "/intents", _body(chain, _intent(chain, w3, user.address, n), user.private_key))
                    for n in (1, 2, 3)]
-    assert [s for s, _ in answers] == [201, 201, 429]
-    assert answers[2][1]["kind"] == "TooManyOpenIntents" and answers[2][1]["field"] == "intent.owner"
+    assert [s for s, _ in answers] == [201, 201, 409]
+    assert answers[2][1]["kind"] == "OwnerCapReached" and answers[2][1]["field"] == "owner"
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
