@@ -31,6 +31,7 @@ from intents.lifecycle import OPEN, SETTLED
 from orderbook.store import SqliteStore
 from solver.strategies.baseline import Baseline
 from tests.fakes import strategies as bad
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.test_auction_round import offsetting_batch, submit_all
 
@@ -74,7 +75,7 @@ def test_a_round_settling_on_the_fork_shows_live_with_fills_and_reasons(chain: A
     ob_path, a_path = tmp_path / "ob.db", tmp_path / "a.db"
     orderbook, rounds, registry = SqliteStore(ob_path), RoundStore(a_path), Registry(a_path)
     ids = submit_all(chain, orderbook, offsetting_batch(chain))
-    honest = Server(node_app(Baseline(), chain.solvers[0].address, chain.rpc_url))
+    honest = Server(node_app(Baseline(), chain.solvers[0].address, chain.rpc_url, **trusting(chain.settlement)))
     garbage = Server(bad.garbage_app("wrong-shape"))
     registry.register(chain.solvers[0].address, honest.url)
     registry.register(chain.solvers[1].address, garbage.url)
@@ -86,7 +87,7 @@ def test_a_round_settling_on_the_fork_shows_live_with_fills_and_reasons(chain: A
         assert page.locator("#rounds tr").count() == 0
 
         auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
-                                registry.all, deadline_s=20.0)
+                                registry.all, deadline_s=20.0, signer=AUCTIONEER)
         result = run_in_thread(auctioneer)  # playwright's sync API owns this thread's event loop
         assert result is not None and result.status == "settled"
 

@@ -29,6 +29,7 @@ from orderbook.api import OrderbookConfig
 from orderbook.api import make_app as orderbook_app
 from orderbook.store import SqliteStore
 from solver.strategies.baseline import Baseline
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.auction_support import weights_intent
 from tests.unit.auction.test_node import call
@@ -55,7 +56,7 @@ def services(chain: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
     store, rounds, registry = SqliteStore(tmp_path / "ob.db"), RoundStore(tmp_path / "a.db"), Registry(tmp_path / "a.db")
     tokens = {t.address: t.symbol for t in chain.deployment.tokens.values()}
     orderbook = Server(orderbook_app(store, OrderbookConfig(chain.chain_id, chain.settlement, tokens)))
-    node = Server(node_app(Baseline(), chain.solvers[0].address, chain.rpc_url))
+    node = Server(node_app(Baseline(), chain.solvers[0].address, chain.rpc_url, **trusting(chain.settlement)))
     port = free_port()
     exporter, _thread = serve_metrics(port)
     registry.register(chain.solvers[0].address, node.url)
@@ -81,7 +82,7 @@ def test_a_settled_round_moves_intents_rounds_solutions_gas_and_latency_counters
     assert call(f"{urls['orderbook']}/intents", "POST", {**body, "chainId": 1})[0] == 400  # signed for another chain
 
     auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), services["store"],
-                            services["rounds"], services["registry"].all, deadline_s=20.0)
+                            services["rounds"], services["registry"].all, deadline_s=20.0, signer=AUCTIONEER)
     result = asyncio.run(auctioneer.run_round())
     assert result is not None and result.status == "settled"
     gas_used = next(c.gas_used for c in result.candidates if c.verdict == "settled")

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from auction.registry import Registry
 from contracts import chain as chain_mod
 from contracts.anvil import free_port
 from intents.wire import SignedIntentModel
@@ -67,20 +66,22 @@ def test_orderbook_node_and_auctioneer_in_separate_directories_settle_over_one_p
     logs = {n: tmp_path / f"{n}.log" for n in homes}
     ob_port, node_port = free_port(), free_port()
     ob_url, node_url = f"http://127.0.0.1:{ob_port}", f"http://127.0.0.1:{node_port}"
+    # the auctioneer's machine registers the node and says which auctioneer key the node must trust
+    register = keel(homes["auctioneer"], "solver", "register", chain.solvers[0].address, "--url", node_url,
+                    "--no-allow-list", "--db", auction_db, "--json", log=logs["auctioneer"])
+    assert register.wait(120) == 0, logs["auctioneer"].read_text()
+    text = logs["auctioneer"].read_text()
+    auctioneer_address = json.loads(text[text.index("{"):text.rindex("}") + 1])["auctioneer"]
     procs = [
         keel(homes["orderbook"], "node", "serve", "--port", str(ob_port), "--db", orderbook_db, "--chain-id",
              str(chain.chain_id), "--settlement", chain.settlement, "--rpc-url", chain.rpc_url, log=logs["orderbook"]),
         keel(homes["node"], "solver", "serve", "--strategy", "baseline", "--port", str(node_port), "--solver",
-             chain.solvers[0].address, "--rpc-url", chain.rpc_url, log=logs["node"]),
+             chain.solvers[0].address, "--rpc-url", chain.rpc_url, "--auctioneer", auctioneer_address,
+             "--settlement", chain.settlement, log=logs["node"]),
     ]
     try:
         wait_health(ob_url, procs[0], logs["orderbook"])
         wait_health(node_url, procs[1], logs["node"])
-        registry = Registry(auction_db)
-        try:
-            registry.register(chain.solvers[0].address, node_url)
-        finally:
-            registry.close()
         signed = weights_intent(chain, 0, {"USDC": 50, "WETH": 30, "WBTC": 20})
         body = SignedIntentModel.from_signed(signed, chain.chain_id).model_dump(mode="json", exclude_none=True)
         status, accepted = call(f"{ob_url}/intents", "POST", body)
