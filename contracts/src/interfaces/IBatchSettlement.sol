@@ -43,25 +43,82 @@ struct Interaction {
 /// @notice keel's batch-auction settlement: uniform clearing prices, outcome-checked intents.
 interface IBatchSettlement {
     // ---- errors: each names the execution (or interaction) at fault -------------------
+    /// @notice The caller of `settle` is not on the solver allow-list.
+    /// @param caller The refused caller.
     error NotSolver(address caller);
+    /// @notice An owner-only function was called by someone else.
+    /// @param caller The refused caller.
     error NotOwner(address caller);
+    /// @notice The owner paused settlement.
     error Paused();
+    /// @notice `settle` was entered again before it returned (from a token or an interaction).
     error ReentrantCall();
+    /// @notice `tokens` is not strictly ascending, so some token could get two prices.
+    /// @param index The first position whose address is not above the previous one.
     error TokensNotSorted(uint256 index);
+    /// @notice `tokens` and `clearingPrices` differ in length.
+    /// @param tokens How many tokens.
+    /// @param clearingPrices How many prices.
     error LengthMismatch(uint256 tokens, uint256 clearingPrices);
+    /// @notice An execution's encoding is not well formed (lengths, kind, fewer than two tokens).
+    /// @param execution The execution's index in the batch.
     error MalformedExecution(uint256 execution);
+    /// @notice An execution prices one of its intent's tokens with another batch token's price.
+    /// @param execution The execution's index in the batch.
+    /// @param token The intent token's index.
     error TokenMismatch(uint256 execution, uint256 token);
+    /// @notice An execution names a signing scheme the contract does not know.
+    /// @param execution The execution's index in the batch.
+    /// @param scheme The unknown scheme.
     error UnknownSigningScheme(uint256 execution, uint8 scheme);
+    /// @notice The signature is not the intent owner's for this intent on this chain and contract.
+    /// @param execution The execution's index in the batch.
     error InvalidSignature(uint256 execution);
+    /// @notice The intent's `validTo` has passed.
+    /// @param execution The execution's index in the batch.
+    /// @param validTo The signed expiry, unix seconds.
     error IntentExpired(uint256 execution, uint256 validTo);
+    /// @notice The owner's nonce was already used by an executed intent.
+    /// @param execution The execution's index in the batch.
+    /// @param owner The intent's owner.
+    /// @param nonce The spent nonce.
     error NonceAlreadyUsed(uint256 execution, address owner, uint256 nonce);
+    /// @notice The owner cancelled this nonce with `invalidateNonce`.
+    /// @param execution The execution's index in the batch.
+    /// @param owner The intent's owner.
+    /// @param nonce The cancelled nonce.
     error NonceCancelled(uint256 execution, address owner, uint256 nonce);
+    /// @notice A clearing price lies outside the bounds the intent signed.
+    /// @param execution The execution's index in the batch.
+    /// @param token The intent token's index.
+    /// @param price The token's clearing price in the numeraire (1e18-scaled, rounded down).
     error PriceOutOfBounds(uint256 execution, uint256 token, uint256 price);
+    /// @notice An interaction targets a contract no interaction may call.
+    /// @param index The interaction's index.
+    /// @param target The refused target.
     error ForbiddenInteraction(uint256 index, address target);
+    /// @notice An interaction reverted.
+    /// @param index The interaction's index.
+    /// @param reason Its revert data, unchanged.
     error InteractionFailed(uint256 index, bytes reason);
+    /// @notice After the batch, an owner's balances miss the signed outcome.
+    /// @param execution The execution's index in the batch.
+    /// @param token The first intent token (index) outside its weight or balance bounds.
     error OutcomeNotMet(uint256 execution, uint256 token);
+    /// @notice A user would receive more value than it gave, at the clearing prices.
+    /// @param execution The execution's index in the batch.
+    /// @param given Value given (Σ -flow · price over outflows).
+    /// @param received Value received (Σ flow · price over inflows).
     error ValueNotConserved(uint256 execution, uint256 given, uint256 received);
+    /// @notice The value kept from a user exceeds its signed `maxFeeBps`.
+    /// @param execution The execution's index in the batch.
+    /// @param fee given - received.
+    /// @param maxFee The most the intent allows, rounded down.
     error FeeAboveMax(uint256 execution, uint256 fee, uint256 maxFee);
+    /// @notice The contract ended the batch with less of a token than it started with.
+    /// @param token The token.
+    /// @param before Its balance before the batch.
+    /// @param afterwards Its balance after.
     error SettlementLostFunds(address token, uint256 before, uint256 afterwards);
 
     // ---- events -------------------------------------------------------------------------
@@ -79,6 +136,11 @@ interface IBatchSettlement {
     event PauseSet(bool paused);
 
     /// @notice Settle a batch at one clearing price per token. Only allow-listed solvers.
+    /// @param tokens Every token the batch prices, strictly ascending by address.
+    /// @param clearingPrices One price per token: `a` base units of `tokens[i]` are worth
+    ///        `a * clearingPrices[i]` (only ratios matter).
+    /// @param executions The signed intents and what the batch does for each.
+    /// @param interactions Calls the settlement makes between pulling and paying (DEX swaps).
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
@@ -86,9 +148,12 @@ interface IBatchSettlement {
         Interaction[] calldata interactions
     ) external;
 
-    /// @notice Cancel one of the caller's nonces.
+    /// @notice Cancel one of the caller's nonces: no intent of theirs with it can execute.
+    /// @param nonce The nonce to cancel (a used nonce stays used).
     function invalidateNonce(uint256 nonce) external;
 
     /// @notice The EIP-712 digest of `intent` under this contract's domain: the intent id.
+    /// @param intent The intent as its owner signed it.
+    /// @return The digest.
     function hashIntent(Intent calldata intent) external view returns (bytes32);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Execution} from "../interfaces/IBatchSettlement.sol";
+import {Execution, Intent} from "../interfaces/IBatchSettlement.sol";
 
 /// @title ExecutionCalldata
 /// @notice Reads one `Execution` of `settle`'s calldata by hand: each part once, as a typed
@@ -48,7 +48,7 @@ library ExecutionCalldata {
     }
 
     /// @notice `at` for an execution `at` has already accepted in this call: no checks.
-    function atChecked(Execution[] calldata executions, uint256 i) internal pure returns (uint256 e, uint256 intent) {
+    function atUnchecked(Execution[] calldata executions, uint256 i) internal pure returns (uint256 e, uint256 intent) {
         assembly ("memory-safe") {
             e := add(executions.offset, calldataload(add(executions.offset, shl(5, i))))
             intent := add(e, calldataload(e))
@@ -56,7 +56,7 @@ library ExecutionCalldata {
     }
 
     /// @notice `array` for an array `array` has already accepted in this call: no checks.
-    function arrayChecked(uint256 head, uint256 field) internal pure returns (uint256 start, uint256 length) {
+    function arrayUnchecked(uint256 head, uint256 field) internal pure returns (uint256 start, uint256 length) {
         assembly ("memory-safe") {
             let p := add(head, calldataload(add(head, shl(5, field))))
             length := calldataload(p)
@@ -103,30 +103,88 @@ library ExecutionCalldata {
         }
     }
 
-    /// @notice `uint256[]` at word `field` of `head`.
-    function uints(uint256 head, uint256 field) internal pure returns (uint256[] calldata a) {
-        (uint256 start, uint256 length) = array(head, field);
+    /// @notice `uint256[]` at word `field` of `head`, already accepted by `array`: no checks.
+    function uintsUnchecked(uint256 head, uint256 field) internal pure returns (uint256[] calldata a) {
+        (uint256 start, uint256 length) = arrayUnchecked(head, field);
         assembly ("memory-safe") {
             a.offset := start
             a.length := length
         }
     }
 
-    /// @notice `int256[]` at word `field` of `head`.
-    function ints(uint256 head, uint256 field) internal pure returns (int256[] calldata a) {
-        (uint256 start, uint256 length) = array(head, field);
+    /// @notice `int256[]` at word `field` of `head`, already accepted by `array`: no checks.
+    function intsUnchecked(uint256 head, uint256 field) internal pure returns (int256[] calldata a) {
+        (uint256 start, uint256 length) = arrayUnchecked(head, field);
         assembly ("memory-safe") {
             a.offset := start
             a.length := length
         }
     }
 
-    /// @notice `address[]` at word `field` of `head` (elements are checked when read).
-    function addresses(uint256 head, uint256 field) internal pure returns (address[] calldata a) {
-        (uint256 start, uint256 length) = array(head, field);
+    /// @notice `address[]` at word `field` of `head`, already accepted by `array` and
+    ///         `matchTokens` (so every element is a clean address): no checks.
+    function addressesUnchecked(uint256 head, uint256 field) internal pure returns (address[] calldata a) {
+        (uint256 start, uint256 length) = arrayUnchecked(head, field);
         assembly ("memory-safe") {
             a.offset := start
             a.length := length
+        }
+    }
+
+    /// @notice The intent whose head starts at `intent`, as a typed calldata struct.
+    function intentAt(uint256 intent) internal pure returns (Intent calldata typed) {
+        assembly ("memory-safe") {
+            typed := intent
+        }
+    }
+
+    /// @notice Checks that each intent token `own[j]` is a clean address equal to
+    ///         `tokens[priceIndex[j]]`, and counts the negative flows.
+    /// @dev The three arrays have `n` entries each (the caller checked). A dirty address word
+    ///      reverts without data, as the ABI decoder would.
+    /// @param tokens The batch's tokens.
+    /// @param own Start of the intent's `tokens` elements.
+    /// @param priceIndex Start of the execution's `priceIndex` elements.
+    /// @param flows Start of the execution's `flows` elements.
+    /// @param n Their common length.
+    /// @return outflows How many flows are negative.
+    /// @return mismatch 1 + the first intent token that names another batch token, or 0.
+    function matchTokens(address[] calldata tokens, uint256 own, uint256 priceIndex, uint256 flows, uint256 n)
+        internal
+        pure
+        returns (uint256 outflows, uint256 mismatch)
+    {
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let w := shl(5, j)
+                let token := calldataload(add(own, w))
+                if shr(160, token) { revert(0, 0) }
+                let k := calldataload(add(priceIndex, w))
+                if or(iszero(lt(k, tokens.length)), iszero(eq(calldataload(add(tokens.offset, shl(5, k))), token))) {
+                    mismatch := add(j, 1)
+                    break
+                }
+                outflows := add(outflows, slt(calldataload(add(flows, w)), 0))
+            }
+        }
+    }
+
+    /// @notice The clearing price of each of an execution's `n` tokens, in intent token order.
+    /// @param clearingPrices The batch's prices.
+    /// @param priceIndex Start of the execution's `priceIndex` elements, already checked in range.
+    /// @param n How many.
+    /// @return prices A fresh memory array of `n` prices.
+    function pricesOf(uint256[] calldata clearingPrices, uint256 priceIndex, uint256 n)
+        internal
+        pure
+        returns (uint256[] memory prices)
+    {
+        prices = new uint256[](n);
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let w := shl(5, j)
+                mstore(add(add(prices, 0x20), w), calldataload(add(clearingPrices.offset, shl(5, calldataload(add(priceIndex, w))))))
+            }
         }
     }
 

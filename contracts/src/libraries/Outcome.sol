@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Panic} from "./Panic.sol";
+
 /// @title Outcome
 /// @notice Pure checks of a user's signed outcome against post-batch balances and of value
 ///         conservation at the clearing prices. All arithmetic is exact integer arithmetic on
@@ -46,7 +48,7 @@ library Outcome {
         miss = type(uint256).max;
         uint256 n = balances.length;
         // the bounds arrays are read for every j < n, so they must be that long (as indexing would check)
-        if (minBalance.length < n || maxBalance.length < n) _outOfBounds();
+        if (minBalance.length < n || maxBalance.length < n) Panic.outOfBounds();
         assembly ("memory-safe") {
             for { let j := 0 } lt(j, n) { j := add(j, 1) } {
                 let b := mload(add(balances, shl(5, add(j, 1))))
@@ -68,7 +70,7 @@ library Outcome {
         returns (uint256 given, uint256 received)
     {
         uint256 n = flows.length;
-        if (prices.length < n) _outOfBounds();
+        if (prices.length < n) Panic.outOfBounds();
         bool overflow;
         assembly ("memory-safe") {
             for { let j := 0 } lt(j, n) { j := add(j, 1) } {
@@ -94,24 +96,6 @@ library Outcome {
                 if overflow { break }
             }
         }
-        if (overflow) _overflow();
-    }
-
-    /// @dev Panic(0x11), what checked arithmetic reverts with.
-    function _overflow() private pure {
-        assembly ("memory-safe") {
-            mstore(0x00, shl(224, 0x4e487b71))
-            mstore(0x04, 0x11)
-            revert(0x00, 0x24)
-        }
-    }
-
-    /// @dev Panic(0x32), what an out-of-range index reverts with.
-    function _outOfBounds() private pure {
-        assembly ("memory-safe") {
-            mstore(0x00, shl(224, 0x4e487b71))
-            mstore(0x04, 0x32)
-            revert(0x00, 0x24)
-        }
+        if (overflow) Panic.overflow();
     }
 }

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 /// @title SafeTransfers
-/// @notice ERC-20 transfers that accept tokens returning nothing (USDT-style) and refuse
+/// @notice ERC-20 transfers and balance reads. Transfers accept tokens returning nothing (USDT-style) and refuse
 ///         tokens returning `false`. A reverting token's reason is re-thrown unchanged, so a
 ///         reentrancy refusal raised deep inside a token reaches the solver as itself.
 /// @dev Hand-encoded in the scratch memory past the free memory pointer (never allocated):
@@ -40,6 +40,48 @@ library SafeTransfers {
         }
         ok = _accepted(ok, token);
         if (!ok) revert TransferFailed(token, from, to, amount);
+    }
+
+    /// @notice `token.balanceOf(account)` as a high-level call would do it (a revert re-thrown, a
+    ///         short answer refused), encoded in scratch space instead of allocated memory.
+    /// @param token The ERC-20 to ask.
+    /// @param account Whose balance.
+    /// @return amount The balance in base units of `token`.
+    function balanceOf(address token, address account) internal view returns (uint256 amount) {
+        assembly ("memory-safe") {
+            mstore(0x00, shl(224, 0x70a08231))
+            mstore(0x04, account)
+            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                let m := mload(0x40)
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            amount := mload(0x00)
+        }
+    }
+
+    /// @notice `account`'s balance of each of `tokens`, into a fresh memory array.
+    /// @dev `balanceOf` in one loop; the caller has checked every address word is clean.
+    /// @param tokens Clean token addresses.
+    /// @param account Whose balances.
+    /// @return amounts One balance per token, in order.
+    function balancesOf(address[] calldata tokens, address account) internal view returns (uint256[] memory amounts) {
+        amounts = new uint256[](tokens.length);
+        assembly ("memory-safe") {
+            for { let j := 0 } lt(j, tokens.length) { j := add(j, 1) } {
+                let w := shl(5, j)
+                mstore(0x00, shl(224, 0x70a08231))
+                mstore(0x04, account)
+                if iszero(staticcall(gas(), calldataload(add(tokens.offset, w)), 0x00, 0x24, 0x00, 0x20)) {
+                    let m := mload(0x40)
+                    returndatacopy(m, 0, returndatasize())
+                    revert(m, returndatasize())
+                }
+                if lt(returndatasize(), 0x20) { revert(0, 0) }
+                mstore(add(add(amounts, 0x20), w), mload(0x00))
+            }
+        }
     }
 
     /// @dev Re-throws a revert that carries a reason; otherwise true when the token returned
