@@ -2,8 +2,10 @@
 
 Both contracts run on the same forked mainnet-shaped world, from the same snapshot, on
 equivalent work:
-  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router (both
-    settlements approve the router and swap in-batch; no buffer trades, keel has none);
+  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router; both
+    settlements hold a standing maximum allowance to the router, set before measuring (keel's
+    by its owner at deploy, GPv2's by an approve interaction in an earlier settle), so the
+    measured batch is the swap alone; no buffer trades, keel has none;
   - 2, 10, 50 executions: 1, 5, 25 pairs of users trading 1 WETH against USDC with each
     other at the reference price, no interaction at all (coincidences of wants).
 keel's users sign BALANCES intents over [USDC, WETH]; GPv2's sign fill-or-kill EIP-712 sell
@@ -66,6 +68,7 @@ class Bench:
         self.keys = [keccak(text=f"keel-bench-trader-{i}").hex() for i in range(traders)]
         self.addrs = [Account.from_key(k).address for k in self.keys]
         self._fund()
+        self._gpv2_router_allowance()
 
     # ---- set-up ---------------------------------------------------------------------------
     def _send(self, fn: Any, sender: str, value: int = 0) -> Any:
@@ -95,6 +98,15 @@ class Bench:
         for relayer in (self.keel.relayer(), self.gp_relayer):
             deploy.approve_relayer(self.w3, self.keys, [self.usdc, self.weth], relayer)
 
+    def _gpv2_router_allowance(self) -> None:
+        """GPv2's standing allowance to the router, as keel's owner gives keel's at deploy."""
+        router = self.world.addresses["UniswapV2Router02"]
+        erc20 = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
+        approve = bytes.fromhex(erc20.encode_abi("approve", args=[router, 2**256 - 1])[2:])
+        tx = self.gp.functions.settle([], [], [], [[], [(self.weth, 0, approve)], []])
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx.transact({"from": self.solver, "gas": 500_000}))
+        assert receipt["status"] == 1, "GPv2 approve settle reverted"
+
     # ---- the work, both ways ---------------------------------------------------------------
     def _pairs(self, n: int) -> list[tuple[int, str, str, int, int]]:
         """(trader, sell token, buy token, sell amount, buy amount) at the reference price."""
@@ -107,11 +119,9 @@ class Bench:
 
     def _interactions(self, recipient: str, out: int) -> list[tuple[str, bytes]]:
         router = self.w3.eth.contract(address=self.world.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
-        erc20 = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
-        approve = bytes.fromhex(erc20.encode_abi("approve", args=[router.address, E18])[2:])
         swap = bytes.fromhex(router.encode_abi("swapExactTokensForTokens",
                                                args=[E18, out, [self.weth, self.usdc], recipient, FAR])[2:])
-        return [(self.weth, approve), (router.address, swap)]
+        return [(router.address, swap)]
 
     def keel_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
         rows = []

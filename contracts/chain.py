@@ -184,6 +184,8 @@ def _deploy_keel_on_external_fork(handle: ChainHandle) -> None:
     owner = w3.eth.accounts[world.DEPLOYER_INDEX]
     solvers = [w3.eth.accounts[i] for i in world.SOLVER_INDICES]
     deployed = deploy.deploy_keel(w3, owner, solvers)
+    routers = [mainnet.UNISWAP["UniswapV2Router02"], mainnet.UNISWAP["SwapRouter"]]
+    deploy.allow_routers(w3, deployed["BatchSettlement"], owner, routers, list(mainnet.TOKENS.values()))
     state_dir().mkdir(parents=True, exist_ok=True)
     (state_dir() / "external-fork-addresses.json").write_text(json.dumps({**mainnet.TOKENS, **mainnet.UNISWAP, **deployed}))
 

@@ -185,6 +185,28 @@ class Settlement:
     def paused(self) -> bool:
         return bool(self.contract.functions.paused().call())
 
+    def fee_recipient(self) -> str:
+        return str(self.contract.functions.feeRecipient().call())
+
+    def is_interaction_target(self, target: str) -> bool:
+        return bool(self.contract.functions.isInteractionTarget(to_checksum_address(target)).call())
+
+    def guarded_tokens(self) -> list[str]:
+        count = int(self.contract.functions.guardedTokenCount().call())
+        return [str(self.contract.functions.guardedTokens(i).call()) for i in range(count)]
+
+    def set_interaction_target(self, sender: str, target: str, allowed: bool, private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setInteractionTarget(to_checksum_address(target), allowed)
+        return self._function(sender, fn, private_key, "setInteractionTarget")
+
+    def set_allowance(self, sender: str, token: str, spender: str, amount: int, private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setAllowance(to_checksum_address(token), to_checksum_address(spender), amount)
+        return self._function(sender, fn, private_key, "setAllowance")
+
+    def set_fee_recipient(self, sender: str, recipient: str, private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setFeeRecipient(to_checksum_address(recipient))
+        return self._function(sender, fn, private_key, "setFeeRecipient")
+
     def invalidate_nonce(self, owner: str, nonce: int, private_key: str | None = None) -> Any:
         return self._function(owner, self.contract.functions.invalidateNonce(nonce), private_key, "invalidateNonce")
 

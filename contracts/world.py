@@ -311,6 +311,8 @@ class _Builder:
             return
         solvers = [self.w3.eth.accounts[i] for i in SOLVER_INDICES]
         self.addresses.update(deploy.deploy_keel(self.w3, self.deployer, solvers))
+        routers = [self.addresses["UniswapV2Router02"], self.addresses["SwapRouter"]]
+        deploy.allow_routers(self.w3, self.addresses["BatchSettlement"], self.deployer, routers, self.tokens_list())
 
     def _users(self) -> None:
         token = keel("WorldToken")

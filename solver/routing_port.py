@@ -180,7 +180,7 @@ def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, re
         obtained=obtained,
         gas=gas_units(hops) if hops else 0,
         interactions=tuple(Interaction(i.target, i.value, i.call_data)
-                           for i in hop_interactions(hops, ROUTERS, recipient, deadline_s)),
+                           for i in hop_interactions(hops, ROUTERS, recipient, deadline_s, approve_first=False)),
         description=tuple(
             f"{h.amount_in} {liquidity.symbol(h.token_in)} -> {h.amount_out} {liquidity.symbol(h.token_out)} "
             f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")

@@ -10,6 +10,7 @@ import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
 import {RelayerCall} from "./libraries/RelayerCall.sol";
+import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
 import {Relayer} from "./Relayer.sol";
 
 /// @title BatchSettlement
@@ -20,6 +21,10 @@ import {Relayer} from "./Relayer.sol";
 ///      must be strictly ascending, so each token has exactly one price per call.
 ///      Order of checks (docs/interfaces.md): verify every execution, pull, interact, pay,
 ///      then every outcome and value conservation, then the contract's own balances.
+///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
+///      targets and never an allowance-granting function; every batch token, every token the
+///      owner gave an allowance for, and ether end no lower than they began; what a batch
+///      leaves over of a batch token goes to the owner-set fee recipient in the same call.
 contract BatchSettlement is IBatchSettlement {
     using SafeTransfers for address;
 
@@ -34,6 +39,9 @@ contract BatchSettlement is IBatchSettlement {
     uint8 internal constant SCHEME_EIP712 = 0;
     uint8 internal constant SCHEME_EIP1271 = 1;
     uint256 internal constant NO_MISS = type(uint256).max;
+    /// @notice The most tokens the owner may give standing allowances for (each costs two
+    ///         balance reads in a batch with interactions).
+    uint256 public constant MAX_GUARDED_TOKENS = 16;
 
     /// @notice The list of solvers allowed to call `settle`.
     ISolverAllowList public immutable allowList;
@@ -51,13 +59,25 @@ contract BatchSettlement is IBatchSettlement {
     /// @notice Whether (owner, nonce) is free, used by an executed intent, or cancelled.
     mapping(address => mapping(uint256 => NonceState)) public nonceState;
 
+    /// @notice Who receives what a batch leaves over (fees, rounding, DEX surplus).
+    address public feeRecipient;
+    /// @notice The contracts interactions may call (DEX routers and pools), set by the owner.
+    mapping(address => bool) public isInteractionTarget;
+    /// @notice Tokens the owner gave a standing allowance for: a batch with interactions
+    ///         checks their balances even when they are not batch tokens.
+    address[] public guardedTokens;
+    mapping(address => bool) private _isGuarded;
+
     uint256 private transient _entered;
 
     /// @param allowList_ The solver allow-list.
-    /// @param owner_ The account that may pause settlement.
-    constructor(ISolverAllowList allowList_, address owner_) {
+    /// @param owner_ The account that may pause settlement and configure interactions.
+    /// @param feeRecipient_ Who receives what batches leave over.
+    constructor(ISolverAllowList allowList_, address owner_, address feeRecipient_) {
+        if (feeRecipient_ == address(0)) revert ZeroAddress();
         allowList = allowList_;
         owner = owner_;
+        feeRecipient = feeRecipient_;
         relayer = new Relayer();
         _chainIdAtDeploy = block.chainid;
         _separatorAtDeploy = IntentHashing.domainSeparator(address(this));
@@ -90,6 +110,7 @@ contract BatchSettlement is IBatchSettlement {
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
         uint256[] memory startBalances = _ownBalances(tokens);
+        Guard memory guard = _guardBefore(tokens, interactions.length != 0);
 
         (bytes32[] memory ids, uint256 pulls) = _verifyAll(tokens, clearingPrices, executions);
         _pull(executions, pulls);
@@ -98,7 +119,8 @@ contract BatchSettlement is IBatchSettlement {
         for (uint256 i; i < executions.length; ++i) {
             _checkOutcome(i, clearingPrices, executions, ids[i]);
         }
-        _checkOwnBalances(tokens, startBalances);
+        _settleOwnBalances(tokens, startBalances);
+        _guardAfter(guard);
         emit BatchSettled(msg.sender, executions.length, interactions.length);
     }
 
@@ -245,14 +267,17 @@ contract BatchSettlement is IBatchSettlement {
         RelayerCall.pullAll(address(relayer), executions, pulls);
     }
 
-    /// @dev Solver calls (DEX swaps). The relayer is off limits: it holds user approvals.
+    /// @dev Solver calls (DEX swaps), to owner-listed targets only, never granting an allowance.
     function _interact(Interaction[] calldata interactions) private {
         for (uint256 i; i < interactions.length; ++i) {
             Interaction calldata it = interactions[i];
-            if (it.target == address(relayer)) revert ForbiddenInteraction(i, it.target);
-            (bool ok, bytes memory reason) = it.target.call{value: it.value}(it.callData);
+            address target = it.target;
+            if (!isInteractionTarget[target]) revert ForbiddenInteraction(i, target);
+            bytes4 selector = it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0);
+            if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
+            (bool ok, bytes memory reason) = target.call{value: it.value}(it.callData);
             if (!ok) revert InteractionFailed(i, reason);
-            emit InteractionExecuted(it.target, it.value, it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0));
+            emit InteractionExecuted(target, it.value, selector);
         }
     }
 
@@ -314,12 +339,71 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    /// @dev The contract ends with no less of any batch token than it started with.
-    function _checkOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private view {
+    /// @dev The contract ends with no less of any batch token than it started with, and
+    ///      exactly as much: what the batch left over goes to the fee recipient.
+    function _settleOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private {
         for (uint256 i; i < tokens.length; ++i) {
-            uint256 afterwards = SafeTransfers.balanceOf(tokens[i], address(this));
-            if (afterwards < startBalances[i]) revert SettlementLostFunds(tokens[i], startBalances[i], afterwards);
+            address token = tokens[i];
+            uint256 afterwards = SafeTransfers.balanceOf(token, address(this));
+            uint256 start = startBalances[i];
+            if (afterwards < start) revert SettlementLostFunds(token, start, afterwards);
+            if (afterwards > start) {
+                address recipient = feeRecipient;
+                token.safeTransfer(recipient, afterwards - start);
+                emit FeePaid(token, recipient, afterwards - start);
+            }
         }
+    }
+
+    /// @dev What interactions could reach beyond the batch tokens: ether, and the guarded
+    ///      tokens (standing allowances) that are not batch tokens. `active` is false for a
+    ///      batch without interactions, which can move neither.
+    struct Guard {
+        bool active;
+        uint256 ether_;
+        uint256 count;
+        address[] tokens;
+        uint256[] balances;
+    }
+
+    function _guardBefore(address[] calldata tokens, bool active) private view returns (Guard memory guard) {
+        if (!active) return guard;
+        guard.active = true;
+        guard.ether_ = address(this).balance;
+        address[] memory guarded = guardedTokens;
+        guard.tokens = new address[](guarded.length);
+        guard.balances = new uint256[](guarded.length);
+        for (uint256 i; i < guarded.length; ++i) {
+            if (_isListed(tokens, guarded[i])) continue; // a batch token: checked as one
+            guard.tokens[guard.count] = guarded[i];
+            guard.balances[guard.count++] = SafeTransfers.balanceOf(guarded[i], address(this));
+        }
+    }
+
+    function _guardAfter(Guard memory guard) private view {
+        if (!guard.active) return;
+        if (address(this).balance < guard.ether_) {
+            revert SettlementLostFunds(address(0), guard.ether_, address(this).balance);
+        }
+        for (uint256 i; i < guard.count; ++i) {
+            if (guard.balances[i] == 0) continue; // nothing held, nothing to lose
+            uint256 afterwards = SafeTransfers.balanceOf(guard.tokens[i], address(this));
+            if (afterwards < guard.balances[i]) revert SettlementLostFunds(guard.tokens[i], guard.balances[i], afterwards);
+        }
+    }
+
+    /// @dev Binary search in the strictly ascending batch tokens.
+    function _isListed(address[] calldata tokens, address token) private pure returns (bool) {
+        uint256 lo;
+        uint256 hi = tokens.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            address at = tokens[mid];
+            if (at == token) return true;
+            if (at < token) lo = mid + 1;
+            else hi = mid;
+        }
+        return false;
     }
 
     // ---- users, owner, views -------------------------------------------------------------
@@ -343,6 +427,48 @@ contract BatchSettlement is IBatchSettlement {
     function unpause() external onlyOwner {
         paused = false;
         emit PauseSet(false);
+    }
+
+    /// @notice Allow (or stop allowing) interactions to call `target`. Owner only.
+    /// @dev The relayer, the allow-list and this contract can never be targets.
+    /// @param target A DEX router or pool.
+    /// @param allowed Whether interactions may call it.
+    function setInteractionTarget(address target, bool allowed) external onlyOwner {
+        if (target == address(relayer) || target == address(allowList) || target == address(this)) {
+            revert TargetNotAllowable(target);
+        }
+        isInteractionTarget[target] = allowed;
+        emit InteractionTargetSet(target, allowed);
+    }
+
+    /// @notice Set this contract's allowance of `token` for `spender`. Owner only; the only way
+    ///         the contract ever grants an allowance. `token` is guarded from then on.
+    /// @param token The ERC-20.
+    /// @param spender An allowed interaction target (any spender when revoking with 0).
+    /// @param amount The allowance.
+    function setAllowance(address token, address spender, uint256 amount) external onlyOwner {
+        if (amount != 0 && !isInteractionTarget[spender]) revert SpenderNotATarget(spender);
+        if (!_isGuarded[token]) {
+            if (guardedTokens.length == MAX_GUARDED_TOKENS) revert TooManyGuardedTokens();
+            _isGuarded[token] = true;
+            guardedTokens.push(token);
+        }
+        token.safeApprove(spender, amount);
+        emit AllowanceSet(token, spender, amount);
+    }
+
+    /// @notice Name who receives what batches leave over. Owner only.
+    /// @param recipient The new fee recipient (not the zero address).
+    function setFeeRecipient(address recipient) external onlyOwner {
+        if (recipient == address(0)) revert ZeroAddress();
+        feeRecipient = recipient;
+        emit FeeRecipientSet(recipient);
+    }
+
+    /// @notice How many tokens are guarded (see `guardedTokens`).
+    /// @return The count.
+    function guardedTokenCount() external view returns (uint256) {
+        return guardedTokens.length;
     }
 
     /// @notice The EIP-712 domain separator (recomputed if the chain id changed since deploy).

@@ -97,6 +97,21 @@ interface IBatchSettlement {
     /// @param index The interaction's index.
     /// @param target The refused target.
     error ForbiddenInteraction(uint256 index, address target);
+    /// @notice An interaction calls a function that grants an allowance (approve, permit, ...).
+    /// @param index The interaction's index.
+    /// @param selector The refused selector.
+    error InteractionGrantsAllowance(uint256 index, bytes4 selector);
+    /// @notice The owner tried to allow-list a target no interaction may ever call (the
+    ///         relayer, the allow-list, or this contract).
+    /// @param target The refused target.
+    error TargetNotAllowable(address target);
+    /// @notice The owner tried to give an allowance to a spender that is not an allowed target.
+    /// @param spender The refused spender.
+    error SpenderNotATarget(address spender);
+    /// @notice The owner tried to guard more tokens than `MAX_GUARDED_TOKENS`.
+    error TooManyGuardedTokens();
+    /// @notice The zero address where an account is needed (fee recipient).
+    error ZeroAddress();
     /// @notice An interaction reverted.
     /// @param index The interaction's index.
     /// @param reason Its revert data, unchanged.
@@ -115,8 +130,8 @@ interface IBatchSettlement {
     /// @param fee given - received.
     /// @param maxFee The most the intent allows, rounded down.
     error FeeAboveMax(uint256 execution, uint256 fee, uint256 maxFee);
-    /// @notice The contract ended the batch with less of a token than it started with.
-    /// @param token The token.
+    /// @notice The contract ended the batch with less of a token (or of ether) than it started with.
+    /// @param token The token (address(0) for ether).
     /// @param before Its balance before the batch.
     /// @param afterwards Its balance after.
     error SettlementLostFunds(address token, uint256 before, uint256 afterwards);
@@ -134,6 +149,14 @@ interface IBatchSettlement {
     event NonceInvalidated(address indexed owner, uint256 nonce);
     /// @notice The owner paused (true) or resumed (false) settlement.
     event PauseSet(bool paused);
+    /// @notice The owner allowed (or stopped allowing) interactions to call `target`.
+    event InteractionTargetSet(address indexed target, bool allowed);
+    /// @notice The owner set this contract's allowance of `token` for `spender`.
+    event AllowanceSet(address indexed token, address indexed spender, uint256 amount);
+    /// @notice The owner named the account that receives what a batch leaves over.
+    event FeeRecipientSet(address indexed recipient);
+    /// @notice A batch left `amount` of `token` over; it went to the fee recipient.
+    event FeePaid(address indexed token, address indexed recipient, uint256 amount);
 
     /// @notice Settle a batch at one clearing price per token. Only allow-listed solvers.
     /// @param tokens Every token the batch prices, strictly ascending by address.

@@ -10,7 +10,12 @@ pragma solidity ^0.8.28;
 ///      several hundred gas each time. Acceptance is exactly as before: the call succeeds
 ///      and returns either nothing (from an address with code) or one word equal to 1.
 library SafeTransfers {
-    /// @notice The token returned false, returned garbage, or has no code.
+    /// @notice The token returned false, returned garbage, or has no code (for an approval,
+    ///         `from` is this contract and `to` the spender).
+    /// @param token The token.
+    /// @param from Whose tokens.
+    /// @param to The recipient (or spender).
+    /// @param amount The amount.
     error TransferFailed(address token, address from, address to, uint256 amount);
 
     /// @notice Transfer `amount` of `token` from this contract to `to`.
@@ -40,6 +45,23 @@ library SafeTransfers {
         }
         ok = _accepted(ok, token);
         if (!ok) revert TransferFailed(token, from, to, amount);
+    }
+
+    /// @notice Set this contract's allowance of `token` for `spender` to `amount`.
+    /// @param token The ERC-20.
+    /// @param spender Who may spend.
+    /// @param amount The new allowance (0 revokes).
+    function safeApprove(address token, address spender, uint256 amount) internal {
+        bool ok;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, shl(224, 0x095ea7b3))
+            mstore(add(m, 0x04), spender)
+            mstore(add(m, 0x24), amount)
+            ok := call(gas(), token, 0, m, 0x44, 0, 0x20)
+        }
+        ok = _accepted(ok, token);
+        if (!ok) revert TransferFailed(token, address(this), spender, amount);
     }
 
     /// @notice `token.balanceOf(account)` as a high-level call would do it (a revert re-thrown, a

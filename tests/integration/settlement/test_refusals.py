@@ -3,12 +3,11 @@ fees above the cap, malformed batches, and a batch that leaves the contract poor
 
 from __future__ import annotations
 
-from contracts.settlement import Batch, Execution, Interaction
+from contracts.settlement import Batch, Execution
 from tests.integration.settlement.helpers import (
     E18,
     Env,
     assert_refused,
-    calldata,
     price_bounds,
     relative,
 )
@@ -100,14 +99,3 @@ def test_rejects_a_price_index_that_names_another_token(env: Env) -> None:
     wrong = Execution(e.intent, e.signing_scheme, e.signature, (e.price_index[1], *e.price_index[1:]), e.flows)
     reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], wrong)), "TokenMismatch")
     assert reason.args == {"execution": 1, "token": 0}
-
-
-def test_rejects_an_interaction_that_takes_the_contracts_own_funds(env: Env) -> None:
-    usdc = env.addr("USDC")
-    env.fund(env.world.deployer.address, usdc, env.settlement.address, 5_000 * 10**6)
-    pair = cow_pair(env)
-    thief = env.world.users[5].address
-    pair.interactions.append(Interaction(usdc, 0, calldata(env.erc20(usdc), "transfer", thief, 10**6)))
-    reason = assert_refused(env, pair.batch(env), "SettlementLostFunds", extra_owners=[thief])
-    assert reason.args["token"] == usdc
-    assert reason.args["before"] - reason.args["afterwards"] == 10**6
