@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Panic} from "./Panic.sol";
-
 /// @title PriceBounds
 /// @notice Whether an execution's clearing prices lie inside the bounds its intent signed.
 /// @dev Bounds are numeraire base units per token base unit, scaled by 1e18 (docs/interfaces.md).
 library PriceBounds {
     uint256 internal constant PRICE_SCALE = 1e18;
 
-    /// @notice The first intent token (j >= 1) that matters and whose relative price
-    ///         `price_j * 1e18 / price_0` (rounded down) lies outside `[minPrice_j, maxPrice_j]`.
-    /// @dev A token matters when `allMatter` or its flow is non-zero. Overflow of
-    ///      `price * 1e18` reverts with Panic(0x11). All arrays hold `n` words (checked by the caller).
+    /// @notice The first intent token (j >= 1) that matters and whose clearing price lies
+    ///         outside its signed bounds, compared exactly by cross-multiplication:
+    ///         `minPrice_j * price_0 <= price_j * 1e18 <= maxPrice_j * price_0`, each side a
+    ///         full 512-bit product, so no ratio is ever rounded and nothing overflows.
+    /// @dev A token matters when `allMatter` or its flow is non-zero. All arrays hold `n` words
+    ///      (checked by the caller). A zero numeraire price misses at token 0.
     /// @param prices The batch's clearing prices.
     /// @param priceIndex Start of the execution's `priceIndex` elements.
     /// @param flows Start of the execution's `flows` elements.
@@ -21,7 +21,8 @@ library PriceBounds {
     /// @param n How many tokens the intent has.
     /// @param allMatter True for a WEIGHTS intent: every token values its outcome.
     /// @return miss 1 + the first token out of bounds, or 0.
-    /// @return relative That token's relative price (meaningful only when `miss != 0`).
+    /// @return relative That token's price in the numeraire, 1e18-scaled and rounded down
+    ///         (for the error only; type(uint256).max when it does not fit).
     function firstMiss(
         uint256[] calldata prices,
         uint256 priceIndex,
@@ -36,25 +37,31 @@ library PriceBounds {
             numerairePrice := calldataload(add(prices.offset, shl(5, calldataload(priceIndex))))
         }
         if (numerairePrice == 0) return (1, 0);
-        bool overflow;
+        uint256 price;
         assembly ("memory-safe") {
+            // a*b < c*d on 512-bit products: (hi, lo) of a*b from mul and mulmod(a, b, 2**256 - 1)
+            function lessThan(a, b, c, d) -> r {
+                let lo1 := mul(a, b)
+                let mm1 := mulmod(a, b, not(0))
+                let hi1 := sub(sub(mm1, lo1), lt(mm1, lo1))
+                let lo2 := mul(c, d)
+                let mm2 := mulmod(c, d, not(0))
+                let hi2 := sub(sub(mm2, lo2), lt(mm2, lo2))
+                r := or(lt(hi1, hi2), and(eq(hi1, hi2), lt(lo1, lo2)))
+            }
             for { let j := 1 } lt(j, n) { j := add(j, 1) } {
-                let at := shl(5, j)
-                if or(allMatter, calldataload(add(flows, at))) {
-                    let price := calldataload(add(prices.offset, shl(5, calldataload(add(priceIndex, at)))))
-                    let scaled := mul(price, PRICE_SCALE)
-                    if iszero(eq(div(scaled, PRICE_SCALE), price)) {
-                        overflow := 1
-                        break
-                    }
-                    relative := div(scaled, numerairePrice)
-                    if or(lt(relative, calldataload(add(minPrice, at))), gt(relative, calldataload(add(maxPrice, at)))) {
+                let w := shl(5, j)
+                if or(allMatter, calldataload(add(flows, w))) {
+                    price := calldataload(add(prices.offset, shl(5, calldataload(add(priceIndex, w)))))
+                    // price_j * 1e18 < minPrice_j * price_0, or maxPrice_j * price_0 < price_j * 1e18
+                    if or(lessThan(price, PRICE_SCALE, calldataload(add(minPrice, w)), numerairePrice),
+                          lessThan(calldataload(add(maxPrice, w)), numerairePrice, price, PRICE_SCALE)) {
                         miss := add(j, 1)
                         break
                     }
                 }
             }
         }
-        if (overflow) Panic.overflow();
+        if (miss != 0) relative = price <= type(uint256).max / PRICE_SCALE ? price * PRICE_SCALE / numerairePrice : type(uint256).max;
     }
 }

@@ -8,10 +8,13 @@ import {IERC1271} from "../interfaces/IERC1271.sol";
 ///         precompile, or a contract wallet's EIP-1271 `isValidSignature`.
 library Signatures {
     bytes4 internal constant EIP1271_MAGIC = 0x1626ba7e;
+    /// @dev secp256k1n / 2: a larger `s` is the malleable twin of a valid signature (EIP-2).
+    uint256 internal constant MAX_S = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     /// @notice The address whose key made the 65-byte signature `r ‖ s ‖ v` of `digest`, or
-    ///         address(0) when the precompile recovers none.
+    ///         address(0) when the precompile recovers none or `s` is in the upper half.
     /// @dev Called by hand: the precompile answers nothing (not a revert) for a bad signature.
+    ///      Low-s only (EIP-2): every signature has exactly one accepted form.
     /// @param digest The signed 32-byte hash.
     /// @param signature Exactly 65 bytes; the caller checks the length.
     /// @return signer The recovered address, or address(0).
@@ -23,7 +26,7 @@ library Signatures {
             calldatacopy(add(m, 0x40), signature.offset, 0x40)
             mstore(0x00, 0)
             if iszero(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20)) { revert(0, 0) }
-            signer := mload(0x00)
+            signer := mul(mload(0x00), iszero(gt(mload(add(m, 0x60)), MAX_S)))
         }
     }
 

@@ -3,9 +3,11 @@ fees above the cap, malformed batches, and a batch that leaves the contract poor
 
 from __future__ import annotations
 
-from contracts.settlement import Batch, Execution
+from contracts.settlement import Batch, Execution, make_batch
+from intents.model import Intent, IntentKind
 from tests.integration.settlement.helpers import (
     E18,
+    FAR,
     Env,
     assert_refused,
     price_bounds,
@@ -99,3 +101,34 @@ def test_rejects_a_price_index_that_names_another_token(env: Env) -> None:
     wrong = Execution(e.intent, e.signing_scheme, e.signature, (e.price_index[1], *e.price_index[1:]), e.flows)
     reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], wrong)), "TokenMismatch")
     assert reason.args == {"execution": 1, "token": 0}
+
+
+def _dai_priced_in_wbtc(env: Env, max_price: int) -> Batch:
+    """users[2] signs a weights intent over [WBTC, DAI] (WBTC the numeraire) whose only live
+    check is DAI's price bound: no flows, any weights."""
+    user = env.world.users[2]
+    wbtc, dai = env.addr("WBTC"), env.addr("DAI")
+    prices = {t: p for t, p in env.ref_prices().items() if t in (wbtc, dai)}
+    intent = Intent(owner=user.address, tokens=(wbtc, dai), min_price=(E18, 0), max_price=(E18, max_price),
+                    kind=IntentKind.WEIGHTS, target_weight_bps=(5_000, 5_000), tolerance_bps=10_000,
+                    max_fee_bps=0, valid_to=FAR, nonce=77)
+    return make_batch(prices, [env.row(intent, user.private_key, {})])
+
+
+def test_rejects_a_price_above_the_bound_by_less_than_the_rounding_of_a_ratio(env: Env) -> None:
+    prices = env.ref_prices()
+    wbtc, dai = env.addr("WBTC"), env.addr("DAI")
+    rounded = relative(prices, dai, wbtc)  # 1e30 / 6e26 = 1666.67, rounded down to 1666
+    assert rounded == 1666
+    # the old check compared the rounded ratio (1666 <= 1666: accepted); the true price is above
+    assert prices[dai] * E18 > rounded * prices[wbtc]
+    reason = assert_refused(env, _dai_priced_in_wbtc(env, max_price=rounded), "PriceOutOfBounds")
+    assert reason.args == {"execution": 0, "token": 1, "price": rounded}
+
+
+def test_accepts_a_price_exactly_at_its_bound_by_cross_multiplication(env: Env) -> None:
+    prices = env.ref_prices()
+    wbtc, dai = env.addr("WBTC"), env.addr("DAI")
+    bound = -(-prices[dai] * E18 // prices[wbtc])  # 1667: the true price rounded up is inside
+    env.settlement.settle(env.solver, _dai_priced_in_wbtc(env, max_price=bound))
+    assert env.settlement.is_nonce_spent(env.world.users[2].address, 77)
