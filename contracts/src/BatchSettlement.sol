@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IBatchSettlement, Intent, Execution, Interaction} from "./interfaces/IBatchSettlement.sol";
+import {IBatchSettlement, Intent, Interaction} from "./interfaces/IBatchSettlement.sol";
 import {ISolverAllowList} from "./interfaces/ISolverAllowList.sol";
 import {IntentHashing} from "./libraries/IntentHashing.sol";
 import {Outcome} from "./libraries/Outcome.sol";
-import {ExecutionCalldata} from "./libraries/ExecutionCalldata.sol";
+import {ExecutionCodec} from "./libraries/ExecutionCodec.sol";
 import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
@@ -34,8 +34,6 @@ contract BatchSettlement is IBatchSettlement {
         Cancelled
     }
 
-    uint8 internal constant KIND_WEIGHTS = 0;
-    uint8 internal constant KIND_BALANCES = 1;
     uint8 internal constant SCHEME_EIP712 = 0;
     uint8 internal constant SCHEME_EIP1271 = 1;
     uint256 internal constant NO_MISS = type(uint256).max;
@@ -99,11 +97,12 @@ contract BatchSettlement is IBatchSettlement {
 
     /// @inheritdoc IBatchSettlement
     /// @dev Reverts, leaving every balance untouched, with the first failed check's error.
-    ///      Executions are read straight from calldata (ExecutionCalldata), once per pass.
+    ///      Each compact execution is decoded once (ExecutionCodec) into memory; the later
+    ///      passes read the decoded form.
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
-        Execution[] calldata executions,
+        bytes[] calldata executions,
         Interaction[] calldata interactions
     ) external nonReentrant {
         if (paused) revert Paused();
@@ -111,31 +110,33 @@ contract BatchSettlement is IBatchSettlement {
         _checkTokens(tokens, clearingPrices);
         uint256[] memory startBalances = _ownBalances(tokens);
         Guard memory guard = _guardBefore(tokens, interactions.length != 0);
-
-        (bytes32[] memory ids, uint256 pulls) = _verifyAll(tokens, clearingPrices, executions);
-        _pull(executions, pulls);
+        (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids, uint256 pulls) =
+            _verifyAll(tokens, clearingPrices, executions);
+        RelayerCall.pullAll(address(relayer), decoded, pulls);
         _interact(interactions);
-        _pay(executions);
-        for (uint256 i; i < executions.length; ++i) {
-            _checkOutcome(i, clearingPrices, executions, ids[i]);
+        _pay(decoded);
+        for (uint256 i; i < decoded.length; ++i) {
+            _checkOutcome(i, clearingPrices, decoded[i], ids[i]);
         }
         _settleOwnBalances(tokens, startBalances);
         _guardAfter(guard);
         emit BatchSettled(msg.sender, executions.length, interactions.length);
     }
 
-    /// @dev `_verify` for every execution; returns their ids and the batch's number of pulls.
-    function _verifyAll(address[] calldata tokens, uint256[] calldata clearingPrices, Execution[] calldata executions)
+    /// @dev `_verify` for every execution; returns them decoded, their ids and the batch's pulls.
+    function _verifyAll(address[] calldata tokens, uint256[] calldata clearingPrices, bytes[] calldata executions)
         private
-        returns (bytes32[] memory ids, uint256 pulls)
+        returns (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids, uint256 pulls)
     {
         bytes32 separator = domainSeparator();
+        decoded = new ExecutionCodec.Decoded[](executions.length);
         ids = new bytes32[](executions.length);
         for (uint256 i; i < executions.length; ++i) {
-            (bytes32 id, uint256 outflows) = _verify(i, separator, tokens, clearingPrices, executions);
-            ids[i] = id;
+            ExecutionCodec.Decoded memory d = ExecutionCodec.decode(executions[i], tokens, i);
+            ids[i] = _verify(i, separator, clearingPrices, d);
+            decoded[i] = d;
             unchecked {
-                pulls += outflows; // at most the calldata's word count
+                pulls += d.pulls; // at most 255 per execution
             }
         }
     }
@@ -148,37 +149,36 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    /// @dev Shape, signature, validTo, nonce (then marks it used), price bounds. Returns the id
-    ///      and how many of the execution's flows are pulls. Every part of the execution the
-    ///      later passes read is checked here, so they use `ExecutionCalldata.*Unchecked`.
-    function _verify(
-        uint256 i,
-        bytes32 separator,
-        address[] calldata tokens,
-        uint256[] calldata prices,
-        Execution[] calldata executions
-    ) private returns (bytes32 id, uint256 outflows) {
-        (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
-        outflows = _checkShape(i, tokens, e, ip);
-        id = _intentId(separator, ip);
-        address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
-        _checkSignature(i, id, owner_, e);
-        uint256 validTo = ExecutionCalldata.word(ip, ExecutionCalldata.VALID_TO);
-        if (block.timestamp > validTo) revert IntentExpired(i, validTo);
-        _useNonce(i, owner_, ExecutionCalldata.word(ip, ExecutionCalldata.NONCE));
-        _checkPrices(i, prices, e, ip);
+    /// @dev Signature, validTo, nonce (then marks it used), price bounds. Returns the intent id.
+    function _verify(uint256 i, bytes32 separator, uint256[] calldata prices, ExecutionCodec.Decoded memory d)
+        private
+        returns (bytes32 id)
+    {
+        Intent memory intent = d.intent;
+        id = IntentHashing.digest(separator, intent);
+        _checkSignature(i, id, d);
+        if (block.timestamp > intent.validTo) revert IntentExpired(i, intent.validTo);
+        _useNonce(i, intent.owner, intent.nonce);
+        (uint256 miss, uint256 relative) = PriceBounds.firstMiss(
+            prices, d.priceIndex, d.flows, intent.minPrice, intent.maxPrice, intent.kind == ExecutionCodec.KIND_WEIGHTS
+        );
+        if (miss != 0) revert PriceOutOfBounds(i, miss - 1, relative);
     }
 
-    /// @dev The EIP-712 digest of the intent whose head starts at `ip`.
-    function _intentId(bytes32 separator, uint256 ip) private pure returns (bytes32) {
-        return IntentHashing.digest(separator, ExecutionCalldata.intentAt(ip));
-    }
-
-    /// @dev The execution's signature must be the owner's for `id`.
-    function _checkSignature(uint256 i, bytes32 id, address owner_, uint256 e) private view {
-        uint8 scheme = ExecutionCalldata.uint8At(e, ExecutionCalldata.SCHEME);
-        bytes calldata signature = ExecutionCalldata.bytesAt(e, ExecutionCalldata.SIGNATURE);
-        if (!_validSignature(i, id, owner_, scheme, signature)) revert InvalidSignature(i);
+    /// @dev EIP-712 by an EOA (65 bytes r‖s‖v, low s) or EIP-1271 by a contract wallet.
+    function _checkSignature(uint256 i, bytes32 id, ExecutionCodec.Decoded memory d) private view {
+        address owner_ = d.intent.owner;
+        bytes calldata signature = ExecutionCodec.signature(d);
+        bool valid;
+        if (d.scheme == SCHEME_EIP712) {
+            address recovered = signature.length == 65 ? Signatures.recover(id, signature) : address(0);
+            valid = recovered != address(0) && recovered == owner_;
+        } else if (d.scheme == SCHEME_EIP1271) {
+            valid = Signatures.isValidERC1271(owner_, id, signature);
+        } else {
+            revert UnknownSigningScheme(i, uint8(d.scheme));
+        }
+        if (!valid) revert InvalidSignature(i);
     }
 
     /// @dev A free nonce becomes used; a used or cancelled one refuses the execution.
@@ -188,83 +188,6 @@ contract BatchSettlement is IBatchSettlement {
         if (state == NonceState.Used) revert NonceAlreadyUsed(i, owner_, nonce);
         if (state == NonceState.Cancelled) revert NonceCancelled(i, owner_, nonce);
         nonces[nonce] = NonceState.Used;
-    }
-
-    /// @dev Every per-token array has one entry per intent token and each priceIndex names that
-    ///      token. Returns the number of negative flows (the pulls this execution needs).
-    function _checkShape(uint256 i, address[] calldata tokens, uint256 e, uint256 ip)
-        private
-        pure
-        returns (uint256 outflows)
-    {
-        (uint256 own, uint256 n) = ExecutionCalldata.array(ip, ExecutionCalldata.TOKENS);
-        if (!_shapeOk(e, ip, n)) revert MalformedExecution(i);
-        uint256 mismatch;
-        (outflows, mismatch) = ExecutionCalldata.matchTokens(
-            tokens,
-            own,
-            _start(e, ExecutionCalldata.PRICE_INDEX),
-            _start(e, ExecutionCalldata.FLOWS),
-            n
-        );
-        if (mismatch != 0) revert TokenMismatch(i, mismatch - 1);
-    }
-
-    /// @dev n >= 2, a known kind, and every array the kind uses holds n entries.
-    function _shapeOk(uint256 e, uint256 ip, uint256 n) private pure returns (bool ok) {
-        uint256 kind = ExecutionCalldata.uint8At(ip, ExecutionCalldata.KIND);
-        ok = n >= 2 && _length(ip, ExecutionCalldata.MIN_PRICE) == n
-            && _length(ip, ExecutionCalldata.MAX_PRICE) == n && _length(e, ExecutionCalldata.PRICE_INDEX) == n
-            && _length(e, ExecutionCalldata.FLOWS) == n;
-        if (kind == KIND_WEIGHTS) {
-            ok = ok && _length(ip, ExecutionCalldata.TARGET_WEIGHT_BPS) == n;
-        } else if (kind == KIND_BALANCES) {
-            ok = ok && _length(ip, ExecutionCalldata.MIN_BALANCE) == n && _length(ip, ExecutionCalldata.MAX_BALANCE) == n;
-        } else {
-            ok = false;
-        }
-    }
-
-    function _start(uint256 head, uint256 field) private pure returns (uint256 start) {
-        (start,) = ExecutionCalldata.arrayUnchecked(head, field);
-    }
-
-    function _length(uint256 head, uint256 field) private pure returns (uint256 length) {
-        (, length) = ExecutionCalldata.array(head, field);
-    }
-
-    /// @dev EIP-712 by an EOA (65 bytes r‖s‖v) or EIP-1271 by a contract wallet.
-    function _validSignature(uint256 i, bytes32 digest, address signer, uint8 scheme, bytes calldata signature)
-        private
-        view
-        returns (bool)
-    {
-        if (scheme == SCHEME_EIP712) {
-            if (signature.length != 65) return false;
-            address recovered = Signatures.recover(digest, signature);
-            return recovered != address(0) && recovered == signer;
-        }
-        if (scheme == SCHEME_EIP1271) return Signatures.isValidERC1271(signer, digest, signature);
-        revert UnknownSigningScheme(i, scheme);
-    }
-
-    /// @dev Prices that matter to the user must lie in its signed bounds: every traded token's,
-    ///      and for a WEIGHTS intent every token's (they value its outcome). Relative price is
-    ///      numeraire base units per token base unit * 1e18, rounded down. The shape is checked.
-    function _checkPrices(uint256 i, uint256[] calldata prices, uint256 e, uint256 ip) private pure {
-        (uint256 priceIndex, uint256 n) = ExecutionCalldata.arrayUnchecked(e, ExecutionCalldata.PRICE_INDEX);
-        (uint256 flows,) = ExecutionCalldata.arrayUnchecked(e, ExecutionCalldata.FLOWS);
-        (uint256 minPrice,) = ExecutionCalldata.arrayUnchecked(ip, ExecutionCalldata.MIN_PRICE);
-        (uint256 maxPrice,) = ExecutionCalldata.arrayUnchecked(ip, ExecutionCalldata.MAX_PRICE);
-        bool allMatter = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS;
-        (uint256 miss, uint256 relative) =
-            PriceBounds.firstMiss(prices, priceIndex, flows, minPrice, maxPrice, n, allMatter);
-        if (miss != 0) revert PriceOutOfBounds(i, miss - 1, relative);
-    }
-
-    /// @dev One relayer call pulls every negative flow of the batch into this contract.
-    function _pull(Execution[] calldata executions, uint256 pulls) private {
-        RelayerCall.pullAll(address(relayer), executions, pulls);
     }
 
     /// @dev Solver calls (DEX swaps), to owner-listed targets only, never granting an allowance.
@@ -282,54 +205,38 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev Pays every positive flow from this contract to the intent's owner.
-    function _pay(Execution[] calldata executions) private {
-        for (uint256 i; i < executions.length; ++i) {
-            (uint256 e, uint256 ip) = ExecutionCalldata.atUnchecked(executions, i);
-            (uint256 flows, uint256 n) = ExecutionCalldata.arrayUnchecked(e, ExecutionCalldata.FLOWS);
-            (uint256 own,) = ExecutionCalldata.arrayUnchecked(ip, ExecutionCalldata.TOKENS);
-            address owner_ = address(uint160(ExecutionCalldata.word(ip, ExecutionCalldata.OWNER)));
-            for (uint256 j; j < n; ++j) {
-                int256 flow = int256(ExecutionCalldata.word(flows, j));
-                if (flow > 0) address(uint160(ExecutionCalldata.word(own, j))).safeTransfer(owner_, uint256(flow));
+    function _pay(ExecutionCodec.Decoded[] memory decoded) private {
+        for (uint256 i; i < decoded.length; ++i) {
+            ExecutionCodec.Decoded memory d = decoded[i];
+            address owner_ = d.intent.owner;
+            address[] memory tokens = d.intent.tokens;
+            int256[] memory flows = d.flows;
+            for (uint256 j; j < flows.length; ++j) {
+                if (flows[j] > 0) tokens[j].safeTransfer(owner_, uint256(flows[j]));
             }
         }
     }
 
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
-    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, Execution[] calldata executions, bytes32 id)
+    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d, bytes32 id)
         private
     {
-        (uint256 e, uint256 ip) = ExecutionCalldata.atUnchecked(executions, i);
-        (uint256 priceIndex, uint256 n) = ExecutionCalldata.arrayUnchecked(e, ExecutionCalldata.PRICE_INDEX);
-        address owner_ = address(uint160(ExecutionCalldata.word(ip, ExecutionCalldata.OWNER)));
-        uint256[] memory balances =
-            SafeTransfers.balancesOf(ExecutionCalldata.addressesUnchecked(ip, ExecutionCalldata.TOKENS), owner_);
-        uint256[] memory prices = ExecutionCalldata.pricesOf(clearingPrices, priceIndex, n);
-        uint256 miss = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS
-            ? Outcome.firstWeightMiss(
-                balances,
-                prices,
-                ExecutionCalldata.uintsUnchecked(ip, ExecutionCalldata.TARGET_WEIGHT_BPS),
-                ExecutionCalldata.word(ip, ExecutionCalldata.TOLERANCE_BPS)
-            )
-            : Outcome.firstBalanceMiss(
-                balances,
-                ExecutionCalldata.uintsUnchecked(ip, ExecutionCalldata.MIN_BALANCE),
-                ExecutionCalldata.uintsUnchecked(ip, ExecutionCalldata.MAX_BALANCE)
-            );
+        Intent memory intent = d.intent;
+        uint256[] memory balances = SafeTransfers.balancesOf(intent.tokens, intent.owner);
+        uint256[] memory prices = PriceBounds.pricesOf(clearingPrices, d.priceIndex);
+        uint256 miss = intent.kind == ExecutionCodec.KIND_WEIGHTS
+            ? Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps)
+            : Outcome.firstBalanceMiss(balances, intent.minBalance, intent.maxBalance);
         if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
 
-        (uint256 given, uint256 received) = Outcome.valueOf(ExecutionCalldata.intsUnchecked(e, ExecutionCalldata.FLOWS), prices);
+        (uint256 given, uint256 received) = Outcome.valueOf(d.flows, prices);
         if (received > given) revert ValueNotConserved(i, given, received);
         uint256 fee = given - received;
-        uint256 maxFeeBps = ExecutionCalldata.word(ip, ExecutionCalldata.MAX_FEE_BPS);
         // fee / given <= maxFeeBps / 10000, cross-multiplied so nothing rounds.
-        if (fee * Outcome.BPS > maxFeeBps * given) {
-            revert FeeAboveMax(i, fee, maxFeeBps * given / Outcome.BPS);
+        if (fee * Outcome.BPS > intent.maxFeeBps * given) {
+            revert FeeAboveMax(i, fee, intent.maxFeeBps * given / Outcome.BPS);
         }
-        emit IntentExecuted(
-            i, owner_, id, ExecutionCalldata.word(ip, ExecutionCalldata.NONCE), given, received
-        );
+        emit IntentExecuted(i, intent.owner, id, intent.nonce, given, received);
     }
 
     function _ownBalances(address[] calldata tokens) private view returns (uint256[] memory balances) {
@@ -478,7 +385,7 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @inheritdoc IBatchSettlement
-    function hashIntent(Intent calldata intent) external view returns (bytes32) {
+    function hashIntent(Intent memory intent) external view returns (bytes32) {
         return IntentHashing.digest(domainSeparator(), intent);
     }
 

@@ -20,18 +20,6 @@ struct Intent {
     uint256 nonce;
 }
 
-/// @notice One signed intent as a solver executes it in a batch.
-/// @dev `priceIndex[j]` is the index of `intent.tokens[j]` in `settle`'s `tokens`;
-///      `flows[j]` is in base units of `intent.tokens[j]`: < 0 pulled from the owner,
-///      > 0 paid to the owner.
-struct Execution {
-    Intent intent;
-    uint8 signingScheme;
-    bytes signature;
-    uint256[] priceIndex;
-    int256[] flows;
-}
-
 /// @notice A call the settlement makes during a batch (a DEX router or pool swap).
 struct Interaction {
     address target;
@@ -60,13 +48,14 @@ interface IBatchSettlement {
     /// @param tokens How many tokens.
     /// @param clearingPrices How many prices.
     error LengthMismatch(uint256 tokens, uint256 clearingPrices);
-    /// @notice An execution's encoding is not well formed (lengths, kind, fewer than two tokens).
+    /// @notice An execution's compact encoding is not well formed (a field past its end, a bad
+    ///         length header, an unknown kind, fewer than two tokens, a flow outside int256).
     /// @param execution The execution's index in the batch.
     error MalformedExecution(uint256 execution);
-    /// @notice An execution prices one of its intent's tokens with another batch token's price.
+    /// @notice An execution names a token index past the end of the batch's `tokens`.
     /// @param execution The execution's index in the batch.
-    /// @param token The intent token's index.
-    error TokenMismatch(uint256 execution, uint256 token);
+    /// @param token The intent token (position in the execution) whose index is out of range.
+    error TokenIndexOutOfRange(uint256 execution, uint256 token);
     /// @notice An execution names a signing scheme the contract does not know.
     /// @param execution The execution's index in the batch.
     /// @param scheme The unknown scheme.
@@ -162,12 +151,13 @@ interface IBatchSettlement {
     /// @param tokens Every token the batch prices, strictly ascending by address.
     /// @param clearingPrices One price per token: `a` base units of `tokens[i]` are worth
     ///        `a * clearingPrices[i]` (only ratios matter).
-    /// @param executions The signed intents and what the batch does for each.
+    /// @param executions The signed intents and what the batch does for each, one compact
+    ///        encoding each (ExecutionCodec; docs/interfaces.md).
     /// @param interactions Calls the settlement makes between pulling and paying (DEX swaps).
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
-        Execution[] calldata executions,
+        bytes[] calldata executions,
         Interaction[] calldata interactions
     ) external;
 
@@ -178,5 +168,5 @@ interface IBatchSettlement {
     /// @notice The EIP-712 digest of `intent` under this contract's domain: the intent id.
     /// @param intent The intent as its owner signed it.
     /// @return The digest.
-    function hashIntent(Intent calldata intent) external view returns (bytes32);
+    function hashIntent(Intent memory intent) external view returns (bytes32);
 }

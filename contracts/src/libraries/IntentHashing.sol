@@ -16,6 +16,8 @@ library IntentHashing {
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
 
     /// @notice The domain separator for name "keel", version "1", this chain and `verifyingContract`.
+    /// @param verifyingContract The settlement.
+    /// @return The separator.
     function domainSeparator(address verifyingContract) internal view returns (bytes32) {
         return keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256("keel"), keccak256("1"), block.chainid, verifyingContract)
@@ -23,38 +25,43 @@ library IntentHashing {
     }
 
     /// @notice hashStruct(intent): keccak256(typeHash ‖ encodeData(intent)).
-    /// @dev Works on the ABI-encoded calldata directly (cheaper than abi.encode): the
-    ///      12-word head is copied after the type hash, and each dynamic field's offset word
-    ///      is replaced by keccak256 of the array's 32-byte elements, which is exactly
-    ///      EIP-712's encoding of an array of atomic values. Values with dirty high bits
-    ///      hash differently from what anyone signed, so they can only fail verification
-    ///      (and Solidity's own accessors revert on them elsewhere).
-    function hashStruct(Intent calldata intent) internal pure returns (bytes32 result) {
+    /// @dev Reads the memory struct's 12 words in place: each dynamic field's pointer becomes
+    ///      keccak256 of the array's 32-byte elements (EIP-712's encoding of an array of atomic
+    ///      values), each static field is copied. Written in scratch memory past the free
+    ///      memory pointer, never allocated. Memory values are clean (the decoder wrote them,
+    ///      or Solidity's ABI decoder validated them).
+    /// @param intent The intent.
+    /// @return result The struct hash.
+    function hashStruct(Intent memory intent) internal pure returns (bytes32 result) {
         bytes32 typeHash = INTENT_TYPEHASH;
         assembly ("memory-safe") {
-            // scratch space past the free memory pointer; never allocated, never kept
-            let head := mload(0x40)
-            let arrays := add(head, 0x1a0)
-            mstore(head, typeHash)
-            calldatacopy(add(head, 0x20), intent, 0x180)
-            // dynamic fields: tokens(1) minPrice(2) maxPrice(3) targetWeightBps(5) minBalance(7) maxBalance(8)
-            for { let fields := 0x0807050302010000000000000000000000000000000000000000000000000000 } fields {} {
-                let k := byte(0, fields)
-                fields := shl(8, fields)
-                let word := add(head, mul(add(k, 1), 0x20))
-                let array := add(intent, calldataload(add(intent, mul(k, 0x20))))
-                let size := mul(calldataload(array), 0x20)
-                calldatacopy(arrays, add(array, 0x20), size)
-                mstore(word, keccak256(arrays, size))
+            function words(p) -> h {
+                h := keccak256(add(p, 0x20), shl(5, mload(p)))
             }
-            result := keccak256(head, 0x1a0)
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), mload(intent)) // owner
+            mstore(add(m, 0x40), words(mload(add(intent, 0x20)))) // tokens
+            mstore(add(m, 0x60), words(mload(add(intent, 0x40)))) // minPrice
+            mstore(add(m, 0x80), words(mload(add(intent, 0x60)))) // maxPrice
+            mstore(add(m, 0xa0), mload(add(intent, 0x80))) // kind
+            mstore(add(m, 0xc0), words(mload(add(intent, 0xa0)))) // targetWeightBps
+            mstore(add(m, 0xe0), mload(add(intent, 0xc0))) // toleranceBps
+            mstore(add(m, 0x100), words(mload(add(intent, 0xe0)))) // minBalance
+            mstore(add(m, 0x120), words(mload(add(intent, 0x100)))) // maxBalance
+            mstore(add(m, 0x140), mload(add(intent, 0x120))) // maxFeeBps
+            mstore(add(m, 0x160), mload(add(intent, 0x140))) // validTo
+            mstore(add(m, 0x180), mload(add(intent, 0x160))) // nonce
+            result := keccak256(m, 0x1a0)
         }
     }
 
     /// @notice The EIP-712 digest keccak256(0x1901 ‖ domainSeparator ‖ hashStruct).
-    /// @dev Packed in scratch memory past the free memory pointer, never allocated: once per
-    ///      execution, `abi.encodePacked` would grow memory for nothing.
-    function digest(bytes32 separator, Intent calldata intent) internal pure returns (bytes32 result) {
+    /// @dev Packed in scratch memory past the free memory pointer, never allocated.
+    /// @param separator The domain separator.
+    /// @param intent The intent.
+    /// @return result The digest: the intent id.
+    function digest(bytes32 separator, Intent memory intent) internal pure returns (bytes32 result) {
         bytes32 structHash = hashStruct(intent);
         assembly ("memory-safe") {
             let m := mload(0x40)

@@ -17,7 +17,7 @@ library Outcome {
     function firstWeightMiss(
         uint256[] memory balances,
         uint256[] memory prices,
-        uint256[] calldata targetWeightBps,
+        uint256[] memory targetWeightBps,
         uint256 toleranceBps
     ) internal pure returns (uint256) {
         uint256 n = balances.length;
@@ -42,8 +42,8 @@ library Outcome {
     /// @dev Assembly loops (these run per execution); bounds are checked once up front.
     function firstBalanceMiss(
         uint256[] memory balances,
-        uint256[] calldata minBalance,
-        uint256[] calldata maxBalance
+        uint256[] memory minBalance,
+        uint256[] memory maxBalance
     ) internal pure returns (uint256 miss) {
         miss = type(uint256).max;
         uint256 n = balances.length;
@@ -51,9 +51,9 @@ library Outcome {
         if (minBalance.length < n || maxBalance.length < n) Panic.outOfBounds();
         assembly ("memory-safe") {
             for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let b := mload(add(balances, shl(5, add(j, 1))))
-                let at := shl(5, j)
-                if or(lt(b, calldataload(add(minBalance.offset, at))), gt(b, calldataload(add(maxBalance.offset, at)))) {
+                let w := shl(5, add(j, 1))
+                let b := mload(add(balances, w))
+                if or(lt(b, mload(add(minBalance, w))), gt(b, mload(add(maxBalance, w)))) {
                     miss := j
                     break
                 }
@@ -64,7 +64,7 @@ library Outcome {
     /// @notice The value a user gives and receives at the clearing prices:
     ///         given = Σ -flow_j * price_j over outflows, received = Σ flow_j * price_j over inflows.
     /// @dev Overflow reverts with Panic(0x11), exactly as checked arithmetic did.
-    function valueOf(int256[] calldata flows, uint256[] memory prices)
+    function valueOf(int256[] memory flows, uint256[] memory prices)
         internal
         pure
         returns (uint256 given, uint256 received)
@@ -74,7 +74,7 @@ library Outcome {
         bool overflow;
         assembly ("memory-safe") {
             for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let flow := calldataload(add(flows.offset, shl(5, j)))
+                let flow := mload(add(flows, shl(5, add(j, 1))))
                 let price := mload(add(prices, shl(5, add(j, 1))))
                 switch slt(flow, 0)
                 case 1 {

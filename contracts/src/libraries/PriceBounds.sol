@@ -11,30 +11,30 @@ library PriceBounds {
     ///         outside its signed bounds, compared exactly by cross-multiplication:
     ///         `minPrice_j * price_0 <= price_j * 1e18 <= maxPrice_j * price_0`, each side a
     ///         full 512-bit product, so no ratio is ever rounded and nothing overflows.
-    /// @dev A token matters when `allMatter` or its flow is non-zero. All arrays hold `n` words
-    ///      (checked by the caller). A zero numeraire price misses at token 0.
+    /// @dev A token matters when `allMatter` or its flow is non-zero. The four arrays hold one
+    ///      entry per intent token and every index is below `prices.length` (the decoder and
+    ///      `settle` checked both). A zero numeraire price misses at token 0.
     /// @param prices The batch's clearing prices.
-    /// @param priceIndex Start of the execution's `priceIndex` elements.
-    /// @param flows Start of the execution's `flows` elements.
-    /// @param minPrice Start of the intent's `minPrice` elements.
-    /// @param maxPrice Start of the intent's `maxPrice` elements.
-    /// @param n How many tokens the intent has.
+    /// @param priceIndex Each intent token's index in the batch.
+    /// @param flows The execution's signed flows.
+    /// @param minPrice The intent's lower bounds.
+    /// @param maxPrice The intent's upper bounds.
     /// @param allMatter True for a WEIGHTS intent: every token values its outcome.
     /// @return miss 1 + the first token out of bounds, or 0.
     /// @return relative That token's price in the numeraire, 1e18-scaled and rounded down
     ///         (for the error only; type(uint256).max when it does not fit).
     function firstMiss(
         uint256[] calldata prices,
-        uint256 priceIndex,
-        uint256 flows,
-        uint256 minPrice,
-        uint256 maxPrice,
-        uint256 n,
+        uint256[] memory priceIndex,
+        int256[] memory flows,
+        uint256[] memory minPrice,
+        uint256[] memory maxPrice,
         bool allMatter
     ) internal pure returns (uint256 miss, uint256 relative) {
+        uint256 n = priceIndex.length;
         uint256 numerairePrice;
         assembly ("memory-safe") {
-            numerairePrice := calldataload(add(prices.offset, shl(5, calldataload(priceIndex))))
+            numerairePrice := calldataload(add(prices.offset, shl(5, mload(add(priceIndex, 0x20)))))
         }
         if (numerairePrice == 0) return (1, 0);
         uint256 price;
@@ -50,12 +50,12 @@ library PriceBounds {
                 r := or(lt(hi1, hi2), and(eq(hi1, hi2), lt(lo1, lo2)))
             }
             for { let j := 1 } lt(j, n) { j := add(j, 1) } {
-                let w := shl(5, j)
-                if or(allMatter, calldataload(add(flows, w))) {
-                    price := calldataload(add(prices.offset, shl(5, calldataload(add(priceIndex, w)))))
+                let w := shl(5, add(j, 1))
+                if or(allMatter, mload(add(flows, w))) {
+                    price := calldataload(add(prices.offset, shl(5, mload(add(priceIndex, w)))))
                     // price_j * 1e18 < minPrice_j * price_0, or maxPrice_j * price_0 < price_j * 1e18
-                    if or(lessThan(price, PRICE_SCALE, calldataload(add(minPrice, w)), numerairePrice),
-                          lessThan(calldataload(add(maxPrice, w)), numerairePrice, price, PRICE_SCALE)) {
+                    if or(lessThan(price, PRICE_SCALE, mload(add(minPrice, w)), numerairePrice),
+                          lessThan(mload(add(maxPrice, w)), numerairePrice, price, PRICE_SCALE)) {
                         miss := add(j, 1)
                         break
                     }
@@ -63,5 +63,23 @@ library PriceBounds {
             }
         }
         if (miss != 0) relative = price <= type(uint256).max / PRICE_SCALE ? price * PRICE_SCALE / numerairePrice : type(uint256).max;
+    }
+
+    /// @notice The clearing price of each intent token, in intent token order.
+    /// @param clearingPrices The batch's prices.
+    /// @param priceIndex Each intent token's index in the batch (all below its length).
+    /// @return prices A fresh memory array.
+    function pricesOf(uint256[] calldata clearingPrices, uint256[] memory priceIndex)
+        internal
+        pure
+        returns (uint256[] memory prices)
+    {
+        uint256 n = priceIndex.length;
+        prices = new uint256[](n);
+        assembly ("memory-safe") {
+            for { let w := 0x20 } iszero(gt(w, shl(5, n))) { w := add(w, 0x20) } {
+                mstore(add(prices, w), calldataload(add(clearingPrices.offset, shl(5, mload(add(priceIndex, w))))))
+            }
+        }
     }
 }

@@ -84,24 +84,25 @@ library SafeTransfers {
     }
 
     /// @notice `account`'s balance of each of `tokens`, into a fresh memory array.
-    /// @dev `balanceOf` in one loop; the caller has checked every address word is clean.
-    /// @param tokens Clean token addresses.
+    /// @dev `balanceOf` in one loop.
+    /// @param tokens The tokens.
     /// @param account Whose balances.
     /// @return amounts One balance per token, in order.
-    function balancesOf(address[] calldata tokens, address account) internal view returns (uint256[] memory amounts) {
-        amounts = new uint256[](tokens.length);
+    function balancesOf(address[] memory tokens, address account) internal view returns (uint256[] memory amounts) {
+        uint256 n = tokens.length;
+        amounts = new uint256[](n);
         assembly ("memory-safe") {
-            for { let j := 0 } lt(j, tokens.length) { j := add(j, 1) } {
-                let w := shl(5, j)
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let w := shl(5, add(j, 1))
                 mstore(0x00, shl(224, 0x70a08231))
                 mstore(0x04, account)
-                if iszero(staticcall(gas(), calldataload(add(tokens.offset, w)), 0x00, 0x24, 0x00, 0x20)) {
+                if iszero(staticcall(gas(), mload(add(tokens, w)), 0x00, 0x24, 0x00, 0x20)) {
                     let m := mload(0x40)
                     returndatacopy(m, 0, returndatasize())
                     revert(m, returndatasize())
                 }
                 if lt(returndatasize(), 0x20) { revert(0, 0) }
-                mstore(add(add(amounts, 0x20), w), mload(0x00))
+                mstore(add(amounts, w), mload(0x00))
             }
         }
     }

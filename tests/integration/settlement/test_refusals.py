@@ -3,7 +3,7 @@ fees above the cap, malformed batches, and a batch that leaves the contract poor
 
 from __future__ import annotations
 
-from contracts.settlement import Batch, Execution, make_batch
+from contracts.settlement import Batch, Execution, encode_execution, make_batch
 from intents.model import Intent, IntentKind
 from tests.integration.settlement.helpers import (
     E18,
@@ -95,12 +95,57 @@ def test_rejects_tokens_that_are_not_strictly_ascending(env: Env) -> None:
     assert_refused(env, duplicated, "TokensNotSorted")
 
 
-def test_rejects_a_price_index_that_names_another_token(env: Env) -> None:
+def test_rejects_a_token_index_that_names_another_token_as_a_signature_its_owner_never_made(env: Env) -> None:
     batch = cow_pair(env).batch(env)
     e = batch.executions[1]
+    # the intent's tokens are read from the batch by index: pointing USDC's entry at WETH
+    # hashes another intent, one the owner never signed
     wrong = Execution(e.intent, e.signing_scheme, e.signature, (e.price_index[1], *e.price_index[1:]), e.flows)
-    reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], wrong)), "TokenMismatch")
-    assert reason.args == {"execution": 1, "token": 0}
+    reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], wrong)),
+                            "InvalidSignature")
+    assert reason.args == {"execution": 1}
+
+
+def test_rejects_a_token_index_past_the_batch_tokens(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    e = batch.executions[1]
+    past = Execution(e.intent, e.signing_scheme, e.signature,
+                     (e.price_index[0], len(batch.tokens), *e.price_index[2:]), e.flows)
+    reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], past)),
+                            "TokenIndexOutOfRange")
+    assert reason.args == {"execution": 1, "token": 1}
+
+
+def test_accepts_the_token_indices_make_batch_computes(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    assert [list(e.price_index) for e in batch.executions] == [
+        [batch.tokens.index(t) for t in e.intent[1]] for e in batch.executions]
+    env.settlement.call(env.solver, batch)
+
+
+def test_rejects_token_and_price_lists_of_different_lengths(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    short = Batch(batch.tokens, batch.clearing_prices[:1], batch.executions)
+    reason = assert_refused(env, short, "LengthMismatch")
+    assert reason.args == {"tokens": len(batch.tokens), "clearingPrices": 1}
+
+
+def test_rejects_a_truncated_or_malformed_execution_encoding(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    good = [encode_execution(e) for e in batch.executions]
+    head = 22  # owner, flags, n
+    malformed = {
+        "truncated mid-field": good[1][: head + 3],
+        "shorter than its head": good[1][:21],
+        "unknown kind": good[1][:20] + bytes([good[1][20] | 0x02]) + good[1][21:],
+        "one token": good[1][:21] + b"\x01" + good[1][22:],
+        "length header above 32": good[1][:head] + b"\x21" + good[1][head + 1:],
+    }
+    for what, blob in malformed.items():
+        raw = Batch(batch.tokens, batch.clearing_prices, batch.executions, encoded=(good[0], blob))
+        reason = assert_refused(env, raw, "MalformedExecution")
+        assert reason.args == {"execution": 1}, what
+    env.settlement.call(env.solver, Batch(batch.tokens, batch.clearing_prices, batch.executions, encoded=tuple(good)))
 
 
 def _dai_priced_in_wbtc(env: Env, max_price: int) -> Batch:
