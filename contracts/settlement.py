@@ -231,11 +231,12 @@ class Settlement:
         return receipt
 
     def executed(self, receipt: Any) -> list[dict[str, Any]]:
-        """The IntentExecuted events of a receipt, as plain dicts."""
+        """The IntentExecuted events of a receipt, as plain dicts; `execution` is the event's
+        position, which is the execution's index (the contract emits them in order)."""
         from web3.logs import DISCARD
 
         events = self.contract.events.IntentExecuted().process_receipt(receipt, errors=DISCARD)
-        return [dict(e["args"]) for e in events]
+        return [{"execution": i, **dict(e["args"])} for i, e in enumerate(events)]
 
     # ---- users, owner, views --------------------------------------------------------------
     def hash_intent(self, intent: tuple[Any, ...]) -> bytes:

@@ -110,9 +110,8 @@ contract BatchSettlement is IBatchSettlement {
         _checkTokens(tokens, clearingPrices);
         uint256[] memory startBalances = _ownBalances(tokens);
         Guard memory guard = _guardBefore(tokens, interactions.length != 0);
-        (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids, uint256 pulls) =
-            _verifyAll(tokens, clearingPrices, executions);
-        RelayerCall.pullAll(address(relayer), decoded, pulls);
+        (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
+        RelayerCall.pullAll(address(relayer), decoded);
         _interact(interactions);
         _pay(decoded);
         for (uint256 i; i < decoded.length; ++i) {
@@ -123,21 +122,18 @@ contract BatchSettlement is IBatchSettlement {
         emit BatchSettled(msg.sender, executions.length, interactions.length);
     }
 
-    /// @dev `_verify` for every execution; returns them decoded, their ids and the batch's pulls.
+    /// @dev `_verify` for every execution; returns them decoded, and their ids.
     function _verifyAll(address[] calldata tokens, uint256[] calldata clearingPrices, bytes[] calldata executions)
         private
-        returns (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids, uint256 pulls)
+        returns (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids)
     {
         bytes32 separator = domainSeparator();
-        decoded = new ExecutionCodec.Decoded[](executions.length);
+        decoded = ExecutionCodec.allocate(executions.length);
         ids = new bytes32[](executions.length);
         for (uint256 i; i < executions.length; ++i) {
-            ExecutionCodec.Decoded memory d = ExecutionCodec.decode(executions[i], tokens, i);
+            ExecutionCodec.decodeInto(decoded, i, executions[i], tokens);
+            ExecutionCodec.Decoded memory d = decoded[i];
             ids[i] = _verify(i, separator, clearingPrices, d);
-            decoded[i] = d;
-            unchecked {
-                pulls += d.pulls; // at most 255 per execution
-            }
         }
     }
 
@@ -236,7 +232,7 @@ contract BatchSettlement is IBatchSettlement {
         if (fee * Outcome.BPS > intent.maxFeeBps * given) {
             revert FeeAboveMax(i, fee, intent.maxFeeBps * given / Outcome.BPS);
         }
-        emit IntentExecuted(i, intent.owner, id, intent.nonce, given, received);
+        emit IntentExecuted(id, intent.owner, intent.nonce, given, received);
     }
 
     function _ownBalances(address[] calldata tokens) private view returns (uint256[] memory balances) {

@@ -127,8 +127,9 @@ interface IBatchSettlement {
 
     // ---- events -------------------------------------------------------------------------
     /// @notice One intent executed; `given`/`received` are valued at the batch's clearing prices.
+    ///         Events of one batch come in execution order.
     event IntentExecuted(
-        uint256 indexed execution, address indexed owner, bytes32 indexed intentId, uint256 nonce, uint256 given, uint256 received
+        bytes32 indexed intentId, address indexed owner, uint256 nonce, uint256 given, uint256 received
     );
     /// @notice A whole batch settled by `solver`.
     event BatchSettled(address indexed solver, uint256 executions, uint256 interactions);

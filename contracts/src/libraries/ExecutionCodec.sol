@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Intent, IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
+import {Intent} from "../interfaces/IBatchSettlement.sol";
 
 /// @title ExecutionCodec
 /// @notice Decodes one compact execution (an element of `settle`'s `bytes[] executions`) into
@@ -31,40 +31,138 @@ library ExecutionCodec {
         uint256 scheme;
         uint256 signatureOffset;
         uint256 signatureLength;
-        uint256 pulls;
     }
 
     uint256 internal constant KIND_WEIGHTS = 0;
     uint256 internal constant KIND_BALANCES = 1;
     /// @dev owner (20) + flags (1) + n (1).
     uint256 private constant HEAD_BYTES = 22;
+    /// @dev `IBatchSettlement.MalformedExecution.selector` and `.TokenIndexOutOfRange.selector`
+    ///      as numbers, for the assembly (tests decode both errors by name from real reverts).
+    uint256 private constant MALFORMED = 0x7034d089;
+    uint256 private constant INDEX_OUT_OF_RANGE = 0xea589eeb;
 
-    /// @notice Decode execution `i` of the batch.
+    /// @notice A memory array for `count` decoded executions, its entries not yet set.
+    /// @dev Built by hand: `new Decoded[](count)` would allocate and zero a struct per entry,
+    ///      only for `decodeInto` to replace it.
+    /// @param count How many executions.
+    /// @return decoded The array; every entry must be written by `decodeInto` before use.
+    function allocate(uint256 count) internal pure returns (Decoded[] memory decoded) {
+        assembly ("memory-safe") {
+            decoded := mload(0x40)
+            mstore(decoded, count)
+            mstore(0x40, add(decoded, shl(5, add(count, 1))))
+        }
+    }
+
+    /// @notice Decode execution `i` of the batch into `decoded[i]`.
+    /// @dev One allocation: the `Decoded` head (6 words), its `Intent` (12 words), then seven
+    ///      arrays of n + 1 words laid out back to back (tokens, minPrice, maxPrice, two
+    ///      outcome arrays, priceIndex, flows), addressed from one base with one stride so the
+    ///      loop keeps few variables. The outcome arrays the kind does not use point at the
+    ///      empty array (0x60), as Solidity's own empty arrays do.
+    /// @param decoded Where the decoded execution's pointer goes (`allocate`d).
+    /// @param i The execution's index: the entry written, and the index errors name.
     /// @param blob The compact execution.
     /// @param tokens The batch's tokens (indices point into them).
-    /// @param i The execution's index, for errors.
-    /// @return d The decoded execution.
-    function decode(bytes calldata blob, address[] calldata tokens, uint256 i) internal pure returns (Decoded memory d) {
-        (uint256 kind, uint256 n, uint256 cursor) = _head(d, blob, i);
-        uint256 end;
+    function decodeInto(Decoded[] memory decoded, uint256 i, bytes calldata blob, address[] calldata tokens)
+        internal
+        pure
+    {
         assembly ("memory-safe") {
-            end := add(blob.offset, blob.length)
+            function fail(selector, a) {
+                mstore(0x00, shl(224, selector))
+                mstore(0x04, a)
+                revert(0x00, 0x24)
+            }
+            function fail2(selector, a, b) {
+                mstore(0x00, shl(224, selector))
+                mstore(0x04, a)
+                mstore(0x24, b)
+                revert(0x00, 0x44)
+            }
+            let end := add(blob.offset, blob.length)
+            let head := calldataload(blob.offset)
+            let kind := and(byte(20, head), 0x0f)
+            let n := byte(21, head)
+            if or(lt(blob.length, HEAD_BYTES), or(gt(kind, KIND_BALANCES), lt(n, 2))) { fail(MALFORMED, i) }
+            // the allocation
+            let d := mload(0x40)
+            mstore(add(decoded, shl(5, add(i, 1))), d)
+            let intent := add(d, 0xc0)
+            let stride := shl(5, add(n, 1))
+            let base := add(intent, 0x180)
+            mstore(0x40, add(base, mul(7, stride)))
+            for { let k := 0 } lt(k, 7) { k := add(k, 1) } { mstore(add(base, mul(k, stride)), n) }
+            mstore(d, intent)
+            mstore(add(d, 0x20), add(base, mul(5, stride))) // priceIndex
+            mstore(add(d, 0x40), add(base, mul(6, stride))) // flows
+            mstore(add(d, 0x60), shr(4, byte(20, head))) // scheme
+            mstore(intent, shr(96, head)) // owner
+            mstore(add(intent, 0x20), base) // tokens
+            mstore(add(intent, 0x40), add(base, stride)) // minPrice
+            mstore(add(intent, 0x60), add(base, mul(2, stride))) // maxPrice
+            mstore(add(intent, 0x80), kind)
+            let outcome := add(base, mul(3, stride))
+            switch kind
+            case 0 {
+                mstore(add(intent, 0xa0), outcome) // targetWeightBps
+                mstore(add(intent, 0xe0), 0x60)
+                mstore(add(intent, 0x100), 0x60)
+            }
+            default {
+                mstore(add(intent, 0xa0), 0x60)
+                mstore(add(intent, 0xe0), outcome) // minBalance
+                mstore(add(intent, 0x100), add(outcome, stride)) // maxBalance
+            }
+            // An unsigned field: header h, then h bytes (h <= 32), or h = 0xff alone for 2**256 - 1.
+            // No read checks the end: fields only move the cursor forward (at most 33 bytes
+            // each), so one check once they are all read refuses any field that ran past it.
+            // validTo(0x140) nonce(0x160) maxFeeBps(0x120) toleranceBps(0xc0), in that order
+            let cursor := add(blob.offset, HEAD_BYTES)
+            let bad := 0
+            for { let fields := 0x0c0120160140 } fields { fields := shr(12, fields) } {
+                let h := byte(0, calldataload(cursor))
+                // h = 0xff: the shift is past 256, so the read is 0 and the OR makes it all ones
+                let v := or(shr(sub(256, shl(3, h)), calldataload(add(cursor, 1))), sub(0, eq(h, 0xff)))
+                bad := or(bad, and(gt(h, 32), lt(h, 0xff)))
+                cursor := add(cursor, add(1, mul(h, lt(h, 33))))
+                mstore(add(intent, and(fields, 0xfff)), v)
+            }
+            // the n token records
+            let fieldsEnd := mul(add(3, kind), stride) // minPrice, maxPrice, one or two outcome fields
+            for { let slot := 0x20 } iszero(gt(slot, shl(5, n))) { slot := add(slot, 0x20) } {
+                let k := byte(0, calldataload(cursor))
+                cursor := add(cursor, 1)
+                if iszero(lt(k, tokens.length)) {
+                    if or(bad, gt(cursor, end)) { fail(MALFORMED, i) } // an earlier field was bad, or this read ran past the end
+                    fail2(INDEX_OUT_OF_RANGE, i, sub(shr(5, slot), 1))
+                }
+                let token := calldataload(add(tokens.offset, shl(5, k)))
+                if shr(160, token) { revert(0, 0) } // a dirty address word, as the ABI decoder refuses
+                mstore(add(base, slot), token)
+                mstore(add(add(base, mul(5, stride)), slot), k)
+                for { let at := add(add(base, stride), slot) } iszero(gt(at, add(add(base, fieldsEnd), slot))) {
+                    at := add(at, stride)
+                } {
+                    let h := byte(0, calldataload(cursor))
+                    mstore(at, or(shr(sub(256, shl(3, h)), calldataload(add(cursor, 1))), sub(0, eq(h, 0xff))))
+                    bad := or(bad, and(gt(h, 32), lt(h, 0xff)))
+                    cursor := add(cursor, add(1, mul(h, lt(h, 33))))
+                }
+                // the flow: sign in bit 7 of its header; magnitude below 2**255, or 2**255 if negative
+                let h := byte(0, calldataload(cursor))
+                let size := and(h, 0x7f)
+                let negative := shr(7, h)
+                let magnitude := shr(sub(256, shl(3, size)), calldataload(add(cursor, 1))) // size 0 or > 32: 0
+                cursor := add(cursor, add(1, size))
+                bad := or(bad, or(gt(size, 32), gt(magnitude, sub(shl(255, 1), iszero(negative)))))
+                mstore(add(add(base, mul(6, stride)), slot), mul(magnitude, sub(1, shl(1, negative))))
+            }
+            if or(bad, gt(cursor, end)) { fail(MALFORMED, i) }
+            mstore(add(d, 0x80), cursor) // signatureOffset
+            mstore(add(d, 0xa0), sub(end, cursor)) // signatureLength
         }
-        Intent memory intent = d.intent;
-        intent.tokens = new address[](n);
-        intent.minPrice = new uint256[](n);
-        intent.maxPrice = new uint256[](n);
-        if (kind == KIND_WEIGHTS) {
-            intent.targetWeightBps = new uint256[](n);
-        } else {
-            intent.minBalance = new uint256[](n);
-            intent.maxBalance = new uint256[](n);
-        }
-        d.priceIndex = new uint256[](n);
-        d.flows = new int256[](n);
-        cursor = _perToken(d, tokens, cursor, end, i);
-        d.signatureOffset = cursor;
-        d.signatureLength = end - cursor;
     }
 
     /// @notice The signature of a decoded execution, as a calldata slice.
@@ -77,124 +175,5 @@ library ExecutionCodec {
             signature.offset := offset
             signature.length := length
         }
-    }
-
-    /// @dev owner, flags, n and the four scalar fields; returns the kind, n and the cursor.
-    function _head(Decoded memory d, bytes calldata blob, uint256 i)
-        private
-        pure
-        returns (uint256 kind, uint256 n, uint256 cursor)
-    {
-        Intent memory intent = d.intent;
-        bool bad = blob.length < HEAD_BYTES;
-        uint256 scheme;
-        assembly ("memory-safe") {
-            let end := add(blob.offset, blob.length)
-            let head := calldataload(blob.offset)
-            mstore(intent, shr(96, head)) // owner
-            let flags := byte(20, head)
-            kind := and(flags, 0x0f)
-            scheme := shr(4, flags)
-            n := byte(21, head)
-            cursor := add(blob.offset, HEAD_BYTES)
-            bad := or(bad, or(gt(kind, KIND_BALANCES), lt(n, 2)))
-            mstore(add(intent, 0x80), kind)
-            // validTo(0x140) nonce(0x160) maxFeeBps(0x120) toleranceBps(0xc0)
-            for { let fields := 0x0c0120160140 } fields { fields := shr(12, fields) } {
-                let h := byte(0, calldataload(cursor))
-                let size := mul(lt(h, 33), h)
-                bad := or(bad, or(and(gt(h, 32), iszero(eq(h, 0xff))), gt(add(cursor, add(1, size)), end)))
-                let v := shr(sub(256, shl(3, size)), calldataload(add(cursor, 1)))
-                if eq(h, 0xff) { v := not(0) }
-                mstore(add(intent, and(fields, 0xfff)), v)
-                cursor := add(cursor, add(1, size))
-            }
-        }
-        if (bad) revert IBatchSettlement.MalformedExecution(i);
-        d.scheme = scheme;
-    }
-
-    /// @dev The n token records: index (checked against the batch), bounds, outcome fields,
-    ///      flow. Returns the cursor past them.
-    function _perToken(Decoded memory d, address[] calldata tokens, uint256 cursor, uint256 end, uint256 i)
-        private
-        pure
-        returns (uint256)
-    {
-        Intent memory intent = d.intent;
-        uint256 kind = intent.kind;
-        uint256 badIndex; // 1 + the first token whose index is past the batch's tokens, or 0
-        bool bad;
-        uint256 pulls;
-        assembly ("memory-safe") {
-            // one unsigned field at `c`: (value, next cursor, malformed?)
-            function readUint(c, e) -> v, next, malformed {
-                let h := byte(0, calldataload(c))
-                let size := mul(lt(h, 33), h)
-                next := add(c, add(1, size))
-                malformed := or(and(gt(h, 32), iszero(eq(h, 0xff))), gt(next, e))
-                v := shr(sub(256, shl(3, size)), calldataload(add(c, 1)))
-                if eq(h, 0xff) { v := not(0) }
-            }
-            let n := mload(mload(add(intent, 0x20)))
-            let addrs := add(mload(add(intent, 0x20)), 0x20)
-            let mins := add(mload(add(intent, 0x40)), 0x20)
-            let maxs := add(mload(add(intent, 0x60)), 0x20)
-            let weights := add(mload(add(intent, 0xa0)), 0x20)
-            let minBals := add(mload(add(intent, 0xe0)), 0x20)
-            let maxBals := add(mload(add(intent, 0x100)), 0x20)
-            let indices := add(mload(add(d, 0x20)), 0x20)
-            let flows := add(mload(add(d, 0x40)), 0x20)
-            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let w := shl(5, j)
-                let k := byte(0, calldataload(cursor))
-                cursor := add(cursor, 1)
-                bad := or(bad, gt(cursor, end))
-                if iszero(lt(k, tokens.length)) {
-                    badIndex := add(j, 1)
-                    break
-                }
-                let token := calldataload(add(tokens.offset, shl(5, k)))
-                if shr(160, token) { revert(0, 0) }
-                mstore(add(indices, w), k)
-                mstore(add(addrs, w), token)
-                let v, m
-                v, cursor, m := readUint(cursor, end)
-                bad := or(bad, m)
-                mstore(add(mins, w), v)
-                v, cursor, m := readUint(cursor, end)
-                bad := or(bad, m)
-                mstore(add(maxs, w), v)
-                switch kind
-                case 0 {
-                    v, cursor, m := readUint(cursor, end)
-                    bad := or(bad, m)
-                    mstore(add(weights, w), v)
-                }
-                default {
-                    v, cursor, m := readUint(cursor, end)
-                    bad := or(bad, m)
-                    mstore(add(minBals, w), v)
-                    v, cursor, m := readUint(cursor, end)
-                    bad := or(bad, m)
-                    mstore(add(maxBals, w), v)
-                }
-                // the flow: sign in bit 7 of its header, magnitude within int256
-                let h := byte(0, calldataload(cursor))
-                let size := and(h, 0x7f)
-                let negative := shr(7, h)
-                let magnitude := shr(sub(256, shl(3, size)), calldataload(add(cursor, 1))) // size 0: shr(256) = 0
-                cursor := add(cursor, add(1, size))
-                bad := or(bad, or(gt(size, 32), gt(cursor, end)))
-                // positive: below 2**255; negative: at most 2**255 (int256.min)
-                bad := or(bad, gt(magnitude, sub(shl(255, 1), iszero(negative))))
-                mstore(add(flows, w), mul(magnitude, sub(1, shl(1, negative))))
-                pulls := add(pulls, and(negative, iszero(iszero(magnitude))))
-            }
-        }
-        if (badIndex != 0) revert IBatchSettlement.TokenIndexOutOfRange(i, badIndex - 1);
-        if (bad) revert IBatchSettlement.MalformedExecution(i);
-        d.pulls = pulls;
-        return cursor;
     }
 }

@@ -6,22 +6,19 @@ import {Relayer} from "../Relayer.sol";
 
 /// @title RelayerCall
 /// @notice The one `Relayer.transferIn(Transfer[])` call of a batch, encoded by hand past the
-///         free memory pointer (never allocated): `pulls` entries of (token, owner, -flow), in
-///         execution then token order, for every negative flow.
+///         free memory pointer (never allocated): one (token, owner, -flow) entry per negative
+///         flow, in execution then token order; no call at all when there is none.
 /// @dev A relayer revert is re-thrown unchanged, so a token's own reason reaches the solver.
 library RelayerCall {
     /// @notice Pull every negative flow of `executions` through `relayer` into the caller.
     /// @param relayer The settlement's relayer.
     /// @param executions The batch's decoded, verified executions.
-    /// @param pulls How many negative flows there are in total; 0 sends nothing.
-    function pullAll(address relayer, ExecutionCodec.Decoded[] memory executions, uint256 pulls) internal {
-        if (pulls == 0) return;
+    function pullAll(address relayer, ExecutionCodec.Decoded[] memory executions) internal {
         bytes4 selector = Relayer.transferIn.selector;
         assembly ("memory-safe") {
             let buffer := mload(0x40)
             mstore(buffer, selector)
             mstore(add(buffer, 0x04), 0x20)
-            mstore(add(buffer, 0x24), pulls)
             let cursor := add(buffer, 0x44)
             let count := mload(executions)
             for { let i := 0 } lt(i, count) { i := add(i, 1) } {
@@ -41,7 +38,9 @@ library RelayerCall {
                     }
                 }
             }
-            if iszero(call(gas(), relayer, 0, buffer, sub(cursor, buffer), 0, 0)) {
+            let pulls := div(sub(cursor, add(buffer, 0x44)), 0x60)
+            mstore(add(buffer, 0x24), pulls)
+            if and(iszero(iszero(pulls)), iszero(call(gas(), relayer, 0, buffer, sub(cursor, buffer), 0, 0))) {
                 let m := mload(0x40)
                 returndatacopy(m, 0, returndatasize())
                 revert(m, returndatasize())

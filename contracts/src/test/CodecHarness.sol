@@ -33,8 +33,10 @@ contract CodecHarness {
             tokens[k]; // the accessor validates the word, as `settle`'s sort check does
         }
         decoded = new DecodedView[](executions.length);
+        ExecutionCodec.Decoded[] memory raw = ExecutionCodec.allocate(executions.length);
         for (uint256 i; i < executions.length; ++i) {
-            ExecutionCodec.Decoded memory d = ExecutionCodec.decode(executions[i], tokens, i);
+            ExecutionCodec.decodeInto(raw, i, executions[i], tokens);
+            ExecutionCodec.Decoded memory d = raw[i];
             decoded[i] = DecodedView(
                 d.intent, d.priceIndex, d.flows, d.scheme, ExecutionCodec.signature(d), IntentHashing.hashStruct(d.intent)
             );
