@@ -115,22 +115,26 @@ library ExecutionCodec {
                 mstore(add(intent, 0xe0), outcome) // minBalance
                 mstore(add(intent, 0x100), add(outcome, stride)) // maxBalance
             }
-            // An unsigned field: header h, then h bytes (h <= 32), or h = 0xff alone for 2**256 - 1.
-            // No read checks the end: fields only move the cursor forward (at most 33 bytes
-            // each), so one check once they are all read refuses any field that ran past it.
-            // validTo(0x140) nonce(0x160) maxFeeBps(0x120) toleranceBps(0xc0), in that order
-            let cursor := add(blob.offset, HEAD_BYTES)
-            let bad := 0
-            for { let fields := 0x0c0120160140 } fields { fields := shr(12, fields) } {
-                let h := byte(0, calldataload(cursor))
-                // h = 0xff: the shift is past 256, so the read is 0 and the OR makes it all ones
-                let v := or(shr(sub(256, shl(3, h)), calldataload(add(cursor, 1))), sub(0, eq(h, 0xff)))
-                bad := or(bad, and(gt(h, 32), lt(h, 0xff)))
-                cursor := add(cursor, add(1, mul(h, lt(h, 33))))
-                mstore(add(intent, and(fields, 0xfff)), v)
+            // An unsigned field at `c` is a header h, then h bytes (h <= 32), or h = 0xff alone for
+            // 2**256 - 1; written to memory at `at`. h = 0xff shifts past 256 (reads 0) and the OR
+            // makes it all ones. `isBad` for 33 <= h <= 254. No read checks the end: fields only
+            // move the cursor forward (at most 33 bytes each), so one check after the last field
+            // refuses any field that ran past it.
+            function field(c, at) -> next, isBad {
+                let h := byte(0, calldataload(c))
+                mstore(at, or(shr(sub(256, shl(3, h)), calldataload(add(c, 1))), sub(0, eq(h, 0xff))))
+                isBad := lt(sub(h, 33), 222)
+                next := add(c, add(1, mul(h, lt(h, 33))))
             }
-            // the n token records
-            let fieldsEnd := mul(add(3, kind), stride) // minPrice, maxPrice, one or two outcome fields
+            let cursor := add(blob.offset, HEAD_BYTES)
+            let bad, b1, b2, b3
+            cursor, bad := field(cursor, add(intent, 0x140)) // validTo
+            cursor, b1 := field(cursor, add(intent, 0x160)) // nonce
+            cursor, b2 := field(cursor, add(intent, 0x120)) // maxFeeBps
+            cursor, b3 := field(cursor, add(intent, 0xc0)) // toleranceBps
+            bad := or(or(bad, b1), or(b2, b3))
+            // the n token records: index, minPrice, maxPrice, one (WEIGHTS) or two (BALANCES)
+            // outcome fields, flow; array k of the block holds field k of every token
             for { let slot := 0x20 } iszero(gt(slot, shl(5, n))) { slot := add(slot, 0x20) } {
                 let k := byte(0, calldataload(cursor))
                 cursor := add(cursor, 1)
@@ -140,15 +144,19 @@ library ExecutionCodec {
                 }
                 let token := calldataload(add(tokens.offset, shl(5, k)))
                 if shr(160, token) { revert(0, 0) } // a dirty address word, as the ABI decoder refuses
-                mstore(add(base, slot), token)
-                mstore(add(add(base, mul(5, stride)), slot), k)
-                for { let at := add(add(base, stride), slot) } iszero(gt(at, add(add(base, fieldsEnd), slot))) {
-                    at := add(at, stride)
-                } {
-                    let h := byte(0, calldataload(cursor))
-                    mstore(at, or(shr(sub(256, shl(3, h)), calldataload(add(cursor, 1))), sub(0, eq(h, 0xff))))
-                    bad := or(bad, and(gt(h, 32), lt(h, 0xff)))
-                    cursor := add(cursor, add(1, mul(h, lt(h, 33))))
+                let at := add(base, slot)
+                mstore(at, token)
+                mstore(add(at, mul(5, stride)), k)
+                at := add(at, stride)
+                cursor, b1 := field(cursor, at) // minPrice
+                at := add(at, stride)
+                cursor, b2 := field(cursor, at) // maxPrice
+                at := add(at, stride)
+                cursor, b3 := field(cursor, at) // targetWeightBps or minBalance
+                bad := or(bad, or(b1, or(b2, b3)))
+                if kind {
+                    cursor, b1 := field(cursor, add(at, stride)) // maxBalance
+                    bad := or(bad, b1)
                 }
                 // the flow: sign in bit 7 of its header; magnitude below 2**255, or 2**255 if negative
                 let h := byte(0, calldataload(cursor))
