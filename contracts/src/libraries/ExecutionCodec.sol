@@ -93,28 +93,40 @@ library ExecutionCodec {
             let stride := shl(5, add(n, 1))
             let base := add(intent, 0x180)
             mstore(0x40, add(base, mul(7, stride)))
-            for { let k := 0 } lt(k, 7) { k := add(k, 1) } { mstore(add(base, mul(k, stride)), n) }
             mstore(d, intent)
-            mstore(add(d, 0x20), add(base, mul(5, stride))) // priceIndex
-            mstore(add(d, 0x40), add(base, mul(6, stride))) // flows
             mstore(add(d, 0x60), shr(4, byte(20, head))) // scheme
             mstore(intent, shr(96, head)) // owner
-            mstore(add(intent, 0x20), base) // tokens
-            mstore(add(intent, 0x40), add(base, stride)) // minPrice
-            mstore(add(intent, 0x60), add(base, mul(2, stride))) // maxPrice
             mstore(add(intent, 0x80), kind)
-            let outcome := add(base, mul(3, stride))
+            // the seven arrays: their pointers and lengths
+            let array := base
+            mstore(add(intent, 0x20), array) // tokens
+            mstore(array, n)
+            array := add(array, stride)
+            mstore(add(intent, 0x40), array) // minPrice
+            mstore(array, n)
+            array := add(array, stride)
+            mstore(add(intent, 0x60), array) // maxPrice
+            mstore(array, n)
+            array := add(array, stride)
+            mstore(array, n)
+            mstore(add(array, stride), n)
             switch kind
             case 0 {
-                mstore(add(intent, 0xa0), outcome) // targetWeightBps
+                mstore(add(intent, 0xa0), array) // targetWeightBps
                 mstore(add(intent, 0xe0), 0x60)
                 mstore(add(intent, 0x100), 0x60)
             }
             default {
                 mstore(add(intent, 0xa0), 0x60)
-                mstore(add(intent, 0xe0), outcome) // minBalance
-                mstore(add(intent, 0x100), add(outcome, stride)) // maxBalance
+                mstore(add(intent, 0xe0), array) // minBalance
+                mstore(add(intent, 0x100), add(array, stride)) // maxBalance
             }
+            array := add(array, shl(1, stride))
+            mstore(add(d, 0x20), array) // priceIndex
+            mstore(array, n)
+            array := add(array, stride)
+            mstore(add(d, 0x40), array) // flows
+            mstore(array, n)
             // An unsigned field at `c` is a header h, then h bytes (h <= 32), or h = 0xff alone for
             // 2**256 - 1; written to memory at `at`. h = 0xff shifts past 256 (reads 0) and the OR
             // makes it all ones. `isBad` for 33 <= h <= 254. No read checks the end: fields only
