@@ -261,8 +261,10 @@ class Settlement:
         return bool(self.contract.functions.isInteractionTarget(to_checksum_address(target)).call())
 
     def guarded_tokens(self) -> list[str]:
-        count = int(self.contract.functions.guardedTokenCount().call())
-        return [str(self.contract.functions.guardedTokens(i).call()) for i in range(count)]
+        return [str(t) for t in self.contract.functions.guardedTokens().call()]
+
+    def interaction_targets(self) -> list[str]:
+        return [str(t) for t in self.contract.functions.interactionTargets().call()]
 
     def set_interaction_target(self, sender: str, target: str, allowed: bool, private_key: str | None = None) -> Any:
         fn = self.contract.functions.setInteractionTarget(to_checksum_address(target), allowed)

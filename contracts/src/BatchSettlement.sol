@@ -11,6 +11,7 @@ import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
 import {RelayerCall} from "./libraries/RelayerCall.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
+import {InteractionConfig} from "./libraries/InteractionConfig.sol";
 import {Relayer} from "./Relayer.sol";
 
 /// @title BatchSettlement
@@ -40,6 +41,8 @@ contract BatchSettlement is IBatchSettlement {
     /// @notice The most tokens the owner may give standing allowances for (each costs two
     ///         balance reads in a batch with interactions).
     uint256 public constant MAX_GUARDED_TOKENS = 16;
+    /// @notice The most interaction targets the owner may list.
+    uint256 public constant MAX_TARGETS = 16;
 
     /// @notice The list of solvers allowed to call `settle`.
     ISolverAllowList public immutable allowList;
@@ -49,22 +52,19 @@ contract BatchSettlement is IBatchSettlement {
     bytes32 private immutable _separatorAtDeploy;
     uint256 private immutable _chainIdAtDeploy;
 
-    /// @notice The account that may pause and resume settlement (and nothing else).
-    address public owner;
     /// @notice While true, `settle` reverts with `Paused()`. Funds cannot move either way.
     bool public paused;
+    /// @dev The owner's interaction configuration (InteractionConfig), in the slot `settle`
+    ///      reads for `paused` anyway.
+    address private _config;
+    /// @notice The account that may pause settlement and configure interactions (and nothing else).
+    address public owner;
 
     /// @notice Whether (owner, nonce) is free, used by an executed intent, or cancelled.
     mapping(address => mapping(uint256 => NonceState)) public nonceState;
 
     /// @notice Who receives what a batch leaves over (fees, rounding, DEX surplus).
     address public feeRecipient;
-    /// @notice The contracts interactions may call (DEX routers and pools), set by the owner.
-    mapping(address => bool) public isInteractionTarget;
-    /// @notice Tokens the owner gave a standing allowance for: a batch with interactions
-    ///         checks their balances even when they are not batch tokens.
-    address[] public guardedTokens;
-    mapping(address => bool) private _isGuarded;
 
     uint256 private transient _entered;
 
@@ -109,10 +109,11 @@ contract BatchSettlement is IBatchSettlement {
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
         uint256[] memory startBalances = _ownBalances(tokens);
-        Guard memory guard = _guardBefore(tokens, interactions.length != 0);
+        bytes memory config = interactions.length != 0 ? InteractionConfig.load(_config) : bytes("");
+        Guard memory guard = _guardBefore(tokens, config, interactions.length != 0);
         (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
         RelayerCall.pullAll(address(relayer), decoded);
-        _interact(interactions);
+        _interact(interactions, config);
         _pay(decoded);
         for (uint256 i; i < decoded.length; ++i) {
             _checkOutcome(i, clearingPrices, decoded[i], ids[i]);
@@ -187,11 +188,11 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev Solver calls (DEX swaps), to owner-listed targets only, never granting an allowance.
-    function _interact(Interaction[] calldata interactions) private {
+    function _interact(Interaction[] calldata interactions, bytes memory config) private {
         for (uint256 i; i < interactions.length; ++i) {
             Interaction calldata it = interactions[i];
             address target = it.target;
-            if (!isInteractionTarget[target]) revert ForbiddenInteraction(i, target);
+            if (!InteractionConfig.isTarget(config, target)) revert ForbiddenInteraction(i, target);
             bytes4 selector = it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0);
             if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
             (bool ok, bytes memory reason) = target.call{value: it.value}(it.callData);
@@ -269,11 +270,15 @@ contract BatchSettlement is IBatchSettlement {
         uint256[] balances;
     }
 
-    function _guardBefore(address[] calldata tokens, bool active) private view returns (Guard memory guard) {
+    function _guardBefore(address[] calldata tokens, bytes memory config, bool active)
+        private
+        view
+        returns (Guard memory guard)
+    {
         if (!active) return guard;
         guard.active = true;
         guard.ether_ = address(this).balance;
-        address[] memory guarded = guardedTokens;
+        address[] memory guarded = InteractionConfig.guarded(config);
         guard.tokens = new address[](guarded.length);
         guard.balances = new uint256[](guarded.length);
         for (uint256 i; i < guarded.length; ++i) {
@@ -340,7 +345,10 @@ contract BatchSettlement is IBatchSettlement {
         if (target == address(relayer) || target == address(allowList) || target == address(this)) {
             revert TargetNotAllowable(target);
         }
-        isInteractionTarget[target] = allowed;
+        bytes memory config = InteractionConfig.load(_config);
+        address[] memory targets = _setMember(InteractionConfig.targets(config), target, allowed);
+        if (targets.length > MAX_TARGETS) revert TooManyTargets();
+        _config = InteractionConfig.store(InteractionConfig.encode(targets, InteractionConfig.guarded(config)));
         emit InteractionTargetSet(target, allowed);
     }
 
@@ -350,14 +358,32 @@ contract BatchSettlement is IBatchSettlement {
     /// @param spender An allowed interaction target (any spender when revoking with 0).
     /// @param amount The allowance.
     function setAllowance(address token, address spender, uint256 amount) external onlyOwner {
-        if (amount != 0 && !isInteractionTarget[spender]) revert SpenderNotATarget(spender);
-        if (!_isGuarded[token]) {
-            if (guardedTokens.length == MAX_GUARDED_TOKENS) revert TooManyGuardedTokens();
-            _isGuarded[token] = true;
-            guardedTokens.push(token);
+        bytes memory config = InteractionConfig.load(_config);
+        if (amount != 0 && !InteractionConfig.isTarget(config, spender)) revert SpenderNotATarget(spender);
+        address[] memory guarded = InteractionConfig.guarded(config);
+        address[] memory more = _setMember(guarded, token, true);
+        if (more.length != guarded.length) {
+            if (more.length > MAX_GUARDED_TOKENS) revert TooManyGuardedTokens();
+            _config = InteractionConfig.store(InteractionConfig.encode(InteractionConfig.targets(config), more));
         }
         token.safeApprove(spender, amount);
         emit AllowanceSet(token, spender, amount);
+    }
+
+    /// @dev `list` with `member` in it (appended if missing) or out of it (removed if there).
+    function _setMember(address[] memory list, address member, bool present) private pure returns (address[] memory) {
+        uint256 at = list.length;
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i] == member) at = i;
+        }
+        if (present == (at != list.length)) return list;
+        address[] memory out = new address[](present ? list.length + 1 : list.length - 1);
+        uint256 k;
+        for (uint256 i; i < list.length; ++i) {
+            if (i != at) out[k++] = list[i];
+        }
+        if (present) out[k] = member;
+        return out;
     }
 
     /// @notice Name who receives what batches leave over. Owner only.
@@ -368,10 +394,24 @@ contract BatchSettlement is IBatchSettlement {
         emit FeeRecipientSet(recipient);
     }
 
-    /// @notice How many tokens are guarded (see `guardedTokens`).
-    /// @return The count.
-    function guardedTokenCount() external view returns (uint256) {
-        return guardedTokens.length;
+    /// @notice Whether interactions may call `target`.
+    /// @param target The address.
+    /// @return Whether the owner listed it.
+    function isInteractionTarget(address target) external view returns (bool) {
+        return InteractionConfig.isTarget(InteractionConfig.load(_config), target);
+    }
+
+    /// @notice The contracts interactions may call.
+    /// @return The owner-listed targets.
+    function interactionTargets() external view returns (address[] memory) {
+        return InteractionConfig.targets(InteractionConfig.load(_config));
+    }
+
+    /// @notice The tokens the owner gave a standing allowance for: a batch with interactions
+    ///         checks their balances even when they are not batch tokens.
+    /// @return The guarded tokens.
+    function guardedTokens() external view returns (address[] memory) {
+        return InteractionConfig.guarded(InteractionConfig.load(_config));
     }
 
     /// @notice The EIP-712 domain separator (recomputed if the chain id changed since deploy).

@@ -99,6 +99,8 @@ interface IBatchSettlement {
     error SpenderNotATarget(address spender);
     /// @notice The owner tried to guard more tokens than `MAX_GUARDED_TOKENS`.
     error TooManyGuardedTokens();
+    /// @notice The owner tried to list more interaction targets than `MAX_TARGETS`.
+    error TooManyTargets();
     /// @notice The zero address where an account is needed (fee recipient).
     error ZeroAddress();
     /// @notice An interaction reverted.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_utils import to_checksum_address
 from web3.logs import DISCARD
 
 from contracts.artifacts import keel
@@ -174,3 +175,18 @@ def test_rejects_guarding_more_tokens_than_the_cap(env: Env) -> None:
         else:
             assert _refused(lambda t=token: s.set_allowance(owner, t, router, 1)) == "TooManyGuardedTokens"
     assert len(s.guarded_tokens()) == 16
+
+
+def test_rejects_listing_more_interaction_targets_than_the_cap(env: Env) -> None:
+    owner, s = env.world.deployer.address, env.settlement
+    listed = s.interaction_targets()
+    room = 16 - len(listed)
+    extra = [to_checksum_address(f"0x{0xbeef0000 + k:040x}") for k in range(room + 1)]
+    for target in extra[:room]:
+        s.set_interaction_target(owner, target, True)  # accepted up to the cap
+    assert len(s.interaction_targets()) == 16
+    assert _refused(lambda: s.set_interaction_target(owner, extra[room], True)) == "TooManyTargets"
+    s.set_interaction_target(owner, extra[0], False)  # removing makes room again
+    assert not s.is_interaction_target(extra[0]) and s.interaction_targets() == [*listed, *extra[1:room]]
+    s.set_interaction_target(owner, extra[room], True)
+    assert s.is_interaction_target(extra[room])
