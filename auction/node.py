@@ -1,10 +1,14 @@
 """The solver node: one strategy behind HTTP (aiohttp), described by `auction/openapi.yml`.
 
     POST /solve          an auction -> 200 {"solution": Solution | null, "reason": str | null}
-    POST /notify         the auctioneer's verdict on this node's answer -> {"ok": true}
+    POST /notify         the auctioneer's verdict on this node's answer (verdict, dropReason,
+                         reason, txHash) -> {"ok": true}
     POST /settle         the winner is asked to send the calldata it proposed -> {"txHash"}
     GET  /notifications  the last verdicts, newest last
     GET  /health         {"status": "ok", "strategy", "solver"}
+
+Every body in and out is parsed and serialised by `auction.wire`'s models (the OpenAPI file
+is generated from them).
 
 `/solve` runs the strategy in a worker thread and answers before the auction's deadline
 (less `margin_ms`): a strategy that is still thinking then yields `{"solution": null,
@@ -18,20 +22,21 @@ auctioneer cannot make the node sign anything else. Every refusal is a 4xx JSON 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from auction import wire
 from auction.settle_call import calldata
 from keel.errors import ChainError, KeelError, RefusedError
-from keel.http import errors_middleware
+from keel.http import errors_middleware, read_json, reply
+from keel.wire import from_hex
 from solver.domain import Auction
 from solver.errors import NoSolution, SolverError
 from solver.strategy import Strategy
@@ -59,7 +64,7 @@ class Node:
     margin_ms: int = DEFAULT_MARGIN_MS
     honour_deadline: bool = True  # False only for test nodes that must answer late
     submitter: Submitter | None = None
-    notifications: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=NOTIFICATIONS_KEPT))
+    notifications: deque[wire.NotificationModel] = field(default_factory=lambda: deque(maxlen=NOTIFICATIONS_KEPT))
     proposals: dict[int, tuple[Auction, bytes]] = field(default_factory=dict)
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "strategy"))
 
@@ -72,11 +77,12 @@ class Node:
 NODE_KEY = web.AppKey("node", Node)
 
 
-async def _json(request: web.Request) -> Any:
-    try:
-        return json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SolverError("body: not valid JSON", "body") from None
+async def _body(request: web.Request) -> Any:
+    return await read_json(request, SolverError)
+
+
+def _nothing(reason: str) -> web.Response:
+    return reply(wire.SolveResponseModel(solution=None, reason=reason))
 
 
 def _now_ms() -> int:
@@ -85,51 +91,53 @@ def _now_ms() -> int:
 
 async def solve(request: web.Request) -> web.Response:
     node = request.app[NODE_KEY]
-    auction = wire.auction_from_json(await _json(request))
+    auction = wire.auction_from_json(await _body(request))
     timeout_s = (auction.deadline_ms - node.margin_ms - _now_ms()) / 1000 if node.honour_deadline else None
     if timeout_s is not None and timeout_s <= 0:
-        return web.json_response({"solution": None, "reason": "the auction's deadline has already passed"})
+        return _nothing("the auction's deadline has already passed")
     loop = asyncio.get_running_loop()
     work = loop.run_in_executor(node.executor, node.strategy.solve, auction, node.solver)
     try:
         # the thread cannot be cancelled; it finishes in the background and its result is dropped
         solution = await asyncio.wait_for(asyncio.shield(work), timeout_s)
     except TimeoutError:
-        return web.json_response({"solution": None, "reason": f"timed out: no solution within {timeout_s:.1f}s"})
+        return _nothing(f"timed out: no solution within {timeout_s:.1f}s")
     except NoSolution as exc:
-        return web.json_response({"solution": None, "reason": str(exc)})
+        return _nothing(str(exc))
     except KeelError as exc:
-        return web.json_response({"solution": None, "reason": f"{exc.kind}: {exc}"})
+        return _nothing(f"{exc.kind}: {exc}")
     except Exception as exc:  # a strategy bug: say so, keep the node up
         raise StrategyCrashed(f"strategy {node.strategy.name!r} crashed: {type(exc).__name__}: {exc}") from None
     try:
+        answer = wire.SolveResponseModel(solution=wire.solution_to_model(solution), reason=None)
         node.remember(auction, calldata(auction, solution))
-    except SolverError as exc:
-        raise StrategyCrashed(f"strategy {node.strategy.name!r} built an unencodable solution: {exc}") from None
-    return web.json_response({"solution": wire.solution_to_json(solution), "reason": None})
+    except (SolverError, ValidationError) as exc:  # e.g. a negative score or flow past int256: not sendable
+        first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise StrategyCrashed(f"strategy {node.strategy.name!r} built an unencodable solution: {first}") from None
+    return reply(answer)
 
 
 async def notify(request: web.Request) -> web.Response:
     node = request.app[NODE_KEY]
-    m: wire.NotifyModel = wire.parse(wire.NotifyModel, await _json(request))
-    node.notifications.append({**m.model_dump(mode="json"), "receivedAt": _now_ms()})
-    return web.json_response({"ok": True})
+    m = wire.parse(wire.NotifyModel, await _body(request))
+    node.notifications.append(wire.NotificationModel(**dict(m), receivedAt=_now_ms()))
+    return reply(wire.NotifyAckModel(ok=True))
 
 
 async def notifications(request: web.Request) -> web.Response:
-    return web.json_response(list(request.app[NODE_KEY].notifications))
+    return reply(list(request.app[NODE_KEY].notifications))
 
 
 async def settle(request: web.Request) -> web.Response:
     node = request.app[NODE_KEY]
-    m: wire.SettleRequestModel = wire.parse(wire.SettleRequestModel, await _json(request))
+    m = wire.parse(wire.SettleRequestModel, await _body(request))
     proposed = node.proposals.get(m.auctionId)
     if proposed is None:
         raise RefusedError(f"auctionId: this node proposed no solution for auction {m.auctionId}")
     auction, data = proposed
     if m.to != auction.settlement:
         raise RefusedError(f"to: {m.to} is not auction {m.auctionId}'s settlement {auction.settlement}")
-    if bytes.fromhex(m.calldata[2:]) != data:
+    if from_hex(m.calldata) != data:
         raise RefusedError(f"calldata: not the solution this node proposed for auction {m.auctionId}")
     if node.rpc_url is None:
         raise RefusedError("rpc: this node has no chain to send to; start it with --rpc-url")
@@ -142,12 +150,12 @@ async def settle(request: web.Request) -> web.Response:
         raise
     except Exception as exc:  # the RPC refused the transaction outright
         raise ChainError(f"rpc: sending settle() failed: {type(exc).__name__}: {exc}") from None
-    return web.json_response({"txHash": tx_hash})
+    return reply(wire.SettleAnswerModel(txHash=tx_hash))
 
 
 async def health(request: web.Request) -> web.Response:
     node = request.app[NODE_KEY]
-    return web.json_response({"status": "ok", "strategy": node.strategy.name, "solver": node.solver})
+    return reply(wire.HealthModel(status="ok", strategy=node.strategy.name, solver=node.solver))
 
 
 def _default_submitter(private_key: str | None) -> Submitter:
@@ -157,10 +165,11 @@ def _default_submitter(private_key: str | None) -> Submitter:
 def send_transaction(rpc_url: str, tx: dict[str, Any], private_key: str | None = None) -> str:
     """Send `tx` from its `from` account: unlocked (anvil) or signed with `private_key`. Returns the hash."""
     from web3 import Web3
+    from web3.types import TxParams
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
     if private_key is None:
-        return "0x" + bytes(w3.eth.send_transaction(tx)).hex()
+        return "0x" + bytes(w3.eth.send_transaction(cast(TxParams, tx))).hex()
     from eth_account import Account
 
     full = {**tx, "nonce": w3.eth.get_transaction_count(tx["from"], "pending"), "chainId": int(w3.eth.chain_id),

@@ -7,14 +7,20 @@ adds an account to `SolverAllowList` when the caller owns it (the local chain's 
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from auction.rounds import _Tx, connect
+from eth_typing import ChecksumAddress, HexAddress, HexStr
+
+from auction.endpoint import Endpoint
+from auction.rounds import Tx, connect
 from intents.model import checksum
 from keel.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS solvers (
@@ -25,14 +31,11 @@ CREATE TABLE IF NOT EXISTS solvers (
 """
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    address: str
-    registered_at: float
+__all__ = ["Endpoint", "Registry", "allow_list", "check_url"]
 
-    def public(self) -> dict[str, Any]:
-        return {"url": self.url, "address": self.address, "registeredAt": self.registered_at}
+
+def _endpoint(row: sqlite3.Row) -> Endpoint:
+    return Endpoint(url=row["url"], address=row["address"], registered_at=row["registered_at"])
 
 
 def check_url(url: str) -> str:
@@ -61,14 +64,14 @@ class Registry:
         """Add or update the endpoint at `url` (settling from `address`)."""
         address = checksum(address, "ADDRESS")
         url = check_url(url)
-        with _Tx(self._db) as db:
+        with Tx(self._db) as db:
             db.execute("INSERT INTO solvers (url, address, registered_at) VALUES (?, ?, ?)"
                        " ON CONFLICT(url) DO UPDATE SET address = excluded.address", (url, address, time.time()))
         return self.get(url)
 
     def remove(self, url: str) -> None:
         url = url.rstrip("/")
-        with _Tx(self._db) as db:
+        with Tx(self._db) as db:
             gone = db.execute("DELETE FROM solvers WHERE url = ?", (url,)).rowcount
         if not gone:
             raise NotFoundError(f"URL: no solver registered at {url}", "url")
@@ -77,18 +80,19 @@ class Registry:
         row = self._db.execute("SELECT url, address, registered_at FROM solvers WHERE url = ?", (url,)).fetchone()
         if row is None:
             raise NotFoundError(f"URL: no solver registered at {url}", "url")
-        return Endpoint(*row)
+        return _endpoint(row)
 
     def all(self) -> list[Endpoint]:
-        return [Endpoint(*r) for r in self._db.execute(
+        return [_endpoint(r) for r in self._db.execute(
             "SELECT url, address, registered_at FROM solvers ORDER BY registered_at, url")]
 
 
-def allow_list(w3: Any, allow_list_address: str, owner: str, solver: str) -> bool:
+def allow_list(w3: Web3, allow_list_address: str, owner: str, solver: str) -> bool:
     """Add `solver` to SolverAllowList from `owner` (an unlocked account); False if already listed."""
     from contracts.artifacts import keel
 
-    contract = w3.eth.contract(address=checksum(allow_list_address, "SolverAllowList"), abi=keel("SolverAllowList").abi)
+    address = ChecksumAddress(HexAddress(HexStr(checksum(allow_list_address, "SolverAllowList"))))
+    contract = w3.eth.contract(address=address, abi=keel("SolverAllowList").abi)
     solver = checksum(solver, "ADDRESS")
     if contract.functions.isSolver(solver).call():
         return False

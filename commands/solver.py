@@ -36,8 +36,9 @@ def serve_cmd(
     strategy: str = typer.Option("milp", "--strategy", help="baseline, milp, or module:Class."),
     port: int = typer.Option(8701, "--port", help="1-65535."),
     host: str = typer.Option("127.0.0.1", "--host"),
-    solver: str = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
-    rpc_url: str = typer.Option(None, "--rpc-url", help="Chain to send settlements to (default: the running chain)."),
+    solver: str | None = typer.Option(None, "--solver", help="Settlement account (default: the world's first solver)."),
+    rpc_url: str | None = typer.Option(None, "--rpc-url",
+                                       help="Chain to send settlements to (default: the running chain)."),
     account: str = typer.Option(None, "--account", help="Sign settlements with this keystore account "
                                 "(password: KEEL_PASSWORD or a prompt); default: the chain's unlocked account."),
     late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
@@ -60,10 +61,11 @@ def serve_cmd(
             raise IntentError(f"--solver: {solver} is not the keystore account {local.address}", "solver")
     if solver is None or rpc_url is None:
         world = _world_or_none()
-        if solver is None and (world is None or not world.solvers):
-            raise IntentError("--solver: no running chain to take a solver account from; pass --solver ADDRESS",
-                              "solver")
-        solver = solver or world.solvers[0].address
+        if solver is None:
+            if world is None or not world.solvers:
+                raise IntentError("--solver: no running chain to take a solver account from; pass --solver ADDRESS",
+                                  "solver")
+            solver = str(world.solvers[0].address)
         rpc_url = rpc_url or (world.rpc_url if world is not None else None)
     render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'})")
     serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late)
@@ -89,10 +91,10 @@ def register_cmd(
     listed = None
     if allow:
         world = _world_or_none()
-        if world is None or "SolverAllowList" not in world.addresses:
+        if world is None or world.deployment.keel is None:
             render.status("no local chain is up: registered without touching the allow-list")
         else:
-            listed = allow_list(world.web3(), world.addresses["SolverAllowList"], world.deployer.address,
+            listed = allow_list(world.web3(), world.deployment.keel.allow_list, world.deployer.address,
                                 endpoint.address)
     data = {**endpoint.public(), "allowListed": listed}
     render.emit(data, as_json, rows=[data], columns=["url", "address", "allowListed"], title="registered")
@@ -175,16 +177,16 @@ def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
     from orderbook.store import open_store
 
     registry = Registry(db)
-    return Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses),
+    return Auctioneer(world.web3(), WorldView(world.chain_id, world.deployment),
                       open_store(orderbook_db), RoundStore(db), registry.all, deadline_s=deadline)
 
 
 def _summary(result: Any) -> dict[str, Any]:
-    return {"round": result.round_id, "status": result.status, "intents": len(result.intents),
+    from auction.auctioneer import candidate_row
+
+    return {"round": result.round_id, "status": str(result.status), "intents": len(result.intents),
             "winner": result.winner, "txHash": result.tx_hash,
-            "candidates": [{"solverUrl": c.endpoint.url, "verdict": c.verdict, "reason": c.reason,
-                            "score": None if c.score is None else str(c.score), "gas": c.gas}
-                           for c in result.candidates]}
+            "candidates": [candidate_row(c).public() for c in result.candidates]}
 
 
 @auction_app.command("show")
@@ -198,12 +200,18 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
         record = store.get(round_id)
     finally:
         store.close()
-    rows = [{"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
-             "verdict": c.verdict, "reason": c.reason} for c in record.candidates]
+    rows = [_candidate_row(c) for c in record.candidates]
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
              + (f", tx {record.tx_hash}" if record.tx_hash else ""))
-    render.emit(record.public(), as_json, rows=rows, columns=["solver", "strategy", "score", "gas", "verdict", "reason"],
+    render.emit(record.public(), as_json, rows=rows,
+                columns=["solver", "strategy", "score", "gas", "verdict", "why", "reason"],
                 title=title, justify_right=["score", "gas"])
+
+
+def _candidate_row(c: Any) -> dict[str, Any]:
+    """One candidate as a table row: the verdict, the drop reason's code (`why`), the sentence."""
+    return {"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
+            "verdict": str(c.verdict), "why": "-" if c.drop_reason is None else str(c.drop_reason), "reason": c.reason}
 
 
 @auction_app.command("list")
@@ -217,7 +225,7 @@ def list_rounds_cmd(limit: int = typer.Option(20, "--limit", help="1-1000."), db
         records = store.list(limit)
     finally:
         store.close()
-    rows = [{"round": r.id, "block": r.block, "status": r.status, "intents": len(r.intents),
+    rows = [{"round": r.id, "block": r.block, "status": str(r.status), "intents": len(r.intents),
              "candidates": len(r.candidates), "winner": r.winner, "txHash": r.tx_hash} for r in records]
     render.emit([r.public() for r in records], as_json, rows=rows,
                 columns=["round", "block", "status", "intents", "candidates", "winner", "txHash"], title="rounds")

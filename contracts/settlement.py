@@ -21,13 +21,10 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from contracts import revert
+from contracts.interaction import INTERACTION_ABI_TYPE, Interaction
 from contracts.revert import SettlementReverted
 from keel.errors import ChainError, UsageError
 
-INTENT_ABI_TYPE = (
-    "(address,address[],uint256[],uint256[],uint8,uint256[],uint256,uint256[],uint256[],uint256,uint256,uint256)"
-)
-INTERACTION_ABI_TYPE = "(address,uint256,bytes)"
 SETTLE_ARG_TYPES = ("address[]", "uint256[]", "bytes[]", f"{INTERACTION_ABI_TYPE}[]")
 SETTLE_SIGNATURE = f"settle({','.join(SETTLE_ARG_TYPES)})"
 SETTLE_SELECTOR = keccak(text=SETTLE_SIGNATURE)[:4]
@@ -37,18 +34,6 @@ SCHEME_EIP1271 = 1
 KIND_WEIGHTS = 0
 UINT256_MAX = 2**256 - 1
 MAX_INTENT_TOKENS = 255  # n and each token index are one byte
-
-
-@dataclass(frozen=True)
-class Interaction:
-    """A call the settlement makes mid-batch (a router or pool swap)."""
-
-    target: str
-    value_wei: int
-    call_data: bytes
-
-    def as_tuple(self) -> tuple[str, int, bytes]:
-        return (to_checksum_address(self.target), int(self.value_wei), bytes(self.call_data))
 
 
 @dataclass(frozen=True)

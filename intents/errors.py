@@ -63,15 +63,6 @@ class IntentChainError(ChainError):
     """The chain answered something the intents package cannot use."""
 
 
-class IntentSetupError(SetupError):
-    """Something this package needs on disk is missing."""
-
-
-def field_of(exc: BaseException) -> str | None:
-    """The offending field of any error, or None."""
-    return getattr(exc, "field", None)
-
-
 class OrderbookUnavailable(SetupError):
     """No orderbook answers at the URL given."""
 

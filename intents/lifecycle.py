@@ -12,12 +12,12 @@ auction (which moves them through rounds) share one vocabulary without importing
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from intents.model import SignedIntent
-from intents.wire import SignedIntentModel
 
 
 class IntentStatus(StrEnum):
@@ -57,37 +57,20 @@ class StoredIntent:
     created_at: float
     updated_at: float
 
-    def public(self) -> dict[str, Any]:
-        """The record as the API and `--json` show it."""
-        body = SignedIntentModel.from_signed(self.signed).model_dump(mode="json", exclude_none=True)
-        return {
-            "id": self.id,
-            "status": self.status,
-            "owner": self.owner,
-            "nonce": str(self.nonce),
-            "kind": "weights" if self.signed.intent.kind == 0 else "balances",
-            "validTo": self.valid_to,
-            "txHash": self.tx_hash,
-            "reason": self.reason,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-            **body,
-        }
-
 
 class IntentStore(Protocol):
     """What the orderbook and the auctioneer need from storage (sqlite today, Postgres by URL later)."""
 
     def add(self, intent_id: str, signed: SignedIntent) -> StoredIntent: ...
     def get(self, intent_id: str) -> StoredIntent: ...
-    def list(self, status: str | None = None, owner: str | None = None, limit: int = 100) -> list[StoredIntent]: ...
-    def open_intents(self, now_s: int) -> list[StoredIntent]: ...
-    def mark_in_auction(self, ids: list[str]) -> None: ...
-    def reopen(self, ids: list[str]) -> None: ...
+    def list(self, status: str | None = None, owner: str | None = None, limit: int = 100) -> builtins.list[StoredIntent]: ...
+    def open_intents(self, now_s: int) -> builtins.list[StoredIntent]: ...
+    def mark_in_auction(self, ids: builtins.list[str]) -> None: ...
+    def reopen(self, ids: builtins.list[str]) -> None: ...
     def mark_settled(self, intent_id: str, tx_hash: str) -> None: ...
     def mark_failed(self, intent_id: str, reason: str) -> None: ...
     def cancel(self, intent_id: str) -> None: ...
-    def expire(self, now_s: int) -> list[str]: ...
+    def expire(self, now_s: int) -> builtins.list[str]: ...
     def close(self) -> None: ...
 
 

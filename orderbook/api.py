@@ -6,6 +6,8 @@
     DELETE /intents/{id}   the owner's signed Cancellation(intentId) -> {id, status: cancelled}
     GET    /health         -> {ok, chainId, settlement, intents}
 
+Bodies, queries and path parameters are parsed, and answers serialised, by the pydantic
+models of `intents.wire` and `orderbook.wire` (the OpenAPI file is generated from them).
 Every refusal is a 4xx JSON body `{"error", "kind", "field"}` and stores nothing. A 201
 is sent only after the insert has committed (synchronous=FULL), so an acknowledged intent
 survives the process being killed.
@@ -13,7 +15,6 @@ survives the process being killed.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,17 +23,17 @@ from typing import Any
 from aiohttp import web
 
 from intents.errors import DuplicateIntent, IntentError
-from intents.lifecycle import STATUSES, IntentStore
-from intents.model import SigningScheme, checksum, parse_id
+from intents.lifecycle import CANCELLED, IntentStatus, IntentStore
 from intents.signing import Check1271, verify_cancellation, verify_intent
 from intents.validate import check_intent
-from intents.wire import CancellationModel, parse, parse_signed
-from keel.http import errors_middleware
+from intents.wire import CancellationModel, SignedIntentModel, parse
+from keel.http import errors_middleware, read_json, reply
+from keel.wire import dump, from_hex
 from orderbook.store import SqliteStore
+from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 NonceSpent = Callable[[str, int], bool]
 STORE_KEY = web.AppKey("store", SqliteStore)
-CONFIG_KEY = web.AppKey("config", object)
 
 
 @dataclass(frozen=True)
@@ -47,82 +48,68 @@ class OrderbookConfig:
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
 
 
-async def _json(request: web.Request) -> Any:
-    try:
-        return json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IntentError("body: not valid JSON", "body") from None
+CONFIG_KEY = web.AppKey("config", OrderbookConfig)
 
 
 def accept(store: IntentStore, config: OrderbookConfig, body: Any) -> dict[str, Any]:
-    """Everything `POST /intents` does, as a function: parse, check, verify, store."""
-    signed = parse_signed(body)
-    if isinstance(body, dict) and body.get("chainId") is not None and int(body["chainId"]) != config.chain_id:
+    """Everything `POST /intents` does, as a function: parse, check, verify, store; the 201 body."""
+    model = parse(SignedIntentModel, body)
+    signed = model.to_signed()
+    if model.chainId is not None and model.chainId != config.chain_id:
         raise IntentError(
-            f"chainId: the intent was signed for chain {body['chainId']}, this orderbook settles on chain {config.chain_id}",
+            f"chainId: the intent was signed for chain {model.chainId}, this orderbook settles on chain {config.chain_id}",
             "chainId",
         )
     try:
         check_intent(signed.intent, config.tokens, config.clock())
     except IntentError as exc:
-        raise type(exc)(str(exc).replace(f"{exc.field}:", f"intent.{exc.field}:", 1), f"intent.{exc.field}") from None
+        raise exc.within("intent") from None
     intent_id = verify_intent(signed, config.chain_id, config.settlement, config.check_1271)
     if config.nonce_spent is not None and config.nonce_spent(signed.intent.owner, signed.intent.nonce):
         raise DuplicateIntent(f"nonce: {signed.intent.owner} already spent nonce {signed.intent.nonce} on chain", "nonce")
     stored = store.add(intent_id, signed)
-    return {"id": stored.id, "status": stored.status}
+    return dump(AcceptedModel(id=stored.id, status=IntentStatus(stored.status)))
+
+
+def _config(request: web.Request) -> OrderbookConfig:
+    return request.app[CONFIG_KEY]
 
 
 async def post_intent(request: web.Request) -> web.Response:
-    body = await _json(request)
-    result = accept(request.app[STORE_KEY], request.app[CONFIG_KEY], body)  # type: ignore[arg-type]
-    return web.json_response(result, status=201)
+    body = await read_json(request, IntentError)
+    return web.json_response(accept(request.app[STORE_KEY], _config(request), body), status=201)
 
 
 async def list_intents(request: web.Request) -> web.Response:
-    q = request.query
-    status = q.get("status")
-    if status is not None and status not in STATUSES:
-        raise IntentError(f"status: {status!r} is not one of {', '.join(STATUSES)}", "status")
-    owner = checksum(q["owner"], "owner") if "owner" in q else None
-    try:
-        limit = int(q.get("limit", "100"))
-    except ValueError:
-        raise IntentError(f"limit: {q.get('limit')!r} is not an integer", "limit") from None
-    if not 1 <= limit <= 1000:
-        raise IntentError(f"limit: {limit} must be between 1 and 1000", "limit")
-    rows = request.app[STORE_KEY].list(status=status, owner=owner, limit=limit)
-    return web.json_response([r.public() for r in rows])
+    q = parse(ListQuery, {k: request.query[k] for k in request.query})
+    rows = request.app[STORE_KEY].list(status=q.status, owner=q.owner, limit=q.limit)
+    return reply([IntentRecordModel.from_stored(r) for r in rows])
 
 
 def _id(request: web.Request) -> str:
-    return "0x" + parse_id(request.match_info["id"], "id").hex()
+    return parse(IntentPath, dict(request.match_info)).id
 
 
 async def get_intent(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STORE_KEY].get(_id(request)).public())
+    return reply(IntentRecordModel.from_stored(request.app[STORE_KEY].get(_id(request))))
 
 
 async def delete_intent(request: web.Request) -> web.Response:
     intent_id = _id(request)
     store = request.app[STORE_KEY]
-    config: OrderbookConfig = request.app[CONFIG_KEY]  # type: ignore[assignment]
-    model = parse(CancellationModel, await _json(request))
+    config = _config(request)
+    model = parse(CancellationModel, await read_json(request, IntentError))
     stored = store.get(intent_id)
-    verify_cancellation(
-        intent_id, stored.owner, SigningScheme(model.signingScheme), bytes.fromhex(model.signature[2:]),
-        config.chain_id, config.settlement, config.check_1271,
-    )
+    verify_cancellation(intent_id, stored.owner, model.signingScheme, from_hex(model.signature),
+                        config.chain_id, config.settlement, config.check_1271)
     store.cancel(intent_id)
-    return web.json_response({"id": intent_id, "status": "cancelled"})
+    return reply(AcceptedModel(id=intent_id, status=CANCELLED))
 
 
 async def health(request: web.Request) -> web.Response:
-    config: OrderbookConfig = request.app[CONFIG_KEY]  # type: ignore[assignment]
-    store = request.app[STORE_KEY]
-    return web.json_response(
-        {"ok": True, "chainId": config.chain_id, "settlement": config.settlement, "intents": store.count()}
-    )
+    config = _config(request)
+    return reply(HealthModel(ok=True, chainId=config.chain_id, settlement=config.settlement,
+                             intents=request.app[STORE_KEY].count()))
 
 
 def make_app(store: SqliteStore, config: OrderbookConfig) -> web.Application:

@@ -1,8 +1,8 @@
 """Wire the orderbook to a chain: chain id, settlement, world tokens, EIP-1271 and nonce checks.
 
 Flags win; otherwise the running `keel chain` supplies them. Without any chain the node
-still runs (EOA intents only) when both --chain-id and --settlement are given, using the
-mainnet token addresses the world reproduces.
+still runs (EOA intents only) when both --chain-id and --settlement are given, using
+mainnet's `Deployment` (the token addresses the world reproduces).
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str 
         except Exception:
             if chain_id is None or settlement is None:
                 raise
+    deployment = world.deployment if world is not None else mainnet.deployment()
     if world is not None:
         chain_id = chain_id if chain_id is not None else world.chain_id
-        settlement = settlement or world.addresses.get("BatchSettlement")
+        settlement = settlement or (deployment.keel.settlement if deployment.keel else None)
         rpc_url = rpc_url or world.rpc_url
     if not settlement:
         raise IntentError("settlement: no BatchSettlement known; pass --settlement ADDRESS", "settlement")
     settlement = checksum(settlement, "settlement")
-    addresses = world.addresses if world is not None else {**mainnet.TOKENS, **{f"feed:{k}": v for k, v in mainnet.FEEDS.items()}}
-    tokens = {checksum(addresses[s], s): s for s in mainnet.TOKENS if s in addresses}
+    tokens = {t.address: t.symbol for t in deployment.tokens.values()}
     check_1271 = nonce_spent = None
     if rpc_url:
         from web3 import Web3

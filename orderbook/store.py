@@ -15,6 +15,7 @@ concurrent writers. The store keeps the wire JSON of the signed intent verbatim.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import time
@@ -31,6 +32,7 @@ from intents.lifecycle import (
     OPEN,
     SETTLED,
     STATUSES,
+    IntentStatus,
     StoredIntent,
 )
 from intents.model import SignedIntent
@@ -97,10 +99,10 @@ class SqliteStore:
             ) from None
         return self.get(intent_id)
 
-    def _transition(self, ids: list[str], to: str, tx_hash: str | None = None, reason: str | None = None) -> None:
+    def _transition(self, ids: builtins.list[str], to: str, tx_hash: str | None = None, reason: str | None = None) -> None:
         with self._tx():
             for intent_id in ids:
-                current = self._status(intent_id)
+                current = IntentStatus(self._status(intent_id))
                 if to not in ALLOWED[current]:
                     raise TransitionError(f"status: intent {intent_id} is {current}; it cannot become {to}")
                 self._db.execute(
@@ -109,10 +111,10 @@ class SqliteStore:
                     (to, tx_hash, reason, time.time(), intent_id),
                 )
 
-    def mark_in_auction(self, ids: list[str]) -> None:
+    def mark_in_auction(self, ids: builtins.list[str]) -> None:
         self._transition(ids, IN_AUCTION)
 
-    def reopen(self, ids: list[str]) -> None:
+    def reopen(self, ids: builtins.list[str]) -> None:
         """Back to `open` after an auction that did not settle them."""
         self._transition(ids, OPEN)
 
@@ -125,7 +127,7 @@ class SqliteStore:
     def cancel(self, intent_id: str) -> None:
         self._transition([intent_id], CANCELLED, reason="cancelled by owner")
 
-    def expire(self, now_s: int) -> list[str]:
+    def expire(self, now_s: int) -> builtins.list[str]:
         """Mark every open intent whose validTo < now as expired; return their ids."""
         with self._tx():
             ids = [r[0] for r in self._db.execute("SELECT id FROM intents WHERE status = ? AND valid_to < ?", (OPEN, now_s))]
@@ -142,7 +144,7 @@ class SqliteStore:
             raise IntentNotFound(f"id: no intent {intent_id} in the orderbook")
         return row
 
-    def list(self, status: str | None = None, owner: str | None = None, limit: int = 100) -> list[StoredIntent]:
+    def list(self, status: str | None = None, owner: str | None = None, limit: int = 100) -> builtins.list[StoredIntent]:
         if status is not None and status not in STATUSES:
             raise IntentError(f"status: {status!r} is not one of {', '.join(STATUSES)}", "status")
         clauses, args = [], []
@@ -156,7 +158,7 @@ class SqliteStore:
         rows = self._db.execute(f"SELECT * FROM intents {where} ORDER BY created_at, id LIMIT ?", (*args, limit))
         return [self._decode(r) for r in rows]
 
-    def open_intents(self, now_s: int) -> list[StoredIntent]:
+    def open_intents(self, now_s: int) -> builtins.list[StoredIntent]:
         """Open and still valid at `now_s`: what the next auction may take."""
         rows = self._db.execute(
             "SELECT * FROM intents WHERE status = ? AND valid_to >= ? ORDER BY created_at, id", (OPEN, now_s)

@@ -8,17 +8,18 @@ allowance minus its actual cost to the user (value given minus value received, a
 reference prices), summed, minus the gas cost of the settlement. So settling more intents
 scores more, a cheaper execution scores more, and over-trading only adds cost — the same
 shape as CoW Protocol's surplus score, for outcomes instead of limit orders.
-All values USD × 1e18 (solver.domain.VALUE_SCALE); integer arithmetic.
+Gas is valued through the auction's native-token price (`Auction.native_price`), never a
+token looked up by symbol; the auction cannot exist without it, so gas is never free.
+All values are `keel.units.UsdValue`s (USD × 1e18); integer arithmetic, rounded as
+`keel.units` says.
 """
 
 from __future__ import annotations
 
-from intents.model import PRICE_SCALE as INTENT_PRICE_SCALE
 from intents.model import Intent
-from solver.domain import BPS, PRICE_SCALE, Auction, Solution, value_e18
+from keel.units import BPS, UsdValue, bound_price, gas_cost, to_usd_value, usd_value
+from solver.domain import Auction, Solution
 from solver.translate import Infeasible, translate
-
-GAS_PRICE_TOKEN = "WETH"
 
 
 def band_bps(intent: Intent, prices: dict[str, int]) -> int:
@@ -26,36 +27,34 @@ def band_bps(intent: Intent, prices: dict[str, int]) -> int:
     numeraire = prices[intent.tokens[0]]
     widths = []
     for token, lo, hi in zip(intent.tokens[1:], intent.min_price[1:], intent.max_price[1:], strict=True):
-        ref = prices[token] * INTENT_PRICE_SCALE // numeraire
+        ref = bound_price(prices[token], numeraire)
         if ref <= 0:
             continue
         widths.append(min((hi - lo) * BPS // (2 * ref), BPS))
     return sum(widths) // len(widths) if widths else 0
 
 
-def allowance_e18(auction: Auction, intent_id: str) -> int:
+def allowance_e18(auction: Auction, intent_id: str) -> UsdValue:
     """The most this intent's owner agreed to lose on its least trade, USD × 1e18."""
     bi = auction.intent(intent_id)
     prices = auction.reference_prices()
     try:
         want = translate(bi.id, bi.intent, auction.balances.get(bi.intent.owner, {}), prices)
     except Infeasible:
-        return 0
+        return UsdValue(0)
     flows = want.flows(prices, 0)
-    given = sum(value_e18(-q, prices[t]) for t, q in flows.items() if q < 0)
-    return given * (bi.intent.max_fee_bps + band_bps(bi.intent, prices)) // BPS
+    given = sum(usd_value(-q, prices[t]) for t, q in flows.items() if q < 0)
+    return UsdValue(given * (bi.intent.max_fee_bps + band_bps(bi.intent, prices)) // BPS)
 
 
-def cost_e18(flows: dict[str, int], prices: dict[str, int]) -> int:
-    """Value given minus value received at `prices` (≥ 0 for a fee-paying execution)."""
-    return -sum(q * prices[t] for t, q in flows.items()) // (PRICE_SCALE // 10**18)
+def cost_e18(flows: dict[str, int], prices: dict[str, int]) -> UsdValue:
+    """Value given minus value received at `prices` (≥ 0 for a fee-paying execution), rounded down."""
+    return to_usd_value(-sum(q * prices[t] for t, q in flows.items()))
 
 
-def gas_cost_e18(auction: Auction, gas: int) -> int:
-    weth = next((t for t in auction.tokens.values() if t.symbol == GAS_PRICE_TOKEN), None)
-    if weth is None:
-        return 0
-    return value_e18(gas * auction.gas_price_wei, weth.reference_price)
+def gas_cost_e18(auction: Auction, gas: int) -> UsdValue:
+    """What `gas` units cost at the auction's gas price, the native token at its own price."""
+    return gas_cost(gas, auction.gas_price_wei, auction.native_price)
 
 
 def score(auction: Auction, solution: Solution, gas: int) -> int:

@@ -51,7 +51,7 @@ def test_should_lose_and_double_settle_nothing_when_anvil_restarts_under_the_nod
         orderbook, rounds, registry = SqliteStore(db), RoundStore(rounds_db), Registry(rounds_db)
         stores += [orderbook, rounds, registry]
         registry.register(world.solvers[0].address, node.url)
-        auctioneer = Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses), orderbook,
+        auctioneer = Auctioneer(world.web3(), WorldView(world.chain_id, world.deployment), orderbook,
                                 rounds, registry.all, deadline_s=DEADLINE_S)
         proc = _serve(world, port, db, tmp_path)
 
@@ -81,7 +81,7 @@ def test_should_lose_and_double_settle_nothing_when_anvil_restarts_under_the_nod
         assert listed[second]["status"] == SETTLED and listed[first]["txHash"] == round1.tx_hash
 
         w3 = world.web3()
-        settlement = Settlement(w3, world.addresses["BatchSettlement"])
+        settlement = Settlement(w3, world.settlement)
         executed = [e for r in (round1, round2) for e in settlement.executed(w3.eth.get_transaction_receipt(r.tx_hash))]
         ids = ["0x" + bytes(e["intentId"]).hex() for e in executed]
         assert sorted(ids) == sorted([first, second])  # each executed once, across the restart

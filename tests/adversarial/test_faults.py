@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _serve(world: Any, port: int, db: Path, home: Path) -> subprocess.Popen[bytes]:
     """`keel node serve` for this fork's chain id and settlement, answering /health."""
-    return start_orderbook(port, db, home, world.chain_id, world.addresses["BatchSettlement"])
+    return start_orderbook(port, db, home, world.chain_id, world.settlement)
 
 
 def _post(url: str, signed: Any, world: Any) -> str:
@@ -53,7 +53,7 @@ def test_should_lose_and_double_settle_nothing_when_the_orderbook_is_killed_mid_
     node = Server(make_app(Baseline(), chain.solvers[0].address, chain.rpc_url))
     orderbook, rounds, registry = SqliteStore(db), RoundStore(rounds_db), Registry(rounds_db)
     registry.register(chain.solvers[0].address, node.url)
-    auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
+    auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
                             registry.all, deadline_s=DEADLINE_S)
     proc = _serve(chain, port, db, tmp_path)
     try:
@@ -99,7 +99,7 @@ def test_should_lose_and_double_settle_nothing_when_the_orderbook_is_killed_mid_
 
     # on chain: every settled intent's nonce spent exactly by its round's transaction, once
     w3 = chain.web3()
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     executed = [e for r in (round1, round2) for e in settlement.executed(w3.eth.get_transaction_receipt(r.tx_hash))]
     ids_on_chain = ["0x" + bytes(e["intentId"]).hex() for e in executed]
     assert len(ids_on_chain) == len(set(ids_on_chain)) == len(settled1 | settled2)

@@ -165,7 +165,8 @@ def test_should_never_500_on_raw_bytes_posted_to_the_solver(solver_url: str, pat
 
 
 @FUZZ
-@given(notify=mutated({"auctionId": 1, "verdict": "lost", "reason": "outbid", "txHash": None}),
+@given(notify=mutated({"auctionId": 1, "verdict": "lost", "dropReason": "outranked", "reason": "outbid",
+                       "txHash": None}),
        settle=mutated({"auctionId": 1, "calldata": "0x00", "to": SETTLEMENT, "gas": 100000}))
 def test_should_never_500_on_a_fuzzed_notify_or_settle(solver_url: str, notify: Any, settle: Any) -> None:
     assert_clean_answer(*http("POST", solver_url + "/notify", _body(notify)))
@@ -175,9 +176,13 @@ def test_should_never_500_on_a_fuzzed_notify_or_settle(solver_url: str, notify: 
 
 
 def test_should_list_notifications_and_answer_health(solver_url: str) -> None:
-    assert http("POST", solver_url + "/notify", _body({"auctionId": 3, "verdict": "won"}))[0] == 200
+    settled = {"auctionId": 3, "verdict": "settled", "txHash": "0x" + "ab" * 32}
+    assert http("POST", solver_url + "/notify", _body(settled))[0] == 200
+    status, refused = http("POST", solver_url + "/notify", _body({"auctionId": 4, "verdict": "won"}))
+    assert status == 400 and refused["field"] == "verdict"  # never sent, so never accepted
     status, listed = http("GET", solver_url + "/notifications")
-    assert status == 200 and any(n["auctionId"] == 3 and n["verdict"] == "won" for n in listed)
+    assert status == 200 and any(n["auctionId"] == 3 and n["verdict"] == "settled" for n in listed)
+    assert not any(n["auctionId"] == 4 for n in listed)
     status, health = http("GET", solver_url + "/health")
     assert status == 200 and health["strategy"] == "milp"
 

@@ -25,6 +25,7 @@ from auction.node import make_app
 from auction.registry import Endpoint, Registry
 from auction.rounds import RoundStore
 from auction.snapshot import WorldView, take
+from auction.verdicts import DropReason
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
 from intents.lifecycle import IN_AUCTION, OPEN, SETTLED
@@ -81,7 +82,7 @@ def stores(tmp_path: Path) -> Iterator[tuple[SqliteStore, RoundStore, Registry]]
 
 
 def submit_all(world: Any, orderbook: SqliteStore, signed: list[Any]) -> list[str]:
-    settlement = world.addresses["BatchSettlement"]
+    settlement = world.settlement
     ids = []
     for s in signed:
         ids.append(orderbook.add(s.intent.intent_id(world.chain_id, settlement), s).id)
@@ -117,7 +118,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
         "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter)),
         "inflated": Server(make_app(bad.Inflated(shared), s2, rpc)),
         "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc)),
-        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), s2, rpc)),
+        "thief": Server(make_app(bad.Thief(shared, chain.deployment.relayer), s2, rpc)),
         "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc)),
         "reverting": Server(make_app(bad.Reverting(shared), s2, rpc)),
         "crashing": Server(make_app(bad.Crashing(shared), s2, rpc)),
@@ -134,7 +135,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     for name, url in urls.items():
         registry.register(accounts.get(name, s2), url)
     before = {s: balances_of(chain, s) for s in {orderbook.get(i).owner for i in ids}}
-    auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
+    auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
                             registry.all, deadline_s=12.0)
     try:
         result = asyncio.run(auctioneer.run_round())
@@ -158,6 +159,15 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     }
     for name, fragment in expected_drops.items():
         assert by_name[name][0] == "dropped" and fragment in by_name[name][1], (name, by_name[name])
+    reasons = {name: next(c.drop.reason for c in result.candidates if c.endpoint.url == url) if name != "honest"
+               else None for name, url in urls.items()}
+    assert reasons == {
+        "honest": None, "starved": DropReason.REVERTED_ON_CHAIN, "inflated": DropReason.SCORE_MISMATCH,
+        "out-of-bounds": DropReason.PRICE_OUT_OF_BOUNDS, "thief": DropReason.CALLS_RELAYER,
+        "skimmer": DropReason.SIMULATION_REVERTS, "reverting": DropReason.SIMULATION_REVERTS,
+        "crashing": DropReason.SOLVER_ERROR, "late": DropReason.NO_ANSWER_BY_DEADLINE, "garbage": DropReason.MALFORMED,
+        "not-json": DropReason.NOT_JSON, "dying": DropReason.UNREACHABLE, "nowhere": DropReason.UNREACHABLE,
+    }
 
     # the winner's intents are settled once, with its transaction; the rest are open again
     w3 = chain.web3()
@@ -166,7 +176,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     winner = next(c for c in result.candidates if c.verdict == "settled")
     settled = set(winner.solution.intent_ids)
     assert settled and settled < set(ids)  # baseline leaves conflicting intents for a later round
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     for intent_id in ids:
         stored = orderbook.get(intent_id)
         if intent_id in settled:
@@ -182,11 +192,14 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     assert [(n["verdict"], n["txHash"]) for n in told["honest"]] == [("settled", result.tx_hash)]
     assert [n["verdict"] for n in told["starved"]] == ["failed"] and "reverted" in told["starved"][0]["reason"]
     assert [n["verdict"] for n in told["inflated"]] == ["dropped"] and "score mismatch" in told["inflated"][0]["reason"]
+    assert [n["dropReason"] for n in told["honest"] + told["starved"] + told["inflated"]] == [
+        None, "reverted_on_chain", "score_mismatch"]
 
     # the round is on disk as `keel auction show` reads it, and the honest node was told it won
     record = rounds.get(result.round_id)
     assert record.status == "settled" and record.tx_hash == result.tx_hash and len(record.candidates) == len(urls)
     assert {c.solver_url: c.verdict for c in record.candidates} == {u: v[0] for u, v in verdicts.items()}
+    assert {c.solver_url: c.drop_reason for c in record.candidates} == {u: reasons[n] for n, u in urls.items()}
     ranked = sorted((c for c in record.candidates if c.rank), key=lambda c: c.rank)
     assert [c.solver_url for c in ranked] == [urls["starved"], urls["honest"]]
     assert ranked[0].score > ranked[1].score  # the starved milp outscored the honest baseline
@@ -198,10 +211,10 @@ def test_a_round_left_running_by_a_crash_is_reconciled_with_the_chain(chain: Any
     round_id = rounds.open_round(int(chain.web3().eth.block_number), ids)
     orderbook.mark_in_auction(ids)  # ... and the auctioneer is killed here, before any settlement
     assert [orderbook.get(i).status for i in ids] == [IN_AUCTION, IN_AUCTION]
-    assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == [round_id]
+    assert recover(chain.web3(), chain.settlement, orderbook, rounds) == [round_id]
     assert [orderbook.get(i).status for i in ids] == [OPEN, OPEN]
     assert rounds.get(round_id).status == "unsettled" and rounds.get(round_id).note == "recovered after a crash"
-    assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == []
+    assert recover(chain.web3(), chain.settlement, orderbook, rounds) == []
 
 
 def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settled(chain: Any, stores: Any) -> None:
@@ -214,7 +227,7 @@ def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settle
     receipt = settle_solution(chain, auction, solution)  # the winner's transaction mines ...
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
     rounds.note_submission(round_id, "http://127.0.0.1:1", tx_hash)  # ... and the auctioneer dies here
-    recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds)
+    recover(chain.web3(), chain.settlement, orderbook, rounds)
     settled = set(solution.intent_ids)
     assert settled
     for intent_id in ids:
@@ -238,18 +251,18 @@ def test_rejects_a_bad_registration_with_a_one_line_error(stores: Any) -> None:
 
 def test_the_snapshot_reads_prices_balances_and_pools_at_one_block(chain: Any) -> None:
     signed = offsetting_batch(chain)[:2]
-    settlement = chain.addresses["BatchSettlement"]
+    settlement = chain.settlement
     pairs = [(s.intent.intent_id(chain.chain_id, settlement), s) for s in signed]
     expired = weights_intent(chain, 5, {"USDC": 50, "WETH": 50}, nonce=9)
     stale = sign_intent(dataclasses.replace(expired.intent, valid_to=1), chain.users[5].private_key, chain.chain_id,
                         settlement)
     stale_id = stale.intent.intent_id(chain.chain_id, settlement)
-    view = WorldView.from_addresses(chain.chain_id, chain.addresses)
+    view = WorldView(chain.chain_id, chain.deployment)
     auction, left_out = take(chain.web3(), view, [*pairs, (stale_id, stale)], 5, 123)
     reference = auction_for(chain, signed)
     assert auction.block == reference.block and auction.id == 5 and auction.deadline_ms == 123
     assert auction.reference_prices() == reference.reference_prices()
     assert auction.balances == reference.balances
-    assert len(auction.liquidity["pools"]) == len(reference.liquidity["pools"]) > 0
+    assert set(auction.liquidity.pools) == set(reference.liquidity.pools) and len(auction.liquidity.pools) > 0
     assert [bi.id for bi in auction.intents] == [i for i, _ in pairs]
     assert list(left_out) == [stale_id] and "expired" in left_out[stale_id]

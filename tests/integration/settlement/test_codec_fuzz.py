@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.artifacts import keel
-from contracts.settlement import INTENT_ABI_TYPE, UINT256_MAX, Execution, encode_execution
+from contracts.intent_abi import INTENT_ABI_TYPE
+from contracts.settlement import UINT256_MAX, Execution, encode_execution
 from tests.integration.settlement.helpers import Env
 
 SELECTOR = keccak(text="decode(address[],bytes[])")[:4]

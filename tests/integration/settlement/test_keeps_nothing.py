@@ -107,7 +107,7 @@ def test_rejects_an_interaction_that_grants_an_allowance_and_the_removed_solver_
     assert reason.args == {"index": 0, "selector": bytes.fromhex("095ea7b3")}
     assert _allowance(env, usdc, attacker) == 0
     # the owner removes the solver: nothing it did lets anyone pull the contract's tokens
-    allow = env.w3.eth.contract(address=env.addr("SolverAllowList"), abi=keel("SolverAllowList").abi)
+    allow = env.w3.eth.contract(address=env.world.deployment.contracts.allow_list, abi=keel("SolverAllowList").abi)
     env.w3.eth.wait_for_transaction_receipt(
         allow.functions.removeSolver(env.solver).transact({"from": env.world.deployer.address}))
     before = (env.balance(env.settlement.address, usdc), env.balance(attacker, usdc))
@@ -146,7 +146,7 @@ def test_rejects_interaction_configuration_by_anyone_but_the_owner_and_forbidden
     assert _refused(lambda: s.set_interaction_target(stranger, stranger, True)) == "NotOwner"
     assert _refused(lambda: s.set_allowance(stranger, env.addr("DAI"), stranger, 1)) == "NotOwner"
     assert _refused(lambda: s.set_fee_recipient(stranger, stranger)) == "NotOwner"
-    for forbidden in (s.relayer(), env.addr("SolverAllowList"), s.address):
+    for forbidden in (s.relayer(), env.world.deployment.contracts.allow_list, s.address):
         assert _refused(lambda f=forbidden: s.set_interaction_target(owner, f, True)) == "TargetNotAllowable"
     assert _refused(lambda: s.set_allowance(owner, env.addr("DAI"), stranger, 1)) == "SpenderNotATarget"
     assert _refused(lambda: s.set_fee_recipient(owner, "0x" + "00" * 20)) == "ZeroAddress"

@@ -10,7 +10,9 @@ from eth_account import Account
 from intents.errors import DuplicateIntent, IntentNotFound, TransitionError
 from intents.model import SignedIntent
 from intents.signing import sign_intent
+from keel.wire import dump
 from orderbook.store import SqliteStore, open_store
+from orderbook.wire import IntentRecordModel
 from tests.unit.intents.test_model import SETTLEMENT, weights_intent
 
 OWNER = Account.create()
@@ -33,7 +35,7 @@ def test_should_use_wal_and_keep_the_signed_intent_verbatim(store: SqliteStore) 
     intent_id, s = signed()
     stored = store.add(intent_id, s)
     assert stored.status == "open" and stored.signed == s
-    assert store.get(intent_id).public()["intent"]["nonce"] == "1"
+    assert dump(IntentRecordModel.from_stored(store.get(intent_id)))["intent"]["nonce"] == "1"
 
 
 def test_should_survive_reopening_the_file(tmp_path: Path) -> None:
