@@ -106,6 +106,9 @@ def test_rejects_an_interaction_that_grants_an_allowance_and_the_removed_solver_
     reason = assert_refused(env, _batch(env, "listed", [approve]), "InteractionGrantsAllowance", extra_owners=[attacker])
     assert reason.args == {"index": 0, "selector": bytes.fromhex("095ea7b3")}
     assert _allowance(env, usdc, attacker) == 0
+    # its twin: the same listed token, called with a selector that grants nothing, is accepted
+    look = Interaction(usdc, 0, calldata(env.erc20(usdc), "balanceOf", attacker))
+    env.settlement.call(env.solver, _batch(env, "listed", [look]))
     # the owner removes the solver: nothing it did lets anyone pull the contract's tokens
     allow = env.w3.eth.contract(address=env.world.deployment.contracts.allow_list, abi=keel("SolverAllowList").abi)
     env.w3.eth.wait_for_transaction_receipt(

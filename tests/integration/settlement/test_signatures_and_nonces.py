@@ -39,6 +39,16 @@ def test_rejects_when_the_intent_has_expired(env: Env) -> None:
     assert reason.args == {"execution": 0, "validTo": now - 1}
 
 
+def test_accepts_an_intent_in_the_very_second_of_its_valid_to(env: Env) -> None:
+    pair = cow_pair(env)
+    now = env.w3.eth.get_block("latest")["timestamp"]
+    pair.legs[0].intent = pair.legs[0].intent.with_(valid_to=now + 1)
+    env.w3.provider.make_request("evm_setNextBlockTimestamp", [now + 1])  # validTo is inclusive
+    receipt = env.settlement.settle(env.solver, pair.batch(env))
+    assert env.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == now + 1
+    assert env.settlement.is_nonce_spent(pair.legs[0].intent.owner, pair.legs[0].intent.nonce)
+
+
 def test_rejects_when_a_settled_intent_is_replayed(env: Env) -> None:
     pair = cow_pair(env)
     batch = pair.batch(env)
