@@ -38,13 +38,20 @@ MAX_INTENT_TOKENS = 255  # n and each token index are one byte
 
 @dataclass(frozen=True)
 class Execution:
-    """One signed intent as executed in a batch; `intent` is the Intent's ABI tuple."""
+    """One signed intent as executed in a batch; `intent` is the Intent's ABI tuple.
+
+    `max_oracle_deviation_bps`, when set, marks an oracle-guarded intent: one signed under
+    the `Intent` type with that field appended (docs/interfaces.md), whose clearing prices
+    the contract checks against its owner-set feeds. `intents.model` does not carry the field
+    yet; until it does, nothing outside tests sets it.
+    """
 
     intent: tuple[Any, ...]
     signing_scheme: int
     signature: bytes
     price_index: tuple[int, ...]
     flows: tuple[int, ...]
+    max_oracle_deviation_bps: int | None = None
 
     @property
     def owner(self) -> str:
@@ -91,13 +98,16 @@ def encode_execution(execution: Execution) -> bytes:
     for name, values in unused.items():
         if len(values):
             raise UsageError(f"{name}: must be empty for this intent kind")
-    for name, value in (("kind", kind), ("signingScheme", execution.signing_scheme)):
-        if not 0 <= int(value) <= 15:
-            raise UsageError(f"{name}: {value} does not fit the execution's 4-bit field")
+    for name, value, bits in (("kind", kind, 3), ("signingScheme", execution.signing_scheme, 4)):
+        if not 0 <= int(value) < 2**bits:
+            raise UsageError(f"{name}: {value} does not fit the execution's {bits}-bit field")
+    guarded = execution.max_oracle_deviation_bps is not None
     out = bytearray(bytes.fromhex(to_checksum_address(owner)[2:]))
-    out += bytes([int(kind) | int(execution.signing_scheme) << 4, n])
+    out += bytes([int(kind) | (0x08 if guarded else 0) | int(execution.signing_scheme) << 4, n])
     for name, value in (("validTo", valid_to), ("nonce", nonce), ("maxFeeBps", max_fee), ("toleranceBps", tolerance)):
         out += _uint(value, name)
+    if execution.max_oracle_deviation_bps is not None:
+        out += _uint(execution.max_oracle_deviation_bps, "maxOracleDeviationBps")
     for j in range(n):
         index = execution.price_index[j]
         if not 0 <= index <= 255:
@@ -226,6 +236,15 @@ class Settlement:
     # ---- users, owner, views --------------------------------------------------------------
     def hash_intent(self, intent: tuple[Any, ...]) -> bytes:
         return bytes(self.contract.functions.hashIntent(intent).call())
+
+    def hash_guarded_intent(self, intent: tuple[Any, ...], max_oracle_deviation_bps: int) -> bytes:
+        return bytes(self.contract.functions.hashGuardedIntent(intent, max_oracle_deviation_bps).call())
+
+    def set_price_feed(self, sender: str, token: str, feed: str, heartbeat_s: int, token_decimals: int,
+                       private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setPriceFeed(to_checksum_address(token), to_checksum_address(feed), heartbeat_s,
+                                                  token_decimals)
+        return self._function(sender, fn, private_key, "setPriceFeed")
 
     def domain_separator(self) -> bytes:
         return bytes(self.contract.functions.domainSeparator().call())

@@ -12,6 +12,7 @@ import {PriceBounds} from "./libraries/PriceBounds.sol";
 import {RelayerCall} from "./libraries/RelayerCall.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
 import {InteractionConfig} from "./libraries/InteractionConfig.sol";
+import {OracleBounds, FeedConfig} from "./libraries/OracleBounds.sol";
 import {Relayer} from "./Relayer.sol";
 
 /// @title BatchSettlement
@@ -65,6 +66,8 @@ contract BatchSettlement is IBatchSettlement {
 
     /// @notice Who receives what a batch leaves over (fees, rounding, DEX surplus).
     address public feeRecipient;
+    /// @notice Each token's USD feed, for executions whose intent bounds prices by the oracle.
+    mapping(address => FeedConfig) public priceFeeds;
 
     uint256 private transient _entered;
 
@@ -152,7 +155,9 @@ contract BatchSettlement is IBatchSettlement {
         returns (bytes32 id)
     {
         Intent memory intent = d.intent;
-        id = IntentHashing.digest(separator, intent);
+        id = d.oracleGuarded
+            ? IntentHashing.digestOf(separator, IntentHashing.hashStructGuarded(intent, d.maxOracleDeviationBps))
+            : IntentHashing.digest(separator, intent);
         _checkSignature(i, id, d);
         if (block.timestamp > intent.validTo) revert IntentExpired(i, intent.validTo);
         _useNonce(i, intent.owner, intent.nonce);
@@ -160,6 +165,33 @@ contract BatchSettlement is IBatchSettlement {
             prices, d.priceIndex, d.flows, intent.minPrice, intent.maxPrice, intent.kind == ExecutionCodec.KIND_WEIGHTS
         );
         if (miss != 0) revert PriceOutOfBounds(i, miss - 1, relative);
+        if (d.oracleGuarded) _checkOracle(i, prices, d);
+    }
+
+    /// @dev Every token that matters (as for the price bounds) against the owner-set feeds:
+    ///      fresh answers, and the clearing price within the signed deviation of the feeds'.
+    function _checkOracle(uint256 i, uint256[] calldata prices, ExecutionCodec.Decoded memory d) private view {
+        Intent memory intent = d.intent;
+        (uint256 f0, uint256 scale0) = _feed(i, intent.tokens[0]);
+        uint256 p0 = prices[d.priceIndex[0]];
+        bool allMatter = intent.kind == ExecutionCodec.KIND_WEIGHTS;
+        for (uint256 j = 1; j < intent.tokens.length; ++j) {
+            if (!allMatter && d.flows[j] == 0) continue;
+            (uint256 fj, uint256 scaleJ) = _feed(i, intent.tokens[j]);
+            if (!OracleBounds.within(prices[d.priceIndex[j]], p0, fj, f0, scaleJ, scale0, d.maxOracleDeviationBps)) {
+                revert OracleDeviation(i, j, d.maxOracleDeviationBps);
+            }
+        }
+    }
+
+    /// @dev `token`'s fresh feed answer and its base-unit scale, or the execution's refusal.
+    function _feed(uint256 i, address token) private view returns (uint256 answer, uint256 scale) {
+        FeedConfig memory config = priceFeeds[token];
+        if (config.feed == address(0)) revert NoPriceFeed(i, token);
+        bool fresh;
+        (answer, fresh) = OracleBounds.read(config);
+        if (!fresh) revert StaleOracle(i, token);
+        scale = config.scale;
     }
 
     /// @dev EIP-712 by an EOA (65 bytes r‖s‖v, low s) or EIP-1271 by a contract wallet.
@@ -386,6 +418,18 @@ contract BatchSettlement is IBatchSettlement {
         return out;
     }
 
+    /// @notice Set `token`'s USD feed (Chainlink-style, the same decimals for every token) for
+    ///         oracle-guarded executions; feed address(0) removes it. Owner only.
+    /// @param token The ERC-20.
+    /// @param feed Its aggregator (`latestRoundData`).
+    /// @param heartbeatS Older answers are stale.
+    /// @param tokenDecimals The token's decimals (at most 19).
+    function setPriceFeed(address token, address feed, uint32 heartbeatS, uint8 tokenDecimals) external onlyOwner {
+        if (tokenDecimals > 19) revert TooManyDecimals(tokenDecimals); // 10**decimals must fit a uint64
+        priceFeeds[token] = FeedConfig(feed, heartbeatS, uint64(10 ** tokenDecimals));
+        emit PriceFeedSet(token, feed, heartbeatS, tokenDecimals);
+    }
+
     /// @notice Name who receives what batches leave over. Owner only.
     /// @param recipient The new fee recipient (not the zero address).
     function setFeeRecipient(address recipient) external onlyOwner {
@@ -423,6 +467,15 @@ contract BatchSettlement is IBatchSettlement {
     /// @inheritdoc IBatchSettlement
     function hashIntent(Intent memory intent) external view returns (bytes32) {
         return IntentHashing.digest(domainSeparator(), intent);
+    }
+
+    /// @notice The EIP-712 digest of an oracle-guarded intent (the `Intent` type with
+    ///         `maxOracleDeviationBps` appended) under this contract's domain.
+    /// @param intent The intent's other fields.
+    /// @param maxOracleDeviationBps Its bound on each clearing price's distance from the feeds.
+    /// @return The digest.
+    function hashGuardedIntent(Intent memory intent, uint256 maxOracleDeviationBps) external view returns (bytes32) {
+        return IntentHashing.digestOf(domainSeparator(), IntentHashing.hashStructGuarded(intent, maxOracleDeviationBps));
     }
 
     /// @notice True when `owner_`'s `nonce` can no longer execute (used or cancelled).

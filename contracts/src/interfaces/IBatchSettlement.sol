@@ -101,8 +101,24 @@ interface IBatchSettlement {
     error TooManyGuardedTokens();
     /// @notice The owner tried to list more interaction targets than `MAX_TARGETS`.
     error TooManyTargets();
+    /// @notice The owner gave a token more decimals than a feed scale can hold (19).
+    /// @param decimals The refused decimals.
+    error TooManyDecimals(uint8 decimals);
     /// @notice The zero address where an account is needed (fee recipient).
     error ZeroAddress();
+    /// @notice An oracle-guarded execution prices a token with no feed set by the owner.
+    /// @param execution The execution's index in the batch.
+    /// @param token The token without a feed.
+    error NoPriceFeed(uint256 execution, address token);
+    /// @notice A feed's answer is older than its heartbeat, or not a positive price.
+    /// @param execution The execution's index in the batch.
+    /// @param token The token whose feed is stale.
+    error StaleOracle(uint256 execution, address token);
+    /// @notice A clearing price lies further from the feeds than the intent's signed deviation.
+    /// @param execution The execution's index in the batch.
+    /// @param token The intent token's index.
+    /// @param maxDeviationBps The signed bound.
+    error OracleDeviation(uint256 execution, uint256 token, uint256 maxDeviationBps);
     /// @notice An interaction reverted.
     /// @param index The interaction's index.
     /// @param reason Its revert data, unchanged.
@@ -147,6 +163,8 @@ interface IBatchSettlement {
     event AllowanceSet(address indexed token, address indexed spender, uint256 amount);
     /// @notice The owner named the account that receives what a batch leaves over.
     event FeeRecipientSet(address indexed recipient);
+    /// @notice The owner set (or, with feed address(0), removed) `token`'s USD feed.
+    event PriceFeedSet(address indexed token, address feed, uint32 heartbeatS, uint8 tokenDecimals);
     /// @notice A batch left `amount` of `token` over; it went to the fee recipient.
     event FeePaid(address indexed token, address indexed recipient, uint256 amount);
 

@@ -9,8 +9,9 @@ import {Intent} from "../interfaces/IBatchSettlement.sol";
 ///         its signed flows and where its signature lies in calldata. The user's EIP-712
 ///         intent is unchanged: the contract re-hashes the decoded `Intent`.
 /// @dev The encoding (docs/interfaces.md, "Compact executions"), big-endian, packed:
-///        owner (20 bytes) ‖ flags (1: kind in the low nibble, signing scheme in the high) ‖
-///        n (1: the intent's token count) ‖ validTo ‖ nonce ‖ maxFeeBps ‖ toleranceBps ‖
+///        owner (20 bytes) ‖ flags (1: kind in bits 0-2, oracle-guarded in bit 3, signing
+///        scheme in bits 4-7) ‖ n (1: the intent's token count) ‖ validTo ‖ nonce ‖ maxFeeBps ‖
+///        toleranceBps ‖ (oracle-guarded only: maxOracleDeviationBps) ‖
 ///        n × [ token index (1) ‖ minPrice ‖ maxPrice ‖ (WEIGHTS: targetWeightBps |
 ///              BALANCES: minBalance ‖ maxBalance) ‖ flow ] ‖ signature (the rest).
 ///      An unsigned field is a header byte L ≤ 32 followed by L big-endian bytes, or the
@@ -31,6 +32,8 @@ library ExecutionCodec {
         uint256 scheme;
         uint256 signatureOffset;
         uint256 signatureLength;
+        bool oracleGuarded;
+        uint256 maxOracleDeviationBps;
     }
 
     uint256 internal constant KIND_WEIGHTS = 0;
@@ -56,7 +59,7 @@ library ExecutionCodec {
     }
 
     /// @notice Decode execution `i` of the batch into `decoded[i]`.
-    /// @dev One allocation: the `Decoded` head (6 words), its `Intent` (12 words), then seven
+    /// @dev One allocation: the `Decoded` head (8 words), its `Intent` (12 words), then seven
     ///      arrays of n + 1 words laid out back to back (tokens, minPrice, maxPrice, two
     ///      outcome arrays, priceIndex, flows), addressed from one base with one stride so the
     ///      loop keeps few variables. The outcome arrays the kind does not use point at the
@@ -83,18 +86,20 @@ library ExecutionCodec {
             }
             let end := add(blob.offset, blob.length)
             let head := calldataload(blob.offset)
-            let kind := and(byte(20, head), 0x0f)
+            let kind := and(byte(20, head), 0x07)
             let n := byte(21, head)
             if or(lt(blob.length, HEAD_BYTES), or(gt(kind, KIND_BALANCES), lt(n, 2))) { fail(MALFORMED, i) }
             // the allocation
             let d := mload(0x40)
             mstore(add(decoded, shl(5, add(i, 1))), d)
-            let intent := add(d, 0xc0)
+            let intent := add(d, 0x100)
             let stride := shl(5, add(n, 1))
             let base := add(intent, 0x180)
             mstore(0x40, add(base, mul(7, stride)))
             mstore(d, intent)
             mstore(add(d, 0x60), shr(4, byte(20, head))) // scheme
+            let guarded := and(shr(3, byte(20, head)), 1)
+            mstore(add(d, 0xc0), guarded) // oracleGuarded
             mstore(intent, shr(96, head)) // owner
             mstore(add(intent, 0x80), kind)
             // the seven arrays: their pointers and lengths
@@ -145,6 +150,11 @@ library ExecutionCodec {
             cursor, b2 := field(cursor, add(intent, 0x120)) // maxFeeBps
             cursor, b3 := field(cursor, add(intent, 0xc0)) // toleranceBps
             bad := or(or(bad, b1), or(b2, b3))
+            mstore(add(d, 0xe0), 0)
+            if guarded {
+                cursor, b1 := field(cursor, add(d, 0xe0)) // maxOracleDeviationBps
+                bad := or(bad, b1)
+            }
             // the n token records: index, minPrice, maxPrice, one (WEIGHTS) or two (BALANCES)
             // outcome fields, flow; array k of the block holds field k of every token
             for { let slot := 0x20 } iszero(gt(slot, shl(5, n))) { slot := add(slot, 0x20) } {

@@ -12,6 +12,12 @@ library IntentHashing {
         "Intent(address owner,address[] tokens,uint256[] minPrice,uint256[] maxPrice,uint8 kind,uint256[] targetWeightBps,uint256 toleranceBps,uint256[] minBalance,uint256[] maxBalance,uint256 maxFeeBps,uint256 validTo,uint256 nonce)"
     );
 
+    /// @dev The same struct with one more field, `maxOracleDeviationBps`: the type an intent
+    ///      that bounds its prices by the oracle is signed under (docs/interfaces.md).
+    bytes32 internal constant GUARDED_INTENT_TYPEHASH = keccak256(
+        "Intent(address owner,address[] tokens,uint256[] minPrice,uint256[] maxPrice,uint8 kind,uint256[] targetWeightBps,uint256 toleranceBps,uint256[] minBalance,uint256[] maxBalance,uint256 maxFeeBps,uint256 validTo,uint256 nonce,uint256 maxOracleDeviationBps)"
+    );
+
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
 
@@ -33,7 +39,27 @@ library IntentHashing {
     /// @param intent The intent.
     /// @return result The struct hash.
     function hashStruct(Intent memory intent) internal pure returns (bytes32 result) {
-        bytes32 typeHash = INTENT_TYPEHASH;
+        result = _hash(INTENT_TYPEHASH, intent, 0, false);
+    }
+
+    /// @notice hashStruct of the oracle-guarded intent type: `intent`'s fields, then
+    ///         `maxOracleDeviationBps`.
+    /// @param intent The intent.
+    /// @param maxOracleDeviationBps The signed bound on each price's distance from the feeds.
+    /// @return result The struct hash.
+    function hashStructGuarded(Intent memory intent, uint256 maxOracleDeviationBps)
+        internal
+        pure
+        returns (bytes32 result)
+    {
+        result = _hash(GUARDED_INTENT_TYPEHASH, intent, maxOracleDeviationBps, true);
+    }
+
+    function _hash(bytes32 typeHash, Intent memory intent, uint256 extra, bool guarded)
+        private
+        pure
+        returns (bytes32 result)
+    {
         assembly ("memory-safe") {
             function words(p) -> h {
                 h := keccak256(add(p, 0x20), shl(5, mload(p)))
@@ -52,7 +78,8 @@ library IntentHashing {
             mstore(add(m, 0x140), mload(add(intent, 0x120))) // maxFeeBps
             mstore(add(m, 0x160), mload(add(intent, 0x140))) // validTo
             mstore(add(m, 0x180), mload(add(intent, 0x160))) // nonce
-            result := keccak256(m, 0x1a0)
+            mstore(add(m, 0x1a0), extra) // maxOracleDeviationBps (guarded only)
+            result := keccak256(m, add(0x1a0, mul(0x20, guarded)))
         }
     }
 
@@ -62,7 +89,14 @@ library IntentHashing {
     /// @param intent The intent.
     /// @return result The digest: the intent id.
     function digest(bytes32 separator, Intent memory intent) internal pure returns (bytes32 result) {
-        bytes32 structHash = hashStruct(intent);
+        result = digestOf(separator, hashStruct(intent));
+    }
+
+    /// @notice The EIP-712 digest of a struct hash under `separator`.
+    /// @param separator The domain separator.
+    /// @param structHash hashStruct of the signed struct.
+    /// @return result The digest.
+    function digestOf(bytes32 separator, bytes32 structHash) internal pure returns (bytes32 result) {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, 0x1901000000000000000000000000000000000000000000000000000000000000)

@@ -12,6 +12,8 @@ struct DecodedView {
     int256[] flows;
     uint256 scheme;
     bytes signature;
+    bool oracleGuarded;
+    uint256 maxOracleDeviationBps;
     bytes32 structHash;
 }
 
@@ -37,8 +39,18 @@ contract CodecHarness {
         for (uint256 i; i < executions.length; ++i) {
             ExecutionCodec.decodeInto(raw, i, executions[i], tokens);
             ExecutionCodec.Decoded memory d = raw[i];
+            bytes32 structHash = d.oracleGuarded
+                ? IntentHashing.hashStructGuarded(d.intent, d.maxOracleDeviationBps)
+                : IntentHashing.hashStruct(d.intent);
             decoded[i] = DecodedView(
-                d.intent, d.priceIndex, d.flows, d.scheme, ExecutionCodec.signature(d), IntentHashing.hashStruct(d.intent)
+                d.intent,
+                d.priceIndex,
+                d.flows,
+                d.scheme,
+                ExecutionCodec.signature(d),
+                d.oracleGuarded,
+                d.maxOracleDeviationBps,
+                structHash
             );
         }
     }

@@ -14,6 +14,10 @@ contract ReferenceDecoder {
         "Intent(address owner,address[] tokens,uint256[] minPrice,uint256[] maxPrice,uint8 kind,uint256[] targetWeightBps,uint256 toleranceBps,uint256[] minBalance,uint256[] maxBalance,uint256 maxFeeBps,uint256 validTo,uint256 nonce)"
     );
 
+    bytes32 internal constant GUARDED_INTENT_TYPEHASH = keccak256(
+        "Intent(address owner,address[] tokens,uint256[] minPrice,uint256[] maxPrice,uint8 kind,uint256[] targetWeightBps,uint256 toleranceBps,uint256[] minBalance,uint256[] maxBalance,uint256 maxFeeBps,uint256 validTo,uint256 nonce,uint256 maxOracleDeviationBps)"
+    );
+
     /// @notice Same interface as `CodecHarness.decode`; the arguments are re-read by `abi.decode`.
     /// @return decoded One view per execution.
     function decode(address[] calldata, bytes[] calldata) external pure returns (DecodedView[] memory decoded) {
@@ -32,7 +36,8 @@ contract ReferenceDecoder {
             owner = (owner << 8) | uint8(b[k]);
         }
         intent.owner = address(uint160(owner));
-        uint256 kind = uint8(b[20]) & 0x0f;
+        uint256 kind = uint8(b[20]) & 0x07;
+        v.oracleGuarded = (uint8(b[20]) & 0x08) != 0;
         v.scheme = uint8(b[20]) >> 4;
         uint256 n = uint8(b[21]);
         if (kind > 1 || n < 2) revert IBatchSettlement.MalformedExecution(i);
@@ -42,6 +47,7 @@ contract ReferenceDecoder {
         (intent.nonce, c) = _uint(b, c, i);
         (intent.maxFeeBps, c) = _uint(b, c, i);
         (intent.toleranceBps, c) = _uint(b, c, i);
+        if (v.oracleGuarded) (v.maxOracleDeviationBps, c) = _uint(b, c, i);
         intent.tokens = new address[](n);
         intent.minPrice = new uint256[](n);
         intent.maxPrice = new uint256[](n);
@@ -73,7 +79,7 @@ contract ReferenceDecoder {
         for (uint256 k; k < v.signature.length; ++k) {
             v.signature[k] = b[c + k];
         }
-        v.structHash = _hash(intent);
+        v.structHash = v.oracleGuarded ? _hashGuarded(intent, v.maxOracleDeviationBps) : _hash(intent);
     }
 
     function _uint(bytes memory b, uint256 c, uint256 i) private pure returns (uint256 value, uint256 next) {
@@ -105,6 +111,31 @@ contract ReferenceDecoder {
             if (magnitude >= 2 ** 255) revert IBatchSettlement.MalformedExecution(i);
             value = int256(magnitude);
         }
+    }
+
+    function _hashGuarded(Intent memory t, uint256 maxDeviationBps) private pure returns (bytes32) {
+        return keccak256(
+            bytes.concat(
+                abi.encode(
+                    GUARDED_INTENT_TYPEHASH,
+                    t.owner,
+                    keccak256(abi.encodePacked(t.tokens)),
+                    keccak256(abi.encodePacked(t.minPrice)),
+                    keccak256(abi.encodePacked(t.maxPrice)),
+                    t.kind,
+                    keccak256(abi.encodePacked(t.targetWeightBps))
+                ),
+                abi.encode(
+                    t.toleranceBps,
+                    keccak256(abi.encodePacked(t.minBalance)),
+                    keccak256(abi.encodePacked(t.maxBalance)),
+                    t.maxFeeBps,
+                    t.validTo,
+                    t.nonce,
+                    maxDeviationBps
+                )
+            )
+        );
     }
 
     function _hash(Intent memory t) private pure returns (bytes32) {

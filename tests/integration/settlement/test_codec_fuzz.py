@@ -21,7 +21,7 @@ from contracts.settlement import UINT256_MAX, Execution, encode_execution
 from tests.integration.settlement.helpers import Env
 
 SELECTOR = keccak(text="decode(address[],bytes[])")[:4]
-VIEW_TYPE = f"({INTENT_ABI_TYPE},uint256[],int256[],uint256,bytes,bytes32)[]"
+VIEW_TYPE = f"({INTENT_ABI_TYPE},uint256[],int256[],uint256,bytes,bool,uint256,bytes32)[]"
 EXAMPLES = 60
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -47,7 +47,8 @@ def batches(draw: Any) -> tuple[list[str], list[Execution]]:
         intent = (draw(addresses), tuple(tokens[k] for k in index), tuple(draw(per_token)), tuple(draw(per_token)),
                   kind, weights, draw(words), bounds[0], bounds[1], draw(words), draw(words), draw(words))
         executions.append(Execution(intent, draw(st.integers(0, 15)), draw(st.binary(max_size=70)), index,
-                                    tuple(draw(st.lists(flows, min_size=n, max_size=n)))))
+                                    tuple(draw(st.lists(flows, min_size=n, max_size=n))),
+                                    draw(st.one_of(st.none(), words))))
     return tokens, executions
 
 
@@ -82,7 +83,9 @@ class Decoders:
 
 
 def _expected(execution: Execution) -> tuple[Any, ...]:
-    return (execution.intent, execution.price_index, execution.flows, execution.signing_scheme, execution.signature)
+    guarded = execution.max_oracle_deviation_bps is not None
+    return (execution.intent, execution.price_index, execution.flows, execution.signing_scheme, execution.signature,
+            guarded, execution.max_oracle_deviation_bps if guarded else 0)
 
 
 def test_should_decode_well_formed_executions_as_encoded_and_as_the_reference_does(env: Env) -> None:
@@ -99,7 +102,7 @@ def test_should_decode_well_formed_executions_as_encoded_and_as_the_reference_do
             intent = tuple(to_checksum_address(v) if k == 0 else
                            tuple(to_checksum_address(a) for a in v) if k == 1 else
                            tuple(v) if isinstance(v, (list, tuple)) else v for k, v in enumerate(view[0]))
-            assert (intent, tuple(view[1]), tuple(view[2]), view[3], view[4]) == _expected(execution)
+            assert (intent, tuple(view[1]), tuple(view[2]), view[3], view[4], view[5], view[6]) == _expected(execution)
 
     check()
 
@@ -117,7 +120,7 @@ def _mutate(batch: tuple[list[str], list[Execution]], data: Any, how: str) -> by
         j = data.draw(st.integers(0, len(e.flows) - 1))
         executions = [*executions]
         executions[k] = Execution(e.intent, e.signing_scheme, e.signature, e.price_index,
-                                  (*e.flows[:j], SENTINEL, *e.flows[j + 1:]))
+                                  (*e.flows[:j], SENTINEL, *e.flows[j + 1:]), e.max_oracle_deviation_bps)
     blobs = [bytearray(encode_execution(e)) for e in executions]
     blob = blobs[k]
     at = data.draw(st.integers(0, len(blob) - 1))
