@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from contracts.revert import SettlementReverted
 from contracts.settlement import Batch
 from contracts.world_spec import DECIMALS
 from intents.model import Intent
@@ -109,3 +111,14 @@ def test_rejects_a_token_without_a_feed_and_leaves_unguarded_intents_alone(env: 
     assert reason.args == {"execution": 0, "token": env.addr("WBTC")}
     # the same trade signed without the oracle field settles: nothing changes for it
     env.settlement.settle(env.solver, cow_pair(env).batch(env))
+
+
+def test_rejects_feed_settings_by_a_stranger_or_beyond_19_decimals(env: Env) -> None:
+    owner, stranger = env.world.deployer.address, env.world.users[0].address
+    feed = env.world.deployment.feed("WETH").address
+    for sender, decimals, error in ((stranger, 18, "NotOwner"), (owner, 20, "TooManyDecimals")):
+        with pytest.raises(SettlementReverted) as info:
+            env.settlement.set_price_feed(sender, env.addr("WETH"), feed, 3600, decimals)
+        assert info.value.name == error
+    env.settlement.set_price_feed(owner, env.addr("WETH"), feed, 3600, 19)  # the twin: at the limit
+    assert env.settlement.contract.functions.priceFeeds(env.addr("WETH")).call() == [feed, 3600, 10**19]
