@@ -221,9 +221,20 @@ def cancel_cmd(
     intent_id: str = typer.Argument(..., help="Intent id (0x…)."),
     account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
     orderbook: str = ORDERBOOK,
+    onchain: bool = typer.Option(
+        False, "--onchain",
+        help="Also send invalidateNonce(nonce) to the settlement contract from the owner's account (pays gas). "
+             "Without it the cancel is off-chain only: the orderbook stops offering the intent, but anyone holding "
+             "the signed intent could still have it settled until validTo."),
+    rpc_url: str = typer.Option(None, "--rpc-url", envvar="KEEL_RPC_URL",
+                                help="Chain to send --onchain to (default: the running keel chain)."),
     as_json: bool = JSON,
 ) -> None:
-    """Sign Cancellation(intentId) with the owner's key and send it (chain and settlement from the orderbook)."""
+    """Cancel an intent in the orderbook (off-chain, a signed Cancellation); --onchain also spends its nonce on chain.
+
+    The orderbook cancel only stops this orderbook from offering the intent. Only
+    `--onchain` (the settlement's `invalidateNonce`) makes the signature unusable everywhere.
+    """
     from commands.account import password
     from intents import keystore
     from intents.model import parse_id
@@ -233,9 +244,34 @@ def cancel_cmd(
     parse_id(intent_id, "id")
     health = client.request(orderbook, "GET", "/health")
     signer = keystore.unlock(account, password(confirm=False))
+    record = client.request(orderbook, "GET", f"/intents/{intent_id}") if onchain else None
+    if record is not None and record["owner"].lower() != signer.address.lower():
+        from intents.errors import IntentError
+
+        raise IntentError(f"account: {signer.address} does not own intent {intent_id} (owner {record['owner']})", "account")
     sig = sign_cancellation(intent_id, signer.key, int(health["chainId"]), health["settlement"])
     result = client.request(orderbook, "DELETE", f"/intents/{intent_id}", {"signingScheme": 0, "signature": "0x" + sig.hex()})
-    render.emit(result, as_json, rows=[result], columns=["id", "status"], title="cancelled")
+    columns = ["id", "status"]
+    if record is not None:
+        result = {**result, **_invalidate_onchain(rpc_url, health["settlement"], signer, int(record["nonce"]))}
+        columns += ["nonce", "onchainTx"]
+    render.emit(result, as_json, rows=[result], columns=columns, title="cancelled")
+
+
+def _invalidate_onchain(rpc_url: str | None, settlement: str, signer: Any, nonce: int) -> dict[str, Any]:
+    """Send invalidateNonce(nonce) from `signer` and confirm the nonce is spent on chain."""
+    from web3 import Web3
+
+    from contracts.chain import current_world
+    from contracts.settlement import Settlement
+    from keel.errors import ChainError
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url or current_world().rpc_url))
+    contract = Settlement(w3, settlement)
+    receipt = contract.invalidate_nonce(signer.address, nonce, private_key=signer.key)
+    if receipt["status"] != 1 or not contract.is_nonce_spent(signer.address, nonce):
+        raise ChainError(f"nonce: invalidateNonce({nonce}) did not spend the nonce (tx {receipt['transactionHash'].hex()})")
+    return {"nonce": str(nonce), "onchainTx": "0x" + bytes(receipt["transactionHash"]).hex()}
 
 
 def greeks_cmd(
