@@ -82,7 +82,7 @@ def error_table() -> dict[bytes, tuple[str, list[dict[str, Any]]]]:
     from contracts.artifacts import keel
 
     table: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
-    entries = [{"type": "error", "name": n, "inputs": i} for n, i in _BUILTIN.items()]
+    entries: list[dict[str, Any]] = [{"type": "error", "name": n, "inputs": i} for n, i in _BUILTIN.items()]
     for name in _SOURCES:
         entries += keel(name).abi
     for entry in entries:
