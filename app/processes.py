@@ -60,11 +60,32 @@ def read_procs() -> dict[str, Any]:
         return {"services": [], "chain_started": False}
 
 
-def _write_procs(services: list[Service], chain_started: bool) -> None:
+def _write_procs(services: list[Service], chain_started: bool, registered: list[str] | None = None) -> None:
     state_dir().mkdir(parents=True, exist_ok=True)
     tmp = procs_path().with_suffix(".tmp")
-    tmp.write_text(json.dumps({"services": [asdict(s) for s in services], "chain_started": chain_started}, indent=2))
+    tmp.write_text(json.dumps({"services": [asdict(s) for s in services], "chain_started": chain_started,
+                               "registered": registered or []}, indent=2))
     tmp.replace(procs_path())
+
+
+def recorded_orderbook() -> str | None:
+    """The URL of the orderbook `keel up` started, if it is alive (intent commands talk to it by default)."""
+    from contracts.anvil import alive
+
+    for s in read_procs()["services"]:
+        if s["name"] == "orderbook" and alive(int(s["pid"])):
+            return str(s["url"])
+    return None
+
+
+def running_auctioneer() -> int | None:
+    """The PID of the auctioneer `keel up` started, if it is alive: the lock a manual `auction run` respects."""
+    from contracts.anvil import alive
+
+    for s in read_procs()["services"]:
+        if s["name"] == "auctioneer" and int(s["pid"]) != os.getpid() and alive(int(s["pid"])):
+            return int(s["pid"])
+    return None
 
 
 def keel_argv(*args: str) -> list[str]:
@@ -140,11 +161,13 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
         from auction.registry import Registry
 
         registry = Registry(auction_db())
+        registered = [str(s.url) for s in services[1:]]
         try:
-            for i, s in enumerate(services[1:]):
-                registry.register(world.solvers[i].address, str(s.url))
+            for i, url in enumerate(registered):
+                registry.register(world.solvers[i].address, url)
         finally:
             registry.close()
+        _write_procs(services, chain_started, registered)  # so `down` deregisters exactly these
         if not auctioneer:
             return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
                     "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
@@ -153,7 +176,7 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             "auction", "run", "--rounds", "0", "--interval", str(interval_s), "--deadline", str(deadline_s),
             "--db", str(auction_db()), "--orderbook-db", str(orderbook_db()),
         ], None))
-        _write_procs(services, chain_started)
+        _write_procs(services, chain_started, registered)
     except BaseException:
         down()
         raise
@@ -172,8 +195,26 @@ def down() -> dict[str, Any]:
         if anvil.alive(int(s["pid"])):
             anvil.stop(int(s["pid"]))
             stopped.append({"name": s["name"], "pid": s["pid"]})
+    deregistered = _deregister(recorded.get("registered", []))
     chain_pids: list[int] = []
     if recorded.get("chain_started"):
         chain_pids = chain_mod.down()
     procs_path().unlink(missing_ok=True)
-    return {"stopped": stopped, "chainStopped": chain_pids}
+    return {"stopped": stopped, "chainStopped": chain_pids, "deregistered": deregistered}
+
+
+def _deregister(urls: list[str]) -> list[str]:
+    """Remove the solver endpoints `up` registered, so later rounds never try dead nodes."""
+    if not urls or not auction_db().exists():
+        return []
+    from auction.registry import Registry
+
+    registry = Registry(auction_db())
+    try:
+        known = {e.url for e in registry.all()}
+        gone = [u for u in urls if u in known]
+        for url in gone:
+            registry.remove(url)
+        return gone
+    finally:
+        registry.close()

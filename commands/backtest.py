@@ -310,6 +310,16 @@ def _oracle_price(deployment: Any, token: str, numeraire: str) -> float | None:
     return states[1].usd_price_8 / states[0].usd_price_8
 
 
+def _orderbook(value: str | None) -> str:
+    from commands.intent import _orderbook_default
+
+    return _orderbook_default(value)
+
+
+ORDERBOOK_OPTION = typer.Option(None, "--orderbook", callback=_orderbook,
+                                help="Orderbook URL (default: the one `keel up` started, else http://127.0.0.1:8088).")
+
+
 def watch(
     policy: Path = typer.Argument(..., help="Policy file (TOML), e.g. samples/policy.toml."),
     book: Path = BOOK,
@@ -317,7 +327,7 @@ def watch(
     owner: str = typer.Option(None, "--owner", help="Address to watch (with --dry-run, no keystore needed)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be signed; sign and submit nothing."),
     polls: int = typer.Option(0, "--polls", min=0, help="Stop after N polls (0: run until interrupted)."),
-    orderbook: str = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL."),
+    orderbook: str = ORDERBOOK_OPTION,
     snapshot: Path = SNAPSHOT,
     log: Path = typer.Option(None, "--log", help="Append one JSON line per poll (why it fired, or did not) to this file."),
     as_json: bool = JSON,
@@ -345,6 +355,10 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
     spec = _spec(policy)
     world = current_world()
     signer = None
+    if account is None and owner is None:
+        from commands.wallet import default_account
+
+        account = default_account()  # `keel account use NAME`
     if account is not None and not dry_run:
         from commands.account import password
         from intents import keystore

@@ -8,17 +8,29 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from commands import explain
 from keel import render
 
 intent_app = typer.Typer(help="Sign risk outcomes (weights or hedge bands) and talk to the orderbook.", no_args_is_help=True)
 node_app = typer.Typer(help="Run keel's services.", no_args_is_help=True)
 
-ORDERBOOK = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL.")
+def _orderbook_default(value: str | None) -> str:
+    """Flag, KEEL_ORDERBOOK or keel.toml; else the orderbook `keel up` started; else the usual port."""
+    if value:
+        return value
+    from app.processes import recorded_orderbook
+
+    return recorded_orderbook() or "http://127.0.0.1:8088"
+
+
+ORDERBOOK = typer.Option(None, "--orderbook", callback=_orderbook_default,
+                         help="Orderbook URL (default: the one `keel up` started, else http://127.0.0.1:8088).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
@@ -79,7 +91,7 @@ def weights(
     valid: str = typer.Option("10m", "--valid", help="How long the intent stays valid (90s, 10m, 2h, 1d)."),
     max_fee: str = typer.Option("0.3%", "--max-fee", help="Most the solver may take, of the value you give."),
     numeraire: str = typer.Option(None, "--numeraire", help="tokens[0] (default USDC, else DAI, else the first)."),
-    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT", help="Keystore name or address that signs."),
+    account: str = typer.Option(None, "--account", help="Keystore name or address that signs (default: `keel account use`)."),
     nonce: int = typer.Option(None, "--nonce", min=0, help="Default: microseconds since the epoch."),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="BatchSettlement address."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Sign without asking."),
@@ -89,25 +101,36 @@ def weights(
     as_json: bool = JSON,
 ) -> None:
     """Keep a portfolio at target weights: read balances and oracles, preview the trades, sign."""
+    from commands import door
     from intents import build, chain
 
+    params = _params(slippage, valid, max_fee, yes)
+    tolerance_bps = build.parse_percent_bps(tolerance, "tolerance")
+    account = _account(account)
     world, w3, chain_id, settlement_addr = _world(settlement)
     known = sorted(world.deployment.priced())
     targets = build.parse_weights(token, known)
     symbols = build.order_tokens(list(targets), numeraire)
     owner = _owner(account)
     states = chain.token_states(w3, world.deployment, owner, symbols)
+    if all(t.balance == 0 for t in states):
+        raise door.RefusedError(f"balance: {owner} holds none of {', '.join(symbols)}; there is nothing to rebalance "
+                                "(on the local chain: `keel account fund`)", "balance")
     intent, lines = build.weights_intent(
-        owner, states, targets, build.parse_percent_bps(tolerance, "tolerance"),
-        build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
-        chain.chain_time(w3) + build.parse_duration_s(valid), nonce if nonce is not None else time.time_ns() // 1000,
+        owner, states, targets, tolerance_bps, params.slippage_bps, params.max_fee_bps,
+        _valid_to(w3, params.valid_s), nonce if nonce is not None else time.time_ns() // 1000,
     )
-    rows = [{"token": t.symbol, "balance": f"{t.balance:,.6g}", "value $": f"{t.value_usd:,.2f}",
+    rows = [{"token": t.symbol, "balance (tokens)": f"{t.balance:,.6g}", "value": render.usd(t.value_usd),
              "weight %": f"{t.weight_pct:.2f}", "target %": f"{t.target_pct:.2f}",
-             "trade": f"{t.trade:+,.6g}", "trade $": f"{t.trade_usd:+,.2f}"} for t in lines]
+             "trade (tokens)": f"{t.trade:+,.6g}", "trade value": render.usd(t.trade_usd)} for t in lines]
     if not as_json:
         render.stderr.print(render.table(rows, list(rows[0]), title=f"rebalance of {owner} at oracle prices",
                                          justify_right=list(rows[0])[1:]))
+    if all(abs(t.weight_pct - t.target_pct) * 100 <= tolerance_bps for t in lines):
+        raise door.RefusedError("target: the portfolio is already inside the band (every weight within the "
+                                "tolerance of its target); there is nothing to trade", "target")
+    sells = [(s.symbol, -line.trade) for s, line in zip(states, lines, strict=True) if line.trade < 0]
+    _check_sells(world, owner, states, sells)
     _sign_and_emit(intent, account, chain_id, settlement_addr, yes, out, submit, orderbook, as_json, lines)
 
 
@@ -122,7 +145,7 @@ def hedge(
     slippage: str = typer.Option("1%", "--slippage"),
     valid: str = typer.Option("10m", "--valid"),
     max_fee: str = typer.Option("0.3%", "--max-fee"),
-    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
+    account: str = typer.Option(None, "--account", help="Keystore name or address (default: `keel account use`)."),
     nonce: int = typer.Option(None, "--nonce", min=0),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT"),
     yes: bool = typer.Option(False, "--yes", "-y"),
@@ -132,30 +155,82 @@ def hedge(
     as_json: bool = JSON,
 ) -> None:
     """Turn an options book's delta plus your spot holding into post-trade balance bounds, and sign."""
+    from commands import door
     from intents import build, chain
     from risk.book import load
 
+    params = _params(slippage, valid, max_fee, yes, {"target-delta": target_delta, "band": band})
     positions = load(book)
+    _refuse_expired(positions, time.time(), book.name)
+    account = _account(account)
     world, w3, chain_id, settlement_addr = _world(settlement)
     under, num, owner = underlying.upper(), numeraire.upper(), _owner(account)
     states = chain.token_states(w3, world.deployment, owner, [num, under])
     spots = {s.symbol: s.usd for s in states}
     spots.update({u: _oracle_spot(w3, world, u) for u in positions.underlyings() if u not in spots})
-    book_delta = positions.delta_of(under, spots, chain.chain_time(w3), rate)
+    now_s = max(chain.chain_time(w3), int(time.time()))
+    book_delta = positions.delta_of(under, spots, now_s, rate)
     band_ = build.hedge_band(book_delta, states[1].balance, states[1].decimals, target_delta, band)
     intent = build.hedge_intent(
-        owner, states[0], states[1], band_,
-        build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
-        chain.chain_time(w3) + build.parse_duration_s(valid), nonce if nonce is not None else time.time_ns() // 1000,
+        owner, states[0], states[1], band_, params.slippage_bps, params.max_fee_bps,
+        _valid_to(w3, params.valid_s), nonce if nonce is not None else time.time_ns() // 1000,
     )
     scale = 10 ** states[1].decimals
-    summary = {"underlying": under, "book delta": f"{band_.book_delta:+.4f}", "spot holding": f"{band_.holding:.4f}",
-               "total delta": f"{band_.total_delta:+.4f}", "target": f"{target_delta:g} ± {band:g}",
-               "post-trade balance": f"[{band_.min_balance / scale:.6f}, {band_.max_balance / scale:.6f}]",
-               "trade": f"{band_.trade:+.6f}"}
+    summary = {"underlying": under, "book delta": f"{band_.book_delta:+.4f} {under}",
+               "spot holding": f"{band_.holding:.4f} {under}", "total delta": f"{band_.total_delta:+.4f} {under}",
+               "target": f"{target_delta:g} ± {band:g} {under}",
+               "post-trade balance": f"[{band_.min_balance / scale:.6f}, {band_.max_balance / scale:.6f}] {under}",
+               "trade": f"{band_.trade:+.6f} {under}"}
     if not as_json:
         render.stderr.print(render.table([summary], list(summary), title="hedge band"))
+    slip = 1 + params.slippage_bps / door.BPS
+    sells = ([(num, band_.trade * spots[under] / spots[num] * slip)] if band_.trade > 0
+             else [(under, -band_.trade)] if band_.trade < 0 else [])
+    _check_sells(world, owner, states, sells)
     _sign_and_emit(intent, account, chain_id, settlement_addr, yes, out, submit, orderbook, as_json, summary)
+
+
+@dataclass(frozen=True)
+class _Params:
+    slippage_bps: int
+    valid_s: int
+    max_fee_bps: int
+
+
+def _params(slippage: str, valid: str, max_fee: str, yes: bool, deltas: dict[str, float] | None = None) -> _Params:
+    """Parse the shared flags and refuse absurd ones (unless --yes) before any chain read or password."""
+    from commands import door
+    from intents import build
+
+    params = _Params(build.parse_percent_bps(slippage, "slippage"), build.parse_duration_s(valid),
+                     build.parse_percent_bps(max_fee, "max-fee"))
+    door.refuse_absurd(door.absurd(params.slippage_bps, params.valid_s, params.max_fee_bps, deltas), yes, render.status)
+    return params
+
+
+def _account(flag: str | None) -> str:
+    from commands.wallet import resolve_account
+
+    return resolve_account(flag)
+
+
+def _valid_to(w3: Any, valid_s: int) -> int:
+    from commands.door import valid_to_s
+    from intents.chain import chain_time
+
+    return valid_to_s(chain_time(w3), int(time.time()), valid_s)
+
+
+def _check_sells(world: Any, owner: str, states: list[Any], sells: list[tuple[str, float]]) -> None:
+    """Refuse before signing when the owner cannot deliver what the preview sells (balance, allowance)."""
+    from commands import door
+    from commands.wallet import allowance
+
+    by_symbol = {s.symbol: s for s in states}
+    door.sell_checks(owner, [
+        door.Sell(sym, int(amount * 10 ** by_symbol[sym].decimals), by_symbol[sym].balance,
+                  allowance(world, owner, sym), by_symbol[sym].decimals)
+        for sym, amount in sells])
 
 
 def _oracle_spot(w3: Any, world: Any, symbol: str) -> float:
@@ -186,55 +261,210 @@ def submit_cmd(
     render.emit(result, as_json, rows=[result], columns=["id", "status"], title="submitted")
 
 
-@intent_app.command("list")
-def list_cmd(
-    status: str = typer.Option(None, "--status", help="open, in_auction, settled, expired, cancelled, failed."),
-    owner: str = typer.Option(None, "--owner"),
-    limit: int = typer.Option(100, "--limit", min=1, max=1000),
-    orderbook: str = ORDERBOOK,
-    as_json: bool = JSON,
-) -> None:
-    """Intents in the orderbook."""
+def _records(orderbook: str, status: str | None = None, owner: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
     from urllib.parse import urlencode
 
     from orderbook import client
 
+    if owner is not None:
+        from eth_utils import is_address
+
+        if not is_address(owner):  # a keystore name
+            owner = _owner(owner)
     query = urlencode({k: v for k, v in {"status": status, "owner": owner, "limit": limit}.items() if v is not None})
-    records = client.request(orderbook, "GET", f"/intents?{query}")
-    rows = [{"id": r["id"], "status": r["status"], "kind": r["kind"], "owner": r["owner"], "validTo": r["validTo"],
-             "txHash": r.get("txHash")} for r in records]
-    render.emit(records, as_json, rows=rows, columns=["id", "status", "kind", "owner", "validTo", "txHash"], title="intents")
+    return list(client.request(orderbook, "GET", f"/intents?{query}"))
+
+
+def _resolve_id(orderbook: str, text: str | None) -> str:
+    """A full id, a unique prefix of one (like git), or none: the newest intent of the default account."""
+    from intents.errors import IntentError, IntentNotFound
+
+    if text is None:
+        from commands.wallet import default_account
+
+        account = default_account()
+        mine = _records(orderbook, owner=account) if account else []
+        if not mine:
+            raise IntentError("intent_id: none given and the default account has no intent; pass an id or a prefix",
+                              "intent_id")
+        return str(max(mine, key=lambda r: r["createdAt"])["id"])
+    prefix = text.strip().lower()
+    if not prefix.startswith("0x") or any(c not in "0123456789abcdef" for c in prefix[2:]) or len(prefix) > 66:
+        raise IntentError(f"intent_id: {text!r} is not an intent id or a prefix of one (0x and hex digits)", "intent_id")
+    if len(prefix) == 66:
+        return prefix
+    if len(prefix) < 6:
+        raise IntentError(f"intent_id: {text!r} is too short to be a prefix; give at least 4 hex digits", "intent_id")
+    matches = [r["id"] for r in _records(orderbook) if r["id"].lower().startswith(prefix)]
+    if not matches:
+        raise IntentNotFound(f"intent_id: no intent starts with {text}", "intent_id")
+    if len(matches) > 1:
+        raise IntentError(f"intent_id: {text} is ambiguous ({len(matches)} intents: {', '.join(m[:12] + '…' for m in matches[:4])}); "
+                          "give more characters", "intent_id")
+    return str(matches[0])
+
+
+def _short(intent_id: str, wide: bool) -> str:
+    return intent_id if wide else intent_id[:12]
+
+
+def _list_rows(records: list[dict[str, Any]], wide: bool) -> list[dict[str, Any]]:
+    return [{"id": _short(r["id"], wide), "status": r["status"], "kind": r["kind"], "owner": r["owner"] if wide else r["owner"][:10],
+             "valid to (UTC)": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(r["validTo"]))),
+             "tx": (r.get("txHash") or "")[: None if wide else 12]} for r in records]
+
+
+WIDE = typer.Option(False, "--wide", help="Full ids, owners and hashes (prefixes of 12 otherwise; show/cancel accept them).")
+
+
+@intent_app.command("list")
+def list_cmd(
+    status: str = typer.Option(None, "--status", help="open, in_auction, settled, expired, cancelled, failed."),
+    owner: str = typer.Option(None, "--owner", help="Address or keystore name."),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000),
+    wide: bool = WIDE,
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Intents in the orderbook (ids shortened to a unique-enough prefix unless --wide)."""
+    records = _records(orderbook, status, owner, limit)
+    rows = _list_rows(records, wide)
+    render.emit(records, as_json, rows=rows, columns=list(rows[0]) if rows else ["id"], title="intents")
+
+
+@intent_app.command("history")
+def history_cmd(
+    owner: str = typer.Option(None, "--owner", help="Address or keystore name (default: the default account)."),
+    wide: bool = WIDE,
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Every intent of one owner, newest first, with what became of it."""
+    from commands.wallet import resolve_account
+
+    who = owner or resolve_account(None)
+    records = sorted(_records(orderbook, owner=who), key=lambda r: r["createdAt"], reverse=True)
+    rows = [{"signed (UTC)": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["createdAt"])), **row}
+            for r, row in zip(records, _list_rows(records, wide), strict=True)]
+    render.emit(records, as_json, rows=rows, columns=list(rows[0]) if rows else ["id"], title=f"history of {who}")
 
 
 @intent_app.command("show")
-def show_cmd(intent_id: str = typer.Argument(..., help="Intent id (0x…)."), orderbook: str = ORDERBOOK, as_json: bool = JSON) -> None:
-    """One intent: status, settling transaction, the signed intent."""
+def show_cmd(
+    intent_id: str = typer.Argument(None, help="Intent id or a unique prefix (default: your newest intent)."),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """One intent, in words: why it is open, parked, dropped or expired; for a settled one, what you got."""
     from orderbook import client
 
-    record = client.request(orderbook, "GET", f"/intents/{intent_id}")
-    rows = [{"field": k, "value": json.dumps(v) if isinstance(v, dict | list) else v} for k, v in record.items()]
-    render.emit(record, as_json, rows=rows, columns=["field", "value"], title=f"intent {intent_id}")
+    full = _resolve_id(orderbook, intent_id)
+    record = client.request(orderbook, "GET", f"/intents/{full}")
+    lines = explain.status_lines(record, time.time(), _rounds_of(full))
+    report = _settled(record)
+    if as_json:
+        render.emit_json({**record, "explanation": lines, "settled": report})
+        return
+    render.stdout.print(f"intent {full} ({record['kind']}, owner {record['owner']})", highlight=False)
+    for line in lines:
+        render.stdout.print(line, highlight=False)
+    if report is not None:
+        _print_settled(report)
+
+
+def _settled(record: dict[str, Any]) -> Any:
+    if record["status"] != "settled" or not record.get("txHash"):
+        return None
+    from contracts.chain import current_world
+
+    try:
+        return explain.settled_report(current_world(), record)
+    except Exception as exc:  # the chain that settled it may be gone: say so, keep the rest
+        from keel.errors import KeelError
+
+        if isinstance(exc, KeelError) or "not found" in str(exc).lower():
+            render.status(f"(the settling transaction is not on the running chain: {exc})")
+            return None
+        raise
+
+
+def _print_settled(r: Any) -> None:
+    render.stdout.print(render.table(r.fills, list(r.fills[0]), title="what you got (+ received, - given)",
+                                     justify_right=list(r.fills[0])[1:]))
+    render.stdout.print(render.table(r.prices, list(r.prices[0]), title="clearing prices (one per token in the batch)",
+                                     justify_right=list(r.prices[0])[1:]))
+    fee_bps = r.fee_usd / r.given_usd * 10_000 if r.given_usd else 0.0
+    render.stdout.print(f"fee: {render.usd(r.fee_usd)} ({fee_bps:.1f} bps of the {render.usd(r.given_usd)} you gave, "
+                        "valued at the clearing prices)", highlight=False)
+    render.stdout.print(render.table(r.outcome, list(r.outcome[0]),
+                                     title="outcome " + ("inside the signed band" if r.inside else "OUTSIDE the band")))
+    render.stdout.print(f"gas: {r.gas_used:,} for the whole batch's transaction (paid by the solver)", highlight=False)
+
+
+def _rounds_of(intent_id: str) -> list[Any]:
+    """Auction rounds (newest first) that held this intent, from the local auction database if there is one."""
+    from app.processes import auction_db
+
+    path = auction_db()
+    if not path.exists():
+        return []
+    from auction.rounds import RoundStore
+
+    store = RoundStore(path)
+    try:
+        return [r for r in store.list(limit=200) if intent_id in r.intents][:5]
+    finally:
+        store.close()
+
+
+@intent_app.command("wait")
+def wait_cmd(
+    intent_id: str = typer.Argument(None, help="Intent id or a unique prefix (default: your newest intent)."),
+    timeout: float = typer.Option(600.0, "--timeout", min=1.0, help="Give up after this many seconds."),
+    orderbook: str = ORDERBOOK,
+    as_json: bool = JSON,
+) -> None:
+    """Wait (with a spinner) until the intent is settled, cancelled, failed or expired; then show it."""
+    from keel.errors import RefusedError
+    from orderbook import client
+
+    full = _resolve_id(orderbook, intent_id)
+    deadline = time.monotonic() + timeout
+    record = client.request(orderbook, "GET", f"/intents/{full}")
+    with render.stderr.status(f"waiting for {full[:12]}: {record['status']}…") as spinner:
+        while record["status"] in ("open", "in_auction"):
+            if time.monotonic() > deadline:
+                raise RefusedError(f"timeout: {full[:12]} is still {record['status']} after {timeout:g}s; "
+                                   f"`keel intent show {full[:12]}` says why", "timeout")
+            time.sleep(0.5)
+            record = client.request(orderbook, "GET", f"/intents/{full}")
+            spinner.update(f"waiting for {full[:12]}: {record['status']}…")
+    if as_json:
+        render.emit_json(record)
+    else:
+        render.stdout.print(f"{full}: {record['status']}" + (f" in {record['txHash']}" if record.get("txHash") else ""),
+                            highlight=False)
 
 
 @intent_app.command("cancel")
 def cancel_cmd(
-    intent_id: str = typer.Argument(..., help="Intent id (0x…)."),
-    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
+    intent_id: str = typer.Argument(..., help="Intent id or a unique prefix."),
+    account: str = typer.Option(None, "--account", help="Keystore name or address (default: `keel account use`)."),
     orderbook: str = ORDERBOOK,
     as_json: bool = JSON,
 ) -> None:
     """Sign Cancellation(intentId) with the owner's key and send it (chain and settlement from the orderbook)."""
     from commands.account import password
     from intents import keystore
-    from intents.model import parse_id
     from intents.signing import sign_cancellation
     from orderbook import client
 
-    parse_id(intent_id, "id")
+    full = _resolve_id(orderbook, intent_id)
+    account = _account(account)
     health = client.request(orderbook, "GET", "/health")
     signer = keystore.unlock(account, password(confirm=False))
-    sig = sign_cancellation(intent_id, signer.key, int(health["chainId"]), health["settlement"])
-    result = client.request(orderbook, "DELETE", f"/intents/{intent_id}", {"signingScheme": 0, "signature": "0x" + sig.hex()})
+    sig = sign_cancellation(full, signer.key, int(health["chainId"]), health["settlement"])
+    result = client.request(orderbook, "DELETE", f"/intents/{full}", {"signingScheme": 0, "signature": "0x" + sig.hex()})
     render.emit(result, as_json, rows=[result], columns=["id", "status"], title="cancelled")
 
 
@@ -249,6 +479,7 @@ def greeks_cmd(
     from risk.greeks_report import report
 
     positions = book_mod.load(book)
+    _refuse_expired(positions, time.time(), book.name)
     spots = _parse_spots(spot or [], positions.underlyings())
     if len(spots) < len(positions.underlyings()):
         from contracts.chain import current_world
@@ -272,6 +503,17 @@ def greeks_cmd(
                                      title="totals per underlying", justify_right=["spot", "price", "delta", "gamma", "vega", "theta", "rho"]))
 
 
+def _refuse_expired(positions: Any, now_s: float, source: str) -> None:
+    """An option past its expiry has no Black–Scholes price (it would print -0): name the row instead."""
+    from intents.errors import BookError
+
+    for i, expiry in enumerate(positions.expiry_s):
+        if expiry <= now_s:
+            when = time.strftime("%Y-%m-%d", time.gmtime(float(expiry)))
+            raise BookError(f"expiry: {source} row {i + 1} ({positions.underlying[i]} {positions.strike[i]:g}) expired on "
+                            f"{when}; remove it or roll it", "expiry")
+
+
 def _num(v: float) -> str:
     """Compact display: whole numbers past 100, 3 decimals past 1, else 3 significant figures."""
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" if abs(v) >= 1 else f"{v:.3g}"
@@ -293,7 +535,10 @@ def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
             raise IntentError(f"spot: {price!r} is not a number", "spot") from None
         if not value > 0:
             raise IntentError(f"spot: {pair!r} must be a positive price", "spot")
-        spots[symbol.strip().upper()] = value
+        symbol = symbol.strip().upper()
+        if symbol not in underlyings:
+            raise IntentError(f"spot: {symbol} is not an underlying of the book ({', '.join(underlyings)})", "spot")
+        spots[symbol] = value
     return spots
 
 
@@ -307,9 +552,11 @@ def serve_cmd(
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
+    from commands.ports import ensure_free
     from keel.paths import state_dir
     from orderbook.node import orderbook_config
 
+    ensure_free(host, port)
     config = orderbook_config(chain_id, settlement, rpc_url)
     database = db or str(state_dir() / "orderbook.db")
     from orderbook.api import serve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -67,6 +68,9 @@ def serve_cmd(
                                   "solver")
             solver = str(world.solvers[0].address)
         rpc_url = rpc_url or (world.rpc_url if world is not None else None)
+    from commands.ports import ensure_free
+
+    ensure_free(host, port)
     render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'})")
     serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late)
 
@@ -136,6 +140,14 @@ def run_cmd(
     world = _world_or_none()
     if world is None:
         raise UsageError("--rpc-url: no keel chain is up; run `keel chain up` (or `keel up`)", "rpc_url")
+    from app.processes import running_auctioneer
+
+    busy = running_auctioneer()
+    if busy is not None and not db_given(db):
+        from keel.errors import RefusedError
+
+        raise RefusedError(f"auctioneer: `keel up` runs rounds already (pid {busy}); it would take every intent first. "
+                           "Use `keel down` then `keel up --no-auctioneer` to run rounds by hand", "auctioneer")
     if rpc_url:
         world = world.with_rpc(rpc_url)
     auctioneer = _auctioneer(world, _auction_db(db), orderbook_db or str(default_orderbook()), deadline)
@@ -153,7 +165,7 @@ def run_cmd(
                 result = None
             done += 1
             if result is None:
-                render.status("no open intents: nothing to auction")
+                render.status(_waiting_on(auctioneer))
             else:
                 summary = _summary(result)
                 results.append(summary)
@@ -167,6 +179,21 @@ def run_cmd(
         auctioneer.rounds.close()
         auctioneer.intents.close()
     render.emit(results, as_json, columns=["round", "status", "intents", "winner", "txHash"], title="rounds")
+
+
+def db_given(db: str | None) -> bool:
+    """An explicit --db other than `keel up`'s own auction database does not compete with its auctioneer."""
+    from app.processes import auction_db
+
+    return bool(db) and Path(db).resolve() != auction_db().resolve()
+
+
+def _waiting_on(auctioneer: Any) -> str:
+    """What an empty round waits on: no intents at all, or only ones no solver is registered to take."""
+    registered = len(auctioneer.solvers()) if hasattr(auctioneer, "solvers") else None
+    who = "" if registered is None else f"; {registered} solver(s) registered"
+    return ("no open intents: waiting for one (`keel intent weights … --submit`, or `keel intent submit FILE`)"
+            f"{who}")
 
 
 def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
@@ -246,6 +273,8 @@ def _usd(value: int | None) -> str | None:
 def up_cmd(
     interval: float = typer.Option(5.0, "--interval", help="Seconds between auction rounds."),
     deadline: float = typer.Option(5.0, "--deadline", help="Seconds solvers get per auction."),
+    no_auctioneer: bool = typer.Option(False, "--no-auctioneer",
+                                       help="Start no background rounds: run them yourself with `keel auction run`."),
     as_json: bool = JSON,
 ) -> None:
     """Start the chain, the orderbook, two solver nodes (baseline, milp) and the auctioneer in the background."""
@@ -254,7 +283,7 @@ def up_cmd(
     from app.processes import up
 
     with render.stderr.status("starting keel…") as spinner:
-        info = up(interval, deadline, progress=lambda m: spinner.update(f"{m}…"))
+        info = up(interval, deadline, progress=lambda m: spinner.update(f"{m}…"), auctioneer=not no_auctioneer)
     rows = [{"service": s["name"], "pid": s["pid"], "url": s["url"], "log": s["log"]} for s in info["services"]]
     if not as_json:
         render.status(f"keel is up on {info['rpcUrl']}; orderbook {info['orderbook']}; stop with `keel down`")
@@ -270,7 +299,8 @@ def down_cmd(as_json: bool = JSON) -> None:
         render.emit_json(info)
     else:
         names = ", ".join(f"{s['name']} ({s['pid']})" for s in info["stopped"])
-        render.status(f"stopped {names or 'nothing'}" + (", and the chain" if info["chainStopped"] else ""))
+        gone = f"; deregistered {', '.join(info['deregistered'])}" if info.get("deregistered") else ""
+        render.status(f"stopped {names or 'nothing'}" + (", and the chain" if info["chainStopped"] else "") + gone)
 
 
 def register(app: typer.Typer) -> None:
