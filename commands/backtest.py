@@ -310,14 +310,14 @@ def _oracle_price(deployment: Any, token: str, numeraire: str) -> float | None:
     return states[1].usd_price_8 / states[0].usd_price_8
 
 
-def _orderbook(value: str | None) -> str:
+def _orderbook(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str:
     from commands.intent import _orderbook_default
 
-    return _orderbook_default(value)
+    return _orderbook_default(ctx, param, value)
 
 
-ORDERBOOK_OPTION = typer.Option(None, "--orderbook", callback=_orderbook,
-                                help="Orderbook URL (default: the one `keel up` started, else http://127.0.0.1:8088).")
+ORDERBOOK_OPTION = typer.Option("http://127.0.0.1:8088", "--orderbook", callback=_orderbook,
+                                help="Orderbook URL (left at its default: the one `keel up` started).")
 
 
 def watch(

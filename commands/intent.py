@@ -20,17 +20,21 @@ from keel import render
 intent_app = typer.Typer(help="Sign risk outcomes (weights or hedge bands) and talk to the orderbook.", no_args_is_help=True)
 node_app = typer.Typer(help="Run keel's services.", no_args_is_help=True)
 
-def _orderbook_default(value: str | None) -> str:
-    """Flag, KEEL_ORDERBOOK or keel.toml; else the orderbook `keel up` started; else the usual port."""
-    if value:
+DEFAULT_ORDERBOOK = "http://127.0.0.1:8088"
+
+
+def _orderbook_default(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str:
+    """Flag, KEEL_ORDERBOOK or keel.toml win; left at its default, the orderbook `keel up` started (if alive)."""
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if value and (source is None or source.name not in ("DEFAULT", "DEFAULT_MAP") or value != DEFAULT_ORDERBOOK):
         return value
     from app.processes import recorded_orderbook
 
-    return recorded_orderbook() or "http://127.0.0.1:8088"
+    return recorded_orderbook() or value or DEFAULT_ORDERBOOK
 
 
-ORDERBOOK = typer.Option(None, "--orderbook", callback=_orderbook_default,
-                         help="Orderbook URL (default: the one `keel up` started, else http://127.0.0.1:8088).")
+ORDERBOOK = typer.Option(DEFAULT_ORDERBOOK, "--orderbook", callback=_orderbook_default,
+                         help="Orderbook URL (left at its default: the one `keel up` started).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 

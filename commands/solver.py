@@ -231,13 +231,14 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
              + (f", tx {record.tx_hash}" if record.tx_hash else ""))
     render.emit(record.public(), as_json, rows=rows,
-                columns=["solver", "strategy", "score", "gas", "verdict", "why", "reason"],
-                title=title, justify_right=["score", "gas"])
+                columns=["solver", "strategy", "score (USD)", "gas (simulated estimate)", "verdict", "why", "reason"],
+                title=title, justify_right=["score (USD)", "gas (simulated estimate)"])
 
 
 def _candidate_row(c: Any) -> dict[str, Any]:
     """One candidate as a table row: the verdict, the drop reason's code (`why`), the sentence."""
-    return {"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
+    return {"solver": c.solver_url, "strategy": c.strategy, "score (USD)": _usd(c.score),
+            "gas (simulated estimate)": None if c.gas is None else f"{c.gas:,}",
             "verdict": str(c.verdict), "why": "-" if c.drop_reason is None else str(c.drop_reason), "reason": c.reason}
 
 
