@@ -556,13 +556,13 @@ def serve_cmd(
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
+    from app.processes import orderbook_db
     from commands.ports import ensure_free
-    from keel.paths import state_dir
     from orderbook.node import orderbook_config
 
     ensure_free(host, port)
     config = orderbook_config(chain_id, settlement, rpc_url)
-    database = db or str(state_dir() / "orderbook.db")
+    database = db or str(orderbook_db())
     from orderbook.api import serve
 
     serve(host, port, database, config,
