@@ -88,7 +88,8 @@ def read_procs() -> dict[str, Any]:
     if not path.exists():
         return {"services": [], "chain_started": False}
     try:
-        return json.loads(path.read_text())
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
     except ValueError:
         return {"services": [], "chain_started": False}
 

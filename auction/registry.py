@@ -1,4 +1,5 @@
-"""Registered solver endpoints (URL + settlement account) in sqlite, beside the rounds.
+"""Registered solver endpoints (URL + settlement account), in the auction database beside the
+rounds (sqlite or Postgres by URL; the table is in `auction.rounds.MIGRATIONS`).
 
 An endpoint is keyed by its URL: one account may run several nodes (strategies), and the
 auctioneer asks each URL once per round. The on-chain allow-list is separate; `allow_list`
@@ -7,34 +8,24 @@ adds an account to `SolverAllowList` when the caller owns it (the local chain's 
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 
 from auction.endpoint import Endpoint
-from auction.rounds import Tx, connect
+from auction.rounds import connect
 from intents.model import checksum
 from keel.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS solvers (
-    url            TEXT PRIMARY KEY,
-    address        TEXT NOT NULL,
-    registered_at  REAL NOT NULL
-);
-"""
-
-
 __all__ = ["Endpoint", "Registry", "allow_list", "check_url"]
 
 
-def _endpoint(row: sqlite3.Row) -> Endpoint:
+def _endpoint(row: Any) -> Endpoint:
     return Endpoint(url=row["url"], address=row["address"], registered_at=row["registered_at"])
 
 
@@ -52,10 +43,9 @@ def check_url(url: str) -> str:
 
 
 class Registry:
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._db = connect(self.path)
-        self._db.executescript(_SCHEMA)
+    def __init__(self, location: Path | str) -> None:
+        self._db = connect(location)
+        self.path = self._db.location.shown
 
     def close(self) -> None:
         self._db.close()
@@ -64,14 +54,14 @@ class Registry:
         """Add or update the endpoint at `url` (settling from `address`)."""
         address = checksum(address, "ADDRESS")
         url = check_url(url)
-        with Tx(self._db) as db:
+        with self._db.tx() as db:
             db.execute("INSERT INTO solvers (url, address, registered_at) VALUES (?, ?, ?)"
                        " ON CONFLICT(url) DO UPDATE SET address = excluded.address", (url, address, time.time()))
         return self.get(url)
 
     def remove(self, url: str) -> None:
         url = url.rstrip("/")
-        with Tx(self._db) as db:
+        with self._db.tx() as db:
             gone = db.execute("DELETE FROM solvers WHERE url = ?", (url,)).rowcount
         if not gone:
             raise NotFoundError(f"URL: no solver registered at {url}", "url")

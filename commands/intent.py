@@ -342,7 +342,7 @@ def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8088, "--port", min=1, max=65535),
-    db: str = typer.Option(None, "--db", help="sqlite file or sqlite:/// URL (default .keel/orderbook.db)."),
+    db: str = typer.Option(None, "--db", help="sqlite file, sqlite:/// or postgresql:// URL (default .keel/orderbook.db)."),
     chain_id: int = typer.Option(None, "--chain-id", help="Default: the running chain's."),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="Default: the world's BatchSettlement."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
@@ -350,16 +350,16 @@ def serve_cmd(
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
     from app.processes import orderbook_db
     from commands.ports import ensure_free
-    from orderbook.node import orderbook_config
+    from orderbook.node import database_location, orderbook_config
 
     ensure_free(host, port)
+    database = database_location(db or str(orderbook_db()))  # default: this chain's own database
     config = orderbook_config(chain_id, settlement, rpc_url)
-    database = db or str(orderbook_db())
     from orderbook.api import serve
 
-    serve(host, port, database, config,
+    serve(host, port, database.target, config,
           on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
-                                         f"settlement {config.settlement}, db {database})"))
+                                         f"settlement {config.settlement}, db {database.shown})"))
 
 
 def register(app: typer.Typer) -> None:

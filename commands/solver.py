@@ -13,7 +13,7 @@ solver_app = typer.Typer(help="Solver nodes: run one, register it with the aucti
 auction_app = typer.Typer(help="Batch auctions: run rounds, inspect them.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
-DB = typer.Option(None, "--db", help="Auction sqlite file (default .keel/auction.db).")
+DB = typer.Option(None, "--db", help="Auction database: sqlite file or postgresql:// URL (default .keel/auction.db).")
 
 
 def _auction_db(db: str | None) -> str:
@@ -123,38 +123,55 @@ def run_cmd(
     interval: float = typer.Option(5.0, "--interval", help="Seconds between rounds."),
     deadline: float = typer.Option(5.0, "--deadline", help="Seconds solvers get per auction."),
     db: str = DB,
-    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook sqlite file (default .keel/orderbook.db)."),
+    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook database: sqlite file or postgresql:// URL (default .keel/orderbook.db)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Default: the running chain."),
     as_json: bool = JSON,
 ) -> None:
-    """Run auction rounds: snapshot, ask every registered solver, verify, simulate, settle the best."""
+    """Run auction rounds: snapshot, ask every registered solver, verify, simulate, settle the best.
+
+    Only one auctioneer per auction database: this one holds the `auctioneer` lease (a Postgres
+    advisory lock, or a file lock beside sqlite) for as long as it runs, and stops if it loses it.
+    """
     _within(rounds, 0, 10**9, "--rounds")
     _within(interval, 0, 86_400, "--interval")
     _within(deadline, 0.2, 600, "--deadline")
+    from app.processes import orderbook_db as default_orderbook
+    from keel.db.lease import acquire_lease
+    from keel.errors import UsageError
+
+    _refuse_beside_keel_up(db)
+    lease = acquire_lease(_auction_db(db), "auctioneer")
+    try:
+        world = _world_or_none()
+        if world is None:
+            raise UsageError("--rpc-url: no keel chain is up; run `keel chain up` (or `keel up`)", "rpc_url")
+        if rpc_url:
+            world = world.with_rpc(rpc_url)
+        auctioneer = _auctioneer(world, _auction_db(db), orderbook_db or str(default_orderbook()), deadline)
+        try:
+            results = _run_rounds(auctioneer, lease, rounds, interval)
+        finally:
+            auctioneer.rounds.close()
+            auctioneer.intents.close()
+    finally:
+        lease.release()
+    render.emit(results, as_json, columns=["round", "status", "intents", "winner", "txHash"], title="rounds")
+
+
+def _run_rounds(auctioneer: Any, lease: Any, rounds: int, interval: float) -> list[dict[str, Any]]:
+    """`rounds` rounds (0: until Ctrl-C), `interval` s apart, each only while the lease is held."""
     import asyncio
     import time
 
-    from app.processes import orderbook_db as default_orderbook
-    from keel.errors import KeelError, UsageError
+    from keel.errors import KeelError, RefusedError
 
-    world = _world_or_none()
-    if world is None:
-        raise UsageError("--rpc-url: no keel chain is up; run `keel chain up` (or `keel up`)", "rpc_url")
-    from app.processes import running_auctioneer
-
-    busy = running_auctioneer()
-    if busy is not None and not db_given(db):
-        from keel.errors import RefusedError
-
-        raise RefusedError(f"auctioneer: `keel up` runs rounds already (pid {busy}); it would take every intent first. "
-                           "Use `keel down` then `keel up --no-auctioneer` to run rounds by hand", "auctioneer")
-    if rpc_url:
-        world = world.with_rpc(rpc_url)
-    auctioneer = _auctioneer(world, _auction_db(db), orderbook_db or str(default_orderbook()), deadline)
     results: list[dict[str, Any]] = []
     done = 0
     try:
         while rounds == 0 or done < rounds:
+            if not lease.alive():
+                raise RefusedError("lease: this auctioneer lost its lease (the database session ended); "
+                                   "stopping so that two auctioneers never run the same round", "lease")
             try:
                 result = asyncio.run(auctioneer.run_round())
             except KeelError as exc:
@@ -175,10 +192,19 @@ def run_cmd(
                 time.sleep(interval)
     except KeyboardInterrupt:
         render.status("stopped")
-    finally:
-        auctioneer.rounds.close()
-        auctioneer.intents.close()
-    render.emit(results, as_json, columns=["round", "status", "intents", "winner", "txHash"], title="rounds")
+    return results
+
+
+def _refuse_beside_keel_up(db: str | None) -> None:
+    """`keel up`'s auctioneer holds this database's lease: say so, and how to run rounds by hand."""
+    from app.processes import running_auctioneer
+
+    busy = running_auctioneer()
+    if busy is not None and not db_given(db):
+        from keel.errors import RefusedError
+
+        raise RefusedError(f"auctioneer: `keel up` runs rounds already (pid {busy}) and takes every intent first; "
+                           "run `keel down` then `keel up --no-auctioneer` to run rounds by hand", "auctioneer")
 
 
 def db_given(db: str | None) -> bool:

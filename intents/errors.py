@@ -69,3 +69,9 @@ class OrderbookUnavailable(SetupError):
     def __init__(self, message: str, field: str | None = "orderbook") -> None:
         super().__init__(message)
         self.field = field
+
+
+class OwnerCapReached(RefusedError):
+    """The owner already has as many live intents as the orderbook allows. HTTP 409."""
+
+    default_field = "owner"

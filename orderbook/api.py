@@ -1,6 +1,6 @@
 """The orderbook HTTP API (aiohttp), described by `orderbook/openapi.yml`.
 
-    POST   /intents        a signed intent -> 201 {id, status} once committed to sqlite
+    POST   /intents        a signed intent -> 201 {id, status} once committed to the store
     GET    /intents        ?status=&owner=&limit= -> [record]
     GET    /intents/{id}   -> record (status, txHash, the signed intent)
     DELETE /intents/{id}   the owner's signed Cancellation(intentId) -> {id, status: cancelled}
@@ -29,11 +29,10 @@ from intents.validate import check_intent
 from intents.wire import CancellationModel, SignedIntentModel, parse
 from keel.http import errors_middleware, read_json, reply
 from keel.wire import dump, from_hex
-from orderbook.store import SqliteStore
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 NonceSpent = Callable[[str, int], bool]
-STORE_KEY = web.AppKey("store", SqliteStore)
+STORE_KEY = web.AppKey("store", IntentStore)
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ async def health(request: web.Request) -> web.Response:
                              intents=request.app[STORE_KEY].count()))
 
 
-def make_app(store: SqliteStore, config: OrderbookConfig) -> web.Application:
+def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
     app[STORE_KEY] = store
     app[CONFIG_KEY] = config

@@ -1,6 +1,11 @@
-"""Wire the orderbook to a chain: chain id, settlement, world tokens, EIP-1271 and nonce checks.
+"""Wire the orderbook to its storage and a chain: the database, chain id, settlement, world
+tokens, EIP-1271 and nonce checks.
 
-Flags win; otherwise the running `keel chain` supplies them. Without any chain the node
+Storage: `--db` (or `KEEL_DB`, which the CLI reads with the usual flag > env > keel.toml
+precedence) is a sqlite path, a `sqlite:///` URL or a `postgresql://` URL; without one,
+`.keel/orderbook.db`. Several `keel node serve` processes may share one Postgres URL.
+
+Chain: flags win; otherwise the running `keel chain` supplies them. Without any chain the node
 still runs (EOA intents only) when both --chain-id and --settlement are given, using
 mainnet's `Deployment` (the token addresses the world reproduces).
 """
@@ -9,7 +14,18 @@ from __future__ import annotations
 
 from intents.errors import IntentError
 from intents.model import checksum
+from keel.db import Location, parse_location
+from keel.paths import state_dir
 from orderbook.api import OrderbookConfig
+
+
+def database_location(db: str | None) -> Location:
+    """Where the orderbook keeps its intents: `db` if given, else `.keel/orderbook.db`.
+
+    A value keel cannot open is a one-line `DbError` naming `db`; print `.shown` (never the
+    raw URL: it may carry a password).
+    """
+    return parse_location(db if db else str(state_dir() / "orderbook.db"))
 
 
 def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str | None) -> OrderbookConfig:

@@ -25,7 +25,7 @@ DESCRIPTION = ("Signed risk outcomes (intents) in, lifecycle out. Generated from
 
 ROUTES = (
     Route("/intents", "post", "Submit a signed intent", request=SignedIntentModel,
-          responses={201: ("Stored (committed to sqlite before this answer)", AcceptedModel),
+          responses={201: ("Stored (committed to the store, sqlite or Postgres, before this answer)", AcceptedModel),
                      400: ("Malformed or invalid; the field is named", None),
                      409: ("A duplicate, or a nonce already spent", None)}),
     Route("/intents", "get", "List intents, oldest first", query=ListQuery,

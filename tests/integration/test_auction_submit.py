@@ -106,7 +106,7 @@ def test_each_failed_submission_has_its_reason_and_the_next_in_line_is_retried_o
     assert sent == [(3, MADE_UP_HASH)]  # recorded before its receipt was awaited
     assert "NonceAlreadyUsed" in outcomes[3].reason or "nonce" in outcomes[3].reason.lower(), outcomes[3].reason
     # the liar's real transaction settled the batch: its intents' nonces are spent, so nothing settles twice
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     executed = set(solution.intent_ids)
     assert executed
     for bi in auction.intents:

@@ -1,4 +1,7 @@
-"""The orderbook API over real HTTP on 127.0.0.1: acceptance, refusals (4xx JSON, nothing stored), cancel."""
+"""The orderbook API over real HTTP on 127.0.0.1: acceptance, refusals (4xx JSON, nothing stored), cancel.
+
+Every test runs on both storage backends (`db_location`: a sqlite file, a real Postgres database).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ import pytest
 from eth_account import Account
 
 from intents.errors import DuplicateIntent, IntentError, IntentNotFound
+from intents.lifecycle import IntentStore
 from intents.model import Intent
 from intents.signing import sign_cancellation, sign_intent
 from intents.wire import SignedIntentModel
 from orderbook import client
 from orderbook.api import OrderbookConfig, make_app
-from orderbook.store import SqliteStore
+from orderbook.store import open_store
 from tests import schema_check
 from tests.helpers import Server as BaseServer
 from tests.unit.intents.test_model import SETTLEMENT, USDC, WBTC, WETH, weights_intent
@@ -29,15 +33,15 @@ OWNER = Account.create()
 class Server(BaseServer):
     """The orderbook app over `store`, served on a free port."""
 
-    def __init__(self, store: SqliteStore, config: OrderbookConfig) -> None:
+    def __init__(self, store: IntentStore, config: OrderbookConfig) -> None:
         self.store = store
         super().__init__(make_app(store, config))
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(db_location: str) -> Iterator[Server]:
     config = OrderbookConfig(CHAIN, SETTLEMENT, {USDC: "USDC", WETH: "WETH", WBTC: "WBTC"}, clock=lambda: NOW)
-    srv = Server(SqliteStore(tmp_path / "ob.db"), config)
+    srv = Server(open_store(db_location), config)
     yield srv
     srv.stop()
 
