@@ -13,7 +13,7 @@ from eth_utils import to_checksum_address
 from contracts.deployment import Deployment
 from contracts.feeds import read_round
 from intents.build import TokenState
-from intents.errors import IntentChainError, IntentNotFound
+from intents.errors import IntentChainError, UnknownToken
 
 ERC20_ABI = [
     {"name": "balanceOf", "type": "function", "stateMutability": "view",
@@ -40,7 +40,7 @@ def token_states(w3: Any, deployment: Deployment, owner: str, symbols: list[str]
     out = []
     for symbol in symbols:
         if symbol not in known:
-            raise IntentNotFound(f"token: {symbol} is not a token of this world (known: {', '.join(sorted(known))})",
+            raise UnknownToken(f"token: {symbol} is not a token of this world (known: {', '.join(sorted(known))})",
                                  "token")
         address = known[symbol].address
         try:
