@@ -349,17 +349,16 @@ def serve_cmd(
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
     from app.processes import orderbook_db
-    from commands.ports import ensure_free
+    from commands.ports import ready
     from orderbook.node import database_location, orderbook_config
 
-    ensure_free(host, port)
     database = database_location(db or str(orderbook_db()))  # default: this chain's own database
     config = orderbook_config(chain_id, settlement, rpc_url)
     from orderbook.api import serve
 
     serve(host, port, database.target, config,
-          on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
-                                         f"settlement {config.settlement}, db {database.shown})"))
+          on_ready=lambda: ready(host, port, f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
+                                                    f"settlement {config.settlement}, db {database.shown})"))
 
 
 def register(app: typer.Typer) -> None:

@@ -16,3 +16,11 @@ def ensure_free(host: str, port: int) -> None:
         except OSError as exc:
             raise UsageError(f"--port: {host}:{port} is not free ({exc.strerror}); pick another with --port N",
                              "port") from None
+
+
+def ready(host: str, port: int, message: str) -> None:
+    """Once the store is open (a bad --db is said first): refuse a busy port, else say where it listens."""
+    from keel import render
+
+    ensure_free(host, port)
+    render.status(message)
