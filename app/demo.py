@@ -196,7 +196,10 @@ def _one_round(world: Any) -> tuple[Any, Any]:
     try:
         open_now = [(s.id, s.signed) for s in store.open_intents(int(time.time()))]
         auction, _ = snapshot.take(w3, view, open_now, 0, 0)  # the same block the round will see
-        auctioneer = Auctioneer(w3, view, store, rounds, registry.all, deadline_s=DEADLINE_S)
+        from auction.auth import load_or_create
+
+        auctioneer = Auctioneer(w3, view, store, rounds, registry.all, deadline_s=DEADLINE_S,
+                                signer=load_or_create())
         result = asyncio.run(auctioneer.run_round())
     finally:
         rounds.close()

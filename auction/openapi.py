@@ -23,7 +23,10 @@ DESCRIPTION = (
     "auction's deadline; it then tells the node its verdict on /notify, and asks the winner to send the "
     "settlement on /settle. Generated from the pydantic models (python -m auction.openapi); written as JSON, "
     "which is valid YAML. uint256 values are decimal strings, flows signed decimal strings. Every error is "
-    "{error, kind, field}.")
+    "{error, kind, field}. Every POST must carry X-Keel-Timestamp (unix ms) and X-Keel-Signature: the "
+    "auctioneer's EIP-191 signature over keccak256(method \\n path \\n timestamp \\n body); unsigned, stale or "
+    "replayed requests are 401, a signature by anyone but the node's auctioneer is 403 (SECURITY.md).")
+AUTH = {401: ("Unsigned, stale or replayed request", None), 403: ("Not signed by this node's auctioneer", None)}
 
 ROUTES = (
     Route("/solve", "post", "Solve an auction before its deadline", request=wire.AuctionModel,
@@ -31,16 +34,19 @@ ROUTES = (
                       "or is still running at the margin, yields 200 with solution null and the reason; a strategy "
                       "that crashes yields 500.",
           responses={200: ("A solution, or null and why", wire.SolveResponseModel),
-                     400: ("A malformed auction; the field is named", None),
+                     400: ("A malformed auction; the field is named", None), **AUTH,
                      500: ("The strategy crashed", None)}),
     Route("/notify", "post", "The auctioneer's verdict on this node's answer, its drop reason and why",
           request=wire.NotifyModel,
-          responses={200: ("Recorded", wire.NotifyAckModel), 400: ("A malformed verdict", None)}),
+          responses={200: ("Recorded", wire.NotifyAckModel), 400: ("A malformed verdict", None), **AUTH}),
     Route("/settle", "post", "Send settle() from the node's solver account", request=wire.SettleRequestModel,
-          description="Only calldata byte-equal to a solution this node proposed for that auction, sent to that "
-                      "auction's settlement, is accepted. Answers once the transaction is sent; the auctioneer "
+          description="Only calldata byte-equal to a solution this node proposed for that auction to this "
+                      "auctioneer is accepted; `to` must be the settlement the node was started with (403 "
+                      "otherwise) and the gas limit is the node's own estimate on the latest state (a calldata that "
+                      "reverts there is 409, nothing sent). Answers once the transaction is sent; the auctioneer "
                       "waits for the receipt.",
           responses={200: ("Sent", wire.SettleAnswerModel), 400: ("A malformed request", None),
+                     401: AUTH[401], 403: ("Not signed by this node's auctioneer, or `to` is not its settlement", None),
                      409: ("Not what this node proposed", None), 502: ("The chain refused the transaction", None)}),
     Route("/notifications", "get", "The last verdicts this node was told, oldest first",
           responses={200: ("Verdicts", ListOf(wire.NotificationModel))}),

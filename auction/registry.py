@@ -22,7 +22,7 @@ from keel.errors import NotFoundError, UsageError
 if TYPE_CHECKING:
     from web3 import Web3
 
-__all__ = ["Endpoint", "Registry", "allow_list", "check_url"]
+__all__ = ["Endpoint", "Registry", "allow_list", "check_trusts", "check_url"]
 
 
 def _endpoint(row: Any) -> Endpoint:
@@ -40,6 +40,23 @@ def check_url(url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise UsageError(f"--url: {url!r} is not an http(s) URL like http://127.0.0.1:8701", "url")
     return url.rstrip("/")
+
+
+def check_trusts(url: str, auctioneer: str, timeout_s: float = 2.0) -> None:
+    """Refuse to register a node that is up and trusts another auctioneer (it would answer 403
+    to every round). A node that does not answer yet is registered: it is checked each round."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(check_url(url) + "/health", timeout=timeout_s) as resp:
+            health = json.loads(resp.read(1 << 16))
+    except Exception:
+        return
+    trusted = health.get("auctioneer") if isinstance(health, dict) else None
+    if isinstance(trusted, str) and trusted.lower() != auctioneer.lower():
+        raise UsageError(f"--url: the node at {url} trusts auctioneer {trusted}, not this one ({auctioneer}); "
+                         f"restart it with --auctioneer {auctioneer}", "url")
 
 
 class Registry:

@@ -274,3 +274,5 @@ class HealthModel(Strict):
     status: Literal["ok"]
     strategy: str
     solver: Address
+    auctioneer: Address | None = Field(None, description="the only signer whose POSTs this node serves")
+    settlement: Address | None = Field(None, description="the only contract /settle sends to")

@@ -44,7 +44,7 @@ CHAIN_ID = 31337
 SETTLEMENT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
-OWNERS = 8
+OWNERS = 100  # 10 intents each: under the orderbook's per-owner cap of open intents (16)
 BAD_EVERY = 25  # one in 25 of each kind of bad intent: wrong key, expired, replay
 
 

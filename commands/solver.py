@@ -42,6 +42,10 @@ def serve_cmd(
                                        help="Chain to send settlements to (default: the running chain)."),
     account: str = typer.Option(None, "--account", help="Sign settlements with this keystore account "
                                 "(password: KEEL_PASSWORD or a prompt); default: the chain's unlocked account."),
+    auctioneer: str | None = typer.Option(None, "--auctioneer", help="The only address whose signed requests "
+                                          "the node serves (default: this project's auctioneer key)."),
+    settlement: str | None = typer.Option(None, "--settlement", help="The only contract /settle sends to "
+                                          "(default: the running chain's BatchSettlement)."),
     late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
 ) -> None:
     """Run a solver node (POST /solve, /notify, /settle; GET /health) until Ctrl-C."""
@@ -60,7 +64,11 @@ def serve_cmd(
         solver, private_key = solver or local.address, "0x" + bytes(local.key).hex()
         if solver.lower() != local.address.lower():
             raise IntentError(f"--solver: {solver} is not the keystore account {local.address}", "solver")
-    if solver is None or rpc_url is None:
+    if auctioneer is None:
+        from auction.auth import load_or_create
+
+        auctioneer = load_or_create().address
+    if solver is None or rpc_url is None or settlement is None:
         world = _world_or_none()
         if solver is None:
             if world is None or not world.solvers:
@@ -68,11 +76,18 @@ def serve_cmd(
                                   "solver")
             solver = str(world.solvers[0].address)
         rpc_url = rpc_url or (world.rpc_url if world is not None else None)
+        settlement = settlement or (world.deployment.keel.settlement if world is not None and world.deployment.keel
+                                    else None)
+    if settlement is None:
+        raise IntentError("--settlement: no running chain to take BatchSettlement from; pass --settlement ADDRESS",
+                          "settlement")
     from commands.ports import ensure_free
 
     ensure_free(host, port)
-    render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'})")
-    serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late)
+    render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'}, "
+                  f"auctioneer {auctioneer})")
+    serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late,
+          auctioneer=auctioneer, settlement=settlement)
 
 
 @solver_app.command("register")
@@ -84,8 +99,16 @@ def register_cmd(
     db: str = DB,
     as_json: bool = JSON,
 ) -> None:
-    """Register a solver node with the auctioneer (and allow-list its account on the local chain)."""
-    from auction.registry import Registry, allow_list
+    """Register a solver node with the auctioneer (and allow-list its account on the local chain).
+
+    Prints the auctioneer address the node must be started with (`--auctioneer`): the node
+    serves only requests that address signs. A node that is up and trusts another address
+    is refused."""
+    from auction.auth import load_or_create
+    from auction.registry import Registry, allow_list, check_trusts
+
+    ours = load_or_create().address
+    check_trusts(url, ours)
 
     registry = Registry(_auction_db(db))
     try:
@@ -100,8 +123,9 @@ def register_cmd(
         else:
             listed = allow_list(world.web3(), world.deployment.keel.allow_list, world.deployer.address,
                                 endpoint.address)
-    data = {**endpoint.public(), "allowListed": listed}
-    render.emit(data, as_json, rows=[data], columns=["url", "address", "allowListed"], title="registered")
+    data = {**endpoint.public(), "auctioneer": ours, "allowListed": listed}
+    render.emit(data, as_json, rows=[data], columns=["url", "address", "auctioneer", "allowListed"],
+                title="registered")
 
 
 @solver_app.command("list")
@@ -224,6 +248,7 @@ def _waiting_on(auctioneer: Any) -> str:
 
 def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
     from auction.auctioneer import Auctioneer
+    from auction.auth import load_or_create
     from auction.registry import Registry
     from auction.rounds import RoundStore
     from auction.snapshot import WorldView
@@ -231,7 +256,8 @@ def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
 
     registry = Registry(db)
     return Auctioneer(world.web3(), WorldView(world.chain_id, world.deployment),
-                      open_store(orderbook_db), RoundStore(db), registry.all, deadline_s=deadline)
+                      open_store(orderbook_db), RoundStore(db), registry.all, deadline_s=deadline,
+                      signer=load_or_create())
 
 
 def _summary(result: Any) -> dict[str, Any]:

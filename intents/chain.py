@@ -32,6 +32,12 @@ NONCE_ABI = [
      "outputs": [{"name": "", "type": "bool"}]},
 ]
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
+ALLOWANCE_ABI = [
+    {"name": "allowance", "type": "function", "stateMutability": "view",
+     "inputs": [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
+     "outputs": [{"name": "", "type": "uint256"}]},
+]
+CALL_GAS_CAP = 500_000  # a wallet's isValidSignature (or a token's view) gets this much gas, no more
 
 
 def token_states(w3: Any, deployment: Deployment, owner: str, symbols: list[str]) -> list[TokenState]:
@@ -63,19 +69,40 @@ def chain_time(w3: Any) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
-def make_1271_checker(w3: Any) -> Any:
-    """A `check_1271(owner, digest, signature) -> bool` that calls `owner.isValidSignature` on chain."""
+def make_1271_checker(w3: Any, gas_cap: int = CALL_GAS_CAP) -> Any:
+    """A `check_1271(owner, digest, signature) -> bool` that calls `owner.isValidSignature` on chain,
+    with at most `gas_cap` gas (a wallet that burns more is simply not valid)."""
 
     def check(owner: str, digest: bytes, signature: bytes) -> bool:
         if not w3.eth.get_code(to_checksum_address(owner)):
             return False
         wallet = w3.eth.contract(address=to_checksum_address(owner), abi=ERC1271_ABI)
         try:
-            return bytes(wallet.functions.isValidSignature(digest, signature).call()) == EIP1271_MAGIC
+            answer = wallet.functions.isValidSignature(digest, signature).call({"gas": gas_cap})
+            return bytes(answer) == EIP1271_MAGIC
         except Exception:  # a revert means "not valid", as the settlement contract reads it
             return False
 
     return check
+
+
+def make_funds_reader(w3: Any, relayer: str, gas_cap: int = CALL_GAS_CAP) -> Any:
+    """`funds(owner, tokens) -> [(balance, allowance to relayer)]`, one pair per token, each call gas-capped."""
+    spender = to_checksum_address(relayer)
+
+    def funds(owner: str, tokens: list[str]) -> list[tuple[int, int]]:
+        out = []
+        for token in tokens:
+            erc20 = w3.eth.contract(address=to_checksum_address(token), abi=ERC20_ABI + ALLOWANCE_ABI)
+            try:
+                balance = int(erc20.functions.balanceOf(to_checksum_address(owner)).call({"gas": gas_cap}))
+                allowance = int(erc20.functions.allowance(to_checksum_address(owner), spender).call({"gas": gas_cap}))
+            except Exception as exc:  # a token that reverts or a dead RPC
+                raise IntentChainError(f"chain: could not read {token} for {owner} ({type(exc).__name__})") from None
+            out.append((balance, allowance))
+        return out
+
+    return funds
 
 
 def make_nonce_checker(w3: Any, settlement: str) -> Any:

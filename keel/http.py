@@ -1,7 +1,10 @@
 """The HTTP edge shared by keel's aiohttp services: bodies in, models out, one error shape.
 
 - `read_json(request, error)`: the body as JSON, or `error("body: not valid JSON", "body")`
-  (invalid UTF-8, bad syntax, an integer past Python's 4,300-digit limit: all the same 400).
+  (invalid UTF-8, bad syntax: a 400); an integer literal past 78 digits is handed on as text,
+  so the model refuses it naming its field;
+  a body that has not fully arrived within `BODY_TIMEOUT_S` is a 408 (a slow client cannot
+  hold a handler forever; the size cap is the app's `client_max_size`).
 - `reply(model)`: a pydantic model (or a list of them) serialised by `keel.wire.dump`.
 - `errors_middleware`: every `KeelError` becomes `keel.wire.ErrorBody`
   `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}` with the error's
@@ -11,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -21,6 +25,19 @@ from pydantic import BaseModel
 from keel.errors import KeelError, UsageError
 from keel.wire import ErrorBody, dump
 
+BODY_TIMEOUT_S = 10.0
+MAX_INT_DIGITS = 78  # len(str(2**256 - 1))
+
+
+class BodyTimeout(UsageError):
+    http_status = 408
+
+
+def _bounded_int(digits: str) -> int | str:
+    """A JSON integer literal; one longer than any uint256 (78 digits) stays text, so the field's
+    own validator refuses it by name instead of Python's int() failing on the whole body."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+
 
 def error_body(exc: KeelError) -> dict[str, Any]:
     return dump(ErrorBody.of(exc))
@@ -29,8 +46,13 @@ def error_body(exc: KeelError) -> dict[str, Any]:
 async def read_json(request: web.Request, error: type[KeelError] = UsageError) -> Any:
     """The request body decoded as JSON; `error` naming `body` when it is not."""
     try:
-        return json.loads(await request.text())
-    except (ValueError, UnicodeDecodeError):  # JSONDecodeError, and int() past the digit limit
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            raw = await request.read()
+    except TimeoutError:
+        raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
+    try:
+        return json.loads(raw.decode(request.charset or "utf-8"), parse_int=_bounded_int)
+    except (ValueError, UnicodeDecodeError, LookupError):  # LookupError: an unknown charset
         raise error("body: not valid JSON", "body") from None
 
 

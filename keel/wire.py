@@ -33,6 +33,7 @@ from keel.errors import KeelError, UsageError, join_path
 M = TypeVar("M", bound=BaseModel)
 UINT256_MAX = 2**256 - 1
 INT256_MIN, INT256_MAX = -(2**255), 2**255 - 1
+MAX_TEXT_DIGITS = 80  # "-" and 78 decimal digits, or "0x" and 64 hex digits (with room for leading zeros)
 _DECIMAL = re.compile(r"-?[0-9]+")
 _HEX = re.compile(r"0x([0-9a-fA-F]{2})*")
 
@@ -52,6 +53,8 @@ def _integer(value: Any, signed: bool) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > MAX_TEXT_DIGITS:  # parsed once, bounded: never hand int() thousands of digits
+            raise ValueError(f"{len(text)} characters is longer than any {'int256' if signed else 'uint256'}")
         if _DECIMAL.fullmatch(text) and (signed or not text.startswith("-")):
             return int(text)  # > 4300 digits raises ValueError: refused like any other bad number
         if not signed and text.startswith("0x") and len(text) > 2:

@@ -49,14 +49,17 @@ def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str 
         raise IntentError("settlement: no BatchSettlement known; pass --settlement ADDRESS", "settlement")
     settlement = checksum(settlement, "settlement")
     tokens = {t.address: t.symbol for t in deployment.tokens.values()}
-    check_1271 = nonce_spent = None
+    check_1271 = nonce_spent = funds = None
     if rpc_url:
         from web3 import Web3
 
-        from intents.chain import make_1271_checker, make_nonce_checker
+        from intents.chain import make_1271_checker, make_funds_reader, make_nonce_checker
 
-        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 5}))  # below the API's chain timeout
         check_1271 = make_1271_checker(w3)
         nonce_spent = make_nonce_checker(w3, settlement)
+        relayer = deployment.keel.relayer if world is not None and deployment.keel else None
+        funds = make_funds_reader(w3, relayer) if relayer else None  # admission needs the relayer's allowance
     assert chain_id is not None
-    return OrderbookConfig(int(chain_id), settlement, tokens, check_1271=check_1271, nonce_spent=nonce_spent)
+    return OrderbookConfig(int(chain_id), settlement, tokens, check_1271=check_1271, nonce_spent=nonce_spent,
+                           funds=funds)

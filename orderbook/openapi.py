@@ -26,8 +26,12 @@ DESCRIPTION = ("Signed risk outcomes (intents) in, lifecycle out. Generated from
 ROUTES = (
     Route("/intents", "post", "Submit a signed intent", request=SignedIntentModel,
           responses={201: ("Stored (committed to the store, sqlite or Postgres, before this answer)", AcceptedModel),
-                     400: ("Malformed or invalid; the field is named", None),
-                     409: ("A duplicate, or a nonce already spent", None)}),
+                     400: ("Malformed or invalid (InsufficientBalance, InsufficientAllowance, a bad signature, "
+                          "…); the field is named", None),
+                     408: ("The body did not arrive in time", None),
+                     409: ("A duplicate, a nonce already spent, or the owner already holds the most live intents "
+                          "allowed (OwnerCapReached)", None),
+                     503: ("The chain checks (EIP-1271, nonce, funds) timed out or too many wait; retry", None)}),
     Route("/intents", "get", "List intents, oldest first", query=ListQuery,
           responses={200: ("Records", ListOf(IntentRecordModel)), 400: ("A bad query parameter", None)}),
     Route("/intents/{id}", "get", "One intent", path_params=IntentPath,
@@ -36,7 +40,8 @@ ROUTES = (
     Route("/intents/{id}", "delete", "Cancel an open intent with the owner's signed EIP-712 Cancellation(bytes32 intentId)",
           path_params=IntentPath, request=CancellationModel,
           responses={200: ("Cancelled", AcceptedModel), 400: ("Malformed, or not the owner's signature", None),
-                     404: ("No such intent", None), 409: ("Not open any more", None)}),
+                     404: ("No such intent", None), 409: ("Not open any more", None),
+                     503: ("The wallet's EIP-1271 check timed out; retry", None)}),
     Route("/health", "get", "Liveness, chain id, settlement address, number of intents",
           responses={200: ("OK", HealthModel)}),
 )

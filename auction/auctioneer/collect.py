@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from auction import wire
 from auction.auctioneer.stages import Asked, Proposed, Refused
+from auction.auctioneer.submit import signed_headers
+from auction.auth import Signer
 from auction.endpoint import Endpoint
 from auction.verdicts import Drop, DropReason
 from keel.errors import KeelError
@@ -33,7 +35,8 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def _ask(session: aiohttp.ClientSession, endpoint: Endpoint, body: bytes, auction: Auction, min_wait_s: float) -> Answer:
+async def _ask(session: aiohttp.ClientSession, endpoint: Endpoint, body: bytes, auction: Auction, min_wait_s: float,
+               signer: Signer | None) -> Answer:
     import aiohttp
 
     started_ms = _now_ms()
@@ -44,8 +47,8 @@ async def _ask(session: aiohttp.ClientSession, endpoint: Endpoint, body: bytes, 
 
     try:
         async with asyncio.timeout(timeout_s):
-            async with session.post(endpoint.url + "/solve", data=body,
-                                    headers={"Content-Type": "application/json"}) as resp:
+            url = endpoint.url + "/solve"
+            async with session.post(url, data=body, headers=signed_headers(signer, url, body)) as resp:
                 status, text = resp.status, await resp.text()
     except TimeoutError:
         return Refused(asked(), Drop.of(DropReason.NO_ANSWER_BY_DEADLINE, waited_s=f"{timeout_s:.1f}"))
@@ -75,11 +78,13 @@ def read_answer(asked: Asked, status: int, text: str) -> Answer:
     return Proposed(asked, wire.solution_from_model(answer.solution))
 
 
-async def collect(auction: Auction, endpoints: list[Endpoint], min_wait_s: float = MIN_WAIT_S) -> list[Answer]:
-    """Post the auction to every endpoint at once; every answer is back (or given up) by the
-    deadline, or `min_wait_s` from now if that is later. One answer per endpoint, in order."""
+async def collect(auction: Auction, endpoints: list[Endpoint], min_wait_s: float = MIN_WAIT_S,
+                  signer: Signer | None = None) -> list[Answer]:
+    """Post the auction to every endpoint at once, each request signed by `signer` (the
+    auctioneer); every answer is back (or given up) by the deadline, or `min_wait_s` from now
+    if that is later. One answer per endpoint, in order."""
     import aiohttp
 
     body = json.dumps(wire.auction_to_json(auction)).encode()
     async with aiohttp.ClientSession() as session:
-        return list(await asyncio.gather(*(_ask(session, e, body, auction, min_wait_s) for e in endpoints)))
+        return list(await asyncio.gather(*(_ask(session, e, body, auction, min_wait_s, signer) for e in endpoints)))

@@ -12,6 +12,7 @@ import asyncio
 from auction import wire
 from auction.auctioneer.stages import Outcome
 from auction.auctioneer.submit import post_json
+from auction.auth import Signer
 
 NOTIFY_TIMEOUT_S = 2.0
 
@@ -23,10 +24,11 @@ def notice(auction_id: int, outcome: Outcome) -> wire.NotifyModel:
                             reason=outcome.reason[:wire.REASON_MAX], txHash=outcome.tx_hash)
 
 
-async def notify_all(auction_id: int, outcomes: list[Outcome]) -> None:
+async def notify_all(auction_id: int, outcomes: list[Outcome], signer: Signer | None = None) -> None:
     async def one(outcome: Outcome) -> None:
         try:
-            await post_json(outcome.endpoint.url + "/notify", wire.dump(notice(auction_id, outcome)), NOTIFY_TIMEOUT_S)
+            await post_json(outcome.endpoint.url + "/notify", wire.dump(notice(auction_id, outcome)), NOTIFY_TIMEOUT_S,
+                            signer)
         except Exception:  # a node that is gone cannot be told; the round is recorded regardless
             return
 

@@ -25,7 +25,9 @@ from auction.auctioneer import arbitrate, submit
 from auction.auctioneer.collect import collect
 from auction.auctioneer.notify import notify_all
 from auction.auctioneer.stages import Outcome, Ranked, Refused, Settled
+from auction.auth import Signer
 from auction.endpoint import Endpoint
+from auction.parking import PARK_AFTER, stuck_reason
 from auction.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStatus, RoundStore
 from intents.errors import TransitionError
 from intents.lifecycle import IN_AUCTION, IntentStore
@@ -71,6 +73,7 @@ class Auctioneer:
     endpoints: Callable[[], list[Endpoint]]  # re-read each round so registrations take effect
     deadline_s: float = 5.0
     receipt_timeout_s: float = 60.0
+    signer: Signer = dataclasses.field(default_factory=Signer.random)  # signs every request to a node
 
     async def run_round(self) -> RoundResult | None:
         """One round; None when there was nothing to auction.
@@ -108,32 +111,39 @@ class Auctioneer:
         winner = next((o for o in outcomes if isinstance(o, Settled)), None)
         if winner is None and any(isinstance(o, Refused) and o.pending for o in outcomes):
             # a transaction may still mine: leave the round running; `recover` settles it from the chain
-            await notify_all(round_id, outcomes)
+            await notify_all(round_id, outcomes, self.signer)
             return RoundResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), left_out)
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)
         self.rounds.close_round(round_id, status, url, tx_hash)
-        await notify_all(round_id, outcomes)
+        await notify_all(round_id, outcomes, self.signer)
         return RoundResult(round_id, status, url, tx_hash, tuple(outcomes), tuple(ids), left_out)
 
     async def compete(self, auction: Auction) -> list[Outcome]:
         """Every registered node's answer to `auction`, taken to its end: settled, lost or refused."""
-        answers = await collect(auction, list(self.endpoints()))
+        answers = await collect(auction, list(self.endpoints()), signer=self.signer)
         verified, refused = arbitrate.verify_all(auction, answers, self.view.relayer)
         ranked, not_simulated = arbitrate.rank_all(submit.simulate_all(self.w3, auction, verified))
 
         def on_sent(r: Ranked, tx_hash: str) -> None:
             self.rounds.note_submission(auction.id, r.simulated.verified.proposed.asked.endpoint.url, tx_hash)
 
-        settled = await submit.settle_best(self.w3, auction, ranked, self.receipt_timeout_s, on_sent)
+        settled = await submit.settle_best(self.w3, auction, ranked, self.receipt_timeout_s, on_sent, self.signer)
         return [*settled, *not_simulated, *refused]
 
     def _update_intents(self, auction: Auction, winner: Settled | None) -> None:
+        """Settled with the winner's transaction; otherwise back to open, or parked once stuck for
+        `PARK_AFTER` rounds (`auction.parking`)."""
         settled = set(winner.stage.simulated.verified.proposed.solution.intent_ids) if winner else set()
         for bi in auction.intents:
             if winner is not None and bi.id in settled:
                 self.intents.mark_settled(bi.id, winner.tx_hash)
+                continue
+            stuck = stuck_reason(auction, bi)
+            rounds = self.intents.get(bi.id).rounds  # auctions it has entered, this one included
+            if stuck and rounds >= PARK_AFTER:
+                self.intents.park([bi.id], f"{stuck} (failed {rounds} rounds)")
             else:
                 self.intents.reopen([bi.id])
 

@@ -18,6 +18,7 @@ Gas sent: the simulated gas × 5/4 + 50,000, capped at 30M (a block).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from auction.auctioneer.stages import (
     Simulation,
     Verified,
 )
+from auction.auth import Signer
 from auction.settle_call import calldata
 from auction.verdicts import Drop, DropReason
 from contracts.revert import decode
@@ -101,18 +103,31 @@ def gas_limit(simulated_gas: int) -> int:
     return min(BLOCK_GAS, simulated_gas * GAS_HEADROOM[0] // GAS_HEADROOM[1] + GAS_MARGIN)
 
 
-async def post_json(url: str, body: dict[str, Any], timeout_s: float) -> tuple[int, Any]:
-    """POST `body`; (status, decoded JSON or None). Raises aiohttp.ClientError / TimeoutError."""
+def signed_headers(signer: Signer | None, url: str, body: bytes) -> dict[str, str]:
+    """Content-Type plus, with a signer, the auctioneer's signature over POST `url`'s path and `body`."""
+    from urllib.parse import urlparse
+
+    headers = {"Content-Type": "application/json"}
+    if signer is not None:
+        headers.update(signer.headers("POST", urlparse(url).path, body))
+    return headers
+
+
+async def post_json(url: str, body: dict[str, Any], timeout_s: float,
+                    signer: Signer | None = None) -> tuple[int, Any]:
+    """POST `body` (signed by `signer`); (status, decoded JSON or None). Raises aiohttp.ClientError / TimeoutError."""
     import aiohttp
 
-    async with aiohttp.ClientSession() as session, asyncio.timeout(timeout_s), session.post(url, json=body) as resp:
+    data = json.dumps(body).encode()
+    async with (aiohttp.ClientSession() as session, asyncio.timeout(timeout_s),
+                session.post(url, data=data, headers=signed_headers(signer, url, data)) as resp):
         try:
             return resp.status, await resp.json(content_type=None)
         except ValueError:
             return resp.status, None
 
 
-async def _send(auction: Auction, ranked: Ranked) -> str | Refused:
+async def _send(auction: Auction, ranked: Ranked, signer: Signer | None) -> str | Refused:
     """Ask the node to send its calldata; the transaction hash, or why it was not sent."""
     import aiohttp
 
@@ -121,7 +136,7 @@ async def _send(auction: Auction, ranked: Ranked) -> str | Refused:
                                       gas=gas_limit(s.gas))
     url = s.verified.proposed.asked.endpoint.url + "/settle"
     try:
-        status, body = await post_json(url, wire.dump(request), SETTLE_TIMEOUT_S)
+        status, body = await post_json(url, wire.dump(request), SETTLE_TIMEOUT_S, signer)
     except (aiohttp.ClientError, TimeoutError) as exc:
         return Refused(ranked, Drop.of(DropReason.NODE_DID_NOT_SEND, error=f"{type(exc).__name__}: {exc}"))
     if status == 200 and isinstance(body, dict):
@@ -134,9 +149,9 @@ async def _send(auction: Auction, ranked: Ranked) -> str | Refused:
 
 
 async def submit(w3: Web3, auction: Auction, ranked: Ranked, receipt_timeout_s: float,
-                 on_sent: OnSent | None = None) -> Settled | Refused:
+                 on_sent: OnSent | None = None, signer: Signer | None = None) -> Settled | Refused:
     """Have `ranked`'s node send its calldata and wait for the receipt."""
-    sent = await _send(auction, ranked)
+    sent = await _send(auction, ranked, signer)
     if isinstance(sent, Refused):
         return sent
     if on_sent is not None:
@@ -151,7 +166,7 @@ async def submit(w3: Web3, auction: Auction, ranked: Ranked, receipt_timeout_s: 
 
 
 async def settle_best(w3: Web3, auction: Auction, ranked: list[Ranked], receipt_timeout_s: float,
-                      on_sent: OnSent | None = None) -> list[Outcome]:
+                      on_sent: OnSent | None = None, signer: Signer | None = None) -> list[Outcome]:
     """Best first until one settles; the rest then `Lost`. In rank order."""
     out: list[Outcome] = []
     winner: Settled | None = None
@@ -165,7 +180,7 @@ async def settle_best(w3: Web3, auction: Auction, ranked: list[Ranked], receipt_
             if not sim.ok:
                 out.append(Refused(r, Drop.of(DropReason.NO_LONGER_SETTLES, error=sim.error or "no reason")))
                 continue
-        attempt = await submit(w3, auction, r, receipt_timeout_s, on_sent)
+        attempt = await submit(w3, auction, r, receipt_timeout_s, on_sent, signer)
         out.append(attempt)
         if isinstance(attempt, Settled):
             winner = attempt

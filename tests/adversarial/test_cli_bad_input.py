@@ -125,7 +125,7 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("node", "serve", "--port", BUSY, "--chain-id", "1", "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"),
      USAGE, "--port"),
     (("solver", "serve", "--port", BUSY, "--solver", "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-      "--rpc-url", DEAD), USAGE, "--port"),
+      "--rpc-url", DEAD, "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), USAGE, "--port"),
     (("account", "new", "eve"), USAGE, "KEEL_PASSWORD"),
     (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--slippage", "0%"), REFUSED, "slippage"),
     (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--valid", "3650d"), REFUSED, "valid"),

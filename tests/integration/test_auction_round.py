@@ -35,6 +35,7 @@ from solver.domain import Auction, Solution
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 from tests.fakes import strategies as bad
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.auction_support import (
     auction_for,
@@ -89,9 +90,10 @@ def submit_all(world: Any, orderbook: SqliteStore, signed: list[Any]) -> list[st
     return ids
 
 
-def start_dying_node(port: int, solver: str, rpc_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_dying_node(port: int, solver: str, rpc_url: str, log: Path, settlement: str) -> subprocess.Popen[bytes]:
     argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "tests.fakes.strategies:Dying",
-            "--port", str(port), "--solver", solver, "--rpc-url", rpc_url]
+            "--port", str(port), "--solver", solver, "--rpc-url", rpc_url, "--auctioneer", AUCTIONEER.address,
+            "--settlement", settlement]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -114,20 +116,20 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     s0, s1, s2 = (a.address for a in chain.solvers)
     rpc = chain.rpc_url
     nodes = {
-        "honest": Server(make_app(Baseline(), s0, rpc)),
-        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter)),
-        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc)),
-        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc)),
-        "thief": Server(make_app(bad.Thief(shared, chain.deployment.relayer), s2, rpc)),
-        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc)),
-        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc)),
-        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc)),
-        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False)),
+        "honest": Server(make_app(Baseline(), s0, rpc, **trusting(chain.settlement))),
+        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter, **trusting(chain.settlement))),
+        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc, **trusting(chain.settlement))),
+        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc, **trusting(chain.settlement))),
+        "thief": Server(make_app(bad.Thief(shared, chain.deployment.relayer), s2, rpc, **trusting(chain.settlement))),
+        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc, **trusting(chain.settlement))),
+        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc, **trusting(chain.settlement))),
+        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc, **trusting(chain.settlement))),
+        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False, **trusting(chain.settlement))),
         "garbage": Server(bad.garbage_app("wrong-shape")),
         "not-json": Server(bad.garbage_app("not-json")),
     }
     dying_port = free_port()
-    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log")
+    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log", chain.settlement)
     urls = {name: srv.url for name, srv in nodes.items()}
     urls["dying"] = f"http://127.0.0.1:{dying_port}"
     urls["nowhere"] = f"http://127.0.0.1:{free_port()}"
@@ -136,7 +138,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
         registry.register(accounts.get(name, s2), url)
     before = {s: balances_of(chain, s) for s in {orderbook.get(i).owner for i in ids}}
     auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
-                            registry.all, deadline_s=12.0)
+                            registry.all, deadline_s=12.0, signer=AUCTIONEER)
     try:
         result = asyncio.run(auctioneer.run_round())
         told = {name: call(nodes[name].url + "/notifications")[1] for name in ("honest", "starved", "inflated")}

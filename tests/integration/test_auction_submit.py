@@ -23,6 +23,7 @@ from auction.wire import auction_to_json
 from contracts.settlement import Settlement
 from solver.domain import Auction, Solution
 from solver.strategies.baseline import Baseline
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.auction_support import auction_for, weights_intent
 from tests.unit.auction.test_node import call
@@ -59,6 +60,10 @@ def hang_up_app() -> web.Application:
     return app
 
 
+def settlement_of(chain: Any) -> str:
+    return str(chain.settlement)
+
+
 def ranked_for(w3: Any, auction: Auction, solution: Solution, urls: list[str]) -> list[Ranked]:
     """The same solution proposed by each URL, verified and simulated for real, ranked in the given order."""
     out = []
@@ -80,17 +85,18 @@ def test_each_failed_submission_has_its_reason_and_the_next_in_line_is_retried_o
     solver = chain.solvers[0].address
     solution = Baseline().solve(auction, solver)
     w3, rpc = chain.web3(), chain.rpc_url
-    refusing = Server(make_app(Fixed(solution), solver, rpc))  # never asked to /solve: proposed nothing
+    refusing = Server(make_app(Fixed(solution), solver, rpc, **trusting(settlement_of(chain))))  # never asked to /solve: proposed nothing
     hanging = Server(hang_up_app())
-    liar = Server(make_app(Fixed(solution), solver, rpc, submitter=lying_submitter))
-    honest = Server(make_app(Fixed(solution), solver, rpc))
+    liar = Server(make_app(Fixed(solution), solver, rpc, submitter=lying_submitter, **trusting(settlement_of(chain))))
+    honest = Server(make_app(Fixed(solution), solver, rpc, **trusting(settlement_of(chain))))
     sent: list[tuple[int, str]] = []
     try:
         for node in (liar, honest):  # they propose it, so their /settle will accept exactly its calldata
             assert call(node.url + "/solve", "POST", auction_to_json(auction))[1]["solution"] is not None
         ranked = ranked_for(w3, auction, solution, [refusing.url, hanging.url, liar.url, honest.url])
         outcomes = asyncio.run(submit.settle_best(w3, auction, ranked, receipt_timeout_s=2.0,
-                                                  on_sent=lambda r, tx: sent.append((r.rank, tx))))
+                                                  on_sent=lambda r, tx: sent.append((r.rank, tx)),
+                                                  signer=AUCTIONEER))
     finally:
         for node in (refusing, hanging, liar, honest):
             node.stop()
@@ -100,7 +106,7 @@ def test_each_failed_submission_has_its_reason_and_the_next_in_line_is_retried_o
                        (hanging.url, Verdict.FAILED, DropReason.NODE_DID_NOT_SEND),
                        (liar.url, Verdict.FAILED, DropReason.NO_RECEIPT),
                        (honest.url, Verdict.FAILED, DropReason.NO_LONGER_SETTLES)]
-    assert "HTTP 409" in outcomes[0].reason and "proposed no solution" in outcomes[0].reason
+    assert "HTTP 409" in outcomes[0].reason and "not a solution this node proposed" in outcomes[0].reason
     no_receipt = outcomes[2]
     assert isinstance(no_receipt, Refused) and no_receipt.pending and no_receipt.tx_hash == MADE_UP_HASH
     assert sent == [(3, MADE_UP_HASH)]  # recorded before its receipt was awaited
@@ -119,12 +125,12 @@ def test_should_settle_with_the_first_node_that_sends_and_tell_the_others_they_l
     solver = chain.solvers[0].address
     solution = Baseline().solve(auction, solver)
     w3, rpc = chain.web3(), chain.rpc_url
-    first, second = Server(make_app(Fixed(solution), solver, rpc)), Server(make_app(Fixed(solution), solver, rpc))
+    first, second = Server(make_app(Fixed(solution), solver, rpc, **trusting(settlement_of(chain)))), Server(make_app(Fixed(solution), solver, rpc, **trusting(settlement_of(chain))))
     try:
         for node in (first, second):
             call(node.url + "/solve", "POST", auction_to_json(auction))
         ranked = ranked_for(w3, auction, solution, [first.url, second.url])
-        won, lost = asyncio.run(submit.settle_best(w3, auction, ranked, receipt_timeout_s=30.0))
+        won, lost = asyncio.run(submit.settle_best(w3, auction, ranked, receipt_timeout_s=30.0, signer=AUCTIONEER))
     finally:
         first.stop()
         second.stop()

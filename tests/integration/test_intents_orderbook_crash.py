@@ -72,8 +72,9 @@ def body(owner: Account, nonce: int) -> dict:
 def test_should_keep_every_acknowledged_intent_after_sigkill_mid_load(tmp_path: Path, db_location: str) -> None:
     port, db = free_port(), db_location
     url = f"http://127.0.0.1:{port}"
-    owners = [Account.create() for _ in range(4)]
-    bodies = [[body(o, n) for n in range(200)] for o in owners]
+    # four loaders of 200 intents each, from 25 owners x 8 nonces: under the per-owner cap of open intents
+    groups = [[Account.create() for _ in range(25)] for _ in range(4)]
+    bodies = [[body(o, n) for o in group for n in range(8)] for group in groups]
     acked: list[str] = []
     lock = threading.Lock()
     proc = start_node(port, db, tmp_path)
@@ -177,14 +178,15 @@ def test_should_settle_each_intent_once_when_an_orderbook_and_a_worker_die_mid_l
     open_store(db_location).close()  # migrate once up front, as a deploy step would
     nodes = [start_node(ports[0], db_location, tmp_path / "a"), start_node(ports[1], db_location, tmp_path / "b")]
     workers = [start_worker(db_location, logs[i], tx_tag(i + 1), stop_file) for i in range(2)]
-    owners = [Account.create() for _ in range(4)]
+    # four loaders of PER_OWNER intents, each from 20 owners: under the orderbook's per-owner cap
+    owners = [[Account.create() for _ in range(20)] for _ in range(4)]
     acked: list[str] = []
     lock = threading.Lock()
     try:
-        def load(owner: Account, first: int) -> None:
+        def load(group: list[Account], first: int) -> None:
             for n in range(PER_OWNER):
                 order = urls if (n + first) % 2 == 0 else urls[::-1]  # spread over both orderbooks
-                answer = post_with_failover(order, body(owner, n))
+                answer = post_with_failover(order, body(group[n % len(group)], n))
                 if answer is not None:
                     with lock:
                         acked.append(answer)

@@ -13,9 +13,10 @@ from auction.endpoint import Endpoint
 from auction.node import make_app
 from auction.verdicts import DropReason, Verdict
 from contracts.anvil import free_port
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.unit.auction.test_node import Fixed, Nothing, Slow
-from tests.unit.auction.test_verify import SOLVER, cow, make_auction
+from tests.unit.auction.test_verify import SETTLEMENT, SOLVER, cow, make_auction
 
 
 def endpoint(url: str) -> Endpoint:
@@ -23,13 +24,14 @@ def endpoint(url: str) -> Endpoint:
 
 
 def test_should_collect_one_answer_per_node_in_order_by_the_deadline() -> None:
-    nodes = [Server(make_app(Fixed(), SOLVER)), Server(make_app(Slow(), SOLVER, honour_deadline=False)),
-             Server(make_app(Nothing(), SOLVER))]
+    nodes = [Server(make_app(Fixed(), SOLVER, **trusting(SETTLEMENT))), Server(make_app(Slow(), SOLVER, honour_deadline=False, **trusting(SETTLEMENT))),
+             Server(make_app(Nothing(), SOLVER, **trusting(SETTLEMENT)))]
     nowhere = f"http://127.0.0.1:{free_port()}"
     auction = make_auction(deadline_s=1.5)
     try:
         started = time.time()
-        answers = asyncio.run(collect(auction, [endpoint(n.url) for n in nodes] + [endpoint(nowhere)]))
+        answers = asyncio.run(collect(auction, [endpoint(n.url) for n in nodes] + [endpoint(nowhere)],
+                                      signer=AUCTIONEER))
         took_s = time.time() - started
     finally:
         for n in nodes:
@@ -46,10 +48,10 @@ def test_should_collect_one_answer_per_node_in_order_by_the_deadline() -> None:
 
 
 def test_should_drop_an_answer_that_arrives_after_the_deadline() -> None:
-    node = Server(make_app(Fixed(), SOLVER))
+    node = Server(make_app(Fixed(), SOLVER, **trusting(SETTLEMENT)))
     past = dataclasses.replace(make_auction(), deadline_ms=int(time.time() * 1000) - 2_000)
     try:  # the node answers at once, but the deadline passed two seconds ago
-        (answer,) = asyncio.run(collect(past, [endpoint(node.url)], min_wait_s=10.0))
+        (answer,) = asyncio.run(collect(past, [endpoint(node.url)], min_wait_s=10.0, signer=AUCTIONEER))
     finally:
         node.stop()
     assert isinstance(answer, Refused) and answer.drop.reason is DropReason.ANSWERED_LATE

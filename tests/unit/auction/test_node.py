@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from auction import wire
+from auction.auth import Signer
 from auction.node import make_app
 from auction.settle_call import calldata
 from solver.domain import Auction, Solution
 from solver.errors import NoSolution
 from tests import schema_check
+from tests.fakes.auctioneer import AUCTIONEER, signed_headers, trusting
 from tests.fakes.strategies import Crashing
 from tests.helpers import Server
 from tests.unit.auction.test_verify import SETTLEMENT, SOLVER, cow, make_auction
@@ -49,9 +51,14 @@ class Slow(Fixed):
         return cow(auction)
 
 
-def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = None,
+         signer: Signer | None = AUCTIONEER) -> tuple[int, Any]:
+    """One request; a POST is signed by `signer` (the nodes' trusted auctioneer unless told otherwise)."""
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if method == "POST" and signer is not None:
+        headers = signed_headers(url, data or b"", signer)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=15) as resp:
             return resp.status, json.loads(resp.read())
@@ -61,13 +68,13 @@ def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = No
 
 @pytest.fixture()
 def node() -> Iterator[Server]:
-    srv = Server(make_app(Fixed(), SOLVER))
+    srv = Server(make_app(Fixed(), SOLVER, **trusting(SETTLEMENT)))
     yield srv
     srv.stop()
 
 
 def served(strategy: Any) -> Server:
-    return Server(make_app(strategy, SOLVER, margin_ms=200))
+    return Server(make_app(strategy, SOLVER, margin_ms=200, **trusting(SETTLEMENT)))
 
 
 def response_schema(route: str, method: str, status: int) -> dict[str, Any]:
@@ -117,7 +124,8 @@ def test_should_answer_500_with_an_error_body_when_the_strategy_crashes_and_stay
     finally:
         srv.stop()
     assert status == 500 and body["kind"] == "StrategyCrashed" and "division by zero" in body["error"]
-    assert health == (200, {"status": "ok", "strategy": "crashing", "solver": SOLVER})
+    assert health == (200, {"status": "ok", "strategy": "crashing", "solver": SOLVER,
+                            "auctioneer": AUCTIONEER.address, "settlement": SETTLEMENT})
 
 
 @pytest.mark.parametrize(
@@ -160,19 +168,19 @@ def test_refuses_to_settle_anything_but_the_calldata_it_proposed(node: Server) -
     request = {"auctionId": auction.id, "calldata": "0x" + calldata(auction, cow(auction)).hex(), "to": SETTLEMENT,
                "gas": 500_000}
     status, body = call(node.url + "/settle", "POST", request)
-    assert status == 409 and body["field"] is None and "proposed no solution" in body["error"]
+    assert status == 409 and body["field"] == "calldata" and "not a solution this node proposed" in body["error"]
     call(node.url + "/solve", "POST", wire.auction_to_json(auction))
     tampered = {**request, "calldata": request["calldata"][:-2] + "ff"}
     status, body = call(node.url + "/settle", "POST", tampered)
     assert status == 409 and body["error"].startswith("calldata:")
     status, body = call(node.url + "/settle", "POST", {**request, "to": SOLVER})
-    assert status == 409 and body["error"].startswith("to:")
+    assert status == 403 and body["error"].startswith("to:") and body["field"] == "to"
     status, body = call(node.url + "/settle", "POST", request)  # the right calldata, but this node has no chain
     assert status == 409 and body["error"].startswith("rpc:")
 
 
 def test_should_describe_every_route_in_the_openapi_file() -> None:
-    app = make_app(Fixed(), SOLVER)
+    app = make_app(Fixed(), SOLVER, **trusting(SETTLEMENT))
     routes = {(r.resource.canonical, r.method.lower()) for r in app.router.routes() if r.method != "HEAD"}
     described = {(p, m) for p, ops in SPEC["paths"].items() for m in ops}
     assert routes == described

@@ -7,8 +7,9 @@ import json
 from auction import openapi
 from auction.node import make_app
 from tests import schema_check
+from tests.fakes.auctioneer import trusting
 from tests.unit.auction.test_node import Fixed
-from tests.unit.auction.test_verify import SOLVER
+from tests.unit.auction.test_verify import SETTLEMENT, SOLVER
 
 
 def test_the_committed_file_is_the_one_the_models_generate() -> None:
@@ -17,7 +18,7 @@ def test_the_committed_file_is_the_one_the_models_generate() -> None:
 
 
 def test_the_file_describes_exactly_the_routes_the_node_serves() -> None:
-    app = make_app(Fixed(), SOLVER)
+    app = make_app(Fixed(), SOLVER, **trusting(SETTLEMENT))
     served = {(r.resource.canonical, r.method.lower()) for r in app.router.routes() if r.method != "HEAD"}
     spec = json.loads(openapi.FILE.read_text())
     assert served == {(p, m) for p, ops in spec["paths"].items() for m in ops}

@@ -27,9 +27,10 @@ from auction.endpoint import Endpoint
 from auction.node import make_app
 from auction.rounds import RoundStore
 from auction.verdicts import Drop, DropReason, Verdict
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server, run_cli
 from tests.unit.auction.test_node import Fixed, call
-from tests.unit.auction.test_verify import SOLVER, cow, make_auction
+from tests.unit.auction.test_verify import SETTLEMENT, SOLVER, cow, make_auction
 
 TX = "0x" + "cd" * 32
 
@@ -57,10 +58,10 @@ def test_every_verdict_has_an_outcome_here() -> None:
 @pytest.mark.parametrize("verdict", list(Verdict))
 def test_each_verdict_round_trips_wire_then_database_then_cli(
         verdict: Verdict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    node = Server(make_app(Fixed(), SOLVER))
+    node = Server(make_app(Fixed(), SOLVER, **trusting(SETTLEMENT)))
     try:
         outcome = outcomes(node.url)[verdict]
-        asyncio.run(notify_all(7, [outcome]))  # the wire: what the auctioneer sends, as the node keeps it
+        asyncio.run(notify_all(7, [outcome], AUCTIONEER))  # the wire: what the auctioneer sends, as the node keeps it
         status, told = call(node.url + "/notifications")
     finally:
         node.stop()
