@@ -15,7 +15,6 @@ the message's leading field both prefixed, joined by `join_path`.
 
 from __future__ import annotations
 
-import copy
 from enum import IntEnum
 from typing import Self
 
@@ -75,8 +74,10 @@ class KeelError(Exception):
             detail = path + detail[len(self.field):]
         elif not detail.startswith(f"{prefix}:") and not detail.startswith(f"{prefix}."):
             detail = f"{prefix}: {detail}"
-        moved = copy.copy(self)
-        moved.args = (detail,)
+        # a fresh instance of the same class, never the original mutated (whatever its __init__ takes)
+        moved = type(self).__new__(type(self))
+        moved.__dict__.update(self.__dict__)
+        Exception.__init__(moved, detail)
         moved.field = path
         return moved
 
