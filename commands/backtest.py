@@ -19,8 +19,10 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 POLICY = typer.Option(..., "--policy", help="Policy file (TOML), e.g. samples/policy.toml.")
 BOOK = typer.Option(None, "--book", help="Options book (CSV/JSON); overrides [book] file.")
 SNAPSHOT = typer.Option(None, "--snapshot", help="Liquidity snapshot JSON (default: read the running chain's pools).")
-COLUMNS = ["policy", "param", "cost_mean", "cost_std", "hedge_error", "trades_mean", "gas_mean", "drawdown_worst"]
-HEADERS = dict(zip(COLUMNS, ["policy", "param", "cost", "cost sd", "hedge err", "trades", "gas", "worst dd"], strict=True))
+COLUMNS = ["policy", "param", "cost_mean", "cost_std", "hedge_error", "hedge_error_ci", "trades_mean", "gas_mean",
+           "drawdown_worst"]
+HEADERS = dict(zip(COLUMNS, ["policy", "param", "cost", "cost sd", "hedge err", "hedge err 95%", "trades", "gas",
+                             "worst dd"], strict=True))
 
 
 def _spec(path: Path) -> Any:
@@ -73,7 +75,8 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     if c.model == "flat":
         rate = c.flat_bps / 10_000
         return CostModel(impact=lambda q, s: np.abs(q) * s * rate,
-                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, _eth_usd())), rate=rate)
+                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, _eth_usd())), rate=rate,
+                         gwei=c.gas_price_gwei)
     from routing import costs
 
     if liq is None:
@@ -83,7 +86,7 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
 
         curve = costs.build_curve(liq, liq.resolve(token, "token"), liq.resolve(numeraire, "numeraire"), spot,
                                   c.gas_price_gwei, c.gas_per_trade, eth_price=world_spec.USD_PRICE["WETH"])
-    return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate)
+    return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate, gwei=c.gas_price_gwei)
 
 
 def _eth_usd() -> float:
@@ -113,11 +116,15 @@ def backtest(
     snapshot: Path = SNAPSHOT,
     plot: Path = typer.Option(None, "--plot", help="Write the cost vs hedge-error frontier as a PNG."),
     trades: bool = typer.Option(False, "--trades", help="Add each policy's decisions on path 0 (step, new hedge) to --json."),
-    hold: float = typer.Option(0.0, "--hold", help="Underlying held at the start (the hedge before the first decision)."),
+    hold: float = typer.Option(None, "--hold", help="Underlying held at the start instead of the hedge (implies --no-start-hedged)."),
+    start_hedged: bool = typer.Option(True, "--start-hedged/--no-start-hedged",
+                                      help="Start every path holding the hedge target (no common step-0 trade)."),
+    gas: str = typer.Option(None, "--gas", help="constant | mean-reverting (default: the policy file's [gas] model)."),
     as_json: bool = JSON,
 ) -> None:
     """Run every policy (and each swept parameter) over simulated or replayed paths."""
-    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), hold)
+    start = hold if hold is not None else (None if start_hedged else 0.0)
+    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), start, gas)
     if plot is not None:
         from risk.backtest.plot import frontier_png
 
@@ -125,7 +132,8 @@ def backtest(
         frontier_png(rows, plot, f"{policy.name}: cost vs {'tracking' if weights else 'hedge'} error",
                      "tracking error (bps, annualised)" if weights else "hedge error (std of hedged P&L before costs, numeraire)")
         render.status(f"frontier written to {plot}")
-    shown = [{HEADERS[k]: (r[k] if k == "policy" else _fmt(r.get(k))) for k in COLUMNS} for r in rows]
+    shown = [{HEADERS[k]: (r[k] if k == "policy" else _ci(r) if k == "hedge_error_ci" else _fmt(r.get(k)))
+              for k in COLUMNS} for r in rows]
     heads = [HEADERS[k] for k in COLUMNS]
     render.emit(rows, as_json, rows=shown, columns=heads, title="backtest", justify_right=heads[1:])
 
@@ -134,8 +142,15 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v)
 
 
+def _ci(row: dict[str, Any]) -> str:
+    if row.get("hedge_error_lo") is None:
+        return ""
+    return f"{row['hedge_error_lo']:,.4g}–{row['hedge_error_hi']:,.4g}"
+
+
 def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths: int, model: str, seed: int,
-                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float = 0.0) -> list[dict[str, Any]]:
+                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float | None = None,
+                 gas: str | None = None) -> list[dict[str, Any]]:
     """Load, join costs, run; the rows `keel backtest` prints (also used by tests)."""
     from contracts import world_spec
     from risk.backtest import paths as paths_mod
@@ -162,7 +177,8 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
     with Progress(console=render.stderr, transient=True) as bar:
         task = bar.add_task("backtest: steps over all paths", total=None)
         rows, runs = run.hedge_backtest(spec, ob, s0, kind, n_paths, seed, costs, series, initial_hedge=hold,
-                                        record=record, progress=lambda i, n: bar.update(task, completed=i, total=n))
+                                        record=record, progress=lambda i, n: bar.update(task, completed=i, total=n),
+                                        gas_model=gas)
     if record:
         for row, r in zip(rows, runs, strict=True):
             row["trades"] = [[i, pos] for i, _, pos in r.trades]
@@ -280,11 +296,15 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
         _, d0, _ = ob.greeks(np.array([s0]), 0.0)
         _, delta, gamma = ob.greeks(s, 0.0, m_vol)
         for p in spec.policies:
-            pol = config.build(p)
-            hs = HedgeState(0.0, s, spec.book.target_delta - d0, delta, gamma, np.array([0.0]), realized,
-                            sigma * m_vol, ob.nearest_expiry_years, ob.rate, curve.rate,
-                            lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
-                            lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
+            pol = config.build(p, spec.gas)
+            gas_now = curve.gas(s)
+            hs = HedgeState(
+                t_s=0.0, spot=s, hedge=spec.book.target_delta - d0, delta=delta, gamma=gamma,
+                since_trade_s=np.array([0.0]), realized_vol=realized, vol=sigma * m_vol,
+                tau_years=ob.nearest_expiry_years, rate=ob.rate, cost_rate=curve.rate,
+                trade_cost=lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
+                delta_scaled=lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1],
+                target_delta=spec.book.target_delta, gas_cost=gas_now, gas_ref_cost=gas_now)
             d = pol.decide(hs)
             q = float(d.position[0] - hs.hedge[0]) if d.trade[0] else 0.0
             notional = abs(q) * float(s[0])

@@ -51,12 +51,18 @@ def test_should_backtest_every_variant_and_plot_the_frontier(tmp_path: Path, cap
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_should_replay_a_price_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_should_replay_a_price_csv_as_a_distribution_with_an_interval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv = tmp_path / "prices.csv"
     csv.write_text("timestamp,WETH\n" + "".join(f"{1800000000 + 3600 * i},{3000 + 15 * (i % 7)}\n" for i in range(48)))
-    res = run_cli(capsys, "backtest", "--policy", str(_policy(tmp_path)), "--model", f"csv:{csv}", "--json")
+    res = run_cli(capsys, "backtest", "--policy", str(_policy(tmp_path)), "--model", f"csv:{csv}", "--paths", "300",
+                  "--json")
     assert res.code == 0, res.err
-    assert all(r["paths"] == 1 for r in json.loads(res.out))
+    rows = json.loads(res.out)
+    assert all(r["paths"] == 300 for r in rows)
+    # block-bootstrapped histories differ, so the hedge error is a figure with an interval, not 0
+    daily = rows[1]  # time, every 24 h: it carries risk between trades
+    assert daily["hedge_error"] > 0
+    assert 0 < daily["hedge_error_lo"] < daily["hedge_error"] < daily["hedge_error_hi"]
 
 
 def test_should_replay_the_shipped_sample_prices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
