@@ -6,6 +6,8 @@ A frontier point is (hedge error = std over paths of the P&L before costs, mean 
 
 `cost_at`: a frontier's cost at a hedge error, by linear interpolation in log-log on its
 lower envelope (more hedge error allowed never costs more); NaN outside the points' range.
+Points with no cost at all (a sweep value that never trades) have no place on a log-cost
+axis and are left out, of the interpolation and of the covered range alike.
 
 `ratio(better, worse, lo, hi)`: the geometric mean, over `n_grid` log-spaced hedge errors
 in the named range [lo, hi], of cost_better / cost_worse at equal hedge error. Its 95%
@@ -59,10 +61,14 @@ class Curve:
 
 def cost_at(he: FloatArray, cost: FloatArray, at: FloatArray) -> FloatArray:
     """Cost on the lower envelope of the points (he, cost) at hedge errors `at` (NaN outside)."""
-    order = np.argsort(he)
-    xs, ys = np.log(np.maximum(he[order], 1e-12)), np.minimum.accumulate(cost[order])
+    keep = (cost > 0) & (he > 0)
     q = np.log(np.asarray(at, dtype=np.float64))
-    out = np.exp(np.interp(q, xs, np.log(np.maximum(ys, 1e-12))))
+    if keep.sum() < 2:
+        return np.full(q.shape, np.nan)
+    he, cost = he[keep], cost[keep]
+    order = np.argsort(he)
+    xs, ys = np.log(he[order]), np.minimum.accumulate(cost[order])
+    out = np.exp(np.interp(q, xs, np.log(ys)))
     return np.where((q >= xs[0]) & (q <= xs[-1]), out, np.nan)
 
 
@@ -92,8 +98,8 @@ def _stat(he_a: FloatArray, c_a: FloatArray, he_b: FloatArray, c_b: FloatArray, 
 
 def covered_range(a: Curve, b: Curve, margin: float = 1.1) -> tuple[float, float]:
     """The hedge errors both sweeps span, pulled in by `margin` at each end."""
-    ha, _ = a.points()
-    hb, _ = b.points()
+    (ha, ca), (hb, cb) = a.points(), b.points()
+    ha, hb = ha[ca > 0], hb[cb > 0]
     return max(ha.min(), hb.min()) * margin, min(ha.max(), hb.max()) / margin
 
 

@@ -15,7 +15,9 @@ exercised against a gas price that will revert. `table` solves the stationary pr
 relative value iteration (average cost, White 1963) on an x grid times a Rouwenhorst
 (1995) gas chain, for a log-spaced set of kappa~ at once (numpy over the whole set), and
 reads each gas level's trigger where trading first beats waiting. Slow gas (kappa~ -> 0)
-gives back the constant-gas law, trigger ~ (g / g_bar)^(1/4); fast gas (kappa~ >> 1)
+gives back the constant-gas law, trigger ~ (g / g_bar)^(1/4), at 1 - 0.5826 sqrt(STEP)
+for the mean gas price (decisions come at discrete times, so the barrier moves in by the
+continuity correction of Broadie, Glasserman & Kou 1997: a test holds it to 0.01); fast gas (kappa~ >> 1)
 makes the trigger far more sensitive to today's price (~ (g / g_bar)^(1/2) at kappa~ = 7)
 because cheap gas is never far away. Checked against the full dynamic program with gas
 as a state (`risk.backtest.dp`) in tests/unit/risk/policies/test_stopping.py.
@@ -110,9 +112,16 @@ def _triggers(gap: FloatArray, x: FloatArray) -> FloatArray:
     return np.where(hit.any(axis=0), xs[prev] + frac * (xs[first] - xs[prev]), X_MAX)
 
 
+# The table's trigger at constant gas: its discrete decisions move the barrier in by this
+# much (the continuity correction); `multiplier` divides it out, leaving only the timing.
+CONSTANT_GAS_TRIGGER = 1.0 - 0.5826 * np.sqrt(STEP)
+
+
 def multiplier(kappa_cycles: FloatArray, z: FloatArray, log_sd: float) -> FloatArray:
     """The trigger over the constant-gas trigger, at reversion `kappa_cycles` (per cycle time)
-    and standardised log gas `z`, bilinear in (log kappa~, z) and clamped to the table."""
+    and standardised log gas `z`, bilinear in (log kappa~, z) and clamped to the table. About
+    1 at the mean gas price when gas is slow; the decision interval's own barrier shift is
+    divided out (it is not gas timing, and it would be wrong for a keeper polling every 12 s)."""
     lk, zs, trig = table(round(float(log_sd), 6))
     u = np.clip(np.log(np.maximum(np.asarray(kappa_cycles, dtype=np.float64), 1e-300)), lk[0], lk[-1])
     v = np.clip(np.asarray(z, dtype=np.float64), zs[0], zs[-1])
@@ -122,4 +131,4 @@ def multiplier(kappa_cycles: FloatArray, z: FloatArray, log_sd: float) -> FloatA
     fv = (v - zs[j]) / (zs[j + 1] - zs[j])
     top = (1 - fv) * trig[i, j] + fv * trig[i, j + 1]
     bottom = (1 - fv) * trig[i + 1, j] + fv * trig[i + 1, j + 1]
-    return (1 - fu) * top + fu * bottom
+    return ((1 - fu) * top + fu * bottom) / CONSTANT_GAS_TRIGGER
