@@ -219,8 +219,9 @@ def parse_csv(text: str, source: str = "prices.csv") -> PriceSeries:
                 price = float(cell)
             except ValueError as exc:
                 raise PathError(f"{where}: {token} price {cell!r} is not a number", where) from exc
-            if not np.isfinite(price) or price <= 0:
-                raise PathError(f"{where}: {token} price must be positive, got {cell.strip()}", where)
+            if not np.isfinite(price) or price < 0 or (price == 0 and token != GAS_COLUMN):
+                what = "the gas price must be >= 0" if token == GAS_COLUMN else f"{token} price must be positive"
+                raise PathError(f"{where}: {what}, got {cell.strip()}", where)
             prices.append(price)
         if stamps and stamp == stamps[-1]:
             raise PathError(f"{where}: duplicate timestamp {stamp}", where)

@@ -103,11 +103,12 @@ def ergodic(alpha: FloatArray, beta: FloatArray) -> Band:
 def one_shot(fixed: FloatArray, per_token: FloatArray, b: FloatArray, horizon_years: FloatArray) -> Band:
     """The trigger and reset when no later trade is assumed: b T (x^2 - y^2) - K |x - y| >= F.
 
-    b T = 0 (no time left, or no risk) gives an infinite trigger: never trade."""
+    b T = 0 (no time left, or no risk) gives an infinite trigger: never trade (and a reset of 0,
+    which is then never used)."""
     bt = np.asarray(b, dtype=np.float64) * np.asarray(horizon_years, dtype=np.float64)
     live = bt > 0
     safe = np.where(live, bt, 1.0)
-    inner = np.where(live, per_token / (2.0 * safe), np.inf)
+    inner = np.where(live, per_token / (2.0 * safe), 0.0)
     outer = np.where(live, inner + np.sqrt(np.maximum(fixed, 0.0) / safe), np.inf)
     return Band(outer, inner)
 
