@@ -76,3 +76,11 @@ def test_should_widen_near_the_end_and_never_trade_with_no_time_left() -> None:
     shot = one_shot(np.array([fixed]), np.array([per_token]), np.array([b]), np.array([t]))
     u, y = shot.outer[0], shot.inner[0]
     assert b * t * (u * u - y * y) - per_token * (u - y) == pytest.approx(fixed, rel=1e-9)
+
+
+def test_should_solve_the_band_equation_to_machine_precision_for_any_cost_mix() -> None:
+    from risk.policies.band import _scaled_d
+
+    rho = np.concatenate([[0.0], np.exp(np.linspace(-60, 60, 20_001))])
+    d = _scaled_d(rho)
+    assert np.max(np.abs(d**8 * (1 + rho * d) / 36 - 1)) < 1e-13
