@@ -265,7 +265,7 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
     from risk import breakers
     from risk.backtest import run
     from risk.policies import config
-    from risk.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
+    from risk.policies.base import annualise, ewma_decay, ewma_variance
     from risk.policies.errors import PolicyError
     from routing import costs
 
@@ -297,14 +297,8 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
         _, delta, gamma = ob.greeks(s, 0.0, m_vol)
         for p in spec.policies:
             pol = config.build(p, spec.gas)
-            gas_now = curve.gas(s)
-            hs = HedgeState(
-                t_s=0.0, spot=s, hedge=spec.book.target_delta - d0, delta=delta, gamma=gamma,
-                since_trade_s=np.array([0.0]), realized_vol=realized, vol=sigma * m_vol,
-                tau_years=ob.nearest_expiry_years, rate=ob.rate, cost_rate=curve.rate,
-                trade_cost=lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
-                delta_scaled=lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1],
-                target_delta=spec.book.target_delta, gas_cost=gas_now, gas_ref_cost=gas_now)
+            hs = _stress_state(s, spec.book.target_delta - d0, delta, gamma, realized, sigma * m_vol, ob, curve,
+                               lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
             d = pol.decide(hs)
             q = float(d.position[0] - hs.hedge[0]) if d.trade[0] else 0.0
             notional = abs(q) * float(s[0])
@@ -316,6 +310,21 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
                          "impact_bps": impact / notional * 1e4 if notional else 0.0,
                          "tripped": [t.breaker for t in verdict.trips]})
     return rows
+
+
+def _stress_state(spot: Any, hedge: Any, delta: Any, gamma: Any, realized: Any, vol: float, ob: Any, curve: Any,
+                  delta_scaled: Any, target_delta: float) -> Any:
+    """The one-poll state a shocked market shows a policy (gas at today's reference price)."""
+    import numpy as np
+
+    from risk.policies.base import HedgeState
+
+    gas_now = curve.gas(spot)
+    return HedgeState(
+        t_s=0.0, spot=spot, hedge=hedge, delta=delta, gamma=gamma, since_trade_s=np.array([0.0]),
+        realized_vol=realized, vol=vol, tau_years=ob.nearest_expiry_years, rate=ob.rate, cost_rate=curve.rate,
+        trade_cost=lambda q, x: np.where(q != 0, curve.impact(q, x) + curve.gas(x), 0.0),
+        delta_scaled=delta_scaled, target_delta=target_delta, gas_cost=gas_now, gas_ref_cost=gas_now)
 
 
 def _oracle_price(addr: dict[str, str] | None, token: str, numeraire: str) -> float | None:

@@ -200,26 +200,8 @@ def run_hedge(
             st.drawdown = np.maximum(st.drawdown, st.peak - mark)
         if i == n_steps:
             break
-        realized = annualise(var, dt_s)
-        gas_ref = costs.gas(spot)
-        gas_now = gas_ref if gas is None else costs.gas_at(spot, gas[i])
-        trade_cost = costs.total if gas is None else costs.at_gas(gas_now)
-        for k, (policy, st) in enumerate(zip(policies, state, strict=True)):
-            hs = HedgeState(
-                t_s=i * dt_s, spot=spot, hedge=st.hedge, delta=delta, gamma=gamma,
-                since_trade_s=st.since, realized_vol=realized, vol=sigma,
-                tau_years=book.nearest_expiry_years - elapsed, rate=book.rate,
-                cost_rate=costs.rate, trade_cost=trade_cost,
-                delta_scaled=lambda m, s=spot, e=elapsed: book.greeks(s, e, m)[1],
-                target_delta=target_delta, gas_cost=gas_now, gas_ref_cost=gas_ref,
-                horizon_years=(n_steps - i) * dt_y,
-            )
-            decision = policy.decide(hs)
-            _apply(st, decision.trade, decision.position, spot, costs, gas_now)
-            if record:
-                for p in np.flatnonzero(decision.trade[:record]):
-                    logs[k].append((i, int(p), float(decision.position[p])))
-            st.since = st.since + dt_s
+        market = _Market(i, dt_s, spot, delta, gamma, annualise(var, dt_s), sigma, elapsed, n_steps - i)
+        _decide_all(market, book, policies, state, logs, costs, None if gas is None else gas[i], target_delta, record)
         if progress is not None:
             progress(i + 1, n_steps)
     final = value
@@ -228,6 +210,47 @@ def run_hedge(
         pnl = final - v0 + st.hedge * paths[-1] + st.cash - start * paths[0]
         runs.append(HedgeRun(policy, pnl, st.cost + st.gas, st.gas, st.trades, st.drawdown, v0, log))
     return runs
+
+
+@dataclass(frozen=True)
+class _Market:
+    """What every policy sees at step `i` (arrays over paths)."""
+
+    i: int
+    dt_s: float
+    spot: FloatArray
+    delta: FloatArray
+    gamma: FloatArray
+    realized: FloatArray
+    sigma: float
+    elapsed_years: float
+    steps_left: int
+
+
+def _decide_all(m: _Market, book: OptionBook, policies: Sequence[Any], state: list[_Book],
+                logs: list[list[tuple[int, int, float]]], costs: CostModel, gwei: FloatArray | None,
+                target_delta: float, record: int) -> None:
+    """Ask every policy on the same state, apply its trades at today's gas, log the first paths'."""
+    gas_ref = costs.gas(m.spot)
+    gas_now = gas_ref if gwei is None else costs.gas_at(m.spot, gwei)
+    trade_cost = costs.total if gwei is None else costs.at_gas(gas_now)
+    dt_y = m.dt_s / SECONDS_PER_YEAR
+    for k, (policy, st) in enumerate(zip(policies, state, strict=True)):
+        hs = HedgeState(
+            t_s=m.i * m.dt_s, spot=m.spot, hedge=st.hedge, delta=m.delta, gamma=m.gamma,
+            since_trade_s=st.since, realized_vol=m.realized, vol=m.sigma,
+            tau_years=book.nearest_expiry_years - m.elapsed_years, rate=book.rate,
+            cost_rate=costs.rate, trade_cost=trade_cost,
+            delta_scaled=lambda v, s=m.spot, e=m.elapsed_years: book.greeks(s, e, v)[1],
+            target_delta=target_delta, gas_cost=gas_now, gas_ref_cost=gas_ref,
+            horizon_years=m.steps_left * dt_y,
+        )
+        decision = policy.decide(hs)
+        _apply(st, decision.trade, decision.position, m.spot, costs, gas_now)
+        if record:
+            for p in np.flatnonzero(decision.trade[:record]):
+                logs[k].append((m.i, int(p), float(decision.position[p])))
+        st.since = st.since + m.dt_s
 
 
 def _apply(st: _Book, trade: np.ndarray, position: FloatArray, spot: FloatArray, costs: CostModel,
