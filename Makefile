@@ -1,12 +1,14 @@
 # The README's two commands: `make demo` and `make test`. Each does the whole,
-# idempotent setup first (venv, Python deps, npm deps, contracts), then its job.
+# idempotent setup first (venv, Python deps, npm deps, Postgres binaries, contracts), then its job.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .keel/setup
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup postgres lint bench clean
 
 demo: setup
 	$(BIN)/keel demo
@@ -16,8 +18,19 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
-setup: $(STAMP)/python $(STAMP)/npm
+setup: $(STAMP)/python $(STAMP)/npm postgres
 	$(BIN)/keel contracts build
+
+# The Postgres server binaries (initdb, postgres) that the storage tests and bench/orderbook_load.py
+# start their own throwaway server from (keel/db/localpg.py). No server is configured or started
+# here. Debian's package when missing (apt-get update only if the first try fails); silent when
+# already there. KEEL_PG_BIN points at another bin/ folder instead.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || [ -x "$$KEEL_PG_BIN/postgres" ] \
+	  || { command -v postgres && command -v initdb; } >/dev/null 2>&1 \
+	  || { echo "setup: installing Debian's postgresql (server binaries for the storage tests)"; \
+	       $(APT) install -y -qq postgresql >/dev/null 2>&1 \
+	       || { $(APT) update -qq >/dev/null && $(APT) install -y -qq postgresql >/dev/null; }; }
 
 $(STAMP)/python: pyproject.toml
 	@mkdir -p $(STAMP)
@@ -31,6 +44,7 @@ $(STAMP)/npm: package.json package-lock.json
 	@touch $@
 
 bench: setup
+	$(BIN)/python bench/orderbook_load.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/settlement_gas.py
 	$(BIN)/python bench/auction.py

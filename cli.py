@@ -22,7 +22,7 @@ app = typer.Typer(
     help="Sign risk outcomes, not swaps: intents, solvers, batch auctions and settlement.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # keel handles keys: never print locals
-    add_completion=False,
+    add_completion=True,
 )
 
 _debug = False
@@ -37,7 +37,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
 ) -> None:
@@ -50,18 +50,20 @@ register(app)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (also used by tests, in-process)."""
-    from keel.config import ENV_PREFIX, load_file
+    from keel.config import ENV_PREFIX, config_path, default_map, load_file, wire
 
     args = sys.argv[1:] if argv is None else argv
     global _debug
     _debug = "--debug" in args
     try:
-        default_map = load_file()
-        result = app(
+        command = typer.main.get_command(app)
+        wire(command)
+        defaults = default_map(command, load_file(), config_path())
+        result = command.main(
             args=args,
             prog_name="keel",
             auto_envvar_prefix=ENV_PREFIX,
-            default_map=default_map,
+            default_map=defaults,
             standalone_mode=False,
         )
     except KeelError as exc:
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the one place that catches everything
         if isinstance(exc, _click_errors()):
-            typer.echo(f"keel: {exc.format_message()}", err=True)
+            typer.echo(f"keel: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
             return int(ExitCode.USAGE)
         if _debug:
             raise

@@ -55,7 +55,8 @@ def read_procs() -> dict[str, Any]:
     if not path.exists():
         return {"services": [], "chain_started": False}
     try:
-        return json.loads(path.read_text())
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
     except ValueError:
         return {"services": [], "chain_started": False}
 
@@ -121,6 +122,9 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             handle, _note = chain_mod.up(None, None, False, progress=progress)
             chain_started = True
         world = chain_mod.current_world()
+        from auction.auth import load_or_create
+
+        auctioneer_address = load_or_create().address  # the key `keel auction run` and the demo sign with
         ports = {n: anvil.free_port() for n in ("orderbook", "baseline", "milp")}
         if not anvil.port_in_use(ORDERBOOK_PORT):
             ports["orderbook"] = ORDERBOOK_PORT  # where `keel intent submit|list|show` look by default
@@ -133,6 +137,7 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             services.append(spawn(f"solver-{strategy}", [
                 "solver", "serve", "--strategy", strategy, "--port", str(ports[strategy]),
                 "--solver", world.solvers[i].address, "--rpc-url", world.rpc_url,
+                "--auctioneer", auctioneer_address, "--settlement", world.settlement,
             ], f"http://127.0.0.1:{ports[strategy]}"))
             _write_procs(services, chain_started)
         for s in services:

@@ -33,7 +33,8 @@ from eth_utils import keccak
 from contracts import chain, deploy
 from contracts.artifacts import keel, npm
 from contracts.compile import build as compile_contracts
-from contracts.settlement import SCHEME_EIP712, Interaction, Settlement, make_batch
+from contracts.interaction import Interaction
+from contracts.settlement import SCHEME_EIP712, Settlement, make_batch
 from intents.model import Intent, IntentKind
 from intents.signing import sign_digest
 
@@ -56,10 +57,10 @@ class Bench:
     def __init__(self, world: Any, traders: int) -> None:
         self.world = world
         self.w3 = world.web3()
-        self.usdc, self.weth = world.addresses["USDC"], world.addresses["WETH"]
+        self.usdc, self.weth = world.token("USDC"), world.token("WETH")
         self.solver = world.solvers[0].address
         self.deployer = world.deployer.address
-        self.keel = Settlement(self.w3, world.addresses["BatchSettlement"])
+        self.keel = Settlement(self.w3, world.settlement)
         # reference prices: USD per whole token * 1e30 / 10**decimals
         self.prices = {self.usdc: 10**24, self.weth: 3000 * 10**12}
         self.gp, self.gp_relayer = self._deploy_gpv2()
@@ -106,7 +107,7 @@ class Bench:
         return legs
 
     def _interactions(self, recipient: str, out: int) -> list[tuple[str, bytes]]:
-        router = self.w3.eth.contract(address=self.world.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
+        router = self.w3.eth.contract(address=self.world.deployment.uniswap.v2_router, abi=npm("UniswapV2Router02").abi)
         erc20 = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
         approve = bytes.fromhex(erc20.encode_abi("approve", args=[router.address, E18])[2:])
         swap = bytes.fromhex(router.encode_abi("swapExactTokensForTokens",
@@ -157,7 +158,7 @@ class Bench:
 
     def measure(self, n: int) -> dict[str, Any]:
         if n == 1:
-            router = self.world.addresses["UniswapV2Router02"]
+            router = self.world.deployment.uniswap.v2_router
             contract = self.w3.eth.contract(address=router, abi=npm("UniswapV2Router02").abi)
             out = contract.functions.getAmountsOut(E18, [self.weth, self.usdc]).call()[-1]
             legs, prices = [(0, self.weth, self.usdc, E18, out)], {self.usdc: E18, self.weth: out}

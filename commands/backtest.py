@@ -16,6 +16,7 @@ import typer
 from keel import render
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
+WATCH_POOL_FEE_PIPS = 500  # `keel watch` checks the oracle against the 0.05% V3 pool of its pair, if there is one
 POLICY = typer.Option(..., "--policy", help="Policy file (TOML), e.g. samples/policy.toml.")
 BOOK = typer.Option(None, "--book", help="Options book (CSV/JSON); overrides [book] file.")
 SNAPSHOT = typer.Option(None, "--snapshot", help="Liquidity snapshot JSON (default: read the running chain's pools).")
@@ -44,7 +45,7 @@ def _book(spec: Any, override: Path | None) -> Any:
     return book_mod.load(path)
 
 
-def _liquidity(snapshot: Path | None) -> tuple[Any, dict[str, str] | None]:
+def _liquidity(snapshot: Path | None) -> tuple[Any, Any]:
     from routing.pools import Liquidity
 
     if snapshot is not None:
@@ -54,24 +55,22 @@ def _liquidity(snapshot: Path | None) -> tuple[Any, dict[str, str] | None]:
             raise SnapshotError(f"snapshot: no such file {snapshot}", "snapshot")
         return Liquidity.loads(snapshot.read_text(), snapshot.name), None
     from contracts.chain import current_world
-    from routing import discovery
+    from routing import chain
 
     world = current_world()
-    addr = world.addresses
-    liq = discovery.discover(world.web3(), discovery.world_tokens(addr), addr.get("UniswapV2Factory"),
-                             addr.get("UniswapV3Factory"), native=addr.get("WETH"))
-    return liq, addr
+    return chain.snapshot(world.web3(), world.deployment), world.deployment
 
 
 def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Path | None, liq: Any = None) -> Any:
     """The backtest/keeper cost model for trading `token` against `numeraire` (symbols)."""
     import numpy as np
 
+    from contracts.mainnet import NATIVE
     from risk.backtest.engine import CostModel
 
     c = spec.costs
     gas_eth = c.gas_price_gwei * 1e-9 * c.gas_per_trade
-    eth_is_token = token == "WETH"
+    eth_is_token = token == NATIVE  # gas priced at the simulated spot when the token is the native one
     if c.model == "flat":
         rate = c.flat_bps / 10_000
         return CostModel(impact=lambda q, s: np.abs(q) * s * rate,
@@ -82,17 +81,17 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     if liq is None:
         liq, _ = _liquidity(snapshot)
     with render.stderr.status("building the cost curve from the pools' exact math…"):
-        from contracts import world_spec
-
         curve = costs.build_curve(liq, liq.resolve(token, "token"), liq.resolve(numeraire, "numeraire"), spot,
-                                  c.gas_price_gwei, c.gas_per_trade, eth_price=world_spec.USD_PRICE["WETH"])
+                                  c.gas_price_gwei, c.gas_per_trade, eth_price=_eth_usd())
     return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate, gwei=c.gas_price_gwei)
 
 
 def _eth_usd() -> float:
+    """The world's native token price (the backtests' simulated paths price gas at it)."""
     from contracts import world_spec
+    from contracts.mainnet import NATIVE
 
-    return world_spec.USD_PRICE["WETH"]
+    return world_spec.USD_PRICE[NATIVE]
 
 
 def _model(model: str) -> tuple[str, Path | None]:
@@ -190,6 +189,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
     import numpy as np
 
     from contracts import world_spec
+    from contracts.mainnet import NATIVE
     from risk.backtest import run
     from risk.backtest.weights import WeightsCost
     from risk.policies.errors import PolicyError
@@ -219,7 +219,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
     def impact(q: Any, p: Any) -> Any:
         return sum(c.impact(q[:, j + 1], p[:, j + 1]) for j, c in enumerate(curves))
 
-    gas = float(curves[0].gas(np.array([spots.get("WETH", 3000.0)]))[0]) if curves else 0.0
+    gas = float(curves[0].gas(np.array([spots.get(NATIVE, _eth_usd())]))[0]) if curves else 0.0
     costs = WeightsCost(impact=impact, gas=gas, rate=float(np.mean([c.rate for c in curves])))
     with render.stderr.status(f"backtest: {n_paths} paths…"):
         rows, _ = run.weights_backtest(spec, spots, kind, n_paths, seed, costs, series)
@@ -272,9 +272,9 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
     spec = _spec(policy)
     if spec.book is None:
         raise PolicyError("policy: keel stress takes a [book] policy file", "policy")
-    liq, addr = _liquidity(snapshot)
+    liq, deployment = _liquidity(snapshot)
     token, num = liq.resolve(spec.book.underlying, "underlying"), liq.resolve(spec.book.numeraire, "numeraire")
-    s0 = spot or _oracle_price(addr, spec.book.underlying, spec.book.numeraire) or costs.pool_price(
+    s0 = spot or _oracle_price(deployment, spec.book.underlying, spec.book.numeraire) or costs.pool_price(
         costs.direct_pools(liq, token, num)[0], token, liq)
     now = time.time()
     ob = run.option_book(_book(spec, book), spec.book.underlying, now).live()
@@ -327,14 +327,15 @@ def _stress_state(spot: Any, hedge: Any, delta: Any, gamma: Any, realized: Any, 
         delta_scaled=delta_scaled, target_delta=target_delta, gas_cost=gas_now, gas_ref_cost=gas_now)
 
 
-def _oracle_price(addr: dict[str, str] | None, token: str, numeraire: str) -> float | None:
-    if addr is None:
+def _oracle_price(deployment: Any, token: str, numeraire: str) -> float | None:
+    """Numeraire per whole token from the two oracle feeds; None without a chain (a --snapshot run)."""
+    if deployment is None:
         return None
     from contracts.chain import current_world
     from intents.chain import token_states
 
     w = current_world()
-    states = token_states(w.web3(), addr, w.deployer.address, [numeraire, token])
+    states = token_states(w.web3(), deployment, w.deployer.address, [numeraire, token])
     return states[1].usd_price_8 / states[0].usd_price_8
 
 
@@ -388,9 +389,8 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
     if signer is None and not dry_run:
         raise PolicyError("account: signing needs --account NAME; use --dry-run to only print", "account")
     symbols = (spec.book.numeraire, spec.book.underlying) if spec.book else tuple(spec.portfolio.tokens)
-    pool_key = next((k for k in world.addresses if k.startswith("v3:") and k.endswith(":500")
-                     and set(k[3:-4].split("/")) == {symbols[0], symbols[1]}), None)
-    reader = keeper.ChainReader(world.web3(), world.addresses, owner, symbols, pool_key)
+    pool = world.deployment.find_v3_pool(symbols[0], symbols[1], WATCH_POOL_FEE_PIPS)
+    reader = keeper.ChainReader(world.web3(), world.deployment, owner, symbols, pool)
     first = reader.read()
     liq = _liquidity(snapshot)[0] if spec.costs.model == "pools" else None
     costs = cost_model(spec, symbols[1], symbols[0], first.prices[1], snapshot, liq)
@@ -409,7 +409,8 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
         bps[-1] += 10_000 - sum(bps)
         target_bps = dict(zip(spec.portfolio.tokens, bps, strict=True))
     sink = keeper.IntentSink(reader, k.valid_seconds, k.slippage_bps, k.max_fee_bps, k.band_tokens, target_bps,
-                             None if dry_run else orderbook, signer, world.chain_id, world.addresses.get("BatchSettlement", ""))
+                             None if dry_run else orderbook, signer, world.chain_id,
+                             world.deployment.keel.settlement if world.deployment.keel else "")
     kp = keeper.Keeper(config.keeper_policy(spec), costs, limits, sink, valid_s=k.valid_seconds,
                        vol_half_life_s=spec.backtest.vol_half_life_hours * 3600, **kw)
     n = 0

@@ -26,7 +26,7 @@ def up(
         render.status(note)
     w = chain.current_world()
     data = {"rpc_url": handle.rpc_url, "chain_id": handle.chain_id, "pids": handle.pids(), **w.public()}
-    rows = [{"name": k, "address": v} for k, v in w.addresses.items()]
+    rows = [{"name": k, "address": v} for k, v in w.deployment.labelled()]
     if not as_json:
         render.status(f"chain up: {handle.rpc_url} (chain id {handle.chain_id}); stop it with `keel chain down`")
     render.emit(data, as_json, rows=rows, columns=["name", "address"], title=f"world at {handle.rpc_url}")
@@ -62,7 +62,7 @@ def world_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
     from contracts import chain
 
     w = chain.current_world()
-    rows = [{"name": k, "address": v} for k, v in w.addresses.items()]
+    rows = [{"name": k, "address": v} for k, v in w.deployment.labelled()]
     rows += [{"name": f"user{i + 1}", "address": u.address} for i, u in enumerate(w.users)]
     render.emit(w.public(), as_json, rows=rows, columns=["name", "address"], title="world")
 

@@ -28,7 +28,7 @@ def _world(settlement: str | None) -> tuple[Any, Any, int, str]:
     from intents.model import checksum
 
     world = current_world()
-    address = settlement or world.addresses.get("BatchSettlement")
+    address = settlement or (world.deployment.keel.settlement if world.deployment.keel else None)
     if not address:
         from intents.errors import IntentError
 
@@ -92,11 +92,11 @@ def weights(
     from intents import build, chain
 
     world, w3, chain_id, settlement_addr = _world(settlement)
-    known = sorted(chain.world_tokens(world.addresses))
+    known = sorted(world.deployment.priced())
     targets = build.parse_weights(token, known)
     symbols = build.order_tokens(list(targets), numeraire)
     owner = _owner(account)
-    states = chain.token_states(w3, world.addresses, owner, symbols)
+    states = chain.token_states(w3, world.deployment, owner, symbols)
     intent, lines = build.weights_intent(
         owner, states, targets, build.parse_percent_bps(tolerance, "tolerance"),
         build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
@@ -138,8 +138,8 @@ def hedge(
     positions = load(book)
     world, w3, chain_id, settlement_addr = _world(settlement)
     under, num, owner = underlying.upper(), numeraire.upper(), _owner(account)
-    states = chain.token_states(w3, world.addresses, owner, [num, under])
-    spots = {s.symbol: s.usd_price_8 / build.FEED_SCALE for s in states}
+    states = chain.token_states(w3, world.deployment, owner, [num, under])
+    spots = {s.symbol: s.usd for s in states}
     spots.update({u: _oracle_spot(w3, world, u) for u in positions.underlyings() if u not in spots})
     book_delta = positions.delta_of(under, spots, chain.chain_time(w3), rate)
     band_ = build.hedge_band(book_delta, states[1].balance, states[1].decimals, target_delta, band)
@@ -159,10 +159,9 @@ def hedge(
 
 
 def _oracle_spot(w3: Any, world: Any, symbol: str) -> float:
-    from intents.build import FEED_SCALE
     from intents.chain import token_states
 
-    return token_states(w3, world.addresses, world.addresses["BatchSettlement"], [symbol])[0].usd_price_8 / FEED_SCALE
+    return token_states(w3, world.deployment, world.deployer.address, [symbol])[0].usd
 
 
 @intent_app.command("submit")
@@ -257,8 +256,8 @@ def greeks_cmd(
 
         world = current_world()
         missing = [u for u in positions.underlyings() if u not in spots]
-        for s in token_states(world.web3(), world.addresses, world.addresses.get("BatchSettlement", world.deployer.address), missing):
-            spots[s.symbol] = s.usd_price_8 / 10**8
+        for s in token_states(world.web3(), world.deployment, world.deployer.address, missing):
+            spots[s.symbol] = s.usd
     rows, totals = report(positions, spots, time.time(), rate)
     if as_json:
         render.emit_json({"spots": spots, "rate": rate, "positions": rows, "totals": totals})
@@ -302,22 +301,21 @@ def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8088, "--port", min=1, max=65535),
-    db: str = typer.Option(None, "--db", help="sqlite file or sqlite:/// URL (default .keel/orderbook.db)."),
+    db: str = typer.Option(None, "--db", help="sqlite file, sqlite:/// or postgresql:// URL (default .keel/orderbook.db)."),
     chain_id: int = typer.Option(None, "--chain-id", help="Default: the running chain's."),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="Default: the world's BatchSettlement."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
-    from keel.paths import state_dir
-    from orderbook.node import orderbook_config
+    from orderbook.node import database_location, orderbook_config
 
+    database = database_location(db)
     config = orderbook_config(chain_id, settlement, rpc_url)
-    database = db or str(state_dir() / "orderbook.db")
     from orderbook.api import serve
 
-    serve(host, port, database, config,
+    serve(host, port, database.target, config,
           on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
-                                         f"settlement {config.settlement}, db {database})"))
+                                         f"settlement {config.settlement}, db {database.shown})"))
 
 
 def register(app: typer.Typer) -> None:

@@ -9,9 +9,11 @@ user's key, so it works for any account whose key the caller holds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from contracts.artifacts import keel
+from contracts.deployment import KeelContracts
 from keel.errors import ChainError, UsageError
 
 MAX_UINT256 = 2**256 - 1
@@ -45,12 +47,11 @@ def _deploy(w3: Any, name: str, sender: str, *args: Any) -> str:
     return str(receipt["contractAddress"])
 
 
-def deploy_keel(w3: Any, owner: str, solvers: list[str]) -> dict[str, str]:
+def deploy_keel(w3: Any, owner: str, solvers: Sequence[str]) -> KeelContracts:
     """Deploy the allow-list, the settlement and its relayer; return their checksummed addresses.
 
     `owner` (an unlocked account on the node) owns the allow-list and may pause the
-    settlement; every address in `solvers` is allow-listed. Returns
-    {"BatchSettlement", "Relayer", "SolverAllowList"} → address.
+    settlement; every address in `solvers` is allow-listed.
     """
     from web3 import Web3
 
@@ -68,7 +69,7 @@ def deploy_keel(w3: Any, owner: str, solvers: list[str]) -> dict[str, str]:
     contract = w3.eth.contract(address=settlement, abi=keel("BatchSettlement").abi)
     relayer = Web3.to_checksum_address(contract.functions.relayer().call())
     _LAST_RELAYER[int(w3.eth.chain_id)] = relayer
-    return {"BatchSettlement": settlement, "Relayer": relayer, "SolverAllowList": allow_list}
+    return KeelContracts(settlement=settlement, relayer=relayer, allow_list=allow_list)
 
 
 def approve_relayer(w3: Any, user_keys: list[str], tokens: list[str], relayer: str | None = None) -> None:

@@ -17,31 +17,17 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from contracts import revert
+from contracts.intent_abi import INTENT_ABI_TYPE
+from contracts.interaction import INTERACTION_ABI_TYPE, Interaction
 from contracts.revert import SettlementReverted
 from keel.errors import ChainError, UsageError
 
-INTENT_ABI_TYPE = (
-    "(address,address[],uint256[],uint256[],uint8,uint256[],uint256,uint256[],uint256[],uint256,uint256,uint256)"
-)
 EXECUTION_ABI_TYPE = f"({INTENT_ABI_TYPE},uint8,bytes,uint256[],int256[])"
-INTERACTION_ABI_TYPE = "(address,uint256,bytes)"
 SETTLE_SIGNATURE = f"settle(address[],uint256[],{EXECUTION_ABI_TYPE}[],{INTERACTION_ABI_TYPE}[])"
 SETTLE_SELECTOR = keccak(text=SETTLE_SIGNATURE)[:4]
 
 SCHEME_EIP712 = 0
 SCHEME_EIP1271 = 1
-
-
-@dataclass(frozen=True)
-class Interaction:
-    """A call the settlement makes mid-batch (a router or pool swap)."""
-
-    target: str
-    value_wei: int
-    call_data: bytes
-
-    def as_tuple(self) -> tuple[str, int, bytes]:
-        return (to_checksum_address(self.target), int(self.value_wei), bytes(self.call_data))
 
 
 @dataclass(frozen=True)

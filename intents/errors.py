@@ -63,18 +63,15 @@ class IntentChainError(ChainError):
     """The chain answered something the intents package cannot use."""
 
 
-class IntentSetupError(SetupError):
-    """Something this package needs on disk is missing."""
-
-
-def field_of(exc: BaseException) -> str | None:
-    """The offending field of any error, or None."""
-    return getattr(exc, "field", None)
-
-
 class OrderbookUnavailable(SetupError):
     """No orderbook answers at the URL given."""
 
     def __init__(self, message: str, field: str | None = "orderbook") -> None:
         super().__init__(message)
         self.field = field
+
+
+class OwnerCapReached(RefusedError):
+    """The owner already has as many live intents as the orderbook allows. HTTP 409."""
+
+    default_field = "owner"

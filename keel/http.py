@@ -1,22 +1,65 @@
-"""The HTTP edge shared by keel's aiohttp services: one error shape for every refusal.
+"""The HTTP edge shared by keel's aiohttp services: bodies in, models out, one error shape.
 
-Every `KeelError` becomes `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}`
-with the error's `http_status`; aiohttp's own 4xx (unknown route, wrong method) get the same
-shape. Anything else propagates to aiohttp as a 500 — a bug, never a user's fault.
+- `read_json(request, error)`: the body as JSON, or `error("body: not valid JSON", "body")`
+  (invalid UTF-8, bad syntax: a 400); an integer literal past 78 digits is handed on as text,
+  so the model refuses it naming its field;
+  a body that has not fully arrived within `BODY_TIMEOUT_S` is a 408 (a slow client cannot
+  hold a handler forever; the size cap is the app's `client_max_size`).
+- `reply(model)`: a pydantic model (or a list of them) serialised by `keel.wire.dump`.
+- `errors_middleware`: every `KeelError` becomes `keel.wire.ErrorBody`
+  `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}` with the error's
+  `http_status`; aiohttp's own 4xx (unknown route, wrong method, body too large) get the
+  same shape. Anything else propagates to aiohttp as a 500 — a bug, never a user's fault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
-from keel.errors import KeelError
+from keel.errors import KeelError, UsageError
+from keel.wire import ErrorBody, dump
+
+BODY_TIMEOUT_S = 10.0
+MAX_INT_DIGITS = 78  # len(str(2**256 - 1))
+
+
+class BodyTimeout(UsageError):
+    http_status = 408
+
+
+def _bounded_int(digits: str) -> int | str:
+    """A JSON integer literal; one longer than any uint256 (78 digits) stays text, so the field's
+    own validator refuses it by name instead of Python's int() failing on the whole body."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
 
 
 def error_body(exc: KeelError) -> dict[str, Any]:
-    return {"error": str(exc), "kind": exc.kind, "field": getattr(exc, "field", None)}
+    return dump(ErrorBody.of(exc))
+
+
+async def read_json(request: web.Request, error: type[KeelError] = UsageError) -> Any:
+    """The request body decoded as JSON; `error` naming `body` when it is not."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            raw = await request.read()
+    except TimeoutError:
+        raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
+    try:
+        return json.loads(raw.decode(request.charset or "utf-8"), parse_int=_bounded_int)
+    except (ValueError, UnicodeDecodeError, LookupError):  # LookupError: an unknown charset
+        raise error("body: not valid JSON", "body") from None
+
+
+def reply(body: BaseModel | Sequence[BaseModel], status: int = 200) -> web.Response:
+    """`body` as the JSON answer, through the model's own serialiser."""
+    data = dump(body) if isinstance(body, BaseModel) else [dump(m) for m in body]
+    return web.json_response(data, status=status)
 
 
 @web.middleware
@@ -31,5 +74,6 @@ async def errors_middleware(
         if exc.status < 400:
             raise
         # raw_path: the undecoded path, so a %0A in it cannot put a newline in the one-line error
-        body = {"error": f"{request.method} {request.raw_path}: {exc.reason}", "kind": type(exc).__name__, "field": None}
-        return web.json_response(body, status=exc.status)
+        body = ErrorBody(error=f"{request.method} {request.raw_path}: {exc.reason}", kind=type(exc).__name__,
+                         field=None)
+        return web.json_response(dump(body), status=exc.status)

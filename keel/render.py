@@ -49,7 +49,8 @@ def table(
 ) -> Table:
     t = Table(title=title, header_style="bold")
     for col in columns:
-        t.add_column(col, justify="right" if col in justify_right else "left")
+        # fold, never ellipsize: an id cut to `0xd77661a1…` cannot be pasted into `show` or `cancel`
+        t.add_column(col, justify="right" if col in justify_right else "left", overflow="fold")
     for row in rows:
         t.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     return t
@@ -68,6 +69,13 @@ def emit(
         emit_json(data)
         return
     stdout.print(table(rows if rows is not None else data, columns, title, justify_right))
+
+
+def usd(value: float | None) -> str:
+    """Money as people read it: `$12,345.67`, `-$3.10`; `-` for no value."""
+    if value is None:
+        return "-"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def status(message: str) -> None:

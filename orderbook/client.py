@@ -45,7 +45,7 @@ def _raise_for(status: int, body: bytes, url: str) -> None:
         raise OrderbookUnavailable(f"orderbook: {url} answered {status} without a keel error body") from None
     cls = _KINDS.get(kind)
     if cls is not None:
-        raise cls(message, field)  # type: ignore[call-arg]
+        raise cls(message, field)
     if status == 404:
         raise IntentNotFound(message, field)
     if status == 409:

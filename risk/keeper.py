@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from contracts.deployment import Deployment
+from keel.units import whole_tokens
 from risk import breakers
 from risk.backtest.engine import CostModel, OptionBook
 from risk.policies.base import (
@@ -229,45 +231,40 @@ SLOT0_ABI = [{"name": "slot0", "type": "function", "stateMutability": "view", "i
 
 @dataclass
 class ChainReader:
-    """Reads an `Observation` for `owner` over `symbols` (numeraire first) from the world:
-    oracle feeds (the oldest `updatedAt` counts for staleness), balances, block time, and
-    the price of `symbols[1]` in the V3 pool `pool_key` (e.g. "v3:USDC/WETH:500")."""
+    """Reads an `Observation` for `owner` over `symbols` (numeraire first) from the chain's
+    `deployment`: oracle feeds (the oldest `updatedAt` counts for staleness), balances,
+    block time, and the price of `symbols[1]` in the V3 pool at `pool` (an address, e.g.
+    `deployment.v3_pool("USDC", "WETH", 500)`; None: no pool check)."""
 
     w3: Any
-    addresses: dict[str, str]
+    deployment: Deployment
     owner: str
     symbols: tuple[str, ...]
-    pool_key: str | None = None
+    pool: str | None = None
     states: list[Any] = field(default_factory=list)
 
     def read(self) -> Observation:
-        from eth_utils import to_checksum_address
+        from intents.chain import chain_time, feed_updated_at, token_states
 
-        from intents.chain import FEED_ABI, chain_time, token_states
-
-        self.states = token_states(self.w3, self.addresses, self.owner, list(self.symbols))
-        updated = []
-        for s in self.symbols[1:]:
-            feed = self.w3.eth.contract(address=to_checksum_address(self.addresses[f"feed:{s}"]), abi=FEED_ABI)
-            updated.append(int(feed.functions.latestRoundData().call()[3]))
+        self.states = token_states(self.w3, self.deployment, self.owner, list(self.symbols))
+        updated = [feed_updated_at(self.w3, self.deployment, s) for s in self.symbols[1:]]
         num = self.states[0]
         prices = tuple(t.usd_price_8 / num.usd_price_8 for t in self.states)
-        holdings = tuple(t.balance / 10**t.decimals for t in self.states)
+        holdings = tuple(whole_tokens(t.balance, t.decimals) for t in self.states)
         return Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price(),
                            self.w3.eth.gas_price / 1e9)
 
     def _pool_price(self) -> float | None:
-        if self.pool_key is None or self.pool_key not in self.addresses:
+        if self.pool is None:
             return None
-        from eth_utils import to_checksum_address
-
-        pool = self.w3.eth.contract(address=to_checksum_address(self.addresses[self.pool_key]), abi=SLOT0_ABI)
+        pool = self.w3.eth.contract(address=self.pool, abi=SLOT0_ABI)
         sqrt_x96 = int(pool.functions.slot0().call()[0])
         num, und = self.states[0], self.states[1]
-        raw = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
+        raw: float = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
+        shift: float = 10.0 ** (und.decimals - num.decimals)
         if int(und.address, 16) < int(num.address, 16):  # underlying is token0
-            return raw * 10 ** (und.decimals - num.decimals)
-        return 1.0 / raw * 10 ** (und.decimals - num.decimals)
+            return raw * shift
+        return 1.0 / raw * shift
 
 
 @dataclass

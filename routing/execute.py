@@ -5,32 +5,23 @@ or any account): `token_in.approve(router, amount_in)`, then either V2
 `swapExactTokensForTokens(amount_in, amount_out, [in, out], recipient, deadline)` or V3
 `SwapRouter.exactInputSingle(...)` with `amountOutMinimum = amount_out`. The minimums are
 the exact amounts the integer math reported, so the batch pays exactly that or reverts.
-The shape matches the settlement's `Interaction {target, value, callData}`. Pure: encodes
-only, sends nothing.
+Each is the settlement's own `contracts.interaction.Interaction`. Pure: encodes only,
+sends nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from eth_abi import encode
 from eth_utils import keccak
 
+from contracts.deployment import Uniswap
+from contracts.interaction import Interaction
 from routing.errors import RoutingError
 from routing.evaluate import Hop
 
 DEADLINE_FAR_S = 2**32 - 1
-
-
-@dataclass(frozen=True)
-class Interaction:
-    target: str
-    value: int
-    call_data: bytes
-
-    def as_tuple(self) -> tuple[str, int, bytes]:
-        return self.target, self.value, self.call_data
 
 
 def _sel(signature: str) -> bytes:
@@ -71,6 +62,6 @@ def interactions(hops: Sequence[Hop], routers: Mapping[str, str], recipient: str
     return out
 
 
-def world_routers(addresses: Mapping[str, str]) -> dict[str, str]:
-    """The routers of the local world (or mainnet) from `World.addresses`."""
-    return {"v2": addresses["UniswapV2Router02"], "v3": addresses["SwapRouter"]}
+def routers(uniswap: Uniswap) -> dict[str, str]:
+    """Pool kind -> the router that swaps through it: "v2" UniswapV2Router02, "v3" SwapRouter."""
+    return {"v2": uniswap.v2_router, "v3": uniswap.swap_router}

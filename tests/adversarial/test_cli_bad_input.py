@@ -94,8 +94,10 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("intent", "cancel", "0x12", "--account", "a"), USAGE, "id"),
     (("node", "serve", "--port", "0"), USAGE, "--port"),
     (("node", "serve", "--chain-id", "1", "--settlement", "0x123"), USAGE, "settlement"),
-    (("node", "serve", "--db", "postgres://x", "--chain-id", "1",
+    (("node", "serve", "--db", "mysql://x", "--chain-id", "1",
       "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), USAGE, "db"),
+    (("node", "serve", "--db", "postgresql://keel:pw@127.0.0.1:1/keel", "--chain-id", "1",
+      "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), SETUP, "keel:***@127.0.0.1:1"),
     # solvers and auctions
     (("solver", "serve", "--strategy", "nope"), USAGE, "--strategy"),
     (("solver", "serve", "--port", "0"), USAGE, "--port"),

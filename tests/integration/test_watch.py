@@ -78,14 +78,15 @@ class Script:
 
     def __init__(self, chain: World) -> None:
         self.w3 = chain.web3()
-        self.a = chain.addresses
+        d = chain.deployment
+        self.usdc, self.weth = chain.token("USDC"), chain.token("WETH")
         self.me = chain.deployer.address
-        self.router = self.w3.eth.contract(address=self.a["SwapRouter"], abi=npm("SwapRouter").abi)
-        self.pool = self.w3.eth.contract(address=self.a["v3:USDC/WETH:500"], abi=npm("UniswapV3Pool").abi)
-        self.feeds = {s: self.w3.eth.contract(address=self.a[f"feed:{s}"], abi=keel("PriceFeed").abi) for s in ("WETH", "WBTC", "USDC")}
+        self.router = self.w3.eth.contract(address=d.uniswap.swap_router, abi=npm("SwapRouter").abi)
+        self.pool = self.w3.eth.contract(address=d.v3_pool("USDC", "WETH", 500), abi=npm("UniswapV3Pool").abi)
+        self.feeds = {s: self.w3.eth.contract(address=d.feed(s).address, abi=keel("PriceFeed").abi) for s in ("WETH", "WBTC", "USDC")}
         erc20 = npm("WETH9").abi
         for s in ("USDC", "WETH"):
-            token = self.w3.eth.contract(address=self.a[s], abi=erc20)
+            token = self.w3.eth.contract(address=chain.token(s), abi=erc20)
             self._tx(token.functions.approve(self.router.address, 2**256 - 1))
         self.t0 = int(self.w3.eth.get_block("latest")["timestamp"]) // HOUR * HOUR + 2 * HOUR
 
@@ -107,7 +108,7 @@ class Script:
         current = self.pool.functions.slot0().call()[0]
         if target != current:
             up = target < current  # WETH dearer: sell USDC (token0) into the pool
-            token_in, token_out = (self.a["USDC"], self.a["WETH"]) if up else (self.a["WETH"], self.a["USDC"])
+            token_in, token_out = (self.usdc, self.weth) if up else (self.weth, self.usdc)
             amount = 10**14 if up else 10**23  # more than the move needs; the price limit stops it
             params = (token_in, token_out, 500, self.me, 2**32 - 1, amount, 0, target)
             self._at(t - 4, self.router.functions.exactInputSingle(params))
@@ -135,7 +136,7 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
     script = Script(chain)
     spec = _spec(tmp_path)
     owner = chain.users[0].address
-    reader = keeper.ChainReader(chain.web3(), chain.addresses, owner, ("USDC", "WETH"), "v3:USDC/WETH:500")
+    reader = keeper.ChainReader(chain.web3(), chain.deployment, owner, ("USDC", "WETH"), chain.deployment.v3_pool("USDC", "WETH", 500))
     book = book_mod.load(ROOT / "samples" / "book.csv")
     costs = cost_model(spec, "WETH", "USDC", 3000.0, None)
     keepers = []
@@ -190,7 +191,7 @@ def test_should_fire_a_weights_policy_exactly_when_a_weight_crosses_its_band(cha
     script = Script(chain)
     owner = chain.users[0].address
     symbols = ("USDC", "WETH", "WBTC")
-    reader = keeper.ChainReader(chain.web3(), chain.addresses, owner, symbols, "v3:USDC/WETH:500")
+    reader = keeper.ChainReader(chain.web3(), chain.deployment, owner, symbols, chain.deployment.v3_pool("USDC", "WETH", 500))
     start = reader.read()
     value = np.array(start.holdings) * np.array(start.prices)
     target_pct = np.round(value / value.sum() * 100, 1)
@@ -269,7 +270,7 @@ def test_should_sign_submit_and_cancel_the_stale_intent_through_a_real_orderbook
 
     from orderbook import client
 
-    settlement = chain.addresses["BatchSettlement"]
+    settlement = chain.settlement
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -290,7 +291,7 @@ def test_should_sign_submit_and_cancel_the_stale_intent_through_a_real_orderbook
         script = Script(chain)
         spec = _spec(tmp_path)
         user = chain.users[0]
-        reader = keeper.ChainReader(chain.web3(), chain.addresses, user.address, ("USDC", "WETH"), "v3:USDC/WETH:500")
+        reader = keeper.ChainReader(chain.web3(), chain.deployment, user.address, ("USDC", "WETH"), chain.deployment.v3_pool("USDC", "WETH", 500))
         sink = keeper.IntentSink(reader, 10**7, 100, 30, orderbook=url, signer=Account.from_key(user.private_key),
                                  chain_id=chain.chain_id, settlement=settlement)
         book = run.option_book(book_mod.load(ROOT / "samples" / "book.csv"), "WETH", script.t0)

@@ -103,33 +103,6 @@ library ExecutionCalldata {
         }
     }
 
-    /// @notice `uint256[]` at word `field` of `head`.
-    function uints(uint256 head, uint256 field) internal pure returns (uint256[] calldata a) {
-        (uint256 start, uint256 length) = array(head, field);
-        assembly ("memory-safe") {
-            a.offset := start
-            a.length := length
-        }
-    }
-
-    /// @notice `int256[]` at word `field` of `head`.
-    function ints(uint256 head, uint256 field) internal pure returns (int256[] calldata a) {
-        (uint256 start, uint256 length) = array(head, field);
-        assembly ("memory-safe") {
-            a.offset := start
-            a.length := length
-        }
-    }
-
-    /// @notice `address[]` at word `field` of `head` (elements are checked when read).
-    function addresses(uint256 head, uint256 field) internal pure returns (address[] calldata a) {
-        (uint256 start, uint256 length) = array(head, field);
-        assembly ("memory-safe") {
-            a.offset := start
-            a.length := length
-        }
-    }
-
     /// @notice `bytes` at word `field` of `head`.
     function bytesAt(uint256 head, uint256 field) internal pure returns (bytes calldata b) {
         assembly ("memory-safe") {

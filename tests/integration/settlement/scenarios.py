@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.settlement import SCHEME_EIP712, Batch, Interaction, make_batch
+from contracts.interaction import Interaction
+from contracts.settlement import SCHEME_EIP712, Batch, make_batch
 from intents.model import Intent
 from tests.integration.settlement.helpers import (
     E18,

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from contracts.artifacts import keel
+from contracts.interaction import Interaction
 from contracts.revert import SettlementReverted
-from contracts.settlement import Batch, Interaction, make_batch
+from contracts.settlement import Batch, make_batch
 from tests.integration.settlement.helpers import E18, Env, assert_refused, balances_intent, calldata
 from tests.integration.settlement.scenarios import cow_pair, v2_rebalance
 
@@ -23,7 +24,7 @@ def _deploy(env: Env, name: str, *args: Any) -> Any:
 
 
 def _allow_list(env: Env) -> Any:
-    return env.w3.eth.contract(address=env.addr("SolverAllowList"), abi=keel("SolverAllowList").abi)
+    return env.w3.eth.contract(address=env.world.deployment.contracts.allow_list, abi=keel("SolverAllowList").abi)
 
 
 def _empty_settle_calldata(env: Env) -> bytes:

@@ -3,7 +3,8 @@ fees above the cap, malformed batches, and a batch that leaves the contract poor
 
 from __future__ import annotations
 
-from contracts.settlement import Batch, Execution, Interaction
+from contracts.interaction import Interaction
+from contracts.settlement import Batch, Execution
 from tests.integration.settlement.helpers import (
     E18,
     Env,

@@ -1,0 +1,155 @@
+"""Who may talk to a solver node: requests signed by the one auctioneer it was started with.
+
+Scheme (documented in SECURITY.md):
+
+    digest    = keccak256(method ‖ "\\n" ‖ path ‖ "\\n" ‖ timestamp_ms ‖ "\\n" ‖ body)
+    signature = EIP-191 personal_sign(digest) by the auctioneer's key (65 bytes, r ‖ s ‖ v)
+    headers   X-Keel-Timestamp: <unix ms, decimal>   X-Keel-Signature: 0x<130 hex>
+
+method, path and timestamp never contain a newline, so the preimage is unambiguous; the
+body is signed byte for byte as sent. A node checks (`Verifier.check`):
+- both headers present and well-formed, the timestamp within `WINDOW_MS` of its clock,
+  and the signature not seen before inside that window (replay) — else 401 Unauthorized;
+- the recovered signer equals the configured auctioneer address — else 403 Forbidden.
+A request that fails either check reaches no handler: nothing is parsed, solved or sent.
+
+The auctioneer's key authenticates requests only and holds no funds; it lives in a 0600
+file in the state directory (`load_or_create`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils.crypto import keccak
+
+from intents.model import checksum
+from keel.errors import KeelError
+
+TIMESTAMP_HEADER = "X-Keel-Timestamp"
+SIGNATURE_HEADER = "X-Keel-Signature"
+WINDOW_MS = 30_000  # clocks of the auctioneer and its nodes may differ by this much
+_SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+
+
+class Unauthenticated(KeelError):
+    """No valid signature: missing, malformed, stale or replayed."""
+
+    http_status = 401
+
+
+class Forbidden(KeelError):
+    """A valid signature by someone this node does not trust."""
+
+    http_status = 403
+
+
+def digest(method: str, path: str, timestamp_ms: int, body: bytes) -> bytes:
+    """keccak256(method ‖ \\n ‖ path ‖ \\n ‖ timestamp ‖ \\n ‖ body): what the auctioneer signs."""
+    return keccak(b"\n".join([method.upper().encode(), path.encode(), str(timestamp_ms).encode(), body]))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The auctioneer's request key. `repr` never shows it."""
+
+    key: bytes = field(repr=False)
+
+    @property
+    def address(self) -> str:
+        return str(Account.from_key(self.key).address)
+
+    @classmethod
+    def random(cls) -> Signer:
+        return cls(secrets.token_bytes(32))
+
+    def headers(self, method: str, path: str, body: bytes, now_ms: int | None = None) -> dict[str, str]:
+        """The two headers that authenticate `method path body` now."""
+        ts = _now_ms() if now_ms is None else now_ms
+        message = encode_defunct(primitive=digest(method, path, ts, body))
+        signed = Account.sign_message(message, self.key)
+        return {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: "0x" + bytes(signed.signature).hex()}
+
+
+def local_key_path() -> Path:
+    """Where this project's auctioneer keeps its request key (`.keel/auctioneer.key`)."""
+    from keel.paths import state_dir
+
+    return state_dir() / "auctioneer.key"
+
+
+def load_or_create(path: Path | None = None) -> Signer:
+    """The auctioneer key kept at `path` (default `local_key_path()`; created 0600 on first use)."""
+    path = path or local_key_path()
+    if path.exists():
+        text = path.read_text().strip()
+        if not re.fullmatch(r"0x[0-9a-f]{64}", text):
+            raise KeelError(f"auctioneer key: {path} does not hold a 0x-prefixed 32-byte hex key", "auctioneer")
+        return Signer(bytes.fromhex(text[2:]))
+    signer = Signer.random()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("0x" + signer.key.hex() + "\n")
+    return signer
+
+
+@dataclass
+class Verifier:
+    """A node's check of each request against its one auctioneer; remembers signatures to refuse replays."""
+
+    auctioneer: str
+    window_ms: int = WINDOW_MS
+    _seen: dict[str, int] = field(default_factory=dict, repr=False)  # signature -> timestamp
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.auctioneer = checksum(self.auctioneer, "auctioneer")
+
+    def check(self, method: str, path: str, body: bytes, timestamp: str | None, signature: str | None,
+              now_ms: int | None = None) -> str:
+        """The auctioneer's address if the request is its, fresh and new; else Unauthenticated / Forbidden."""
+        now = _now_ms() if now_ms is None else now_ms
+        if timestamp is None or signature is None:
+            raise Unauthenticated(f"{SIGNATURE_HEADER}: this node answers only its auctioneer's signed requests",
+                                  "signature")
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise Unauthenticated(f"{TIMESTAMP_HEADER}: expected unix milliseconds", "timestamp")
+        ts = int(timestamp)
+        if abs(now - ts) > self.window_ms:
+            raise Unauthenticated(f"{TIMESTAMP_HEADER}: {ts} is more than {self.window_ms} ms from this node's clock",
+                                  "timestamp")
+        if not _SIGNATURE.fullmatch(signature):
+            raise Unauthenticated(f"{SIGNATURE_HEADER}: expected 0x and 65 bytes of hex", "signature")
+        try:
+            signer = Account.recover_message(encode_defunct(primitive=digest(method, path, ts, body)),
+                                             signature=bytes.fromhex(signature[2:]))
+        except Exception:  # an s or v out of range: not a signature at all
+            raise Unauthenticated(f"{SIGNATURE_HEADER}: not a valid secp256k1 signature", "signature") from None
+        if signer != self.auctioneer:
+            raise Forbidden(f"{SIGNATURE_HEADER}: signed by {signer}, this node trusts only {self.auctioneer}",
+                            "signature")
+        self._remember(signature.lower(), ts, now)
+        return str(signer)
+
+    def _remember(self, signature: str, ts: int, now: int) -> None:
+        with self._lock:
+            if signature in self._seen:
+                raise Unauthenticated(f"{SIGNATURE_HEADER}: this signed request was already used (replay)",
+                                      "signature")
+            for old in [s for s, t in self._seen.items() if abs(now - t) > self.window_ms]:
+                del self._seen[old]
+            self._seen[signature] = ts
