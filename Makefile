@@ -57,6 +57,8 @@ bench: setup
 	$(BIN)/python bench/settlement_gas.py
 	$(BIN)/python bench/auction.py
 	$(BIN)/python bench/backtest.py
+	$(BIN)/python bench/dp.py
+	$(BIN)/python bench/hedging.py
 
 clean:
 	rm -rf $(VENV) node_modules build .keel

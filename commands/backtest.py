@@ -20,8 +20,8 @@ WATCH_POOL_FEE_PIPS = 500  # `keel watch` checks the oracle against the 0.05% V3
 POLICY = typer.Option(..., "--policy", help="Policy file (TOML), e.g. samples/policy.toml.")
 BOOK = typer.Option(None, "--book", help="Options book (CSV/JSON); overrides [book] file.")
 SNAPSHOT = typer.Option(None, "--snapshot", help="Liquidity snapshot JSON (default: read the running chain's pools).")
-COLUMNS = ["policy", "param", "cost_mean", "cost_std", "hedge_error", "trades_mean", "gas_mean", "drawdown_worst"]
-HEADERS = dict(zip(COLUMNS, ["policy", "param", "cost", "cost sd", "hedge err", "trades", "gas", "worst dd"], strict=True))
+COLUMNS = ["policy", "param", "cost_mean", "cost_std", "hedge_error", "hedge_error_ci", "trades_mean", "gas_mean",
+           "drawdown_worst"]
 
 
 def _spec(path: Path) -> Any:
@@ -72,7 +72,8 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     if c.model == "flat":
         rate = c.flat_bps / 10_000
         return CostModel(impact=lambda q, s: np.abs(q) * s * rate,
-                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, _eth_usd())), rate=rate)
+                         gas=lambda s: gas_eth * (s if eth_is_token else np.full_like(s, _eth_usd())), rate=rate,
+                         gwei=c.gas_price_gwei)
     from routing import costs
 
     if liq is None:
@@ -80,7 +81,7 @@ def cost_model(spec: Any, token: str, numeraire: str, spot: float, snapshot: Pat
     with render.stderr.status("building the cost curve from the pools' exact math…"):
         curve = costs.build_curve(liq, liq.resolve(token, "token"), liq.resolve(numeraire, "numeraire"), spot,
                                   c.gas_price_gwei, c.gas_per_trade, eth_price=_eth_usd())
-    return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate)
+    return CostModel(impact=curve.impact, gas=curve.gas, rate=curve.rate, gwei=c.gas_price_gwei)
 
 
 def _eth_usd() -> float:
@@ -112,7 +113,10 @@ def backtest(
     snapshot: Path = SNAPSHOT,
     plot: Path = typer.Option(None, "--plot", help="Write the cost vs hedge-error frontier as a PNG."),
     trades: bool = typer.Option(False, "--trades", help="Add each policy's decisions on path 0 (step, new hedge) to --json."),
-    hold: float = typer.Option(0.0, "--hold", help="Underlying held at the start (the hedge before the first decision)."),
+    hold: float = typer.Option(None, "--hold", help="Underlying held at the start instead of the hedge (implies --no-start-hedged)."),
+    start_hedged: bool = typer.Option(True, "--start-hedged/--no-start-hedged",
+                                      help="Start every path holding the hedge target (no common step-0 trade)."),
+    gas: str = typer.Option(None, "--gas", help="constant | mean-reverting (default: the policy file's [gas] model)."),
     dask: str = typer.Option(None, "--dask", help="Dask scheduler address (tcp://HOST:8786): one task per policy variant; same rows as locally."),
     as_json: bool = JSON,
 ) -> None:
@@ -122,7 +126,8 @@ def backtest(
         from risk.backtest.cluster import dask_fan_out
 
         fan_out = dask_fan_out(dask)
-    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), hold, fan_out)
+    start = hold if hold is not None else (None if start_hedged else 0.0)
+    rows = run_backtest(policy, book, portfolio, n_paths, model, seed, spot, snapshot, int(trades), start, gas, fan_out)
     if plot is not None:
         from risk.backtest.plot import frontier_png
 
@@ -132,7 +137,7 @@ def backtest(
         render.status(f"frontier written to {plot}")
     weights = bool(rows) and rows[0].get("value_mean") is not None
     heads = _headers(weights)
-    shown = [{heads[k]: _cell(k, r.get(k), weights) for k in COLUMNS} for r in rows]
+    shown = [{heads[k]: _ci(r) if k == "hedge_error_ci" else _cell(k, r.get(k), weights) for k in COLUMNS} for r in rows]
     render.emit(rows, as_json, rows=shown, columns=list(heads.values()), title="backtest",
                 justify_right=list(heads.values())[1:])
 
@@ -141,7 +146,8 @@ def _headers(weights: bool) -> dict[str, str]:
     """Every column with its unit: money in USD (the world's numeraires are USD stablecoins), error and
     drawdown in the unit each kind of run measures them in (bps and % of value for a portfolio)."""
     return {"policy": "policy", "param": "param", "cost_mean": "cost (USD, mean)", "cost_std": "cost sd (USD)",
-            "hedge_error": "tracking err (bps/yr)" if weights else "hedge err (USD, sd)", "trades_mean": "trades (mean)",
+            "hedge_error": "tracking err (bps/yr)" if weights else "hedge err (USD, sd)",
+            "hedge_error_ci": "hedge err 95% (USD)", "trades_mean": "trades (mean)",
             "gas_mean": "gas (USD, mean)", "drawdown_worst": "worst dd (% of value)" if weights else "worst dd (USD)"}
 
 
@@ -160,9 +166,16 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v)
 
 
+def _ci(row: dict[str, Any]) -> str:
+    """The hedge error's 95% bootstrap interval (hedge runs only)."""
+    if row.get("hedge_error_lo") is None:
+        return ""
+    return f"{render.usd(float(row['hedge_error_lo']))}–{render.usd(float(row['hedge_error_hi']))}"
+
+
 def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths: int, model: str, seed: int,
-                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float = 0.0,
-                 fan_out: Any = None) -> list[dict[str, Any]]:
+                 spot: float | None, snapshot: Path | None, record: int = 0, hold: float | None = None,
+                 gas: str | None = None, fan_out: Any = None) -> list[dict[str, Any]]:
     """Load, join costs, run; the rows `keel backtest` prints (also used by tests).
 
     `fan_out` (`risk.backtest.cluster.dask_fan_out`) runs the policy variants on a cluster.
@@ -193,7 +206,7 @@ def run_backtest(policy: Path, book: Path | None, portfolio: str | None, n_paths
         task = bar.add_task("backtest: steps over all paths", total=None)
         rows, runs = run.hedge_backtest(spec, ob, s0, kind, n_paths, seed, costs, series, initial_hedge=hold,
                                         record=record, progress=lambda i, n: bar.update(task, completed=i, total=n),
-                                        fan_out=fan_out)
+                                        gas_model=gas, fan_out=fan_out)
     if record:
         for row, r in zip(rows, runs, strict=True):
             row["trades"] = [[i, pos] for i, _, pos in r.trades]
@@ -318,7 +331,7 @@ def _shock_rows(shock: tuple[str, float, float, float], spec: Any, liq: Any, tok
 
     from risk import breakers
     from risk.policies import config
-    from risk.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
+    from risk.policies.base import annualise, ewma_decay, ewma_variance
     from routing import costs
 
     c = spec.costs
@@ -333,11 +346,9 @@ def _shock_rows(shock: tuple[str, float, float, float], spec: Any, liq: Any, tok
     _, d0, _ = ob.greeks(np.array([s0]), 0.0)
     _, delta, gamma = ob.greeks(s, 0.0, m_vol)
     for p in spec.policies:
-        pol = config.build(p)
-        hs = HedgeState(0.0, s, spec.book.target_delta - d0, delta, gamma, np.array([0.0]), realized,
-                        sigma * m_vol, ob.nearest_expiry_years, ob.rate, curve.rate,
-                        lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
-                        lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
+        pol = config.build(p, spec.gas)
+        hs = _stress_state(s, spec.book.target_delta - d0, delta, gamma, realized, sigma * m_vol, ob, curve,
+                           lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
         d = pol.decide(hs)
         q = float(d.position[0] - hs.hedge[0]) if d.trade[0] else 0.0
         notional = abs(q) * float(s[0])
@@ -349,6 +360,21 @@ def _shock_rows(shock: tuple[str, float, float, float], spec: Any, liq: Any, tok
                      "impact_bps": impact / notional * 1e4 if notional else 0.0,
                      "tripped": [t.breaker for t in verdict.trips]})
     return rows
+
+
+def _stress_state(spot: Any, hedge: Any, delta: Any, gamma: Any, realized: Any, vol: float, ob: Any, curve: Any,
+                  delta_scaled: Any, target_delta: float) -> Any:
+    """The one-poll state a shocked market shows a policy (gas at today's reference price)."""
+    import numpy as np
+
+    from risk.policies.base import HedgeState
+
+    gas_now = curve.gas(spot)
+    return HedgeState(
+        t_s=0.0, spot=spot, hedge=hedge, delta=delta, gamma=gamma, since_trade_s=np.array([0.0]),
+        realized_vol=realized, vol=vol, tau_years=ob.nearest_expiry_years, rate=ob.rate, cost_rate=curve.rate,
+        trade_cost=lambda q, x: np.where(q != 0, curve.impact(q, x) + curve.gas(x), 0.0),
+        delta_scaled=delta_scaled, target_delta=target_delta, gas_cost=gas_now, gas_ref_cost=gas_now)
 
 
 def _oracle_price(deployment: Any, token: str, numeraire: str) -> float | None:

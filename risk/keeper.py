@@ -51,6 +51,7 @@ class Observation:
     holdings: tuple[float, ...]
     oracle_updated_s: float
     pool_price: float | None = None
+    gas_price_gwei: float | None = None  # the chain's gas price now; None: the cost model's reference
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Keeper:
     vol_half_life_s: float = 24 * 3600.0
     valid_s: float = 600.0
     start_s: float | None = None
+    end_s: float | None = None  # when the hedging program ends (unix s); None: the book's nearest expiry
     _var: float | None = None
     _last: tuple[float, float] | None = None  # (time, reference price) of the previous poll
     _since: float = math.inf
@@ -186,12 +188,17 @@ class Keeper:
         spot = np.array([obs.prices[1]])
         _, delta, gamma = book.greeks(spot, elapsed)
         held = self._holdings(obs)
+        # the policy sees today's gas, exactly as the backtest's gas path shows it
+        gas_ref = self.costs.gas(spot)
+        gas_now = gas_ref if obs.gas_price_gwei is None else self.costs.gas_at(spot, obs.gas_price_gwei)
         state = HedgeState(
             t_s=obs.now_s - self.start_s, spot=spot, hedge=np.array([held[1]]), delta=delta, gamma=gamma,
             since_trade_s=np.array([self._since]), realized_vol=np.array([realized]), vol=vol,
             tau_years=book.nearest_expiry_years - elapsed, rate=book.rate, cost_rate=self.costs.rate,
-            trade_cost=self.costs.total, delta_scaled=lambda m: book.greeks(spot, elapsed, m)[1],
-            target_delta=self.target_delta,
+            trade_cost=self.costs.total if obs.gas_price_gwei is None else self.costs.at_gas(gas_now),
+            delta_scaled=lambda m: book.greeks(spot, elapsed, m)[1],
+            target_delta=self.target_delta, gas_cost=gas_now, gas_ref_cost=gas_ref,
+            horizon_years=None if self.end_s is None else max(self.end_s - obs.now_s, 0.0) / SECONDS_PER_YEAR,
         )
         d = self.policy.decide(state)
         return bool(d.trade[0]), (float(d.position[0]),), vol, realized
@@ -247,7 +254,8 @@ class ChainReader:
         num = self.states[0]
         prices = tuple(t.usd_price_8 / num.usd_price_8 for t in self.states)
         holdings = tuple(whole_tokens(t.balance, t.decimals) for t in self.states)
-        return Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price())
+        return Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price(),
+                           self.w3.eth.gas_price / 1e9)
 
     def _pool_price(self) -> float | None:
         if self.pool is None:

@@ -1,7 +1,9 @@
 """`keel watch` on the fork: along a scripted price path (real swaps move the Uniswap V3
 pool to each price, the feed publishes it, the clock advances an hour), the keeper fires
-exactly the trades the backtester decides on the same path, and a weights keeper fires
-exactly when a weight crosses its band and not before."""
+exactly the trades the backtester decides on the same path — the impulse band and its
+gas-timing variant included, with the chain's gas price as the keeper read it replayed
+beside the prices — and a weights keeper fires exactly when a weight crosses its band and
+not before."""
 
 from __future__ import annotations
 
@@ -58,6 +60,15 @@ interval_hours = 4
 name = "vol-adaptive"
 kind = "vol-adaptive"
 band = 0.5
+[[policies]]
+name = "impulse"
+kind = "impulse"
+risk_aversion = 0.01
+[[policies]]
+name = "gas-timing"
+kind = "gas-timing"
+risk_aversion = 0.01
+gas_half_life_hours = 2
 """
 
 
@@ -129,11 +140,13 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
     book = book_mod.load(ROOT / "samples" / "book.csv")
     costs = cost_model(spec, "WETH", "USDC", 3000.0, None)
     keepers = []
+    end = script.t0 + (len(WETH_PATH) - 1) * HOUR  # the program ends where the replayed path does
     for p in spec.policies:
         sink = keeper.IntentSink(reader, spec.keeper.valid_seconds, 100, 30)
-        keepers.append(keeper.Keeper(config.build(p), costs, _limits(spec), sink, valid_s=spec.keeper.valid_seconds,
-                                     book=run.option_book(book, "WETH", script.t0), vol_half_life_s=6 * HOUR))
-    rows = ["timestamp,WETH"]
+        keepers.append(keeper.Keeper(config.build(p, spec.gas), costs, _limits(spec), sink,
+                                     valid_s=spec.keeper.valid_seconds, book=run.option_book(book, "WETH", script.t0),
+                                     vol_half_life_s=6 * HOUR, end_s=end))
+    rows = ["timestamp,WETH,gas_gwei"]
     holding0 = None
     for k, price in enumerate(WETH_PATH):
         t = script.move(k, price)
@@ -141,9 +154,10 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
         assert obs.now_s == t and obs.prices[1] == pytest.approx(price)
         assert abs(script.pool_price() / price - 1) < 1e-4  # the swap moved the pool to the price
         holding0 = obs.holdings[1] if holding0 is None else holding0
+        assert obs.gas_price_gwei is not None  # the keeper reads the chain's gas price
         for kp in keepers:
             kp.step(obs)
-        rows.append(f"{t},{obs.prices[1]!r}")
+        rows.append(f"{t},{obs.prices[1]!r},{obs.gas_price_gwei!r}")
     csv = tmp_path / "path.csv"
     csv.write_text("\n".join(rows) + "\n")
     policy = tmp_path / "policy.toml"
@@ -168,6 +182,9 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
             assert intent.min_balance[1] <= step.position[0] * 1e18 <= intent.max_balance[1]
         assert len(kp.sink.cancelled) == len(fired) - 1  # each fresh intent cancels the stale one
     assert fired_somewhere_later  # the path is not trivial: policies fire after the first hour
+    by_name = {kp.policy.name: kp for kp in keepers}
+    for name in ("impulse", "gas-timing"):  # the new bands re-hedge along the path, not only at the start
+        assert sum(s.fired for s in by_name[name].log) >= 2, name
 
 
 def test_should_fire_a_weights_policy_exactly_when_a_weight_crosses_its_band(chain: World, tmp_path: Path) -> None:
@@ -225,7 +242,7 @@ def test_should_print_what_it_would_sign_in_a_dry_run(chain: World, chain_handle
                   "--log", str(log), "--json")
     assert res.code == 0, res.err
     logged = json.loads(log.read_text().splitlines()[0])
-    assert logged["fired"] is True and logged["reason"] == "threshold fired"
+    assert logged["fired"] is True and logged["reason"] == "impulse fired"  # the default keeper policy
     data = json.loads(res.out)
     assert data["steps"][0]["fired"] is True  # 100 WETH held against a ~38 WETH hedge target
     signed = data["would_sign"][0]
