@@ -3,8 +3,8 @@
 - `status_lines(record, now_s, rounds)`: open / in auction / expired / cancelled / failed, in
   sentences, with the time left or past and, when auctions tried it, each solver's verdict in
   the last round that held it (the reason the auctioneer recorded, which names symbols and amounts).
-- `settled_report(world, record)`: reads the settling transaction: the execution of this intent
-  (its flows, i.e. the fills), the batch's clearing prices for its tokens (USD per whole token),
+- `settled_report(world, record)`: reads the settling transaction: the owner's balance change
+  of each intent token across that block (the fills), the batch's clearing prices for its tokens (USD per whole token),
   the fee the settlement measured (`IntentExecuted.given - received`, valued at the clearing
   prices) and the outcome reached at that block against the signed band.
 Clearing prices are keel's `UsdPrice` (USD per base unit x 1e36, docs/interfaces.md); display
@@ -83,9 +83,7 @@ def settled_report(world: Any, record: dict[str, Any]) -> Settled:
     tokens = [t.lower() for t in args["tokens"]]
     prices = dict(zip(tokens, args["clearingPrices"], strict=True))
     intent = record["intent"]
-    mine = [e for e in args["executions"] if str(e["intent"]["owner"]).lower() == intent["owner"].lower()
-            and int(e["intent"]["nonce"]) == int(intent["nonce"])]
-    flows = [int(f) for f in mine[0]["flows"]] if mine else [0] * len(intent["tokens"])
+    flows = _balance_changes(w3, intent["owner"], intent["tokens"], int(receipt["blockNumber"]))
     event = next((e for e in settlement.executed(receipt) if "0x" + bytes(e["intentId"]).hex() == record["id"].lower()),
                  None)
     out = Settled(gas_used=int(receipt["gasUsed"]))
@@ -101,6 +99,23 @@ def settled_report(world: Any, record: dict[str, Any]) -> Settled:
         out.given_usd = int(event["given"]) / USD_PRICE_SCALE
         out.fee_usd = (int(event["given"]) - int(event["received"])) / USD_PRICE_SCALE
     out.outcome, out.inside = _outcome(w3, world, intent, prices, int(receipt["blockNumber"]))
+    return out
+
+
+def _balance_changes(w3: Any, owner: str, tokens: list[str], block: int) -> list[int]:
+    """What the owner's balance of each token did across the settling block (the compact
+    executions are not worth decoding twice: the chain already says what the owner got)."""
+    from web3 import Web3
+
+    abi = [{"name": "balanceOf", "type": "function", "stateMutability": "view",
+            "inputs": [{"name": "a", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]}]
+    out = []
+    for address in tokens:
+        token = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        holder = Web3.to_checksum_address(owner)
+        after = int(token.functions.balanceOf(holder).call(block_identifier=block))
+        before = int(token.functions.balanceOf(holder).call(block_identifier=block - 1))
+        out.append(after - before)
     return out
 
 
