@@ -1,7 +1,8 @@
 """The HTTP edge shared by keel's aiohttp services: bodies in, models out, one error shape.
 
 - `read_json(request, error)`: the body as JSON, or `error("body: not valid JSON", "body")`
-  (invalid UTF-8, bad syntax: a 400); an integer literal past 78 digits is handed on as text,
+  (invalid UTF-8, bad syntax, nesting deeper than `keel.wire.MAX_JSON_DEPTH`: a 400, decoded
+  by `keel.wire.loads`); an integer literal past 78 digits is handed on as text,
   so the model refuses it naming its field;
   a body that has not fully arrived within `BODY_TIMEOUT_S` is a 408 (a slow client cannot
   hold a handler forever; the size cap is the app's `client_max_size`).
@@ -15,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -23,20 +23,13 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from keel.errors import KeelError, UsageError
-from keel.wire import ErrorBody, dump
+from keel.wire import ErrorBody, dump, loads
 
 BODY_TIMEOUT_S = 10.0
-MAX_INT_DIGITS = 78  # len(str(2**256 - 1))
 
 
 class BodyTimeout(UsageError):
     http_status = 408
-
-
-def _bounded_int(digits: str) -> int | str:
-    """A JSON integer literal; one longer than any uint256 (78 digits) stays text, so the field's
-    own validator refuses it by name instead of Python's int() failing on the whole body."""
-    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
 
 
 def error_body(exc: KeelError) -> dict[str, Any]:
@@ -51,7 +44,7 @@ async def read_json(request: web.Request, error: type[KeelError] = UsageError) -
     except TimeoutError:
         raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
     try:
-        return json.loads(raw.decode(request.charset or "utf-8"), parse_int=_bounded_int)
+        return loads(raw.decode(request.charset or "utf-8"))
     except (ValueError, UnicodeDecodeError, LookupError):  # LookupError: an unknown charset
         raise error("body: not valid JSON", "body") from None
 
