@@ -128,14 +128,20 @@ class ChainGate:
     pending: int = 0
 
     async def run(self, config: OrderbookConfig, signed: SignedIntent) -> str:
+        """`check_on_chain` off the loop, under the pending cap and the time budget."""
+        return str(await self.call(config, "the chain checks", check_on_chain, config, signed))
+
+    async def call(self, config: OrderbookConfig, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in the chain pool: 503 when `MAX_PENDING_CHECKS` already wait, or past the budget.
+        Every chain call of every endpoint (submit and cancel) goes through here."""
         if self.pending >= MAX_PENDING_CHECKS:
-            raise ChainBusy(f"signature: {self.pending} submissions are waiting for the chain; try again shortly")
+            raise ChainBusy(f"signature: {self.pending} requests are waiting for the chain; try again shortly")
         self.pending += 1
         try:
-            work = asyncio.get_running_loop().run_in_executor(self.executor, check_on_chain, config, signed)
+            work = asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
             return await asyncio.wait_for(work, config.chain_timeout_s)
         except TimeoutError:
-            raise ChainBusy(f"signature: the chain checks took over {config.chain_timeout_s:g}s; try again") from None
+            raise ChainBusy(f"signature: {what} took over {config.chain_timeout_s:g}s; try again") from None
         finally:
             self.pending -= 1
 
@@ -178,13 +184,9 @@ async def delete_intent(request: web.Request) -> web.Response:
     model = parse(CancellationModel, await read_json(request, IntentError))
     stored = store.get(intent_id)
     gate = request.app[GATE_KEY]
-    work = asyncio.get_running_loop().run_in_executor(  # EIP-1271 asks the wallet: off the loop, bounded
-        gate.executor, verify_cancellation, intent_id, stored.owner, model.signingScheme, from_hex(model.signature),
-        config.chain_id, config.settlement, config.check_1271)
-    try:
-        await asyncio.wait_for(work, config.chain_timeout_s)
-    except TimeoutError:
-        raise ChainBusy(f"signature: the wallet took over {config.chain_timeout_s:g}s to answer; try again") from None
+    # EIP-1271 asks the wallet: off the loop, under the same pending cap and budget as submissions
+    await gate.call(config, "the wallet", verify_cancellation, intent_id, stored.owner, model.signingScheme,
+                    from_hex(model.signature), config.chain_id, config.settlement, config.check_1271)
     store.cancel(intent_id)
     return reply(AcceptedModel(id=intent_id, status=CANCELLED))
 
