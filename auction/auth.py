@@ -167,6 +167,7 @@ class Verifier:
     def _signer(self, method: str, path: str, ts: int, body: bytes, raw: bytes,
                 nodes: tuple[str, ...]) -> tuple[str, bytes]:
         """(the auctioneer, the request digest) if one of `nodes` makes the signature the auctioneer's."""
+        signers = []
         for node in nodes:
             request = digest(method, node, path, ts, body)
             try:
@@ -175,8 +176,11 @@ class Verifier:
                 raise Unauthenticated(f"{SIGNATURE_HEADER}: not a valid secp256k1 signature", "signature") from None
             if signer == self.auctioneer:
                 return signer, request
-        raise Forbidden(f"{SIGNATURE_HEADER}: not signed by {self.auctioneer} for this node "
-                        f"({', '.join(nodes) or 'no address known'})", "signature")
+            signers.append(signer)
+        # signed by a stranger for this node, or by anyone (the auctioneer too) for another node
+        raise Forbidden(f"{SIGNATURE_HEADER}: signed by {signers[0] if signers else 'nobody'} for this node "
+                        f"({', '.join(nodes) or 'no address known'}); this node trusts only {self.auctioneer}, "
+                        f"signing for it", "signature")
 
     def _remember(self, request: bytes, ts: int, now: int) -> None:
         """Refuse a request digest already served inside the window (the key is the digest, not

@@ -307,7 +307,7 @@ def serve_cmd(
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
-    from orderbook.node import database_location, orderbook_config
+    from orderbook.node import admission, database_location, orderbook_config
 
     database = database_location(db)
     config = orderbook_config(chain_id, settlement, rpc_url)
@@ -315,7 +315,8 @@ def serve_cmd(
 
     serve(host, port, database.target, config,
           on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
-                                         f"settlement {config.settlement}, db {database.shown})"))
+                                         f"settlement {config.settlement}, db {database.shown}); "
+                                         + admission(config)))
 
 
 def register(app: typer.Typer) -> None:
