@@ -145,6 +145,17 @@ class Verifier:
         """The auctioneer's address if the request is its, fresh, new and for one of `nodes`
         (this node's authorities); else Unauthenticated / Forbidden."""
         now = _now_ms() if now_ms is None else now_ms
+        ts = self.precheck(timestamp, signature, now)
+        raw = bytes.fromhex(str(signature)[2:])
+        signer, seen = self._signer(method, path, ts, body, raw, nodes)
+        self._remember(seen, ts, now)
+        return signer
+
+    def precheck(self, timestamp: str | None, signature: str | None, now_ms: int | None = None) -> int:
+        """What the headers alone show (present, fresh, canonical): run before the body is read,
+        so a stranger without a well-formed fresh signature cannot make the node buffer or hash
+        a body. The timestamp, or Unauthenticated."""
+        now = _now_ms() if now_ms is None else now_ms
         if timestamp is None or signature is None:
             raise Unauthenticated(f"{SIGNATURE_HEADER}: this node answers only its auctioneer's signed requests",
                                   "signature")
@@ -160,9 +171,7 @@ class Verifier:
         if not canonical(raw):
             raise Unauthenticated(f"{SIGNATURE_HEADER}: not canonical (v must be 27 or 28, s at most n/2)",
                                   "signature")
-        signer, seen = self._signer(method, path, ts, body, raw, nodes)
-        self._remember(seen, ts, now)
-        return signer
+        return ts
 
     def _signer(self, method: str, path: str, ts: int, body: bytes, raw: bytes,
                 nodes: tuple[str, ...]) -> tuple[str, bytes]:

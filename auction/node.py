@@ -117,15 +117,17 @@ async def auth_middleware(
         if node.verifier is None:
             raise Forbidden(f"{request.path}: this node was started without --auctioneer and trusts no caller",
                             "auctioneer")
+        timestamp, signature = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
+        node.verifier.precheck(timestamp, signature)  # headers first: no body is read for a bad one
         try:
             async with asyncio.timeout(BODY_TIMEOUT_S):
                 body = await request.read()  # bounded by client_max_size; cached for the handler
         except TimeoutError:
             raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
-        request[CALLER_KEY] = node.verifier.check(request.method, request.path, body,
-                                                  request.headers.get(TIMESTAMP_HEADER),
-                                                  request.headers.get(SIGNATURE_HEADER),
-                                                  nodes=own_authorities(request, node.public_url))
+        nodes = own_authorities(request, node.public_url)
+        # keccak of a body up to the size cap and the ecrecover: off the event loop
+        request[CALLER_KEY] = await asyncio.get_running_loop().run_in_executor(
+            None, node.verifier.check, request.method, request.path, body, timestamp, signature, None, nodes)
     return await handler(request)
 
 

@@ -107,3 +107,20 @@ def test_a_signed_solve_with_huge_integers_is_a_4xx_naming_the_field() -> None:
                 assert 400 <= status < 500 and answer["field"] == name, (name, value, status, answer)
     finally:
         server.stop()
+
+
+def test_a_request_without_a_fresh_canonical_signature_is_refused_before_its_body_is_read() -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    server = node([])
+    try:
+        target = urlparse(server.url)
+        with socket.create_connection((target.hostname, target.port), timeout=5) as sock:
+            # announces 8 MiB and sends none of it: a node that read the body first would wait for it
+            sock.sendall(b"POST /solve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 8388608\r\nX-Keel-Timestamp: 1\r\nX-Keel-Signature: 0x00\r\n\r\n")
+            head = sock.recv(4096)
+        assert head.startswith(b"HTTP/1.1 401"), head[:80]
+    finally:
+        server.stop()
