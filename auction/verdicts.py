@@ -86,7 +86,7 @@ class DropReason(StrEnum):
     SIMULATION_FAILED = "simulation_failed", Verdict.DROPPED, "simulation failed: {error}"
     GAS_EATS_SCORE = "gas_eats_score", Verdict.DROPPED, "score not positive at the simulated gas ({score})"
     # rank
-    OUTRANKED = "outranked", Verdict.LOST, "ranked {rank}: score {score} < winner's {winner_score}"
+    OUTRANKED = "outranked", Verdict.LOST, "ranked {rank}: score {score} {comparison} winner's {winner_score}"
     # submit: the winner's node sends settle(), the chain mines it (or not)
     NODE_DID_NOT_SEND = "node_did_not_send", Verdict.FAILED, "won, but its node did not send: {error}"
     NODE_REFUSED = "node_refused", Verdict.FAILED, "won, but its node refused to send: HTTP {status}: {error}"
@@ -108,6 +108,15 @@ class DropReason(StrEnum):
 
 
 SETTLED_TEMPLATE = "won with score {score} at {gas_used} gas"
+
+
+def comparison(score_e18: int, winner_e18: int) -> str:
+    """How a lower-ranked score compares, in words that never print `$x < $x`: a tie is said as a tie."""
+    if score_e18 == winner_e18:
+        return "ties the"  # the rank then went to less gas
+    if usd(score_e18) == usd(winner_e18):
+        return "is less than a cent below the"
+    return "<"
 
 
 def usd(value_e18: int | None) -> str:

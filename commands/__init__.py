@@ -16,6 +16,7 @@ _MODULES = (
     "commands.chain",
     "commands.account",
     "commands.intent",
+    "commands.intent_status",
     "commands.route",
     "commands.solver",
     "commands.backtest",

@@ -124,9 +124,30 @@ def backtest(
         frontier_png(rows, plot, f"{policy.name}: cost vs {'tracking' if weights else 'hedge'} error",
                      "tracking error (bps, annualised)" if weights else "hedge error (std of hedged P&L before costs, numeraire)")
         render.status(f"frontier written to {plot}")
-    shown = [{HEADERS[k]: (r[k] if k == "policy" else _fmt(r.get(k))) for k in COLUMNS} for r in rows]
-    heads = [HEADERS[k] for k in COLUMNS]
-    render.emit(rows, as_json, rows=shown, columns=heads, title="backtest", justify_right=heads[1:])
+    weights = bool(rows) and rows[0].get("value_mean") is not None
+    heads = _headers(weights)
+    shown = [{heads[k]: _cell(k, r.get(k), weights) for k in COLUMNS} for r in rows]
+    render.emit(rows, as_json, rows=shown, columns=list(heads.values()), title="backtest",
+                justify_right=list(heads.values())[1:])
+
+
+def _headers(weights: bool) -> dict[str, str]:
+    """Every column with its unit: money in USD (the world's numeraires are USD stablecoins), error and
+    drawdown in the unit each kind of run measures them in (bps and % of value for a portfolio)."""
+    return {"policy": "policy", "param": "param", "cost_mean": "cost (USD, mean)", "cost_std": "cost sd (USD)",
+            "hedge_error": "tracking err (bps/yr)" if weights else "hedge err (USD, sd)", "trades_mean": "trades (mean)",
+            "gas_mean": "gas (USD, mean)", "drawdown_worst": "worst dd (% of value)" if weights else "worst dd (USD)"}
+
+
+def _cell(key: str, value: Any, weights: bool) -> str:
+    if key == "policy" or value is None:
+        return "" if value is None else str(value)
+    if key in ("cost_mean", "cost_std", "gas_mean") or (key == "drawdown_worst" and not weights) or \
+            (key == "hedge_error" and not weights):
+        return render.usd(float(value))
+    if key == "drawdown_worst":
+        return f"{100 * float(value):.2f}%"
+    return _fmt(value)
 
 
 def _fmt(v: Any) -> str:
@@ -233,8 +254,10 @@ def stress(
 ) -> None:
     """Per shock and policy: the trade demanded, its cost through the pools, the breakers it trips."""
     rows = run_stress(policy, book, spot, snapshot)
-    cols = ["shock", "policy", "trade", "notional", "cost", "impact_bps", "tripped"]
-    shown = [{**r, **{k: _fmt(r[k]) for k in cols[2:6]}, "tripped": ", ".join(r["tripped"]) or "-"} for r in rows]
+    cols = ["shock", "policy", "trade (underlying)", "notional (USD)", "cost (USD)", "impact (bps)", "tripped"]
+    shown = [{"shock": r["shock"], "policy": r["policy"], "trade (underlying)": f"{r['trade']:+,.4f}",
+              "notional (USD)": render.usd(r["notional"]), "cost (USD)": render.usd(r["cost"]),
+              "impact (bps)": f"{r['impact_bps']:,.1f}", "tripped": ", ".join(r["tripped"]) or "-"} for r in rows]
     render.emit(rows, as_json, rows=shown, columns=cols, title="stress", justify_right=cols[2:6])
 
 
@@ -242,14 +265,10 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
     """Assume the book is hedged to each policy's choice at today's state, apply each shock
     in one poll (pools re-centred on the shocked price, vol as the EWMA sees a jump), ask
     the policy, price its trade through the (possibly thinned) pools, check the breakers."""
-    import math
-
-    import numpy as np
+    from rich.progress import Progress
 
     from risk import breakers
     from risk.backtest import run
-    from risk.policies import config
-    from risk.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
     from risk.policies.errors import PolicyError
     from routing import costs
 
@@ -263,38 +282,61 @@ def run_stress(policy: Path, book: Path | None, spot: float | None, snapshot: Pa
     now = time.time()
     ob = run.option_book(_book(spec, book), spec.book.underlying, now).live()
     c = spec.costs
-    base_curve = costs.build_curve(liq, token, num, s0, c.gas_price_gwei, c.gas_per_trade)
+    with render.stderr.status("stress: building the cost curve from the pools…"):
+        base_curve = costs.build_curve(liq, token, num, s0, c.gas_price_gwei, c.gas_per_trade)
     b = spec.breakers
     limits = breakers.Limits(b.max_oracle_age_s, b.max_pool_deviation_bps, b.max_impact_bps, b.halt_vol,
                              b.notional_cap, b.notional_window_hours * 3600, b.resume_fraction)
     dt_s = 86_400 / spec.backtest.steps_per_day
     sigma = ob.mean_vol
     rows = []
-    for label, m_spot, m_vol, withdrawn in SHOCKS:
-        curve = base_curve if withdrawn == 0 else costs.build_curve(
-            costs.withdraw(liq, withdrawn), token, num, s0, c.gas_price_gwei, c.gas_per_trade)
-        s = np.array([s0 * m_spot])
-        step_var = ewma_variance(np.array([(sigma * m_vol) ** 2 * dt_s / 31_536_000]), np.array([math.log(m_spot)]),
-                                 ewma_decay(dt_s, spec.backtest.vol_half_life_hours * 3600))
-        realized = annualise(step_var, dt_s)
-        _, d0, _ = ob.greeks(np.array([s0]), 0.0)
-        _, delta, gamma = ob.greeks(s, 0.0, m_vol)
-        for p in spec.policies:
-            pol = config.build(p)
-            hs = HedgeState(0.0, s, spec.book.target_delta - d0, delta, gamma, np.array([0.0]), realized,
-                            sigma * m_vol, ob.nearest_expiry_years, ob.rate, curve.rate,
-                            lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
-                            lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
-            d = pol.decide(hs)
-            q = float(d.position[0] - hs.hedge[0]) if d.trade[0] else 0.0
-            notional = abs(q) * float(s[0])
-            impact = float(curve.impact(np.array([q]), s)[0]) if q else 0.0
-            verdict = breakers.check(limits, breakers.State(), breakers.Reading(
-                now, now, float(s[0]), float(s[0]), impact / notional * 1e4 if notional else 0.0, float(realized[0]), notional))
-            rows.append({"shock": label, "policy": p.name, "trade": q, "notional": notional,
-                         "cost": impact + (float(curve.gas(s)[0]) if q else 0.0),
-                         "impact_bps": impact / notional * 1e4 if notional else 0.0,
-                         "tripped": [t.breaker for t in verdict.trips]})
+    with Progress(console=render.stderr, transient=True) as bar:
+        task = bar.add_task("stress: shocks", total=len(SHOCKS))
+        for shock in SHOCKS:
+            rows += _shock_rows(shock, spec, liq, token, num, s0, ob, base_curve, limits, dt_s, sigma, now)
+            bar.advance(task)
+    return rows
+
+
+def _shock_rows(shock: tuple[str, float, float, float], spec: Any, liq: Any, token: Any, num: Any, s0: float, ob: Any,
+                base_curve: Any, limits: Any, dt_s: float, sigma: float, now: float) -> list[dict[str, Any]]:
+    """One shock: each policy's trade, its cost through the (possibly thinned) pools, the breakers it trips."""
+    import math
+
+    import numpy as np
+
+    from risk import breakers
+    from risk.policies import config
+    from risk.policies.base import HedgeState, annualise, ewma_decay, ewma_variance
+    from routing import costs
+
+    c = spec.costs
+    rows = []
+    label, m_spot, m_vol, withdrawn = shock
+    curve = base_curve if withdrawn == 0 else costs.build_curve(
+        costs.withdraw(liq, withdrawn), token, num, s0, c.gas_price_gwei, c.gas_per_trade)
+    s = np.array([s0 * m_spot])
+    step_var = ewma_variance(np.array([(sigma * m_vol) ** 2 * dt_s / 31_536_000]), np.array([math.log(m_spot)]),
+                             ewma_decay(dt_s, spec.backtest.vol_half_life_hours * 3600))
+    realized = annualise(step_var, dt_s)
+    _, d0, _ = ob.greeks(np.array([s0]), 0.0)
+    _, delta, gamma = ob.greeks(s, 0.0, m_vol)
+    for p in spec.policies:
+        pol = config.build(p)
+        hs = HedgeState(0.0, s, spec.book.target_delta - d0, delta, gamma, np.array([0.0]), realized,
+                        sigma * m_vol, ob.nearest_expiry_years, ob.rate, curve.rate,
+                        lambda q, x, cv=curve: np.where(q != 0, cv.impact(q, x) + cv.gas(x), 0.0),
+                        lambda mult, x=s, mv=m_vol: ob.greeks(x, 0.0, mv * mult)[1], spec.book.target_delta)
+        d = pol.decide(hs)
+        q = float(d.position[0] - hs.hedge[0]) if d.trade[0] else 0.0
+        notional = abs(q) * float(s[0])
+        impact = float(curve.impact(np.array([q]), s)[0]) if q else 0.0
+        verdict = breakers.check(limits, breakers.State(), breakers.Reading(
+            now, now, float(s[0]), float(s[0]), impact / notional * 1e4 if notional else 0.0, float(realized[0]), notional))
+        rows.append({"shock": label, "policy": p.name, "trade": q, "notional": notional,
+                     "cost": impact + (float(curve.gas(s)[0]) if q else 0.0),
+                     "impact_bps": impact / notional * 1e4 if notional else 0.0,
+                     "tripped": [t.breaker for t in verdict.trips]})
     return rows
 
 
@@ -310,6 +352,16 @@ def _oracle_price(deployment: Any, token: str, numeraire: str) -> float | None:
     return states[1].usd_price_8 / states[0].usd_price_8
 
 
+def _orderbook(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str:
+    from commands.intent import _orderbook_default
+
+    return _orderbook_default(ctx, param, value)
+
+
+ORDERBOOK_OPTION = typer.Option("http://127.0.0.1:8088", "--orderbook", callback=_orderbook,
+                                help="Orderbook URL (left at its default: the one `keel up` started).")
+
+
 def watch(
     policy: Path = typer.Argument(..., help="Policy file (TOML), e.g. samples/policy.toml."),
     book: Path = BOOK,
@@ -317,7 +369,7 @@ def watch(
     owner: str = typer.Option(None, "--owner", help="Address to watch (with --dry-run, no keystore needed)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be signed; sign and submit nothing."),
     polls: int = typer.Option(0, "--polls", min=0, help="Stop after N polls (0: run until interrupted)."),
-    orderbook: str = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL."),
+    orderbook: str = ORDERBOOK_OPTION,
     snapshot: Path = SNAPSHOT,
     log: Path = typer.Option(None, "--log", help="Append one JSON line per poll (why it fired, or did not) to this file."),
     as_json: bool = JSON,
@@ -345,6 +397,10 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
     spec = _spec(policy)
     world = current_world()
     signer = None
+    if account is None and owner is None:
+        from commands.wallet import default_account
+
+        account = default_account()  # `keel account use NAME`
     if account is not None and not dry_run:
         from commands.account import password
         from intents import keystore

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -83,6 +84,9 @@ def serve_cmd(
     if settlement is None:
         raise IntentError("--settlement: no running chain to take BatchSettlement from; pass --settlement ADDRESS",
                           "settlement")
+    from commands.ports import ensure_free
+
+    ensure_free(host, port)
     render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'}, "
                   f"auctioneer {auctioneer})")
     serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late,
@@ -163,6 +167,7 @@ def run_cmd(
     from keel.db.lease import acquire_lease
     from keel.errors import UsageError
 
+    _refuse_beside_keel_up(db)
     lease = acquire_lease(_auction_db(db), "auctioneer")
     try:
         world = _world_or_none()
@@ -205,7 +210,7 @@ def _run_rounds(auctioneer: Any, lease: Any, rounds: int, interval: float) -> li
                 result = None
             done += 1
             if result is None:
-                render.status("no open intents: nothing to auction")
+                render.status(_waiting_on(auctioneer))
             else:
                 summary = _summary(result)
                 results.append(summary)
@@ -216,6 +221,33 @@ def _run_rounds(auctioneer: Any, lease: Any, rounds: int, interval: float) -> li
     except KeyboardInterrupt:
         render.status("stopped")
     return results
+
+
+def _refuse_beside_keel_up(db: str | None) -> None:
+    """`keel up`'s auctioneer holds this database's lease: say so, and how to run rounds by hand."""
+    from app.processes import running_auctioneer
+
+    busy = running_auctioneer()
+    if busy is not None and not db_given(db):
+        from keel.errors import RefusedError
+
+        raise RefusedError(f"auctioneer: `keel up` runs rounds already (pid {busy}) and takes every intent first; "
+                           "run `keel down` then `keel up --no-auctioneer` to run rounds by hand", "auctioneer")
+
+
+def db_given(db: str | None) -> bool:
+    """An explicit --db other than `keel up`'s own auction database does not compete with its auctioneer."""
+    from app.processes import auction_db
+
+    return bool(db) and Path(db).resolve() != auction_db().resolve()
+
+
+def _waiting_on(auctioneer: Any) -> str:
+    """What an empty round waits on: no intents at all, or only ones no solver is registered to take."""
+    registered = len(auctioneer.solvers()) if hasattr(auctioneer, "solvers") else None
+    who = "" if registered is None else f"; {registered} solver(s) registered"
+    return ("no open intents: waiting for one (`keel intent weights … --submit`, or `keel intent submit FILE`)"
+            f"{who}")
 
 
 def _auctioneer(world: Any, db: str, orderbook_db: str, deadline: float) -> Any:
@@ -255,13 +287,14 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
              + (f", tx {record.tx_hash}" if record.tx_hash else ""))
     render.emit(record.public(), as_json, rows=rows,
-                columns=["solver", "strategy", "score", "gas", "verdict", "why", "reason"],
-                title=title, justify_right=["score", "gas"])
+                columns=["solver", "strategy", "score (USD)", "gas (simulated estimate)", "verdict", "why", "reason"],
+                title=title, justify_right=["score (USD)", "gas (simulated estimate)"])
 
 
 def _candidate_row(c: Any) -> dict[str, Any]:
     """One candidate as a table row: the verdict, the drop reason's code (`why`), the sentence."""
-    return {"solver": c.solver_url, "strategy": c.strategy, "score": _usd(c.score), "gas": c.gas,
+    return {"solver": c.solver_url, "strategy": c.strategy, "score (USD)": _usd(c.score),
+            "gas (simulated estimate)": None if c.gas is None else f"{c.gas:,}",
             "verdict": str(c.verdict), "why": "-" if c.drop_reason is None else str(c.drop_reason), "reason": c.reason}
 
 
@@ -297,6 +330,8 @@ def _usd(value: int | None) -> str | None:
 def up_cmd(
     interval: float = typer.Option(5.0, "--interval", help="Seconds between auction rounds."),
     deadline: float = typer.Option(5.0, "--deadline", help="Seconds solvers get per auction."),
+    no_auctioneer: bool = typer.Option(False, "--no-auctioneer",
+                                       help="Start no background rounds: run them yourself with `keel auction run`."),
     as_json: bool = JSON,
 ) -> None:
     """Start the chain, the orderbook, two solver nodes (baseline, milp) and the auctioneer in the background."""
@@ -305,7 +340,7 @@ def up_cmd(
     from app.processes import up
 
     with render.stderr.status("starting keel…") as spinner:
-        info = up(interval, deadline, progress=lambda m: spinner.update(f"{m}…"))
+        info = up(interval, deadline, progress=lambda m: spinner.update(f"{m}…"), auctioneer=not no_auctioneer)
     rows = [{"service": s["name"], "pid": s["pid"], "url": s["url"], "log": s["log"]} for s in info["services"]]
     if not as_json:
         render.status(f"keel is up on {info['rpcUrl']}; orderbook {info['orderbook']}; stop with `keel down`")
@@ -321,7 +356,8 @@ def down_cmd(as_json: bool = JSON) -> None:
         render.emit_json(info)
     else:
         names = ", ".join(f"{s['name']} ({s['pid']})" for s in info["stopped"])
-        render.status(f"stopped {names or 'nothing'}" + (", and the chain" if info["chainStopped"] else ""))
+        gone = f"; deregistered {', '.join(info['deregistered'])}" if info.get("deregistered") else ""
+        render.status(f"stopped {names or 'nothing'}" + (", and the chain" if info["chainStopped"] else "") + gone)
 
 
 def register(app: typer.Typer) -> None:

@@ -189,6 +189,8 @@ def _deploy_keel_on_external_fork(handle: ChainHandle) -> None:
     owner = w3.eth.accounts[world.DEPLOYER_INDEX]
     solvers = [w3.eth.accounts[i] for i in world.SOLVER_INDICES]
     deployment = mainnet.deployment(keel=deploy.deploy_keel(w3, owner, solvers))
+    routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
+    deploy.allow_routers(w3, deployment.settlement, owner, routers, list(mainnet.TOKENS.values()))
     state_dir().mkdir(parents=True, exist_ok=True)
     _external_fork_record().write_text(json.dumps(deployment.to_json(), indent=2))
 

@@ -316,6 +316,8 @@ class _Builder:
 
         solvers = [self.w3.eth.accounts[i] for i in SOLVER_INDICES]
         self.keel = deploy.deploy_keel(self.w3, self.deployer, solvers)
+        routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
+        deploy.allow_routers(self.w3, self.keel.settlement, self.deployer, routers, list(mainnet.TOKENS.values()))
 
     def _users(self) -> None:
         from contracts import deploy

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from intents.errors import IntentError
+from intents.errors import IntentError, UnknownToken
 from intents.model import UINT256_MAX, Intent, IntentKind
 from keel.units import BOUND_PRICE_SCALE, BPS, FEED_SCALE, bound_price_exact, usd_per_whole
 
@@ -94,7 +94,7 @@ def parse_weights(pairs: list[str], known: list[str]) -> dict[str, int]:
         if not sep or not symbol:
             raise IntentError(f"token: {pair!r} must look like SYMBOL=PERCENT (e.g. WETH=50)", "token")
         if symbol not in known:
-            raise IntentError(f"token: {symbol} is not a token of this world (known: {', '.join(known)})", "token")
+            raise UnknownToken(f"token: {symbol} is not a token of this world (known: {', '.join(known)})", "token")
         if symbol in out:
             raise IntentError(f"token: {symbol} is given twice", "token")
         out[symbol] = parse_percent_bps(pct, f"token {symbol}")

@@ -13,7 +13,7 @@ from eth_utils import to_checksum_address
 from contracts.deployment import Deployment
 from contracts.feeds import read_round
 from intents.build import TokenState
-from intents.errors import IntentChainError, IntentError
+from intents.errors import IntentChainError, UnknownToken
 
 ERC20_ABI = [
     {"name": "balanceOf", "type": "function", "stateMutability": "view",
@@ -46,7 +46,8 @@ def token_states(w3: Any, deployment: Deployment, owner: str, symbols: list[str]
     out = []
     for symbol in symbols:
         if symbol not in known:
-            raise IntentError(f"token: {symbol} is not a token of this world (known: {', '.join(sorted(known))})", "token")
+            raise UnknownToken(f"token: {symbol} is not a token of this world (known: {', '.join(sorted(known))})",
+                                 "token")
         address = known[symbol].address
         try:
             erc20 = w3.eth.contract(address=address, abi=ERC20_ABI)

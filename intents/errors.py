@@ -43,6 +43,14 @@ class IntentNotFound(NotFoundError):
         self.field = field
 
 
+class UnknownToken(IntentNotFound, IntentError):
+    """A token symbol the chain's deployment does not know: not found (exit 6, as in `keel route`),
+    and still an IntentError for callers that catch the intent family."""
+
+    def __init__(self, message: str, field: str | None = "token") -> None:
+        super().__init__(message, field)
+
+
 class DuplicateIntent(RefusedError):
     """The same intent (same id) or the same (owner, nonce) is already in the book. HTTP 409."""
 

@@ -183,8 +183,9 @@ def _plan(hops: list[Hop], sells: dict[str, int], buys: dict[str, int], liquidit
         spent=spent,
         obtained=obtained,
         gas=gas_units(hops) if hops else 0,
-        # the world reproduces mainnet's routers, and the auction names no others
-        interactions=tuple(hop_interactions(hops, routers(UNISWAP), recipient, deadline_s)),
+        # the world reproduces mainnet's routers, and the auction names no others; the
+        # settlement's owner gives them standing allowances, so no approve interaction
+        interactions=tuple(hop_interactions(hops, routers(UNISWAP), recipient, deadline_s, approve_first=False)),
         description=tuple(
             f"{h.amount_in} {liquidity.symbol(h.token_in)} -> {h.amount_out} {liquidity.symbol(h.token_out)} "
             f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auction.endpoint import Endpoint
-from auction.verdicts import SETTLED_TEMPLATE, Drop, DropReason, Verdict, usd
+from auction.verdicts import SETTLED_TEMPLATE, Drop, DropReason, Verdict, comparison, usd
 from solver.domain import Solution
 
 
@@ -202,8 +202,10 @@ class Lost(_Outcome):
 
     @property
     def drop(self) -> Drop:
-        return Drop.of(DropReason.OUTRANKED, rank=self.stage.rank, score=usd(self.stage.simulated.score),
-                       winner_score=usd(self.winner_score))
+        score = self.stage.simulated.score
+        return Drop.of(DropReason.OUTRANKED, rank=self.stage.rank, score=usd(score),
+                       comparison=comparison(score, self.winner_score), winner_score=usd(self.winner_score)
+                       + (" (a tie, broken by less gas)" if score == self.winner_score else ""))
 
     @property
     def reason(self) -> str:

@@ -91,9 +91,8 @@ def test_reverts_with_price_out_of_bounds_when_a_solution_trades_at_the_manipula
     sold = 50 * 10**18
     got = get_amount_out(sold, *v2_reserves(w3, chain, weth, usdc))
     router = chain.deployment.uniswap.v2_router
-    approve_data = bytes.fromhex("095ea7b3") + bytes(12) + bytes.fromhex(router[2:]) + sold.to_bytes(32, "big")
-    swap = Swap("v2", weth, usdc, sold, got)
-    interactions = [Interaction(weth, 0, approve_data), Interaction(router, 0, swap.calldata(auction.settlement))]
+    swap = Swap("v2", weth, usdc, sold, got)  # the settlement's standing allowance pays the router
+    interactions = [Interaction(router, 0, swap.calldata(auction.settlement))]
     p_usdc = auction.reference_prices()[usdc]
     prices = {usdc: p_usdc, weth: p_usdc * got // sold}  # the manipulated pool's price, one uniform price
     batch = make_batch(prices, [(signed.intent.as_tuple(), int(signed.scheme), signed.signature,
