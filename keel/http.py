@@ -6,6 +6,11 @@
   so the model refuses it naming its field;
   a body that has not fully arrived within `BODY_TIMEOUT_S` is a 408 (a slow client cannot
   hold a handler forever; the size cap is the app's `client_max_size`).
+- `guard(server)`: caps an aiohttp `web.Server`'s open connections (past `MAX_CONNECTIONS`
+  a new one is closed at once) and closes a connection whose first request's headers have
+  not arrived within `HEADER_TIMEOUT_S` (aiohttp has no header timeout: slow-header
+  connections would otherwise stay open forever). Apply it to the runner's server before
+  the site starts (`orderbook.api.serve`).
 - `reply(model)`: a pydantic model (or a list of them) serialised by `keel.wire.dump`.
 - `errors_middleware`: every `KeelError` becomes `keel.wire.ErrorBody`
   `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}` with the error's
@@ -16,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -26,10 +32,59 @@ from keel.errors import KeelError, UsageError
 from keel.wire import ErrorBody, dump, loads
 
 BODY_TIMEOUT_S = 10.0
+MAX_CONNECTIONS = 1_500  # open sockets one service keeps: above the 1,000-client load test, below fd limits
+HEADER_TIMEOUT_S = 5.0
 
 
 class BodyTimeout(UsageError):
     http_status = 408
+
+
+def guard(server: web.Server, max_connections: int = MAX_CONNECTIONS,
+          header_timeout_s: float = HEADER_TIMEOUT_S) -> web.Server:
+    """Wrap `server`'s public hooks (`connection_made`, `request_factory`) with the two limits."""
+    loop = asyncio.get_running_loop()
+    made, factory = server.connection_made, server.request_factory
+    silent: set[object] = set()  # connections whose first request's headers have not arrived yet
+
+    def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+        made(handler, transport)
+        if len(server.connections) > max_connections:
+            transport.close()  # over the cap: refused before a byte is read
+            return
+        silent.add(handler)
+        loop.call_later(header_timeout_s, _close_if_silent, handler, transport)
+
+    def _close_if_silent(handler: object, transport: asyncio.Transport) -> None:
+        if handler in silent:
+            silent.discard(handler)
+            transport.close()
+
+    def request_factory(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+        silent.discard(protocol)  # its headers arrived: the header timer leaves it alone
+        return factory(message, payload, protocol, writer, task)
+
+    server.connection_made = connection_made  # type: ignore[method-assign]
+    server.request_factory = request_factory
+    return server
+
+
+def run_guarded(app: web.Application, host: str, port: int, backlog: int = 128) -> None:
+    """`web.run_app` with `guard` on the server: serve until SIGINT/SIGTERM, then clean up."""
+
+    async def main() -> None:
+        runner = web.AppRunner(app, handle_signals=True)
+        await runner.setup()
+        try:
+            assert runner.server is not None
+            guard(runner.server)
+            await web.TCPSite(runner, host, port, backlog=backlog).start()
+            await asyncio.Event().wait()  # until a signal raises GracefulExit
+        finally:
+            await runner.cleanup()
+
+    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):  # the signal that ends the service
+        asyncio.run(main())
 
 
 def error_body(exc: KeelError) -> dict[str, Any]:

@@ -17,7 +17,8 @@ submission needs (EIP-1271 `isValidSignature`, nonce, balances and allowances) r
 small bounded thread pool off the event loop, each call gas-capped (`intents.chain.CALL_GAS_CAP`) and the whole check bounded
 by `chain_timeout_s` (503 past it); at most `MAX_PENDING_CHECKS` submissions wait for the
 chain at once (503 beyond). Bodies are capped at 1 MiB and must arrive within
-`keel.http.BODY_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
+`keel.http.BODY_TIMEOUT_S`; `serve` caps open connections (`keel.http.MAX_CONNECTIONS`) and
+closes one whose request headers have not arrived within `keel.http.HEADER_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
 per owner (409 `OwnerCapReached`); an owner lacking the balance or the relayer allowance is refused at submit.
 """
 
@@ -40,7 +41,7 @@ from intents.signing import Check1271, verify_cancellation, verify_intent
 from intents.validate import check_intent
 from intents.wire import CancellationModel, SignedIntentModel, parse
 from keel.errors import KeelError
-from keel.http import errors_middleware, read_json, reply
+from keel.http import errors_middleware, read_json, reply, run_guarded
 from keel.wire import dump, from_hex
 from orderbook.admission import DEFAULT_OPEN_CAP, check_funds, check_open_cap
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
@@ -231,4 +232,5 @@ def serve(host: str, port: int, db: str, config: OrderbookConfig, on_ready: Call
     sys.setswitchinterval(0.001)
     if on_ready is not None:
         on_ready()
-    web.run_app(make_app(store, config), host=host, port=port, print=None, handle_signals=True, backlog=BACKLOG)
+    # connections capped and silent ones closed after keel.http.HEADER_TIMEOUT_S (aiohttp has no header timeout)
+    run_guarded(make_app(store, config), host, port, backlog=BACKLOG)
