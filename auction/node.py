@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from typing import Any, cast
 
 from aiohttp import web
@@ -40,7 +41,7 @@ from eth_utils.crypto import keccak
 from pydantic import ValidationError
 
 from auction import wire
-from auction.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Forbidden, Verifier
+from auction.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Forbidden, Verifier, authority
 from auction.settle_call import calldata
 from keel.errors import ChainError, KeelError, RefusedError
 from keel.http import BODY_TIMEOUT_S, BodyTimeout, add_metrics, errors_middleware, read_json, reply
@@ -82,6 +83,7 @@ class Node:
     honour_deadline: bool = True  # False only for test nodes that must answer late
     submitter: Submitter | None = None
     estimator: Estimator | None = None
+    public_url: str | None = None  # the URL the node is registered under, when not its socket's address
     notifications: deque[wire.NotificationModel] = field(default_factory=lambda: deque(maxlen=NOTIFICATIONS_KEPT))
     proposals: dict[ProposalKey, tuple[Auction, bytes]] = field(default_factory=dict)
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "strategy"))
@@ -115,15 +117,34 @@ async def auth_middleware(
         if node.verifier is None:
             raise Forbidden(f"{request.path}: this node was started without --auctioneer and trusts no caller",
                             "auctioneer")
+        timestamp, signature = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
+        node.verifier.precheck(timestamp, signature)  # headers first: no body is read for a bad one
         try:
             async with asyncio.timeout(BODY_TIMEOUT_S):
                 body = await request.read()  # bounded by client_max_size; cached for the handler
         except TimeoutError:
             raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
-        request[CALLER_KEY] = node.verifier.check(request.method, request.path, body,
-                                                  request.headers.get(TIMESTAMP_HEADER),
-                                                  request.headers.get(SIGNATURE_HEADER))
+        nodes = own_authorities(request, node.public_url)
+        # keccak of a body up to the size cap and the ecrecover: off the event loop
+        request[CALLER_KEY] = await asyncio.get_running_loop().run_in_executor(
+            None, node.verifier.check, request.method, request.path, body, timestamp, signature, None, nodes)
     return await handler(request)
+
+
+def own_authorities(request: web.Request, public_url: str | None) -> tuple[str, ...]:
+    """The host:port names this node answers to, as a request signed for it would name them: its
+    `public_url` when given, else the address and port of the socket the request arrived on (never
+    the Host header, which the caller chooses); a loopback socket also answers to localhost."""
+    if public_url is not None:
+        return (authority(public_url),)
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if not sockname:
+        return ()
+    host, port = str(sockname[0]), int(sockname[1])
+    names = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    if ip_address(host).is_loopback:
+        names.append(f"localhost:{port}")
+    return tuple(names)
 
 
 async def _body(request: web.Request) -> Any:
@@ -253,15 +274,17 @@ def send_transaction(rpc_url: str, tx: dict[str, Any], private_key: str | None =
 def make_app(strategy: Strategy, solver_address: str, rpc_url: str | None = None, *,
              auctioneer: str | None = None, settlement: str | None = None,
              private_key: str | None = None, margin_ms: int = DEFAULT_MARGIN_MS, honour_deadline: bool = True,
-             submitter: Submitter | None = None, estimator: Estimator | None = None) -> web.Application:
+             submitter: Submitter | None = None, estimator: Estimator | None = None,
+             public_url: str | None = None) -> web.Application:
     """The node's aiohttp app. `solver_address` is the account it settles from, `auctioneer` the
-    only address whose signed requests it serves, `settlement` the only contract it sends to."""
+    only address whose signed requests it serves, `settlement` the only contract it sends to,
+    `public_url` the URL it is registered under when that is not its socket's address:port."""
     from intents.model import checksum
 
     node = Node(strategy, checksum(solver_address, "solver"),
                 Verifier(auctioneer) if auctioneer is not None else None,
                 checksum(settlement, "settlement") if settlement is not None else None,
-                rpc_url, private_key, margin_ms, honour_deadline, submitter, estimator)
+                rpc_url, private_key, margin_ms, honour_deadline, submitter, estimator, public_url)
     app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=16 << 20)
     app[NODE_KEY] = node
     app.router.add_post("/solve", solve)
@@ -280,8 +303,8 @@ def make_app(strategy: Strategy, solver_address: str, rpc_url: str | None = None
 
 def serve(strategy: Strategy, solver_address: str, port: int, host: str = "127.0.0.1", rpc_url: str | None = None,
           private_key: str | None = None, honour_deadline: bool = True, *, auctioneer: str | None = None,
-          settlement: str | None = None) -> None:
+          settlement: str | None = None, public_url: str | None = None) -> None:
     """Run a node on host:port until SIGINT/SIGTERM."""
     app = make_app(strategy, solver_address, rpc_url, auctioneer=auctioneer, settlement=settlement,
-                   private_key=private_key, honour_deadline=honour_deadline)
+                   private_key=private_key, honour_deadline=honour_deadline, public_url=public_url)
     web.run_app(app, host=host, port=port, print=None, handle_signals=True)

@@ -45,12 +45,13 @@ def check_url(url: str) -> str:
 def check_trusts(url: str, auctioneer: str, timeout_s: float = 2.0) -> None:
     """Refuse to register a node that is up and trusts another auctioneer (it would answer 403
     to every round). A node that does not answer yet is registered: it is checked each round."""
-    import json
     import urllib.request
+
+    from keel.wire import loads
 
     try:
         with urllib.request.urlopen(check_url(url) + "/health", timeout=timeout_s) as resp:
-            health = json.loads(resp.read(1 << 16))
+            health = loads(resp.read(1 << 16))
     except Exception:
         return
     trusted = health.get("auctioneer") if isinstance(health, dict) else None

@@ -40,6 +40,9 @@ def parse(model: type[edge.M], data: Any) -> edge.M:
 
 # -- liquidity -----------------------------------------------------------------------------
 
+MAX_U63 = 2**63 - 1  # every id, block, deadline and gas fits sqlite's INTEGER and a float without overflow
+Tick = Annotated[int, Field(ge=-887_272, le=887_272)]
+
 class LiquidityTokenModel(Strict):
     symbol: str = Field(min_length=1, max_length=32)
     decimals: int = Field(ge=0, le=77)
@@ -64,9 +67,9 @@ class V3PoolModel(Strict):
     sqrt_price_x96: Uint
     tick: int = Field(ge=-887_272, le=887_272)
     liquidity: Uint
-    ticks: list[tuple[int, Int]] = Field(description="[tick, liquidityNet] of every initialised tick known")
-    word_lo: int
-    word_hi: int
+    ticks: list[tuple[Tick, Int]] = Field(description="[tick, liquidityNet] of every initialised tick known")
+    word_lo: int = Field(ge=-(2**15), lt=2**15)  # tick-bitmap words are int16
+    word_hi: int = Field(ge=-(2**15), lt=2**15)
 
 
 PoolModel = Annotated[V2PoolModel | V3PoolModel, Field(discriminator="kind")]
@@ -75,7 +78,7 @@ PoolModel = Annotated[V2PoolModel | V3PoolModel, Field(discriminator="kind")]
 class LiquidityModel(Strict):
     """`routing.pools.Liquidity` as JSON: the pools solvers may route over, read at `block`."""
 
-    block: int = Field(0, ge=0)
+    block: int = Field(0, ge=0, le=MAX_U63)
     native: Address | None = Field(None, description="the wrapped native token that prices gas (WETH)")
     tokens: dict[Address, LiquidityTokenModel] = Field(default_factory=dict)
     pools: list[PoolModel] = Field(default_factory=list)
@@ -116,11 +119,11 @@ class AuctionIntentModel(SignedIntentModel):
 
 
 class AuctionModel(Strict):
-    id: int = Field(ge=0)
-    chainId: int = Field(ge=1)
+    id: int = Field(ge=0, le=MAX_U63)
+    chainId: int = Field(ge=1, le=MAX_U63)
     settlement: Address
-    block: int = Field(ge=0, description="the state the auction was snapshotted at; candidates are simulated there")
-    deadline: int = Field(ge=0, description="unix milliseconds; later answers are dropped")
+    block: int = Field(ge=0, le=MAX_U63, description="the state the auction was snapshotted at; candidates are simulated there")
+    deadline: int = Field(ge=0, le=MAX_U63, description="unix milliseconds; later answers are dropped")
     tokens: dict[Address, TokenModel]
     intents: list[AuctionIntentModel]
     balances: dict[Address, dict[Address, Uint]] = Field(description="owner -> token -> base units")
@@ -184,13 +187,13 @@ class InteractionModel(Strict):
 
 
 class SolutionModel(Strict):
-    auctionId: int = Field(ge=0)
+    auctionId: int = Field(ge=0, le=MAX_U63)
     solver: Address
     prices: dict[Address, Uint] = Field(description="token -> uniform clearing price, same scale as referencePrice")
     executions: list[ExecutionModel] = Field(min_length=1)
     interactions: list[InteractionModel] = Field(default_factory=list)
     score: Uint = Field(description="the solver's own claim, USD x 1e18; the auctioneer recomputes it")
-    gas: int = Field(ge=0)
+    gas: int = Field(ge=0, le=MAX_U63)
     stats: dict[str, Any] = Field(default_factory=dict, description="what the strategy learnt; not scored")
 
 
@@ -233,7 +236,7 @@ class SolveResponseModel(Strict):
 class NotifyModel(Strict):
     """The auctioneer's verdict on one node's answer; `dropReason` is null exactly when it settled."""
 
-    auctionId: int = Field(ge=0)
+    auctionId: int = Field(ge=0, le=MAX_U63)
     verdict: Verdict
     dropReason: DropReason | None = None
     reason: str = Field("", max_length=REASON_MAX, description="the sentence the operator reads")
@@ -252,7 +255,7 @@ class NotifyModel(Strict):
 class NotificationModel(NotifyModel):
     """A verdict as the node kept it (`GET /notifications`)."""
 
-    receivedAt: int = Field(description="unix milliseconds")
+    receivedAt: int = Field(ge=0, le=MAX_U63, description="unix milliseconds")
 
 
 class NotifyAckModel(Strict):
@@ -260,7 +263,7 @@ class NotifyAckModel(Strict):
 
 
 class SettleRequestModel(Strict):
-    auctionId: int = Field(ge=0)
+    auctionId: int = Field(ge=0, le=MAX_U63)
     calldata: HexBytes = Field(description="exactly what the auctioneer simulated")
     to: Address
     gas: int = Field(ge=21_000, le=30_000_000)

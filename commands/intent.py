@@ -350,7 +350,7 @@ def serve_cmd(
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
     from app.processes import orderbook_db
     from commands.ports import ready
-    from orderbook.node import database_location, orderbook_config
+    from orderbook.node import admission, database_location, orderbook_config
 
     database = database_location(db or str(orderbook_db()))  # default: this chain's own database
     config = orderbook_config(chain_id, settlement, rpc_url)
@@ -358,7 +358,8 @@ def serve_cmd(
 
     serve(host, port, database.target, config,
           on_ready=lambda: ready(host, port, f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
-                                                    f"settlement {config.settlement}, db {database.shown})"))
+                                             f"settlement {config.settlement}, db {database.shown}); "
+                                             + admission(config)))
 
 
 def register(app: typer.Typer) -> None:

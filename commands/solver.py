@@ -46,6 +46,9 @@ def serve_cmd(
                                           "the node serves (default: this project's auctioneer key)."),
     settlement: str | None = typer.Option(None, "--settlement", help="The only contract /settle sends to "
                                           "(default: the running chain's BatchSettlement)."),
+    public_url: str | None = typer.Option(None, "--public-url", help="The URL the node is registered under, "
+                                          "when the auctioneer reaches it by another name or through a proxy "
+                                          "(requests are signed for that host:port)."),
     late: bool = typer.Option(False, "--ignore-deadline", hidden=True, help="Testing only: answer whenever done."),
 ) -> None:
     """Run a solver node (POST /solve, /notify, /settle; GET /health) until Ctrl-C."""
@@ -87,7 +90,8 @@ def serve_cmd(
     render.status(f"solver node {chosen.name!r} on http://{host}:{port} (account {solver}, chain {rpc_url or 'none'}, "
                   f"auctioneer {auctioneer})")
     serve(chosen, solver, port, host, rpc_url, private_key=private_key, honour_deadline=not late,
-          auctioneer=auctioneer, settlement=settlement)
+          auctioneer=auctioneer, settlement=settlement,
+          public_url=_public_url(public_url))
 
 
 @solver_app.command("register")
@@ -378,3 +382,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(auction_app, name="auction")
     app.command("up")(up_cmd)
     app.command("down")(down_cmd)
+
+
+def _public_url(url: str | None) -> str | None:
+    """--public-url checked like a registered URL (http(s), a host), or None."""
+    if url is None:
+        return None
+    from auction.registry import check_url
+
+    return check_url(url)

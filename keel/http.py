@@ -1,10 +1,16 @@
 """The HTTP edge shared by keel's aiohttp services: bodies in, models out, one error shape.
 
 - `read_json(request, error)`: the body as JSON, or `error("body: not valid JSON", "body")`
-  (invalid UTF-8, bad syntax: a 400); an integer literal past 78 digits is handed on as text,
+  (invalid UTF-8, bad syntax, nesting deeper than `keel.wire.MAX_JSON_DEPTH`: a 400, decoded
+  by `keel.wire.loads`); an integer literal past 78 digits is handed on as text,
   so the model refuses it naming its field;
   a body that has not fully arrived within `BODY_TIMEOUT_S` is a 408 (a slow client cannot
   hold a handler forever; the size cap is the app's `client_max_size`).
+- `guard(server)`: caps an aiohttp `web.Server`'s open connections (past `MAX_CONNECTIONS`
+  a new one is closed at once) and closes a connection whose first request's headers have
+  not arrived within `HEADER_TIMEOUT_S` (aiohttp has no header timeout: slow-header
+  connections would otherwise stay open forever). Apply it to the runner's server before
+  the site starts (`orderbook.api.serve`).
 - `reply(model)`: a pydantic model (or a list of them) serialised by `keel.wire.dump`.
 - `errors_middleware`: every `KeelError` becomes `keel.wire.ErrorBody`
   `{"error": "<one line>", "kind": "<ClassName>", "field": <path|null>}` with the error's
@@ -17,7 +23,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -28,20 +34,62 @@ from pydantic import BaseModel
 
 from keel import metrics
 from keel.errors import KeelError, UsageError
-from keel.wire import ErrorBody, dump
+from keel.wire import ErrorBody, dump, loads
 
 BODY_TIMEOUT_S = 10.0
-MAX_INT_DIGITS = 78  # len(str(2**256 - 1))
+MAX_CONNECTIONS = 1_500  # open sockets one service keeps: above the 1,000-client load test, below fd limits
+HEADER_TIMEOUT_S = 5.0
 
 
 class BodyTimeout(UsageError):
     http_status = 408
 
 
-def _bounded_int(digits: str) -> int | str:
-    """A JSON integer literal; one longer than any uint256 (78 digits) stays text, so the field's
-    own validator refuses it by name instead of Python's int() failing on the whole body."""
-    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+def guard(server: web.Server, max_connections: int = MAX_CONNECTIONS,
+          header_timeout_s: float = HEADER_TIMEOUT_S) -> web.Server:
+    """Wrap `server`'s public hooks (`connection_made`, `request_factory`) with the two limits."""
+    loop = asyncio.get_running_loop()
+    made, factory = server.connection_made, server.request_factory
+    silent: set[object] = set()  # connections whose first request's headers have not arrived yet
+
+    def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+        made(handler, transport)
+        if len(server.connections) > max_connections:
+            transport.close()  # over the cap: refused before a byte is read
+            return
+        silent.add(handler)
+        loop.call_later(header_timeout_s, _close_if_silent, handler, transport)
+
+    def _close_if_silent(handler: object, transport: asyncio.Transport) -> None:
+        if handler in silent:
+            silent.discard(handler)
+            transport.close()
+
+    def request_factory(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+        silent.discard(protocol)  # its headers arrived: the header timer leaves it alone
+        return factory(message, payload, protocol, writer, task)
+
+    server.connection_made = connection_made  # type: ignore[method-assign]
+    server.request_factory = request_factory
+    return server
+
+
+def run_guarded(app: web.Application, host: str, port: int, backlog: int = 128) -> None:
+    """`web.run_app` with `guard` on the server: serve until SIGINT/SIGTERM, then clean up."""
+
+    async def main() -> None:
+        runner = web.AppRunner(app, handle_signals=True)
+        await runner.setup()
+        try:
+            assert runner.server is not None
+            guard(runner.server)
+            await web.TCPSite(runner, host, port, backlog=backlog).start()
+            await asyncio.Event().wait()  # until a signal raises GracefulExit
+        finally:
+            await runner.cleanup()
+
+    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):  # the signal that ends the service
+        asyncio.run(main())
 
 
 def error_body(exc: KeelError) -> dict[str, Any]:
@@ -56,7 +104,7 @@ async def read_json(request: web.Request, error: type[KeelError] = UsageError) -
     except TimeoutError:
         raise BodyTimeout(f"body: not received within {BODY_TIMEOUT_S:g}s", "body") from None
     try:
-        return json.loads(raw.decode(request.charset or "utf-8"), parse_int=_bounded_int)
+        return loads(raw.decode(request.charset or "utf-8"))
     except (ValueError, UnicodeDecodeError, LookupError):  # LookupError: an unknown charset
         raise error("body: not valid JSON", "body") from None
 

@@ -7,6 +7,10 @@ Contract:
 - `parse(model, data, error)` validates JSON data into `model` or raises one `error`
   (a `KeelError` subclass) naming the first broken field by its path in the *input*
   (`executions[0].flows.0xC02a…`): union tags and pydantic's internal names never appear.
+- `loads(text)` is `json.loads` for text from another party: nesting deeper than
+  `MAX_JSON_DEPTH` is a ValueError before the decoder sees it (the C decoder recurses per
+  level and py_ecc raises the recursion limit to 100,000, so 64k `[` would overflow the C
+  stack and kill the process); integer literals past 78 digits stay text.
 - `dump(model)` is the JSON data of an answer; `ErrorBody` the shape of every refusal.
 The OpenAPI files are generated from these models by `keel.openapi`. Past this edge, code
 uses frozen dataclasses; these models never travel inward.
@@ -14,8 +18,10 @@ uses frozen dataclasses; these models never travel inward.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Annotated, Any, TypeVar
 
 from eth_utils.address import is_address, to_checksum_address
@@ -42,6 +48,38 @@ class Strict(BaseModel):
     """A wire body: unknown fields are refused, parsed values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 64  # keel's deepest body (an auction: auction > intents > [i] > policy > ...) is under 10
+MAX_INT_DIGITS = 78  # len(str(2**256 - 1))
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth(text: str) -> int:
+    """The deepest bracket nesting of JSON `text`, brackets inside strings not counted. Linear,
+    in C loops (regex, map, accumulate): cheap even for a body at the size cap."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _bounded_int(digits: str) -> int | str:
+    """A JSON integer literal; one longer than any uint256 stays text, so the field's own
+    validator refuses it by name instead of Python's int() failing on the whole body."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+
+
+def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads` for JSON from another party: ValueError when nested deeper than `max_depth`."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8")
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise ValueError(f"JSON nested {depth} deep; at most {max_depth} levels are accepted")
+    return json.loads(text, parse_int=_bounded_int)
 
 
 # -- scalars ------------------------------------------------------------------------------

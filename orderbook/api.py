@@ -17,7 +17,8 @@ submission needs (EIP-1271 `isValidSignature`, nonce, balances and allowances) r
 small bounded thread pool off the event loop, each call gas-capped (`intents.chain.CALL_GAS_CAP`) and the whole check bounded
 by `chain_timeout_s` (503 past it); at most `MAX_PENDING_CHECKS` submissions wait for the
 chain at once (503 beyond). Bodies are capped at 1 MiB and must arrive within
-`keel.http.BODY_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
+`keel.http.BODY_TIMEOUT_S`; `serve` caps open connections (`keel.http.MAX_CONNECTIONS`) and
+closes one whose request headers have not arrived within `keel.http.HEADER_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
 per owner (409 `OwnerCapReached`); an owner lacking the balance or the relayer allowance is refused at submit.
 """
 
@@ -41,7 +42,7 @@ from intents.validate import check_intent
 from intents.wire import CancellationModel, SignedIntentModel, parse
 from keel import metrics
 from keel.errors import KeelError
-from keel.http import add_metrics, errors_middleware, read_json, reply
+from keel.http import add_metrics, errors_middleware, read_json, reply, run_guarded
 from keel.wire import dump, from_hex
 from orderbook.admission import DEFAULT_OPEN_CAP, check_funds, check_open_cap
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
@@ -129,14 +130,20 @@ class ChainGate:
     pending: int = 0
 
     async def run(self, config: OrderbookConfig, signed: SignedIntent) -> str:
+        """`check_on_chain` off the loop, under the pending cap and the time budget."""
+        return str(await self.call(config, "the chain checks", check_on_chain, config, signed))
+
+    async def call(self, config: OrderbookConfig, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in the chain pool: 503 when `MAX_PENDING_CHECKS` already wait, or past the budget.
+        Every chain call of every endpoint (submit and cancel) goes through here."""
         if self.pending >= MAX_PENDING_CHECKS:
-            raise ChainBusy(f"signature: {self.pending} submissions are waiting for the chain; try again shortly")
+            raise ChainBusy(f"signature: {self.pending} requests are waiting for the chain; try again shortly")
         self.pending += 1
         try:
-            work = asyncio.get_running_loop().run_in_executor(self.executor, check_on_chain, config, signed)
+            work = asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
             return await asyncio.wait_for(work, config.chain_timeout_s)
         except TimeoutError:
-            raise ChainBusy(f"signature: the chain checks took over {config.chain_timeout_s:g}s; try again") from None
+            raise ChainBusy(f"signature: {what} took over {config.chain_timeout_s:g}s; try again") from None
         finally:
             self.pending -= 1
 
@@ -189,13 +196,9 @@ async def delete_intent(request: web.Request) -> web.Response:
     model = parse(CancellationModel, await read_json(request, IntentError))
     stored = store.get(intent_id)
     gate = request.app[GATE_KEY]
-    work = asyncio.get_running_loop().run_in_executor(  # EIP-1271 asks the wallet: off the loop, bounded
-        gate.executor, verify_cancellation, intent_id, stored.owner, model.signingScheme, from_hex(model.signature),
-        config.chain_id, config.settlement, config.check_1271)
-    try:
-        await asyncio.wait_for(work, config.chain_timeout_s)
-    except TimeoutError:
-        raise ChainBusy(f"signature: the wallet took over {config.chain_timeout_s:g}s to answer; try again") from None
+    # EIP-1271 asks the wallet: off the loop, under the same pending cap and budget as submissions
+    await gate.call(config, "the wallet", verify_cancellation, intent_id, stored.owner, model.signingScheme,
+                    from_hex(model.signature), config.chain_id, config.settlement, config.check_1271)
     store.cancel(intent_id)
     return reply(AcceptedModel(id=intent_id, status=CANCELLED))
 
@@ -241,4 +244,5 @@ def serve(host: str, port: int, db: str, config: OrderbookConfig, on_ready: Call
     sys.setswitchinterval(0.001)
     if on_ready is not None:
         on_ready()
-    web.run_app(make_app(store, config), host=host, port=port, print=None, handle_signals=True, backlog=BACKLOG)
+    # connections capped and silent ones closed after keel.http.HEADER_TIMEOUT_S (aiohttp has no header timeout)
+    run_guarded(make_app(store, config), host, port, backlog=BACKLOG)

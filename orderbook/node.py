@@ -5,18 +5,26 @@ Storage: `--db` (or `KEEL_DB`, which the CLI reads with the usual flag > env > k
 precedence) is a sqlite path, a `sqlite:///` URL or a `postgresql://` URL; without one,
 `.keel/orderbook.db`. Several `keel node serve` processes may share one Postgres URL.
 
-Chain: flags win; otherwise the running `keel chain` supplies them. Without any chain the node
-still runs (EOA intents only) when both --chain-id and --settlement are given, using
-mainnet's `Deployment` (the token addresses the world reproduces).
+Chain: flags win; otherwise the running `keel chain` supplies them. With an RPC URL, the
+relayer whose allowance admission checks is read from the settlement contract itself
+(`relayer()`); a settlement without one is refused at start. Without any chain the node
+still runs (EOA intents only, no balance/allowance/nonce admission — printed at start) when
+both --chain-id and --settlement are given, using mainnet's `Deployment` (the token
+addresses the world reproduces).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from intents.errors import IntentError
 from intents.model import checksum
 from keel.db import Location, parse_location
 from keel.paths import state_dir
 from orderbook.api import OrderbookConfig
+
+RELAYER_ABI = [{"name": "relayer", "type": "function", "stateMutability": "view", "inputs": [],
+                "outputs": [{"name": "", "type": "address"}]}]
 
 
 def database_location(db: str | None) -> Location:
@@ -26,6 +34,31 @@ def database_location(db: str | None) -> Location:
     raw URL: it may carry a password).
     """
     return parse_location(db if db else str(state_dir() / "orderbook.db"))
+
+
+def read_relayer(w3: Any, settlement: str, rpc_url: str) -> str:
+    """`settlement.relayer()` on chain (gas-capped), or an `IntentError` naming `settlement`: an
+    orderbook with a chain never runs with balance and allowance admission silently off."""
+    from web3 import Web3
+
+    from intents.chain import CALL_GAS_CAP
+
+    contract = w3.eth.contract(address=settlement, abi=RELAYER_ABI)
+    try:
+        relayer = contract.functions.relayer().call({"gas": CALL_GAS_CAP})
+    except Exception as exc:
+        raise IntentError(f"settlement: could not read relayer() from {settlement} at {rpc_url} "
+                          f"({type(exc).__name__}); is it keel's BatchSettlement on that chain?", "settlement") from None
+    if not Web3.is_address(relayer) or int(str(relayer), 16) == 0:
+        raise IntentError(f"settlement: {settlement} reports no relayer", "settlement")
+    return str(Web3.to_checksum_address(relayer))
+
+
+def admission(config: OrderbookConfig) -> str:
+    """One line saying which admission checks this orderbook runs (printed at start)."""
+    if config.funds is None:
+        return "admission: signature and per-owner cap only — no --rpc-url, so balances, allowances and nonces are NOT checked"
+    return "admission: signature, nonce, balance and relayer allowance on chain, per-owner cap"
 
 
 def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str | None) -> OrderbookConfig:
@@ -58,8 +91,9 @@ def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str 
         w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 5}))  # below the API's chain timeout
         check_1271 = make_1271_checker(w3)
         nonce_spent = make_nonce_checker(w3, settlement)
-        relayer = deployment.keel.relayer if world is not None and deployment.keel else None
-        funds = make_funds_reader(w3, relayer) if relayer else None  # admission needs the relayer's allowance
+        # admission needs the allowance to *this* settlement's relayer: read it from the contract,
+        # never from the local world (whose settlement a --settlement flag may have replaced)
+        funds = make_funds_reader(w3, read_relayer(w3, settlement, rpc_url))
     assert chain_id is not None
     return OrderbookConfig(int(chain_id), settlement, tokens, check_1271=check_1271, nonce_spent=nonce_spent,
                            funds=funds)

@@ -7,23 +7,28 @@ reference prices p and the solution's clearing prices P, all values USD × 1e18:
   that must be sold to reach the target weights, Σ_i max(0, v_i − t_i·V); for a balances
   (hedge) intent, Σ_i |b_i − c_i|·p_i over the tokens with a finite band, c_i its centre;
 - progress = D(before) − D(after), after = before + flows;
-- if progress ≤ 0 the execution did no work: it contributes min(0, −loss) — nothing for a
-  phantom (empty flows), a loss for a trade that moves the owner away from the target;
-- else it contributes allowance − loss, where
+- if progress ≤ 0 the execution did no work: it contributes min(0, −cost) — nothing for a
+  phantom (empty flows), a loss for a trade that costs the owner value;
+- else it contributes allowance − cost, where
   allowance = min(given, progress) · (maxFeeBps + signed price band bps) / 10 000 — the
   worst the user accepted on the part of the trade that moved them toward the target
   (CoW Protocol's limit-price surplus, adapted: an outcome intent has no fixed amount, so
   the amount is the useful part of the executed trade), and
-  loss = Σ −q·(p − P): what the clearing prices took from the user against reference
-  prices. The fee (the value the settlement keeps, Σ −q·P) is not a loss to the batch: it
-  pays the gas, which is subtracted once, below (CIP-20: surplus + fees − gas cost).
-- score = Σ contributions − gas · gasPrice, valued through the auction's native-token price
-  (`Auction.native_price`, never a token looked up by symbol: gas is never free).
+  cost = Σ −q·p: value the owner gave minus value received, both at *reference* prices,
+  counted in full. The clearing prices P never enter the score: a "fee" valued at P is
+  paper the settlement does not keep, so a price skewed in the solver's favour can only
+  lower the user's flows and so the score.
+- fees = min(Σ max(0, cost), gas · gasPrice): what the users paid, credited only up to the
+  gas it pays for (CIP-20's surplus + fees − gas cost, with gas counted once); a fee past
+  the gas is the user's loss and never credited back.
+- score = Σ contributions + fees − gas · gasPrice, valued through the auction's native-token
+  price (`Auction.native_price`, never a token looked up by symbol: gas is never free).
 
 So a phantom execution adds nothing (and its gas counts against it), stopping at the band's
 edge earns less than reaching the target, over-trading past the target earns nothing for
-the excess and pays for it in price, and moving value between fee and price cannot raise
-a score. All values are `keel.units.UsdValue`s (USD × 1e18); integer arithmetic, rounded
+the excess and pays for it in price, and no price or fee raises a score: every unit of
+value taken from a user lowers Σ contributions by that unit and raises `fees` by at most
+that unit. All values are `keel.units.UsdValue`s (USD × 1e18); integer arithmetic, rounded
 down as `keel.units` says.
 """
 
@@ -72,11 +77,6 @@ def cost_e18(flows: dict[str, int], prices: dict[str, int]) -> UsdValue:
     return to_usd_value(-sum(q * prices[t] for t, q in flows.items()))
 
 
-def loss_e18(flows: dict[str, int], reference: dict[str, int], clearing: dict[str, int]) -> UsdValue:
-    """What the clearing prices took from the owner against reference prices: Σ −q·(p − P), rounded down."""
-    return to_usd_value(-sum(q * (reference[t] - clearing.get(t, reference[t])) for t, q in flows.items()))
-
-
 def progress_e18(auction: Auction, execution: Execution) -> int:
     """D(before) − D(after) for the execution's owner: > 0 when it moved them toward the target."""
     intent = auction.intent(execution.intent_id).intent
@@ -87,15 +87,23 @@ def progress_e18(auction: Auction, execution: Execution) -> int:
 
 
 def contribution_e18(auction: Auction, solution: Solution, execution: Execution) -> int:
-    """One execution's surplus over the worst its user accepted (see the module docstring)."""
+    """One execution's surplus over the worst its user accepted, all at reference prices (see the
+    module docstring); `solution.prices` are deliberately unused."""
     prices = auction.reference_prices()
-    loss = loss_e18(execution.flows, prices, solution.prices)
+    cost = cost_e18(execution.flows, prices)
     progress = progress_e18(auction, execution)
     if progress <= 0:
-        return min(0, -loss)
+        return min(0, -cost)
     intent = auction.intent(execution.intent_id).intent
     useful = min(given_e18(execution.flows, prices), progress)
-    return useful * (intent.max_fee_bps + band_bps(intent, prices)) // BPS - loss
+    return useful * (intent.max_fee_bps + band_bps(intent, prices)) // BPS - cost
+
+
+def fees_e18(auction: Auction, solution: Solution, gas_usd: int) -> int:
+    """What the users paid at reference prices, credited only up to the gas it pays for."""
+    prices = auction.reference_prices()
+    paid = sum(max(0, cost_e18(e.flows, prices)) for e in solution.executions)
+    return min(paid, max(0, gas_usd))
 
 
 def gas_cost_e18(auction: Auction, gas: int) -> UsdValue:
@@ -106,4 +114,5 @@ def gas_cost_e18(auction: Auction, gas: int) -> UsdValue:
 def score(auction: Auction, solution: Solution, gas: int) -> int:
     """The auctioneer's score of `solution` if it costs `gas`; never trusts the solver's own number."""
     total = sum(contribution_e18(auction, solution, e) for e in solution.executions)
-    return total - gas_cost_e18(auction, gas)
+    gas_usd = gas_cost_e18(auction, gas)
+    return total + fees_e18(auction, solution, gas_usd) - gas_usd

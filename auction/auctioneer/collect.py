@@ -22,6 +22,7 @@ from auction.auth import Signer
 from auction.endpoint import Endpoint
 from auction.verdicts import Drop, DropReason
 from keel.errors import KeelError
+from keel.wire import loads
 from solver.domain import Auction
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ async def _ask(session: aiohttp.ClientSession, endpoint: Endpoint, body: bytes, 
 def read_answer(asked: Asked, status: int, text: str) -> Answer:
     """One node's HTTP answer to /solve as a stage: Proposed, or Refused with why."""
     try:
-        body = json.loads(text)
+        body = loads(text)  # bounded depth: a node cannot crash the auctioneer
     except ValueError:
         return Refused(asked, Drop.of(DropReason.NOT_JSON, status=status))
     if status != 200:

@@ -104,12 +104,11 @@ def gas_limit(simulated_gas: int) -> int:
 
 
 def signed_headers(signer: Signer | None, url: str, body: bytes) -> dict[str, str]:
-    """Content-Type plus, with a signer, the auctioneer's signature over POST `url`'s path and `body`."""
-    from urllib.parse import urlparse
-
+    """Content-Type plus, with a signer, the auctioneer's signature over POST `url` (the node's
+    authority and path, as registered) and `body`."""
     headers = {"Content-Type": "application/json"}
     if signer is not None:
-        headers.update(signer.headers("POST", urlparse(url).path, body))
+        headers.update(signer.headers("POST", url, body))
     return headers
 
 

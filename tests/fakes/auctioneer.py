@@ -7,7 +7,6 @@ auctioneer signs its POSTs with `signed_headers(url, body)` (`auction.auth`'s sc
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from eth_utils.crypto import keccak
 
@@ -23,5 +22,5 @@ def trusting(settlement: str) -> dict[str, Any]:
 
 
 def signed_headers(url: str, body: bytes, signer: Signer = AUCTIONEER) -> dict[str, str]:
-    """Content-Type and `signer`'s signature over POST `url`'s path and `body`."""
-    return {"Content-Type": "application/json", **signer.headers("POST", urlparse(url).path, body)}
+    """Content-Type and `signer`'s signature over POST `url` (the node's host:port and path) and `body`."""
+    return {"Content-Type": "application/json", **signer.headers("POST", url, body)}

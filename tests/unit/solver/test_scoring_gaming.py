@@ -88,11 +88,15 @@ def test_over_trading_past_the_target_earns_nothing_for_the_excess() -> None:
 
 def test_fee_games_cannot_raise_the_score() -> None:
     auction = make_auction()
-    fee = 45 * 10**6  # SELLER receives $45 less (30 bps of $15,000): the settlement keeps it to pay gas
+    gas_fee = gas_cost_e18(auction, GAS) * 10**6 // USD  # in USDC units ($1): the fee that pays the gas
+    paying_gas = trade(auction, 5 * 10**18, 15_000 * 10**6, fee_usdc=gas_fee)
+    # a fee that pays the gas is not counted twice against it: it costs the score only the little
+    # progress it undoes, never the fee itself on top of the gas
+    assert 0 <= honest(auction) - score(auction, paying_gas, GAS) < 45 * USD * 400 // 10_000
+    fee = 45 * 10**6  # SELLER receives $45 less (30 bps of $15,000), far more than the gas
     with_fee = trade(auction, 5 * 10**18, 15_000 * 10**6, fee_usdc=fee)
-    # the fee is not counted twice against gas: it costs the score only the little progress it undoes
-    # (the seller lands $45 short of 50/50), never the $45 itself on top of the gas
-    assert 0 <= honest(auction) - score(auction, with_fee, GAS) < 45 * USD * 400 // 10_000
+    # a fee past the gas is the user's loss, counted in full: never credited back
+    assert honest(auction) - score(auction, with_fee, GAS) >= 45 * USD - gas_cost_e18(auction, GAS)
     # the same $45 taken through a worse clearing price instead of a fee is a loss to the user
     worse = {WETH: WETH_PRICE * 9_970 // 10_000, USDC: USDC_PRICE}
     skimmed = trade(auction, 5 * 10**18, 14_955 * 10**6, prices=worse)
@@ -100,6 +104,27 @@ def test_fee_games_cannot_raise_the_score() -> None:
     # a fee past what the trade's progress justifies is never rewarded: more fee, no more score
     greedy = trade(auction, 5 * 10**18, 15_000 * 10**6, fee_usdc=10 * fee)
     assert score(auction, greedy, GAS) <= score(auction, with_fee, GAS)
+
+
+def one_seller(auction: Auction, usdc: int, weth_price: int) -> Solution:
+    """SELLER alone sells 5 WETH for `usdc` at clearing price `weth_price` (the rest goes to an AMM)."""
+    seller = auction.intents[0]
+    execution = (Execution(seller.id, {WETH: -5 * 10**18, USDC: usdc}),)
+    return Solution(auction.id, "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+                    {WETH: weth_price, USDC: USDC_PRICE}, execution, (), 0, GAS)
+
+
+def test_a_clearing_price_skewed_in_the_solvers_favour_never_raises_the_score() -> None:
+    # the review's case: WETH's clearing price +20 bps (inside the band and maxFeeBps), the user
+    # receives $10 less; before, the paper "fee" at clearing prices scored $573.72 vs honest $543.90
+    auction = dataclasses.replace(make_auction(), intents=make_auction().intents[:1])
+    fair = one_seller(auction, 15_000 * 10**6, WETH_PRICE)
+    for bps in (1, 20, 29):
+        skewed = one_seller(auction, 15_000 * 10**6 * (10_000 - bps) // 10_000, WETH_PRICE * (10_000 + bps) // 10_000)
+        assert score(auction, skewed, GAS) < score(auction, fair, GAS)
+    # the clearing prices alone never move the score: same flows, any prices, same score
+    same_flows = one_seller(auction, 15_000 * 10**6, WETH_PRICE * 3_006 // 3_000)
+    assert score(auction, same_flows, GAS) == score(auction, fair, GAS)
 
 
 def test_an_execution_that_moves_its_owner_away_from_the_target_scores_at_most_zero() -> None:
