@@ -1,16 +1,29 @@
-"""Routing benchmark: the MILP router against the baselines and the convex upper bound.
+"""Routing benchmark: keel's router against its true bound, an independent convex solve and the baselines.
 
-Seeded, synthetic mainnet-shaped instances (`routing.synthetic`): 10, 100 and 1,000 V2/V3
-pools over 5, 20 and 50 tokens, one pair order each, sized log-uniformly from $10 to $10M.
-Per size and method it prints: the median and worst gap of the delivered value to the
-upper bound, in bps, with gas at zero ("before gas"); the gas-adjusted value at a real
-gas price relative to the MILP's, in bps of the value sold (median, worst and best; > 0 would mean the method beat
-the MILP), how many instances it beat the MILP on, instances it found no route for (no
-single pool joins the pair), and the median and worst solve time. The last line counts
-the MILP answers replaced by a baseline's route because, exactly evaluated, it was worth
-more after gas (the router's best-feasible fallback).
+Seeded, synthetic mainnet-like instances (`routing.synthetic`): 10, 100, 1,000 and 5,000
+V2/V3 pools over 5, 20, 50 and 100 tokens, one pair order each, sized log-uniformly from
+$10 to $10M; and the local world's pools (`synthetic.world()`, as `keel chain up` builds
+them) for 20,000 / 25,000 / 30,000 WETH -> USDC.
 
-    .venv/bin/python bench/routing.py [--instances 20] [--seed 1] [--gas-gwei 20]
+1. Gas 0, per size: keel's exact route (every amount from the integer pool math) against
+   - keel's own bound: the dual value of the convex relaxation over every pool and path
+     (cycles included), a true upper bound on any route;
+   - an independent convex solve the bench runs itself (`bench/convex_reference.py`: cvxpy +
+     Clarabel, pieces built from the raw pool data, no code shared with keel's solver): gap
+     to its optimum (negative: keel beat the reference's estimate), and its own route
+     executed in the same integer math ("ref route": how much keel's exact route beats it).
+   "unit" is the instance's integer granularity: one base unit of the coarsest token the
+   convex optimum passes 0.1% of the order through, in bps of the order (a swap pays whole
+   base units and the fee rounds up: a satoshi of WBTC is $0.0006, 0.5 bp of a $12 order), and
+   "beyond a unit" the gap less that (0 when the gap is within it): a bound over real-valued
+   curves cannot be resolved more finely than the tokens' own units.
+   Times: keel cold (its curve cache cleared), the reference's model building and solve.
+2. The world's large orders, same columns.
+3. With gas (default 20 gwei): every baseline's value after gas minus keel's, in bps of the
+   value sold (a positive worst would mean a baseline beat keel), and how often keel's
+   answer was a baseline's route (the guard) or the integer program's (its fallback).
+
+    .venv/bin/python bench/routing.py [--instances 20] [--seed 1] [--gas-gwei 20] [--sizes 10,100,1000,5000]
 """
 
 from __future__ import annotations
@@ -19,91 +32,198 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from routing import synthetic
-from routing.errors import NoLiquidityError
+from bench import convex_reference
+from routing import curves, synthetic
+from routing.errors import NoLiquidityError, PoolMathError
+from routing.evaluate import Hop, delivered, flows_to_hops
+from routing.problem import Demands, build
 from routing.route import METHODS, route
 
-SIZES = ((10, 5), (100, 20), (1000, 50))
+SIZES = {10: 5, 100: 20, 1000: 50, 5000: 100}
+WORLD_ORDERS = (20_000, 25_000, 30_000)
 
 
-def instances(seed: int, count: int, n_pools: int, n_tokens: int) -> list[synthetic.Instance]:
-    return synthetic.routable(seed, count, n_pools, n_tokens)
+def _bp(x: float) -> float:
+    return x * 10_000
 
 
-def run(seed: int, count: int, gas_gwei: float, solver: str, segments: int) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    gas_wei = int(gas_gwei * 10**9)
-    for n_pools, n_tokens in SIZES:
-        per = {m: {"gap": [], "delta": [], "time": [], "wins": 0, "fails": 0} for m in METHODS}
-        started = time.perf_counter()
-        fallbacks = 0
-        for inst in instances(seed, count, n_pools, n_tokens):
-            args = (inst.demands, inst.liquidity, inst.prices)
-            free = route(*args, "milp", 0, solver=solver, segments=segments)
-            bound = free.bound_value
-            paid = route(*args, "milp", gas_wei, solver=solver, segments=segments, with_bound=False)
-            fallbacks += paid.status.startswith("fallback")
-            sold = sum(a * inst.prices[t] for t, a in inst.demands.sell.items())
-            per["milp"]["gap"].append(free.gap_bps)
-            per["milp"]["delta"].append(0.0)
-            per["milp"]["time"].append(paid.solve_time_s)
-            for m in METHODS[1:]:
-                try:
-                    g0 = route(*args, m, 0, with_bound=False)
-                    g1 = route(*args, m, gas_wei, with_bound=False)
-                except NoLiquidityError:
-                    per[m]["fails"] += 1
-                    continue
-                per[m]["gap"].append((bound - g0.value_out) * 10_000 / bound)
-                delta = (g1.net_value - paid.net_value) * 10_000 / sold
-                per[m]["delta"].append(delta)
-                per[m]["wins"] += delta > 0
-                per[m]["time"].append(g1.solve_time_s)
-        for m in METHODS:
-            d = per[m]
-            if not d["gap"]:
+def granularity(inst: synthetic.Instance) -> float:
+    """One base unit of the coarsest token the convex optimum routes 0.1% of the order through,
+    value fractions of the order."""
+    from routing import convex
+
+    problem = build(inst.demands, inst.liquidity, inst.prices, 0)
+    sol = convex.solve(problem)
+    touched = {t for i, x in sol.x.items() if x >= 1e-3 for t in (problem.edges[i].token_in, problem.edges[i].token_out)}
+    return max(inst.prices[t] for t in touched) / problem.value_sold
+
+
+REFERENCE_DUST = 1e-7  # an interior-point solution leaves ~1e-9 on every piece: not a route
+
+
+def reference_route_value(inst: synthetic.Instance, ref: convex_reference.Reference) -> float | None:
+    """The reference's flows executed in keel's integer math, value fractions (None: it cannot run).
+    Flows under 0.001 bp of the order (an interior-point solver's dust on every piece) are
+    dropped; what they carried goes to the token's other pools."""
+    problem = build(inst.demands, inst.liquidity, inst.prices, 0)
+    where = {(e.pool.address, e.token_in): e.index for e in problem.edges}
+    flows = {where[k]: v for k, v in ref.flows.items() if k in where and v > REFERENCE_DUST}
+    try:
+        hops: list[Hop] = flows_to_hops(problem, flows)
+    except (NoLiquidityError, PoolMathError):
+        return None
+    got = delivered(hops, list(inst.demands.buy))
+    sold = {t: -delivered(hops, [t])[t] for t in inst.demands.sell}
+    if sold != dict(inst.demands.sell):
+        return None
+    return sum(a * inst.prices[t] for t, a in got.items()) / problem.value_sold
+
+
+def gas_free_row(inst: synthetic.Instance) -> dict[str, Any]:
+    curves.curve.cache_clear()  # time keel cold: it builds every curve itself
+    started = time.perf_counter()
+    keel = route(inst.demands, inst.liquidity, inst.prices, "milp", 0)
+    keel_s = time.perf_counter() - started
+    ref = convex_reference.solve(inst.liquidity, inst.prices, inst.demands)
+    sold = sum(a * inst.prices[t] for t, a in inst.demands.sell.items())
+    value, bound = keel.value_out / sold, (keel.bound_value or 0) / sold
+    ref_route = reference_route_value(inst, ref)
+    unit = granularity(inst)
+    return {
+        "gap_bound": _bp((bound - value) / bound),
+        "gap_ref": _bp((ref.value - value) / ref.value),
+        "unit": _bp(unit),
+        "beyond": max(0.0, _bp((bound - value) / bound - unit)),
+        "vs_ref_route": None if ref_route is None else _bp((value - ref_route) / value),
+        "bound_vs_ref": _bp((bound - ref.value) / ref.value),
+        "keel_s": keel_s, "ref_s": ref.time_s, "ref_status": ref.status, "hops": len(keel.hops),
+    }
+
+
+def summarise(label: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rows if r[key] is not None)
+
+    def worst(key: str) -> float:
+        return max(r[key] for r in rows if r[key] is not None)
+
+    vs = [r["vs_ref_route"] for r in rows if r["vs_ref_route"] is not None]
+    return {
+        "label": label, "n": len(rows),
+        "gap_bound_med": med("gap_bound"), "gap_bound_worst": worst("gap_bound"),
+        "gap_ref_med": med("gap_ref"), "gap_ref_worst": worst("gap_ref"),
+        "unit_worst": worst("unit"), "beyond_worst": worst("beyond"),
+        "vs_ref_route_worst": min(vs) if vs else None, "bound_vs_ref_min": min(r["bound_vs_ref"] for r in rows),
+        "keel_med_s": med("keel_s"), "keel_worst_s": worst("keel_s"),
+        "ref_med_s": med("ref_s"), "ref_worst_s": worst("ref_s"),
+        "ref_inaccurate": sum(r["ref_status"] != "optimal" for r in rows),
+    }
+
+
+def world_instances() -> list[tuple[str, synthetic.Instance]]:
+    liq, prices = synthetic.world()
+    sym = {t.symbol: a for a, t in liq.tokens.items()}
+    out = []
+    for weth in WORLD_ORDERS:
+        demands = Demands({sym["WETH"]: weth * 10**18}, {sym["USDC"]: 0})
+        out.append((f"world {weth:,} WETH", synthetic.Instance(liq, prices, demands, weth * 3000.0)))
+    return out
+
+
+def with_gas(instances: Sequence[synthetic.Instance], gas_wei: int) -> dict[str, Any]:
+    """Per baseline, its value after gas minus keel's (bps of the value sold), and keel's statuses."""
+    deltas: dict[str, list[float]] = {m: [] for m in METHODS[1:]}
+    statuses: list[str] = []
+    times: list[float] = []
+    for inst in instances:
+        args = (inst.demands, inst.liquidity, inst.prices)
+        curves.curve.cache_clear()
+        keel = route(*args, "milp", gas_wei, with_bound=False)
+        times.append(keel.solve_time_s)
+        print(f"    with gas ${inst.usd:,.0f}: keel {keel.solve_time_s:.3f}s ({keel.status})", file=sys.stderr)
+        statuses.append(keel.status)
+        sold = sum(a * inst.prices[t] for t, a in inst.demands.sell.items())
+        for m in METHODS[1:]:
+            try:
+                other = route(*args, m, gas_wei, with_bound=False)
+            except NoLiquidityError:
                 continue
-            rows.append({
-                "pools": n_pools, "tokens": n_tokens, "method": m, "n": len(d["gap"]),
-                "gap_median_bps": statistics.median(d["gap"]), "gap_worst_bps": max(d["gap"]),
-                "vs_milp_median_bps": statistics.median(d["delta"]), "vs_milp_best_bps": max(d["delta"]),
-                "vs_milp_worst_bps": min(d["delta"]),
-                "beats_milp": d["wins"], "no_route": d["fails"],
-                "time_median_s": statistics.median(d["time"]), "time_worst_s": max(d["time"]),
-                "milp_fallbacks": fallbacks if m == "milp" else "",
-            })
+            deltas[m].append(_bp((other.net_value - keel.net_value) / sold))
+    return {"deltas": deltas, "statuses": statuses, "times": times}
+
+
+def run(seed: int, count: int, gas_gwei: float, sizes: Sequence[int]) -> None:
+    gas_wei = int(gas_gwei * 10**9)
+    free_rows, paid_rows = [], []
+    for n_pools in sizes:
+        started = time.perf_counter()
+        insts = synthetic.routable(seed, count, n_pools, SIZES[n_pools])
+        rows = []
+        for k, inst in enumerate(insts):
+            rows.append(gas_free_row(inst))
+            print(f"    {n_pools} pools #{k} ${inst.usd:,.0f}: keel {rows[-1]['keel_s']:.3f}s, "
+                  f"reference {rows[-1]['ref_s']:.3f}s", file=sys.stderr)
+        free_rows.append(summarise(f"{n_pools} pools / {SIZES[n_pools]} tokens", rows))
+        paid_rows.append((n_pools, with_gas(insts, gas_wei)))
         print(f"  {n_pools} pools done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    return rows
+    world = [summarise(label, [gas_free_row(inst)]) for label, inst in world_instances()]
+    print_gas_free(seed, count, free_rows + world)
+    print_with_gas(gas_gwei, paid_rows)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--instances", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--gas-gwei", type=float, default=20.0)
-    ap.add_argument("--solver", default="cbc", choices=("cbc", "highs"))
-    ap.add_argument("--segments", type=int, default=8)
-    ns = ap.parse_args()
-    rows = run(ns.seed, ns.instances, ns.gas_gwei, ns.solver, ns.segments)
-    head = ("pools", "tokens", "method", "n", "gap med bps", "gap worst bps", "vs MILP med bps",
-            "vs MILP worst bps", "vs MILP best bps", "beats MILP", "no route", "time med s", "time worst s")
-    print(f"routing bench: seed {ns.seed}, {ns.instances} instances per size, gas {ns.gas_gwei} gwei, "
-          f"solver {ns.solver}, {ns.segments} segments")
+def print_gas_free(seed: int, count: int, rows: Sequence[dict[str, Any]]) -> None:
+    print(f"routing bench, gas 0: seed {seed}, {count} instances per size (bps of the value sold; times in s)")
+    head = ("instances", "n", "gap to bound med", "worst", "gap to reference med", "worst", "unit worst",
+            "beyond a unit worst", "keel − ref route worst", "bound − ref min", "keel s med", "worst",
+            "reference s med", "worst", "ref inaccurate")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        cells = (r["pools"], r["tokens"], r["method"], r["n"], f"{r['gap_median_bps']:.3f}", f"{r['gap_worst_bps']:.3f}",
-                 f"{r['vs_milp_median_bps']:+.3f}", f"{r['vs_milp_worst_bps']:+.3f}", f"{r['vs_milp_best_bps']:+.3f}",
-                 r["beats_milp"], r["no_route"],
-                 f"{r['time_median_s']:.3f}", f"{r['time_worst_s']:.3f}")
+        vs = "—" if r["vs_ref_route_worst"] is None else f"{r['vs_ref_route_worst']:+.4f}"
+        cells = (r["label"], r["n"], f"{r['gap_bound_med']:.4f}", f"{r['gap_bound_worst']:.4f}",
+                 f"{r['gap_ref_med']:+.4f}", f"{r['gap_ref_worst']:+.4f}", f"{r['unit_worst']:.4f}",
+                 f"{r['beyond_worst']:.4f}", vs, f"{r['bound_vs_ref_min']:+.5f}",
+                 f"{r['keel_med_s']:.3f}", f"{r['keel_worst_s']:.3f}", f"{r['ref_med_s']:.3f}",
+                 f"{r['ref_worst_s']:.3f}", r["ref_inaccurate"])
         print("| " + " | ".join(map(str, cells)) + " |")
-    fb = [r for r in rows if r["method"] == "milp"]
-    print("MILP routes replaced by a baseline (best-feasible fallback): "
-          + ", ".join(f"{r['pools']} pools: {r['milp_fallbacks']}" for r in fb))
+
+
+def print_with_gas(gas_gwei: float, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    print(f"\nwith gas at {gas_gwei} gwei: each baseline's value after gas minus keel's, bps of the value sold")
+    head = ("pools", "baseline", "n", "median", "worst for keel", "best for keel", "keel statuses",
+            "keel s med", "worst")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for n_pools, data in rows:
+        counts: dict[str, int] = {}
+        for s in data["statuses"]:
+            counts[s] = counts.get(s, 0) + 1
+        status = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        for m, d in data["deltas"].items():
+            if not d:
+                continue
+            cells = (n_pools, m, len(d), f"{statistics.median(d):+.3f}", f"{max(d):+.3f}", f"{min(d):+.1f}", status,
+                     f"{statistics.median(data['times']):.3f}", f"{max(data['times']):.3f}")
+            print("| " + " | ".join(map(str, cells)) + " |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--instances", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gas-gwei", type=float, default=20.0)
+    ap.add_argument("--sizes", default="10,100,1000,5000", help="pool counts, from 10, 100, 1000, 5000")
+    ns = ap.parse_args()
+    sizes = [int(s) for s in ns.sizes.split(",")]
+    if any(s not in SIZES for s in sizes):
+        ap.error(f"--sizes: choose from {', '.join(map(str, SIZES))}")
+    run(ns.seed, ns.instances, ns.gas_gwei, sizes)
 
 
 if __name__ == "__main__":

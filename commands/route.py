@@ -122,6 +122,8 @@ def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool, plot: 
         "gas_usd": result.gas_value / usd,
         "net_usd": result.net_value / usd,
         "bound_usd": None if result.bound_value is None else result.bound_value / usd,
+        # a true upper bound: the convex relaxation's dual value over every pool and path (cycles too)
+        "bound": None if result.bound_value is None else "convex relaxation over every pool and path, before gas",
         "gap_bps": result.gap_bps,
         "solve_time_s": result.solve_time_s,
         "notes": list(result.notes),
@@ -146,7 +148,9 @@ def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool, plot: 
         {"": "value (USD)", "value": f"{data['value_out_usd']:,.2f}"},
         {"": "gas", "value": f"{result.gas_units:,} units = ${data['gas_usd']:,.2f}"},
         {"": "net of gas (USD)", "value": f"{data['net_usd']:,.2f}"},
-        {"": "gap to the bound", "value": "n/a" if result.gap_bps is None else f"{result.gap_bps:.3f} bps"},
+        {"": "gap to the bound", "value": "n/a" if result.gap_bps is None else
+         f"{result.gap_bps:.4f} bps below ${data['bound_usd']:,.2f}, the most any route over these pools "
+         "(any length) can deliver before gas"},
         {"": "solve time", "value": f"{result.solve_time_s:.3f} s ({result.status})"},
     ]
     render.stdout.print(render.table(summary, ["", "value"]))

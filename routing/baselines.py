@@ -72,6 +72,20 @@ def quote(path: Path, amount: int) -> int:
     return carried
 
 
+class Quotes:
+    """Exact path quotes, each computed once: ranking paths, choosing the best one and cutting a
+    split ask for the same quotes again and again, and an exact V3 quote is not cheap."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[tuple[int, ...], int], int] = {}
+
+    def __call__(self, path: Path, amount: int) -> int:
+        key = (tuple(e.index for e in path), amount)
+        if key not in self._memo:
+            self._memo[key] = quote(path, amount)
+        return self._memo[key]
+
+
 def _path_gas(problem: Problem, path: Path) -> float:
     return sum(e.pool.gas for e in path) * problem.gas_value_per_unit
 
@@ -86,38 +100,41 @@ def _require(candidates: Sequence[Path], problem: Problem, sell: str, buy: str, 
         raise NoLiquidityError(f"no {what} joins {sym(sell)} and {sym(buy)}", "pools")
 
 
-def best_paths(problem: Problem, count: int) -> list[Path]:
+def best_paths(problem: Problem, count: int, quotes: Quotes | None = None) -> list[Path]:
     """The `count` best paths (after gas) of every pair order, for seeding other routers."""
+    q = quotes or Quotes()
     out: list[Path] = []
     for sell, buy, amount in pair_orders(problem):
-        ranked = sorted(paths(problem, sell, buy, 2), key=lambda p: _net(problem, p, quote(p, amount), buy),
+        ranked = sorted(paths(problem, sell, buy, 2), key=lambda p: _net(problem, p, q(p, amount), buy),
                         reverse=True)
         out += ranked[:count]
     return out
 
 
-def single_pool(problem: Problem) -> list[Hop]:
+def single_pool(problem: Problem, quotes: Quotes | None = None) -> list[Hop]:
+    q = quotes or Quotes()
     legs = []
     for sell, buy, amount in pair_orders(problem):
         direct = [p for p in paths(problem, sell, buy, 1)]
         _require(direct, problem, sell, buy, "single pool")
-        best = max(direct, key=lambda p: quote(p, amount))
+        best = max(direct, key=lambda p: q(p, amount))
         legs.append((best, amount))
     return paths_to_hops(problem.liquidity.pools, legs)
 
 
-def single_path(problem: Problem) -> list[Hop]:
+def single_path(problem: Problem, quotes: Quotes | None = None) -> list[Hop]:
+    q = quotes or Quotes()
     legs = []
     for sell, buy, amount in pair_orders(problem):
         candidates = paths(problem, sell, buy, 2)
         _require(candidates, problem, sell, buy, "path of one or two pools")
-        best = max(candidates, key=lambda p: _net(problem, p, quote(p, amount), buy))
+        best = max(candidates, key=lambda p: _net(problem, p, q(p, amount), buy))
         legs.append((best, amount))
     return paths_to_hops(problem.liquidity.pools, legs)
 
 
-def _disjoint_best(problem: Problem, candidates: list[Path], amount: int, buy: str) -> list[Path]:
-    ranked = sorted(candidates, key=lambda p: _net(problem, p, quote(p, amount), buy), reverse=True)
+def _disjoint_best(problem: Problem, candidates: list[Path], amount: int, buy: str, q: Quotes) -> list[Path]:
+    ranked = sorted(candidates, key=lambda p: _net(problem, p, q(p, amount), buy), reverse=True)
     chosen: list[Path] = []
     used: set[str] = set()
     for p in ranked:
@@ -131,10 +148,10 @@ def _disjoint_best(problem: Problem, candidates: list[Path], amount: int, buy: s
     return chosen
 
 
-def _greedy_split(paths_: list[Path], amount: int) -> list[int]:
+def _greedy_split(paths_: list[Path], amount: int, q: Quotes) -> list[int]:
     """Pieces of SPLIT_STEP_PCT% to the path paying most for the next piece (optimal for concave paths)."""
     steps = 100 // SPLIT_STEP_PCT
-    table = [[quote(p, amount * k // steps) if k else 0 for k in range(steps + 1)] for p in paths_]
+    table = [[q(p, amount * k // steps) if k else 0 for k in range(steps + 1)] for p in paths_]
     taken = [0] * len(paths_)
     for _ in range(steps):
         gains = [table[i][taken[i] + 1] - table[i][taken[i]] for i in range(len(paths_))]
@@ -145,16 +162,17 @@ def _greedy_split(paths_: list[Path], amount: int) -> list[int]:
     return amounts
 
 
-def split(problem: Problem) -> list[Hop]:
+def split(problem: Problem, quotes: Quotes | None = None) -> list[Hop]:
+    q = quotes or Quotes()
     legs: list[tuple[Path, int]] = []
     for sell, buy, amount in pair_orders(problem):
         candidates = paths(problem, sell, buy, 2)
         _require(candidates, problem, sell, buy, "path of one or two pools")
-        best_paths = _disjoint_best(problem, candidates, amount, buy)
+        best_paths = _disjoint_best(problem, candidates, amount, buy, q)
         best_legs, best_net = None, float("-inf")
         for k in range(1, len(best_paths) + 1):
-            amounts = _greedy_split(best_paths[:k], amount)
-            net = sum(_net(problem, p, quote(p, a), buy) for p, a in zip(best_paths[:k], amounts, strict=True) if a)
+            amounts = _greedy_split(best_paths[:k], amount, q)
+            net = sum(_net(problem, p, q(p, a), buy) for p, a in zip(best_paths[:k], amounts, strict=True) if a)
             if net > best_net:
                 best_net = net
                 best_legs = [(p, a) for p, a in zip(best_paths[:k], amounts, strict=True) if a > 0]

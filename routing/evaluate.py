@@ -3,9 +3,13 @@
 Whatever an optimiser promised, the numbers a route reports come from here: every hop is
 quoted by the integer pool math on the pool's state *after* the hops before it, so the
 result is what the chain will pay. Flows are converted to amounts per token in
-topological order: each token's exact balance is split over its outgoing pools in the
-optimiser's proportions, rounding down, the largest pool taking the remainder, so
-nothing sold or passed through is left behind. Pure: no I/O.
+topological order: a token that is only passed through (or sold) has its exact balance
+split over its outgoing pools in the optimiser's proportions, rounding down, the last pool
+taking the remainder, so nothing sold or passed through is left behind; a wanted token
+sends on only the amount its flows name. A pool that cannot take its share (a V3 pool
+drained past its last initialized tick) is filled exactly to its end, a partial fill, and
+the rest passes to the token's next pools (the pools nearest their capacity go first).
+Cycles in the flows are cut at their smallest edge. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from routing.errors import PoolMathError
+from routing.math.tick import sqrt_ratio_at_tick
+from routing.math.v3_swap import swap as v3_swap
 from routing.pools import Pool, V3Pool
 from routing.problem import Edge, Problem
 
-MIN_FLOW = 1e-12  # value fractions below this are numerical noise, not a route
+MIN_FLOW = 1e-10  # value fractions below this are numerical noise, not a route
 
 
 @dataclass(frozen=True)
@@ -41,9 +47,10 @@ class Ledger:
     def __init__(self, pools: Sequence[Pool]) -> None:
         self.state: dict[str, Pool] = {p.address: p for p in pools}
 
-    def apply(self, pool: str, token_in: str, amount_in: int) -> Hop:
+    def quote(self, pool: str, token_in: str, amount_in: int) -> tuple[Hop, Pool]:
+        """The exact swap of `amount_in` on the current state and the pool after it, not applied;
+        raises `PoolMathError` if the pool cannot take it all."""
         current = self.state[pool]
-        crossed = 0
         if isinstance(current, V3Pool):
             result = current.swap(token_in, amount_in)
             moved: Pool = replace(current, sqrt_price_x96=result.sqrt_price_x96, tick=result.tick,
@@ -51,65 +58,125 @@ class Ledger:
             out, crossed = result.amount_out, result.ticks_crossed
         else:
             moved, out = current.after_swap(token_in, amount_in)
+            crossed = 0
+        hop = Hop(pool, current.kind, current.fee_pips, token_in, current.other(token_in), amount_in, out, crossed)
+        return hop, moved
+
+    def apply(self, pool: str, token_in: str, amount_in: int) -> Hop:
+        """Swap exactly `amount_in`; raises `PoolMathError` if the pool cannot take it all."""
+        hop, moved = self.quote(pool, token_in, amount_in)
         self.state[pool] = moved
-        return Hop(pool, current.kind, current.fee_pips, token_in, current.other(token_in), amount_in, out, crossed)
+        return hop
+
+    def fill(self, pool: str, token_in: str, amount_in: int) -> Hop | None:
+        """Like `apply`, but a V3 pool that runs out of liquidity is filled exactly to its end (the
+        hop then spends less than `amount_in`). None, and nothing applied, if the pool takes
+        nothing or pays nothing."""
+        try:
+            hop, moved = self.quote(pool, token_in, amount_in)
+        except PoolMathError:
+            current = self.state[pool]
+            most = capacity(current, token_in) if isinstance(current, V3Pool) else 0
+            if not 0 < most < amount_in:
+                return None
+            try:
+                hop, moved = self.quote(pool, token_in, most)
+            except PoolMathError:
+                return None
+        if hop.amount_out <= 0:
+            return None
+        self.state[pool] = moved
+        return hop
+
+
+def capacity(pool: V3Pool, token_in: str) -> int:
+    """The most gross input the pool takes before its known liquidity ends: the exact swap to the
+    last initialized tick in the swap's direction (or the edge of the ticks read), fee included.
+    A swap of exactly this amount stops there, as on chain, instead of walking empty words."""
+    zero_for_one = token_in == pool.token0
+    ahead = [t for t, _ in pool.ticks if (t <= pool.tick if zero_for_one else t > pool.tick)]
+    if not ahead:
+        return 0
+    end = min(ahead) if zero_for_one else max(ahead)
+    result = v3_swap(pool.state, zero_for_one, 1 << 200, sqrt_ratio_at_tick(end), allow_partial=True)
+    return result.amount_in
+
+
+def _edge(edges: Sequence[Edge], index: int) -> Edge:
+    """The edge with this index: at that position in a built problem, else found by search."""
+    if index < len(edges) and edges[index].index == index:
+        return edges[index]
+    return next(e for e in edges if e.index == index)
 
 
 def _order(edges: Sequence[Edge], flows: Mapping[int, float]) -> list[Edge]:
-    """Edges in an order where every token's inflows come before its outflows; cycles are cut
-    at their smallest flow (a cycle only moves value in a circle and pays fees twice)."""
-    live = [e for e in edges if flows.get(e.index, 0.0) > MIN_FLOW]
-    while True:
-        indeg: dict[str, int] = defaultdict(int)
-        for e in live:
-            indeg[e.token_out] += 1
-        ready = [t for t in {e.token_in for e in live} if indeg[t] == 0]
-        seen: set[str] = set()
-        ordered: list[Edge] = []
+    """Edges in an order where every token's inflows come before its outflows (Kahn's order);
+    where a cycle blocks it, the cycle's smallest flow is cut (a cycle only moves value in a
+    circle and pays fees twice) and the order carries on."""
+    live = {i: _edge(edges, i) for i in sorted(flows) if flows[i] > MIN_FLOW}
+    outgoing: dict[str, list[int]] = defaultdict(list)
+    indeg: dict[str, int] = defaultdict(int)
+    for i, e in live.items():
+        outgoing[e.token_in].append(i)
+        indeg[e.token_out] += 1
+    ready = sorted(t for t in outgoing if indeg[t] == 0)
+    ordered: list[Edge] = []
+    while live:
         while ready:
-            t = ready.pop()
-            seen.add(t)
-            for e in sorted((e for e in live if e.token_in == t), key=lambda e: e.index):
-                ordered.append(e)
-                indeg[e.token_out] -= 1
-                if indeg[e.token_out] == 0:
-                    ready.append(e.token_out)
-        if len(ordered) == len(live):
-            return ordered
-        stuck = [e for e in live if e not in ordered]
-        live.remove(min(stuck, key=lambda e: flows[e.index]))
+            for i in outgoing[ready.pop()]:
+                if i in live:
+                    e = live.pop(i)
+                    ordered.append(e)
+                    indeg[e.token_out] -= 1
+                    if indeg[e.token_out] == 0:
+                        ready.append(e.token_out)
+        if live:  # only cycles are left: cut the smallest flow
+            cut = live.pop(min(live, key=lambda i: flows[i]))
+            indeg[cut.token_out] -= 1
+            if indeg[cut.token_out] == 0:
+                ready.append(cut.token_out)
+    return ordered
 
 
 def flows_to_hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop]:
-    """Exact hops for normalised edge flows; raises `PoolMathError` if a pool cannot take its share."""
+    """Exact hops for normalised edge flows (see the module docstring for the rules)."""
     ordered = _order(problem.edges, flows)
+    wanted = set(problem.demands.buy)
     balance: dict[str, int] = defaultdict(int, problem.demands.sell)
     outgoing: dict[str, list[Edge]] = defaultdict(list)
     for e in ordered:
         outgoing[e.token_in].append(e)
     ledger = Ledger(problem.liquidity.pools)
     hops: list[Hop] = []
-    done: set[str] = set()
-    for e in ordered:
-        token = e.token_in
-        if token in done:
-            continue
-        done.add(token)
-        group = outgoing[token]
-        total = sum(flows[g.index] for g in group)
-        available = balance[token]
-        amounts = [int(available * flows[g.index] / total) for g in group]
-        largest = max(range(len(group)), key=lambda k: flows[group[k].index])
-        amounts[largest] += available - sum(amounts)
-        for g, amount in zip(group, amounts, strict=True):
-            if amount <= 0:
-                continue
-            hop = ledger.apply(g.pool.address, token, amount)
-            if hop.amount_out <= 0:
-                raise PoolMathError(f"pool {g.pool.address} pays nothing for {amount}", "amount")
+    for token, group in outgoing.items():  # insertion order is the topological order
+        budget = balance[token]
+        if token in wanted:  # keep what is wanted: send on only what the flows name
+            budget = min(budget, sum(int(flows[g.index] / g.in_scale) for g in group))
+        for hop in _spend(ledger, group, flows, budget):
             hops.append(hop)
-            balance[token] -= amount
-            balance[g.token_out] += hop.amount_out
+            balance[token] -= hop.amount_in
+            balance[hop.token_out] += hop.amount_out
+    return hops
+
+
+def _spend(ledger: Ledger, group: Sequence[Edge], flows: Mapping[int, float], budget: int) -> list[Hop]:
+    """`budget` of one token over its outgoing edges in the flows' proportions. The edges nearest
+    their capacity go first; what a drained pool cannot take rolls on to the next edge, and the
+    last edge (the one with the most room) also takes the rounding remainder."""
+    if budget <= 0:
+        return []
+    group = sorted(group, key=lambda g: flows[g.index] / g.cap if g.cap > 0 else 0.0, reverse=True)
+    total = sum(flows[g.index] for g in group)
+    amounts = [int(budget * flows[g.index] / total) for g in group]
+    amounts[-1] += budget - sum(amounts)
+    hops: list[Hop] = []
+    carry = 0
+    for g, planned in zip(group, amounts, strict=True):
+        amount = planned + carry
+        hop = ledger.fill(g.pool.address, g.token_in, amount) if amount > 0 else None
+        carry = amount - (hop.amount_in if hop else 0)
+        if hop:
+            hops.append(hop)
     return hops
 
 

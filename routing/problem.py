@@ -2,10 +2,11 @@
 
 A `Demands` says which tokens must be sold (exact amounts) and which are wanted
 (minimum amounts, 0 = as much as possible). An edge is one pool in one direction.
-Candidate edges lie on some path of at most `max_hops` pools from a sold token to a
-wanted token; sold tokens are pure sources and wanted tokens pure sinks. Optimisers see
-amounts as *value fractions*: `x_hat = x * price / V`, where V is the value sold, so every
-variable is O(1) whatever the tokens' decimals. Pure: no I/O.
+The candidate edges are *every* pool direction in the part of the pool graph that joins a
+sold token to a wanted token: routes of any length, and walks that re-enter a sold token
+or leave a wanted one (cycles), so a relaxation over them bounds every route. Optimisers
+see amounts as *value fractions*: `x_hat = x * price / V`, where V is the value sold, so
+every variable is O(1) whatever the tokens' decimals. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from routing.errors import NoLiquidityError, RoutingError
 from routing.pools import Liquidity, Pool
 
 MIN_KEPT = 0.5  # refuse orders whose best conceivable output is worth less than half of what is sold
-FLOW_CAP = 2.0  # no edge carries more than twice the value sold (reference prices may be off)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Edge:
     curve: Curve
     in_scale: float  # value fraction per base unit of token_in
     out_scale: float
-    cap: float  # in value fractions
+    cap: float  # gross input that exhausts the pool, in value fractions (inf for V2)
     gas: float  # gas cost of using the pool, in value fractions
 
     def at(self, x_hat: float) -> tuple[float, float]:
@@ -58,6 +58,7 @@ class Problem:
     supply: Mapping[str, float] = field(default_factory=dict)  # normalised
     minimum: Mapping[str, float] = field(default_factory=dict)  # normalised
     gas_value_per_unit: float = 0.0  # value of one gas unit, price units
+    max_hops: int = 2  # longest path the path-enumerating routers consider
 
     @property
     def tokens(self) -> set[str]:
@@ -89,61 +90,55 @@ def validate(demands: Demands, liquidity: Liquidity, prices: Mapping[str, int]) 
         raise RoutingError(f"{liquidity.symbol(next(iter(both)))} is both sold and bought", "buy")
 
 
-def candidate_pools(demands: Demands, liquidity: Liquidity, max_hops: int) -> list[tuple[Pool, str, str]]:
-    """Pool directions on some path of <= max_hops from a sold to a wanted token."""
-    adjacency: dict[str, list[tuple[Pool, str]]] = defaultdict(list)
+def candidate_pools(demands: Demands, liquidity: Liquidity) -> list[tuple[Pool, str, str]]:
+    """Both directions of every pool in a connected part of the pool graph that holds a sold
+    token and a wanted token: every walk from one to the other uses only these."""
+    adjacency: dict[str, set[str]] = defaultdict(set)
     for p in liquidity.pools:
-        adjacency[p.token0].append((p, p.token1))
-        adjacency[p.token1].append((p, p.token0))
-    sells, buys = set(demands.sell), set(demands.buy)
-
-    def distances(starts: set[str], forward: bool) -> dict[str, int]:
-        dist = {t: 0 for t in starts}
-        frontier = list(starts)
-        for d in range(1, max_hops + 1):
-            nxt = []
-            for t in frontier:
-                # sold tokens are never entered and wanted tokens never left
-                if (forward and t in buys) or (not forward and t in sells):
-                    continue
-                for _, u in adjacency[t]:
-                    if u not in dist:
-                        dist[u] = d
-                        nxt.append(u)
-            frontier = nxt
-        return dist
-
-    from_sell, to_buy = distances(sells, True), distances(buys, False)
-    out = []
-    for p in liquidity.pools:
-        for a, b in ((p.token0, p.token1), (p.token1, p.token0)):
-            if b in sells or a in buys:
-                continue
-            if a in from_sell and b in to_buy and from_sell[a] + 1 + to_buy[b] <= max_hops:
-                out.append((p, a, b))
-    return out
+        adjacency[p.token0].add(p.token1)
+        adjacency[p.token1].add(p.token0)
+    component: dict[str, int] = {}
+    for start in adjacency:
+        if start in component:
+            continue
+        component[start] = len(component)
+        label, stack = component[start], [start]
+        while stack:
+            for u in adjacency[stack.pop()]:
+                if u not in component:
+                    component[u] = label
+                    stack.append(u)
+    sold = {component[t] for t in demands.sell if t in component}
+    wanted = {component[t] for t in demands.buy if t in component}
+    live = sold & wanted
+    return [(p, a, b) for p in liquidity.pools if component[p.token0] in live
+            for a, b in ((p.token0, p.token1), (p.token1, p.token0))]
 
 
 def build(demands: Demands, liquidity: Liquidity, prices: Mapping[str, int], gas_price_wei: int,
           max_hops: int = 2) -> Problem:
-    """Validate and normalise; raise `NoLiquidityError` if no path joins what is sold and wanted."""
+    """Validate and normalise; raise `NoLiquidityError` if no path joins what is sold and wanted.
+
+    `max_hops` is kept on the problem for the routers that enumerate paths (the baselines,
+    the integer program's seeds); the edges themselves are not limited by path length."""
     validate(demands, liquidity, prices)
     value_sold = sum(a * prices[t] for t, a in demands.sell.items())
     native_price = prices.get(liquidity.native, 0) if liquidity.native else 0
     gas_unit_value = float(gas_price_wei * native_price)
     edges = []
-    for p, a, b in candidate_pools(demands, liquidity, max_hops):
+    for p, a, b in candidate_pools(demands, liquidity):
         if prices.get(a, 0) <= 0 or prices.get(b, 0) <= 0:
             continue  # an intermediate without a reference price cannot be valued
         c = curve(p, a)
         if c.cap <= 0:
             continue
         in_scale, out_scale = prices[a] / value_sold, prices[b] / value_sold
-        cap = min(c.cap * in_scale, FLOW_CAP)
-        edges.append(Edge(len(edges), p, a, b, c, in_scale, out_scale, cap, p.gas * gas_unit_value / value_sold))
+        edges.append(Edge(len(edges), p, a, b, c, in_scale, out_scale, c.cap * in_scale,
+                          p.gas * gas_unit_value / value_sold))
     supply = {t: a * prices[t] / value_sold for t, a in demands.sell.items()}
     minimum = {t: a * prices[t] / value_sold for t, a in demands.buy.items()}
-    problem = Problem(demands, liquidity, prices, tuple(edges), value_sold, supply, minimum, gas_unit_value)
+    problem = Problem(demands, liquidity, prices, tuple(edges), value_sold, supply, minimum, gas_unit_value,
+                      max_hops)
     _check_reachable(problem)
     return problem
 

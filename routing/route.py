@@ -11,14 +11,18 @@ Output: `RouteResult.hops` in execution order, each with its exact `amount_in` a
 `amount_out` from the integer pool math applied to the pools' state after the hops
 before it (what the chain pays; `routing.execute` turns hops into calldata), the amounts
 sold and delivered, value delivered, gas, net value, and `gap_bps`: the distance of the
-delivered value to the convex upper bound (same pools, no gas, exact curves), which no
-route can beat. `status` says how the milp answer was reached: `optimal`, `feasible` (the
-time limit stopped the search with an incumbent), or `fallback:<baseline>` when a simple
-route, exactly evaluated, was worth more after gas (the best-feasible fallback).
+delivered value to `bound_value`, a true upper bound on what any route over these pools
+can deliver before gas (the convex relaxation over every pool and path, cycles included,
+at the dual prices the solver stopped at; see `routing.convex`). `status` says how the
+route was reached: `optimal` (the convex optimum, at gas 0, or the integer program's
+proven optimum), `selected` (the gas-aware selection), `feasible` (the integer program's
+incumbent at its time limit), or `fallback:<baseline>` when a simple route, exactly
+evaluated, was worth more after gas.
 
-Methods: `milp` (continuous relaxation -> integer program over the pools it uses and the
-best single paths -> exact polish of the split on the chosen pools -> integer
-re-evaluation), and the baselines `single-pool`, `single-path`, `split`.
+Methods: `milp` (keel's router: the convex optimum over all pools, and with gas the
+gas-aware selection built from it, guarded by the baselines and, should one beat it, the
+integer program over the pools the optimum and the best paths use), and the baselines
+`single-pool`, `single-path`, `split`.
 Errors: `RoutingError` / `UnknownTokenError` for bad input (naming the field),
 `NoLiquidityError` when the pools cannot carry the demand (no path, minimums out of reach,
 an order larger than the pools can take).
@@ -40,13 +44,17 @@ from routing import baselines, convex, milp
 from routing.errors import NoLiquidityError, PoolMathError, RoutingError
 from routing.evaluate import Hop, delivered, flows_to_hops, gas_units
 from routing.pools import Liquidity
-from routing.problem import MIN_KEPT, Demands, Edge, Problem, build
+from routing.problem import MIN_KEPT, Demands, Problem, build
+from routing.select import Selection, select
 
 METHODS = ("milp", *baselines.METHODS)
-POLISH_DROPS = 3  # least-used pools tried for removal in each round of the polish
-POLISH_BUDGET_S = 0.5  # the drop search stops trying after this long
-PATH_SEEDS = 3  # best single paths per pair order added to the program's candidate pools
+PATH_SEEDS = 3  # best single paths per pair order added to the integer program's candidate pools
 MAX_LOSS = 1 - MIN_KEPT  # a route that returns less than half the value sold: the pools are too small
+SELECTION_BUDGET_S = 0.5  # the gas-aware selection stops trying drops after this long
+REFINE_ROUNDING = 1e-6  # at gas 0, a route whose hops may round away less than 0.01 bp is left alone
+REFINE_DROPS = 3  # least-used pools tried for removal in each round of the exact refinement
+REFINE_BUDGET_S = 0.2
+EXACT_CANDIDATES = 3  # selections evaluated in integers, best by the relaxation first
 
 
 @dataclass(frozen=True)
@@ -59,15 +67,15 @@ class RouteResult:
     gas_units: int
     gas_value: int  # gas_units * gas_price_wei * price of the native token
     net_value: int  # value_out - gas_value
-    bound_value: int | None = None  # upper bound on value_out (no gas), rounded up
+    bound_value: int | None = None  # true upper bound on value_out (no gas), rounded up
     gap_bps: float | None = None
     solve_time_s: float = 0.0
-    status: str = "optimal"  # optimal | feasible (time limit) | fallback:<baseline>
+    status: str = "optimal"  # optimal | selected | feasible (time limit) | fallback:<baseline>
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def upper_bound(problem: Problem) -> tuple[int, convex.ConvexSolution]:
-    """The convex upper bound on value delivered (price units, rounded up), and its optimal flows."""
+    """The true upper bound on value delivered (price units, rounded up), and the optimal flows."""
     sol = convex.solve(problem)
     return math.ceil(sol.upper * problem.value_sold), sol
 
@@ -81,14 +89,16 @@ def route(
     *,
     max_hops: int = 3,
     segments: int = 8,
-    solver: str = "cbc",
+    solver: str = "highs",
     time_limit_s: float = 1.0,
     with_bound: bool = True,
 ) -> RouteResult:
     """Route `demands` over `liquidity`; see the module docstring for the contract.
 
-    `solve_time_s` covers everything the method needs (for `milp`, the continuous
-    relaxation that also yields the bound); computing the bound for a baseline is not counted.
+    `max_hops` limits only the paths the baselines and the integer program's seeds
+    enumerate; `segments` and `solver` shape the integer program (the fallback).
+    `solve_time_s` covers everything the method needs (for `milp`, the convex optimum that
+    also yields the bound); computing the bound for a baseline is not counted.
     """
     if method not in METHODS:
         raise RoutingError(f"unknown method {method!r}: use one of {', '.join(METHODS)}", "method")
@@ -96,13 +106,17 @@ def route(
         raise RoutingError("gas price must not be negative", "gas_price")
     if not 1 <= max_hops <= 4:
         raise RoutingError(f"max hops must be between 1 and 4, got {max_hops}", "max_hops")
+    if segments < 1:
+        raise RoutingError(f"segments must be at least 1, got {segments}", "segments")
+    if solver not in milp.SOLVERS:
+        raise RoutingError(f"unknown solver {solver!r}: use one of {', '.join(milp.SOLVERS)}", "solver")
     start = time.perf_counter()
     problem = build(demands, liquidity, prices, gas_price_wei, max_hops)
     notes: list[str] = []
     bound: int | None = None
     if method == "milp":
-        bound, relaxed = upper_bound(problem)
-        hops, status = _milp_hops(problem, relaxed, segments, solver, time_limit_s, notes)
+        bound, free = upper_bound(problem)
+        hops, status = _optimise(problem, free, segments, solver, time_limit_s, notes)
         elapsed = time.perf_counter() - start
     else:
         hops, status = baselines.METHODS[method](problem), "optimal"
@@ -112,77 +126,112 @@ def route(
     return _result(problem, method, hops, bound if with_bound else None, elapsed, status, notes)
 
 
-def _milp_hops(problem: Problem, relaxed: convex.ConvexSolution, segments: int, solver: str,
-               time_limit_s: float, notes: list[str]) -> tuple[list[Hop], str]:
-    """MILP over the pools the continuous optimum uses, exact polish, and a guard against the baselines."""
-    # Pools the gas-free optimum leaves empty do not pay their gas either: the program only
-    # has to decide which of the others to keep, which keeps it small at 1,000 pools.
-    # The cheapest-in-gas routes (the best single paths) join them: for a small order a
-    # direct pool can beat a gas-free optimum that hops through two cheaper-fee pools.
-    keep = {e.index for e in problem.edges if relaxed.x.get(e.index, 0.0) > 1e-9}
-    keep |= {e.index for path in baselines.best_paths(problem, PATH_SEEDS) for e in path}
-    support = [e for e in problem.edges if e.index in keep]
+def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solver: str,
+              time_limit_s: float, notes: list[str]) -> tuple[list[Hop], str]:
+    """The convex optimum in integers and the selections built from it (pools worth their gas
+    and rounding); with gas, guarded by the baselines, and the integer program if a baseline
+    beats every selection."""
+    paid = problem.gas_value_per_unit > 0
+    status = "selected" if paid else "optimal"
     candidates: list[tuple[list[Hop], str]] = []
-    status = "optimal"
+    exact = _hops(problem, free.x)
+    if exact is not None:
+        candidates.append((exact, status))
+    quotes = baselines.Quotes()  # the seeds and the guards quote the same paths
+    seeds = [list(p) for p in baselines.best_paths(problem, PATH_SEEDS, quotes)] if paid else []
+    chosen = select(problem, free, seeds, min(SELECTION_BUDGET_S, time_limit_s))
+    for selection in chosen[:EXACT_CANDIDATES]:
+        hops = exact if selection.solution is free else _hops(problem, selection.solution.x)
+        if hops is not None:
+            candidates.append((_refine(problem, selection, hops), status))
+    if not paid and any(_complete(problem, h) for h, _ in candidates):
+        return max(candidates, key=lambda c: _net_value(problem, c[0]))
+    guards: list[tuple[list[Hop], str]] = []
+    for name in ("single-path", "split"):
+        with contextlib.suppress(NoLiquidityError, PoolMathError):
+            guards.append((baselines.METHODS[name](problem, quotes), f"fallback:{name}"))
+    best_net = max((_net_value(problem, h) for h, _ in candidates), default=-math.inf)
+    if best_net == -math.inf or any(_net_value(problem, h) > best_net for h, _ in guards):
+        candidates += _milp_candidates(problem, free, segments, solver, time_limit_s, notes, quotes)
+    candidates += guards
+    if not candidates:
+        raise NoLiquidityError("no route: neither the optimiser nor any baseline found one", "pools")
+    return max(candidates, key=lambda c: _net_value(problem, c[0]))
+
+
+def _refine(problem: Problem, chosen: Selection, hops: list[Hop]) -> list[Hop]:
+    """Drop the least-used pools one at a time while that raises the exact value after gas. The
+    relaxation prices neither the gas of crossed ticks nor the exact rounding of each hop, so
+    where those matter (with gas, or hops worth little more than a base unit of their
+    tokens) the integer math has the last word. A few re-solves on a small set at most."""
+    rounding = sum(problem.prices[h.token_in] + problem.prices[h.token_out] for h in hops) / problem.value_sold
+    if problem.gas_value_per_unit <= 0 and rounding < REFINE_ROUNDING:
+        return hops
+    best, best_net, edges = hops, _net_value(problem, hops), list(chosen.edges)
+    deadline = time.perf_counter() + REFINE_BUDGET_S
+    improved = True
+    while improved and len(edges) > 1 and time.perf_counter() < deadline:
+        improved = False
+        used = {(h.pool, h.token_in): h.amount_in * problem.prices[h.token_in] for h in best}
+        for edge in sorted(edges, key=lambda e: used.get((e.pool.address, e.token_in), 0))[:REFINE_DROPS]:
+            trial = [e for e in edges if e.pool.address != edge.pool.address]
+            try:
+                sol = convex.solve(problem, trial, warm=chosen.solution.prices)
+            except NoLiquidityError:
+                continue
+            hops_ = _hops(problem, sol.x)
+            if hops_ is not None and _net_value(problem, hops_) > best_net:
+                best, best_net, edges, improved = hops_, _net_value(problem, hops_), trial, True
+                break
+    return best
+
+
+def _milp_candidates(problem: Problem, free: convex.ConvexSolution, segments: int, solver: str,
+                     time_limit_s: float, notes: list[str], quotes: baselines.Quotes,
+                     ) -> list[tuple[list[Hop], str]]:
+    """The integer program over the pools the gas-free optimum uses and the best single paths,
+    its flows and its exact split re-optimised on the pools it chose."""
+    # Pools the gas-free optimum leaves empty do not pay their gas either: the program only has
+    # to decide which of the others to keep. The best single paths join them: for a small order
+    # a direct pool can beat a gas-free optimum that hops through two cheaper-fee pools.
+    keep = {i for i, x in free.x.items() if x > 1e-9}
+    keep |= {e.index for path in baselines.best_paths(problem, PATH_SEEDS, quotes) for e in path}
+    support = [e for e in problem.edges if e.index in keep]
+    out: list[tuple[list[Hop], str]] = []
     try:
-        sol = milp.solve(replace(problem, edges=tuple(support)), segments, solver, time_limit_s, relaxed.x)
-        status = sol.status
-        chosen = [e for e in support if e.index in sol.flows]
-        with contextlib.suppress(PoolMathError):
-            candidates.append((flows_to_hops(problem, sol.flows), status))
-        polished = _polish(problem, chosen)
-        if polished is not None:
-            candidates.append((polished, status))
+        sol = milp.solve(replace(problem, edges=tuple(support)), segments, solver, time_limit_s, free.x)
     except NoLiquidityError as exc:
         if "minimums" in str(exc):
             raise
         notes.append(f"integer program failed ({exc})")
-    # the best-feasible fallback: a simple route is kept if, exactly evaluated, it is worth more
-    for name in ("single-path", "split"):
-        with contextlib.suppress(NoLiquidityError, PoolMathError):
-            candidates.append((baselines.METHODS[name](problem), f"fallback:{name}"))
-    if not candidates:
-        raise NoLiquidityError("no route: neither the integer program nor any baseline found one", "pools")
-    best, best_status = max(candidates, key=lambda c: _net_value(problem, c[0]))
-    return best, best_status
+        return out
+    direct = _hops(problem, sol.flows)
+    if direct is not None:
+        out.append((direct, sol.status))
+    chosen = [e for e in support if e.index in sol.flows]
+    with contextlib.suppress(NoLiquidityError):
+        split = _hops(problem, convex.solve(problem, chosen, warm=free.prices).x)
+        if split is not None:
+            out.append((split, sol.status))
+    return out
 
 
-def _exact_split(problem: Problem, edges: Sequence[Edge]) -> list[Hop] | None:
+def _hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop] | None:
     try:
-        return flows_to_hops(problem, convex.solve(problem, edges).x)
+        return flows_to_hops(problem, flows)
     except (NoLiquidityError, PoolMathError):
         return None
 
 
-def _polish(problem: Problem, chosen: list[Edge]) -> list[Hop] | None:
-    """The optimal split on the chosen pools under the exact curves, then a local search that
-    drops the least-used pools one at a time while that raises the value after gas: the
-    tangents can overstate what a small extra pool adds, never what it costs in gas."""
-    best = _exact_split(problem, chosen)
-    if best is None:
-        return None
-    best_net = _net_value(problem, best)
-    current = list(chosen)
-    improved = True
-    deadline = time.perf_counter() + POLISH_BUDGET_S
-    while improved and len(current) > 1 and time.perf_counter() < deadline:
-        improved = False
-        used = {(h.pool, h.token_in): h.amount_in for h in best}
-        ranked = sorted(current, key=lambda e: used.get((e.pool.address, e.token_in), 0))
-        for edge in ranked[:POLISH_DROPS]:
-            trial = [e for e in current if e is not edge]
-            hops = _exact_split(problem, trial)
-            if hops is not None and _net_value(problem, hops) > best_net:
-                best, best_net, current, improved = hops, _net_value(problem, hops), trial, True
-                break
-    return best
+def _complete(problem: Problem, hops: Sequence[Hop]) -> bool:
+    return _net_value(problem, hops) > -math.inf
 
 
 def _net_value(problem: Problem, hops: Sequence[Hop]) -> float:
     got = delivered(hops, list(problem.demands.buy))
     if any(got[t] < m for t, m in problem.demands.buy.items()):
         return float("-inf")
-    sold = {t: sum(h.amount_in for h in hops if h.token_in == t) for t in problem.demands.sell}
+    sold = {t: -delivered(hops, [t])[t] for t in problem.demands.sell}
     if sold != dict(problem.demands.sell):
         return float("-inf")  # a route must sell exactly what the demand sells
     value = sum(a * problem.prices[t] for t, a in got.items())
@@ -197,6 +246,12 @@ def _result(problem: Problem, method: str, hops: Sequence[Hop], bound: int | Non
         sym = problem.liquidity.symbol(short[0])
         raise NoLiquidityError(f"the route delivers {got[short[0]]} {sym}, below the minimum "
                                f"{problem.demands.buy[short[0]]}", "buy")
+    sold = {t: -delivered(hops, [t])[t] for t in problem.demands.sell}
+    unsold = [t for t, a in problem.demands.sell.items() if sold[t] != a]
+    if unsold:
+        sym = problem.liquidity.symbol(unsold[0])
+        raise NoLiquidityError(f"the pools take only {sold[unsold[0]]} of the {problem.demands.sell[unsold[0]]} "
+                               f"{sym} sold: lower the amount", "sell")
     value = sum(a * problem.prices[t] for t, a in got.items())
     kept = value / problem.value_sold
     if kept < 1 - MAX_LOSS:
@@ -205,7 +260,6 @@ def _result(problem: Problem, method: str, hops: Sequence[Hop], bound: int | Non
             f"value sold at reference prices (refused below {1 - MAX_LOSS:.0%}); lower the amount", "sell")
     gas = gas_units(hops)
     gas_value = int(gas * problem.gas_value_per_unit)
-    sold = {t: sum(h.amount_in for h in hops if h.token_in == t) for t in problem.demands.sell}
     gap = None if not bound else (bound - value) * 10_000 / bound
     if gap is not None and gap > 100:
         notes.append(f"{gap:.0f} bps below the bound: the pools are thin for this size")

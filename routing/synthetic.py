@@ -3,7 +3,9 @@
 A few hub tokens (priced like WETH, USDC, DAI, WBTC) and a long tail; pools sit mostly
 on hub pairs, as on mainnet, in V2 and in the four V3 fee tiers, each priced at the
 tokens' reference prices, dislocated by at most half its fee (so no cycle pays), with a value spread over several tick
-ranges and a thin full-range tail. Same seed, same instance. Pure.
+ranges and a thin full-range tail. Same seed, same instance. `world()` is the local chain
+world (`contracts.world_spec`) built in memory, pool for pool as `contracts.world` seeds it.
+Pure.
 """
 
 from __future__ import annotations
@@ -147,3 +149,45 @@ def routable(seed: int, count: int, n_pools: int, n_tokens: int) -> list[Instanc
             continue
         out.append(inst)
     return out
+
+
+def world() -> tuple[Liquidity, dict[str, int]]:
+    """The mainnet-shaped world's pools (`contracts.world_spec`) at their mainnet addresses, in
+    memory, and its oracle prices (`UsdPrice`, USD per base unit × 1e36): the same reserves,
+    positions and liquidity `contracts.world` creates on chain, without a chain.
+    (tests/integration/test_routing_onchain.py checks it against discovery on the fork.)"""
+    from contracts import mainnet, world_spec
+    from keel.units import usd_price_from_feed
+
+    tokens = {mainnet.TOKENS[s]: Token(mainnet.TOKENS[s], s, d) for s, d in world_spec.DECIMALS.items()}
+    pools: list[Pool] = []
+    for pair in world_spec.V2_PAIRS:
+        a, b = mainnet.TOKENS[pair.a], mainnet.TOKENS[pair.b]
+        half = pair.tvl_usd / 2
+        amount = {a: world_spec.base_units(pair.a, half / world_spec.USD_PRICE[pair.a]),
+                  b: world_spec.base_units(pair.b, half / world_spec.USD_PRICE[pair.b])}
+        t0, t1 = mainnet.sort_tokens(a, b)
+        pools.append(V2Pool(mainnet.v2_pair_address(a, b), t0, t1, amount[t0], amount[t1]))
+    for spec in world_spec.V3_POOLS:
+        a, b = mainnet.TOKENS[spec.a], mainnet.TOKENS[spec.b]
+        t0, t1 = mainnet.sort_tokens(a, b)
+        sym0, sym1 = (spec.a, spec.b) if t0 == a else (spec.b, spec.a)
+        price = world_spec.price_token1_per_token0(sym0, sym1)
+        sqrt_price = world_spec.sqrt_price_x96(price)
+        tick = tick_at_sqrt_ratio(sqrt_price)
+        value1 = spec.tvl_usd / world_spec.USD_PRICE[sym1] * 10 ** world_spec.DECIMALS[sym1]
+        nets: dict[int, int] = {}
+        active = 0
+        for half_width, share in spec.ranges:
+            lo, hi = world_spec.position_ticks(price, half_width, spec.fee)
+            liquidity = world_spec.liquidity_for_value(price, lo, hi, value1 * share)
+            nets[lo] = nets.get(lo, 0) + liquidity
+            nets[hi] = nets.get(hi, 0) - liquidity
+            if lo <= tick < hi:
+                active += liquidity
+        pools.append(v3_pool(mainnet.v3_pool_address(a, b, spec.fee), t0, t1, spec.fee,
+                             world_spec.TICK_SPACING[spec.fee], sqrt_price, tick, active, nets.items()))
+    # as `routing.chain.oracle_prices` reads them from the world's feeds
+    prices: dict[str, int] = {a: usd_price_from_feed(world_spec.feed_answer(t.symbol), t.decimals)
+                              for a, t in tokens.items()}
+    return Liquidity(tokens, tuple(pools), 0, mainnet.TOKENS["WETH"], "world"), prices

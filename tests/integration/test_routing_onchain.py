@@ -17,7 +17,7 @@ from routing.chain import snapshot
 from routing.discovery import discover
 from routing.execute import interactions, routers
 from routing.pools import Liquidity, V2Pool, V3Pool
-from routing.problem import Demands
+from routing.problem import Demands, build
 from routing.route import route
 
 QUOTE_GAS = 200_000_000
@@ -103,6 +103,16 @@ def _cached(world: World) -> Liquidity:
     return _CACHE[world.rpc_url]
 
 
+def test_should_hold_the_same_pools_and_prices_as_the_in_memory_world(chain: World) -> None:
+    from routing import chain as routing_chain
+    from routing import synthetic
+
+    liq = _cached(chain)
+    memory, prices = synthetic.world()  # what bench/routing.py and the unit tests route over
+    assert {p.address: p.to_json() for p in liq.pools} == {p.address: p.to_json() for p in memory.pools}
+    assert routing_chain.oracle_prices(chain.web3(), chain.deployment, liq) == prices
+
+
 def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(crowded: Liquidity, chain: World) -> None:
     w3 = chain.web3()
     quoter = w3.eth.contract(address=chain.deployment.uniswap.quoter, abi=npm("QuoterV2").abi)
@@ -176,6 +186,39 @@ def test_should_pay_exactly_what_the_milp_route_reported_when_executed(chain: Wo
     assert before[weth] - after[weth] == sell
     # the gas model (per hop: approve + swap) is an estimate; it stays within 20% of what was measured
     assert 0.8 * gas_used <= result.gas_units <= 1.2 * gas_used, (gas_used, result.gas_units)
+
+
+def test_should_pay_exactly_what_a_pool_filled_to_its_last_tick_reported(chain: World) -> None:
+    from routing.evaluate import capacity, flows_to_hops
+
+    w3 = chain.web3()
+    liq = _discover(chain)
+    weth, wbtc = chain.token("WETH"), chain.token("WBTC")
+    trader = chain.users[9].address
+    sell = 2_000 * 10**18
+    w3.provider.make_request("anvil_setBalance", [trader, hex(10_000 * 10**18)])
+    deposit = w3.eth.contract(address=weth, abi=npm("WETH9").abi).functions.deposit()
+    w3.eth.wait_for_transaction_receipt(deposit.transact({"from": trader, "value": sell}))
+    problem = build(Demands({weth: sell}, {wbtc: 0}), liq, _prices(liq), 0)
+    # the 0.05% WBTC/WETH pool holds liquidity only within 10% of its price: ask it for three
+    # times what it can take, so the exact evaluation fills it to its last tick (a partial fill)
+    thin = next(e for e in problem.edges if e.pool.address == chain.deployment.v3_pool("WBTC", "WETH", 500)
+                and e.token_in == weth)
+    deep = next(e for e in problem.edges if e.pool.address == chain.deployment.v2_pair("WBTC", "WETH") and e.token_in == weth)
+    most = capacity(thin.pool, weth)
+    hops = flows_to_hops(problem, {thin.index: 3 * most * thin.in_scale, deep.index: 1.0 - 3 * most * thin.in_scale})
+    assert [h.amount_in for h in hops if h.pool == thin.pool.address] == [most]
+    before = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, wbtc)}
+    for ix in interactions(hops, routers(chain.deployment.uniswap), trader):
+        tx = w3.eth.send_transaction({"from": trader, "to": ix.target, "data": "0x" + ix.call_data.hex()})
+        assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    after = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, wbtc)}
+    assert before[weth] - after[weth] == sell
+    assert after[wbtc] - before[wbtc] == sum(h.amount_out for h in hops)
+    # WETH is the pool's token1: the price went up to the last initialized tick and no further
+    pool = w3.eth.contract(address=thin.pool.address, abi=npm("UniswapV3Pool").abi)
+    assert pool.functions.slot0().call()[1] == max(t for t, _ in thin.pool.ticks)
+    assert pool.functions.liquidity().call() == 0, "drained: no liquidity left in range"
 
 
 def test_should_route_on_the_live_chain_from_the_command_line(

@@ -37,22 +37,26 @@ def test_should_deliver_no_less_value_after_gas_than_any_baseline() -> None:
 
 def test_should_stay_within_a_basis_point_of_the_bound_before_gas() -> None:
     gaps = [route(i.demands, i.liquidity, i.prices, "milp", 0).gap_bps for i in INSTANCES]
-    assert all(g is not None and g >= -0.01 for g in gaps), "nothing beats the upper bound"
-    assert statistics.median(gaps) <= 1.0
-    assert max(gaps) <= 5.0
+    assert all(g is not None and g >= 0 for g in gaps), "nothing beats the upper bound"
+    # (orders of $20-$60 here: a base unit of some token on their path is worth ~0.1 bp of them)
+    assert statistics.median(gaps) <= 0.05
+    assert max(gaps) <= 0.5
 
 
-def test_should_report_amounts_that_the_integer_math_reproduces_hop_by_hop() -> None:
-    inst = max(INSTANCES, key=lambda i: i.usd)
-    result = route(inst.demands, inst.liquidity, inst.prices, "milp", GAS)
-    ledger = Ledger(inst.liquidity.pools)
-    for hop in result.hops:
-        assert ledger.apply(hop.pool, hop.token_in, hop.amount_in) == hop
-    (sell, amount), = inst.demands.sell.items()
-    assert result.sold[sell] == amount
-    (buy,) = inst.demands.buy
-    assert result.delivered[buy] == sum(h.amount_out for h in result.hops if h.token_out == buy)
-    assert result.value_out == result.delivered[buy] * inst.prices[buy]
+@pytest.mark.parametrize("gas", [0, GAS])
+def test_should_report_amounts_that_the_integer_math_reproduces_hop_by_hop(gas: int) -> None:
+    for inst in INSTANCES:
+        result = route(inst.demands, inst.liquidity, inst.prices, "milp", gas)
+        ledger = Ledger(inst.liquidity.pools)
+        for hop in result.hops:
+            assert ledger.apply(hop.pool, hop.token_in, hop.amount_in) == hop
+        (sell, amount), = inst.demands.sell.items()
+        assert result.sold[sell] == amount
+        assert sum(h.amount_in for h in result.hops if h.token_in == sell) == amount
+        (buy,) = inst.demands.buy
+        assert result.delivered[buy] == sum(h.amount_out for h in result.hops if h.token_out == buy)
+        assert result.value_out == result.delivered[buy] * inst.prices[buy]
+        assert result.bound_value is not None and result.value_out <= result.bound_value
 
 
 def test_should_split_a_pool_moving_order_over_several_pools() -> None:
@@ -149,4 +153,4 @@ def test_should_answer_within_a_tiny_time_limit_with_the_best_feasible_route() -
     assert rushed.sold == calm.sold == demands.sell
     assert rushed.net_value >= split.net_value
     assert calm.net_value >= rushed.net_value
-    assert rushed.status in ("optimal", "feasible") or rushed.status.startswith("fallback:")
+    assert rushed.status in ("optimal", "selected", "feasible") or rushed.status.startswith("fallback:")
