@@ -16,6 +16,7 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 setup: $(STAMP)/python $(STAMP)/npm postgres chromium

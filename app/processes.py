@@ -47,11 +47,12 @@ def chain_key(rpc_url: str) -> str | None:
     block it forked at (a fresh `keel chain up` forks a freshly mined block, so each new chain has a new key).
     None when the chain does not answer."""
     from web3 import Web3
+    from web3.types import RPCEndpoint
 
     try:
         w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 5}))
         try:
-            info = w3.provider.make_request("anvil_nodeInfo", [])
+            info = w3.provider.make_request(RPCEndpoint("anvil_nodeInfo"), [])
             start = int(((info.get("result") or {}).get("forkConfig") or {}).get("forkBlockNumber") or 0)
         except Exception:  # not anvil: the genesis block names the chain
             start = 0

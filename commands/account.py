@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from keel import render
-from keel.errors import UsageError
+from keel.errors import NotFoundError, UsageError
 
 account_app = typer.Typer(help="Encrypted keystores that sign intents. Keys are never printed.", no_args_is_help=True)
 
@@ -114,7 +114,7 @@ def approve_cmd(
     symbols = [t.strip().upper() for t in token]
     for s in symbols:
         if s not in world.deployment.tokens:
-            raise wallet.NotFoundError(
+            raise NotFoundError(
                 f"token: {s} is not a token of this world (known: {', '.join(sorted(world.deployment.tokens))})", "token")
     signer = keystore.unlock(name, password(confirm=False))
     relayer = wallet.approve(world, signer.key.hex(), symbols)

@@ -47,7 +47,7 @@ def _check_fork(url: str) -> None:
     try:
         chain_id = int(w3.eth.chain_id)
         missing = [label for label, address in mainnet.deployment().labelled()
-                   if not label.startswith(("V2 ", "V3 ")) and not w3.eth.get_code(address)]
+                   if not label.startswith(("V2 ", "V3 ")) and not w3.eth.get_code(Web3.to_checksum_address(address))]
     except Exception as exc:  # requests/web3 raise many types for an unreachable or non-RPC URL
         raise ChainError(f"--fork-url: {url} does not answer JSON-RPC ({type(exc).__name__})", "fork-url") from None
     if missing:

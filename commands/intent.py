@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from keel import render
+from keel.errors import RefusedError
 
 intent_app = typer.Typer(help="Sign risk outcomes (weights or hedge bands) and talk to the orderbook.", no_args_is_help=True)
 node_app = typer.Typer(help="Run keel's services.", no_args_is_help=True)
@@ -104,7 +105,6 @@ def weights(
     as_json: bool = JSON,
 ) -> None:
     """Keep a portfolio at target weights: read balances and oracles, preview the trades, sign."""
-    from commands import door
     from intents import build, chain
 
     params = _params(slippage, valid, max_fee, yes)
@@ -117,7 +117,7 @@ def weights(
     owner = _owner(account)
     states = chain.token_states(w3, world.deployment, owner, symbols)
     if all(t.balance == 0 for t in states):
-        raise door.RefusedError(f"balance: {owner} holds none of {', '.join(symbols)}; there is nothing to rebalance "
+        raise RefusedError(f"balance: {owner} holds none of {', '.join(symbols)}; there is nothing to rebalance "
                                 "(on the local chain: `keel account fund`)", "balance")
     intent, lines = build.weights_intent(
         owner, states, targets, tolerance_bps, params.slippage_bps, params.max_fee_bps,
@@ -130,7 +130,7 @@ def weights(
         render.stderr.print(render.table(rows, list(rows[0]), title=f"rebalance of {owner} at oracle prices",
                                          justify_right=list(rows[0])[1:]))
     if all(abs(t.weight_pct - t.target_pct) * 100 <= tolerance_bps for t in lines):
-        raise door.RefusedError("target: the portfolio is already inside the band (every weight within the "
+        raise RefusedError("target: the portfolio is already inside the band (every weight within the "
                                 "tolerance of its target); there is nothing to trade", "target")
     sells = [(s.symbol, -line.trade) for s, line in zip(states, lines, strict=True) if line.trade < 0]
     _check_sells(world, owner, states, sells)

@@ -256,7 +256,7 @@ def db_given(db: str | None) -> bool:
     """An explicit --db other than `keel up`'s own auction database does not compete with its auctioneer."""
     from app.processes import auction_db
 
-    return bool(db) and Path(db).resolve() != auction_db().resolve()
+    return db is not None and bool(db) and Path(db).resolve() != auction_db().resolve()
 
 
 def _waiting_on(auctioneer: Any) -> str:

@@ -253,7 +253,7 @@ def solve(
             table[n] = arr
     mid = n_s // 2
     i0 = n_x // 2
-    return DPSolution(lat, gas, x, *tables, value[i0, mid, :].copy(), cost[i0, mid, :].copy(),
+    return DPSolution(lat, gas, x, tables[0], tables[1], tables[2], tables[3], value[i0, mid, :].copy(), cost[i0, mid, :].copy(),
                       time.perf_counter() - started, {"n_x": n_x, "n_s": n_s, "n_g": n_g, "steps": n_steps})
 
 

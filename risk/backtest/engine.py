@@ -241,7 +241,7 @@ def _decide_all(m: _Market, book: OptionBook, policies: Sequence[Any], state: li
             since_trade_s=st.since, realized_vol=m.realized, vol=m.sigma,
             tau_years=book.nearest_expiry_years - m.elapsed_years, rate=book.rate,
             cost_rate=costs.rate, trade_cost=trade_cost,
-            delta_scaled=lambda v, s=m.spot, e=m.elapsed_years: book.greeks(s, e, v)[1],
+            delta_scaled=lambda v, s=m.spot, e=m.elapsed_years: book.greeks(s, e, v)[1],  # type: ignore[misc]
             target_delta=target_delta, gas_cost=gas_now, gas_ref_cost=gas_ref,
             horizon_years=m.steps_left * dt_y,
         )

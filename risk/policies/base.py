@@ -141,7 +141,7 @@ class Swept:
     name: str
 
     def with_param(self, value: float):  # type: ignore[no-untyped-def]
-        return replace(self, **{self.param_name: float(value)})  # type: ignore[attr-defined]
+        return replace(self, **{self.param_name: float(value)})  # type: ignore[attr-defined, arg-type]
 
     @property
     def param(self) -> float:

@@ -258,6 +258,6 @@ class GasAware(Swept):
 
 
 HEDGE_KINDS: dict[str, type] = {
-    c.kind: c  # type: ignore[attr-defined]
+    c.kind: c
     for c in (EveryStep, TimeBased, Threshold, DeFiRule, Leland, WhalleyWilmott, Zakamouline, VolAdaptive, GasAware)
 }
