@@ -423,16 +423,47 @@ def watch(
 
 def run_watch(policy: Path, book: Path | None, account: str | None, owner: str | None, dry_run: bool, polls: int,
               orderbook: str, snapshot: Path | None, log: Path | None = None) -> tuple[list[Any], Any]:
-    import numpy as np
-
+    """Run the keeper live: read the chain, decide, sign and submit when it fires; `polls` = 0 runs forever."""
     from contracts.chain import current_world
     from risk import breakers, keeper
-    from risk.backtest import run
     from risk.policies import config
-    from risk.policies.errors import PolicyError
 
     spec = _spec(policy)
     world = current_world()
+    signer, owner = _watch_signer(account, owner, dry_run)
+    symbols = (spec.book.numeraire, spec.book.underlying) if spec.book else tuple(spec.portfolio.tokens)
+    pool = world.deployment.find_v3_pool(symbols[0], symbols[1], WATCH_POOL_FEE_PIPS)
+    reader = keeper.ChainReader(world.web3(), world.deployment, owner, symbols, pool)
+    first = reader.read()
+    liq = _liquidity(snapshot)[0] if spec.costs.model == "pools" else None
+    costs = cost_model(spec, symbols[1], symbols[0], first.prices[1], snapshot, liq)
+    b, k = spec.breakers, spec.keeper
+    limits = breakers.Limits(b.max_oracle_age_s, b.max_pool_deviation_bps, b.max_impact_bps, b.halt_vol,
+                             b.notional_cap, b.notional_window_hours * 3600, b.resume_fraction)
+    kw, target_bps = _watch_target(spec, book, first.now_s)
+    sink = keeper.IntentSink(reader, k.valid_seconds, k.slippage_bps, k.max_fee_bps, k.band_tokens, target_bps,
+                             None if dry_run else orderbook, signer, world.chain_id,
+                             world.deployment.keel.settlement if world.deployment.keel else "")
+    kp = keeper.Keeper(config.keeper_policy(spec), costs, limits, sink, valid_s=k.valid_seconds,
+                       vol_half_life_s=spec.backtest.vol_half_life_hours * 3600, **kw)
+    n = 0
+    obs = first
+    while True:
+        step = kp.step(obs)
+        render.status(_describe(step, symbols))
+        if log is not None:
+            _log_step(log, step)
+        n += 1
+        if polls and n >= polls:
+            return kp.log, sink
+        time.sleep(k.poll_seconds)
+        obs = reader.read()
+
+
+def _watch_signer(account: str | None, owner: str | None, dry_run: bool) -> tuple[Any, str]:
+    """The signing account (None on --dry-run) and the owner whose portfolio is watched."""
+    from risk.policies.errors import PolicyError
+
     signer = None
     if account is None and owner is None:
         from commands.wallet import default_account
@@ -452,48 +483,30 @@ def run_watch(policy: Path, book: Path | None, account: str | None, owner: str |
         raise PolicyError("owner: pass --account NAME (or --owner ADDRESS with --dry-run)", "owner")
     if signer is None and not dry_run:
         raise PolicyError("account: signing needs --account NAME; use --dry-run to only print", "account")
-    symbols = (spec.book.numeraire, spec.book.underlying) if spec.book else tuple(spec.portfolio.tokens)
-    pool = world.deployment.find_v3_pool(symbols[0], symbols[1], WATCH_POOL_FEE_PIPS)
-    reader = keeper.ChainReader(world.web3(), world.deployment, owner, symbols, pool)
-    first = reader.read()
-    liq = _liquidity(snapshot)[0] if spec.costs.model == "pools" else None
-    costs = cost_model(spec, symbols[1], symbols[0], first.prices[1], snapshot, liq)
-    b, k = spec.breakers, spec.keeper
-    limits = breakers.Limits(b.max_oracle_age_s, b.max_pool_deviation_bps, b.max_impact_bps, b.halt_vol,
-                             b.notional_cap, b.notional_window_hours * 3600, b.resume_fraction)
-    target_bps = None
-    kw: dict[str, Any] = {}
-    if spec.book is not None:
-        kw["book"] = run.option_book(_book(spec, book), spec.book.underlying, first.now_s)
-        kw["target_delta"] = spec.book.target_delta
-    else:
-        t = np.asarray(spec.portfolio.target) / 100
-        kw["target"] = tuple(t)
-        bps = [round(x * 100) for x in spec.portfolio.target]
-        bps[-1] += 10_000 - sum(bps)
-        target_bps = dict(zip(spec.portfolio.tokens, bps, strict=True))
-    sink = keeper.IntentSink(reader, k.valid_seconds, k.slippage_bps, k.max_fee_bps, k.band_tokens, target_bps,
-                             None if dry_run else orderbook, signer, world.chain_id,
-                             world.deployment.keel.settlement if world.deployment.keel else "")
-    kp = keeper.Keeper(config.keeper_policy(spec), costs, limits, sink, valid_s=k.valid_seconds,
-                       vol_half_life_s=spec.backtest.vol_half_life_hours * 3600, **kw)
-    n = 0
-    obs = first
-    while True:
-        step = kp.step(obs)
-        render.status(_describe(step, symbols))
-        if log is not None:
-            import json
+    return signer, owner
 
-            with log.open("a") as fh:
-                fh.write(json.dumps({"time": step.now_s, "fired": step.fired, "position": step.position,
-                                     "tripped": list(step.tripped), "intent": step.intent_id,
-                                     "cancelled": step.cancelled, "reason": step.reason}) + "\n")
-        n += 1
-        if polls and n >= polls:
-            return kp.log, sink
-        time.sleep(k.poll_seconds)
-        obs = reader.read()
+
+def _watch_target(spec: Any, book: Path | None, now_s: float) -> tuple[dict[str, Any], dict[str, int] | None]:
+    """The keeper's target: a book and its delta target, or portfolio weights (and their bps for the intent)."""
+    import numpy as np
+
+    from risk.backtest import run
+
+    if spec.book is not None:
+        return {"book": run.option_book(_book(spec, book), spec.book.underlying, now_s),
+                "target_delta": spec.book.target_delta}, None
+    bps = [round(x * 100) for x in spec.portfolio.target]
+    bps[-1] += 10_000 - sum(bps)
+    return {"target": tuple(np.asarray(spec.portfolio.target) / 100)}, dict(zip(spec.portfolio.tokens, bps, strict=True))
+
+
+def _log_step(log: Path, step: Any) -> None:
+    import json
+
+    with log.open("a") as fh:
+        fh.write(json.dumps({"time": step.now_s, "fired": step.fired, "position": step.position,
+                             "tripped": list(step.tripped), "intent": step.intent_id,
+                             "cancelled": step.cancelled, "reason": step.reason}) + "\n")
 
 
 def _describe(step: Any, symbols: tuple[str, ...]) -> str:
