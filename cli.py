@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from keel.config import ENV_PREFIX, config_path, default_map, load_file, wire
 
     args = sys.argv[1:] if argv is None else argv
+    _wide_help_when_piped()
     global _debug
     _debug = "--debug" in args
     try:
@@ -91,6 +92,17 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"keel: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
         return int(ExitCode.ERROR)
     return result if isinstance(result, int) else 0
+
+
+def _wide_help_when_piped() -> None:
+    """Piped `--help` (tests, `| less`) gets the tables' page width: rich would cut a long flag
+    such as `--no-start-hedged` to `--no-start-hedg…` at 80 columns."""
+    from typer import rich_utils
+
+    if rich_utils.MAX_WIDTH is None and not sys.stdout.isatty():
+        from keel.render import PIPED_WIDTH
+
+        rich_utils.MAX_WIDTH = PIPED_WIDTH
 
 
 def _click_errors() -> tuple[type[BaseException], ...]:

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 # Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default.
-_PIPED_WIDTH = 160
-stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else _PIPED_WIDTH)
-stderr = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
+PIPED_WIDTH = 160
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+stderr = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
 def to_jsonable(value: Any) -> Any:
