@@ -111,6 +111,16 @@ def best_paths(problem: Problem, count: int, quotes: Quotes | None = None) -> li
     return out
 
 
+def disjoint_paths(problem: Problem, quotes: Quotes | None = None) -> list[Path]:
+    """The best pool-disjoint paths (after gas) of every pair order: what `split` spreads over."""
+    q = quotes or Quotes()
+    out: list[Path] = []
+    for sell, buy, amount in pair_orders(problem):
+        candidates = paths(problem, sell, buy, 2)
+        out += _disjoint_best(problem, candidates, amount, buy, q) if candidates else []
+    return out
+
+
 def single_pool(problem: Problem, quotes: Quotes | None = None) -> list[Hop]:
     q = quotes or Quotes()
     legs = []

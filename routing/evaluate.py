@@ -25,6 +25,7 @@ from routing.pools import Pool, V3Pool
 from routing.problem import Edge, Problem
 
 MIN_FLOW = 1e-10  # value fractions below this are numerical noise, not a route
+COARSE_UNIT = 1e-9  # a token whose base unit is worth this share of the order: its hops trim to whole units
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,21 @@ class Ledger:
         hop, moved = self.quote(pool, token_in, amount_in)
         self.state[pool] = moved
         return hop
+
+    def least_input(self, pool: str, token_in: str, amount_in: int) -> int:
+        """The least input that buys, on the current state, everything `amount_in` buys: a swap
+        pays whole base units, so past that point more input buys nothing (and where the fee or
+        the price rounds up, the least input is smaller still)."""
+        try:
+            paid = self.quote(pool, token_in, amount_in)[0].amount_out
+            if paid <= 0:
+                return amount_in
+            need = self.state[pool].amount_in(token_in, paid)
+            if need < amount_in and self.quote(pool, token_in, need)[0].amount_out >= paid:
+                return need
+        except PoolMathError:
+            pass
+        return amount_in
 
     def fill(self, pool: str, token_in: str, amount_in: int) -> Hop | None:
         """Like `apply`, but a V3 pool that runs out of liquidity is filled exactly to its end (the
@@ -147,22 +163,26 @@ def flows_to_hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop]:
     for e in ordered:
         outgoing[e.token_in].append(e)
     ledger = Ledger(problem.liquidity.pools)
+    coarse = {t for t, p in problem.prices.items() if p >= COARSE_UNIT * problem.value_sold}
     hops: list[Hop] = []
     for token, group in outgoing.items():  # insertion order is the topological order
         budget = balance[token]
         if token in wanted:  # keep what is wanted: send on only what the flows name
             budget = min(budget, sum(int(flows[g.index] / g.in_scale) for g in group))
-        for hop in _spend(ledger, group, flows, budget):
+        for hop in _spend(ledger, group, flows, budget, coarse):
             hops.append(hop)
             balance[token] -= hop.amount_in
             balance[hop.token_out] += hop.amount_out
     return hops
 
 
-def _spend(ledger: Ledger, group: Sequence[Edge], flows: Mapping[int, float], budget: int) -> list[Hop]:
+def _spend(ledger: Ledger, group: Sequence[Edge], flows: Mapping[int, float], budget: int,
+           coarse: set[str]) -> list[Hop]:
     """`budget` of one token over its outgoing edges in the flows' proportions. The edges nearest
     their capacity go first; what a drained pool cannot take rolls on to the next edge, and the
-    last edge (the one with the most room) also takes the rounding remainder."""
+    last edge (the one with the most room) also takes the rounding remainder. An edge paying
+    out a `coarse` token (one base unit worth a noticeable share of the order) spends only the
+    least input that buys its whole units; the rest rolls on too."""
     if budget <= 0:
         return []
     group = sorted(group, key=lambda g: flows[g.index] / g.cap if g.cap > 0 else 0.0, reverse=True)
@@ -171,10 +191,15 @@ def _spend(ledger: Ledger, group: Sequence[Edge], flows: Mapping[int, float], bu
     amounts[-1] += budget - sum(amounts)
     hops: list[Hop] = []
     carry = 0
-    for g, planned in zip(group, amounts, strict=True):
+    for k, (g, planned) in enumerate(zip(group, amounts, strict=True)):
         amount = planned + carry
+        if g.token_out in coarse and k < len(group) - 1 and amount > 0:
+            amount = ledger.least_input(g.pool.address, g.token_in, amount)
+            carry = planned + carry - amount
+        else:
+            carry = 0
         hop = ledger.fill(g.pool.address, g.token_in, amount) if amount > 0 else None
-        carry = amount - (hop.amount_in if hop else 0)
+        carry += amount - (hop.amount_in if hop else 0)
         if hop:
             hops.append(hop)
     return hops

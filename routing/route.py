@@ -44,7 +44,7 @@ from routing import baselines, convex, milp
 from routing.errors import NoLiquidityError, PoolMathError, RoutingError
 from routing.evaluate import Hop, delivered, flows_to_hops, gas_units
 from routing.pools import Liquidity
-from routing.problem import MIN_KEPT, Demands, Problem, build
+from routing.problem import MIN_KEPT, Demands, Edge, Problem, build
 from routing.select import Selection, select
 
 METHODS = ("milp", *baselines.METHODS)
@@ -138,7 +138,7 @@ def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solv
     if exact is not None:
         candidates.append((exact, status))
     quotes = baselines.Quotes()  # the seeds and the guards quote the same paths
-    seeds = [list(p) for p in baselines.best_paths(problem, PATH_SEEDS, quotes)] if paid else []
+    seeds = _seeds(problem, quotes) if paid else []
     chosen = select(problem, free, seeds, min(SELECTION_BUDGET_S, time_limit_s))
     for selection in chosen[:EXACT_CANDIDATES]:
         hops = exact if selection.solution is free else _hops(problem, selection.solution.x)
@@ -157,6 +157,15 @@ def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solv
     if not candidates:
         raise NoLiquidityError("no route: neither the optimiser nor any baseline found one", "pools")
     return max(candidates, key=lambda c: _net_value(problem, c[0]))
+
+
+def _seeds(problem: Problem, quotes: baselines.Quotes) -> list[list[Edge]]:
+    """Where the selection grows from: each of the best single paths, and the best 2..5
+    pool-disjoint paths together (the sets a split router spreads an order over)."""
+    singles = [list(p) for p in baselines.best_paths(problem, PATH_SEEDS, quotes)]
+    disjoint = baselines.disjoint_paths(problem, quotes)
+    unions = [[e for p in disjoint[:k] for e in p] for k in range(2, len(disjoint) + 1)]
+    return singles + unions
 
 
 def _refine(problem: Problem, chosen: Selection, hops: list[Hop]) -> list[Hop]:

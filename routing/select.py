@@ -8,8 +8,8 @@ The selection searches from both ends, every step a warm-started convex re-solve
 set of pools, compared by value minus the cost of the pools used:
 
 - down from the gas-free optimum: while some pool in use earns less than its cost, try
-  dropping all such pools at once, else each alone from the worst, keeping a drop only if
-  the value after costs rises;
+  dropping all such pools at once, else the worse half of them, the worse quarter, ..., else
+  the worst few alone, keeping a drop only if the value after costs rises;
 - up from each seed (the best single paths): add every pool left out whose surplus at the
   current prices exceeds its cost (no other pool can be worth adding), keep the growth only
   if the value after costs rises, then prune down as above.
@@ -36,8 +36,9 @@ from routing.errors import NoLiquidityError
 from routing.evaluate import MIN_FLOW
 from routing.problem import Edge, Problem
 
-MAX_TRIALS = 40  # re-solves one search may spend
+MAX_TRIALS = 16  # re-solves one search may spend
 MAX_GROWTH = 4  # rounds of adding pools from one seed
+SINGLE_DROPS = 4  # after the halving tries, the worst pools tried one at a time
 SOLD_SLACK = 1e-9  # a kept set that leaves more than this share of the order unsold cannot carry it
 CONVERGED = 1e-7  # a re-solve whose token balances are off by more than this is not trusted
 
@@ -63,21 +64,24 @@ def net_value(problem: Problem, sol: ConvexSolution) -> float:
 
 def select(problem: Problem, free: ConvexSolution, seeds: Sequence[Sequence[Edge]] = (),
            budget_s: float = 0.5) -> list[Selection]:
-    """Candidate kept sets and their optima, best (by value after costs) first: the gas-free
-    optimum `free` pruned down, and each seed grown up then pruned."""
-    clock = _Clock(budget_s)
-    found = [_prune(problem, Selection(_used(problem, free), free, net_value(problem, free)), clock)]
+    """Candidate kept sets and their optima, best (by value after costs) first: each seed grown
+    up then pruned, and the gas-free optimum `free` pruned down. Each search gets its own
+    share of re-solves; all of them stop at `budget_s`."""
+    deadline = time.perf_counter() + budget_s
+    found = []
     for seed in seeds:
+        clock = _Clock(deadline)
         start = _try(problem, list(seed), free.prices)
-        if start is not None and not clock.out():
+        if start is not None:
             found.append(_prune(problem, _grow(problem, start, free, clock), clock))
+    found.append(_prune(problem, Selection(_used(problem, free), free, net_value(problem, free)), _Clock(deadline)))
     unique = {frozenset(e.index for e in s.edges): s for s in found}
     return sorted(unique.values(), key=lambda s: s.net, reverse=True)
 
 
 class _Clock:
-    def __init__(self, budget_s: float) -> None:
-        self.deadline = time.perf_counter() + budget_s
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
         self.trials = 0
 
     def tick(self) -> None:
@@ -105,10 +109,14 @@ def _margins(problem: Problem, sol: ConvexSolution) -> dict[str, float]:
 
 def _drops(problem: Problem, current: Selection) -> list[set[str]]:
     """Sets of pools to try removing, most promising first: every pool that earns less than its
-    cost at once, then each of them alone from the worst."""
-    losers = sorted((m, p) for p, m in _margins(problem, current.solution).items() if m < 0)
-    singles = [{p} for _, p in losers]
-    return ([{p for _, p in losers}] if len(losers) > 1 else []) + singles
+    cost, then the worse half of them, the worse quarter, ..., then the worst few alone."""
+    losers = [p for _, p in sorted((m, p) for p, m in _margins(problem, current.solution).items() if m < 0)]
+    tries: list[set[str]] = []
+    k = len(losers)
+    while k > 1:
+        tries.append(set(losers[:k]))
+        k //= 2
+    return tries + [{p} for p in losers[:SINGLE_DROPS]]
 
 
 def _prune(problem: Problem, best: Selection, clock: _Clock) -> Selection:
