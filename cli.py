@@ -22,7 +22,7 @@ app = typer.Typer(
     help="Sign risk outcomes, not swaps: intents, solvers, batch auctions and settlement.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # keel handles keys: never print locals
-    add_completion=False,
+    add_completion=True,
 )
 
 _debug = False
@@ -37,12 +37,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    log_format: str = typer.Option("text", "--log-format", envvar="KEEL_LOG_FORMAT",
+                                   help="Service logs: text, or json (one object per line on stderr)."),
 ) -> None:
     global _debug
     _debug = debug
+    from keel.logging import configure
+
+    configure(log_format)
 
 
 register(app)
@@ -50,18 +55,21 @@ register(app)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (also used by tests, in-process)."""
-    from keel.config import ENV_PREFIX, load_file
+    from keel.config import ENV_PREFIX, config_path, default_map, load_file, wire
 
     args = sys.argv[1:] if argv is None else argv
+    _wide_help_when_piped()
     global _debug
     _debug = "--debug" in args
     try:
-        default_map = load_file()
-        result = app(
+        command = typer.main.get_command(app)
+        wire(command)
+        defaults = default_map(command, load_file(), config_path())
+        result = command.main(
             args=args,
             prog_name="keel",
             auto_envvar_prefix=ENV_PREFIX,
-            default_map=default_map,
+            default_map=defaults,
             standalone_mode=False,
         )
     except KeelError as exc:
@@ -77,13 +85,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the one place that catches everything
         if isinstance(exc, _click_errors()):
-            typer.echo(f"keel: {exc.format_message()}", err=True)
+            typer.echo(f"keel: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
             return int(ExitCode.USAGE)
         if _debug:
             raise
         typer.echo(f"keel: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
         return int(ExitCode.ERROR)
     return result if isinstance(result, int) else 0
+
+
+def _wide_help_when_piped() -> None:
+    """Piped `--help` (tests, `| less`) gets the tables' page width: rich would cut a long flag
+    such as `--no-start-hedged` to `--no-start-hedg…` at 80 columns."""
+    from typer import rich_utils
+
+    if rich_utils.MAX_WIDTH is None and not sys.stdout.isatty():
+        from keel.render import PIPED_WIDTH
+
+        rich_utils.MAX_WIDTH = PIPED_WIDTH
 
 
 def _click_errors() -> tuple[type[BaseException], ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,40 +92,61 @@ def _run(progress: Progress, processes: Any) -> DemoReport:
 
 
 def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None:
+    """Sign, submit, run one round, then record what changed, what it saved and the route."""
     from contracts import chain as chain_mod
-    from orderbook import client
+    from contracts.feeds import read_round
 
     world = chain_mod.current_world()
     w3 = world.web3()
     report.rpc_url = world.rpc_url
     symbols = {a: s for s, a in world.tokens.items()}
     report.decimals = {s: _decimals(w3, a) for s, a in world.tokens.items()}
-    report.prices = {s: _oracle_usd(w3, world, s) for s in world.tokens}
+    rounds = {s: read_round(w3, world.deployment.feed(s).address) for s in world.tokens}
+    report.prices = {s: r.usd for s, r in rounds.items()}
 
     progress("users sign their intents")
-    signed = [_weights(world, user, target) for user, target in WEIGHTS]
-    signed.append(_hedge(world, HEDGER))
+    signed = _sign(world, report)
     owners = [s.intent.owner for s in signed]
     report.before = {o: _balances(w3, world, o, symbols) for o in owners}
+    progress("submitting them to the orderbook over HTTP")
+    _submit(info["orderbook"], world.chain_id, report, signed)
+    progress("running one auction round: the solvers compete over HTTP")
+    result, auction = _one_round(world)
+    winner = _record_round(report, result)
+    if winner is not None and winner.tx_hash:
+        _record_savings(report, w3, auction, winner)
+    report.after = {o: _balances(w3, world, o, symbols) for o in owners}
+    if winner is not None and winner.solution.stats.get("hops"):
+        prices = {a: rounds[s].usd_price(report.decimals[s]) for a, s in symbols.items()}
+        report.route_png = _draw_route(winner, result.round_id, symbols, report.decimals, prices)
+
+
+def _sign(world: Any, report: DemoReport) -> list[Any]:
+    """Three weights intents and one hedge, each described in `report.intents`."""
+    signed = [_weights(world, user, target) for user, target in WEIGHTS]
+    signed.append(_hedge(world, HEDGER))
     for (user, target), s in zip(WEIGHTS, signed, strict=False):
         report.intents.append({"user": f"user{user + 1}", "owner": s.intent.owner, "kind": "weights",
                                "outcome": " ".join(f"{k} {v}%" for k, v in target.items()) + " ± 0.5%"})
     report.intents.append({"user": f"user{HEDGER + 1}", "owner": signed[-1].intent.owner, "kind": "hedge",
                            "outcome": _hedge_text(signed[-1], report.decimals["WETH"]),
                            "wethBounds": [signed[-1].intent.min_balance[1], signed[-1].intent.max_balance[1]]})
+    return signed
 
-    progress("submitting them to the orderbook over HTTP")
+
+def _submit(orderbook: str, chain_id: int, report: DemoReport, signed: list[Any]) -> None:
     from intents.wire import SignedIntentModel
+    from orderbook import client
 
     for entry, s in zip(report.intents, signed, strict=True):
-        body = SignedIntentModel.from_signed(s, world.chain_id).model_dump(mode="json", exclude_none=True)
-        answer = client.request(info["orderbook"], "POST", "/intents", body)
+        body = SignedIntentModel.from_signed(s, chain_id).model_dump(mode="json", exclude_none=True)
+        answer = client.request(orderbook, "POST", "/intents", body)
         entry["id"] = answer.get("id") if isinstance(answer, dict) else None
 
-    progress("running one auction round: the solvers compete over HTTP")
-    result, auction = _one_round(world)
+
+def _record_round(report: DemoReport, result: Any) -> Any:
+    """The round and every candidate as the auctioneer saw them; returns the settled one (or None)."""
     report.round = {"id": result.round_id, "status": result.status, "winner": result.winner, "txHash": result.tx_hash}
-    winner = next((c for c in result.candidates if c.verdict == "settled"), None)
     for c in result.candidates:
         stats = c.solution.stats if c.solution else {}
         report.candidates.append({
@@ -134,26 +155,29 @@ def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None
             "score_usd": None if c.score is None else c.score / 1e18, "gas": c.gas,
             "matched_share": stats.get("matched_share"), "verdict": c.verdict, "reason": c.reason,
         })
-    if winner is not None and winner.tx_hash:
-        receipt = w3.eth.get_transaction_receipt(winner.tx_hash)
-        report.round["gasUsed"] = int(receipt["gasUsed"])
-        from solver.savings import compare
+    return next((c for c in result.candidates if c.verdict == "settled"), None)
 
-        saved = compare(auction, winner.solution, winner.solution.solver)
-        report.savings = {"batch_cost_usd": saved.batch_cost_usd, "alone_cost_usd": saved.alone_cost_usd,
-                          "saved_usd": saved.saved_usd, "alone_unsettled": len(saved.alone_unsettled),
-                          "matched_share": winner.solution.stats.get("matched_share", 0.0)}
-    report.after = {o: _balances(w3, world, o, symbols) for o in owners}
-    if winner is not None and winner.solution.stats.get("hops"):
-        from keel.paths import state_dir
-        from routing.plot import plot_route
 
-        picture = plot_route(winner.solution.stats["hops"], symbols, state_dir() / "route.png",
-                             title=f"round {result.round_id}: what the pools carried after netting",
-                             decimals={a: report.decimals[s] for a, s in symbols.items()},
-                             prices={a: int(report.prices[s] * 1e8) * 10 ** (28 - report.decimals[s])
-                                     for a, s in symbols.items()})
-        report.route_png = str(picture)
+def _record_savings(report: DemoReport, w3: Any, auction: Any, winner: Any) -> None:
+    from solver.savings import compare
+
+    receipt = w3.eth.get_transaction_receipt(winner.tx_hash)
+    report.round["gasUsed"] = int(receipt["gasUsed"])
+    saved = compare(auction, winner.solution, winner.solution.solver)
+    report.savings = {"batch_cost_usd": saved.batch_cost_usd, "alone_cost_usd": saved.alone_cost_usd,
+                      "saved_usd": saved.saved_usd, "alone_unsettled": len(saved.alone_unsettled),
+                      "matched_share": winner.solution.stats.get("matched_share", 0.0)}
+
+
+def _draw_route(winner: Any, round_id: int, symbols: dict[str, str], decimals: dict[str, int],
+                prices: Mapping[str, int]) -> str:
+    from keel.paths import state_dir
+    from routing.plot import plot_route
+
+    picture = plot_route(winner.solution.stats["hops"], symbols, state_dir() / "route.png",
+                         title=f"round {round_id}: what the pools carried after netting",
+                         decimals={a: decimals[s] for a, s in symbols.items()}, prices=prices)
+    return str(picture)
 
 
 def _one_round(world: Any) -> tuple[Any, Any]:
@@ -165,14 +189,17 @@ def _one_round(world: Any) -> tuple[Any, Any]:
     from orderbook.store import open_store
 
     registry = Registry(processes.auction_db())
-    view = snapshot.WorldView.from_addresses(world.chain_id, world.addresses)
+    view = snapshot.WorldView(world.chain_id, world.deployment)
     w3 = world.web3()
     store = open_store(processes.orderbook_db())
     rounds = RoundStore(processes.auction_db())
     try:
         open_now = [(s.id, s.signed) for s in store.open_intents(int(time.time()))]
         auction, _ = snapshot.take(w3, view, open_now, 0, 0)  # the same block the round will see
-        auctioneer = Auctioneer(w3, view, store, rounds, registry.all, deadline_s=DEADLINE_S)
+        from auction.auth import load_or_create
+
+        auctioneer = Auctioneer(w3, view, store, rounds, registry.all, deadline_s=DEADLINE_S,
+                                signer=load_or_create())
         result = asyncio.run(auctioneer.run_round())
     finally:
         rounds.close()
@@ -191,10 +218,10 @@ def _weights(world: Any, user: int, target: dict[str, int]) -> Any:
     owner = world.users[user]
     w3 = world.web3()
     symbols = build.order_tokens(list(target), None)
-    states = token_states(w3, world.addresses, owner.address, symbols)
+    states = token_states(w3, world.deployment, owner.address, symbols)
     intent, _ = build.weights_intent(owner.address, states, {s: target[s] * 100 for s in symbols}, 50, 100, 30,
                                      int(time.time()) + VALID_S, int(time.time()))
-    return sign_intent(intent, owner.private_key, world.chain_id, world.addresses["BatchSettlement"])
+    return sign_intent(intent, owner.private_key, world.chain_id, world.settlement)
 
 
 def _hedge(world: Any, user: int) -> Any:
@@ -205,14 +232,13 @@ def _hedge(world: Any, user: int) -> Any:
 
     owner = world.users[user]
     w3 = world.web3()
-    numeraire, underlying = token_states(w3, world.addresses, owner.address, ["USDC", "WETH"])
+    numeraire, underlying, wbtc = token_states(w3, world.deployment, owner.address, ["USDC", "WETH", "WBTC"])
     book = load(Path(SAMPLE_BOOK))
-    spot = underlying.usd_price_8 / 10**8
-    delta = book.delta_of("WETH", {"WETH": spot, "WBTC": _oracle_usd(w3, world, "WBTC")}, time.time())
+    delta = book.delta_of("WETH", {"WETH": underlying.usd, "WBTC": wbtc.usd}, time.time())
     band = build.hedge_band(delta, underlying.balance, underlying.decimals, 0.0, HEDGE_BAND)
     intent = build.hedge_intent(owner.address, numeraire, underlying, band, 100, 30, int(time.time()) + VALID_S,
                                 int(time.time()))
-    return sign_intent(intent, owner.private_key, world.chain_id, world.addresses["BatchSettlement"])
+    return sign_intent(intent, owner.private_key, world.chain_id, world.settlement)
 
 
 def _hedge_text(signed: Any, decimals: int) -> str:
@@ -226,8 +252,6 @@ _ERC20 = [
     {"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [],
      "outputs": [{"name": "", "type": "uint8"}]},
 ]
-_FEED = [{"name": "latestAnswer", "type": "function", "stateMutability": "view", "inputs": [],
-          "outputs": [{"name": "", "type": "int256"}]}]
 
 
 def _balances(w3: Any, world: Any, owner: str, symbols: dict[str, str]) -> dict[str, int]:
@@ -236,8 +260,3 @@ def _balances(w3: Any, world: Any, owner: str, symbols: dict[str, str]) -> dict[
 
 def _decimals(w3: Any, address: str) -> int:
     return int(w3.eth.contract(address=address, abi=_ERC20).functions.decimals().call())
-
-
-def _oracle_usd(w3: Any, world: Any, symbol: str) -> float:
-    feed = w3.eth.contract(address=world.addresses[f"feed:{symbol}"], abi=_FEED)
-    return int(feed.functions.latestAnswer().call()) / 10**8

@@ -42,12 +42,46 @@ def procs_path() -> Path:
     return state_dir() / "procs.json"
 
 
+def chain_key(rpc_url: str) -> str | None:
+    """`<chain id>-<hash>` of the chain at `rpc_url`: the hash of its genesis block, or for a fork of the
+    block it forked at (a fresh `keel chain up` forks a freshly mined block, so each new chain has a new key).
+    None when the chain does not answer."""
+    from web3 import Web3
+    from web3.types import RPCEndpoint
+
+    try:
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 5}))
+        try:
+            info = w3.provider.make_request(RPCEndpoint("anvil_nodeInfo"), [])
+            start = int(((info.get("result") or {}).get("forkConfig") or {}).get("forkBlockNumber") or 0)
+        except Exception:  # not anvil: the genesis block names the chain
+            start = 0
+        return f"{int(w3.eth.chain_id)}-{bytes(w3.eth.get_block(start)['hash']).hex()[:16]}"
+    except Exception:  # an unreachable chain has no key: state falls back to KEEL_HOME itself
+        return None
+
+
+def chain_state_dir() -> Path:
+    """Where the orderbook and the auction keep the state of the chain `keel chain up` runs now:
+    `<KEEL_HOME>/chains/<chain id>-<hash>/`, so a new chain starts clean and old rounds stay apart.
+    KEEL_HOME itself when no chain is up."""
+    from contracts import chain as chain_mod
+
+    handle = chain_mod.recorded()
+    key = chain_key(handle.rpc_url) if handle is not None else None
+    if key is None:
+        return state_dir()
+    folder = state_dir() / "chains" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def auction_db() -> Path:
-    return state_dir() / "auction.db"
+    return chain_state_dir() / "auction.db"
 
 
 def orderbook_db() -> Path:
-    return state_dir() / "orderbook.db"
+    return chain_state_dir() / "orderbook.db"
 
 
 def read_procs() -> dict[str, Any]:
@@ -55,16 +89,39 @@ def read_procs() -> dict[str, Any]:
     if not path.exists():
         return {"services": [], "chain_started": False}
     try:
-        return json.loads(path.read_text())
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
     except ValueError:
         return {"services": [], "chain_started": False}
 
 
-def _write_procs(services: list[Service], chain_started: bool) -> None:
+def _write_procs(services: list[Service], chain_started: bool, registered: list[str] | None = None,
+                 registry_db: str | None = None) -> None:
     state_dir().mkdir(parents=True, exist_ok=True)
     tmp = procs_path().with_suffix(".tmp")
-    tmp.write_text(json.dumps({"services": [asdict(s) for s in services], "chain_started": chain_started}, indent=2))
+    tmp.write_text(json.dumps({"services": [asdict(s) for s in services], "chain_started": chain_started,
+                               "registered": registered or [], "registry_db": registry_db}, indent=2))
     tmp.replace(procs_path())
+
+
+def recorded_orderbook() -> str | None:
+    """The URL of the orderbook `keel up` started, if it is alive (intent commands talk to it by default)."""
+    from contracts.anvil import alive
+
+    for s in read_procs()["services"]:
+        if s["name"] == "orderbook" and alive(int(s["pid"])):
+            return str(s["url"])
+    return None
+
+
+def running_auctioneer() -> int | None:
+    """The PID of the auctioneer `keel up` started, if it is alive: the lock a manual `auction run` respects."""
+    from contracts.anvil import alive
+
+    for s in read_procs()["services"]:
+        if s["name"] == "auctioneer" and int(s["pid"]) != os.getpid() and alive(int(s["pid"])):
+            return int(s["pid"])
+    return None
 
 
 def keel_argv(*args: str) -> list[str]:
@@ -121,6 +178,9 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             handle, _note = chain_mod.up(None, None, False, progress=progress)
             chain_started = True
         world = chain_mod.current_world()
+        from auction.auth import load_or_create
+
+        auctioneer_address = load_or_create().address  # the key `keel auction run` and the demo sign with
         ports = {n: anvil.free_port() for n in ("orderbook", "baseline", "milp")}
         if not anvil.port_in_use(ORDERBOOK_PORT):
             ports["orderbook"] = ORDERBOOK_PORT  # where `keel intent submit|list|show` look by default
@@ -133,27 +193,32 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             services.append(spawn(f"solver-{strategy}", [
                 "solver", "serve", "--strategy", strategy, "--port", str(ports[strategy]),
                 "--solver", world.solvers[i].address, "--rpc-url", world.rpc_url,
+                "--auctioneer", auctioneer_address, "--settlement", world.settlement,
             ], f"http://127.0.0.1:{ports[strategy]}"))
             _write_procs(services, chain_started)
         for s in services:
             wait_healthy(s)
         from auction.registry import Registry
 
-        registry = Registry(auction_db())
+        registry_db = str(auction_db())
+        registry = Registry(registry_db)
+        registered = [str(s.url) for s in services[1:]]
         try:
-            for i, s in enumerate(services[1:]):
-                registry.register(world.solvers[i].address, str(s.url))
+            for i, url in enumerate(registered):
+                registry.register(world.solvers[i].address, url)
         finally:
             registry.close()
+        _write_procs(services, chain_started, registered, registry_db)  # so `down` deregisters exactly these
         if not auctioneer:
             return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
                     "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
         progress("starting the auctioneer")
+        metrics_port = anvil.free_port()  # the auctioneer's /metrics (it serves nothing else)
         services.append(spawn("auctioneer", [
             "auction", "run", "--rounds", "0", "--interval", str(interval_s), "--deadline", str(deadline_s),
-            "--db", str(auction_db()), "--orderbook-db", str(orderbook_db()),
-        ], None))
-        _write_procs(services, chain_started)
+            "--db", str(auction_db()), "--orderbook-db", str(orderbook_db()), "--metrics-port", str(metrics_port),
+        ], f"http://127.0.0.1:{metrics_port}"))
+        _write_procs(services, chain_started, registered, registry_db)
     except BaseException:
         down()
         raise
@@ -172,8 +237,26 @@ def down() -> dict[str, Any]:
         if anvil.alive(int(s["pid"])):
             anvil.stop(int(s["pid"]))
             stopped.append({"name": s["name"], "pid": s["pid"]})
+    deregistered = _deregister(recorded.get("registered", []), recorded.get("registry_db"))
     chain_pids: list[int] = []
     if recorded.get("chain_started"):
         chain_pids = chain_mod.down()
     procs_path().unlink(missing_ok=True)
-    return {"stopped": stopped, "chainStopped": chain_pids}
+    return {"stopped": stopped, "chainStopped": chain_pids, "deregistered": deregistered}
+
+
+def _deregister(urls: list[str], db: str | None) -> list[str]:
+    """Remove the solver endpoints `up` registered, so later rounds never try dead nodes."""
+    if not urls or not db or not Path(db).exists():
+        return []
+    from auction.registry import Registry
+
+    registry = Registry(db)
+    try:
+        known = {e.url for e in registry.all()}
+        gone = [u for u in urls if u in known]
+        for url in gone:
+            registry.remove(url)
+        return gone
+    finally:
+        registry.close()

@@ -1,4 +1,5 @@
-"""Auction history in sqlite (WAL), behind one small interface: rounds, their intents, candidates.
+"""Auction history — rounds, their intents, candidates — behind one small interface, on sqlite
+(WAL, the default) or Postgres by URL (`keel.db.sql`: the same SQL on both).
 
 A round is written in three steps, each committed before the next stage touches the
 chain: `open_round` (the intents it took, before any solver is asked), `record_candidates`
@@ -6,78 +7,126 @@ chain: `open_round` (the intents it took, before any solver is asked), `record_c
 still `running` after a crash is one the auctioneer must reconcile with the chain
 (`auction.auctioneer.recover`) before it takes the same intents again. Round id = auction id.
 
-Candidate verdicts: `settled` (won, transaction mined), `failed` (won, transaction
-reverted or never sent), `lost` (valid, ranked lower, or not needed), `dropped` (late,
-malformed, out of bounds, simulation reverted, ...), `empty` (the solver had no solution).
+Each candidate row stores its `Verdict` and, unless it settled, its `DropReason` by enum
+value, beside the sentence the operator reads (`reason`); rows are read back by column
+name into typed records (an unknown stored value is a `ValueError`, never a silent string).
+The schema is versioned (`MIGRATIONS`, component `auction`, run on open; a newer schema is
+refused). A sqlite file written before versioning is adopted; one written before `drop_reason`
+existed gains the column (NULL) first.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import builtins
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from auction.verdicts import DropReason, Verdict
+from keel.db.migrations import Migration
+from keel.db.sql import Database, open_database
 from keel.errors import NotFoundError
 
-RUNNING, SETTLED, UNSETTLED, EMPTY = "running", "settled", "unsettled", "empty"
-VERDICTS = ("settled", "failed", "lost", "dropped", "empty")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rounds (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    block        INTEGER NOT NULL,
-    status       TEXT NOT NULL,
-    winner       TEXT,
-    tx_hash      TEXT,
-    note         TEXT,
-    started_at   REAL NOT NULL,
-    finished_at  REAL
-);
-CREATE TABLE IF NOT EXISTS round_intents (
-    round_id   INTEGER NOT NULL REFERENCES rounds(id),
-    intent_id  TEXT NOT NULL,
-    PRIMARY KEY (round_id, intent_id)
-);
-CREATE TABLE IF NOT EXISTS candidates (
-    round_id    INTEGER NOT NULL REFERENCES rounds(id),
-    solver_url  TEXT NOT NULL,
-    solver      TEXT,
-    strategy    TEXT,
-    claimed     TEXT,
-    score       TEXT,
-    gas         INTEGER,
-    verdict     TEXT NOT NULL,
-    reason      TEXT NOT NULL,
-    rank        INTEGER,
-    latency_ms  INTEGER,
-    tx_hash     TEXT,
-    PRIMARY KEY (round_id, solver_url)
-);
-"""
+class RoundStatus(StrEnum):
+    RUNNING = "running"  # taken intents, not yet closed (or left so by a crash)
+    SETTLED = "settled"  # a winner's transaction mined
+    UNSETTLED = "unsettled"  # solutions came, none settled
+    EMPTY = "empty"  # no node offered a solution
+
+
+RUNNING, SETTLED, UNSETTLED, EMPTY = RoundStatus.RUNNING, RoundStatus.SETTLED, RoundStatus.UNSETTLED, RoundStatus.EMPTY
+
+def _tables(id_column: str, real: str, integer: str) -> tuple[str, ...]:
+    """The auction's tables (rounds, their intents, candidates, registered solvers) in one dialect."""
+    return (
+        f"""CREATE TABLE IF NOT EXISTS rounds (
+            id           {id_column},
+            block        {integer} NOT NULL,
+            status       TEXT NOT NULL,
+            winner       TEXT,
+            tx_hash      TEXT,
+            note         TEXT,
+            started_at   {real} NOT NULL,
+            finished_at  {real}
+        )""",
+        """CREATE TABLE IF NOT EXISTS round_intents (
+            round_id   BIGINT NOT NULL REFERENCES rounds(id),
+            intent_id  TEXT NOT NULL,
+            PRIMARY KEY (round_id, intent_id)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS candidates (
+            round_id     BIGINT NOT NULL REFERENCES rounds(id),
+            solver_url   TEXT NOT NULL,
+            solver       TEXT,
+            strategy     TEXT,
+            claimed      TEXT,
+            score        TEXT,
+            gas          {integer},
+            verdict      TEXT NOT NULL,
+            drop_reason  TEXT,
+            reason       TEXT NOT NULL,
+            rank         INTEGER,
+            latency_ms   INTEGER,
+            tx_hash      TEXT,
+            PRIMARY KEY (round_id, solver_url)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS solvers (
+            url            TEXT PRIMARY KEY,
+            address        TEXT NOT NULL,
+            registered_at  {real} NOT NULL
+        )""",
+    )
+
+
+# Never edit a shipped migration: add the next one. (scores and claims are decimal TEXT: they exceed int64)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "rounds, round_intents, candidates, solvers",
+              sqlite=_tables("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL", "INTEGER"),
+              postgres=_tables("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "DOUBLE PRECISION", "BIGINT")),
+)
+COMPONENT = "auction"
+
+
+_CANDIDATE_COLUMNS = ("solver_url", "solver", "strategy", "claimed", "score", "gas", "verdict", "drop_reason", "reason",
+                      "rank", "latency_ms", "tx_hash")
 
 
 @dataclass(frozen=True)
 class CandidateRow:
+    """One node's answer in one round, as stored. `claimed` and `score` are USD × 1e18."""
+
     solver_url: str
     solver: str | None
     strategy: str | None
     claimed: int | None
     score: int | None
     gas: int | None
-    verdict: str
+    verdict: Verdict
+    drop_reason: DropReason | None
     reason: str
     rank: int | None = None
     latency_ms: int | None = None
     tx_hash: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """As `keel auction show --json` prints it (uint values as decimal strings)."""
+        return {
+            "solverUrl": self.solver_url, "solver": self.solver, "strategy": self.strategy,
+            "claimed": None if self.claimed is None else str(self.claimed),
+            "score": None if self.score is None else str(self.score), "gas": self.gas, "verdict": str(self.verdict),
+            "dropReason": None if self.drop_reason is None else str(self.drop_reason), "reason": self.reason,
+            "rank": self.rank, "latencyMs": self.latency_ms, "txHash": self.tx_hash,
+        }
 
 
 @dataclass(frozen=True)
 class RoundRecord:
     id: int
     block: int
-    status: str
+    status: RoundStatus
     winner: str | None
     tx_hash: str | None
     note: str | None
@@ -87,111 +136,114 @@ class RoundRecord:
     candidates: tuple[CandidateRow, ...]
 
     def public(self) -> dict[str, Any]:
-        """The record as `keel auction show --json` prints it (uint values as decimal strings)."""
+        """The record as `keel auction show --json` prints it."""
         return {
-            "round": self.id, "block": self.block, "status": self.status, "winner": self.winner,
+            "round": self.id, "block": self.block, "status": str(self.status), "winner": self.winner,
             "txHash": self.tx_hash, "note": self.note, "startedAt": self.started_at, "finishedAt": self.finished_at,
-            "intents": list(self.intents),
-            "candidates": [{
-                "solverUrl": c.solver_url, "solver": c.solver, "strategy": c.strategy,
-                "claimed": None if c.claimed is None else str(c.claimed),
-                "score": None if c.score is None else str(c.score), "gas": c.gas, "verdict": c.verdict,
-                "reason": c.reason, "rank": c.rank, "latencyMs": c.latency_ms, "txHash": c.tx_hash,
-            } for c in self.candidates],
+            "intents": list(self.intents), "candidates": [c.public() for c in self.candidates],
         }
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    """One sqlite connection in WAL mode, autocommit (writes use explicit BEGIN IMMEDIATE)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=10000")
+def connect(location: Path | str) -> Database:
+    """The auction database at `location` (sqlite path or postgresql:// URL), migrated to `MIGRATIONS`."""
+    db = open_database(str(location))
+    try:
+        if not db.postgres:
+            _adopt_sqlite(db)
+        db.migrate(COMPONENT, MIGRATIONS)
+    except BaseException:
+        db.close()
+        raise
     return db
-
-
-class _Tx:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._db.execute("BEGIN IMMEDIATE")
-        return self._db
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 def _int(text: str | None) -> int | None:
     return None if text is None else int(text)
 
 
-class RoundStore:
-    """Rounds on one sqlite file. Amounts (scores) are stored as decimal text: they exceed int64."""
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._db = connect(self.path)
-        self._db.executescript(_SCHEMA)
+
+def _candidate(row: Any) -> CandidateRow:
+    return CandidateRow(
+        solver_url=row["solver_url"], solver=row["solver"], strategy=row["strategy"], claimed=_int(row["claimed"]),
+        score=_int(row["score"]), gas=row["gas"], verdict=Verdict(row["verdict"]),
+        drop_reason=None if row["drop_reason"] is None else DropReason.of_value(row["drop_reason"]),
+        reason=row["reason"],
+        rank=row["rank"], latency_ms=row["latency_ms"], tx_hash=row["tx_hash"])
+
+
+def _adopt_sqlite(db: Database) -> None:
+    """A file written before `drop_reason` existed gains the column before the versioned migrations
+    (which create tables only if absent) adopt it as version 1."""
+    columns = {r["name"] for r in db.execute("PRAGMA table_info(candidates)")}
+    if columns and "drop_reason" not in columns:
+        db.execute("ALTER TABLE candidates ADD COLUMN drop_reason TEXT")
+
+
+class RoundStore:
+    """Rounds on a sqlite file or a Postgres database. Amounts (scores) are stored as decimal text: they exceed int64."""
+
+    def __init__(self, location: Path | str) -> None:
+        self._db = connect(location)
+        self.path = self._db.location.shown  # what errors name: never a password
 
     def close(self) -> None:
         self._db.close()
 
     def open_round(self, block: int, intent_ids: list[str]) -> int:
-        with _Tx(self._db) as db:
-            cur = db.execute("INSERT INTO rounds (block, status, started_at) VALUES (?, ?, ?)",
-                             (block, RUNNING, time.time()))
-            round_id = int(cur.lastrowid or 0)
+        with self._db.tx() as db:
+            round_id = int(db.execute("INSERT INTO rounds (block, status, started_at) VALUES (?, ?, ?) RETURNING id",
+                                      (block, str(RUNNING), time.time())).fetchone()["id"])
             db.executemany("INSERT INTO round_intents (round_id, intent_id) VALUES (?, ?)",
                            [(round_id, i) for i in intent_ids])
         return round_id
 
     def record_candidates(self, round_id: int, rows: list[CandidateRow]) -> None:
-        with _Tx(self._db) as db:
+        names = ", ".join(_CANDIDATE_COLUMNS)
+        marks = ", ".join(f":{c}" for c in _CANDIDATE_COLUMNS)
+        with self._db.tx() as db:
             db.execute("DELETE FROM candidates WHERE round_id = ?", (round_id,))
-            db.executemany(
-                "INSERT INTO candidates (round_id, solver_url, solver, strategy, claimed, score, gas, verdict, reason,"
-                " rank, latency_ms, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(round_id, c.solver_url, c.solver, c.strategy, None if c.claimed is None else str(c.claimed),
-                  None if c.score is None else str(c.score), c.gas, c.verdict, c.reason, c.rank, c.latency_ms,
-                  c.tx_hash) for c in rows],
-            )
+            db.executemany(f"INSERT INTO candidates (round_id, {names}) VALUES (:round_id, {marks})", [{
+                "round_id": round_id, "solver_url": c.solver_url, "solver": c.solver, "strategy": c.strategy,
+                "claimed": _text(c.claimed), "score": _text(c.score), "gas": c.gas, "verdict": str(Verdict(c.verdict)),
+                "drop_reason": None if c.drop_reason is None else str(DropReason.of_value(c.drop_reason)),
+                "reason": c.reason,
+                "rank": c.rank, "latency_ms": c.latency_ms, "tx_hash": c.tx_hash} for c in rows])
 
     def note_submission(self, round_id: int, winner: str, tx_hash: str) -> None:
         """Record a sent settlement before waiting for it: a crash now leaves a hash to reconcile."""
-        with _Tx(self._db) as db:
+        with self._db.tx() as db:
             db.execute("UPDATE rounds SET winner = ?, tx_hash = ? WHERE id = ?", (winner, tx_hash, round_id))
 
-    def close_round(self, round_id: int, status: str, winner: str | None = None, tx_hash: str | None = None,
+    def close_round(self, round_id: int, status: RoundStatus, winner: str | None = None, tx_hash: str | None = None,
                     note: str | None = None) -> None:
-        with _Tx(self._db) as db:
+        with self._db.tx() as db:
             db.execute("UPDATE rounds SET status = ?, winner = COALESCE(?, winner), tx_hash = COALESCE(?, tx_hash),"
                        " note = ?, finished_at = ? WHERE id = ?",
-                       (status, winner, tx_hash, note, time.time(), round_id))
+                       (str(RoundStatus(status)), winner, tx_hash, note, time.time(), round_id))
 
     def get(self, round_id: int) -> RoundRecord:
-        row = self._db.execute("SELECT id, block, status, winner, tx_hash, note, started_at, finished_at FROM rounds"
-                               " WHERE id = ?", (round_id,)).fetchone()
+        row = self._db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"ROUND: no round {round_id} in {self.path} (see `keel auction list`)")
-        intents = tuple(r[0] for r in self._db.execute(
+        intents = tuple(r["intent_id"] for r in self._db.execute(
             "SELECT intent_id FROM round_intents WHERE round_id = ? ORDER BY intent_id", (round_id,)))
-        candidates = tuple(
-            CandidateRow(r[0], r[1], r[2], _int(r[3]), _int(r[4]), r[5], r[6], r[7], r[8], r[9], r[10])
-            for r in self._db.execute(
-                "SELECT solver_url, solver, strategy, claimed, score, gas, verdict, reason, rank, latency_ms, tx_hash"
-                " FROM candidates WHERE round_id = ? ORDER BY rank IS NULL, rank, solver_url", (round_id,)))
-        return RoundRecord(*row, intents=intents, candidates=candidates)
+        candidates = tuple(_candidate(r) for r in self._db.execute(
+            "SELECT * FROM candidates WHERE round_id = ? ORDER BY rank IS NULL, rank, solver_url", (round_id,)))
+        return RoundRecord(id=row["id"], block=row["block"], status=RoundStatus(row["status"]), winner=row["winner"],
+                           tx_hash=row["tx_hash"], note=row["note"], started_at=row["started_at"],
+                           finished_at=row["finished_at"], intents=intents, candidates=candidates)
 
     def list(self, limit: int = 20) -> list[RoundRecord]:
-        ids = [r[0] for r in self._db.execute("SELECT id FROM rounds ORDER BY id DESC LIMIT ?", (limit,))]
+        ids = [r["id"] for r in self._db.execute("SELECT id FROM rounds ORDER BY id DESC LIMIT ?", (limit,))]
         return [self.get(i) for i in ids]
 
-    def running(self) -> list[RoundRecord]:
-        """Rounds a crashed auctioneer left open."""
-        return [self.get(r[0]) for r in self._db.execute("SELECT id FROM rounds WHERE status = ?", (RUNNING,))]
+    def running(self) -> builtins.list[RoundRecord]:
+        """Rounds a crashed auctioneer left open, oldest first."""
+        return [self.get(r["id"]) for r in self._db.execute("SELECT id FROM rounds WHERE status = ? ORDER BY id", (str(RUNNING),))]
 
     def last_id(self) -> int:
-        row = self._db.execute("SELECT MAX(id) FROM rounds").fetchone()
-        return int(row[0] or 0)
+        row = self._db.execute("SELECT MAX(id) AS last FROM rounds").fetchone()
+        return int(row["last"] or 0)

@@ -1,8 +1,8 @@
 """The auctioneer's checks on a candidate solution, before anything touches the chain. Pure.
 
-`check(auction, solution, ...)` raises `Rejected` naming the first broken rule and its
-field; it returns the score the auctioneer recomputed at the solver's own gas figure.
-The rules, in order:
+`check(auction, solution, ...)` raises `Rejected` carrying the `Drop` of the first broken
+rule (its `DropReason`, the offending values, and the field to blame); it returns the
+score the auctioneer recomputed at the solver's own gas figure. The rules, in order:
 
 1. it answers this auction, from the solver that was asked;
 2. it executes intents of this auction only, each at most once;
@@ -22,9 +22,12 @@ The rules, in order:
 
 from __future__ import annotations
 
-from intents.model import PRICE_SCALE as BOUND_SCALE
+from typing import Any
+
+from auction.verdicts import Drop, DropReason
 from keel.errors import RefusedError
-from solver.domain import BPS, Auction, Solution
+from keel.units import BPS, bound_price
+from solver.domain import Auction, Solution
 from solver.scoring import score
 
 SCORE_TOLERANCE_BPS = 10  # rounding differences between solver and auctioneer, not more
@@ -32,11 +35,15 @@ SCORE_TOLERANCE_E18 = 10**15
 
 
 class Rejected(RefusedError):
-    """A solution that breaks an auction rule; `field` names where."""
+    """A solution that breaks an auction rule: `drop` says which and with what values; `field` names where."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, drop: Drop) -> None:
+        super().__init__(drop.sentence, drop.field)
+        self.drop = drop
+
+
+def _reject(reason: DropReason, field: str | None, **values: Any) -> Rejected:
+    return Rejected(Drop.of(reason, field, **values))
 
 
 def _same(a: str, b: str) -> bool:
@@ -45,36 +52,37 @@ def _same(a: str, b: str) -> bool:
 
 def check_identity(auction: Auction, solution: Solution, solver: str | None) -> None:
     if solution.auction_id != auction.id:
-        raise Rejected(f"auctionId: answers auction {solution.auction_id}, not {auction.id}", "auctionId")
+        raise _reject(DropReason.WRONG_AUCTION, "auctionId", answered=solution.auction_id, auction=auction.id)
     if solver is not None and not _same(solution.solver, solver):
-        raise Rejected(f"solver: {solution.solver} is not the registered account {solver}", "solver")
+        raise _reject(DropReason.WRONG_SOLVER, "solver", claimed=solution.solver, registered=solver)
 
 
 def check_intents(auction: Auction, solution: Solution) -> None:
     known = {bi.id.lower() for bi in auction.intents}
     seen: set[str] = set()
     if not solution.executions:
-        raise Rejected("executions: empty", "executions")
+        raise _reject(DropReason.NO_EXECUTIONS, "executions")
     for i, execution in enumerate(solution.executions):
         key = execution.intent_id.lower()
         if key not in known:
-            raise Rejected(f"executions[{i}].intentId: {execution.intent_id} is not in auction {auction.id}",
-                           f"executions[{i}].intentId")
+            raise _reject(DropReason.UNKNOWN_INTENT, f"executions[{i}].intentId", index=i,
+                          intent_id=execution.intent_id, auction=auction.id)
         if key in seen:
-            raise Rejected(f"executions[{i}].intentId: {execution.intent_id} is executed twice", f"executions[{i}].intentId")
+            raise _reject(DropReason.REPEATED_INTENT, f"executions[{i}].intentId", index=i,
+                          intent_id=execution.intent_id)
         seen.add(key)
 
 
 def check_prices(auction: Auction, solution: Solution) -> None:
     for token, price in solution.prices.items():
         if token not in auction.tokens:
-            raise Rejected(f"prices.{token}: not a token of auction {auction.id}", f"prices.{token}")
+            raise _reject(DropReason.FOREIGN_PRICE, f"prices.{token}", token=token, auction=auction.id)
         if price <= 0:
-            raise Rejected(f"prices.{token}: must be positive, got {price}", f"prices.{token}")
+            raise _reject(DropReason.PRICE_NOT_POSITIVE, f"prices.{token}", token=token, price=price)
     for i, execution in enumerate(solution.executions):
         for token in auction.intent(execution.intent_id).intent.tokens:
             if solution.prices.get(token, 0) <= 0:
-                raise Rejected(f"prices.{token}: executions[{i}] trades it but it has no price", f"prices.{token}")
+                raise _reject(DropReason.MISSING_PRICE, f"prices.{token}", token=token, index=i)
 
 
 def check_flows(auction: Auction, solution: Solution) -> None:
@@ -83,10 +91,10 @@ def check_flows(auction: Auction, solution: Solution) -> None:
         held = auction.balances.get(intent.owner, {})
         for token, flow in execution.flows.items():
             if token not in intent.tokens:
-                raise Rejected(f"executions[{i}].flows.{token}: not a token of the intent", f"executions[{i}].flows.{token}")
+                raise _reject(DropReason.FOREIGN_FLOW, f"executions[{i}].flows.{token}", index=i, token=token)
             if flow < 0 and -flow > held.get(token, 0):
-                raise Rejected(f"executions[{i}].flows.{token}: pulls {-flow}, the owner holds {held.get(token, 0)}",
-                               f"executions[{i}].flows.{token}")
+                raise _reject(DropReason.OVERDRAWN, f"executions[{i}].flows.{token}", index=i, token=token,
+                              pulled=-flow, held=held.get(token, 0))
 
 
 def check_bounds(auction: Auction, solution: Solution) -> None:
@@ -94,11 +102,11 @@ def check_bounds(auction: Auction, solution: Solution) -> None:
         intent = auction.intent(execution.intent_id).intent
         numeraire = solution.prices[intent.tokens[0]]
         for j in range(1, len(intent.tokens)):
-            relative = solution.prices[intent.tokens[j]] * BOUND_SCALE // numeraire
+            relative = bound_price(solution.prices[intent.tokens[j]], numeraire)
             if not intent.min_price[j] <= relative <= intent.max_price[j]:
-                raise Rejected(
-                    f"prices.{intent.tokens[j]}: {relative} (numeraire per unit × 1e18) is outside executions[{i}]'s "
-                    f"signed bounds [{intent.min_price[j]}, {intent.max_price[j]}]", f"prices.{intent.tokens[j]}")
+                token = intent.tokens[j]
+                raise _reject(DropReason.PRICE_OUT_OF_BOUNDS, f"prices.{token}", token=token, relative=relative,
+                              index=i, low=intent.min_price[j], high=intent.max_price[j])
 
 
 def check_value(auction: Auction, solution: Solution) -> None:
@@ -107,29 +115,26 @@ def check_value(auction: Auction, solution: Solution) -> None:
         given = sum(-q * solution.prices[t] for t, q in execution.flows.items() if q < 0)
         received = sum(q * solution.prices[t] for t, q in execution.flows.items() if q > 0)
         if received > given:
-            raise Rejected(f"executions[{i}].flows: pays out more value than it takes at the clearing prices",
-                           f"executions[{i}].flows")
+            raise _reject(DropReason.VALUE_NOT_CONSERVED, f"executions[{i}].flows", index=i)
         if (given - received) * BPS > intent.max_fee_bps * given:
-            raise Rejected(f"executions[{i}].flows: the fee exceeds the intent's maxFeeBps {intent.max_fee_bps}",
-                           f"executions[{i}].flows")
+            raise _reject(DropReason.FEE_ABOVE_MAX, f"executions[{i}].flows", index=i, max_fee_bps=intent.max_fee_bps)
 
 
 def check_interactions(solution: Solution, settlement: str, relayer: str | None) -> None:
     for k, interaction in enumerate(solution.interactions):
         if relayer is not None and _same(interaction.target, relayer):
-            raise Rejected(f"interactions[{k}].target: the Relayer holds the users' approvals; no interaction may call it",
-                           f"interactions[{k}].target")
+            raise _reject(DropReason.CALLS_RELAYER, f"interactions[{k}].target", index=k)
         if _same(interaction.target, settlement):
-            raise Rejected(f"interactions[{k}].target: the settlement may not call itself", f"interactions[{k}].target")
+            raise _reject(DropReason.CALLS_SETTLEMENT, f"interactions[{k}].target", index=k)
 
 
 def check_score(auction: Auction, solution: Solution) -> int:
     recomputed = score(auction, solution, solution.gas)
     tolerance = abs(recomputed) * SCORE_TOLERANCE_BPS // BPS + SCORE_TOLERANCE_E18
     if solution.score_e18 > recomputed + tolerance:
-        raise Rejected(f"score: score mismatch: claimed {solution.score_e18}, recomputed {recomputed}", "score")
+        raise _reject(DropReason.SCORE_MISMATCH, "score", claimed=solution.score_e18, recomputed=recomputed)
     if recomputed <= 0:
-        raise Rejected(f"score: not positive ({recomputed}): the batch costs its users more than they allowed", "score")
+        raise _reject(DropReason.SCORE_NOT_POSITIVE, "score", recomputed=recomputed)
     return recomputed
 
 

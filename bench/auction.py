@@ -27,11 +27,12 @@ from rich.table import Table
 
 from contracts import chain as chain_mod
 from contracts import world_spec
-from contracts.settlement import Interaction, Settlement, make_batch
+from contracts.settlement import Settlement, make_batch
 from contracts.world import World
 from intents import build as ib
 from intents.build import TokenState
 from intents.signing import sign_intent
+from keel.units import NATIVE_DECIMALS, feed_answer, usd_price_from_feed
 from solver.domain import Auction, BatchIntent, Token
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
@@ -43,7 +44,7 @@ DEADLINE_S = 10.0
 MAX_CALLDATA_KB = 1024
 BALANCE_SLOT = {"WETH": 3, "USDC": 0, "DAI": 0, "WBTC": 0}
 ALLOWANCE_SLOT = {"WETH": 4, "USDC": 1, "DAI": 1, "WBTC": 1}
-FEED = {"WETH": 3000 * 10**8, "USDC": 10**8, "DAI": 10**8, "WBTC": 60000 * 10**8}
+FEED = {s: feed_answer(usd) for s, usd in world_spec.USD_PRICE.items()}  # the world's oracle answers
 console = Console(stderr=True)
 
 
@@ -63,14 +64,14 @@ def set_storage(world: World, requests: list[tuple[str, list]]) -> None:
 
 
 def intents_for(world: World, users, rng: random.Random) -> list:
-    settlement = world.addresses["BatchSettlement"]
+    settlement = world.settlement
     out = []
     valid_to = int(time.time()) + 3600
     for acct, holdings in users:
         symbols = [s for s in ("USDC", "WETH", "WBTC", "DAI") if s in holdings]
         if len(symbols) < 2:
             continue
-        states = [TokenState(s, world.addresses[s], world_spec.DECIMALS[s], FEED[s], holdings[s]) for s in symbols]
+        states = [TokenState(s, world.token(s), world_spec.DECIMALS[s], FEED[s], holdings[s]) for s in symbols]
         if rng.random() < 0.8 or "WETH" not in holdings or "USDC" not in holdings:
             cuts = sorted(rng.sample(range(1, 100), len(symbols) - 1))
             pcts = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
@@ -87,25 +88,25 @@ def intents_for(world: World, users, rng: random.Random) -> list:
 
 
 def auction(world: World, signed: list, users) -> Auction:
-    from routing.discovery import discover
+    from routing.chain import snapshot
 
     w3 = world.web3()
     block = int(w3.eth.block_number)
-    tokens = {world.addresses[s]: Token(world.addresses[s], s, world_spec.DECIMALS[s],
-                                        FEED[s] * 10 ** (36 - 8 - world_spec.DECIMALS[s])) for s in world_spec.DECIMALS}
-    balances = {acct.address: {world.addresses[s]: holdings.get(s, 0) for s in world_spec.DECIMALS} for acct, holdings in users}
-    liquidity = discover(w3, list(tokens), world.addresses["UniswapV2Factory"], world.addresses["UniswapV3Factory"],
-                         native=world.addresses["WETH"], block=block)
-    settlement = world.addresses["BatchSettlement"]
+    tokens = {world.token(s): Token(world.token(s), s, world_spec.DECIMALS[s],
+                                    usd_price_from_feed(FEED[s], world_spec.DECIMALS[s])) for s in world_spec.DECIMALS}
+    balances = {acct.address: {world.token(s): holdings.get(s, 0) for s in world_spec.DECIMALS} for acct, holdings in users}
+    liquidity = snapshot(w3, world.deployment, block)
+    settlement = world.settlement
     batch = tuple(BatchIntent(s.intent.intent_id(world.chain_id, settlement), s) for s in signed)
     return Auction(1, world.chain_id, settlement, block, int((time.time() + DEADLINE_S) * 1000), tokens, batch,
-                   balances, liquidity.to_json(), 1_000_000_000)
+                   balances, liquidity, 1_000_000_000,
+                   usd_price_from_feed(FEED[world.deployment.native], NATIVE_DECIMALS))
 
 
 def to_batch(a: Auction, solution):
     rows = [(a.intent(e.intent_id).intent.as_tuple(), int(a.intent(e.intent_id).signed.scheme),
              a.intent(e.intent_id).signed.signature, e.flows) for e in solution.executions]
-    return make_batch(solution.prices, rows, [Interaction(i.target, i.value_wei, i.call_data) for i in solution.interactions])
+    return make_batch(solution.prices, rows, solution.interactions)
 
 
 def run(size: int, world: World) -> dict:
@@ -151,7 +152,7 @@ def run(size: int, world: World) -> dict:
 
 
 def make_users_fast(world: World, count: int, rng: random.Random):
-    relayer = world.addresses["Relayer"]
+    relayer = world.deployment.relayer
     users, requests = [], []
     for i in range(count):
         acct = Account.from_key(keccak(text=f"keel-bench-user-{i}"))
@@ -161,7 +162,7 @@ def make_users_fast(world: World, count: int, rng: random.Random):
                 usd = rng.uniform(1_000, 200_000)
                 holdings[symbol] = int(usd / world_spec.USD_PRICE[symbol] * 10 ** world_spec.DECIMALS[symbol])
         for symbol, amount in holdings.items():
-            token = world.addresses[symbol]
+            token = world.token(symbol)
             requests.append(("anvil_setStorageAt", [token, slot(acct.address, BALANCE_SLOT[symbol]),
                                                     "0x" + amount.to_bytes(32, "big").hex()]))
             requests.append(("anvil_setStorageAt", [token, nested_slot(acct.address, relayer, ALLOWANCE_SLOT[symbol]),

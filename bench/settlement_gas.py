@@ -2,15 +2,20 @@
 
 Both contracts run on the same forked mainnet-shaped world, from the same snapshot, on
 equivalent work:
-  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router (both
-    settlements approve the router and swap in-batch; no buffer trades, keel has none);
+  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router; both
+    settlements hold a standing maximum allowance to the router, set before measuring (keel's
+    by its owner at deploy, GPv2's by an approve interaction in an earlier settle), so the
+    measured batch is the swap alone; no buffer trades, keel has none;
   - 2, 10, 50 executions: 1, 5, 25 pairs of users trading 1 WETH against USDC with each
     other at the reference price, no interaction at all (coincidences of wants).
 keel's users sign BALANCES intents over [USDC, WETH]; GPv2's sign fill-or-kill EIP-712 sell
 orders with ERC-20 balances. GPv2Settlement, GPv2AllowListAuthentication and the vault
 relayer are the npm `@cowprotocol/contracts` bytecode. Gas is the settle transaction's
 `gasUsed` (base cost and calldata included) divided by the number of executions; the
-ratio is keel / GPv2 (below 1.0 means keel is cheaper per trade).
+ratio is keel / GPv2 (below 1.0 means keel is cheaper per trade). Calldata bytes per execution
+are the settle transaction's input length divided by the number of executions, for both
+(keel's compact executions, docs/interfaces.md; GPv2's ABI trades). keel checks every
+outcome on chain in every run (BALANCES bounds on both tokens, value conservation, fee cap).
 
 Run: .venv/bin/python bench/settlement_gas.py [--sizes 1,2,10,50] [--json]
 """
@@ -33,7 +38,8 @@ from eth_utils import keccak
 from contracts import chain, deploy
 from contracts.artifacts import keel, npm
 from contracts.compile import build as compile_contracts
-from contracts.settlement import SCHEME_EIP712, Interaction, Settlement, make_batch
+from contracts.interaction import Interaction
+from contracts.settlement import SCHEME_EIP712, Settlement, make_batch
 from intents.model import Intent, IntentKind
 from intents.signing import sign_digest
 
@@ -56,16 +62,18 @@ class Bench:
     def __init__(self, world: Any, traders: int) -> None:
         self.world = world
         self.w3 = world.web3()
-        self.usdc, self.weth = world.addresses["USDC"], world.addresses["WETH"]
+        self.usdc, self.weth = world.token("USDC"), world.token("WETH")
         self.solver = world.solvers[0].address
         self.deployer = world.deployer.address
-        self.keel = Settlement(self.w3, world.addresses["BatchSettlement"])
+        self.keel = Settlement(self.w3, world.settlement)
         # reference prices: USD per whole token * 1e30 / 10**decimals
         self.prices = {self.usdc: 10**24, self.weth: 3000 * 10**12}
         self.gp, self.gp_relayer = self._deploy_gpv2()
         self.keys = [keccak(text=f"keel-bench-trader-{i}").hex() for i in range(traders)]
+        self.calldata: dict[str, int] = {}
         self.addrs = [Account.from_key(k).address for k in self.keys]
         self._fund()
+        self._gpv2_router_allowance()
 
     # ---- set-up ---------------------------------------------------------------------------
     def _send(self, fn: Any, sender: str, value: int = 0) -> Any:
@@ -95,6 +103,15 @@ class Bench:
         for relayer in (self.keel.relayer(), self.gp_relayer):
             deploy.approve_relayer(self.w3, self.keys, [self.usdc, self.weth], relayer)
 
+    def _gpv2_router_allowance(self) -> None:
+        """GPv2's standing allowance to the router, as keel's owner gives keel's at deploy."""
+        router = self.world.deployment.uniswap.v2_router
+        erc20 = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
+        approve = bytes.fromhex(erc20.encode_abi("approve", args=[router, 2**256 - 1])[2:])
+        tx = self.gp.functions.settle([], [], [], [[], [(self.weth, 0, approve)], []])
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx.transact({"from": self.solver, "gas": 500_000}))
+        assert receipt["status"] == 1, "GPv2 approve settle reverted"
+
     # ---- the work, both ways ---------------------------------------------------------------
     def _pairs(self, n: int) -> list[tuple[int, str, str, int, int]]:
         """(trader, sell token, buy token, sell amount, buy amount) at the reference price."""
@@ -106,12 +123,10 @@ class Bench:
         return legs
 
     def _interactions(self, recipient: str, out: int) -> list[tuple[str, bytes]]:
-        router = self.w3.eth.contract(address=self.world.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
-        erc20 = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
-        approve = bytes.fromhex(erc20.encode_abi("approve", args=[router.address, E18])[2:])
+        router = self.w3.eth.contract(address=self.world.deployment.uniswap.v2_router, abi=npm("UniswapV2Router02").abi)
         swap = bytes.fromhex(router.encode_abi("swapExactTokensForTokens",
                                                args=[E18, out, [self.weth, self.usdc], recipient, FAR])[2:])
-        return [(self.weth, approve), (router.address, swap)]
+        return [(router.address, swap)]
 
     def keel_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
         rows = []
@@ -127,7 +142,11 @@ class Bench:
             sig = sign_digest(intent.digest(self.world.chain_id, self.keel.address), self.keys[trader])
             rows.append((intent.as_tuple(), SCHEME_EIP712, sig, {sell: -sell_amount, buy: buy_amount}))
         batch = make_batch(prices, rows, [Interaction(t, 0, d) for t, d in calls])
-        return int(self.keel.settle(self.solver, batch)["gasUsed"])
+        receipt = self.keel.settle(self.solver, batch)
+        self.calldata["keel"] = len(batch.calldata())
+        if len(self.keel.executed(receipt)) != len(legs):
+            raise RuntimeError("keel settled fewer executions than the bench sent")
+        return int(receipt["gasUsed"])
 
     def gpv2_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
         tokens = sorted(prices, key=lambda a: int(a, 16))
@@ -147,6 +166,7 @@ class Bench:
                            b"\0" * 32, 0, 0, 0, sig))
         interactions = [[], [(t, 0, d) for t, d in calls], []]
         tx = self.gp.functions.settle(tokens, [prices[t] for t in tokens], trades, interactions)
+        self.calldata["gpv2"] = len(bytes.fromhex(tx._encode_transaction_data()[2:]))
         receipt = self.w3.eth.wait_for_transaction_receipt(tx.transact({"from": self.solver, "gas": 15_000_000}))
         if receipt["status"] != 1:
             raise RuntimeError("GPv2Settlement.settle reverted in the bench")
@@ -157,7 +177,7 @@ class Bench:
 
     def measure(self, n: int) -> dict[str, Any]:
         if n == 1:
-            router = self.world.addresses["UniswapV2Router02"]
+            router = self.world.deployment.uniswap.v2_router
             contract = self.w3.eth.contract(address=router, abi=npm("UniswapV2Router02").abi)
             out = contract.functions.getAmountsOut(E18, [self.weth, self.usdc]).call()[-1]
             legs, prices = [(0, self.weth, self.usdc, E18, out)], {self.usdc: E18, self.weth: out}
@@ -175,6 +195,8 @@ class Bench:
                 self.w3.provider.make_request("evm_revert", [snap])
         result["keel_per_execution"] = result["keel"] // n
         result["gpv2_per_execution"] = result["gpv2"] // n
+        result["keel_calldata_per_execution"] = self.calldata["keel"] // n
+        result["gpv2_calldata_per_execution"] = self.calldata["gpv2"] // n
         result["ratio"] = round(result["keel"] / result["gpv2"], 3)
         return result
 
@@ -201,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{'executions':>10} {'keel gas/exec':>14} {'GPv2 gas/exec':>14} {'ratio keel/GPv2':>16}")
+    print(f"{'executions':>10} {'keel gas/exec':>14} {'GPv2 gas/exec':>14} {'ratio keel/GPv2':>16}"
+          f" {'keel calldata B/exec':>21} {'GPv2 calldata B/exec':>21}")
     for r in results:
-        print(f"{r['executions']:>10} {r['keel_per_execution']:>14,} {r['gpv2_per_execution']:>14,} {r['ratio']:>16.3f}")
+        print(f"{r['executions']:>10} {r['keel_per_execution']:>14,} {r['gpv2_per_execution']:>14,} {r['ratio']:>16.3f}"
+              f" {r['keel_calldata_per_execution']:>21,} {r['gpv2_calldata_per_execution']:>21,}")
     return 0
 
 

@@ -16,10 +16,12 @@ _MODULES = (
     "commands.chain",
     "commands.account",
     "commands.intent",
+    "commands.intent_status",
     "commands.route",
     "commands.solver",
     "commands.backtest",
     "commands.demo",
+    "commands.explorer",
 )
 
 

@@ -1,13 +1,17 @@
-"""`keel account new|import|list`: encrypted keystores under .keel/keystore (password: prompt or KEEL_PASSWORD)."""
+"""`keel account new|import|list|use|fund` and `keel approve TOKEN…`: keystores under .keel/keystore
+(password: KEEL_PASSWORD, else a hidden prompt on a terminal), the default account, the local
+faucet and the relayer's allowance. Chain work lives in `commands.wallet`."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
 
 from keel import render
+from keel.errors import NotFoundError, UsageError
 
 account_app = typer.Typer(help="Encrypted keystores that sign intents. Keys are never printed.", no_args_is_help=True)
 
@@ -17,6 +21,9 @@ def password(confirm: bool) -> str:
     env = os.environ.get("KEEL_PASSWORD")
     if env is not None:
         return env
+    if not sys.stdin.isatty():
+        # getpass would fall back to echoing with a GetPassWarning: refuse instead
+        raise UsageError("password: no terminal to ask on; set KEEL_PASSWORD (or run from a terminal)", "password")
     return str(typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm, err=True))
 
 
@@ -63,5 +70,57 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     render.emit(rows, as_json, columns=["name", "address", "path"], title=f"accounts in {keystore.keystore_dir()}")
 
 
+@account_app.command("use")
+def use(name: str = typer.Argument(..., help="Keystore name (from `keel account list`).")) -> None:
+    """Make NAME the account used when no --account / KEEL_ACCOUNT / keel.toml `account` is given."""
+    from commands.wallet import use_account
+
+    address = use_account(name)
+    render.status(f"default account: {name} ({address})")
+
+
+@account_app.command("fund")
+def fund_cmd(
+    account: str = typer.Argument(None, help="Keystore name or address (default: the default account)."),
+    token: list[str] = typer.Option(None, "--token", help="SYMBOL=AMOUNT in whole tokens (ETH is gas); repeated."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Local chain only: a faucet from the world's funded deployer (default 10 ETH, 10 WETH, 30,000 USDC, 0.5 WBTC)."""
+    from commands import wallet
+    from contracts.chain import current_world
+    from intents import keystore
+
+    owner = keystore.find(wallet.resolve_account(account)).address
+    world = current_world()
+    decimals = {"ETH": 18, **{s: t.decimals for s, t in world.deployment.tokens.items()}}
+    pairs = token or [f"{s}={a}" for s, a in wallet.DEFAULT_FUNDING.items()]
+    amounts = wallet.fund(world, owner, wallet.parse_amounts(pairs, decimals, "token"))
+    rows = [{"token": s, "amount (whole tokens)": f"{a / 10 ** decimals[s]:,.6g}"} for s, a in amounts.items()]
+    render.emit({"owner": owner, "funded": amounts}, as_json, rows=rows, columns=["token", "amount (whole tokens)"],
+                title=f"funded {owner}")
+
+
+def approve_cmd(
+    token: list[str] = typer.Argument(..., help="Token symbols the relayer may pull (e.g. WETH USDC)."),
+    account: str = typer.Option(None, "--account", help="Keystore name or address (default: the default account)."),
+) -> None:
+    """Let keel's relayer pull TOKEN from your account when a batch settles your intent (approve max)."""
+    from commands import wallet
+    from contracts.chain import current_world
+    from intents import keystore
+
+    name = wallet.resolve_account(account)
+    world = current_world()
+    symbols = [t.strip().upper() for t in token]
+    for s in symbols:
+        if s not in world.deployment.tokens:
+            raise NotFoundError(
+                f"token: {s} is not a token of this world (known: {', '.join(sorted(world.deployment.tokens))})", "token")
+    signer = keystore.unlock(name, password(confirm=False))
+    relayer = wallet.approve(world, signer.key.hex(), symbols)
+    render.status(f"{name} approved keel's relayer {relayer} for {', '.join(symbols)}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(account_app, name="account")
+    app.command("approve")(approve_cmd)

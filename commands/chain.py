@@ -20,16 +20,39 @@ def up(
     """Start anvil with the world, then a fork of it; print the RPC URL, chain id and addresses."""
     from contracts import chain
 
+    if fork_url is not None:
+        _check_fork(fork_url)
     with render.stderr.status("starting the chain…") as spinner:
         handle, note = chain.up(port, fork_url, fresh, progress=lambda m: spinner.update(f"building the world: {m}…"))
     if note:
         render.status(note)
     w = chain.current_world()
     data = {"rpc_url": handle.rpc_url, "chain_id": handle.chain_id, "pids": handle.pids(), **w.public()}
-    rows = [{"name": k, "address": v} for k, v in w.addresses.items()]
+    rows = [{"name": k, "address": v} for k, v in w.deployment.labelled()]
     if not as_json:
         render.status(f"chain up: {handle.rpc_url} (chain id {handle.chain_id}); stop it with `keel chain down`")
     render.emit(data, as_json, rows=rows, columns=["name", "address"], title=f"world at {handle.rpc_url}")
+
+
+def _check_fork(url: str) -> None:
+    """Before forking `url`: every mainnet contract keel reads (tokens, feeds, Uniswap) must have code there."""
+    from contracts import mainnet
+    from keel.errors import ChainError, UsageError
+
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--fork-url: {url!r} is not an http(s) URL", "fork-url")
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 10}))
+    try:
+        chain_id = int(w3.eth.chain_id)
+        missing = [label for label, address in mainnet.deployment().labelled()
+                   if not label.startswith(("V2 ", "V3 ")) and not w3.eth.get_code(Web3.to_checksum_address(address))]
+    except Exception as exc:  # requests/web3 raise many types for an unreachable or non-RPC URL
+        raise ChainError(f"--fork-url: {url} does not answer JSON-RPC ({type(exc).__name__})", "fork-url") from None
+    if missing:
+        raise ChainError(f"--fork-url: chain {chain_id} at {url} lacks contracts keel needs: {', '.join(missing)} "
+                         "(fork a mainnet RPC, or run `keel chain up` for the local world)", "fork-url")
 
 
 @chain_app.command("status")
@@ -62,7 +85,7 @@ def world_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
     from contracts import chain
 
     w = chain.current_world()
-    rows = [{"name": k, "address": v} for k, v in w.addresses.items()]
+    rows = [{"name": k, "address": v} for k, v in w.deployment.labelled()]
     rows += [{"name": f"user{i + 1}", "address": u.address} for i, u in enumerate(w.users)]
     render.emit(w.public(), as_json, rows=rows, columns=["name", "address"], title="world")
 

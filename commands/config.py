@@ -1,4 +1,4 @@
-"""`keel config`: the effective configuration and where each value comes from."""
+"""`keel config`: every key with its default, its effective value and where that value comes from."""
 
 from __future__ import annotations
 
@@ -7,26 +7,30 @@ import os
 import typer
 
 from keel import render
-from keel.config import ENV_PREFIX, config_path, load_file
+from keel.config import PLAIN_ENV, config_path, effective, load_file
+from keel.db import redact
 
 
-def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show the configuration file and every KEEL_* variable in effect (flags beat env beat file)."""
+def show(
+    ctx: typer.Context,
+    every: bool = typer.Option(False, "--all", help="Also list every command option still at its default."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show the settings (and command options set anywhere) in effect: a flag beats KEEL_* beats keel.toml."""
+    root = ctx.find_root().command
     path = config_path()
-    file_values = load_file(path)
-    env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(ENV_PREFIX + "_") and k != "KEEL_PASSWORD"}
-    rows = [{"source": "env", "key": k, "value": v} for k, v in env.items()]
-    rows += [{"source": str(path), "key": k, "value": v} for k, v in _flatten(file_values)]
-    render.emit({"file": str(path), "file_exists": path.exists(), "env": env, "file_values": file_values},
-                as_json, rows=rows, columns=["source", "key", "value"], title="keel configuration")
+    rows = effective(root, load_file(path), path, os.environ, every_option=every)
+    records = [{"key": r.key, "value": _shown(r.value), "default": r.default, "source": r.source, "env": r.env,
+                "help": r.help} for r in rows]
+    plain = {k: os.environ.get(k) for k in PLAIN_ENV}
+    render.emit({"file": str(path), "file_exists": path.exists(), "keys": records, "environment": plain},
+                as_json, rows=records, columns=["key", "value", "default", "source", "env"],
+                title=f"keel configuration (file: {path}{'' if path.exists() else ', absent'})")
 
 
-def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for key, value in data.items():
-        name = f"{prefix}.{key}" if prefix else key
-        out += _flatten(value, name) if isinstance(value, dict) else [(name, value)]
-    return out
+def _shown(value: object) -> object:
+    """A URL's password (KEEL_DB=postgresql://user:pw@...) is never shown."""
+    return redact(value) if isinstance(value, str) and "://" in value else value
 
 
 def register(app: typer.Typer) -> None:

@@ -56,7 +56,7 @@ def _portfolio(r: Any, entry: dict[str, Any]) -> Any:
     before, after = r.before[owner], r.after[owner]
 
     def usd(bal: dict[str, int], s: str) -> float:
-        return bal[s] / 10 ** r.decimals[s] * r.prices[s]
+        return float(bal[s] / 10 ** r.decimals[s] * r.prices[s])
 
     total_b = sum(usd(before, s) for s in before) or 1.0
     total_a = sum(usd(after, s) for s in after) or 1.0

@@ -8,17 +8,33 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from keel import render
+from keel.errors import RefusedError
 
 intent_app = typer.Typer(help="Sign risk outcomes (weights or hedge bands) and talk to the orderbook.", no_args_is_help=True)
 node_app = typer.Typer(help="Run keel's services.", no_args_is_help=True)
 
-ORDERBOOK = typer.Option("http://127.0.0.1:8088", "--orderbook", envvar="KEEL_ORDERBOOK", help="Orderbook URL.")
+DEFAULT_ORDERBOOK = "http://127.0.0.1:8088"
+
+
+def _orderbook_default(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str:
+    """Flag, KEEL_ORDERBOOK or keel.toml win; left at its default, the orderbook `keel up` started (if alive)."""
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if value and (source is None or source.name not in ("DEFAULT", "DEFAULT_MAP") or value != DEFAULT_ORDERBOOK):
+        return value
+    from app.processes import recorded_orderbook
+
+    return recorded_orderbook() or value or DEFAULT_ORDERBOOK
+
+
+ORDERBOOK = typer.Option(DEFAULT_ORDERBOOK, "--orderbook", callback=_orderbook_default,
+                         help="Orderbook URL (left at its default: the one `keel up` started).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
@@ -28,7 +44,7 @@ def _world(settlement: str | None) -> tuple[Any, Any, int, str]:
     from intents.model import checksum
 
     world = current_world()
-    address = settlement or world.addresses.get("BatchSettlement")
+    address = settlement or (world.deployment.keel.settlement if world.deployment.keel else None)
     if not address:
         from intents.errors import IntentError
 
@@ -79,7 +95,7 @@ def weights(
     valid: str = typer.Option("10m", "--valid", help="How long the intent stays valid (90s, 10m, 2h, 1d)."),
     max_fee: str = typer.Option("0.3%", "--max-fee", help="Most the solver may take, of the value you give."),
     numeraire: str = typer.Option(None, "--numeraire", help="tokens[0] (default USDC, else DAI, else the first)."),
-    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT", help="Keystore name or address that signs."),
+    account: str = typer.Option(None, "--account", help="Keystore name or address that signs (default: `keel account use`)."),
     nonce: int = typer.Option(None, "--nonce", min=0, help="Default: microseconds since the epoch."),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="BatchSettlement address."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Sign without asking."),
@@ -91,23 +107,33 @@ def weights(
     """Keep a portfolio at target weights: read balances and oracles, preview the trades, sign."""
     from intents import build, chain
 
+    params = _params(slippage, valid, max_fee, yes)
+    tolerance_bps = build.parse_percent_bps(tolerance, "tolerance")
+    account = _account(account)
     world, w3, chain_id, settlement_addr = _world(settlement)
-    known = sorted(chain.world_tokens(world.addresses))
+    known = sorted(world.deployment.priced())
     targets = build.parse_weights(token, known)
     symbols = build.order_tokens(list(targets), numeraire)
     owner = _owner(account)
-    states = chain.token_states(w3, world.addresses, owner, symbols)
+    states = chain.token_states(w3, world.deployment, owner, symbols)
+    if all(t.balance == 0 for t in states):
+        raise RefusedError(f"balance: {owner} holds none of {', '.join(symbols)}; there is nothing to rebalance "
+                                "(on the local chain: `keel account fund`)", "balance")
     intent, lines = build.weights_intent(
-        owner, states, targets, build.parse_percent_bps(tolerance, "tolerance"),
-        build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
-        chain.chain_time(w3) + build.parse_duration_s(valid), nonce if nonce is not None else time.time_ns() // 1000,
+        owner, states, targets, tolerance_bps, params.slippage_bps, params.max_fee_bps,
+        _valid_to(w3, params.valid_s), nonce if nonce is not None else time.time_ns() // 1000,
     )
-    rows = [{"token": t.symbol, "balance": f"{t.balance:,.6g}", "value $": f"{t.value_usd:,.2f}",
+    rows = [{"token": t.symbol, "balance (tokens)": f"{t.balance:,.6g}", "value": render.usd(t.value_usd),
              "weight %": f"{t.weight_pct:.2f}", "target %": f"{t.target_pct:.2f}",
-             "trade": f"{t.trade:+,.6g}", "trade $": f"{t.trade_usd:+,.2f}"} for t in lines]
+             "trade (tokens)": f"{t.trade:+,.6g}", "trade value": render.usd(t.trade_usd)} for t in lines]
     if not as_json:
         render.stderr.print(render.table(rows, list(rows[0]), title=f"rebalance of {owner} at oracle prices",
                                          justify_right=list(rows[0])[1:]))
+    if all(abs(t.weight_pct - t.target_pct) * 100 <= tolerance_bps for t in lines):
+        raise RefusedError("target: the portfolio is already inside the band (every weight within the "
+                                "tolerance of its target); there is nothing to trade", "target")
+    sells = [(s.symbol, -line.trade) for s, line in zip(states, lines, strict=True) if line.trade < 0]
+    _check_sells(world, owner, states, sells)
     _sign_and_emit(intent, account, chain_id, settlement_addr, yes, out, submit, orderbook, as_json, lines)
 
 
@@ -122,7 +148,7 @@ def hedge(
     slippage: str = typer.Option("1%", "--slippage"),
     valid: str = typer.Option("10m", "--valid"),
     max_fee: str = typer.Option("0.3%", "--max-fee"),
-    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
+    account: str = typer.Option(None, "--account", help="Keystore name or address (default: `keel account use`)."),
     nonce: int = typer.Option(None, "--nonce", min=0),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT"),
     yes: bool = typer.Option(False, "--yes", "-y"),
@@ -132,37 +158,88 @@ def hedge(
     as_json: bool = JSON,
 ) -> None:
     """Turn an options book's delta plus your spot holding into post-trade balance bounds, and sign."""
+    from commands import door
     from intents import build, chain
     from risk.book import load
 
+    params = _params(slippage, valid, max_fee, yes, {"target-delta": target_delta, "band": band})
     positions = load(book)
+    _refuse_expired(positions, time.time(), book.name)
+    account = _account(account)
     world, w3, chain_id, settlement_addr = _world(settlement)
     under, num, owner = underlying.upper(), numeraire.upper(), _owner(account)
-    states = chain.token_states(w3, world.addresses, owner, [num, under])
-    spots = {s.symbol: s.usd_price_8 / build.FEED_SCALE for s in states}
+    states = chain.token_states(w3, world.deployment, owner, [num, under])
+    spots = {s.symbol: s.usd for s in states}
     spots.update({u: _oracle_spot(w3, world, u) for u in positions.underlyings() if u not in spots})
-    book_delta = positions.delta_of(under, spots, chain.chain_time(w3), rate)
+    now_s = max(chain.chain_time(w3), int(time.time()))
+    book_delta = positions.delta_of(under, spots, now_s, rate)
     band_ = build.hedge_band(book_delta, states[1].balance, states[1].decimals, target_delta, band)
     intent = build.hedge_intent(
-        owner, states[0], states[1], band_,
-        build.parse_percent_bps(slippage, "slippage"), build.parse_percent_bps(max_fee, "max-fee"),
-        chain.chain_time(w3) + build.parse_duration_s(valid), nonce if nonce is not None else time.time_ns() // 1000,
+        owner, states[0], states[1], band_, params.slippage_bps, params.max_fee_bps,
+        _valid_to(w3, params.valid_s), nonce if nonce is not None else time.time_ns() // 1000,
     )
     scale = 10 ** states[1].decimals
-    summary = {"underlying": under, "book delta": f"{band_.book_delta:+.4f}", "spot holding": f"{band_.holding:.4f}",
-               "total delta": f"{band_.total_delta:+.4f}", "target": f"{target_delta:g} ± {band:g}",
-               "post-trade balance": f"[{band_.min_balance / scale:.6f}, {band_.max_balance / scale:.6f}]",
-               "trade": f"{band_.trade:+.6f}"}
+    summary = {"underlying": under, "book delta": f"{band_.book_delta:+.4f} {under}",
+               "spot holding": f"{band_.holding:.4f} {under}", "total delta": f"{band_.total_delta:+.4f} {under}",
+               "target": f"{target_delta:g} ± {band:g} {under}",
+               "post-trade balance": f"[{band_.min_balance / scale:.6f}, {band_.max_balance / scale:.6f}] {under}",
+               "trade": f"{band_.trade:+.6f} {under}"}
     if not as_json:
         render.stderr.print(render.table([summary], list(summary), title="hedge band"))
+    slip = 1 + params.slippage_bps / door.BPS
+    sells = ([(num, band_.trade * spots[under] / spots[num] * slip)] if band_.trade > 0
+             else [(under, -band_.trade)] if band_.trade < 0 else [])
+    _check_sells(world, owner, states, sells)
     _sign_and_emit(intent, account, chain_id, settlement_addr, yes, out, submit, orderbook, as_json, summary)
 
 
+@dataclass(frozen=True)
+class _Params:
+    slippage_bps: int
+    valid_s: int
+    max_fee_bps: int
+
+
+def _params(slippage: str, valid: str, max_fee: str, yes: bool, deltas: dict[str, float] | None = None) -> _Params:
+    """Parse the shared flags and refuse absurd ones (unless --yes) before any chain read or password."""
+    from commands import door
+    from intents import build
+
+    params = _Params(build.parse_percent_bps(slippage, "slippage"), build.parse_duration_s(valid),
+                     build.parse_percent_bps(max_fee, "max-fee"))
+    door.refuse_absurd(door.absurd(params.slippage_bps, params.valid_s, params.max_fee_bps, deltas), yes, render.status)
+    return params
+
+
+def _account(flag: str | None) -> str:
+    from commands.wallet import resolve_account
+
+    return resolve_account(flag)
+
+
+def _valid_to(w3: Any, valid_s: int) -> int:
+    from commands.door import valid_to_s
+    from intents.chain import chain_time
+
+    return valid_to_s(chain_time(w3), int(time.time()), valid_s)
+
+
+def _check_sells(world: Any, owner: str, states: list[Any], sells: list[tuple[str, float]]) -> None:
+    """Refuse before signing when the owner cannot deliver what the preview sells (balance, allowance)."""
+    from commands import door
+    from commands.wallet import allowance
+
+    by_symbol = {s.symbol: s for s in states}
+    door.sell_checks(owner, [
+        door.Sell(sym, int(amount * 10 ** by_symbol[sym].decimals), by_symbol[sym].balance,
+                  allowance(world, owner, sym), by_symbol[sym].decimals)
+        for sym, amount in sells])
+
+
 def _oracle_spot(w3: Any, world: Any, symbol: str) -> float:
-    from intents.build import FEED_SCALE
     from intents.chain import token_states
 
-    return token_states(w3, world.addresses, world.addresses["BatchSettlement"], [symbol])[0].usd_price_8 / FEED_SCALE
+    return token_states(w3, world.deployment, world.deployer.address, [symbol])[0].usd
 
 
 @intent_app.command("submit")
@@ -187,58 +264,6 @@ def submit_cmd(
     render.emit(result, as_json, rows=[result], columns=["id", "status"], title="submitted")
 
 
-@intent_app.command("list")
-def list_cmd(
-    status: str = typer.Option(None, "--status", help="open, in_auction, settled, expired, cancelled, failed."),
-    owner: str = typer.Option(None, "--owner"),
-    limit: int = typer.Option(100, "--limit", min=1, max=1000),
-    orderbook: str = ORDERBOOK,
-    as_json: bool = JSON,
-) -> None:
-    """Intents in the orderbook."""
-    from urllib.parse import urlencode
-
-    from orderbook import client
-
-    query = urlencode({k: v for k, v in {"status": status, "owner": owner, "limit": limit}.items() if v is not None})
-    records = client.request(orderbook, "GET", f"/intents?{query}")
-    rows = [{"id": r["id"], "status": r["status"], "kind": r["kind"], "owner": r["owner"], "validTo": r["validTo"],
-             "txHash": r.get("txHash")} for r in records]
-    render.emit(records, as_json, rows=rows, columns=["id", "status", "kind", "owner", "validTo", "txHash"], title="intents")
-
-
-@intent_app.command("show")
-def show_cmd(intent_id: str = typer.Argument(..., help="Intent id (0x…)."), orderbook: str = ORDERBOOK, as_json: bool = JSON) -> None:
-    """One intent: status, settling transaction, the signed intent."""
-    from orderbook import client
-
-    record = client.request(orderbook, "GET", f"/intents/{intent_id}")
-    rows = [{"field": k, "value": json.dumps(v) if isinstance(v, dict | list) else v} for k, v in record.items()]
-    render.emit(record, as_json, rows=rows, columns=["field", "value"], title=f"intent {intent_id}")
-
-
-@intent_app.command("cancel")
-def cancel_cmd(
-    intent_id: str = typer.Argument(..., help="Intent id (0x…)."),
-    account: str = typer.Option(..., "--account", envvar="KEEL_ACCOUNT"),
-    orderbook: str = ORDERBOOK,
-    as_json: bool = JSON,
-) -> None:
-    """Sign Cancellation(intentId) with the owner's key and send it (chain and settlement from the orderbook)."""
-    from commands.account import password
-    from intents import keystore
-    from intents.model import parse_id
-    from intents.signing import sign_cancellation
-    from orderbook import client
-
-    parse_id(intent_id, "id")
-    health = client.request(orderbook, "GET", "/health")
-    signer = keystore.unlock(account, password(confirm=False))
-    sig = sign_cancellation(intent_id, signer.key, int(health["chainId"]), health["settlement"])
-    result = client.request(orderbook, "DELETE", f"/intents/{intent_id}", {"signingScheme": 0, "signature": "0x" + sig.hex()})
-    render.emit(result, as_json, rows=[result], columns=["id", "status"], title="cancelled")
-
-
 def greeks_cmd(
     book: Path = typer.Argument(..., help="Options book, .csv or .json."),
     spot: list[str] = typer.Option(None, "--spot", help="SYMBOL=PRICE or a bare PRICE (one underlying); default: the oracle."),
@@ -250,6 +275,7 @@ def greeks_cmd(
     from risk.greeks_report import report
 
     positions = book_mod.load(book)
+    _refuse_expired(positions, time.time(), book.name)
     spots = _parse_spots(spot or [], positions.underlyings())
     if len(spots) < len(positions.underlyings()):
         from contracts.chain import current_world
@@ -257,8 +283,8 @@ def greeks_cmd(
 
         world = current_world()
         missing = [u for u in positions.underlyings() if u not in spots]
-        for s in token_states(world.web3(), world.addresses, world.addresses.get("BatchSettlement", world.deployer.address), missing):
-            spots[s.symbol] = s.usd_price_8 / 10**8
+        for s in token_states(world.web3(), world.deployment, world.deployer.address, missing):
+            spots[s.symbol] = s.usd
     rows, totals = report(positions, spots, time.time(), rate)
     if as_json:
         render.emit_json({"spots": spots, "rate": rate, "positions": rows, "totals": totals})
@@ -271,6 +297,17 @@ def greeks_cmd(
                                      justify_right=cols[2:]))
     render.stdout.print(render.table(totals, ["underlying", "spot", "price", "delta", "gamma", "vega", "theta", "rho"],
                                      title="totals per underlying", justify_right=["spot", "price", "delta", "gamma", "vega", "theta", "rho"]))
+
+
+def _refuse_expired(positions: Any, now_s: float, source: str) -> None:
+    """An option past its expiry has no Black–Scholes price (it would print -0): name the row instead."""
+    from intents.errors import BookError
+
+    for i, expiry in enumerate(positions.expiry_s):
+        if expiry <= now_s:
+            when = time.strftime("%Y-%m-%d", time.gmtime(float(expiry)))
+            raise BookError(f"expiry: {source} row {i + 1} ({positions.underlying[i]} {positions.strike[i]:g}) expired on "
+                            f"{when}; remove it or roll it", "expiry")
 
 
 def _num(v: float) -> str:
@@ -294,7 +331,10 @@ def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
             raise IntentError(f"spot: {price!r} is not a number", "spot") from None
         if not value > 0:
             raise IntentError(f"spot: {pair!r} must be a positive price", "spot")
-        spots[symbol.strip().upper()] = value
+        symbol = symbol.strip().upper()
+        if symbol not in underlyings:
+            raise IntentError(f"spot: {symbol} is not an underlying of the book ({', '.join(underlyings)})", "spot")
+        spots[symbol] = value
     return spots
 
 
@@ -302,22 +342,24 @@ def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8088, "--port", min=1, max=65535),
-    db: str = typer.Option(None, "--db", help="sqlite file or sqlite:/// URL (default .keel/orderbook.db)."),
+    db: str = typer.Option(None, "--db", help="sqlite file, sqlite:/// or postgresql:// URL (default .keel/orderbook.db)."),
     chain_id: int = typer.Option(None, "--chain-id", help="Default: the running chain's."),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT", help="Default: the world's BatchSettlement."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="For EIP-1271 and on-chain nonces (default: the running chain)."),
 ) -> None:
     """Run the orderbook HTTP API (POST/GET/DELETE /intents)."""
-    from keel.paths import state_dir
-    from orderbook.node import orderbook_config
+    from app.processes import orderbook_db
+    from commands.ports import ready
+    from orderbook.node import admission, database_location, orderbook_config
 
+    database = database_location(db or str(orderbook_db()))  # default: this chain's own database
     config = orderbook_config(chain_id, settlement, rpc_url)
-    database = db or str(state_dir() / "orderbook.db")
     from orderbook.api import serve
 
-    serve(host, port, database, config,
-          on_ready=lambda: render.status(f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
-                                         f"settlement {config.settlement}, db {database})"))
+    serve(host, port, database.target, config,
+          on_ready=lambda: ready(host, port, f"orderbook on http://{host}:{port} (chain {config.chain_id}, "
+                                             f"settlement {config.settlement}, db {database.shown}); "
+                                             + admission(config)))
 
 
 def register(app: typer.Typer) -> None:

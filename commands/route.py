@@ -68,7 +68,8 @@ def _plot(result: Any, liq: Any, prices: dict[str, int], path: Path) -> None:
 
 def _inputs(snapshot: Path | None, price: list[str], gas_gwei: float | None,
             save: Path | None) -> tuple[Any, dict[str, int], int]:
-    from routing.amounts import PRICE_SCALE, mid_prices, parse_amounts
+    from keel.units import USD_PRICE_SCALE
+    from routing.amounts import mid_prices, parse_amounts
     from routing.errors import RoutingError, SnapshotError
     from routing.pools import Liquidity
 
@@ -79,7 +80,7 @@ def _inputs(snapshot: Path | None, price: list[str], gas_gwei: float | None,
         known = {}
         for token, amount in parse_amounts(price, liq, "--price", True).items():
             # parse_amounts scaled the USD figure by the token's decimals: undo it to get USD per base unit
-            known[token] = amount * PRICE_SCALE // 10 ** (2 * liq.tokens[token].decimals)
+            known[token] = amount * USD_PRICE_SCALE // 10 ** (2 * liq.tokens[token].decimals)
         if not known:
             raise RoutingError("--snapshot needs at least one --price SYMBOL=USD to value the tokens", "--price")
         gas = int((20.0 if gas_gwei is None else gas_gwei) * 10**9)
@@ -90,8 +91,8 @@ def _inputs(snapshot: Path | None, price: list[str], gas_gwei: float | None,
     world = current_world()
     w3 = world.web3()
     with render.stderr.status("reading pools from the chain…"):
-        liq = chain.snapshot(w3, world.addresses)
-        prices = chain.oracle_prices(w3, world.addresses, liq)
+        liq = chain.snapshot(w3, world.deployment)
+        prices = chain.oracle_prices(w3, world.deployment, liq)
     if save is not None:
         save.write_text(liq.dumps())
         render.status(f"snapshot of {len(liq.pools)} pools at block {liq.block} written to {save}")
@@ -106,10 +107,10 @@ def _human(amount: int, decimals: int) -> str:
 
 
 def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool, plot: Path | None = None) -> None:
-    from routing.amounts import PRICE_SCALE
+    from keel.units import USD_PRICE_SCALE
 
     sym = liq.symbol
-    usd = float(PRICE_SCALE)
+    usd = float(USD_PRICE_SCALE)  # amount × UsdPrice is USD × 1e36
     data = {
         "method": result.method,
         "status": result.status,

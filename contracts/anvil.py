@@ -52,7 +52,7 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> object:
+def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 5.0) -> object:
     """One JSON-RPC call without web3 (cheap, for health checks)."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
     req = urllib.request.Request(url, body, {"Content-Type": "application/json"})

@@ -5,7 +5,8 @@ block (so cheatcode edits at the fork height cannot leak), starts `anvil --fork-
 the upstream, refreshes the oracle feeds' timestamps on the fork, and records both PIDs
 in `.keel/chain.json` so `down` can stop them — also after Ctrl-C or a failed start.
 Passing `fork_url` instead forks a real network: no world is built, keel's contracts are
-deployed onto the fork, and mainnet addresses are assumed.
+deployed onto the fork, and mainnet's `Deployment` is assumed (recorded, with keel's
+contracts, in `.keel/external-fork-deployment.json`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts import anvil, mainnet, world
+from contracts.deployment import Deployment
 from keel.errors import ChainError, RefusedError, UsageError
 from keel.paths import state_dir
 
@@ -107,13 +109,14 @@ def _start_external_fork(port: int | None, fork_url: str, log_dir: Path | None) 
 def refresh_feeds(w: world.World) -> None:
     """Re-publish each feed's answer at the fork's current time (a cached world's feeds are old)."""
     from contracts.artifacts import keel
+    from contracts.feeds import read_round
 
     w3 = w.web3()
     feed_abi = keel("PriceFeed").abi
-    for symbol in mainnet.FEEDS:
-        feed = w3.eth.contract(address=w.addresses[f"feed:{symbol}"], abi=feed_abi)
-        answer = feed.functions.latestAnswer().call()
-        tx = feed.functions.setAnswer(answer).transact({"from": w.deployer.address})
+    for feed in w.deployment.feeds.values():
+        answer = read_round(w3, feed.address).answer
+        contract = w3.eth.contract(address=feed.address, abi=feed_abi)
+        tx = contract.functions.setAnswer(answer).transact({"from": w.deployer.address})
         w3.eth.wait_for_transaction_receipt(tx)
 
 
@@ -173,19 +176,23 @@ def up(port: int | None, fork_url: str | None, fresh: bool, progress: world.Prog
     return handle, note
 
 
+def _external_fork_record() -> Path:
+    return state_dir() / "external-fork-deployment.json"
+
+
 def _deploy_keel_on_external_fork(handle: ChainHandle) -> None:
     from web3 import Web3
 
-    try:
-        from contracts import deploy
-    except ImportError:
-        return
+    from contracts import deploy
+
     w3 = Web3(Web3.HTTPProvider(handle.rpc_url))
     owner = w3.eth.accounts[world.DEPLOYER_INDEX]
     solvers = [w3.eth.accounts[i] for i in world.SOLVER_INDICES]
-    deployed = deploy.deploy_keel(w3, owner, solvers)
+    deployment = mainnet.deployment(keel=deploy.deploy_keel(w3, owner, solvers))
+    routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
+    deploy.allow_routers(w3, deployment.settlement, owner, routers, list(mainnet.TOKENS.values()))
     state_dir().mkdir(parents=True, exist_ok=True)
-    (state_dir() / "external-fork-addresses.json").write_text(json.dumps({**mainnet.TOKENS, **mainnet.UNISWAP, **deployed}))
+    _external_fork_record().write_text(json.dumps(deployment.to_json(), indent=2))
 
 
 def current() -> ChainHandle:
@@ -201,9 +208,10 @@ def current() -> ChainHandle:
 def current_world() -> world.World:
     handle = current()
     if handle.world_dir is None:
-        path = state_dir() / "external-fork-addresses.json"
-        addresses = json.loads(path.read_text()) if path.exists() else {**mainnet.TOKENS, **mainnet.UNISWAP}
-        return world.World(handle.rpc_url, handle.chain_id, addresses, (), world.anvil_account(0), ())
+        path = _external_fork_record()
+        deployment = (Deployment.from_json(json.loads(path.read_text()), str(path)) if path.exists()
+                      else mainnet.deployment())
+        return world.World(handle.rpc_url, handle.chain_id, deployment, (), world.anvil_account(0), ())
     return handle.world()
 
 

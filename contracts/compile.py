@@ -39,7 +39,7 @@ def _solc_version() -> str:
     pkg = node_modules() / "solc" / "package.json"
     if not pkg.exists():
         raise SetupError("npm packages are missing (no node_modules/solc): run `npm ci` or `make test`")
-    return json.loads(pkg.read_text())["version"]
+    return str(json.loads(pkg.read_text())["version"])
 
 
 def source_hash() -> str:

@@ -1,7 +1,9 @@
 """Deploy keel's settlement contracts and give the relayer the users' approvals.
 
 `deploy_keel` deploys `SolverAllowList(owner)`, allow-lists each solver, then deploys
-`BatchSettlement(allowList, owner)`, which creates its own `Relayer`. It sends from
+`BatchSettlement(allowList, owner, feeRecipient)`, which creates its own `Relayer`.
+`allow_routers` has the owner list the DEX routers as the only interaction targets and give
+the settlement's standing allowances to them (no solver can grant one). It sends from
 `owner` through the node's unlocked accounts (anvil's dev accounts), so it is for local
 and forked chains. `approve_relayer` signs each user's `approve(relayer, max)` with the
 user's key, so it works for any account whose key the caller holds.
@@ -9,9 +11,11 @@ user's key, so it works for any account whose key the caller holds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from contracts.artifacts import keel
+from contracts.deployment import KeelContracts
 from keel.errors import ChainError, UsageError
 
 MAX_UINT256 = 2**256 - 1
@@ -45,12 +49,12 @@ def _deploy(w3: Any, name: str, sender: str, *args: Any) -> str:
     return str(receipt["contractAddress"])
 
 
-def deploy_keel(w3: Any, owner: str, solvers: list[str]) -> dict[str, str]:
+def deploy_keel(w3: Any, owner: str, solvers: Sequence[str], fee_recipient: str | None = None) -> KeelContracts:
     """Deploy the allow-list, the settlement and its relayer; return their checksummed addresses.
 
     `owner` (an unlocked account on the node) owns the allow-list and may pause the
-    settlement; every address in `solvers` is allow-listed. Returns
-    {"BatchSettlement", "Relayer", "SolverAllowList"} → address.
+    settlement; every address in `solvers` is allow-listed; `fee_recipient` (default: the
+    owner) receives what batches leave over.
     """
     from web3 import Web3
 
@@ -64,11 +68,29 @@ def deploy_keel(w3: Any, owner: str, solvers: list[str]) -> dict[str, str]:
             raise UsageError(f"solvers[{i}]: {solver!r} is not an address")
         tx = registry.functions.addSolver(Web3.to_checksum_address(solver)).transact({"from": owner})
         _wait(w3, tx, f"addSolver({solver})")
-    settlement = _deploy(w3, "BatchSettlement", owner, allow_list, owner)
+    recipient = owner if fee_recipient is None else fee_recipient
+    if not Web3.is_address(recipient):
+        raise UsageError(f"fee_recipient: {recipient!r} is not an address")
+    settlement = _deploy(w3, "BatchSettlement", owner, allow_list, owner, Web3.to_checksum_address(recipient))
     contract = w3.eth.contract(address=settlement, abi=keel("BatchSettlement").abi)
     relayer = Web3.to_checksum_address(contract.functions.relayer().call())
     _LAST_RELAYER[int(w3.eth.chain_id)] = relayer
-    return {"BatchSettlement": settlement, "Relayer": relayer, "SolverAllowList": allow_list}
+    return KeelContracts(settlement=settlement, relayer=relayer, allow_list=allow_list)
+
+
+def allow_routers(w3: Any, settlement: str, owner: str, routers: list[str], tokens: list[str]) -> None:
+    """The settlement's owner lists `routers` as interaction targets and gives each a standing
+    maximum allowance of every token in `tokens` (sent from the unlocked `owner`)."""
+    from web3 import Web3
+
+    contract = w3.eth.contract(address=Web3.to_checksum_address(settlement), abi=keel("BatchSettlement").abi)
+    for router in routers:
+        router = Web3.to_checksum_address(router)
+        _wait(w3, contract.functions.setInteractionTarget(router, True).transact({"from": owner}),
+              f"setInteractionTarget({router})")
+        for token in tokens:
+            tx = contract.functions.setAllowance(Web3.to_checksum_address(token), router, MAX_UINT256)
+            _wait(w3, tx.transact({"from": owner}), f"setAllowance({token}, {router})")
 
 
 def approve_relayer(w3: Any, user_keys: list[str], tokens: list[str], relayer: str | None = None) -> None:

@@ -1,8 +1,16 @@
-"""Mainnet addresses and init-code hashes the local world reproduces. Pure data."""
+"""Mainnet addresses and init-code hashes the local world reproduces. Pure data and CREATE2 math.
+
+`deployment()` is mainnet as a `Deployment`: its tokens, feeds, Uniswap contracts, and the
+pairs and pools the world spec names at their CREATE2 addresses. The local world is built
+to equal it (plus keel's contracts), and a fork of a real network assumes it.
+"""
 
 from __future__ import annotations
 
 from eth_utils import keccak, to_checksum_address
+
+from contracts import world_spec
+from contracts.deployment import Deployment, Feed, KeelContracts, Pair, PoolKey, Token, Uniswap
 
 TOKENS: dict[str, str] = {
     "WETH": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
@@ -11,14 +19,16 @@ TOKENS: dict[str, str] = {
     "WBTC": "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599",
 }
 
-UNISWAP: dict[str, str] = {
-    "UniswapV2Factory": "0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f",
-    "UniswapV2Router02": "0x7a250d5630B4cF539739dF2C5dAcb4c659F2488D",
-    "UniswapV3Factory": "0x1F98431c8aD98523631AE4a59f267346ea31F984",
-    "SwapRouter": "0xE592427A0AEce92De3Edee1F18E0157C05861564",
-    "QuoterV2": "0x61fFE014bA17989E743c5F6cB21bF9697530B21e",
-    "TickLens": "0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
-}
+NATIVE = "WETH"  # the wrapped native token: its feed prices gas
+
+UNISWAP = Uniswap(
+    v2_factory="0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f",
+    v2_router="0x7a250d5630B4cF539739dF2C5dAcb4c659F2488D",
+    v3_factory="0x1F98431c8aD98523631AE4a59f267346ea31F984",
+    swap_router="0xE592427A0AEce92De3Edee1F18E0157C05861564",
+    quoter="0x61fFE014bA17989E743c5F6cB21bF9697530B21e",
+    tick_lens="0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
+)
 
 # Chainlink USD feeds on mainnet (WBTC priced by BTC/USD, as most integrations do).
 FEEDS: dict[str, str] = {
@@ -54,13 +64,24 @@ def _create2(deployer: str, salt: bytes, init_code_hash: str) -> str:
     return to_checksum_address(raw[12:])
 
 
-def v2_pair_address(token_a: str, token_b: str, factory: str = UNISWAP["UniswapV2Factory"]) -> str:
+def v2_pair_address(token_a: str, token_b: str, factory: str = UNISWAP.v2_factory) -> str:
     t0, t1 = sort_tokens(token_a, token_b)
     salt = keccak(bytes.fromhex(t0[2:]) + bytes.fromhex(t1[2:]))
     return _create2(factory, salt, V2_INIT_CODE_HASH)
 
 
-def v3_pool_address(token_a: str, token_b: str, fee: int, factory: str = UNISWAP["UniswapV3Factory"]) -> str:
+def v3_pool_address(token_a: str, token_b: str, fee: int, factory: str = UNISWAP.v3_factory) -> str:
     t0, t1 = sort_tokens(token_a, token_b)
     salt = keccak(bytes(12) + bytes.fromhex(t0[2:]) + bytes(12) + bytes.fromhex(t1[2:]) + fee.to_bytes(32, "big"))
     return _create2(factory, salt, V3_INIT_CODE_HASH)
+
+
+def deployment(keel: KeelContracts | None = None, v3_seeder: str | None = None) -> Deployment:
+    """Mainnet's addresses as a `Deployment`: the world spec's pairs and pools at their CREATE2 addresses."""
+    tokens = {s: Token(s, TOKENS[s], world_spec.DECIMALS[s]) for s in TOKENS}
+    feeds = {s: Feed(s, address, FEED_HEARTBEAT_S[s]) for s, address in FEEDS.items()}
+    base = Deployment(tokens, NATIVE, feeds, UNISWAP)
+    v2: dict[Pair, str] = {base.pair(p.a, p.b): v2_pair_address(TOKENS[p.a], TOKENS[p.b]) for p in world_spec.V2_PAIRS}
+    v3: dict[PoolKey, str] = {PoolKey(base.pair(p.a, p.b), p.fee): v3_pool_address(TOKENS[p.a], TOKENS[p.b], p.fee)
+                              for p in world_spec.V3_POOLS}
+    return Deployment(tokens, NATIVE, feeds, UNISWAP, v2, v3, keel, v3_seeder)

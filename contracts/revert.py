@@ -3,7 +3,7 @@
 A revert's data starts with a 4-byte selector; keel's contracts use custom errors with
 arguments (`PriceOutOfBounds(uint256 execution, uint256 token, uint256 price)`), so the
 selector table is built from the compiled ABIs of BatchSettlement, Relayer,
-SolverAllowList and SafeTransfers, plus Solidity's `Error(string)` and `Panic(uint256)`.
+SolverAllowList, SafeTransfers and InteractionConfig, plus Solidity's `Error(string)` and `Panic(uint256)`.
 `InteractionFailed`'s `reason` is itself revert data and is decoded recursively.
 """
 
@@ -18,7 +18,7 @@ from eth_utils import keccak, to_checksum_address
 
 from keel.errors import RefusedError
 
-_SOURCES = ("BatchSettlement", "Relayer", "SolverAllowList", "SafeTransfers")
+_SOURCES = ("BatchSettlement", "Relayer", "SolverAllowList", "SafeTransfers", "InteractionConfig")
 _BUILTIN = {
     "Error": [{"name": "message", "type": "string"}],
     "Panic": [{"name": "code", "type": "uint256"}],
@@ -82,7 +82,7 @@ def error_table() -> dict[bytes, tuple[str, list[dict[str, Any]]]]:
     from contracts.artifacts import keel
 
     table: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
-    entries = [{"type": "error", "name": n, "inputs": i} for n, i in _BUILTIN.items()]
+    entries: list[dict[str, Any]] = [{"type": "error", "name": n, "inputs": i} for n, i in _BUILTIN.items()]
     for name in _SOURCES:
         entries += keel(name).abi
     for entry in entries:

@@ -4,7 +4,11 @@ The wire shapes mirror docs/interfaces.md: an `Execution` carries the intent as 
 tuple (`intents.model.Intent.as_tuple()`; this layer sits below `intents` and does not
 import it), a signing scheme, the signature, each intent token's index in the batch's
 sorted `tokens`, and signed flows in base units (< 0 pulled from the owner, > 0 paid).
-Every revert surfaces as `SettlementReverted` carrying the decoded custom error.
+`encode_execution` turns one into the compact bytes `settle` takes (ExecutionCodec.sol):
+the intent's tokens travel as one-byte indices into the batch's tokens, every uint256 as a
+length byte plus its significant bytes (2**256 - 1 as the single byte 0xff), flows as
+sign-and-magnitude; the contract re-hashes the same EIP-712 intent from it. Every revert
+surfaces as `SettlementReverted` carrying the decoded custom error.
 """
 
 from __future__ import annotations
@@ -17,72 +21,131 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from contracts import revert
+from contracts.interaction import INTERACTION_ABI_TYPE, Interaction
 from contracts.revert import SettlementReverted
 from keel.errors import ChainError, UsageError
 
-INTENT_ABI_TYPE = (
-    "(address,address[],uint256[],uint256[],uint8,uint256[],uint256,uint256[],uint256[],uint256,uint256,uint256)"
-)
-EXECUTION_ABI_TYPE = f"({INTENT_ABI_TYPE},uint8,bytes,uint256[],int256[])"
-INTERACTION_ABI_TYPE = "(address,uint256,bytes)"
-SETTLE_SIGNATURE = f"settle(address[],uint256[],{EXECUTION_ABI_TYPE}[],{INTERACTION_ABI_TYPE}[])"
+SETTLE_ARG_TYPES = ("address[]", "uint256[]", "bytes[]", f"{INTERACTION_ABI_TYPE}[]")
+SETTLE_SIGNATURE = f"settle({','.join(SETTLE_ARG_TYPES)})"
 SETTLE_SELECTOR = keccak(text=SETTLE_SIGNATURE)[:4]
 
 SCHEME_EIP712 = 0
 SCHEME_EIP1271 = 1
-
-
-@dataclass(frozen=True)
-class Interaction:
-    """A call the settlement makes mid-batch (a router or pool swap)."""
-
-    target: str
-    value_wei: int
-    call_data: bytes
-
-    def as_tuple(self) -> tuple[str, int, bytes]:
-        return (to_checksum_address(self.target), int(self.value_wei), bytes(self.call_data))
+KIND_WEIGHTS = 0
+UINT256_MAX = 2**256 - 1
+MAX_INTENT_TOKENS = 255  # n and each token index are one byte
 
 
 @dataclass(frozen=True)
 class Execution:
-    """One signed intent as executed in a batch; `intent` is the Intent's ABI tuple."""
+    """One signed intent as executed in a batch; `intent` is the Intent's ABI tuple.
+
+    `max_oracle_deviation_bps`, when set, marks an oracle-guarded intent: one signed under
+    the `Intent` type with that field appended (docs/interfaces.md), whose clearing prices
+    the contract checks against its owner-set feeds. `intents.model` does not carry the field
+    yet; until it does, nothing outside tests sets it.
+    """
 
     intent: tuple[Any, ...]
     signing_scheme: int
     signature: bytes
     price_index: tuple[int, ...]
     flows: tuple[int, ...]
+    max_oracle_deviation_bps: int | None = None
 
     @property
     def owner(self) -> str:
         return str(self.intent[0])
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        return (self.intent, int(self.signing_scheme), bytes(self.signature), list(self.price_index), list(self.flows))
+
+def _uint(value: int, field: str) -> bytes:
+    """One unsigned field: 0xff for 2**256 - 1, else a length byte and the big-endian bytes."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT256_MAX:
+        raise UsageError(f"{field}: {value!r} is not a uint256")
+    if value == UINT256_MAX:
+        return b"\xff"
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return bytes([len(raw)]) + raw
+
+
+def _flow(value: int, field: str) -> bytes:
+    """One signed flow: bit 7 of the length byte is the sign, then the magnitude's bytes."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**255) <= value < 2**255:
+        raise UsageError(f"{field}: {value!r} is not an int256")
+    magnitude = abs(value)
+    raw = magnitude.to_bytes((magnitude.bit_length() + 7) // 8, "big")
+    return bytes([(0x80 if value < 0 else 0) | len(raw)]) + raw
+
+
+def encode_execution(execution: Execution) -> bytes:
+    """The compact bytes of one execution (ExecutionCodec.sol, docs/interfaces.md).
+
+    UsageError, naming the field, for what the encoding cannot carry: more than 255
+    tokens, array lengths that differ from the token count, a kind or scheme above 15.
+    """
+    (owner, tokens, min_price, max_price, kind, weights, tolerance, min_balance, max_balance, max_fee, valid_to,
+     nonce) = execution.intent
+    n = len(tokens)
+    if not 2 <= n <= MAX_INTENT_TOKENS:
+        raise UsageError(f"tokens: an executed intent has 2..{MAX_INTENT_TOKENS} tokens, this one {n}")
+    outcome = {"targetWeightBps": weights} if kind == KIND_WEIGHTS else {"minBalance": min_balance, "maxBalance": max_balance}
+    unused = {"minBalance": min_balance, "maxBalance": max_balance} if kind == KIND_WEIGHTS else {"targetWeightBps": weights}
+    arrays = {"minPrice": min_price, "maxPrice": max_price, "priceIndex": execution.price_index,
+              "flows": execution.flows, **outcome}
+    for name, values in arrays.items():
+        if len(values) != n:
+            raise UsageError(f"{name}: has {len(values)} entries, tokens has {n}")
+    for name, values in unused.items():
+        if len(values):
+            raise UsageError(f"{name}: must be empty for this intent kind")
+    for name, value, bits in (("kind", kind, 3), ("signingScheme", execution.signing_scheme, 4)):
+        if not 0 <= int(value) < 2**bits:
+            raise UsageError(f"{name}: {value} does not fit the execution's {bits}-bit field")
+    guarded = execution.max_oracle_deviation_bps is not None
+    out = bytearray(bytes.fromhex(to_checksum_address(owner)[2:]))
+    out += bytes([int(kind) | (0x08 if guarded else 0) | int(execution.signing_scheme) << 4, n])
+    for name, value in (("validTo", valid_to), ("nonce", nonce), ("maxFeeBps", max_fee), ("toleranceBps", tolerance)):
+        out += _uint(value, name)
+    if execution.max_oracle_deviation_bps is not None:
+        out += _uint(execution.max_oracle_deviation_bps, "maxOracleDeviationBps")
+    for j in range(n):
+        index = execution.price_index[j]
+        if not 0 <= index <= 255:
+            raise UsageError(f"priceIndex[{j}]: {index} does not fit one byte (at most 256 batch tokens)")
+        out.append(index)
+        out += _uint(min_price[j], f"minPrice[{j}]") + _uint(max_price[j], f"maxPrice[{j}]")
+        for name, values in outcome.items():
+            out += _uint(values[j], f"{name}[{j}]")
+        out += _flow(execution.flows[j], f"flows[{j}]")
+    return bytes(out + execution.signature)
 
 
 @dataclass(frozen=True)
 class Batch:
-    """settle()'s four arguments. `tokens` strictly ascending; one price per token."""
+    """settle()'s four arguments. `tokens` strictly ascending; one price per token.
+
+    `encoded`, when given, replaces the executions' compact encodings byte for byte (tests
+    of malformed encodings use it); `executions` then only names the owners involved.
+    """
 
     tokens: tuple[str, ...]
     clearing_prices: tuple[int, ...]
     executions: tuple[Execution, ...] = ()
     interactions: tuple[Interaction, ...] = ()
+    encoded: tuple[bytes, ...] | None = None
 
     def args(self) -> tuple[Any, ...]:
+        blobs = list(self.encoded) if self.encoded is not None else [encode_execution(e) for e in self.executions]
         return (
             [to_checksum_address(t) for t in self.tokens],
             [int(p) for p in self.clearing_prices],
-            [e.as_tuple() for e in self.executions],
+            blobs,
             [i.as_tuple() for i in self.interactions],
         )
 
     def calldata(self) -> bytes:
         """The exact calldata of `settle(...)` for this batch."""
-        types = ["address[]", "uint256[]", f"{EXECUTION_ABI_TYPE}[]", f"{INTERACTION_ABI_TYPE}[]"]
-        return SETTLE_SELECTOR + abi_encode(types, list(self.args()))
+        return SETTLE_SELECTOR + abi_encode(list(SETTLE_ARG_TYPES), list(self.args()))
 
 
 def sorted_prices(prices: Mapping[str, int]) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -163,15 +226,25 @@ class Settlement:
         return receipt
 
     def executed(self, receipt: Any) -> list[dict[str, Any]]:
-        """The IntentExecuted events of a receipt, as plain dicts."""
+        """The IntentExecuted events of a receipt, as plain dicts; `execution` is the event's
+        position, which is the execution's index (the contract emits them in order)."""
         from web3.logs import DISCARD
 
         events = self.contract.events.IntentExecuted().process_receipt(receipt, errors=DISCARD)
-        return [dict(e["args"]) for e in events]
+        return [{"execution": i, **dict(e["args"])} for i, e in enumerate(events)]
 
     # ---- users, owner, views --------------------------------------------------------------
     def hash_intent(self, intent: tuple[Any, ...]) -> bytes:
         return bytes(self.contract.functions.hashIntent(intent).call())
+
+    def hash_guarded_intent(self, intent: tuple[Any, ...], max_oracle_deviation_bps: int) -> bytes:
+        return bytes(self.contract.functions.hashGuardedIntent(intent, max_oracle_deviation_bps).call())
+
+    def set_price_feed(self, sender: str, token: str, feed: str, heartbeat_s: int, token_decimals: int,
+                       private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setPriceFeed(to_checksum_address(token), to_checksum_address(feed), heartbeat_s,
+                                                  token_decimals)
+        return self._function(sender, fn, private_key, "setPriceFeed")
 
     def domain_separator(self) -> bytes:
         return bytes(self.contract.functions.domainSeparator().call())
@@ -184,6 +257,30 @@ class Settlement:
 
     def paused(self) -> bool:
         return bool(self.contract.functions.paused().call())
+
+    def fee_recipient(self) -> str:
+        return str(self.contract.functions.feeRecipient().call())
+
+    def is_interaction_target(self, target: str) -> bool:
+        return bool(self.contract.functions.isInteractionTarget(to_checksum_address(target)).call())
+
+    def guarded_tokens(self) -> list[str]:
+        return [str(t) for t in self.contract.functions.guardedTokens().call()]
+
+    def interaction_targets(self) -> list[str]:
+        return [str(t) for t in self.contract.functions.interactionTargets().call()]
+
+    def set_interaction_target(self, sender: str, target: str, allowed: bool, private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setInteractionTarget(to_checksum_address(target), allowed)
+        return self._function(sender, fn, private_key, "setInteractionTarget")
+
+    def set_allowance(self, sender: str, token: str, spender: str, amount: int, private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setAllowance(to_checksum_address(token), to_checksum_address(spender), amount)
+        return self._function(sender, fn, private_key, "setAllowance")
+
+    def set_fee_recipient(self, sender: str, recipient: str, private_key: str | None = None) -> Any:
+        fn = self.contract.functions.setFeeRecipient(to_checksum_address(recipient))
+        return self._function(sender, fn, private_key, "setFeeRecipient")
 
     def invalidate_nonce(self, owner: str, nonce: int, private_key: str | None = None) -> Any:
         return self._function(owner, self.contract.functions.invalidateNonce(nonce), private_key, "invalidateNonce")

@@ -22,8 +22,10 @@ from typing import Any
 
 from contracts import anvil, mainnet, world_spec
 from contracts.artifacts import Artifact, keel, npm
+from contracts.deployment import Deployment, KeelContracts
 from keel.errors import SetupError
 from keel.paths import build_dir, node_modules
+from keel.units import FEED_DECIMALS
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 DEPLOYER_INDEX = 0
@@ -46,32 +48,37 @@ class Account:
 class World:
     rpc_url: str
     chain_id: int
-    addresses: dict[str, str]
+    deployment: Deployment
     users: tuple[Account, ...]
     deployer: Account
     solvers: tuple[Account, ...]
 
     def token(self, symbol: str) -> str:
-        return self.addresses[symbol]
+        """The address of the token `symbol` (UnknownName if the world has none)."""
+        return self.deployment.token(symbol).address
 
     @property
     def tokens(self) -> dict[str, str]:
-        return {s: self.addresses[s] for s in world_spec.DECIMALS}
+        """symbol -> address of every token of the world."""
+        return {s: t.address for s, t in self.deployment.tokens.items()}
+
+    @property
+    def settlement(self) -> str:
+        return self.deployment.settlement
 
     def public(self) -> dict[str, Any]:
         """What `keel chain world --json` prints: addresses, never keys."""
         return {
             "rpc_url": self.rpc_url,
             "chain_id": self.chain_id,
-            "addresses": self.addresses,
-            "decimals": world_spec.DECIMALS,
+            "deployment": self.deployment.to_json(),
             "users": [u.address for u in self.users],
             "deployer": self.deployer.address,
             "solvers": [s.address for s in self.solvers],
         }
 
     def with_rpc(self, rpc_url: str, chain_id: int | None = None) -> World:
-        return World(rpc_url, chain_id or self.chain_id, self.addresses, self.users, self.deployer, self.solvers)
+        return World(rpc_url, chain_id or self.chain_id, self.deployment, self.users, self.deployer, self.solvers)
 
     def web3(self) -> Any:
         from web3 import Web3
@@ -93,7 +100,7 @@ def world_hash() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("world.py", "world_spec.py", "mainnet.py", "deploy.py", "anvil.py"):
+    for name in ("world.py", "world_spec.py", "mainnet.py", "deployment.py", "deploy.py", "anvil.py"):
         path = here / name
         if path.exists():
             h.update(path.read_bytes())
@@ -136,11 +143,12 @@ def ensure_built(progress: Progress | None = None, force: bool = False) -> Path:
 
 
 def load(folder: Path, rpc_url: str, chain_id: int) -> World:
-    meta = json.loads((folder / "world.json").read_text())
+    path = folder / "world.json"
+    meta = json.loads(path.read_text())
     return World(
         rpc_url=rpc_url,
         chain_id=chain_id,
-        addresses=meta["addresses"],
+        deployment=Deployment.from_json(meta.get("deployment"), str(path)),
         users=tuple(anvil_account(i) for i in meta["user_indices"]),
         deployer=anvil_account(meta["deployer_index"]),
         solvers=tuple(anvil_account(i) for i in meta["solver_indices"]),
@@ -148,15 +156,22 @@ def load(folder: Path, rpc_url: str, chain_id: int) -> World:
 
 
 class _Builder:
-    """Populates a scratch anvil with the world. Uses anvil's unlocked dev accounts."""
+    """Populates a scratch anvil with the world. Uses anvil's unlocked dev accounts.
+
+    Everything lands at mainnet's address (`mainnet.deployment()`), each pair and pool
+    checked against its CREATE2 address as it is created; keel's contracts and the
+    liquidity seeder are fresh deployments, recorded as they come.
+    """
 
     def __init__(self, url: str, progress: Progress) -> None:
         from web3 import Web3
 
-        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        self.w3: Any = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))  # raw RPC and cheatcodes
         self.progress = progress
         self.deployer = self.w3.eth.accounts[DEPLOYER_INDEX]
-        self.addresses: dict[str, str] = {}
+        self.mainnet = mainnet.deployment()
+        self.seeder = ""
+        self.keel: KeelContracts | None = None
 
     # -- plumbing -------------------------------------------------------------------------
     def _send(self, fn: Any, sender: str | None = None, value: int = 0) -> Any:
@@ -169,7 +184,7 @@ class _Builder:
     def _deploy(self, artifact: Artifact, *args: Any) -> str:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         receipt = self._send(factory.constructor(*args))
-        return receipt["contractAddress"]
+        return str(receipt["contractAddress"])
 
     def _contract(self, artifact: Artifact, address: str) -> Any:
         return self.w3.eth.contract(address=address, abi=artifact.abi)
@@ -190,7 +205,6 @@ class _Builder:
                 self.w3.provider.make_request(
                     "anvil_setStorageAt", [target, "0x" + slot.to_bytes(32, "big").hex(), "0x" + bytes(value).hex()]
                 )
-        self.addresses[artifact.name] = target
         return target
 
     # -- the world ------------------------------------------------------------------------
@@ -210,8 +224,9 @@ class _Builder:
         self.progress("users")
         self._users()
         self.w3.provider.make_request("evm_mine", [])
+        deployment = mainnet.deployment(keel=self.keel, v3_seeder=self.seeder)
         return {
-            "addresses": self.addresses,
+            "deployment": deployment.to_json(),
             "deployer_index": DEPLOYER_INDEX,
             "user_indices": list(USER_INDICES),
             "solver_indices": list(SOLVER_INDICES),
@@ -220,38 +235,32 @@ class _Builder:
 
     def _tokens(self) -> None:
         self._place(npm("WETH9"), mainnet.TOKENS["WETH"])
-        self.addresses["WETH"] = mainnet.TOKENS["WETH"]
         token = keel("WorldToken")
         for symbol in ("USDC", "DAI", "WBTC"):
             target = mainnet.TOKENS[symbol]
             self._place(token, target, world_spec.NAMES[symbol], symbol, world_spec.DECIMALS[symbol], self.deployer)
-            self.addresses[symbol] = target
-        self.addresses.pop("WorldToken", None)
-        self.addresses.pop("WETH9", None)
 
     def _uniswap(self) -> None:
         u = mainnet.UNISWAP
         weth = mainnet.TOKENS["WETH"]
-        self._place(npm("UniswapV2Factory"), u["UniswapV2Factory"], self.deployer)
-        self._place(npm("UniswapV2Router02"), u["UniswapV2Router02"], u["UniswapV2Factory"], weth)
+        self._place(npm("UniswapV2Factory"), u.v2_factory, self.deployer)
+        self._place(npm("UniswapV2Router02"), u.v2_router, u.v2_factory, weth)
         fee_slots = tuple(
             int.from_bytes(_keccak(fee.to_bytes(32, "big") + (4).to_bytes(32, "big")), "big") for fee in (500, 3000, 10000)
         )
-        self._place(npm("UniswapV3Factory"), u["UniswapV3Factory"], extra_slots=fee_slots)
-        v3 = self._contract(npm("UniswapV3Factory"), u["UniswapV3Factory"])
+        self._place(npm("UniswapV3Factory"), u.v3_factory, extra_slots=fee_slots)
+        v3 = self._contract(npm("UniswapV3Factory"), u.v3_factory)
         self._send(v3.functions.enableFeeAmount(100, 1))
-        self._place(npm("SwapRouter"), u["SwapRouter"], u["UniswapV3Factory"], weth)
-        self._place(npm("QuoterV2"), u["QuoterV2"], u["UniswapV3Factory"], weth)
-        self._place(npm("TickLens"), u["TickLens"])
-        self.addresses["V3LiquiditySeeder"] = self._deploy(keel("V3LiquiditySeeder"))
+        self._place(npm("SwapRouter"), u.swap_router, u.v3_factory, weth)
+        self._place(npm("QuoterV2"), u.quoter, u.v3_factory, weth)
+        self._place(npm("TickLens"), u.tick_lens)
+        self.seeder = self._deploy(keel("V3LiquiditySeeder"))
 
     def _feeds(self) -> None:
         feed = keel("PriceFeed")
         for symbol, target in mainnet.FEEDS.items():
             label = "ETH" if symbol == "WETH" else "BTC" if symbol == "WBTC" else symbol
-            self._place(feed, target, self.deployer, world_spec.FEED_DECIMALS, f"{label} / USD", world_spec.feed_answer(symbol))
-            self.addresses[f"feed:{symbol}"] = target
-        self.addresses.pop("PriceFeed", None)
+            self._place(feed, target, self.deployer, FEED_DECIMALS, f"{label} / USD", world_spec.feed_answer(symbol))
 
     def _fund_deployer(self) -> None:
         weth = self._contract(npm("WETH9"), mainnet.TOKENS["WETH"])
@@ -260,7 +269,7 @@ class _Builder:
         for symbol in ("USDC", "DAI", "WBTC"):
             amount = world_spec.base_units(symbol, 200_000_000 / world_spec.USD_PRICE[symbol])
             self._send(self._contract(token, mainnet.TOKENS[symbol]).functions.mint(self.deployer, amount))
-        spenders = (mainnet.UNISWAP["UniswapV2Router02"], self.addresses["V3LiquiditySeeder"])
+        spenders = (mainnet.UNISWAP.v2_router, self.seeder)
         erc20 = keel("WorldToken")
         for symbol in world_spec.DECIMALS:
             contract = self._contract(erc20, mainnet.TOKENS[symbol])
@@ -268,8 +277,8 @@ class _Builder:
                 self._send(contract.functions.approve(spender, 2**256 - 1))
 
     def _v2_liquidity(self) -> None:
-        router = self._contract(npm("UniswapV2Router02"), mainnet.UNISWAP["UniswapV2Router02"])
-        factory = self._contract(npm("UniswapV2Factory"), mainnet.UNISWAP["UniswapV2Factory"])
+        router = self._contract(npm("UniswapV2Router02"), mainnet.UNISWAP.v2_router)
+        factory = self._contract(npm("UniswapV2Factory"), mainnet.UNISWAP.v2_factory)
         for pair in world_spec.V2_PAIRS:
             a, b = mainnet.TOKENS[pair.a], mainnet.TOKENS[pair.b]
             half = pair.tvl_usd / 2
@@ -277,42 +286,42 @@ class _Builder:
             amount_b = world_spec.base_units(pair.b, half / world_spec.USD_PRICE[pair.b])
             self._send(router.functions.addLiquidity(a, b, amount_a, amount_b, 0, 0, self.deployer, DEADLINE_FAR))
             address = factory.functions.getPair(a, b).call()
-            expected = mainnet.v2_pair_address(a, b)
+            expected = self.mainnet.v2_pair(pair.a, pair.b)
             if address != expected:
                 raise SetupError(f"V2 pair {pair.a}/{pair.b} landed at {address}, not mainnet's {expected}")
-            self.addresses[f"v2:{_label(pair.a, pair.b)}"] = address
 
     def _v3_liquidity(self) -> None:
-        factory = self._contract(npm("UniswapV3Factory"), mainnet.UNISWAP["UniswapV3Factory"])
-        seeder = self._contract(keel("V3LiquiditySeeder"), self.addresses["V3LiquiditySeeder"])
+        factory = self._contract(npm("UniswapV3Factory"), mainnet.UNISWAP.v3_factory)
+        seeder = self._contract(keel("V3LiquiditySeeder"), self.seeder)
         pool_abi = npm("UniswapV3Pool")
         for spec in world_spec.V3_POOLS:
             a, b = mainnet.TOKENS[spec.a], mainnet.TOKENS[spec.b]
-            sym0, sym1 = (spec.a, spec.b) if int(a, 16) < int(b, 16) else (spec.b, spec.a)
+            pair = self.mainnet.pair(spec.a, spec.b)
             self._send(factory.functions.createPool(a, b, spec.fee))
             address = factory.functions.getPool(a, b, spec.fee).call()
-            expected = mainnet.v3_pool_address(a, b, spec.fee)
+            expected = self.mainnet.v3_pool(spec.a, spec.b, spec.fee)
             if address != expected:
                 raise SetupError(f"V3 pool {spec.a}/{spec.b}/{spec.fee} landed at {address}, not mainnet's {expected}")
-            price = world_spec.price_token1_per_token0(sym0, sym1)
+            price = world_spec.price_token1_per_token0(pair.token0, pair.token1)
             pool = self._contract(pool_abi, address)
             self._send(pool.functions.initialize(world_spec.sqrt_price_x96(price)))
-            value_token1 = spec.tvl_usd / world_spec.USD_PRICE[sym1] * 10 ** world_spec.DECIMALS[sym1]
+            value_token1 = spec.tvl_usd / world_spec.USD_PRICE[pair.token1] * 10 ** world_spec.DECIMALS[pair.token1]
             for half_width, share in spec.ranges:
                 lower, upper = world_spec.position_ticks(price, half_width, spec.fee)
                 liquidity = world_spec.liquidity_for_value(price, lower, upper, value_token1 * share)
                 self._send(seeder.functions.mint(address, lower, upper, liquidity))
-            self.addresses[f"v3:{_label(spec.a, spec.b)}:{spec.fee}"] = address
 
     def _keel(self) -> None:
-        try:
-            from contracts import deploy
-        except ImportError:  # the settlement room has not landed yet
-            return
+        from contracts import deploy
+
         solvers = [self.w3.eth.accounts[i] for i in SOLVER_INDICES]
-        self.addresses.update(deploy.deploy_keel(self.w3, self.deployer, solvers))
+        self.keel = deploy.deploy_keel(self.w3, self.deployer, solvers)
+        routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
+        deploy.allow_routers(self.w3, self.keel.settlement, self.deployer, routers, list(mainnet.TOKENS.values()))
 
     def _users(self) -> None:
+        from contracts import deploy
+
         token = keel("WorldToken")
         weth = self._contract(npm("WETH9"), mainnet.TOKENS["WETH"])
         for index, portfolio in zip(USER_INDICES, world_spec.USER_PORTFOLIOS, strict=True):
@@ -324,22 +333,10 @@ class _Builder:
                 else:
                     self._send(self._contract(token, mainnet.TOKENS[symbol]).functions.mint(user, amount))
             self.w3.provider.make_request("anvil_setBalance", [user, hex(world_spec.USER_GAS_ETH * 10**18)])
-        try:
-            from contracts import deploy
-        except ImportError:
-            return
+        assert self.keel is not None  # _keel ran first
         users = [anvil_account(i) for i in USER_INDICES]
-        deploy.approve_relayer(self.w3, [u.private_key for u in users], list(self.tokens_list()),
-                               relayer=self.addresses.get("Relayer"))
-
-    def tokens_list(self) -> list[str]:
-        return [mainnet.TOKENS[s] for s in world_spec.DECIMALS]
-
-
-def _label(a: str, b: str) -> str:
-    """Pair label with token0 first, as the pool orders them (e.g. USDC/WETH)."""
-    ta, tb = mainnet.TOKENS[a], mainnet.TOKENS[b]
-    return f"{a}/{b}" if int(ta, 16) < int(tb, 16) else f"{b}/{a}"
+        deploy.approve_relayer(self.w3, [u.private_key for u in users], self.mainnet.token_addresses(),
+                               relayer=self.keel.relayer)
 
 
 def _keccak(data: bytes) -> bytes:

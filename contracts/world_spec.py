@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from keel.units import FeedAnswer
+from keel.units import feed_answer as _feed_answer
+
 DECIMALS: dict[str, int] = {"WETH": 18, "USDC": 6, "DAI": 18, "WBTC": 8}
 NAMES: dict[str, str] = {"USDC": "USD Coin", "DAI": "Dai Stablecoin", "WBTC": "Wrapped BTC"}
 USD_PRICE: dict[str, float] = {"WETH": 3000.0, "USDC": 1.0, "DAI": 1.0, "WBTC": 60000.0}
-FEED_DECIMALS = 8
 
 TICK_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 MIN_TICK, MAX_TICK = -887272, 887272
@@ -72,16 +74,20 @@ USER_GAS_ETH = 100
 
 
 def base_units(symbol: str, whole: float) -> int:
-    return round(whole * 10 ** DECIMALS[symbol])
+    scale: int = 10 ** DECIMALS[symbol]
+    return round(whole * scale)
 
 
-def feed_answer(symbol: str) -> int:
-    return round(USD_PRICE[symbol] * 10**FEED_DECIMALS)
+def feed_answer(symbol: str) -> FeedAnswer:
+    """The world's oracle answer for `symbol` (USD per whole token × 1e8)."""
+    return _feed_answer(USD_PRICE[symbol])
 
 
 def price_token1_per_token0(sym0: str, sym1: str) -> float:
     """Base units of token1 per base unit of token0 (the V3 pool's price)."""
-    return (USD_PRICE[sym0] / 10 ** DECIMALS[sym0]) / (USD_PRICE[sym1] / 10 ** DECIMALS[sym1])
+    unit0: int = 10 ** DECIMALS[sym0]
+    unit1: int = 10 ** DECIMALS[sym1]
+    return (USD_PRICE[sym0] / unit0) / (USD_PRICE[sym1] / unit1)
 
 
 def sqrt_price_x96(price: float) -> int:

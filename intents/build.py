@@ -22,10 +22,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from intents.errors import IntentError
-from intents.model import BPS, PRICE_SCALE, UINT256_MAX, Intent, IntentKind
-
-FEED_SCALE = 10**8  # Chainlink-style USD feeds, 8 decimals
+from intents.errors import IntentError, UnknownToken
+from intents.model import UINT256_MAX, Intent, IntentKind
+from keel.units import BOUND_PRICE_SCALE, BPS, FEED_SCALE, bound_price_exact, usd_per_whole
 
 
 @dataclass(frozen=True)
@@ -35,12 +34,17 @@ class TokenState:
     symbol: str
     address: str
     decimals: int
-    usd_price_8: int  # oracle answer, USD per whole token * 1e8
+    usd_price_8: int  # oracle answer (keel.units.FeedAnswer): USD per whole token * 1e8
     balance: int  # owner's balance, base units
 
     @property
     def value_usd(self) -> Fraction:
         return Fraction(self.balance * self.usd_price_8, 10**self.decimals * FEED_SCALE)
+
+    @property
+    def usd(self) -> float:
+        """Oracle dollars per whole token (display and the float models)."""
+        return usd_per_whole(self.usd_price_8)
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def parse_weights(pairs: list[str], known: list[str]) -> dict[str, int]:
         if not sep or not symbol:
             raise IntentError(f"token: {pair!r} must look like SYMBOL=PERCENT (e.g. WETH=50)", "token")
         if symbol not in known:
-            raise IntentError(f"token: {symbol} is not a token of this world (known: {', '.join(known)})", "token")
+            raise UnknownToken(f"token: {symbol} is not a token of this world (known: {', '.join(known)})", "token")
         if symbol in out:
             raise IntentError(f"token: {symbol} is given twice", "token")
         out[symbol] = parse_percent_bps(pct, f"token {symbol}")
@@ -106,7 +110,7 @@ def parse_weights(pairs: list[str], known: list[str]) -> dict[str, int]:
 
 def relative_price(token: TokenState, numeraire: TokenState) -> Fraction:
     """Numeraire base units per token base unit, times 1e18 (the intent's price unit), exact."""
-    return Fraction(token.usd_price_8 * 10**numeraire.decimals * PRICE_SCALE, numeraire.usd_price_8 * 10**token.decimals)
+    return bound_price_exact(token.usd_price_8, token.decimals, numeraire.usd_price_8, numeraire.decimals)
 
 
 def price_bounds(tokens: list[TokenState], slippage_bps: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -116,7 +120,7 @@ def price_bounds(tokens: list[TokenState], slippage_bps: int) -> tuple[tuple[int
     for t in tokens:
         if t.usd_price_8 <= 0:
             raise IntentError(f"oracle: the {t.symbol} feed answers {t.usd_price_8}; no price to bound", "oracle")
-    lo, hi = [PRICE_SCALE], [PRICE_SCALE]
+    lo, hi = [BOUND_PRICE_SCALE], [BOUND_PRICE_SCALE]
     for t in tokens[1:]:
         p = relative_price(t, tokens[0])
         lo.append(math.floor(p * (BPS - slippage_bps) / BPS))

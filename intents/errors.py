@@ -43,6 +43,14 @@ class IntentNotFound(NotFoundError):
         self.field = field
 
 
+class UnknownToken(IntentNotFound, IntentError):
+    """A token symbol the chain's deployment does not know: not found (exit 6, as in `keel route`),
+    and still an IntentError for callers that catch the intent family."""
+
+    def __init__(self, message: str, field: str | None = "token") -> None:
+        super().__init__(message, field)
+
+
 class DuplicateIntent(RefusedError):
     """The same intent (same id) or the same (owner, nonce) is already in the book. HTTP 409."""
 
@@ -63,18 +71,15 @@ class IntentChainError(ChainError):
     """The chain answered something the intents package cannot use."""
 
 
-class IntentSetupError(SetupError):
-    """Something this package needs on disk is missing."""
-
-
-def field_of(exc: BaseException) -> str | None:
-    """The offending field of any error, or None."""
-    return getattr(exc, "field", None)
-
-
 class OrderbookUnavailable(SetupError):
     """No orderbook answers at the URL given."""
 
     def __init__(self, message: str, field: str | None = "orderbook") -> None:
         super().__init__(message)
         self.field = field
+
+
+class OwnerCapReached(RefusedError):
+    """The owner already has as many live intents as the orderbook allows. HTTP 409."""
+
+    default_field = "owner"

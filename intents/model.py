@@ -20,6 +20,7 @@ in `intents.validate`; this module only refuses values that cannot be encoded at
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
@@ -27,11 +28,10 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_utils import is_address, keccak, to_checksum_address
 
+from contracts.intent_abi import INTENT_ABI_TYPE, INTENT_STRUCT
 from intents.errors import IntentError
 
 UINT256_MAX = 2**256 - 1
-PRICE_SCALE = 10**18  # minPrice/maxPrice: numeraire base units per token base unit * 1e18
-BPS = 10_000
 
 DOMAIN_NAME = "keel"
 DOMAIN_VERSION = "1"
@@ -54,21 +54,13 @@ EIP712_DOMAIN_TYPE = [
     {"name": "verifyingContract", "type": "address"},
 ]
 
-# (solidity name, python attribute, EIP-712 type) in struct order.
-INTENT_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("owner", "owner", "address"),
-    ("tokens", "tokens", "address[]"),
-    ("minPrice", "min_price", "uint256[]"),
-    ("maxPrice", "max_price", "uint256[]"),
-    ("kind", "kind", "uint8"),
-    ("targetWeightBps", "target_weight_bps", "uint256[]"),
-    ("toleranceBps", "tolerance_bps", "uint256"),
-    ("minBalance", "min_balance", "uint256[]"),
-    ("maxBalance", "max_balance", "uint256[]"),
-    ("maxFeeBps", "max_fee_bps", "uint256"),
-    ("validTo", "valid_to", "uint256"),
-    ("nonce", "nonce", "uint256"),
-)
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+# (solidity name, python attribute, EIP-712 type) in struct order; the struct is the contract's.
+INTENT_FIELDS: tuple[tuple[str, str, str], ...] = tuple((n, _snake(n), t) for n, t in INTENT_STRUCT)
 INTENT_EIP712_TYPE = [{"name": n, "type": t} for n, _, t in INTENT_FIELDS]
 INTENT_TYPE_STRING = "Intent(" + ",".join(f"{t} {n}" for n, _, t in INTENT_FIELDS) + ")"
 INTENT_TYPEHASH = keccak(text=INTENT_TYPE_STRING)
@@ -81,9 +73,6 @@ DOMAIN_TYPE_STRING = (
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
 DOMAIN_TYPEHASH = keccak(text=DOMAIN_TYPE_STRING)
-
-# The ABI tuple type of `Intent` as the settlement contract takes it.
-INTENT_ABI_TYPE = "(" + ",".join(t for _, _, t in INTENT_FIELDS) + ")"
 
 
 def checksum(value: str, field_name: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from intents.errors import ExpiredError, IntentError
-from intents.model import BPS, Intent, IntentKind
+from intents.model import Intent, IntentKind
+from keel.units import BPS
 
 
 def check_shape(intent: Intent) -> None:

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 # Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default.
-_PIPED_WIDTH = 160
-stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else _PIPED_WIDTH)
-stderr = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
+PIPED_WIDTH = 160
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+stderr = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -49,7 +49,8 @@ def table(
 ) -> Table:
     t = Table(title=title, header_style="bold")
     for col in columns:
-        t.add_column(col, justify="right" if col in justify_right else "left")
+        # fold, never ellipsize: an id cut to `0xd77661a1…` cannot be pasted into `show` or `cancel`
+        t.add_column(col, justify="right" if col in justify_right else "left", overflow="fold")
     for row in rows:
         t.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     return t
@@ -70,5 +71,20 @@ def emit(
     stdout.print(table(rows if rows is not None else data, columns, title, justify_right))
 
 
+def usd(value: float | None) -> str:
+    """Money as people read it: `$12,345.67`, `-$3.10`; `-` for no value."""
+    if value is None:
+        return "-"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
 def status(message: str) -> None:
+    """A status line on stderr; under `--log-format json` a log record (one JSON object) instead."""
+    from keel import logging as keel_logging
+
+    if keel_logging.json_mode():
+        import logging
+
+        logging.getLogger("keel").info(message)
+        return
     stderr.print(message, highlight=False)

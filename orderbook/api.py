@@ -1,38 +1,64 @@
 """The orderbook HTTP API (aiohttp), described by `orderbook/openapi.yml`.
 
-    POST   /intents        a signed intent -> 201 {id, status} once committed to sqlite
+    POST   /intents        a signed intent -> 201 {id, status} once committed to the store
     GET    /intents        ?status=&owner=&limit= -> [record]
     GET    /intents/{id}   -> record (status, txHash, the signed intent)
     DELETE /intents/{id}   the owner's signed Cancellation(intentId) -> {id, status: cancelled}
     GET    /health         -> {ok, chainId, settlement, intents}
 
+Bodies, queries and path parameters are parsed, and answers serialised, by the pydantic
+models of `intents.wire` and `orderbook.wire` (the OpenAPI file is generated from them).
 Every refusal is a 4xx JSON body `{"error", "kind", "field"}` and stores nothing. A 201
 is sent only after the insert has committed (synchronous=FULL), so an acknowledged intent
 survives the process being killed.
+
+Responsiveness (SECURITY.md): bodies are parsed in a worker thread, and every chain read a
+submission needs (EIP-1271 `isValidSignature`, nonce, balances and allowances) runs in a
+small bounded thread pool off the event loop, each call gas-capped (`intents.chain.CALL_GAS_CAP`) and the whole check bounded
+by `chain_timeout_s` (503 past it); at most `MAX_PENDING_CHECKS` submissions wait for the
+chain at once (503 beyond). Bodies are capped at 1 MiB and must arrive within
+`keel.http.BODY_TIMEOUT_S`; `serve` caps open connections (`keel.http.MAX_CONNECTIONS`) and
+closes one whose request headers have not arrived within `keel.http.HEADER_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
+per owner (409 `OwnerCapReached`); an owner lacking the balance or the relayer allowance is refused at submit.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from intents.errors import DuplicateIntent, IntentError
-from intents.lifecycle import STATUSES, IntentStore
-from intents.model import SigningScheme, checksum, parse_id
+from intents.lifecycle import CANCELLED, IntentStatus, IntentStore
+from intents.model import SignedIntent
 from intents.signing import Check1271, verify_cancellation, verify_intent
 from intents.validate import check_intent
-from intents.wire import CancellationModel, parse, parse_signed
-from keel.http import errors_middleware
-from orderbook.store import SqliteStore
+from intents.wire import CancellationModel, SignedIntentModel, parse
+from keel import metrics
+from keel.errors import KeelError
+from keel.http import add_metrics, errors_middleware, read_json, reply, run_guarded
+from keel.wire import dump, from_hex
+from orderbook.admission import DEFAULT_OPEN_CAP, check_funds, check_open_cap
+from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 NonceSpent = Callable[[str, int], bool]
-STORE_KEY = web.AppKey("store", SqliteStore)
-CONFIG_KEY = web.AppKey("config", object)
+Funds = Callable[[str, list[str]], list[tuple[int, int]]]  # (owner, tokens) -> [(balance, allowance)]
+STORE_KEY = web.AppKey("store", IntentStore)
+MAX_PENDING_CHECKS = 64
+BACKLOG = 128  # pending TCP connections the listener queues
+CHAIN_WORKERS = 2  # web3 calls hold the GIL between socket reads: few workers keep the event loop responsive
+
+
+class ChainBusy(KeelError):
+    """The chain checks did not finish in time, or too many are waiting: try again later."""
+
+    http_status = 503
 
 
 @dataclass(frozen=True)
@@ -45,97 +71,160 @@ class OrderbookConfig:
     check_1271: Check1271 | None = None
     nonce_spent: NonceSpent | None = None  # on-chain `isNonceSpent(owner, nonce)`
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
+    funds: Funds | None = None  # balances and relayer allowances; None: not checked (no chain)
+    open_cap: int = DEFAULT_OPEN_CAP
+    chain_timeout_s: float = 5.0
 
 
-async def _json(request: web.Request) -> Any:
-    try:
-        return json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IntentError("body: not valid JSON", "body") from None
+CONFIG_KEY = web.AppKey("config", OrderbookConfig)
 
 
-def accept(store: IntentStore, config: OrderbookConfig, body: Any) -> dict[str, Any]:
-    """Everything `POST /intents` does, as a function: parse, check, verify, store."""
-    signed = parse_signed(body)
-    if isinstance(body, dict) and body.get("chainId") is not None and int(body["chainId"]) != config.chain_id:
+def check_offline(store: IntentStore, config: OrderbookConfig, body: Any) -> SignedIntent:
+    """What needs no chain: the intent itself (`check_body`) and the owner's open-intent cap."""
+    signed = check_body(config, body)
+    check_open_cap(signed.intent.owner, store.open_count(signed.intent.owner), config.open_cap)
+    return signed
+
+
+def check_body(config: OrderbookConfig, body: Any) -> SignedIntent:
+    """Parse (every number once, bounded), the chain id, the intent's meaning. Pure CPU, ~0.5 ms."""
+    model = parse(SignedIntentModel, body)
+    signed = model.to_signed()
+    if model.chainId is not None and model.chainId != config.chain_id:
         raise IntentError(
-            f"chainId: the intent was signed for chain {body['chainId']}, this orderbook settles on chain {config.chain_id}",
+            f"chainId: the intent was signed for chain {model.chainId}, this orderbook settles on chain {config.chain_id}",
             "chainId",
         )
     try:
         check_intent(signed.intent, config.tokens, config.clock())
     except IntentError as exc:
-        raise type(exc)(str(exc).replace(f"{exc.field}:", f"intent.{exc.field}:", 1), f"intent.{exc.field}") from None
+        raise exc.within("intent") from None
+    return signed
+
+
+def check_on_chain(config: OrderbookConfig, signed: SignedIntent) -> str:
+    """The signature (EIP-1271 asks the wallet), the nonce, the funds; the intent id. Blocking: run off the loop."""
+    intent = signed.intent
     intent_id = verify_intent(signed, config.chain_id, config.settlement, config.check_1271)
-    if config.nonce_spent is not None and config.nonce_spent(signed.intent.owner, signed.intent.nonce):
-        raise DuplicateIntent(f"nonce: {signed.intent.owner} already spent nonce {signed.intent.nonce} on chain", "nonce")
-    stored = store.add(intent_id, signed)
-    return {"id": stored.id, "status": stored.status}
+    if config.nonce_spent is not None and config.nonce_spent(intent.owner, intent.nonce):
+        raise DuplicateIntent(f"nonce: {intent.owner} already spent nonce {intent.nonce} on chain", "nonce")
+    if config.funds is not None:
+        check_funds(intent.owner, intent.tokens, config.funds(intent.owner, list(intent.tokens)), config.tokens)
+    return intent_id
+
+
+def accept(store: IntentStore, config: OrderbookConfig, body: Any) -> dict[str, Any]:
+    """Everything `POST /intents` does, as one blocking function: check, verify, store; the 201 body."""
+    signed = check_offline(store, config, body)
+    stored = store.add(check_on_chain(config, signed), signed, max_open_per_owner=config.open_cap)
+    return dump(AcceptedModel(id=stored.id, status=IntentStatus(stored.status)))
+
+
+@dataclass
+class ChainGate:
+    """The bounded pool chain checks run in, and how many may wait for it."""
+
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(CHAIN_WORKERS, "chain-check"))
+    # parsing a burst of bodies one after another on the loop would hold it for all of them
+    parser: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "parse"))
+    pending: int = 0
+
+    async def run(self, config: OrderbookConfig, signed: SignedIntent) -> str:
+        """`check_on_chain` off the loop, under the pending cap and the time budget."""
+        return str(await self.call(config, "the chain checks", check_on_chain, config, signed))
+
+    async def call(self, config: OrderbookConfig, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in the chain pool: 503 when `MAX_PENDING_CHECKS` already wait, or past the budget.
+        Every chain call of every endpoint (submit and cancel) goes through here."""
+        if self.pending >= MAX_PENDING_CHECKS:
+            raise ChainBusy(f"signature: {self.pending} requests are waiting for the chain; try again shortly")
+        self.pending += 1
+        try:
+            work = asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+            return await asyncio.wait_for(work, config.chain_timeout_s)
+        except TimeoutError:
+            raise ChainBusy(f"signature: {what} took over {config.chain_timeout_s:g}s; try again") from None
+        finally:
+            self.pending -= 1
+
+
+GATE_KEY = web.AppKey("gate", ChainGate)
+
+
+def _config(request: web.Request) -> OrderbookConfig:
+    return request.app[CONFIG_KEY]
 
 
 async def post_intent(request: web.Request) -> web.Response:
-    body = await _json(request)
-    result = accept(request.app[STORE_KEY], request.app[CONFIG_KEY], body)  # type: ignore[arg-type]
-    return web.json_response(result, status=201)
+    try:
+        response = await _accept(request)
+    except KeelError as exc:
+        metrics.INTENTS_REFUSED.labels(type(exc).__name__, metrics.field_label(exc.field)).inc()
+        raise
+    metrics.INTENTS_ACCEPTED.inc()
+    return response
+
+
+async def _accept(request: web.Request) -> web.Response:
+    body = await read_json(request, IntentError)
+    store, config, gate = request.app[STORE_KEY], _config(request), request.app[GATE_KEY]
+    signed = await asyncio.get_running_loop().run_in_executor(gate.parser, check_body, config, body)
+    check_open_cap(signed.intent.owner, store.open_count(signed.intent.owner), config.open_cap)
+    intent_id = await gate.run(config, signed)
+    stored = store.add(intent_id, signed, max_open_per_owner=config.open_cap)  # the cap again, atomically
+    return web.json_response(dump(AcceptedModel(id=stored.id, status=IntentStatus(stored.status))), status=201)
 
 
 async def list_intents(request: web.Request) -> web.Response:
-    q = request.query
-    status = q.get("status")
-    if status is not None and status not in STATUSES:
-        raise IntentError(f"status: {status!r} is not one of {', '.join(STATUSES)}", "status")
-    owner = checksum(q["owner"], "owner") if "owner" in q else None
-    try:
-        limit = int(q.get("limit", "100"))
-    except ValueError:
-        raise IntentError(f"limit: {q.get('limit')!r} is not an integer", "limit") from None
-    if not 1 <= limit <= 1000:
-        raise IntentError(f"limit: {limit} must be between 1 and 1000", "limit")
-    rows = request.app[STORE_KEY].list(status=status, owner=owner, limit=limit)
-    return web.json_response([r.public() for r in rows])
+    q = parse(ListQuery, {k: request.query[k] for k in request.query})
+    rows = request.app[STORE_KEY].list(status=q.status, owner=q.owner, limit=q.limit)
+    return reply([IntentRecordModel.from_stored(r) for r in rows])
 
 
 def _id(request: web.Request) -> str:
-    return "0x" + parse_id(request.match_info["id"], "id").hex()
+    return parse(IntentPath, dict(request.match_info)).id
 
 
 async def get_intent(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STORE_KEY].get(_id(request)).public())
+    return reply(IntentRecordModel.from_stored(request.app[STORE_KEY].get(_id(request))))
 
 
 async def delete_intent(request: web.Request) -> web.Response:
     intent_id = _id(request)
     store = request.app[STORE_KEY]
-    config: OrderbookConfig = request.app[CONFIG_KEY]  # type: ignore[assignment]
-    model = parse(CancellationModel, await _json(request))
+    config = _config(request)
+    model = parse(CancellationModel, await read_json(request, IntentError))
     stored = store.get(intent_id)
-    verify_cancellation(
-        intent_id, stored.owner, SigningScheme(model.signingScheme), bytes.fromhex(model.signature[2:]),
-        config.chain_id, config.settlement, config.check_1271,
-    )
+    gate = request.app[GATE_KEY]
+    # EIP-1271 asks the wallet: off the loop, under the same pending cap and budget as submissions
+    await gate.call(config, "the wallet", verify_cancellation, intent_id, stored.owner, model.signingScheme,
+                    from_hex(model.signature), config.chain_id, config.settlement, config.check_1271)
     store.cancel(intent_id)
-    return web.json_response({"id": intent_id, "status": "cancelled"})
+    return reply(AcceptedModel(id=intent_id, status=CANCELLED))
 
 
 async def health(request: web.Request) -> web.Response:
-    config: OrderbookConfig = request.app[CONFIG_KEY]  # type: ignore[assignment]
-    store = request.app[STORE_KEY]
-    return web.json_response(
-        {"ok": True, "chainId": config.chain_id, "settlement": config.settlement, "intents": store.count()}
-    )
+    config = _config(request)
+    return reply(HealthModel(ok=True, chainId=config.chain_id, settlement=config.settlement,
+                             intents=request.app[STORE_KEY].count()))
 
 
-def make_app(store: SqliteStore, config: OrderbookConfig) -> web.Application:
+def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
     app[STORE_KEY] = store
     app[CONFIG_KEY] = config
+    gate = ChainGate()
+    app[GATE_KEY] = gate
     app.router.add_post("/intents", post_intent)
     app.router.add_get("/intents", list_intents)
     app.router.add_get("/intents/{id}", get_intent)
     app.router.add_delete("/intents/{id}", delete_intent)
     app.router.add_get("/health", health)
+    add_metrics(app, "orderbook")
 
     async def close_store(_app: web.Application) -> None:
+        gate.executor.shutdown(wait=False, cancel_futures=True)
+        gate.parser.shutdown(wait=False, cancel_futures=True)
         store.close()
 
     app.on_cleanup.append(close_store)
@@ -150,6 +239,10 @@ def serve(host: str, port: int, db: str, config: OrderbookConfig, on_ready: Call
     from orderbook.store import open_store
 
     store = open_store(db)
+    # the parse and chain-check threads run Python between socket reads; hand the GIL back every
+    # 1 ms instead of 5, so the event loop (/health, cheap refusals) never queues long behind them
+    sys.setswitchinterval(0.001)
     if on_ready is not None:
         on_ready()
-    web.run_app(make_app(store, config), host=host, port=port, print=None, handle_signals=True)
+    # connections capped and silent ones closed after keel.http.HEADER_TIMEOUT_S (aiohttp has no header timeout)
+    run_guarded(make_app(store, config), host, port, backlog=BACKLOG)

@@ -20,6 +20,7 @@ from intents.errors import (
     TransitionError,
 )
 from keel.errors import KeelError, RefusedError
+from keel.wire import loads
 
 DEFAULT_URL = "http://127.0.0.1:8088"
 
@@ -39,13 +40,13 @@ _KINDS: dict[str, type[KeelError]] = {
 
 def _raise_for(status: int, body: bytes, url: str) -> None:
     try:
-        data = json.loads(body)
+        data = loads(body)
         message, kind, field = str(data["error"]), str(data.get("kind")), data.get("field")
     except (ValueError, KeyError, TypeError):
         raise OrderbookUnavailable(f"orderbook: {url} answered {status} without a keel error body") from None
     cls = _KINDS.get(kind)
     if cls is not None:
-        raise cls(message, field)  # type: ignore[call-arg]
+        raise cls(message, field)
     if status == 404:
         raise IntentNotFound(message, field)
     if status == 409:
@@ -61,7 +62,7 @@ def request(base_url: str, method: str, path: str, body: Any = None, timeout_s: 
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-            return json.loads(resp.read() or b"null")
+            return loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         _raise_for(exc.code, exc.read(), url)
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:

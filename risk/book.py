@@ -185,7 +185,10 @@ def load(path: Path | str) -> Book:
     p = Path(path)
     if not p.is_file():
         raise BookError(f"book: no such file {p}", "book")
-    text = p.read_text()
+    try:
+        text = p.read_text()
+    except UnicodeDecodeError:
+        raise BookError(f"book: {p.name} is not a text file (expected UTF-8 CSV or JSON)", "book") from None
     if p.suffix.lower() == ".json":
         return parse_json(text, p.name)
     if p.suffix.lower() == ".csv":

@@ -26,6 +26,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from contracts.deployment import Deployment
+from keel import metrics
+from keel.units import whole_tokens
 from risk import breakers
 from risk.backtest.engine import CostModel, OptionBook
 from risk.policies.base import (
@@ -48,6 +51,7 @@ class Observation:
     holdings: tuple[float, ...]
     oracle_updated_s: float
     pool_price: float | None = None
+    gas_price_gwei: float | None = None  # the chain's gas price now; None: the cost model's reference
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Keeper:
     vol_half_life_s: float = 24 * 3600.0
     valid_s: float = 600.0
     start_s: float | None = None
+    end_s: float | None = None  # when the hedging program ends (unix s); None: the book's nearest expiry
     _var: float | None = None
     _last: tuple[float, float] | None = None  # (time, reference price) of the previous poll
     _since: float = math.inf
@@ -142,6 +147,8 @@ class Keeper:
         verdict = breakers.check(self.limits, self._breakers, reading)
         self._breakers = verdict.state
         if not verdict.ok:
+            for trip in verdict.trips:
+                metrics.BREAKER_TRIPS.labels(trip.breaker).inc()
             return self._record(Step(obs.now_s, False, tuple(position), tripped=tuple(verdict.reasons()),
                                      reason="breaker tripped: " + "; ".join(verdict.reasons())))
         cancelled = None
@@ -181,12 +188,17 @@ class Keeper:
         spot = np.array([obs.prices[1]])
         _, delta, gamma = book.greeks(spot, elapsed)
         held = self._holdings(obs)
+        # the policy sees today's gas, exactly as the backtest's gas path shows it
+        gas_ref = self.costs.gas(spot)
+        gas_now = gas_ref if obs.gas_price_gwei is None else self.costs.gas_at(spot, obs.gas_price_gwei)
         state = HedgeState(
             t_s=obs.now_s - self.start_s, spot=spot, hedge=np.array([held[1]]), delta=delta, gamma=gamma,
             since_trade_s=np.array([self._since]), realized_vol=np.array([realized]), vol=vol,
             tau_years=book.nearest_expiry_years - elapsed, rate=book.rate, cost_rate=self.costs.rate,
-            trade_cost=self.costs.total, delta_scaled=lambda m: book.greeks(spot, elapsed, m)[1],
-            target_delta=self.target_delta,
+            trade_cost=self.costs.total if obs.gas_price_gwei is None else self.costs.at_gas(gas_now),
+            delta_scaled=lambda m: book.greeks(spot, elapsed, m)[1],
+            target_delta=self.target_delta, gas_cost=gas_now, gas_ref_cost=gas_ref,
+            horizon_years=None if self.end_s is None else max(self.end_s - obs.now_s, 0.0) / SECONDS_PER_YEAR,
         )
         d = self.policy.decide(state)
         return bool(d.trade[0]), (float(d.position[0]),), vol, realized
@@ -222,44 +234,40 @@ SLOT0_ABI = [{"name": "slot0", "type": "function", "stateMutability": "view", "i
 
 @dataclass
 class ChainReader:
-    """Reads an `Observation` for `owner` over `symbols` (numeraire first) from the world:
-    oracle feeds (the oldest `updatedAt` counts for staleness), balances, block time, and
-    the price of `symbols[1]` in the V3 pool `pool_key` (e.g. "v3:USDC/WETH:500")."""
+    """Reads an `Observation` for `owner` over `symbols` (numeraire first) from the chain's
+    `deployment`: oracle feeds (the oldest `updatedAt` counts for staleness), balances,
+    block time, and the price of `symbols[1]` in the V3 pool at `pool` (an address, e.g.
+    `deployment.v3_pool("USDC", "WETH", 500)`; None: no pool check)."""
 
     w3: Any
-    addresses: dict[str, str]
+    deployment: Deployment
     owner: str
     symbols: tuple[str, ...]
-    pool_key: str | None = None
+    pool: str | None = None
     states: list[Any] = field(default_factory=list)
 
     def read(self) -> Observation:
-        from eth_utils import to_checksum_address
+        from intents.chain import chain_time, feed_updated_at, token_states
 
-        from intents.chain import FEED_ABI, chain_time, token_states
-
-        self.states = token_states(self.w3, self.addresses, self.owner, list(self.symbols))
-        updated = []
-        for s in self.symbols[1:]:
-            feed = self.w3.eth.contract(address=to_checksum_address(self.addresses[f"feed:{s}"]), abi=FEED_ABI)
-            updated.append(int(feed.functions.latestRoundData().call()[3]))
+        self.states = token_states(self.w3, self.deployment, self.owner, list(self.symbols))
+        updated = [feed_updated_at(self.w3, self.deployment, s) for s in self.symbols[1:]]
         num = self.states[0]
         prices = tuple(t.usd_price_8 / num.usd_price_8 for t in self.states)
-        holdings = tuple(t.balance / 10**t.decimals for t in self.states)
-        return Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price())
+        holdings = tuple(whole_tokens(t.balance, t.decimals) for t in self.states)
+        return Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price(),
+                           self.w3.eth.gas_price / 1e9)
 
     def _pool_price(self) -> float | None:
-        if self.pool_key is None or self.pool_key not in self.addresses:
+        if self.pool is None:
             return None
-        from eth_utils import to_checksum_address
-
-        pool = self.w3.eth.contract(address=to_checksum_address(self.addresses[self.pool_key]), abi=SLOT0_ABI)
+        pool = self.w3.eth.contract(address=self.pool, abi=SLOT0_ABI)
         sqrt_x96 = int(pool.functions.slot0().call()[0])
         num, und = self.states[0], self.states[1]
-        raw = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
+        raw: float = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
+        shift: float = 10.0 ** (und.decimals - num.decimals)
         if int(und.address, 16) < int(num.address, 16):  # underlying is token0
-            return raw * 10 ** (und.decimals - num.decimals)
-        return 1.0 / raw * 10 ** (und.decimals - num.decimals)
+            return raw * shift
+        return 1.0 / raw * shift
 
 
 @dataclass

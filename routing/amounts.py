@@ -4,7 +4,8 @@
 no float), refusing a bad form, an unknown token, or a non-positive amount, each naming
 the flag. `mid_prices` values every token of a snapshot from an anchor price by walking
 the pools: a token's price is the median of the mid prices of the pools that join it to
-tokens already priced, so one odd pool cannot skew it.
+tokens already priced, so one odd pool cannot skew it. Prices are on any one scale; the
+command line uses `keel.units.UsdPrice` (USD per base unit × 1e36).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 from routing.errors import RoutingError
-from routing.pools import Liquidity, V2Pool
-
-PRICE_SCALE = 10**30  # price = value of one base unit in 1e-30 USD: fine enough for 18-decimal pennies
+from routing.pools import Liquidity, Pool, V2Pool
 
 
 def parse_amounts(items: Sequence[str], liq: Liquidity, flag: str, require_amount: bool) -> dict[str, int]:
@@ -46,7 +45,7 @@ def parse_amounts(items: Sequence[str], liq: Liquidity, flag: str, require_amoun
 
 
 def mid_prices(liq: Liquidity, known: Mapping[str, int]) -> dict[str, int]:
-    """Prices (PRICE_SCALE units per base unit) for every token reachable from `known`."""
+    """Prices (on `known`'s scale, per base unit) for every token reachable from `known`."""
     prices = dict(known)
     if not prices:
         return prices
@@ -62,7 +61,7 @@ def mid_prices(liq: Liquidity, known: Mapping[str, int]) -> dict[str, int]:
             prices[token] = max(1, round(statistics.median(values)))
 
 
-def _mid(pool: object, token_in: str) -> float:
+def _mid(pool: Pool, token_in: str) -> float:
     """price(other) / price(token_in) implied by the pool's mid price (fees ignored)."""
     if isinstance(pool, V2Pool):
         r_in, r_out = pool._reserves(token_in)

@@ -157,7 +157,7 @@ def _hessian(net: Network, point: _Point, damping: float) -> FloatArray:
     n = net.size
     index = np.concatenate((a * n + a, a * n + b, b * n + a, b * n + b))
     values = np.concatenate((c / na, -c / nb, -c / nb, c * na / (nb * nb)))
-    return np.bincount(index, values, n * n).reshape(n, n)
+    return np.asarray(np.bincount(index, values, n * n).reshape(n, n), dtype=np.float64)
 
 
 def _newton_direction(net: Network, point: _Point, floor: FloatArray, damping: float) -> FloatArray:

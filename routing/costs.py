@@ -85,9 +85,9 @@ def exact_cost(
     fair = abs(q_tokens) * ref_price
     if q_tokens > 0:  # buy exact-out: pay numeraire in
         paid = _fill(pools, numeraire, amount, chunks, exact_out=True) / 10**dec_n
-        return paid - fair
+        return float(paid - fair)
     got = _fill(pools, token, amount, chunks, exact_out=False) / 10**dec_n
-    return fair - got
+    return float(fair - got)
 
 
 @dataclass(frozen=True)
@@ -224,4 +224,4 @@ def pool_price(pool: Pool, token: str, liq: Liquidity) -> float:
     else:
         p01 = (pool.sqrt_price_x96 / 2**96) ** 2
     p01 *= 10 ** (t0.decimals - t1.decimals)  # token1 per token0, whole units
-    return p01 if pool.token0 == token else 1.0 / p01
+    return float(p01 if pool.token0 == token else 1.0 / p01)

@@ -11,7 +11,7 @@ math refuses to step into a word it has not seen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
@@ -84,7 +84,7 @@ def discover(
         calls += [_call(v3_factory, "getPool(address,address,uint24)", ["address", "address", "uint24"], [a, b, f])
                   for a, b in pairs for f in fees]
     raw = _batch(w3, calls, block, stats)
-    token_info = {}
+    token_info: dict[str, Token] = {}
     for i, t in enumerate(addrs):
         decimals = decode(["uint8"], raw[2 * i])[0]
         try:
@@ -107,7 +107,10 @@ def discover(
             if addr != to_checksum_address(ZERO):
                 v3_addrs.append(addr)
     pools: list[Pool] = _read_v2(w3, v2_addrs, block, stats) + _read_v3(w3, v3_addrs, block, tick_window, stats)
-    return Liquidity(token_info, tuple(pools), block, to_checksum_address(native) if native else None,
+    # the native token prices gas only if it is one of the snapshot's tokens (a snapshot
+    # without it values gas at nothing inside the router; the auction's score still charges it)
+    native = to_checksum_address(native) if native else None
+    return Liquidity(token_info, tuple(pools), block, native if native in token_info else None,
                      f"chain at block {block}")
 
 
@@ -160,8 +163,8 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             word_index.append((h, w))
     words_raw = _batch(w3, word_calls, block, stats)
     initialized: dict[str, list[int]] = {h["address"]: [] for h in heads}
-    for (h, w), r in zip(word_index, words_raw, strict=True):
-        bits = int.from_bytes(r, "big")
+    for (h, w), word in zip(word_index, words_raw, strict=True):
+        bits = int.from_bytes(word, "big")
         while bits:
             low = bits & -bits
             initialized[h["address"]].append(((w << 8) + low.bit_length() - 1) * h["spacing"])
@@ -174,8 +177,8 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             tick_index.append((h["address"], t))
     ticks_raw = _batch(w3, tick_calls, block, stats)
     nets: dict[str, list[tuple[int, int]]] = {h["address"]: [] for h in heads}
-    for (addr, t), r in zip(tick_index, ticks_raw, strict=True):
-        nets[addr].append((t, int(decode(["uint128", "int128"], r[:64])[1])))
+    for (addr, t), tick_raw in zip(tick_index, ticks_raw, strict=True):
+        nets[addr].append((t, int(decode(["uint128", "int128"], tick_raw[:64])[1])))
     pools: list[Pool] = []
     for h in heads:
         if h["liquidity"] == 0 and not nets[h["address"]]:
@@ -191,7 +194,3 @@ def _words(compressed: int, span: int | None, spacing: int) -> tuple[int, int]:
         return lo, hi
     return max(lo, (compressed - span) >> 8), min(hi, (compressed + span) >> 8)
 
-
-def world_tokens(addresses: Mapping[str, str]) -> list[str]:
-    """The world's token addresses (WETH, USDC, DAI, WBTC) from `World.addresses`."""
-    return [addresses[s] for s in ("WETH", "USDC", "DAI", "WBTC") if s in addresses]

@@ -5,32 +5,24 @@ or any account): `token_in.approve(router, amount_in)`, then either V2
 `swapExactTokensForTokens(amount_in, amount_out, [in, out], recipient, deadline)` or V3
 `SwapRouter.exactInputSingle(...)` with `amountOutMinimum = amount_out`. The minimums are
 the exact amounts the integer math reported, so the batch pays exactly that or reverts.
-The shape matches the settlement's `Interaction {target, value, callData}`. Pure: encodes
-only, sends nothing.
+Each is the settlement's own `contracts.interaction.Interaction`. The settlement refuses
+approvals in interactions (its owner sets standing allowances to the routers), so for it
+pass `approve_first=False`: only the swaps are emitted. Pure: encodes only, sends nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from eth_abi import encode
 from eth_utils import keccak
 
+from contracts.deployment import Uniswap
+from contracts.interaction import Interaction
 from routing.errors import RoutingError
 from routing.evaluate import Hop
 
 DEADLINE_FAR_S = 2**32 - 1
-
-
-@dataclass(frozen=True)
-class Interaction:
-    target: str
-    value: int
-    call_data: bytes
-
-    def as_tuple(self) -> tuple[str, int, bytes]:
-        return self.target, self.value, self.call_data
 
 
 def _sel(signature: str) -> bytes:
@@ -58,19 +50,21 @@ def v3_swap(router: str, hop: Hop, recipient: str, deadline_s: int) -> Interacti
 
 
 def interactions(hops: Sequence[Hop], routers: Mapping[str, str], recipient: str,
-                 deadline_s: int = DEADLINE_FAR_S) -> list[Interaction]:
-    """approve + swap per hop. `routers` maps "v2" -> UniswapV2Router02, "v3" -> SwapRouter."""
+                 deadline_s: int = DEADLINE_FAR_S, approve_first: bool = True) -> list[Interaction]:
+    """approve (unless `approve_first` is False) + swap per hop. `routers` maps "v2" ->
+    UniswapV2Router02, "v3" -> SwapRouter."""
     out: list[Interaction] = []
     for hop in hops:
         router = routers.get(hop.kind)
         if router is None:
             raise RoutingError(f"no router address for {hop.kind} pools", "routers")
-        out.append(approve(hop.token_in, router, hop.amount_in))
+        if approve_first:
+            out.append(approve(hop.token_in, router, hop.amount_in))
         swap = v2_swap if hop.kind == "v2" else v3_swap
         out.append(swap(router, hop, recipient, deadline_s))
     return out
 
 
-def world_routers(addresses: Mapping[str, str]) -> dict[str, str]:
-    """The routers of the local world (or mainnet) from `World.addresses`."""
-    return {"v2": addresses["UniswapV2Router02"], "v3": addresses["SwapRouter"]}
+def routers(uniswap: Uniswap) -> dict[str, str]:
+    """Pool kind -> the router that swaps through it: "v2" UniswapV2Router02, "v3" SwapRouter."""
+    return {"v2": uniswap.v2_router, "v3": uniswap.swap_router}

@@ -161,7 +161,7 @@ def to_highs(model: Model) -> Any:
     import highspy
     import numpy as np
 
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     n = len(model.col_names)
     inf = highspy.kHighsInf
@@ -170,7 +170,9 @@ def to_highs(model: Model) -> Any:
     if model.integer:
         kind = np.array([highspy.HighsVarType.kInteger] * len(model.integer))
         h.changeColsIntegrality(len(model.integer), np.array(model.integer, dtype=np.int32), kind)
-    starts, index, value = [], [], []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
     for idx, val in zip(model.row_index, model.row_value, strict=True):
         starts.append(len(index))
         index += idx

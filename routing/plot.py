@@ -77,8 +77,9 @@ def as_hops(hops: Iterable[Hop | Mapping[str, Any]]) -> list[Hop]:
                     values[name] = int(values[name])
         except (TypeError, ValueError):
             raise RoutingError(f"hops[{i}].{name} must be an integer, got {values[name]!r}", f"hops[{i}].{name}") from None
-        out.append(Hop(**{k: (str(v) if k in ("pool", "kind", "token_in", "token_out") else v)
-                          for k, v in values.items()}))
+        fields: dict[str, Any] = {k: (str(v) if k in ("pool", "kind", "token_in", "token_out") else v)
+                                  for k, v in values.items()}
+        out.append(Hop(**fields))
     if not out:
         raise RoutingError("no hops to draw: the route is empty", "hops")
     for i, h in enumerate(out):
@@ -342,22 +343,30 @@ def plot_route(
     # columns wide enough that a label between neighbours leaves both arrow ends in view
     widest = max(b[2] - b[0] for b in (_Boxes.box((0.0, 0.0), t) for t in texts))
     lay = layout(hs, prices, max(COL_GAP, widest + 2 * RADIUS + 1.6))
-    hs, cols, pos, shares = lay.hops, lay.columns, lay.positions, lay.shares
-    curves = dict(enumerate(lay.curves))
-    nodes = list(pos.values())
+    texts = [_label(h, symbols, decimals) for h in lay.hops]
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Circle, FancyArrowPatch, Patch
-    from matplotlib.path import Path as MPath
 
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
+    fig, ax, y_hi = _canvas(plt, lay)
+    _draw_hops(ax, lay, texts)
+    _draw_tokens(ax, lay, symbols, y_hi)
+    _draw_legend(ax, lay, by_value=prices is not None)
+    fig.suptitle(title or f"route: {len(lay.hops)} hops over {len({h.pool for h in lay.hops})} pools", fontsize=11)
+    _save(fig, target)
+    plt.close(fig)
+    return target
+
+
+def _canvas(plt: Any, lay: Layout) -> tuple[Any, Any, float]:
+    """A figure sized to the layout (tokens and arc midpoints, plus a margin); returns (fig, ax, top y)."""
+    xs = [p[0] for p in lay.positions.values()]
+    ys = [p[1] for p in lay.positions.values()]
     pad = 1.8
     x_lo, x_hi = min(xs) - pad - 0.6, max(xs) + pad + 0.6
-    y_extent = [y for cv in curves.values() for y in (_bezier(*cv, 0.5)[1],)] + ys
+    y_extent = [_bezier(*cv, 0.5)[1] for cv in lay.curves] + ys
     y_lo, y_hi = min(y_extent) - pad, max(y_extent) + pad
     fig = plt.figure(figsize=((x_hi - x_lo) * UNIT_IN, (y_hi - y_lo) * UNIT_IN + 0.5), dpi=110)
     ax = fig.add_axes((0.0, 0.0, 1.0, (y_hi - y_lo) * UNIT_IN / ((y_hi - y_lo) * UNIT_IN + 0.5)))
@@ -365,15 +374,22 @@ def plot_route(
     ax.set_ylim(y_lo, y_hi)
     ax.set_aspect("equal")
     ax.axis("off")
+    return fig, ax, y_hi
 
-    boxes = _Boxes(nodes)
+
+def _draw_hops(ax: Any, lay: Layout, texts: Sequence[str]) -> None:
+    """One arrow per hop, width by share, clipped at the token circles; labels placed clear of each other."""
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path as MPath
+
+    boxes = _Boxes(list(lay.positions.values()))
     labels: list[tuple[Point, str, str]] = []
-    for i in sorted(curves, key=lambda i: -shares[i]):  # the biggest hops get the best label spots
-        h, full = hs[i], curves[i]
+    for i in sorted(range(len(lay.hops)), key=lambda i: -lay.shares[i]):  # biggest hops get the best label spots
+        h, full = lay.hops[i], lay.curves[i]
         t_start = _exit(*full, full[0], from_start=True)
         t_end = _exit(*full, full[2], from_start=False)
         p0, c, p1 = _split(*full, t_start, t_end)
-        width = MIN_W + (MAX_W - MIN_W) * shares[i]
+        width = MIN_W + (MAX_W - MIN_W) * lay.shares[i]
         color = COLORS.get(h.kind.lower(), "#777777")
         arrow = FancyArrowPatch(path=MPath([p0, c, p1], [MPath.MOVETO, MPath.CURVE3, MPath.CURVE3]),
                                 arrowstyle=f"-|>,head_length={0.4 + width / 20:.2f},head_width={0.25 + width / 30:.2f}",
@@ -384,22 +400,27 @@ def plot_route(
         ax.text(*at, text, ha="center", va="center", fontsize=FONT, color="#222222", zorder=3,
                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": color, "lw": 0.8, "alpha": 0.9})
 
-    role = {0: "sold", max(cols.values()): "bought"}
-    for t, (x, y) in pos.items():
+
+def _draw_tokens(ax: Any, lay: Layout, symbols: Mapping[str, str], y_hi: float) -> None:
+    """A circle per token with its symbol; "sold" over the first column and "bought" over the last."""
+    from matplotlib.patches import Circle
+
+    for t, (x, y) in lay.positions.items():
         sym = symbols.get(t, t[:8])
         ax.add_patch(Circle((x, y), RADIUS, fc="#f4f4f4", ec="#333333", lw=1.3, zorder=4))
         ax.text(x, y, sym, ha="center", va="center", fontsize=9 if len(sym) <= 5 else 7, weight="bold", zorder=5)
-    col_x = {c: pos[t][0] for t, c in cols.items()}
-    for c, name in role.items():
+    col_x = {c: lay.positions[t][0] for t, c in lay.columns.items()}
+    for c, name in {0: "sold", max(lay.columns.values()): "bought"}.items():
         ax.text(col_x[c], y_hi - 0.5, name, ha="center", va="center", fontsize=9, color="#555555")
-    kinds = sorted({h.kind.lower() for h in hs})
+
+
+def _draw_legend(ax: Any, lay: Layout, by_value: bool) -> None:
+    from matplotlib.patches import Patch
+
+    kinds = sorted({h.kind.lower() for h in lay.hops})
     ax.legend(handles=[Patch(color=COLORS.get(k, "#777777"), alpha=0.55, label=k.upper()) for k in kinds],
               loc="lower right", fontsize=8, frameon=False,
-              title="width: share of value" if prices else "width: share of amount sold", title_fontsize=7)
-    fig.suptitle(title or f"route: {len(hs)} hops over {len({h.pool for h in hs})} pools", fontsize=11)
-    _save(fig, target)
-    plt.close(fig)
-    return target
+              title="width: share of value" if by_value else "width: share of amount sold", title_fontsize=7)
 
 
 def _save(fig: Any, target: Path) -> None:

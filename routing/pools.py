@@ -256,10 +256,10 @@ def _pool_from_json(raw: Any, index: int, tokens: Mapping[str, Token], source: s
         return _int(_get(raw, key, int, source, where), source, f"{where}.{key}")
 
     if kind == "v2":
-        pool: Pool = V2Pool(address, token0, token1, num("reserve0"), num("reserve1"))
-        if pool.reserve0 < 0 or pool.reserve1 < 0:
+        pair = V2Pool(address, token0, token1, num("reserve0"), num("reserve1"))
+        if pair.reserve0 < 0 or pair.reserve1 < 0:
             raise SnapshotError(f"{source}: {where} has negative reserves", f"{where}.reserve0")
-        return pool
+        return pair
     if kind == "v3":
         ticks_raw = _get(raw, "ticks", list, source, where)
         ticks = []

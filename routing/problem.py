@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from routing.curves import Curve, curve
 from routing.errors import NoLiquidityError, RoutingError
@@ -125,7 +126,7 @@ def build(demands: Demands, liquidity: Liquidity, prices: Mapping[str, int], gas
     value_sold = sum(a * prices[t] for t, a in demands.sell.items())
     native_price = prices.get(liquidity.native, 0) if liquidity.native else 0
     gas_unit_value = float(gas_price_wei * native_price)
-    edges = []
+    edges: list[Any] = []
     for p, a, b in candidate_pools(demands, liquidity):
         if prices.get(a, 0) <= 0 or prices.get(b, 0) <= 0:
             continue  # an intermediate without a reference price cannot be valued

@@ -16,18 +16,22 @@ from dataclasses import dataclass
 
 from eth_utils import keccak, to_checksum_address
 
+from keel.units import USD_PRICE_SCALE
 from routing.math.tick import MAX_TICK, MIN_TICK, tick_at_sqrt_ratio
 from routing.pools import Liquidity, Pool, Token, V2Pool, v3_pool
 from routing.problem import Demands
 
 HUBS = (("WETH", 3000.0, 18), ("USDC", 1.0, 6), ("DAI", 1.0, 18), ("WBTC", 60000.0, 8))
 FEE_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
+# (kind, fee pips; None for V2), drawn uniformly: 0.3% twice, as on mainnet
+VENUES: tuple[tuple[str, int | None], ...] = (
+    ("v2", None), ("v3", 100), ("v3", 500), ("v3", 3000), ("v3", 3000), ("v3", 10000))
 
 
 @dataclass(frozen=True)
 class Instance:
     liquidity: Liquidity
-    prices: dict[str, int]  # 1e30 * USD per base unit (fine enough for cheap 18-decimal tokens)
+    prices: dict[str, int]  # keel.units.UsdPrice: USD per base unit × 1e36
     demands: Demands
     usd: float  # the trade's size in USD
 
@@ -85,7 +89,7 @@ def liquidity(seed: int, n_pools: int, n_tokens: int) -> tuple[Liquidity, dict[s
     tokens, usd = _tokens(rnd, n_tokens)
     hubs = tokens[: min(len(HUBS), n_tokens)]
     pools: list[Pool] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, tuple[object, ...]]] = set()
     attempts = 0
     while len(pools) < n_pools and attempts < n_pools * 50:
         attempts += 1
@@ -94,24 +98,25 @@ def liquidity(seed: int, n_pools: int, n_tokens: int) -> tuple[Liquidity, dict[s
         if a == b:
             continue
         t0, t1 = sorted((a.address, b.address), key=lambda s: int(s, 16))
-        venue = rnd.choice(("v2", "v3:100", "v3:500", "v3:3000", "v3:3000", "v3:10000"))
+        venue = rnd.choice(VENUES)
         if (t0, t1, venue) in seen:
             continue
         seen.add((t0, t1, venue))
         hub_pair = a in hubs and b in hubs
         tvl = 10 ** rnd.uniform(6.5, 8) if hub_pair else 10 ** rnd.uniform(4.5, 7)
         # arbitrageurs keep a pool within half its fee of the market: no cycle pays
-        fee = 0.003 if venue == "v2" else int(venue[3:]) / 1e6
+        kind, fee_pips = venue
+        fee = 0.003 if fee_pips is None else fee_pips / 1e6
         dislocation = 1 + rnd.uniform(-0.5, 0.5) * fee
         price = usd[t0] / usd[t1] * dislocation  # token1 base units per token0 base unit
-        address = _address("pool", t0, t1, venue)
-        if venue == "v2":
+        address = _address("pool", t0, t1, kind, *(() if fee_pips is None else (fee_pips,)))
+        if fee_pips is None:
             r0 = int(tvl / 2 / usd[t0])
             r1 = int(r0 * price)
             pools.append(V2Pool(address, t0, t1, r0, r1))
         else:
-            pools.append(_v3(rnd, address, t0, t1, int(venue[3:]), price, tvl, usd[t1]))
-    prices = {t: round(1e30 * p) for t, p in usd.items()}
+            pools.append(_v3(rnd, address, t0, t1, fee_pips, price, tvl, usd[t1]))
+    prices = {t: round(USD_PRICE_SCALE * p) for t, p in usd.items()}
     liq = Liquidity({t.address: t for t in tokens}, tuple(pools), 0, tokens[0].address, f"synthetic seed {seed}")
     return liq, prices
 
@@ -122,7 +127,7 @@ def trade(seed: int, liq: Liquidity, prices: dict[str, int], usd: float | None =
     traded = sorted({t for p in liq.pools for t in (p.token0, p.token1)})
     size = usd if usd is not None else 10 ** rnd.uniform(1, 7)
     sell, buy = rnd.sample(traded, 2)
-    amount = max(1, int(size * 1e30 / prices[sell]))
+    amount = max(1, int(size * USD_PRICE_SCALE / prices[sell]))
     return Instance(liq, prices, Demands({sell: amount}, {buy: 0}), size)
 
 
@@ -132,7 +137,8 @@ def routable(seed: int, count: int, n_pools: int, n_tokens: int) -> list[Instanc
     from routing.errors import NoLiquidityError
     from routing.route import route
 
-    out, k = [], 0
+    out: list[Instance] = []
+    k = 0
     while len(out) < count and k < count * 20:
         liq, prices = liquidity(seed * 100_003 + k, n_pools, n_tokens)
         inst = trade(seed * 100_003 + k, liq, prices)
@@ -147,11 +153,11 @@ def routable(seed: int, count: int, n_pools: int, n_tokens: int) -> list[Instanc
 
 def world() -> tuple[Liquidity, dict[str, int]]:
     """The mainnet-shaped world's pools (`contracts.world_spec`) at their mainnet addresses, in
-    memory, and its oracle prices (PRICE_SCALE units per base unit): the same reserves,
+    memory, and its oracle prices (`UsdPrice`, USD per base unit × 1e36): the same reserves,
     positions and liquidity `contracts.world` creates on chain, without a chain.
     (tests/integration/test_routing_onchain.py checks it against discovery on the fork.)"""
     from contracts import mainnet, world_spec
-    from routing.amounts import PRICE_SCALE
+    from keel.units import usd_price_from_feed
 
     tokens = {mainnet.TOKENS[s]: Token(mainnet.TOKENS[s], s, d) for s, d in world_spec.DECIMALS.items()}
     pools: list[Pool] = []
@@ -182,6 +188,6 @@ def world() -> tuple[Liquidity, dict[str, int]]:
         pools.append(v3_pool(mainnet.v3_pool_address(a, b, spec.fee), t0, t1, spec.fee,
                              world_spec.TICK_SPACING[spec.fee], sqrt_price, tick, active, nets.items()))
     # as `routing.chain.oracle_prices` reads them from the world's feeds
-    prices = {a: world_spec.feed_answer(t.symbol) * PRICE_SCALE // 10 ** (world_spec.FEED_DECIMALS + t.decimals)
-              for a, t in tokens.items()}
+    prices: dict[str, int] = {a: usd_price_from_feed(world_spec.feed_answer(t.symbol), t.decimals)
+                              for a, t in tokens.items()}
     return Liquidity(tokens, tuple(pools), 0, mainnet.TOKENS["WETH"], "world"), prices

@@ -17,32 +17,32 @@ from __future__ import annotations
 from dataclasses import replace
 
 from risk.breakers import Limits, Reading, State, check
+from routing.pools import Liquidity, Pool, V2Pool
 
 DEFAULT_LIMITS = Limits()
 
 
-def pool_deviation_bps(pool: object, prices: dict[str, int]) -> float | None:
+def pool_deviation_bps(pool: Pool, prices: dict[str, int]) -> float | None:
     """|pool mid price / reference price − 1| in bps (token1 per token0); None if unpriced or empty."""
-    t0, t1 = pool.token0, pool.token1  # type: ignore[attr-defined]
+    t0, t1 = pool.token0, pool.token1
     if t0 not in prices or t1 not in prices:
         return None
-    sqrt_x96 = getattr(pool, "sqrt_price_x96", None)
-    if sqrt_x96 is not None:
-        mid = (sqrt_x96 / 2**96) ** 2
-    else:
-        r0, r1 = getattr(pool, "reserve0", 0), getattr(pool, "reserve1", 0)
-        if not r0 or not r1:
+    if isinstance(pool, V2Pool):
+        if not pool.reserve0 or not pool.reserve1:
             return None
-        mid = r1 / r0
+        mid = pool.reserve1 / pool.reserve0
+    else:
+        mid = (pool.sqrt_price_x96 / 2**96) ** 2
     reference = prices[t0] / prices[t1]
     return abs(mid / reference - 1.0) * 10_000
 
 
-def healthy_pools(liquidity: object, prices: dict[str, int], now_s: float,
-                  limits: Limits = DEFAULT_LIMITS) -> tuple[object, dict[str, str]]:
+def healthy_pools(liquidity: Liquidity, prices: dict[str, int], now_s: float,
+                  limits: Limits = DEFAULT_LIMITS) -> tuple[Liquidity, dict[str, str]]:
     """The liquidity without pools the pool-deviation breaker trips on, and why each was left out."""
-    kept, left_out = [], {}
-    for pool in liquidity.pools:  # type: ignore[attr-defined]
+    kept: list[Pool] = []
+    left_out: dict[str, str] = {}
+    for pool in liquidity.pools:
         dev = pool_deviation_bps(pool, prices)
         if dev is None:
             kept.append(pool)

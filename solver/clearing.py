@@ -7,23 +7,25 @@ of any token the pools delivered less of than the users are owed (lowers it when
 delivered more), so that the owed amount shrinks to what the pools pay. It stops when
 every owed token is covered; the settlement then never pays out more than it takes in.
 An intent whose signed price bounds the clearing prices leave, or whose owner cannot
-give what its flows take, is dropped and the batch cleared again without it.
+give what its flows take, is dropped and the batch cleared again without it. Why an
+intent is dropped is a `Drop`: a `DropCause` the clearing acts on, and a message for people.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
 
-from intents.model import PRICE_SCALE as BOUND_SCALE
+from contracts.interaction import Interaction
 from intents.model import Intent
-from solver.domain import Interaction
+from keel.units import bound_price
 from solver.errors import NoSolution
 from solver.translate import Infeasible, Want, check_feasible, outcome_met
 
 MAX_PASSES = 12
 PRICE_NUDGE = 10**-7  # past exact cover, so integer rounding never leaves a token short
-BOUNDS_REASON = "clearing price"
 DUST_UNITS = 1_000  # base units netting may leave owed that the receivers absorb
 DUST_SHARE = 1e-6  # ... or this share of what they receive, whichever is larger
 
@@ -37,10 +39,29 @@ class RoutedPlan:
     gas: int
     interactions: tuple[Interaction, ...]
     description: tuple[str, ...] = ()
-    hops: tuple[dict, ...] = ()  # each swap as plain data (pool, kind, fee_pips, tokens, amounts), in order
+    hops: tuple[dict[str, Any], ...] = ()  # each swap as plain data (pool, kind, fee_pips, tokens, amounts), in order
 
 
 RouteFn = Callable[[dict[str, int], dict[str, int]], RoutedPlan]
+
+
+class DropCause(Enum):
+    OUT_OF_BOUNDS = "out of bounds"  # a clearing price left the intent's signed bounds: may pass in a smaller batch
+    INFEASIBLE = "infeasible"  # the owner cannot give what the flows take, or ends outside its balance bounds
+    OUTCOME_UNREACHABLE = "outcome unreachable"  # the flows do not land the outcome at these prices
+    NO_ROUTE = "no route"  # the pools cannot deliver what the intent is owed
+    NOT_CONVERGED = "not converged"  # the clearing prices did not settle within MAX_PASSES
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Why an intent left the batch: the cause the clearing acts on, and the detail people read."""
+
+    cause: DropCause
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
 
 EMPTY_PLAN = RoutedPlan({}, {}, 0, ())
 
@@ -50,7 +71,7 @@ class Cleared:
     prices: dict[str, int]
     flows: dict[str, dict[str, int]]  # intent id -> token -> signed base units
     plan: RoutedPlan
-    dropped: dict[str, str]  # intent id -> reason
+    dropped: dict[str, Drop]  # intent id -> why
     gross_value: int  # Σ |flow| × price over users (volume through the batch, price units)
     routed_value: int  # value the pools had to carry (price units)
     passes: int
@@ -68,13 +89,15 @@ def net_flows(flows: dict[str, dict[str, int]]) -> dict[str, int]:
     return out
 
 
-def within_bounds(intent: Intent, prices: dict[str, int]) -> str | None:
-    """None if every intent token's clearing price lies in the signed bounds; else why not."""
+def within_bounds(intent: Intent, prices: dict[str, int]) -> Drop | None:
+    """None if every intent token's clearing price lies in the signed bounds (as the contract
+    computes them); else why not."""
     numeraire = prices[intent.tokens[0]]
     for j, token in enumerate(intent.tokens[1:], start=1):
-        ratio = prices[token] * BOUND_SCALE // numeraire
+        ratio = bound_price(prices[token], numeraire)
         if not intent.min_price[j] <= ratio <= intent.max_price[j]:
-            return f"{BOUNDS_REASON} of tokens[{j}] ({ratio}) outside its signed bounds [{intent.min_price[j]}, {intent.max_price[j]}]"
+            return Drop(DropCause.OUT_OF_BOUNDS, f"clearing price of tokens[{j}] ({ratio}) outside its signed bounds "
+                                                 f"[{intent.min_price[j]}, {intent.max_price[j]}]")
     return None
 
 
@@ -88,7 +111,7 @@ def clear(
 ) -> Cleared:
     """Clear `wants` at uniform prices. `route(sells, buys)` routes a residual exactly."""
     live = {i: w for i, w in wants.items() if not w.is_empty}
-    dropped: dict[str, str] = {}
+    dropped: dict[str, Drop] = {}
     prices = dict(reference)
     passes = 0
     while True:
@@ -112,7 +135,7 @@ def _converge(
     route: RouteFn,
     fee_bps: Callable[[str], int],
     passes: int,
-) -> tuple[dict[str, int], dict[str, dict[str, int]], RoutedPlan, int, dict[str, str]]:
+) -> tuple[dict[str, int], dict[str, dict[str, int]], RoutedPlan, int, dict[str, Drop]]:
     """Iterate prices to cover the residual; returns the intents to drop (all found in one pass)."""
     plan = EMPTY_PLAN
     flows: dict[str, dict[str, int]] = {}
@@ -131,7 +154,7 @@ def _converge(
             plan = route(sells, buys) if sells else EMPTY_PLAN
         except NoSolution as exc:
             token = max(buys, key=lambda t: buys[t] * prices[t])
-            return prices, flows, plan, passes, {_largest_receiver(flows, token): str(exc)}
+            return prices, flows, plan, passes, {_largest_receiver(flows, token): Drop(DropCause.NO_ROUTE, str(exc))}
         delivered = {t: plan.obtained.get(t, 0) - plan.spent.get(t, 0) for t in buys}
         absorb_dust(flows, live, delivered)
         short = {t: need for t, need in net_flows(flows).items() if need > 0 and delivered.get(t, 0) < need}
@@ -142,12 +165,14 @@ def _converge(
             got = plan.obtained.get(token, 0) - plan.spent.get(token, 0)
             if got <= 0:
                 # the pools cannot deliver this token at all: drop the biggest intent that wants it
-                return prices, flows, plan, passes, {_largest_receiver(flows, token): f"no route delivers {token}"}
+                return prices, flows, plan, passes, {
+                    _largest_receiver(flows, token): Drop(DropCause.NO_ROUTE, f"no route delivers {token}")}
             prices[token] = max(1, int(prices[token] * (need / got) * (1 + PRICE_NUDGE)))
     # did not converge: drop the intent with the largest owed residual
     net = net_flows(flows)
     worst_token = max(net, key=lambda t: net[t] * prices[t])
-    return prices, flows, plan, passes, {_largest_receiver(flows, worst_token): "clearing prices did not converge"}
+    return prices, flows, plan, passes, {
+        _largest_receiver(flows, worst_token): Drop(DropCause.NOT_CONVERGED, "clearing prices did not converge")}
 
 
 def _flows_at(
@@ -156,32 +181,32 @@ def _flows_at(
     balances: dict[str, dict[str, int]],
     prices: dict[str, int],
     fee_bps: Callable[[str], int],
-) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+) -> tuple[dict[str, dict[str, int]], dict[str, Drop]]:
     """Every live want's flows at `prices`, and every intent those prices fail (with why)."""
     flows: dict[str, dict[str, int]] = {}
-    culprits: dict[str, str] = {}
+    culprits: dict[str, Drop] = {}
     for intent_id, want in live.items():
         intent = intents[intent_id]
         held = balances.get(intent.owner, {})
-        reason = within_bounds(intent, prices)
-        if reason:
-            culprits[intent_id] = reason
+        outside = within_bounds(intent, prices)
+        if outside is not None:
+            culprits[intent_id] = outside
             continue
         f = want.flows(prices, fee_bps(intent_id))
         try:
             check_feasible(want, f, held, intent)
         except Infeasible as exc:
-            culprits[intent_id] = str(exc)
+            culprits[intent_id] = Drop(DropCause.INFEASIBLE, str(exc))
             continue
         if not outcome_met(intent, held, f, prices):
-            culprits[intent_id] = "outcome not reachable at the clearing prices"
+            culprits[intent_id] = Drop(DropCause.OUTCOME_UNREACHABLE, "outcome not reachable at the clearing prices")
             continue
         flows[intent_id] = f
     return flows, culprits
 
 
 def _to_drop(
-    culprits: dict[str, str],
+    culprits: dict[str, Drop],
     live: dict[str, Want],
     prices: dict[str, int],
     reference: dict[str, int],
@@ -193,7 +218,7 @@ def _to_drop(
     smaller, so of those only the heaviest quarter of the ones pushing prices that way
     go (largest first); every other failure drops at once.
     """
-    out_of_bounds = [i for i, r in culprits.items() if r.startswith(BOUNDS_REASON)]
+    out_of_bounds = [i for i, d in culprits.items() if d.cause is DropCause.OUT_OF_BOUNDS]
     others = [i for i in culprits if i not in out_of_bounds]
     pressure = {}
     for i in out_of_bounds:

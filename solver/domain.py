@@ -2,25 +2,26 @@
 
 Wire shapes (JSON, pydantic) live in `auction/wire.py` and are mapped to these at the edge.
 
-Units: token amounts are ints in base units. Prices — reference and clearing — share one
-scale: USD per base unit × 1e36 (`PRICE_SCALE`), so `amount * price // 1e18` is USD × 1e18
-(`value_e18`). Scores and fees are USD × 1e18.
+Units (`keel.units`): token amounts are `BaseUnits`; prices — reference, native and
+clearing — are `UsdPrice`s (USD per base unit × 1e36), so `usd_value(amount, price)` is a
+`UsdValue` (USD × 1e18). Scores and fees are `UsdValue`s.
+
+An `Auction` always knows what gas costs: `native_price` is the chain's native token priced
+per wei, positive, read apart from the tradable tokens (a stale WETH feed keeps WETH
+intents out of the auction, never makes gas free).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+# the one Interaction, re-exported: a Solution carries it
+from contracts.interaction import Interaction as Interaction
 from intents.model import Intent, SignedIntent
-
-PRICE_SCALE = 10**36  # a price is USD per base unit times 1e36
-VALUE_SCALE = 10**18  # a value is USD times 1e18
-BPS = 10_000
-
-
-def value_e18(amount: int, price: int) -> int:
-    """USD × 1e18 of `amount` base units at `price` (rounded down)."""
-    return amount * price // (PRICE_SCALE // VALUE_SCALE)
+from keel.units import UsdPrice
+from routing.pools import Liquidity
+from solver.errors import SolverError
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Token:
     address: str
     symbol: str
     decimals: int
-    reference_price: int  # USD per base unit × 1e36
+    reference_price: UsdPrice
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,14 @@ class Auction:
     deadline_ms: int  # unix milliseconds by which a solution must arrive
     tokens: dict[str, Token]
     intents: tuple[BatchIntent, ...]
-    balances: dict[str, dict[str, int]]  # owner -> token -> base units
-    liquidity: dict  # routing.pools snapshot JSON, as discovered at `block`
+    balances: dict[str, dict[str, int]]  # owner -> token -> BaseUnits
+    liquidity: Liquidity  # the pools solvers may route over, as discovered at `block` (parsed once, at the wire)
     gas_price_wei: int
+    native_price: UsdPrice  # the native token (ETH), per wei: what gas costs
+
+    def __post_init__(self) -> None:
+        if self.native_price <= 0:
+            raise SolverError(f"nativePrice: {self.native_price} is not a price; gas cannot be valued", "nativePrice")
 
     def reference_prices(self) -> dict[str, int]:
         return {a: t.reference_price for a, t in self.tokens.items()}
@@ -64,13 +70,6 @@ class Auction:
             if si.id == intent_id:
                 return si
         raise KeyError(intent_id)
-
-
-@dataclass(frozen=True)
-class Interaction:
-    target: str
-    value_wei: int
-    call_data: bytes
 
 
 @dataclass(frozen=True)
@@ -85,13 +84,13 @@ class Execution:
 class Solution:
     auction_id: int
     solver: str
-    prices: dict[str, int]  # token -> clearing price (same scale as reference prices)
+    prices: dict[str, int]  # token -> clearing price, a UsdPrice (the reference prices' scale)
     executions: tuple[Execution, ...]
     interactions: tuple[Interaction, ...]
-    score_e18: int  # value delivered to users at reference prices, net of fees and gas (USD × 1e18)
+    score_e18: int  # UsdValue: value delivered to users at reference prices, net of fees and gas
     gas: int
     # what the strategy learnt, for `keel auction show` and the demo (not part of scoring)
-    stats: dict = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def intent_ids(self) -> tuple[str, ...]:

@@ -10,15 +10,20 @@ router every owed token at once would let it pour everything into whichever pays
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from contracts.mainnet import UNISWAP
+from keel import metrics
+from keel.units import USD_PRICE_SCALE
 from solver.breakers import healthy_pools, impact_reason
 from solver.clearing import RoutedPlan, RouteFn
-from solver.domain import Interaction
 from solver.errors import NoSolution
 
-ROUTERS = {"v2": UNISWAP["UniswapV2Router02"], "v3": UNISWAP["SwapRouter"]}
-DUST_VALUE = 10**34  # one cent on the price scale (USD × 1e36): not worth a swap
+if TYPE_CHECKING:
+    from routing.evaluate import Hop
+    from routing.pools import Liquidity
+
+DUST_VALUE = USD_PRICE_SCALE // 100  # one cent (amount × UsdPrice): not worth a swap
 REALLOCATIONS = 4  # re-share the sold tokens at most this often per residual
 EVEN_DELIVERY = 1.00002  # owed tokens delivered within 0.2 bp of the same share of what is owed
 EMPTY = RoutedPlan({}, {}, 0, ())
@@ -26,21 +31,19 @@ EMPTY = RoutedPlan({}, {}, 0, ())
 
 def make_route_fn(
     method: str,
-    liquidity_json: dict,
+    liquidity: Liquidity,
     prices: dict[str, int],
     gas_price_wei: int,
     recipient: str,
     deadline_s: int,
     time_limit_s: float = 2.0,
-    notes: dict | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> RouteFn:
     """A route function over the auction's pools, less any the pool-deviation breaker trips on
     (listed in `notes["pools_left_out"]`); a route past the price-impact limit is refused."""
-    from routing.pools import Liquidity
-
-    if not liquidity_json:
+    if not liquidity.tokens:  # no snapshot at all (a discovered one always lists its tokens)
         raise NoSolution("the auction carries no liquidity snapshot", "liquidity")
-    liquidity, left_out = healthy_pools(Liquidity.from_json(liquidity_json, source="auction.liquidity"), prices, 0)
+    liquidity, left_out = healthy_pools(liquidity, prices, 0)
     if notes is not None:
         notes["pools_left_out"] = left_out
 
@@ -70,18 +73,20 @@ def make_route_fn(
         tripped = impact_reason(sum(q * prices[t] for t, q in plan.spent.items()),
                                 sum(q * prices[t] for t, q in plan.obtained.items()), 0)
         if tripped:
+            for reason in tripped.split("; "):
+                metrics.BREAKER_TRIPS.labels(metrics.breaker_label(reason)).inc()
             raise NoSolution(f"breaker: {tripped}", "liquidity")
         return plan
 
     return route_fn
 
 
-def _route_shares(method: str, liquidity, sells: dict[str, int], buys: dict[str, int], weights: dict[str, float],
+def _route_shares(method: str, liquidity: Liquidity, sells: dict[str, int], buys: dict[str, int], weights: dict[str, float],
                   prices: dict[str, int], gas_price_wei: int, time_limit_s: float, recipient: str,
                   deadline_s: int) -> RoutedPlan:
     """Route each owed token on its own, from the sold tokens `allocate` gives it, in order."""
     state = liquidity
-    hops: list = []
+    hops: list[Hop] = []
     for token, share in allocate(sells, weights, prices, liquidity).items():
         share = {s: q for s, q in share.items() if q * prices[s] >= DUST_VALUE}
         if not share:
@@ -92,7 +97,8 @@ def _route_shares(method: str, liquidity, sells: dict[str, int], buys: dict[str,
     return _plan(hops, sells, buys, liquidity, recipient, deadline_s)
 
 
-def allocate(sells: dict[str, int], weights: dict[str, float], prices: dict[str, int], liquidity) -> dict[str, dict[str, int]]:
+def allocate(sells: dict[str, int], weights: dict[str, float], prices: dict[str, int],
+             liquidity: Liquidity) -> dict[str, dict[str, int]]:
     """Which sold token pays for which owed token: a greedy transport plan.
 
     Each owed token wants its `weights` share of the value sold; pairs with the best direct
@@ -100,7 +106,7 @@ def allocate(sells: dict[str, int], weights: dict[str, float], prices: dict[str,
     goes straight to an owed token it trades with — never through a pool that another owed
     token's route crosses the other way. Every base unit sold is allocated.
     """
-    supply = {s: q * prices[s] for s, q in sells.items()}
+    supply: dict[str, float] = {s: q * prices[s] for s, q in sells.items()}
     total_weight = sum(weights.values())
     demand = {b: w / total_weight * sum(supply.values()) for b, w in weights.items()}
     pairs = sorted(((_direct_rate(liquidity, s, b, sells[s], prices), s, b) for s in sells for b in weights),
@@ -121,7 +127,7 @@ def allocate(sells: dict[str, int], weights: dict[str, float], prices: dict[str,
     return {b: per for b, per in amounts.items() if per}
 
 
-def _direct_rate(liquidity, sold: str, owed: str, amount: int, prices: dict[str, int]) -> float:
+def _direct_rate(liquidity: Liquidity, sold: str, owed: str, amount: int, prices: dict[str, int]) -> float:
     """Value out per value in of a small trade through the best pool joining the two tokens (0: none)."""
     probe = max(amount // 1000, 1)
     best = 0.0
@@ -136,8 +142,8 @@ def _direct_rate(liquidity, sold: str, owed: str, amount: int, prices: dict[str,
     return best
 
 
-def _route_one(method: str, state, sells: dict[str, int], token: str, prices: dict[str, int],
-               gas_price_wei: int, time_limit_s: float) -> list:
+def _route_one(method: str, state: Liquidity, sells: dict[str, int], token: str, prices: dict[str, int],
+               gas_price_wei: int, time_limit_s: float) -> list[Hop]:
     from routing.errors import NoLiquidityError, PoolMathError, RoutingError
     from routing.problem import Demands
     from routing.route import route
@@ -152,17 +158,18 @@ def _route_one(method: str, state, sells: dict[str, int], token: str, prices: di
     return list(result.hops)
 
 
-def _advance(state, hops: list):
+def _advance(state: Liquidity, hops: list[Hop]) -> Liquidity:
     pools = {p.address: p for p in state.pools}
     for hop in hops:
         pools[hop.pool], _ = pools[hop.pool].after_swap(hop.token_in, hop.amount_in)
     return replace(state, pools=tuple(pools[p.address] for p in state.pools))
 
 
-def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, recipient: str,
+def _plan(hops: list[Hop], sells: dict[str, int], buys: dict[str, int], liquidity: Liquidity, recipient: str,
           deadline_s: int) -> RoutedPlan:
     from routing.evaluate import gas_units
     from routing.execute import interactions as hop_interactions
+    from routing.execute import routers
 
     spent = {s: 0 for s in sells}
     obtained = {b: 0 for b in buys}
@@ -179,8 +186,9 @@ def _plan(hops: list, sells: dict[str, int], buys: dict[str, int], liquidity, re
         spent=spent,
         obtained=obtained,
         gas=gas_units(hops) if hops else 0,
-        interactions=tuple(Interaction(i.target, i.value, i.call_data)
-                           for i in hop_interactions(hops, ROUTERS, recipient, deadline_s)),
+        # the world reproduces mainnet's routers, and the auction names no others; the
+        # settlement's owner gives them standing allowances, so no approve interaction
+        interactions=tuple(hop_interactions(hops, routers(UNISWAP), recipient, deadline_s, approve_first=False)),
         description=tuple(
             f"{h.amount_in} {liquidity.symbol(h.token_in)} -> {h.amount_out} {liquidity.symbol(h.token_out)} "
             f"via {h.kind} {h.pool}" + (f" ({h.fee_pips / 10_000:g}%)" if h.kind == "v3" else "")

@@ -42,4 +42,5 @@ def load(name: str) -> Strategy:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise UsageError(f"--strategy {name!r}: cannot load {target} ({exc})") from None
-    return cls()
+    strategy: Strategy = cls()
+    return strategy

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intents.model import Intent, IntentKind
-from solver.domain import BPS
+from keel.units import BPS
 
 INNER_BAND = 0.5  # share of the signed tolerance the solver aims inside
 
@@ -66,7 +66,7 @@ class Want:
 
 
 def translate(intent_id: str, intent: Intent, balances: dict[str, int], prices: dict[str, int]) -> Want:
-    """The trades `intent` needs, given its owner's `balances` and `prices` (scale: domain.PRICE_SCALE)."""
+    """The trades `intent` needs, given its owner's `balances` and `prices` (`keel.units.UsdPrice`s)."""
     held = [balances.get(t, 0) for t in intent.tokens]
     if intent.kind == IntentKind.WEIGHTS:
         exact, balancing = _weights(intent, held, [prices[t] for t in intent.tokens])

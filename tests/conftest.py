@@ -13,6 +13,7 @@ import pytest
 
 from contracts import chain as chain_mod
 from contracts.world import World
+from tests.pg import db_location, pg_server  # noqa: F401  (fixtures: Postgres for the storage suites)
 
 
 @pytest.fixture(scope="session")

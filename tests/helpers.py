@@ -82,9 +82,11 @@ class Server:
 REPO = Path(__file__).resolve().parents[1]
 
 
-def start_orderbook(port: int, db: Path, home: Path, chain_id: int, settlement: str,
+def start_orderbook(port: int, db: Path | str, home: Path, chain_id: int, settlement: str,
                     timeout_s: float = 30.0) -> subprocess.Popen[bytes]:
     """A real `keel node serve` process on 127.0.0.1:`port`, returned once /health answers.
+
+    `db` is a sqlite path or a postgresql:// URL.
 
     The caller stops it (by its Popen: SIGTERM, or SIGKILL in the crash tests).
     """

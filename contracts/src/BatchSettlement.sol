@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IBatchSettlement, Intent, Execution, Interaction} from "./interfaces/IBatchSettlement.sol";
-import {IERC1271} from "./interfaces/IERC1271.sol";
+import {IBatchSettlement, Intent, Interaction} from "./interfaces/IBatchSettlement.sol";
 import {ISolverAllowList} from "./interfaces/ISolverAllowList.sol";
 import {IntentHashing} from "./libraries/IntentHashing.sol";
 import {Outcome} from "./libraries/Outcome.sol";
-import {ExecutionCalldata} from "./libraries/ExecutionCalldata.sol";
+import {ExecutionCodec} from "./libraries/ExecutionCodec.sol";
 import {SafeTransfers} from "./libraries/SafeTransfers.sol";
+import {Signatures} from "./libraries/Signatures.sol";
+import {PriceBounds} from "./libraries/PriceBounds.sol";
+import {RelayerCall} from "./libraries/RelayerCall.sol";
+import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
+import {InteractionConfig} from "./libraries/InteractionConfig.sol";
+import {OracleBounds, FeedConfig} from "./libraries/OracleBounds.sol";
 import {Relayer} from "./Relayer.sol";
 
 /// @title BatchSettlement
@@ -18,6 +23,10 @@ import {Relayer} from "./Relayer.sol";
 ///      must be strictly ascending, so each token has exactly one price per call.
 ///      Order of checks (docs/interfaces.md): verify every execution, pull, interact, pay,
 ///      then every outcome and value conservation, then the contract's own balances.
+///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
+///      targets and never an allowance-granting function; every batch token, every token the
+///      owner gave an allowance for, and ether end no lower than they began; what a batch
+///      leaves over of a batch token goes to the owner-set fee recipient in the same call.
 contract BatchSettlement is IBatchSettlement {
     using SafeTransfers for address;
 
@@ -27,13 +36,14 @@ contract BatchSettlement is IBatchSettlement {
         Cancelled
     }
 
-    uint8 internal constant KIND_WEIGHTS = 0;
-    uint8 internal constant KIND_BALANCES = 1;
     uint8 internal constant SCHEME_EIP712 = 0;
     uint8 internal constant SCHEME_EIP1271 = 1;
-    uint256 internal constant PRICE_SCALE = 1e18;
-    bytes4 internal constant EIP1271_MAGIC = 0x1626ba7e;
     uint256 internal constant NO_MISS = type(uint256).max;
+    /// @notice The most tokens the owner may give standing allowances for (each costs two
+    ///         balance reads in a batch with interactions).
+    uint256 public constant MAX_GUARDED_TOKENS = 16;
+    /// @notice The most interaction targets the owner may list.
+    uint256 public constant MAX_TARGETS = 16;
 
     /// @notice The list of solvers allowed to call `settle`.
     ISolverAllowList public immutable allowList;
@@ -43,21 +53,32 @@ contract BatchSettlement is IBatchSettlement {
     bytes32 private immutable _separatorAtDeploy;
     uint256 private immutable _chainIdAtDeploy;
 
-    /// @notice The account that may pause and resume settlement (and nothing else).
-    address public owner;
     /// @notice While true, `settle` reverts with `Paused()`. Funds cannot move either way.
     bool public paused;
+    /// @dev The owner's interaction configuration (InteractionConfig), in the slot `settle`
+    ///      reads for `paused` anyway.
+    address private _config;
+    /// @notice The account that may pause settlement and configure interactions (and nothing else).
+    address public owner;
 
     /// @notice Whether (owner, nonce) is free, used by an executed intent, or cancelled.
     mapping(address => mapping(uint256 => NonceState)) public nonceState;
 
+    /// @notice Who receives what a batch leaves over (fees, rounding, DEX surplus).
+    address public feeRecipient;
+    /// @notice Each token's USD feed, for executions whose intent bounds prices by the oracle.
+    mapping(address => FeedConfig) public priceFeeds;
+
     uint256 private transient _entered;
 
     /// @param allowList_ The solver allow-list.
-    /// @param owner_ The account that may pause settlement.
-    constructor(ISolverAllowList allowList_, address owner_) {
+    /// @param owner_ The account that may pause settlement and configure interactions.
+    /// @param feeRecipient_ Who receives what batches leave over.
+    constructor(ISolverAllowList allowList_, address owner_, address feeRecipient_) {
+        if (feeRecipient_ == address(0)) revert ZeroAddress();
         allowList = allowList_;
         owner = owner_;
+        feeRecipient = feeRecipient_;
         relayer = new Relayer();
         _chainIdAtDeploy = block.chainid;
         _separatorAtDeploy = IntentHashing.domainSeparator(address(this));
@@ -79,36 +100,45 @@ contract BatchSettlement is IBatchSettlement {
 
     /// @inheritdoc IBatchSettlement
     /// @dev Reverts, leaving every balance untouched, with the first failed check's error.
-    ///      Executions are read straight from calldata (ExecutionCalldata), once per pass.
+    ///      Each compact execution is decoded once (ExecutionCodec) into memory; the later
+    ///      passes read the decoded form.
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
-        Execution[] calldata executions,
+        bytes[] calldata executions,
         Interaction[] calldata interactions
     ) external nonReentrant {
         if (paused) revert Paused();
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
         uint256[] memory startBalances = _ownBalances(tokens);
-
-        bytes32 separator = domainSeparator();
-        bytes32[] memory ids = new bytes32[](executions.length);
-        uint256 pulls;
-        for (uint256 i; i < executions.length; ++i) {
-            (bytes32 id, uint256 outflows) = _verify(i, separator, tokens, clearingPrices, executions);
-            ids[i] = id;
-            unchecked {
-                pulls += outflows; // at most the calldata's word count
-            }
+        bytes memory config = interactions.length != 0 ? InteractionConfig.load(_config) : bytes("");
+        Guard memory guard = _guardBefore(tokens, config, interactions.length != 0);
+        (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
+        RelayerCall.pullAll(address(relayer), decoded);
+        _interact(interactions, config);
+        _pay(decoded);
+        for (uint256 i; i < decoded.length; ++i) {
+            _checkOutcome(i, clearingPrices, decoded[i], ids[i]);
         }
-        _pull(executions, pulls);
-        _interact(interactions);
-        _pay(executions);
-        for (uint256 i; i < executions.length; ++i) {
-            _checkOutcome(i, clearingPrices, executions, ids[i]);
-        }
-        _checkOwnBalances(tokens, startBalances);
+        _settleOwnBalances(tokens, startBalances);
+        _guardAfter(guard);
         emit BatchSettled(msg.sender, executions.length, interactions.length);
+    }
+
+    /// @dev `_verify` for every execution; returns them decoded, and their ids.
+    function _verifyAll(address[] calldata tokens, uint256[] calldata clearingPrices, bytes[] calldata executions)
+        private
+        returns (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids)
+    {
+        bytes32 separator = domainSeparator();
+        decoded = ExecutionCodec.allocate(executions.length);
+        ids = new bytes32[](executions.length);
+        for (uint256 i; i < executions.length; ++i) {
+            ExecutionCodec.decodeInto(decoded, i, executions[i], tokens);
+            ExecutionCodec.Decoded memory d = decoded[i];
+            ids[i] = _verify(i, separator, clearingPrices, d);
+        }
     }
 
     /// @dev Strictly ascending addresses: one price per token per call.
@@ -119,332 +149,201 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    /// @dev Shape, signature, validTo, nonce (then marks it used), price bounds. Returns the id
-    ///      and how many of the execution's flows are pulls. Every part of the execution the
-    ///      later passes read is checked here, so they use `ExecutionCalldata.*Checked`.
-    function _verify(
-        uint256 i,
-        bytes32 separator,
-        address[] calldata tokens,
-        uint256[] calldata prices,
-        Execution[] calldata executions
-    ) private returns (bytes32 id, uint256 outflows) {
-        (uint256 e, uint256 ip) = ExecutionCalldata.at(executions, i);
-        outflows = _checkShape(i, tokens, e, ip);
-        Intent calldata intent;
-        assembly ("memory-safe") {
-            intent := ip
+    /// @dev Signature, validTo, nonce (then marks it used), price bounds. Returns the intent id.
+    function _verify(uint256 i, bytes32 separator, uint256[] calldata prices, ExecutionCodec.Decoded memory d)
+        private
+        returns (bytes32 id)
+    {
+        Intent memory intent = d.intent;
+        id = d.oracleGuarded
+            ? IntentHashing.digestOf(separator, IntentHashing.hashStructGuarded(intent, d.maxOracleDeviationBps))
+            : IntentHashing.digest(separator, intent);
+        _checkSignature(i, id, d);
+        if (block.timestamp > intent.validTo) revert IntentExpired(i, intent.validTo);
+        _useNonce(i, intent.owner, intent.nonce);
+        (uint256 miss, uint256 relative) = PriceBounds.firstMiss(
+            prices, d.priceIndex, d.flows, intent.minPrice, intent.maxPrice, intent.kind == ExecutionCodec.KIND_WEIGHTS
+        );
+        if (miss != 0) revert PriceOutOfBounds(i, miss - 1, relative);
+        if (d.oracleGuarded) _checkOracle(i, prices, d);
+    }
+
+    /// @dev Every token that matters (as for the price bounds) against the owner-set feeds:
+    ///      fresh answers, and the clearing price within the signed deviation of the feeds'.
+    function _checkOracle(uint256 i, uint256[] calldata prices, ExecutionCodec.Decoded memory d) private view {
+        Intent memory intent = d.intent;
+        (uint256 f0, uint256 scale0) = _feed(i, intent.tokens[0]);
+        uint256 p0 = prices[d.priceIndex[0]];
+        bool allMatter = intent.kind == ExecutionCodec.KIND_WEIGHTS;
+        for (uint256 j = 1; j < intent.tokens.length; ++j) {
+            if (!allMatter && d.flows[j] == 0) continue;
+            (uint256 fj, uint256 scaleJ) = _feed(i, intent.tokens[j]);
+            if (!OracleBounds.within(prices[d.priceIndex[j]], p0, fj, f0, scaleJ, scale0, d.maxOracleDeviationBps)) {
+                revert OracleDeviation(i, j, d.maxOracleDeviationBps);
+            }
         }
-        id = IntentHashing.digest(separator, intent);
-        address owner_ = ExecutionCalldata.addressAt(ip, ExecutionCalldata.OWNER);
-        uint8 scheme = ExecutionCalldata.uint8At(e, ExecutionCalldata.SCHEME);
-        bytes calldata signature = ExecutionCalldata.bytesAt(e, ExecutionCalldata.SIGNATURE);
-        if (!_validSignature(i, id, owner_, scheme, signature)) revert InvalidSignature(i);
-        uint256 validTo = ExecutionCalldata.word(ip, ExecutionCalldata.VALID_TO);
-        if (block.timestamp > validTo) revert IntentExpired(i, validTo);
-        uint256 nonce = ExecutionCalldata.word(ip, ExecutionCalldata.NONCE);
+    }
+
+    /// @dev `token`'s fresh feed answer and its base-unit scale, or the execution's refusal.
+    function _feed(uint256 i, address token) private view returns (uint256 answer, uint256 scale) {
+        FeedConfig memory config = priceFeeds[token];
+        if (config.feed == address(0)) revert NoPriceFeed(i, token);
+        bool fresh;
+        (answer, fresh) = OracleBounds.read(config);
+        if (!fresh) revert StaleOracle(i, token);
+        scale = config.scale;
+    }
+
+    /// @dev EIP-712 by an EOA (65 bytes r‖s‖v, low s) or EIP-1271 by a contract wallet.
+    function _checkSignature(uint256 i, bytes32 id, ExecutionCodec.Decoded memory d) private view {
+        address owner_ = d.intent.owner;
+        bytes calldata signature = ExecutionCodec.signature(d);
+        bool valid;
+        if (d.scheme == SCHEME_EIP712) {
+            address recovered = signature.length == 65 ? Signatures.recover(id, signature) : address(0);
+            valid = recovered != address(0) && recovered == owner_;
+        } else if (d.scheme == SCHEME_EIP1271) {
+            valid = Signatures.isValidERC1271(owner_, id, signature);
+        } else {
+            revert UnknownSigningScheme(i, uint8(d.scheme));
+        }
+        if (!valid) revert InvalidSignature(i);
+    }
+
+    /// @dev A free nonce becomes used; a used or cancelled one refuses the execution.
+    function _useNonce(uint256 i, address owner_, uint256 nonce) private {
         mapping(uint256 => NonceState) storage nonces = nonceState[owner_];
         NonceState state = nonces[nonce];
         if (state == NonceState.Used) revert NonceAlreadyUsed(i, owner_, nonce);
         if (state == NonceState.Cancelled) revert NonceCancelled(i, owner_, nonce);
         nonces[nonce] = NonceState.Used;
-        _checkPrices(i, prices, e, ip);
     }
 
-    /// @dev Every per-token array has one entry per intent token and each priceIndex names that
-    ///      token. Returns the number of negative flows (the pulls this execution needs).
-    function _checkShape(uint256 i, address[] calldata tokens, uint256 e, uint256 ip)
-        private
-        pure
-        returns (uint256 outflows)
-    {
-        (uint256 own, uint256 n) = ExecutionCalldata.array(ip, ExecutionCalldata.TOKENS);
-        uint256 kind = ExecutionCalldata.uint8At(ip, ExecutionCalldata.KIND);
-        bool ok = n >= 2 && _length(ip, ExecutionCalldata.MIN_PRICE) == n
-            && _length(ip, ExecutionCalldata.MAX_PRICE) == n && _length(e, ExecutionCalldata.PRICE_INDEX) == n
-            && _length(e, ExecutionCalldata.FLOWS) == n;
-        if (kind == KIND_WEIGHTS) {
-            ok = ok && _length(ip, ExecutionCalldata.TARGET_WEIGHT_BPS) == n;
-        } else if (kind == KIND_BALANCES) {
-            ok = ok && _length(ip, ExecutionCalldata.MIN_BALANCE) == n && _length(ip, ExecutionCalldata.MAX_BALANCE) == n;
-        } else {
-            ok = false;
-        }
-        if (!ok) revert MalformedExecution(i);
-        (uint256 priceIndex,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.PRICE_INDEX);
-        (uint256 flows,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
-        uint256 mismatch; // 1 + the first token that names another batch token, or 0
-        assembly ("memory-safe") {
-            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let at := shl(5, j)
-                let token := calldataload(add(own, at))
-                if shr(160, token) { revert(0, 0) } // a dirty address word, as the decoder refuses
-                let k := calldataload(add(priceIndex, at))
-                if or(iszero(lt(k, tokens.length)), iszero(eq(calldataload(add(tokens.offset, shl(5, k))), token))) {
-                    mismatch := add(j, 1)
-                    break
-                }
-                outflows := add(outflows, slt(calldataload(add(flows, at)), 0))
-            }
-        }
-        if (mismatch != 0) revert TokenMismatch(i, mismatch - 1);
-    }
-
-    function _length(uint256 head, uint256 field) private pure returns (uint256 length) {
-        (, length) = ExecutionCalldata.array(head, field);
-    }
-
-    /// @dev EIP-712 by an EOA (65 bytes r‖s‖v) or EIP-1271 by a contract wallet.
-    function _validSignature(uint256 i, bytes32 digest, address signer, uint8 scheme, bytes calldata signature)
-        private
-        view
-        returns (bool)
-    {
-        if (scheme == SCHEME_EIP712) {
-            if (signature.length != 65) return false;
-            address recovered;
-            assembly ("memory-safe") {
-                // ecrecover(digest, v, r, s) by hand: the precompile answers nothing for a bad signature
-                let m := mload(0x40)
-                mstore(m, digest)
-                mstore(add(m, 0x20), byte(0, calldataload(add(signature.offset, 0x40))))
-                calldatacopy(add(m, 0x40), signature.offset, 0x40)
-                mstore(0x00, 0)
-                if iszero(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20)) { revert(0, 0) }
-                recovered := mload(0x00)
-            }
-            return recovered != address(0) && recovered == signer;
-        }
-        if (scheme == SCHEME_EIP1271) {
-            if (signer.code.length == 0) return false;
-            (bool ok, bytes memory ret) =
-                signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
-            return ok && ret.length >= 32 && bytes4(abi.decode(ret, (bytes32))) == EIP1271_MAGIC;
-        }
-        revert UnknownSigningScheme(i, scheme);
-    }
-
-    /// @dev Prices that matter to the user must lie in its signed bounds: every traded token's,
-    ///      and for a WEIGHTS intent every token's (they value its outcome). Relative price is
-    ///      numeraire base units per token base unit * 1e18, rounded down. The shape is checked.
-    function _checkPrices(uint256 i, uint256[] calldata prices, uint256 e, uint256 ip) private pure {
-        (uint256 priceIndex, uint256 n) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.PRICE_INDEX);
-        (uint256 flows,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
-        (uint256 minPrice,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.MIN_PRICE);
-        (uint256 maxPrice,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.MAX_PRICE);
-        uint256 numerairePrice;
-        assembly ("memory-safe") {
-            numerairePrice := calldataload(add(prices.offset, shl(5, calldataload(priceIndex))))
-        }
-        if (numerairePrice == 0) revert PriceOutOfBounds(i, 0, 0);
-        bool allMatter = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS;
-        uint256 miss; // 1 + the first token priced outside its bounds, or 0
-        uint256 relative;
-        bool overflow;
-        assembly ("memory-safe") {
-            for { let j := 1 } lt(j, n) { j := add(j, 1) } {
-                let at := shl(5, j)
-                if or(allMatter, calldataload(add(flows, at))) {
-                    let price := calldataload(add(prices.offset, shl(5, calldataload(add(priceIndex, at)))))
-                    let scaled := mul(price, PRICE_SCALE)
-                    if iszero(eq(div(scaled, PRICE_SCALE), price)) {
-                        overflow := 1
-                        break
-                    }
-                    relative := div(scaled, numerairePrice)
-                    if or(lt(relative, calldataload(add(minPrice, at))), gt(relative, calldataload(add(maxPrice, at)))) {
-                        miss := add(j, 1)
-                        break
-                    }
-                }
-            }
-        }
-        if (overflow) {
-            assembly ("memory-safe") {
-                mstore(0x00, shl(224, 0x4e487b71)) // Panic(0x11), as `price * PRICE_SCALE` checked did
-                mstore(0x04, 0x11)
-                revert(0x00, 0x24)
-            }
-        }
-        if (miss != 0) revert PriceOutOfBounds(i, miss - 1, relative);
-    }
-
-    /// @dev One relayer call pulls every negative flow of the batch into this contract. The
-    ///      call's calldata (`transferIn(Transfer[])`) is written by hand past the free memory
-    ///      pointer: `pulls` entries of (token, owner, -flow), in execution then token order.
-    function _pull(Execution[] calldata executions, uint256 pulls) private {
-        if (pulls == 0) return;
-        uint256 buffer;
-        uint256 cursor;
-        bytes4 selector = Relayer.transferIn.selector;
-        assembly ("memory-safe") {
-            buffer := mload(0x40)
-            mstore(buffer, selector)
-            mstore(add(buffer, 0x04), 0x20)
-            mstore(add(buffer, 0x24), pulls)
-            cursor := add(buffer, 0x44)
-        }
-        for (uint256 i; i < executions.length; ++i) {
-            (uint256 e, uint256 ip) = ExecutionCalldata.atChecked(executions, i);
-            (uint256 flows, uint256 n) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
-            (uint256 own,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.TOKENS);
-            uint256 owner_ = ExecutionCalldata.word(ip, ExecutionCalldata.OWNER);
-            bool overflow;
-            assembly ("memory-safe") {
-                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                    let flow := calldataload(add(flows, shl(5, j)))
-                    if slt(flow, 0) {
-                        // -flow overflows for type(int256).min: Panic(0x11), as checked negation did
-                        if eq(flow, shl(255, 1)) {
-                            overflow := 1
-                            break
-                        }
-                        mstore(cursor, calldataload(add(own, shl(5, j))))
-                        mstore(add(cursor, 0x20), owner_)
-                        mstore(add(cursor, 0x40), sub(0, flow))
-                        cursor := add(cursor, 0x60)
-                    }
-                }
-                if overflow {
-                    mstore(0x00, shl(224, 0x4e487b71))
-                    mstore(0x04, 0x11)
-                    revert(0x00, 0x24)
-                }
-            }
-        }
-        address target = address(relayer);
-        assembly ("memory-safe") {
-            if iszero(call(gas(), target, 0, buffer, sub(cursor, buffer), 0, 0)) {
-                let m := mload(0x40)
-                returndatacopy(m, 0, returndatasize())
-                revert(m, returndatasize())
-            }
-        }
-    }
-
-    /// @dev Solver calls (DEX swaps). The relayer is off limits: it holds user approvals.
-    function _interact(Interaction[] calldata interactions) private {
+    /// @dev Solver calls (DEX swaps), to owner-listed targets only, never granting an allowance.
+    function _interact(Interaction[] calldata interactions, bytes memory config) private {
         for (uint256 i; i < interactions.length; ++i) {
             Interaction calldata it = interactions[i];
-            if (it.target == address(relayer)) revert ForbiddenInteraction(i, it.target);
-            (bool ok, bytes memory reason) = it.target.call{value: it.value}(it.callData);
+            address target = it.target;
+            if (!InteractionConfig.isTarget(config, target)) revert ForbiddenInteraction(i, target);
+            bytes4 selector = it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0);
+            if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
+            (bool ok, bytes memory reason) = target.call{value: it.value}(it.callData);
             if (!ok) revert InteractionFailed(i, reason);
-            emit InteractionExecuted(it.target, it.value, it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0));
+            emit InteractionExecuted(target, it.value, selector);
         }
     }
 
     /// @dev Pays every positive flow from this contract to the intent's owner.
-    function _pay(Execution[] calldata executions) private {
-        for (uint256 i; i < executions.length; ++i) {
-            (uint256 e, uint256 ip) = ExecutionCalldata.atChecked(executions, i);
-            (uint256 flows, uint256 n) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.FLOWS);
-            (uint256 own,) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.TOKENS);
-            address owner_ = address(uint160(ExecutionCalldata.word(ip, ExecutionCalldata.OWNER)));
-            for (uint256 j; j < n; ++j) {
-                int256 flow = int256(ExecutionCalldata.word(flows, j));
-                if (flow > 0) address(uint160(ExecutionCalldata.word(own, j))).safeTransfer(owner_, uint256(flow));
+    function _pay(ExecutionCodec.Decoded[] memory decoded) private {
+        for (uint256 i; i < decoded.length; ++i) {
+            ExecutionCodec.Decoded memory d = decoded[i];
+            address owner_ = d.intent.owner;
+            address[] memory tokens = d.intent.tokens;
+            int256[] memory flows = d.flows;
+            for (uint256 j; j < flows.length; ++j) {
+                if (flows[j] > 0) tokens[j].safeTransfer(owner_, uint256(flows[j]));
             }
         }
     }
 
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
-    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, Execution[] calldata executions, bytes32 id)
+    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d, bytes32 id)
         private
     {
-        (uint256 e, uint256 ip) = ExecutionCalldata.atChecked(executions, i);
-        (uint256 own, uint256 n) = ExecutionCalldata.arrayChecked(ip, ExecutionCalldata.TOKENS);
-        (uint256 priceIndex,) = ExecutionCalldata.arrayChecked(e, ExecutionCalldata.PRICE_INDEX);
-        uint256 owner_ = ExecutionCalldata.word(ip, ExecutionCalldata.OWNER);
-        uint256[] memory balances = new uint256[](n);
-        uint256[] memory prices = new uint256[](n);
-        assembly ("memory-safe") {
-            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let at := shl(5, j)
-                // token.balanceOf(owner), as a high-level call: a revert re-thrown, a short answer refused
-                mstore(0x00, shl(224, 0x70a08231))
-                mstore(0x04, owner_)
-                if iszero(staticcall(gas(), calldataload(add(own, at)), 0x00, 0x24, 0x00, 0x20)) {
-                    let m := mload(0x40)
-                    returndatacopy(m, 0, returndatasize())
-                    revert(m, returndatasize())
-                }
-                if lt(returndatasize(), 0x20) { revert(0, 0) }
-                mstore(add(add(balances, 0x20), at), mload(0x00))
-                mstore(add(add(prices, 0x20), at), calldataload(add(clearingPrices.offset, shl(5, calldataload(add(priceIndex, at))))))
-            }
-        }
-        uint256 miss = ExecutionCalldata.word(ip, ExecutionCalldata.KIND) == KIND_WEIGHTS
-            ? Outcome.firstWeightMiss(
-                balances,
-                prices,
-                _uintsChecked(ip, ExecutionCalldata.TARGET_WEIGHT_BPS),
-                ExecutionCalldata.word(ip, ExecutionCalldata.TOLERANCE_BPS)
-            )
-            : Outcome.firstBalanceMiss(
-                balances,
-                _uintsChecked(ip, ExecutionCalldata.MIN_BALANCE),
-                _uintsChecked(ip, ExecutionCalldata.MAX_BALANCE)
-            );
+        Intent memory intent = d.intent;
+        uint256[] memory balances = SafeTransfers.balancesOf(intent.tokens, intent.owner);
+        uint256[] memory prices = PriceBounds.pricesOf(clearingPrices, d.priceIndex);
+        uint256 miss = intent.kind == ExecutionCodec.KIND_WEIGHTS
+            ? Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps)
+            : Outcome.firstBalanceMiss(balances, intent.minBalance, intent.maxBalance);
         if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
 
-        (uint256 given, uint256 received) = Outcome.valueOf(_intsChecked(e, ExecutionCalldata.FLOWS), prices);
+        (uint256 given, uint256 received) = Outcome.valueOf(d.flows, prices);
         if (received > given) revert ValueNotConserved(i, given, received);
         uint256 fee = given - received;
-        uint256 maxFeeBps = ExecutionCalldata.word(ip, ExecutionCalldata.MAX_FEE_BPS);
         // fee / given <= maxFeeBps / 10000, cross-multiplied so nothing rounds.
-        if (fee * Outcome.BPS > maxFeeBps * given) {
-            revert FeeAboveMax(i, fee, maxFeeBps * given / Outcome.BPS);
+        if (fee * Outcome.BPS > intent.maxFeeBps * given) {
+            revert FeeAboveMax(i, fee, intent.maxFeeBps * given / Outcome.BPS);
         }
-        emit IntentExecuted(
-            i, address(uint160(owner_)), id, ExecutionCalldata.word(ip, ExecutionCalldata.NONCE), given, received
-        );
-    }
-
-    function _uintsChecked(uint256 head, uint256 field) private pure returns (uint256[] calldata a) {
-        (uint256 start, uint256 length) = ExecutionCalldata.arrayChecked(head, field);
-        assembly ("memory-safe") {
-            a.offset := start
-            a.length := length
-        }
-    }
-
-    function _intsChecked(uint256 head, uint256 field) private pure returns (int256[] calldata a) {
-        (uint256 start, uint256 length) = ExecutionCalldata.arrayChecked(head, field);
-        assembly ("memory-safe") {
-            a.offset := start
-            a.length := length
-        }
-    }
-
-    /// @dev `token.balanceOf(account)` as a high-level call would do it (a revert re-thrown, a
-    ///      short answer refused), encoded in scratch space instead of allocated memory.
-    function _balanceOf(address token, address account) private view returns (uint256 amount) {
-        assembly ("memory-safe") {
-            mstore(0x00, shl(224, 0x70a08231))
-            mstore(0x04, account)
-            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
-                let m := mload(0x40)
-                returndatacopy(m, 0, returndatasize())
-                revert(m, returndatasize())
-            }
-            if lt(returndatasize(), 0x20) { revert(0, 0) }
-            amount := mload(0x00)
-        }
+        emit IntentExecuted(id, intent.owner, intent.nonce, given, received);
     }
 
     function _ownBalances(address[] calldata tokens) private view returns (uint256[] memory balances) {
         balances = new uint256[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {
-            balances[i] = _balanceOf(tokens[i], address(this));
+            balances[i] = SafeTransfers.balanceOf(tokens[i], address(this));
         }
     }
 
-    /// @dev The contract ends with no less of any batch token than it started with.
-    function _checkOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private view {
+    /// @dev The contract ends with no less of any batch token than it started with, and
+    ///      exactly as much: what the batch left over goes to the fee recipient.
+    function _settleOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private {
         for (uint256 i; i < tokens.length; ++i) {
-            uint256 afterwards = _balanceOf(tokens[i], address(this));
-            if (afterwards < startBalances[i]) revert SettlementLostFunds(tokens[i], startBalances[i], afterwards);
+            address token = tokens[i];
+            uint256 afterwards = SafeTransfers.balanceOf(token, address(this));
+            uint256 start = startBalances[i];
+            if (afterwards < start) revert SettlementLostFunds(token, start, afterwards);
+            if (afterwards > start) {
+                address recipient = feeRecipient;
+                token.safeTransfer(recipient, afterwards - start);
+                emit FeePaid(token, recipient, afterwards - start);
+            }
         }
+    }
+
+    /// @dev What interactions could reach beyond the batch tokens: ether, and the guarded
+    ///      tokens (standing allowances) that are not batch tokens. `active` is false for a
+    ///      batch without interactions, which can move neither.
+    struct Guard {
+        bool active;
+        uint256 ether_;
+        uint256 count;
+        address[] tokens;
+        uint256[] balances;
+    }
+
+    function _guardBefore(address[] calldata tokens, bytes memory config, bool active)
+        private
+        view
+        returns (Guard memory guard)
+    {
+        if (!active) return guard;
+        guard.active = true;
+        guard.ether_ = address(this).balance;
+        address[] memory guarded = InteractionConfig.guarded(config);
+        guard.tokens = new address[](guarded.length);
+        guard.balances = new uint256[](guarded.length);
+        for (uint256 i; i < guarded.length; ++i) {
+            if (_isListed(tokens, guarded[i])) continue; // a batch token: checked as one
+            guard.tokens[guard.count] = guarded[i];
+            guard.balances[guard.count++] = SafeTransfers.balanceOf(guarded[i], address(this));
+        }
+    }
+
+    function _guardAfter(Guard memory guard) private view {
+        if (!guard.active) return;
+        if (address(this).balance < guard.ether_) {
+            revert SettlementLostFunds(address(0), guard.ether_, address(this).balance);
+        }
+        for (uint256 i; i < guard.count; ++i) {
+            if (guard.balances[i] == 0) continue; // nothing held, nothing to lose
+            uint256 afterwards = SafeTransfers.balanceOf(guard.tokens[i], address(this));
+            if (afterwards < guard.balances[i]) revert SettlementLostFunds(guard.tokens[i], guard.balances[i], afterwards);
+        }
+    }
+
+    /// @dev Binary search in the strictly ascending batch tokens.
+    function _isListed(address[] calldata tokens, address token) private pure returns (bool) {
+        uint256 lo;
+        uint256 hi = tokens.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            address at = tokens[mid];
+            if (at == token) return true;
+            if (at < token) lo = mid + 1;
+            else hi = mid;
+        }
+        return false;
     }
 
     // ---- users, owner, views -------------------------------------------------------------
@@ -470,17 +369,119 @@ contract BatchSettlement is IBatchSettlement {
         emit PauseSet(false);
     }
 
+    /// @notice Allow (or stop allowing) interactions to call `target`. Owner only.
+    /// @dev The relayer, the allow-list and this contract can never be targets.
+    /// @param target A DEX router or pool.
+    /// @param allowed Whether interactions may call it.
+    function setInteractionTarget(address target, bool allowed) external onlyOwner {
+        if (target == address(relayer) || target == address(allowList) || target == address(this)) {
+            revert TargetNotAllowable(target);
+        }
+        bytes memory config = InteractionConfig.load(_config);
+        address[] memory targets = _setMember(InteractionConfig.targets(config), target, allowed);
+        if (targets.length > MAX_TARGETS) revert TooManyTargets();
+        _config = InteractionConfig.store(InteractionConfig.encode(targets, InteractionConfig.guarded(config)));
+        emit InteractionTargetSet(target, allowed);
+    }
+
+    /// @notice Set this contract's allowance of `token` for `spender`. Owner only; the only way
+    ///         the contract ever grants an allowance. `token` is guarded from then on.
+    /// @param token The ERC-20.
+    /// @param spender An allowed interaction target (any spender when revoking with 0).
+    /// @param amount The allowance.
+    function setAllowance(address token, address spender, uint256 amount) external onlyOwner {
+        bytes memory config = InteractionConfig.load(_config);
+        if (amount != 0 && !InteractionConfig.isTarget(config, spender)) revert SpenderNotATarget(spender);
+        address[] memory guarded = InteractionConfig.guarded(config);
+        address[] memory more = _setMember(guarded, token, true);
+        if (more.length != guarded.length) {
+            if (more.length > MAX_GUARDED_TOKENS) revert TooManyGuardedTokens();
+            _config = InteractionConfig.store(InteractionConfig.encode(InteractionConfig.targets(config), more));
+        }
+        token.safeApprove(spender, amount);
+        emit AllowanceSet(token, spender, amount);
+    }
+
+    /// @dev `list` with `member` in it (appended if missing) or out of it (removed if there).
+    function _setMember(address[] memory list, address member, bool present) private pure returns (address[] memory) {
+        uint256 at = list.length;
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i] == member) at = i;
+        }
+        if (present == (at != list.length)) return list;
+        address[] memory out = new address[](present ? list.length + 1 : list.length - 1);
+        uint256 k;
+        for (uint256 i; i < list.length; ++i) {
+            if (i != at) out[k++] = list[i];
+        }
+        if (present) out[k] = member;
+        return out;
+    }
+
+    /// @notice Set `token`'s USD feed (Chainlink-style, the same decimals for every token) for
+    ///         oracle-guarded executions; feed address(0) removes it. Owner only.
+    /// @param token The ERC-20.
+    /// @param feed Its aggregator (`latestRoundData`).
+    /// @param heartbeatS Older answers are stale.
+    /// @param tokenDecimals The token's decimals (at most 19).
+    function setPriceFeed(address token, address feed, uint32 heartbeatS, uint8 tokenDecimals) external onlyOwner {
+        if (tokenDecimals > 19) revert TooManyDecimals(tokenDecimals); // 10**decimals must fit a uint64
+        priceFeeds[token] = FeedConfig(feed, heartbeatS, uint64(10 ** tokenDecimals));
+        emit PriceFeedSet(token, feed, heartbeatS, tokenDecimals);
+    }
+
+    /// @notice Name who receives what batches leave over. Owner only.
+    /// @param recipient The new fee recipient (not the zero address).
+    function setFeeRecipient(address recipient) external onlyOwner {
+        if (recipient == address(0)) revert ZeroAddress();
+        feeRecipient = recipient;
+        emit FeeRecipientSet(recipient);
+    }
+
+    /// @notice Whether interactions may call `target`.
+    /// @param target The address.
+    /// @return Whether the owner listed it.
+    function isInteractionTarget(address target) external view returns (bool) {
+        return InteractionConfig.isTarget(InteractionConfig.load(_config), target);
+    }
+
+    /// @notice The contracts interactions may call.
+    /// @return The owner-listed targets.
+    function interactionTargets() external view returns (address[] memory) {
+        return InteractionConfig.targets(InteractionConfig.load(_config));
+    }
+
+    /// @notice The tokens the owner gave a standing allowance for: a batch with interactions
+    ///         checks their balances even when they are not batch tokens.
+    /// @return The guarded tokens.
+    function guardedTokens() external view returns (address[] memory) {
+        return InteractionConfig.guarded(InteractionConfig.load(_config));
+    }
+
     /// @notice The EIP-712 domain separator (recomputed if the chain id changed since deploy).
+    /// @return The separator of domain ("keel", "1", this chain, this contract).
     function domainSeparator() public view returns (bytes32) {
         return block.chainid == _chainIdAtDeploy ? _separatorAtDeploy : IntentHashing.domainSeparator(address(this));
     }
 
     /// @inheritdoc IBatchSettlement
-    function hashIntent(Intent calldata intent) external view returns (bytes32) {
+    function hashIntent(Intent memory intent) external view returns (bytes32) {
         return IntentHashing.digest(domainSeparator(), intent);
     }
 
+    /// @notice The EIP-712 digest of an oracle-guarded intent (the `Intent` type with
+    ///         `maxOracleDeviationBps` appended) under this contract's domain.
+    /// @param intent The intent's other fields.
+    /// @param maxOracleDeviationBps Its bound on each clearing price's distance from the feeds.
+    /// @return The digest.
+    function hashGuardedIntent(Intent memory intent, uint256 maxOracleDeviationBps) external view returns (bytes32) {
+        return IntentHashing.digestOf(domainSeparator(), IntentHashing.hashStructGuarded(intent, maxOracleDeviationBps));
+    }
+
     /// @notice True when `owner_`'s `nonce` can no longer execute (used or cancelled).
+    /// @param owner_ The intent owner.
+    /// @param nonce The nonce.
+    /// @return Whether it is used or cancelled.
     function isNonceSpent(address owner_, uint256 nonce) external view returns (bool) {
         return nonceState[owner_][nonce] != NonceState.Free;
     }

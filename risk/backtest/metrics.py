@@ -7,6 +7,11 @@ paid in ETH, and counting its price-driven variance as "risk" would rank policie
 often they pay gas twice; for weights, annualised tracking error in bps), mean number of trades, mean gas spent, worst
 drawdown (the largest over paths of the per-path peak-to-trough of the marked P&L), and the
 mean cost of writing and hedging with its standard error (the textbook check).
+
+Intervals: `hedge_error_lo/hi` and `cost_lo/hi` are 95% percentile-bootstrap intervals over
+paths (`BOOT` resamples, seeded, so a run prints the same interval twice). They say how
+much the figure would move with other paths drawn from the same model (or, for a CSV
+replay, other block-bootstrap histories), not how wrong the model is.
 """
 
 from __future__ import annotations
@@ -17,6 +22,27 @@ import numpy as np
 
 from risk.backtest.engine import HedgeRun
 
+BOOT = 200
+_CHUNK = 50
+
+
+def bootstrap_intervals(pnl: np.ndarray, cost: np.ndarray, boot: int = BOOT, seed: int = 0) -> tuple[float, float, float, float]:
+    """95% intervals (hedge error lo, hi, mean cost lo, hi) by resampling paths; the same
+    resampled paths serve both figures."""
+    n = pnl.shape[0]
+    if n < 2:
+        return 0.0, 0.0, float(cost.mean()), float(cost.mean())
+    rng = np.random.default_rng(seed)
+    he, mc = [], []
+    for start in range(0, boot, _CHUNK):
+        w = rng.multinomial(n, np.full(n, 1.0 / n), size=min(_CHUNK, boot - start)) / n
+        m1, m2 = w @ pnl, w @ (pnl * pnl)
+        he.append(np.sqrt(np.maximum(m2 - m1 * m1, 0.0) * n / (n - 1)))
+        mc.append(w @ cost)
+    lo_he, hi_he = np.percentile(np.concatenate(he), [2.5, 97.5])
+    lo_c, hi_c = np.percentile(np.concatenate(mc), [2.5, 97.5])
+    return float(lo_he), float(hi_he), float(lo_c), float(hi_c)
+
 
 def _param(policy: Any) -> float | None:
     name = getattr(policy, "param_name", "none")
@@ -26,6 +52,7 @@ def _param(policy: Any) -> float | None:
 def summarise(run: HedgeRun) -> dict[str, Any]:
     n = run.pnl.shape[0]
     rc = run.replication_cost
+    he_lo, he_hi, c_lo, c_hi = bootstrap_intervals(run.pnl + run.trading_cost, run.trading_cost)
     return {
         "policy": run.policy.name,
         "kind": run.policy.kind,
@@ -34,6 +61,10 @@ def summarise(run: HedgeRun) -> dict[str, Any]:
         "cost_mean": float(run.trading_cost.mean()),
         "cost_std": float(run.trading_cost.std(ddof=1)) if n > 1 else 0.0,
         "hedge_error": float((run.pnl + run.trading_cost).std(ddof=1)) if n > 1 else 0.0,
+        "hedge_error_lo": he_lo,
+        "hedge_error_hi": he_hi,
+        "cost_lo": c_lo,
+        "cost_hi": c_hi,
         "pnl_std": float(run.pnl.std(ddof=1)) if n > 1 else 0.0,
         "pnl_mean": float(run.pnl.mean()),
         "trades_mean": float(run.n_trades.mean()),

@@ -6,11 +6,22 @@ Models
   S_{t+dt} = S_t exp((mu - sigma^2/2) dt + sigma sqrt(dt) Z).
 - `garch`: GARCH(1,1) volatility clustering (Bollerslev 1986) on per-step log returns:
   h_{t+1} = omega + alpha eps_t^2 + beta h_t, omega = sigma^2 dt (1 - alpha - beta), so the
-  long-run annualised volatility is `sigma`.
+  long-run annualised volatility is `sigma`. alpha and beta are per *step*; users give
+  per-time parameters instead and `garch_per_step` maps them (Nelson 1990, "ARCH models as
+  diffusion approximations", J. Econometrics 45: GARCH(1,1) with alpha = xi sqrt(dt/2),
+  1 - alpha - beta = theta dt converges as dt -> 0 to dv = theta (v_bar - v) dt + xi v dW
+  for the annualised variance v), so hourly and daily steps simulate the same market:
+  the variance reverts with the same half-life in hours, not in steps.
 - `correlated_gbm`: several assets from a correlation matrix (Cholesky of a PSD matrix;
   a matrix that is not positive semi-definite is refused, naming the field).
-- `parse_csv`: replay of the user's own series (timestamp, one price column per token);
-  gaps, duplicate or unordered timestamps and non-positive prices are refused by row.
+- `parse_csv`: replay of the user's own series (timestamp, one price column per token, and
+  optionally `gas_gwei`); gaps, duplicate or unordered timestamps and non-positive prices
+  are refused by row.
+- `block_bootstrap`: a replayed series as a distribution. Path 0 is the series itself
+  (so a replay still decides exactly what `keel watch` decided on it); every other path
+  glues together blocks of `block` consecutive log returns drawn at random (circular
+  block bootstrap, Politis & Romano 1992), which keeps volatility clusters and short-range
+  dependence up to the block length. Gas, when replayed, travels with its returns.
 
 Pure: numpy only; the CSV arrives as text (the CLI reads the file).
 """
@@ -79,6 +90,23 @@ def garch(
     return out
 
 
+def garch_per_step(half_life_s: float, vol_of_var: float, dt_s: float) -> tuple[float, float]:
+    """(alpha, beta) per step of `dt_s` for a variance half-life (seconds) and an annualised
+    volatility of variance xi (Nelson 1990's diffusion limit, see the module docstring)."""
+    _check_positive("backtest.garch_half_life_hours", half_life_s)
+    if not np.isfinite(vol_of_var) or vol_of_var < 0:
+        raise PathError(f"backtest.garch_vol_of_var: must be >= 0, got {vol_of_var!r}", "backtest.garch_vol_of_var")
+    dt_y = dt_s / SECONDS_PER_YEAR
+    theta_dt = 1.0 - np.exp(-np.log(2.0) * dt_s / half_life_s)  # exact per-step reversion
+    alpha = vol_of_var * np.sqrt(dt_y / 2.0)
+    beta = 1.0 - theta_dt - alpha
+    if beta < 0:
+        raise PathError(
+            f"backtest.garch_vol_of_var: {vol_of_var} is too large for {dt_s / 3600:g}-hour steps "
+            f"(alpha {alpha:.3f} + reversion {theta_dt:.3f} > 1); use more steps per day", "backtest.garch_vol_of_var")
+    return float(alpha), float(beta)
+
+
 def check_correlation(corr: FloatArray) -> FloatArray:
     """A symmetric, unit-diagonal, positive semi-definite matrix, or a PathError."""
     c = np.asarray(corr, dtype=np.float64)
@@ -134,9 +162,13 @@ def correlated_gbm(
     return s * np.exp(log_path)
 
 
+GAS_COLUMN = "gas_gwei"
+
+
 @dataclass(frozen=True)
 class PriceSeries:
-    """A replayed series: unix-second timestamps (strictly increasing, even spacing) and prices."""
+    """A replayed series: unix-second timestamps (strictly increasing, even spacing) and prices
+    (and the gas price, when the CSV has a `gas_gwei` column)."""
 
     timestamps: NDArray[np.int64]
     prices: dict[str, FloatArray]
@@ -144,6 +176,10 @@ class PriceSeries:
     @property
     def dt_seconds(self) -> int:
         return int(self.timestamps[1] - self.timestamps[0])
+
+    def gas(self) -> FloatArray | None:
+        """The replayed gas price per row (gwei), or None."""
+        return self.prices.get(GAS_COLUMN)
 
     def path(self, token: str) -> FloatArray:
         """One token's prices as a single path, shape (n_steps + 1, 1)."""
@@ -183,8 +219,9 @@ def parse_csv(text: str, source: str = "prices.csv") -> PriceSeries:
                 price = float(cell)
             except ValueError as exc:
                 raise PathError(f"{where}: {token} price {cell!r} is not a number", where) from exc
-            if not np.isfinite(price) or price <= 0:
-                raise PathError(f"{where}: {token} price must be positive, got {cell.strip()}", where)
+            if not np.isfinite(price) or price < 0 or (price == 0 and token != GAS_COLUMN):
+                what = "the gas price must be >= 0" if token == GAS_COLUMN else f"{token} price must be positive"
+                raise PathError(f"{where}: {what}, got {cell.strip()}", where)
             prices.append(price)
         if stamps and stamp == stamps[-1]:
             raise PathError(f"{where}: duplicate timestamp {stamp}", where)
@@ -206,3 +243,35 @@ def parse_csv(text: str, source: str = "prices.csv") -> PriceSeries:
 
 def log_returns(paths: FloatArray) -> FloatArray:
     return np.diff(np.log(paths), axis=0)
+
+
+def block_bootstrap(
+    series: FloatArray, n_paths: int, block: int, seed: int, gas: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray | None]:
+    """(paths, gas paths) of shape (len(series), n_paths) from one replayed series.
+
+    Path 0 is `series` itself; the others start at series[0] and follow circular blocks of
+    `block` returns (1 <= block <= number of returns). `gas`, if given, is resampled at the
+    same rows (the gas price seen at the start of each return)."""
+    s = np.asarray(series, dtype=np.float64)
+    r = np.diff(np.log(s))
+    n = r.shape[0]
+    if not 1 <= block <= n:
+        raise PathError(f"backtest.block_hours: a block must be 1 to {n} steps long, got {block}", "backtest.block_hours")
+    if n_paths < 1:
+        raise PathError("paths: need at least one path", "paths")
+    rng = np.random.default_rng(seed)
+    n_blocks = -(-n // block)
+    starts = rng.integers(0, n, size=(n_blocks, n_paths))
+    idx = (starts[:, None, :] + np.arange(block)[None, :, None]) % n  # (blocks, block, paths)
+    idx = idx.reshape(n_blocks * block, n_paths)[:n]
+    idx[:, 0] = np.arange(n)  # path 0 replays the series as it was
+    log_paths = np.vstack([np.zeros((1, n_paths)), np.cumsum(r[idx], axis=0)])
+    paths = s[0] * np.exp(log_paths)
+    paths[:, 0] = s
+    if gas is None:
+        return paths, None
+    g = np.asarray(gas, dtype=np.float64)
+    rows = np.vstack([idx, (idx[-1:] + 1) % (n + 1)])
+    rows[:, 0] = np.arange(n + 1)
+    return paths, g[rows]

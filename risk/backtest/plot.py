@@ -41,3 +41,43 @@ def frontier_png(rows: list[dict[str, Any]], path: Path, title: str, error_label
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def frontier_curves_png(curves: dict[str, dict[str, Any]], path: Path, title: str, error_label: str,
+                        shade: tuple[float, float] | None = None) -> Path:
+    """One line per policy through its frontier points, with 95% intervals on both axes.
+
+    `curves[name]` holds arrays `he`, `cost`, `he_lo`, `he_hi`, `cost_lo`, `cost_hi` (points
+    on the policy's lower envelope, in hedge-error order); `shade` marks the hedge-error
+    range the ratios are stated over."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(8.5, 5.8), dpi=110)
+    for name, c in curves.items():
+        he, cost = np.asarray(c["he"]), np.asarray(c["cost"])
+        xerr = np.vstack([he - np.asarray(c["he_lo"]), np.asarray(c["he_hi"]) - he])
+        yerr = np.vstack([cost - np.asarray(c["cost_lo"]), np.asarray(c["cost_hi"]) - cost])
+        ax.errorbar(he, cost, xerr=xerr, yerr=yerr, marker="o", ms=3.5, lw=1.3, capsize=2, label=name)
+    if shade is not None:
+        ax.axvspan(*shade, color="grey", alpha=0.12, label="range the ratios cover")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_xlabel(error_label)
+    ax.set_ylabel("mean hedging cost (numeraire: fee + gas)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

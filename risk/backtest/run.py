@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from risk.backtest import gas as gas_mod
 from risk.backtest import paths as paths_mod
+from risk.backtest.cluster import FanOut
 from risk.backtest.engine import CostModel, OptionBook, Progress, run_hedge
 from risk.backtest.metrics import summarise
 from risk.backtest.weights import WeightsCost, run_weights
@@ -56,7 +59,38 @@ def grid_for(spec: PolicyFile, series: paths_mod.PriceSeries | None, max_years: 
 
 
 def policy_variants(spec: PolicyFile) -> list[Any]:
-    return [v for p in spec.policies for v in config.variants(p)]
+    return [v for p in spec.policies for v in config.variants(p, spec.gas)]
+
+
+def price_paths(spec: PolicyFile, underlying: str, spot: float, vol: float, model: str, n_paths: int, seed: int,
+                g: Grid, series: paths_mod.PriceSeries | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(price paths, replayed gas paths or None) for the model: gbm, garch (per-time
+    parameters), or csv (the series as path 0, block-bootstrap resamples after it)."""
+    dt_y = g.dt_s / SECONDS_PER_YEAR
+    if model == "csv":
+        assert series is not None
+        block = max(1, min(round(spec.backtest.block_hours * 3600 / g.dt_s), g.n_steps))
+        return paths_mod.block_bootstrap(series.path(underlying)[:, 0], n_paths, block, seed, series.gas())
+    if model == "garch":
+        alpha, beta = paths_mod.garch_per_step(spec.backtest.garch_half_life_hours * 3600,
+                                               spec.backtest.garch_vol_of_var, g.dt_s)
+        return paths_mod.garch(spot, vol, dt_y, g.n_steps, n_paths, seed, alpha, beta), None
+    return paths_mod.gbm(spot, vol, dt_y, g.n_steps, n_paths, seed), None
+
+
+def gas_paths(spec: PolicyFile, gas_model: str | None, g: Grid, n_paths: int, seed: int,
+              replayed: np.ndarray | None) -> np.ndarray | None:
+    """The gas price per step and path: replayed with the prices if the CSV had it, else
+    `gas_model` (or the file's [gas] model); None means constant at the reference price."""
+    if replayed is not None:
+        return replayed
+    model = gas_model or spec.gas.model
+    if model == "constant":
+        return None
+    if model != "mean-reverting":
+        raise PolicyError(f"gas: {model!r} is not constant or mean-reverting", "gas")
+    return gas_mod.mean_reverting(spec.costs.gas_price_gwei, spec.gas.half_life_hours * 3600, spec.gas.log_sd,
+                                  g.dt_s, g.n_steps, n_paths, seed)
 
 
 def hedge_backtest(
@@ -68,24 +102,24 @@ def hedge_backtest(
     seed: int,
     costs: CostModel,
     series: paths_mod.PriceSeries | None = None,
-    initial_hedge: float = 0.0,
+    initial_hedge: float | None = None,
     record: int = 0,
     progress: Progress | None = None,
+    gas_model: str | None = None,
+    fan_out: FanOut | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Rows (one per policy variant) and the raw runs."""
+    """Rows (one per policy variant) and the raw runs. `initial_hedge=None` starts hedged;
+    `fan_out` (`risk.backtest.cluster.dask_fan_out`) runs the variants elsewhere (a cluster)."""
     assert spec.book is not None
     g = grid_for(spec, series, book.live().nearest_expiry_years)
     vol = spec.backtest.vol or book.live().mean_vol
-    dt_y = g.dt_s / SECONDS_PER_YEAR
-    if model == "csv":
-        assert series is not None
-        p = series.path(spec.book.underlying)
-    elif model == "garch":
-        p = paths_mod.garch(spot, vol, dt_y, g.n_steps, n_paths, seed, spec.backtest.garch_alpha, spec.backtest.garch_beta)
-    else:
-        p = paths_mod.gbm(spot, vol, dt_y, g.n_steps, n_paths, seed)
-    runs = run_hedge(p, g.dt_s, book, policy_variants(spec), costs, initial_hedge, spec.book.target_delta,
-                     spec.backtest.vol_half_life_hours * 3600, record, progress)
+    p, replayed_gas = price_paths(spec, spec.book.underlying, spot, vol, model, n_paths, seed, g, series)
+    gas = gas_paths(spec, gas_model, g, p.shape[1], seed, replayed_gas)
+    run = partial(run_hedge, dt_s=g.dt_s, book=book, costs=costs, initial_hedge=initial_hedge,
+                  target_delta=spec.book.target_delta, vol_half_life_s=spec.backtest.vol_half_life_hours * 3600,
+                  record=record, gas_gwei=gas)
+    runs = run(p, policies=policy_variants(spec), progress=progress) if fan_out is None \
+        else fan_out(run, p, policy_variants(spec))
     return [summarise(r) for r in runs], runs
 
 
@@ -99,6 +133,7 @@ def weights_backtest(
     series: paths_mod.PriceSeries | None = None,
     record: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    fan_out: FanOut | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
     pf = spec.portfolio
     assert pf is not None
@@ -123,8 +158,9 @@ def weights_backtest(
         sim = paths_mod.correlated_gbm(s0, np.maximum(vols[1:], 1e-9), corr[1:, 1:], g.dt_s / SECONDS_PER_YEAR,
                                        g.n_steps, n_paths, seed)
         prices = np.concatenate([np.ones((g.n_steps + 1, n_paths, 1)), sim], axis=2)
-    runs = run_weights(prices, g.dt_s, target, policy_variants(spec), costs, pf.value, cov,
-                       spec.backtest.vol_half_life_hours * 3600, record)
+    run = partial(run_weights, dt_s=g.dt_s, target=target, costs=costs, value0=pf.value, cov=cov,
+                  vol_half_life_s=spec.backtest.vol_half_life_hours * 3600, record=record)
+    runs = run(prices, policies=policy_variants(spec)) if fan_out is None else fan_out(run, prices, policy_variants(spec))
     if progress is not None:
         progress(g.n_steps, g.n_steps)
     return [summarise_weights(r) for r in runs], runs

@@ -71,12 +71,12 @@ def run_weights(
     n_steps, n, k = prices.shape[0] - 1, prices.shape[1], prices.shape[2]
     dt_y = dt_s / SECONDS_PER_YEAR
     cov = np.zeros((k, k)) if cov is None else np.asarray(cov, dtype=np.float64)
-    ref_vol = float(np.sqrt(max(target @ cov @ target, 1e-12)))
+    ref_vol = float(np.sqrt(max(float(target @ cov @ target), 1e-12)))
     decay = ewma_decay(dt_s, vol_half_life_s)
     var = np.full(n, ref_vol**2 * dt_y)
     units = [value0 * target[None, :] / prices[0] for _ in policies]
     since = [np.full(n, np.inf) for _ in policies]
-    acc = [dict(cost=np.zeros(n), gas=np.zeros(n), trades=np.zeros(n), diff=[], rel_peak=np.ones(n),
+    acc: list[dict[str, Any]] = [dict(cost=np.zeros(n), gas=np.zeros(n), trades=np.zeros(n), diff=[], rel_peak=np.ones(n),
                 dd=np.zeros(n)) for _ in policies]
     logs: list[list[tuple[int, int, list[float]]]] = [[] for _ in policies]
     prev_values = [np.full(n, value0) for _ in policies]
@@ -99,7 +99,7 @@ def run_weights(
                 t_s=i * dt_s, weights=units[j] * p / v[:, None], target=target, value=v,
                 since_trade_s=since[j], realized_vol=realized, ref_vol=ref_vol, cov=cov,
                 cost_rate=costs.rate,
-                trade_cost=lambda turnover, value, p=p: costs.impact(turnover / p, p) + costs.gas,
+                trade_cost=lambda turnover, value, p=p: costs.impact(turnover / p, p) + costs.gas,  # type: ignore[misc]
             )
             d = policy.decide_weights(ws)
             new_units = np.where(d.trade[:, None], d.position * v[:, None] / p, units[j])
@@ -121,7 +121,7 @@ def run_weights(
     return [_finish(policy, units[j], prices, acc[j], logs[j], dt_y) for j, policy in enumerate(policies)]
 
 
-def _finish(policy: Any, units: FloatArray, prices: FloatArray, acc: dict[str, Any], log: list, dt_y: float) -> WeightsRun:
+def _finish(policy: Any, units: FloatArray, prices: FloatArray, acc: dict[str, Any], log: list[Any], dt_y: float) -> WeightsRun:
     diff = np.asarray(acc["diff"]) if acc["diff"] else np.zeros((1, units.shape[0]))
     te = diff.std(axis=0, ddof=0) * np.sqrt(1.0 / dt_y) * 10_000
     rel = np.cumprod(1.0 + diff, axis=0)

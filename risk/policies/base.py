@@ -5,6 +5,12 @@ portfolio held against target weights. Every array field has one entry per path 
 keeper passes length-1 arrays built from chain state). Scalars are shared by all paths
 (the clock, the model volatility, the cost rate).
 
+Gas is part of the state: `gas_cost` is the numeraire a trade pays in gas at the current gas
+price (per path: a backtest's gas path, the keeper's `eth_gasPrice`), `gas_ref_cost` the
+same at the cost model's reference (average) gas price; `trade_cost` already includes the
+current gas. `horizon_years` is the time left in the hedging program (a backtest's
+horizon; None in the keeper, where the program runs to the nearest expiry).
+
 Units: `spot` in numeraire per whole token; `hedge`, `delta` in whole tokens of the
 underlying (floats: these are optimiser-side quantities; the keeper turns the chosen
 hedge into integer balance bounds, rounding the band outwards); `gamma` in tokens per
@@ -14,7 +20,7 @@ hedge into integer balance bounds, rounding the band outwards); `gamma` in token
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -56,11 +62,28 @@ class HedgeState:
     trade_cost: TradeCost
     delta_scaled: Callable[[FloatArray], FloatArray]
     target_delta: float = 0.0
+    gas_cost: FloatArray | None = None
+    gas_ref_cost: FloatArray | None = None
+    horizon_years: float | None = None
 
     @property
     def target(self) -> FloatArray:
         """The hedge that makes the net delta equal the target: h* = target - book delta."""
         return self.target_delta - self.delta
+
+    def fixed_cost(self, reference: bool = False) -> FloatArray:
+        """Numeraire per trade that does not depend on its size (gas), per path: at the
+        current gas price, or with `reference` at the cost model's reference (average) price.
+        A state built without gas fields prices it as the cost of a dust trade."""
+        given = self.gas_ref_cost if reference else self.gas_cost
+        if given is None:
+            given = self.trade_cost(np.full_like(self.spot, 1e-12), self.spot)
+        return np.broadcast_to(np.asarray(given, dtype=np.float64), self.spot.shape)
+
+    @property
+    def remaining_years(self) -> float:
+        """Time left in the hedging program: the backtest's horizon, else the nearest expiry."""
+        return self.tau_years if self.horizon_years is None else min(self.horizon_years, self.tau_years)
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,20 @@ class WeightsPolicy(Protocol):
     def decide_weights(self, state: WeightsState) -> Decision: ...
 
     def with_param(self, value: float) -> WeightsPolicy: ...
+
+
+@dataclass(frozen=True)
+class Swept:
+    """A policy with one free parameter `param_name`, which a backtest sweeps for its frontier."""
+
+    name: str
+
+    def with_param(self, value: float):  # type: ignore[no-untyped-def]
+        return replace(self, **{self.param_name: float(value)})  # type: ignore[attr-defined, arg-type]
+
+    @property
+    def param(self) -> float:
+        return float(getattr(self, self.param_name))  # type: ignore[attr-defined]
 
 
 def to_target(state: HedgeState, trade: BoolArray) -> Decision:

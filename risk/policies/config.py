@@ -1,8 +1,8 @@
 """Policy files (TOML) -> validated specs -> policy objects. Unknown keys are refused.
 
 A file holds either a `[book]` (delta hedging an options book) or a `[portfolio]`
-(weights), one or more `[[policies]]`, and optional `[keeper]`, `[costs]`, `[breakers]`
-and `[backtest]` tables. Each policy has a `kind`, its parameters, and an optional
+(weights), one or more `[[policies]]`, and optional `[keeper]`, `[costs]`, `[gas]`,
+`[breakers]` and `[backtest]` tables. Each policy has a `kind`, its parameters, and an optional
 `sweep` list of values for its free parameter (the backtester draws one frontier point
 per value). Every error names the field as a dotted path (`policies[1].band`).
 
@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from risk.policies import hedge
+from risk.policies import hedge, impulse
 from risk.policies.errors import PolicyError
 
 Kind = Literal[
     "every-step", "time", "threshold", "defi", "leland", "whalley-wilmott",
-    "zakamouline", "vol-adaptive", "gas-aware",
+    "zakamouline", "vol-adaptive", "gas-aware", "impulse", "gas-timing",
 ]
 # The parameters each kind takes; the first is the free parameter a sweep varies.
 PARAMS: dict[str, tuple[str, ...]] = {
@@ -35,8 +35,14 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "zakamouline": ("risk_aversion",),
     "vol-adaptive": ("band",),
     "gas-aware": ("risk_aversion", "horizon_hours"),
+    "impulse": ("risk_aversion", "gas"),
+    "gas-timing": ("risk_aversion", "budget", "gas_half_life_hours", "gas_log_sd"),
 }
-DELTA_ONLY = {"leland", "whalley-wilmott", "zakamouline"}
+DELTA_ONLY = {"leland", "whalley-wilmott", "zakamouline", "impulse", "gas-timing"}
+# The kinds `keel watch` prefers when `[keeper] policy` names none (first match in the file).
+KEEPER_DEFAULT_KINDS = ("impulse", "gas-timing")
+OWN_KEYS = ("interval_hours", "band", "to", "risk_aversion", "horizon_hours", "gas", "budget",
+            "gas_half_life_hours", "gas_log_sd")
 
 
 class _Strict(BaseModel):
@@ -51,12 +57,16 @@ class PolicySpec(_Strict):
     to: float | None = None
     risk_aversion: float | None = None
     horizon_hours: float | None = None
+    gas: Literal["current", "reference"] | None = None
+    budget: float | None = None
+    gas_half_life_hours: float | None = None
+    gas_log_sd: float | None = None
     sweep: list[float] | None = None
 
     @model_validator(mode="after")
     def _only_own_params(self) -> PolicySpec:
         allowed = PARAMS[self.kind]
-        for key in ("interval_hours", "band", "to", "risk_aversion", "horizon_hours"):
+        for key in OWN_KEYS:
             if getattr(self, key) is not None and key not in allowed:
                 raise ValueError(f"{key}: not a parameter of kind {self.kind!r} (it takes {', '.join(allowed) or 'none'})")
         if self.sweep is not None and not allowed:
@@ -105,6 +115,15 @@ class CostSpec(_Strict):
     gas_per_trade: int = Field(default=150_000, ge=0)
 
 
+class GasSpec(_Strict):
+    """The gas price a backtest sees: constant at `[costs] gas_price_gwei`, or mean-reverting
+    around it (log-OU with this half-life and stationary log-sd; see risk.backtest.gas)."""
+
+    model: Literal["constant", "mean-reverting"] = "constant"
+    half_life_hours: float = Field(default=4.0, gt=0)
+    log_sd: float = Field(default=0.6, gt=0, le=5)
+
+
 class BreakerSpec(_Strict):
     max_oracle_age_s: float = Field(default=3600.0, gt=0)
     max_pool_deviation_bps: float = Field(default=200.0, gt=0)
@@ -120,8 +139,11 @@ class BacktestSpec(_Strict):
     steps_per_day: int = Field(default=24, gt=0, le=10_000)
     vol: float | None = Field(default=None, gt=0)
     vol_half_life_hours: float = Field(default=24.0, gt=0)
-    garch_alpha: float = Field(default=0.08, ge=0, lt=1)
-    garch_beta: float = Field(default=0.90, ge=0, lt=1)
+    # GARCH(1,1) in per-time units (risk.backtest.paths.garch_per_step): the variance's
+    # half-life and its annualised volatility (xi; 2.7 is alpha = 0.10 on daily steps)
+    garch_half_life_hours: float = Field(default=336.0, gt=0)
+    garch_vol_of_var: float = Field(default=2.7, ge=0)
+    block_hours: float = Field(default=24.0, gt=0)  # block length of the CSV replay's bootstrap
 
 
 class PolicyFile(_Strict):
@@ -130,6 +152,7 @@ class PolicyFile(_Strict):
     policies: list[PolicySpec] = Field(min_length=1)
     keeper: KeeperSpec = KeeperSpec()
     costs: CostSpec = CostSpec()
+    gas: GasSpec = GasSpec()
     breakers: BreakerSpec = BreakerSpec()
     backtest: BacktestSpec = BacktestSpec()
 
@@ -156,11 +179,15 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _check_value(kind: str, key: str, value: float, weights: bool, where: str) -> None:
+def _check_value(kind: str, key: str, value: float | str, weights: bool, where: str) -> None:
+    if isinstance(value, str):
+        return  # a choice, already checked against its literal values
     if not math.isfinite(value) or (value <= 0 and not (key == "to" and value == 0)):
         raise PolicyError(f"{where}: must be a positive number, got {value!r}", where)
     if weights and key in ("band", "to") and value >= 1:
         raise PolicyError(f"{where}: a weights band is a fraction in (0, 1) (0.05 = 5 points), got {value}", where)
+    if key == "budget" and value < 1:
+        raise PolicyError(f"{where}: the risk budget is a multiple of the band at reference gas, >= 1, got {value}", where)
 
 
 def _validate_ranges(spec: PolicyFile) -> None:
@@ -201,22 +228,34 @@ def parse(text: str, source: str = "policy.toml") -> PolicyFile:
     return spec
 
 
-def build(p: PolicySpec) -> Any:
-    """The policy object a spec describes (defaults for parameters it leaves out)."""
-    cls = hedge.HEDGE_KINDS[p.kind]
+KINDS: dict[str, type] = {**hedge.HEDGE_KINDS, "impulse": impulse.ImpulseBand, "gas-timing": impulse.GasTiming}
+
+
+def build(p: PolicySpec, gas: GasSpec | None = None) -> Any:
+    """The policy object a spec describes (defaults for parameters it leaves out; a
+    gas-timing policy takes its gas model from `gas`, the file's `[gas]`, unless it names one)."""
     kwargs = {k: getattr(p, k) for k in PARAMS[p.kind] if getattr(p, k) is not None}
-    return cls(name=p.name, **kwargs)
+    if p.kind == "gas-timing" and gas is not None:
+        kwargs.setdefault("gas_half_life_hours", gas.half_life_hours)
+        kwargs.setdefault("gas_log_sd", gas.log_sd)
+    return KINDS[p.kind](name=p.name, **kwargs)
 
 
-def variants(p: PolicySpec) -> list[Any]:
+def variants(p: PolicySpec, gas: GasSpec | None = None) -> list[Any]:
     """One policy object per sweep value (or just the one), for frontier points."""
-    base = build(p)
+    base = build(p, gas)
     if not p.sweep:
         return [base]
     return [base.with_param(v) for v in p.sweep]
 
 
+def keeper_spec(spec: PolicyFile) -> PolicySpec:
+    """The policy `keel watch` runs: `[keeper] policy = <name>`; else the first impulse-band
+    policy in the file (the default keeper policy); else the first policy."""
+    if spec.keeper.policy is not None:
+        return next(p for p in spec.policies if p.name == spec.keeper.policy)
+    return next((p for p in spec.policies if p.kind in KEEPER_DEFAULT_KINDS), spec.policies[0])
+
+
 def keeper_policy(spec: PolicyFile) -> Any:
-    """The policy `keel watch` runs: `[keeper] policy = <name>`, else the first one."""
-    name = spec.keeper.policy or spec.policies[0].name
-    return build(next(p for p in spec.policies if p.name == name))
+    return build(keeper_spec(spec), spec.gas)

@@ -11,12 +11,18 @@ one decision function over `HedgeState` arrays. Formulas cite their sources:
   option pricing with transaction costs", Math. Finance 7(3): no-trade band around the
   BS delta of half-width (3 e^{-r tau} k S Gamma^2 / (2 lambda))^{1/3}, k the one-way
   proportional cost, lambda the absolute risk aversion; trade to the nearest edge.
+  Models: proportional costs, small; Gamma. Does not model: a fixed cost per trade (gas),
+  so under gas it trades too often and too little; keel's k is the pools' cost fraction
+  for a 1-token trade.
 - Zakamouline (2006), "Efficient analytic approximation of the optimal hedging strategy
   for a European call option with transaction costs", Quantitative Finance 6(5):
   band Delta(sigma_m) +/- (H0 + Hw), with H0 = k / (gamma S sigma^2 tau),
   Hw = 1.12 k^0.31 tau^0.05 (e^{-r tau}/sigma)^0.25 (|Gamma|/gamma)^0.5,
   sigma_m^2 = sigma^2 (1 - K), K = -4.76 k^0.78 tau^-0.02 (e^{-r tau}/sigma)^0.25
   (gamma S^2 |Gamma|)^0.15 (for a short-gamma book; sign of K flipped for long gamma).
+  What it is: a regression fitted to numerically optimal bands of the utility-based
+  problem with *proportional* costs only. It has no fixed-cost term and no inner band (it
+  trades to the edge, like Whalley-Wilmott); it is not a gas-aware rule.
   The coefficients are the paper's regression estimates; they are restated here and in
   tests/unit/risk/policies so a typo fails a test. Checked against an independent open-source
   implementation of the same paper, which uses the same 1.12, 0.31, 0.25, 0.5 and 4.76,
@@ -24,14 +30,20 @@ one decision function over `HedgeState` arrays. Formulas cite their sources:
   original PDF was not readable offline here, so that check is second-hand.
 - DeFi production rule (Lyra's pool hedger, Opyn's Crab): every `interval` or whenever
   |delta gap| exceeds a threshold, re-hedge to the full target.
-- Gas-aware: trade to the target only when the certainty-equivalent value of the hedge
-  variance removed over `horizon`, (lambda/2) gap^2 S^2 sigma_hat^2 horizon, exceeds the
-  trade's full cost (impact + fee + gas) from the cost function.
+- Gas-aware (keel's earlier rule): trade to the target only when the certainty-equivalent
+  value of the hedge variance removed over `horizon`, (lambda/2) gap^2 S^2 sigma_hat^2
+  horizon, exceeds the trade's full cost (impact + fee + gas). In effect a plain threshold
+  |gap| > sqrt(2 c / (lambda S^2 sigma_hat^2 horizon)): no Gamma term (the optimal band under
+  a fixed cost grows as |Gamma|^(1/2), see `risk.policies.band`), lambda and horizon enter
+  only as their product, and the band narrows when realised vol rises, the wrong way
+  (the optimal band does not depend on volatility).
+- The impulse band and its gas-timing variant, which model fixed and proportional costs
+  together, live in `risk.policies.impulse`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,6 +52,7 @@ from risk.policies.base import (
     TIME_EPS_S,
     Decision,
     HedgeState,
+    Swept,
     WeightsState,
     to_band_edge,
     to_target,
@@ -52,19 +65,7 @@ ZAK_K = (-4.76, 0.78, -0.02, 0.25, 0.15)  # coefficient, k^, tau^, (e^-r tau / s
 
 
 @dataclass(frozen=True)
-class _Base:
-    name: str
-
-    def with_param(self, value: float):  # type: ignore[no-untyped-def]
-        return replace(self, **{self.param_name: float(value)})  # type: ignore[attr-defined]
-
-    @property
-    def param(self) -> float:
-        return float(getattr(self, self.param_name))  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class EveryStep(_Base):
+class EveryStep(Swept):
     """The reference: re-hedge to the full target at every decision."""
 
     kind: str = "every-step"
@@ -79,7 +80,7 @@ class EveryStep(_Base):
 
 
 @dataclass(frozen=True)
-class TimeBased(_Base):
+class TimeBased(Swept):
     """Every `interval_hours`, re-hedge to the full target."""
 
     interval_hours: float = 24.0
@@ -97,7 +98,7 @@ class TimeBased(_Base):
 
 
 @dataclass(frozen=True)
-class Threshold(_Base):
+class Threshold(Swept):
     """When |target - hedge| exceeds `band` tokens, trade to within `to` tokens of target."""
 
     band: float = 1.0
@@ -119,7 +120,7 @@ class Threshold(_Base):
 
 
 @dataclass(frozen=True)
-class DeFiRule(_Base):
+class DeFiRule(Swept):
     """Every `interval_hours` or when |gap| > `band` tokens, re-hedge to the full target."""
 
     band: float = 1.0
@@ -143,7 +144,7 @@ def _gamma_sign(state: HedgeState) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Leland(_Base):
+class Leland(Swept):
     """At a fixed interval, hedge to the delta at Leland's cost-adjusted volatility."""
 
     interval_hours: float = 24.0
@@ -164,7 +165,7 @@ class Leland(_Base):
 
 
 @dataclass(frozen=True)
-class WhalleyWilmott(_Base):
+class WhalleyWilmott(Swept):
     """No-trade band of half-width (3 e^{-r tau} k S Gamma^2 / (2 lambda))^(1/3) around target."""
 
     risk_aversion: float = 1.0
@@ -181,7 +182,7 @@ class WhalleyWilmott(_Base):
 
 
 @dataclass(frozen=True)
-class Zakamouline(_Base):
+class Zakamouline(Swept):
     """Band Delta(sigma_m) +/- (H0 + Hw) (Zakamouline 2006); trade to the nearest edge."""
 
     risk_aversion: float = 1.0
@@ -210,7 +211,7 @@ class Zakamouline(_Base):
 
 
 @dataclass(frozen=True)
-class VolAdaptive(_Base):
+class VolAdaptive(Swept):
     """Band of half-width `band * realized_vol / vol` tokens (EWMA vol); trade to the edge."""
 
     band: float = 1.0
@@ -227,7 +228,7 @@ class VolAdaptive(_Base):
 
 
 @dataclass(frozen=True)
-class GasAware(_Base):
+class GasAware(Swept):
     """Re-hedge to target only if (lambda/2) gap^2 S^2 sigma_hat^2 horizon > cost(gap)."""
 
     risk_aversion: float = 1.0
@@ -257,6 +258,6 @@ class GasAware(_Base):
 
 
 HEDGE_KINDS: dict[str, type] = {
-    c.kind: c  # type: ignore[attr-defined]
+    c.kind: c
     for c in (EveryStep, TimeBased, Threshold, DeFiRule, Leland, WhalleyWilmott, Zakamouline, VolAdaptive, GasAware)
 }

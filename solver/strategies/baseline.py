@@ -9,7 +9,8 @@ intent had been routed alone along its best path.
 
 from __future__ import annotations
 
-from solver.domain import Auction, Solution, value_e18
+from keel.units import usd_value
+from solver.domain import Auction, Solution
 from solver.strategies.batch import solve_batch, wants_for
 
 
@@ -21,7 +22,7 @@ class Baseline:
         wants, _ = wants_for(auction, [bi.id for bi in auction.intents])
 
         def size(i: str) -> int:
-            return sum(value_e18(abs(q), prices[t]) for t, q in wants[i].flows(prices, 0).items())
+            return sum(usd_value(abs(q), prices[t]) for t, q in wants[i].flows(prices, 0).items())
 
         direction: dict[str, int] = {}
         chosen: list[str] = []

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
+from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import scoring
 from solver.clearing import Cleared, RoutedPlan, clear
-from solver.domain import BPS, Auction, Execution, Solution, value_e18
+from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
@@ -48,10 +51,10 @@ def estimated_gas(executions: int, routed_gas: int) -> int:
     return GAS_BASE + GAS_PER_EXECUTION * executions + routed_gas
 
 
-def fee_policy(auction: Auction, wants: dict[str, Want]):
+def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]:
     """Fee per intent: its share of the batch's expected gas, in bps of what it gives, capped by its maxFeeBps."""
     prices = auction.reference_prices()
-    given = {i: sum(value_e18(-q, prices[t]) for t, q in w.flows(prices, 0).items() if q < 0) for i, w in wants.items()}
+    given = {i: sum(usd_value(-q, prices[t]) for t, q in w.flows(prices, 0).items() if q < 0) for i, w in wants.items()}
     total = sum(given.values())
     gas_cost = scoring.gas_cost_e18(auction, estimated_gas(len(wants), 150_000 * max(1, len(wants))))
     bps = math.ceil(gas_cost * BPS / total) if total else 0
@@ -70,7 +73,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
         raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
     prices = auction.reference_prices()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
-    notes: dict = {}
+    notes: dict[str, Any] = {}
     inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
                           notes=notes)
     route_s = [0.0]
@@ -87,11 +90,10 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     done = time.perf_counter()
     timings = {"translate_s": translated - started, "route_s": route_s[0],
                "net_and_clear_s": done - translated - route_s[0]}
+    reasons = {**skipped, **{i: drop.detail for i, drop in cleared.dropped.items()}}
     if not cleared.flows:
-        reasons = {**skipped, **cleared.dropped}
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
-    return build_solution(auction, solver, cleared, name, {**skipped, **cleared.dropped}, timings,
-                          notes.get("pools_left_out", {}))
+    return build_solution(auction, solver, cleared, name, reasons, timings, notes.get("pools_left_out", {}))
 
 
 def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],
@@ -113,10 +115,10 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
         "dropped": dropped,
         "route": list(cleared.plan.description),
         "hops": list(cleared.plan.hops),
-        "volume_usd": cleared.gross_value / 1e36,
-        "routed_usd": cleared.routed_value / 1e36,
+        "volume_usd": cleared.gross_value / USD_PRICE_SCALE,
+        "routed_usd": cleared.routed_value / USD_PRICE_SCALE,
         "matched_share": (matched / cleared.gross_value) if cleared.gross_value else 0.0,
-        "pool_cost_usd": pool_cost / 1e36,  # value the pools kept (fees, impact) at reference prices
+        "pool_cost_usd": pool_cost / USD_PRICE_SCALE,  # value the pools kept (fees, impact) at reference prices
         "clearing_passes": cleared.passes,
         "fees_bps": cleared.fees_bps,
         "timings": timings,

@@ -66,7 +66,8 @@ class Swap:
             [(self.token_in, self.token_out, self.fee_pips, recipient, FAR_DEADLINE, self.amount_in, self.min_out, 0)])
 
     def router(self, world: World) -> str:
-        return world.addresses["UniswapV2Router02" if self.kind == "v2" else "SwapRouter"]
+        u = world.deployment.uniswap
+        return u.v2_router if self.kind == "v2" else u.swap_router
 
 
 def swaps_in(interactions: Any, world: World) -> list[Swap]:
@@ -106,7 +107,7 @@ def transact(w3: Any, sender: str, fn: Any, value: int = 0) -> Any:
 
 
 def fund_weth(w3: Any, world: World, who: str, amount_wei: int) -> None:
-    weth = erc20(w3, world.addresses["WETH"])
+    weth = erc20(w3, world.token("WETH"))
     w3.provider.make_request("anvil_setBalance", [who, hex(amount_wei + 10**21)])
     transact(w3, who, weth.functions.deposit(), value=amount_wei)
 
@@ -118,7 +119,7 @@ def approve(w3: Any, who: str, token: str, spender: str) -> None:
 def v2_reserves(w3: Any, world: World, token_in: str, token_out: str) -> tuple[int, int]:
     from contracts.mainnet import v2_pair_address
 
-    pair = w3.eth.contract(address=v2_pair_address(token_in, token_out, world.addresses["UniswapV2Factory"]),
+    pair = w3.eth.contract(address=v2_pair_address(token_in, token_out, world.deployment.uniswap.v2_factory),
                            abi=PAIR_ABI)
     r0, r1, _ = pair.functions.getReserves().call()
     token0 = pair.functions.token0().call()
@@ -129,7 +130,7 @@ def v3_quote(w3: Any, world: World, swap: Swap) -> int:
     """QuoterV2's exact output for `swap` at the latest state (it equals SwapRouter's)."""
     data = selector(V3_QUOTE) + abi_encode(["(address,address,uint256,uint24,uint160)"],
                                            [(swap.token_in, swap.token_out, swap.amount_in, swap.fee_pips, 0)])
-    raw = w3.eth.call({"to": world.addresses["QuoterV2"], "data": "0x" + data.hex()})
+    raw = w3.eth.call({"to": world.deployment.uniswap.quoter, "data": "0x" + data.hex()})
     return int(abi_decode(["uint256", "uint160", "uint32", "uint256"], bytes(raw))[0])
 
 
@@ -204,7 +205,7 @@ def push_v3(w3: Any, world: World, who: str, sell: str, buy: str, fee_pips: int,
 
     from contracts.mainnet import sort_tokens, v3_pool_address
 
-    pool = w3.eth.contract(address=v3_pool_address(sell, buy, fee_pips, world.addresses["UniswapV3Factory"]),
+    pool = w3.eth.contract(address=v3_pool_address(sell, buy, fee_pips, world.deployment.uniswap.v3_factory),
                            abi=POOL_ABI)
     sqrt_p = int(pool.functions.slot0().call()[0])
     zero_for_one = sort_tokens(sell, buy)[0] == to_checksum_address(sell)
@@ -214,7 +215,7 @@ def push_v3(w3: Any, world: World, who: str, sell: str, buy: str, fee_pips: int,
         ["(address,address,uint24,address,uint256,uint256,uint256,uint160)"],
         [(sell, buy, fee_pips, who, FAR_DEADLINE, 10**30, 0, limit)])
     receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": who, "to": world.addresses["SwapRouter"], "data": "0x" + data.hex(),
+        w3.eth.send_transaction({"from": who, "to": world.deployment.uniswap.swap_router, "data": "0x" + data.hex(),
                                  "gas": 3_000_000}))
     assert receipt["status"] == 1
     after = int(pool.functions.slot0().call()[0])

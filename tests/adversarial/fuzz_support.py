@@ -34,11 +34,22 @@ WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 TOKENS = {USDC: "USDC", WETH: "WETH"}
 OWNER = Account.from_key((7).to_bytes(32, "big"))
 
+HUGE_INT = "__keel_fuzz_huge_int__"  # replaced by a 5,000-digit JSON integer literal in `encode`
+HUGE_LITERAL = "9" * 5_000  # past Python's 4,300-digit int() limit
+HEX_STRINGS = ["0x7a69", "0X7A69", "-0x1", "0x" + "f" * 64, "0x" + "f" * 65, "0x" + "1" * 5_000, "9" * 79,
+               "-" + "9" * 79, "1" * 5_000, " 0x10 ", "0x_1"]
+
 scalars = (
     st.none() | st.booleans() | st.integers(min_value=-(2**300), max_value=2**300)
     | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=24)
     | st.sampled_from(["0x", "0x00", "-1", "1e400", "", " ", "0xzz", USDC.lower(), "115792089237316195423570985008687907853269984665640564039457584007913129639936"])
+    | st.sampled_from([*HEX_STRINGS, HUGE_INT])
 )
+
+
+def encode(value: Any) -> bytes:
+    """JSON bytes of `value`, with every HUGE_INT string turned into a bare 5,000-digit integer."""
+    return json.dumps(value).replace(f'"{HUGE_INT}"', HUGE_LITERAL).encode()
 json_values = st.recursive(
     scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
@@ -133,9 +144,11 @@ def serving(app: Any) -> Iterator[str]:
         loop.close()
 
 
-def http(method: str, url: str, body: bytes | None = None, timeout_s: float = 30.0) -> tuple[int, Any]:
+def http(method: str, url: str, body: bytes | None = None, timeout_s: float = 30.0,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """(status, parsed JSON or raw text) for one request; never raises on an HTTP status."""
-    req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=body, method=method,
+                                 headers=headers or {"Content-Type": "application/json"})
     for attempt in range(3):
         try:
             with urllib.request.urlopen(req, timeout=timeout_s) as resp:

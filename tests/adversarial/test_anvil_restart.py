@@ -31,6 +31,7 @@ from orderbook import client
 from orderbook.store import SqliteStore
 from solver.strategies.milp import Milp
 from tests.adversarial.test_faults import _post, _serve
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.auction_support import hedge_intent, weights_intent
 
@@ -47,12 +48,12 @@ def test_should_lose_and_double_settle_nothing_when_anvil_restarts_under_the_nod
         world = handle.world()
         port, db, rounds_db = anvil.free_port(), tmp_path / "orderbook.db", tmp_path / "auction.db"
         url = f"http://127.0.0.1:{port}"
-        node = Server(make_app(Milp(), world.solvers[0].address, world.rpc_url))
+        node = Server(make_app(Milp(), world.solvers[0].address, world.rpc_url, **trusting(world.settlement)))
         orderbook, rounds, registry = SqliteStore(db), RoundStore(rounds_db), Registry(rounds_db)
         stores += [orderbook, rounds, registry]
         registry.register(world.solvers[0].address, node.url)
-        auctioneer = Auctioneer(world.web3(), WorldView.from_addresses(world.chain_id, world.addresses), orderbook,
-                                rounds, registry.all, deadline_s=DEADLINE_S)
+        auctioneer = Auctioneer(world.web3(), WorldView(world.chain_id, world.deployment), orderbook,
+                                rounds, registry.all, deadline_s=DEADLINE_S, signer=AUCTIONEER)
         proc = _serve(world, port, db, tmp_path)
 
         first = _post(url, weights_intent(world, 0, {"USDC": 50, "WETH": 30, "WBTC": 20}), world)
@@ -81,7 +82,7 @@ def test_should_lose_and_double_settle_nothing_when_anvil_restarts_under_the_nod
         assert listed[second]["status"] == SETTLED and listed[first]["txHash"] == round1.tx_hash
 
         w3 = world.web3()
-        settlement = Settlement(w3, world.addresses["BatchSettlement"])
+        settlement = Settlement(w3, world.settlement)
         executed = [e for r in (round1, round2) for e in settlement.executed(w3.eth.get_transaction_receipt(r.tx_hash))]
         ids = ["0x" + bytes(e["intentId"]).hex() for e in executed]
         assert sorted(ids) == sorted([first, second])  # each executed once, across the restart

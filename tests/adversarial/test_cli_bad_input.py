@@ -11,6 +11,8 @@ need one must fail on their bad flag first, or say that the chain is down.
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 USAGE, CHAIN, SETUP, REFUSED, NOT_FOUND = (int(c) for c in (ExitCode.USAGE, ExitCode.CHAIN, ExitCode.SETUP,
                                                              ExitCode.REFUSED, ExitCode.NOT_FOUND))
 SNAP = "{snap}"  # replaced by a real liquidity snapshot file
+BINARY = "{binary}"  # a .csv file of binary bytes
+EXPIRED = "{expired}"  # a book whose option expired in 2020
+BUSY = "{busy}"  # a port some socket holds
 PRICED = ("--snapshot", SNAP, "--price", "WETH=3000", "--price", "USDC=1")
 DEAD = "http://127.0.0.1:1"  # nothing listens on port 1
 
@@ -94,8 +99,10 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("intent", "cancel", "0x12", "--account", "a"), USAGE, "id"),
     (("node", "serve", "--port", "0"), USAGE, "--port"),
     (("node", "serve", "--chain-id", "1", "--settlement", "0x123"), USAGE, "settlement"),
-    (("node", "serve", "--db", "postgres://x", "--chain-id", "1",
+    (("node", "serve", "--db", "mysql://x", "--chain-id", "1",
       "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), USAGE, "db"),
+    (("node", "serve", "--db", "postgresql://keel:pw@127.0.0.1:1/keel", "--chain-id", "1",
+      "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), SETUP, "keel:***@127.0.0.1:1"),
     # solvers and auctions
     (("solver", "serve", "--strategy", "nope"), USAGE, "--strategy"),
     (("solver", "serve", "--port", "0"), USAGE, "--port"),
@@ -108,25 +115,61 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("auction", "list", "--limit", "-1"), USAGE, "--limit"),
     (("up", "--interval", "-1"), USAGE, "--interval"),
     (("up", "--deadline", "0"), USAGE, "--deadline"),
+    # the escapes of issue 17, each a one-line error with its documented exit code
+    (("greeks", BINARY), USAGE, "not a text file"),
+    (("intent", "hedge", "--book", BINARY, "--underlying", "WETH", "--band", "2"), USAGE, "not a text file"),
+    (("backtest", "--book", BINARY, "--policy", "samples/policy.toml"), USAGE, "not a text file"),
+    (("greeks", "samples/book.csv", "--spot", "FOO=1"), USAGE, "FOO is not an underlying"),
+    (("greeks", EXPIRED, "--spot", "WETH=3000"), USAGE, "expired on 2020-06-26"),
+    (("intent", "hedge", "--book", EXPIRED, "--underlying", "WETH", "--band", "2"), USAGE, "expired on 2020-06-26"),
+    (("node", "serve", "--port", BUSY, "--chain-id", "1", "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+     USAGE, "--port"),
+    (("solver", "serve", "--port", BUSY, "--solver", "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+      "--rpc-url", DEAD, "--settlement", "0x5FbDB2315678afecb367f032d93F642f64180aa3"), USAGE, "--port"),
+    (("account", "new", "eve"), USAGE, "KEEL_PASSWORD"),
+    (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--slippage", "0%"), REFUSED, "slippage"),
+    (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--valid", "3650d"), REFUSED, "valid"),
+    (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--max-fee", "30%"), REFUSED, "max-fee"),
+    (("intent", "hedge", "--book", "samples/book.csv", "--underlying", "WETH", "--band", "2",
+      "--target-delta", "1e9"), REFUSED, "target-delta"),
+    (("intent", "show", "0x12"), USAGE, "intent_id"),
+    (("intent", "show", "0xzz3456"), USAGE, "intent_id"),
+    (("intent", "wait", "0x123456", "--orderbook", DEAD), SETUP, DEAD),
+    (("intent", "history"), USAGE, "account use"),
+    (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50"), USAGE, "account use"),
+    (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--account", "a"), CHAIN, "keel chain up"),
+    (("approve", "WETH"), USAGE, "account use"),
+    (("account", "fund"), USAGE, "account use"),
+    (("account", "use", "nobody"), USAGE, "nobody"),
 ]
 
 
 @pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh KEEL_HOME with no chain, no config file, the repo as the working directory."""
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh KEEL_HOME with no chain, no config file, no password, the repo as the working directory;
+    the placeholders' files, and a port held busy for the test's length."""
     monkeypatch.setenv("KEEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("KEEL_CONFIG", str(tmp_path / "no-keel.toml"))
+    for name in ("KEEL_PASSWORD", "KEEL_ACCOUNT", "KEEL_ORDERBOOK"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(REPO)
     snap = tmp_path / "snapshot.json"
     snap.write_text(json.dumps(_liquidity()))
-    return snap
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    expired = tmp_path / "expired.csv"
+    expired.write_text("underlying,type,strike,expiry,quantity,implied_vol\nWETH,call,3000,2020-06-26,-10,0.6\n")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield {SNAP: str(snap), BINARY: str(binary), EXPIRED: str(expired), BUSY: str(held.getsockname()[1])}
 
 
 @pytest.mark.parametrize(("argv", "code", "names"), MATRIX, ids=[" ".join(a) for a, _, _ in MATRIX])
 def test_rejects_bad_input_with_one_line_and_its_exit_code(
-    capsys: pytest.CaptureFixture[str], isolated: Path, argv: tuple[str, ...], code: int, names: str
+    capsys: pytest.CaptureFixture[str], isolated: dict[str, str], argv: tuple[str, ...], code: int, names: str
 ) -> None:
-    args = [str(isolated) if a == SNAP else a for a in argv]
+    args = [isolated.get(a, a) for a in argv]
     result = run_cli(capsys, *args)
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
@@ -138,8 +181,82 @@ def test_rejects_bad_input_with_one_line_and_its_exit_code(
     assert result.code == code, f"exit {result.code}: {line}"
 
 
-def test_should_accept_the_same_route_once_the_input_is_good(capsys: pytest.CaptureFixture[str], isolated: Path) -> None:
-    result = run_cli(capsys, "route", "--snapshot", str(isolated), "--price", "WETH=3000", "--price", "USDC=1",
+def test_should_accept_the_same_route_once_the_input_is_good(capsys: pytest.CaptureFixture[str],
+                                                            isolated: dict[str, str]) -> None:
+    result = run_cli(capsys, "route", "--snapshot", isolated[SNAP], "--price", "WETH=3000", "--price", "USDC=1",
                      "--sell", "WETH=1", "--buy", "USDC", "--json")
     assert result.code == 0, result.err
     assert json.loads(result.out)["hops"]
+
+
+# ---- escapes that need a chain to be seen --------------------------------------------------
+# (argv, exit code, text): run against a fresh `keel chain up` with a funded default account.
+ON_CHAIN: list[tuple[tuple[str, ...], int, str]] = [
+    (("intent", "weights", "--token", "NOPE=50", "--token", "USDC=50"), NOT_FOUND, "NOPE"),
+    (("intent", "hedge", "--book", "samples/book.csv", "--underlying", "NOPE", "--band", "2"), NOT_FOUND, "NOPE"),
+    (("route", "--sell", "NOPE=1", "--buy", "USDC"), NOT_FOUND, "NOPE"),
+    (("approve", "NOPE"), NOT_FOUND, "NOPE"),
+    (("account", "fund", "--token", "NOPE=1"), NOT_FOUND, "NOPE"),
+    (("account", "fund", "--token", "WETH=abc"), USAGE, "token"),
+    (("intent", "weights", "--token", "WETH=30", "--token", "USDC=70", "--yes"), REFUSED, "holds none of"),
+]
+
+
+@pytest.fixture(scope="module")
+def chain_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`keel chain up` in its own KEEL_HOME with an (unfunded) default account; stopped after the module."""
+    import os
+
+    from commands import wallet
+    from contracts import chain
+    from intents import keystore
+
+    home = tmp_path_factory.mktemp("chain-home")
+    old = os.environ.get("KEEL_HOME")
+    os.environ["KEEL_HOME"] = str(home)
+    try:
+        chain.up(None, None, False)
+        keystore.create("mallory", "pw", scrypt_n=2)
+        wallet.use_account("mallory")
+        yield home
+    finally:
+        chain.down()
+        if old is None:
+            os.environ.pop("KEEL_HOME", None)
+        else:
+            os.environ["KEEL_HOME"] = old
+
+
+@pytest.mark.parametrize(("argv", "code", "names"), ON_CHAIN, ids=[" ".join(a) for a, _, _ in ON_CHAIN])
+def test_rejects_bad_input_on_a_running_chain_with_one_line_and_its_exit_code(
+    capsys: pytest.CaptureFixture[str], chain_home: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: tuple[str, ...], code: int, names: str,
+) -> None:
+    monkeypatch.setenv("KEEL_HOME", str(chain_home))
+    monkeypatch.setenv("KEEL_CONFIG", str(chain_home / "no-keel.toml"))
+    monkeypatch.setenv("KEEL_PASSWORD", "pw")
+    monkeypatch.chdir(REPO)
+    result = run_cli(capsys, *argv)
+    lines = result.err.strip().splitlines()
+    assert lines and lines[-1].startswith("keel: ") and "Traceback" not in result.err, result.err
+    assert names in lines[-1] and "unexpected error" not in lines[-1], lines[-1]
+    assert sum(line.startswith("keel: ") for line in lines) == 1  # previews may precede it; one error line
+    assert result.code == code, f"exit {result.code}: {lines[-1]}"
+
+
+def test_fork_url_to_a_chain_without_the_mainnet_contracts_is_refused_naming_them(
+    capsys: pytest.CaptureFixture[str], isolated: dict[str, str]
+) -> None:
+    from contracts import anvil
+
+    bare = anvil.start()  # an empty chain: no tokens, no Uniswap, no feeds
+    try:
+        port = anvil.free_port()
+        result = run_cli(capsys, "chain", "up", "--fork-url", f"http://127.0.0.1:{bare.port}", "--port", str(port))
+    finally:
+        anvil.stop(bare.pid)
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and result.code == CHAIN, result.err
+    assert "lacks contracts keel needs" in lines[0], lines[0]
+    assert all(name in lines[0] for name in ("WETH", "USDC / USD feed", "v2_factory", "quoter")), lines[0]
+    assert not anvil.port_in_use(port)  # nothing was started

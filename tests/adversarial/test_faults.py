@@ -28,6 +28,7 @@ from intents.wire import SignedIntentModel
 from orderbook import client
 from orderbook.store import SqliteStore
 from solver.strategies.baseline import Baseline
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server, start_orderbook
 from tests.integration.auction_support import hedge_intent, weights_intent
 
@@ -37,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _serve(world: Any, port: int, db: Path, home: Path) -> subprocess.Popen[bytes]:
     """`keel node serve` for this fork's chain id and settlement, answering /health."""
-    return start_orderbook(port, db, home, world.chain_id, world.addresses["BatchSettlement"])
+    return start_orderbook(port, db, home, world.chain_id, world.settlement)
 
 
 def _post(url: str, signed: Any, world: Any) -> str:
@@ -50,11 +51,11 @@ def test_should_lose_and_double_settle_nothing_when_the_orderbook_is_killed_mid_
     url = f"http://127.0.0.1:{port}"
     first = [weights_intent(chain, 0, {"USDC": 50, "WETH": 30, "WBTC": 20}), hedge_intent(chain, 4, book_delta=-8.0)]
     later = weights_intent(chain, 3, {"USDC": 20, "WETH": 60, "DAI": 20})
-    node = Server(make_app(Baseline(), chain.solvers[0].address, chain.rpc_url))
+    node = Server(make_app(Baseline(), chain.solvers[0].address, chain.rpc_url, **trusting(chain.settlement)))
     orderbook, rounds, registry = SqliteStore(db), RoundStore(rounds_db), Registry(rounds_db)
     registry.register(chain.solvers[0].address, node.url)
-    auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
-                            registry.all, deadline_s=DEADLINE_S)
+    auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
+                            registry.all, deadline_s=DEADLINE_S, signer=AUCTIONEER)
     proc = _serve(chain, port, db, tmp_path)
     try:
         accepted = [_post(url, s, chain) for s in first]
@@ -99,7 +100,7 @@ def test_should_lose_and_double_settle_nothing_when_the_orderbook_is_killed_mid_
 
     # on chain: every settled intent's nonce spent exactly by its round's transaction, once
     w3 = chain.web3()
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     executed = [e for r in (round1, round2) for e in settlement.executed(w3.eth.get_transaction_receipt(r.tx_hash))]
     ids_on_chain = ["0x" + bytes(e["intentId"]).hex() for e in executed]
     assert len(ids_on_chain) == len(set(ids_on_chain)) == len(settled1 | settled2)

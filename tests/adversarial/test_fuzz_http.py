@@ -6,7 +6,6 @@ liquidity snapshot). Whatever the body, query or path, the answer is never a 5xx
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +24,14 @@ from routing.pools import Liquidity, Token, V2Pool
 from solver.strategies.milp import Milp
 from tests.adversarial.fuzz_support import (
     CHAIN_ID,
+    HUGE_INT,
     OWNER,
     SETTLEMENT,
     TOKENS,
     USDC,
     WETH,
     assert_clean_answer,
+    encode,
     http,
     json_values,
     mutated,
@@ -38,16 +39,22 @@ from tests.adversarial.fuzz_support import (
     signed_body,
 )
 from tests.adversarial.test_fuzz_parsers import auction_json
+from tests.fakes.auctioneer import signed_headers, trusting
 
 FUZZ = settings(max_examples=80, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 path_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
-raw_bodies = st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode())
+raw_bodies = st.binary(max_size=300) | json_values.map(encode)
 
 
 def _body(value: Any) -> bytes:
-    return json.dumps(value).encode()
+    return encode(value)
+
+
+def _signed(url: str, body: bytes) -> tuple[int, Any]:
+    """POST `body` as the node's auctioneer would: signed, so the fuzz reaches the parsers."""
+    return http("POST", url, body, headers=signed_headers(url, body))
 
 
 # ---- the orderbook --------------------------------------------------------------------
@@ -136,12 +143,12 @@ def _auction() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def solver_url() -> Iterator[str]:
-    with serving(solver_node.make_app(Milp(), OWNER.address)) as url:
+    with serving(solver_node.make_app(Milp(), OWNER.address, **trusting(SETTLEMENT))) as url:
         yield url
 
 
 def test_should_solve_the_unmutated_auction_on_the_snapshot(solver_url: str) -> None:
-    status, answer = http("POST", solver_url + "/solve", _body(_auction()))
+    status, answer = _signed(solver_url + "/solve", _body(_auction()))
     assert status == 200, answer
     assert answer["solution"] is not None, answer["reason"]
     assert answer["solution"]["executions"][0]["intentId"] == _auction()["intents"][0]["id"]
@@ -150,7 +157,7 @@ def test_should_solve_the_unmutated_auction_on_the_snapshot(solver_url: str) -> 
 @FUZZ
 @given(mutated(_auction()))
 def test_should_never_500_on_a_fuzzed_auction(solver_url: str, body: Any) -> None:
-    status, answer = http("POST", solver_url + "/solve", _body(body))
+    status, answer = _signed(solver_url + "/solve", _body(body))
     assert_clean_answer(status, answer)
     if status == 200:
         assert set(answer) == {"solution", "reason"}
@@ -161,23 +168,30 @@ def test_should_never_500_on_a_fuzzed_auction(solver_url: str, body: Any) -> Non
 @FUZZ
 @given(path=st.sampled_from(["/solve", "/notify", "/settle"]), raw=raw_bodies)
 def test_should_never_500_on_raw_bytes_posted_to_the_solver(solver_url: str, path: str, raw: bytes) -> None:
-    assert_clean_answer(*http("POST", solver_url + path, raw))
+    assert_clean_answer(*_signed(solver_url + path, raw))
+    status, answer = http("POST", solver_url + path, raw)  # the same bytes unsigned: refused before parsing
+    assert status == 401 and answer["kind"] == "Unauthenticated"
 
 
 @FUZZ
-@given(notify=mutated({"auctionId": 1, "verdict": "lost", "reason": "outbid", "txHash": None}),
+@given(notify=mutated({"auctionId": 1, "verdict": "lost", "dropReason": "outranked", "reason": "outbid",
+                       "txHash": None}),
        settle=mutated({"auctionId": 1, "calldata": "0x00", "to": SETTLEMENT, "gas": 100000}))
 def test_should_never_500_on_a_fuzzed_notify_or_settle(solver_url: str, notify: Any, settle: Any) -> None:
-    assert_clean_answer(*http("POST", solver_url + "/notify", _body(notify)))
-    status, answer = http("POST", solver_url + "/settle", _body(settle))
+    assert_clean_answer(*_signed(solver_url + "/notify", _body(notify)))
+    status, answer = _signed(solver_url + "/settle", _body(settle))
     assert_clean_answer(status, answer)
     assert status >= 400, "the node proposed nothing for auction 1: it must refuse to settle"
 
 
 def test_should_list_notifications_and_answer_health(solver_url: str) -> None:
-    assert http("POST", solver_url + "/notify", _body({"auctionId": 3, "verdict": "won"}))[0] == 200
+    settled = {"auctionId": 3, "verdict": "settled", "txHash": "0x" + "ab" * 32}
+    assert _signed(solver_url + "/notify", _body(settled))[0] == 200
+    status, refused = _signed(solver_url + "/notify", _body({"auctionId": 4, "verdict": "won"}))
+    assert status == 400 and refused["field"] == "verdict"  # never sent, so never accepted
     status, listed = http("GET", solver_url + "/notifications")
-    assert status == 200 and any(n["auctionId"] == 3 and n["verdict"] == "won" for n in listed)
+    assert status == 200 and any(n["auctionId"] == 3 and n["verdict"] == "settled" for n in listed)
+    assert not any(n["auctionId"] == 4 for n in listed)
     status, health = http("GET", solver_url + "/health")
     assert status == 200 and health["strategy"] == "milp"
 
@@ -186,3 +200,35 @@ def test_should_list_notifications_and_answer_health(solver_url: str) -> None:
 @given(method=st.sampled_from(METHODS), path=path_text)
 def test_should_answer_unknown_solver_routes_with_a_json_error(solver_url: str, method: str, path: str) -> None:
     assert_clean_answer(*http(method, solver_url + "/" + urllib.parse.quote(path)))
+
+
+# ---- the issue's 500s, one by one ---------------------------------------------------------
+
+def _with_huge(body: dict[str, Any], *path: Any) -> bytes:
+    node = body
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = HUGE_INT
+    return encode(body)
+
+
+def test_a_huge_json_integer_is_a_400_naming_its_field_on_every_post(orderbook: str, solver_url: str) -> None:
+    status, answer = http("POST", orderbook + "/intents", _with_huge(signed_body(nonce=77), "intent", "nonce"))
+    assert status == 400 and answer["field"] == "intent.nonce", answer
+    body = signed_body(nonce=78)
+    status, answer = http("POST", orderbook + "/intents", _body(body))
+    assert status == 201
+    status, answer = http("DELETE", f"{orderbook}/intents/{answer['id']}",
+                          _with_huge({"signature": "0x00", "signingScheme": 0}, "signingScheme"))
+    assert status == 400 and answer["field"] == "signingScheme", answer
+    status, answer = _signed(solver_url + "/solve", _with_huge(_auction(), "id"))
+    assert status == 400 and answer["field"] == "id", answer
+    status, answer = _signed(solver_url + "/solve", _with_huge(_auction(), "gasPrice"))
+    assert status == 400 and answer["field"] == "gasPrice", answer
+
+
+def test_a_hex_chain_id_is_parsed_once_as_the_number_it_is(orderbook: str) -> None:
+    status, answer = http("POST", orderbook + "/intents", _body({**signed_body(nonce=79), "chainId": "0x7a69"}))
+    assert status == 201, answer  # 0x7a69 == 31337, this orderbook's chain
+    status, answer = http("POST", orderbook + "/intents", _body({**signed_body(nonce=80), "chainId": "0x7a6a"}))
+    assert status == 400 and answer["field"] == "chainId", answer

@@ -206,7 +206,7 @@ def auction_json() -> dict[str, Any]:
                    WETH: {"symbol": "WETH", "decimals": 18, "referencePrice": str(3000 * 10**18)}},
         "intents": [{"id": intent_id, **{k: v for k, v in body.items() if k != "chainId"}}],
         "balances": {OWNER.address: {USDC: "1000000000", WETH: "1000000000000000000"}},
-        "liquidity": {}, "gasPrice": "1000000000",
+        "liquidity": {}, "gasPrice": "1000000000", "nativePrice": str(3000 * 10**18),
     }
 
 

@@ -27,6 +27,7 @@ from intents.lifecycle import SETTLED
 from orderbook.store import SqliteStore
 from solver.strategies.baseline import Baseline
 from tests.fakes import strategies as bad
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server, run_cli
 from tests.integration.auction_support import balances_of, hedge_intent, weights_intent
 from tests.integration.test_auction_round import Shared, submit_all
@@ -55,18 +56,18 @@ def test_should_never_let_a_malicious_solver_win_and_show_why_each_was_dropped(
     honest_account, bad_account = chain.solvers[0].address, chain.solvers[2].address
     shared, rpc = Shared(), chain.rpc_url
     nodes = {
-        "honest": Server(make_app(Baseline(), honest_account, rpc)),
-        "inflated": Server(make_app(bad.Inflated(shared), bad_account, rpc)),
-        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), bad_account, rpc)),
-        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), bad_account, rpc)),
-        "reverting": Server(make_app(bad.Reverting(shared), bad_account, rpc)),
-        "late": Server(make_app(bad.Sleepy(shared), bad_account, rpc, honour_deadline=False)),
+        "honest": Server(make_app(Baseline(), honest_account, rpc, **trusting(chain.settlement))),
+        "inflated": Server(make_app(bad.Inflated(shared), bad_account, rpc, **trusting(chain.settlement))),
+        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), bad_account, rpc, **trusting(chain.settlement))),
+        "thief": Server(make_app(bad.Thief(shared, chain.deployment.relayer), bad_account, rpc, **trusting(chain.settlement))),
+        "reverting": Server(make_app(bad.Reverting(shared), bad_account, rpc, **trusting(chain.settlement))),
+        "late": Server(make_app(bad.Sleepy(shared), bad_account, rpc, honour_deadline=False, **trusting(chain.settlement))),
         "garbage": Server(bad.garbage_app("wrong-shape")),
     }
     for name, srv in nodes.items():
         registry.register(honest_account if name == "honest" else bad_account, srv.url)
-    auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
-                            registry.all, deadline_s=DEADLINE_S)
+    auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
+                            registry.all, deadline_s=DEADLINE_S, signer=AUCTIONEER)
     try:
         result = asyncio.run(auctioneer.run_round())
     finally:
@@ -79,7 +80,7 @@ def test_should_never_let_a_malicious_solver_win_and_show_why_each_was_dropped(
     assert result is not None and result.status == "settled" and result.winner == nodes["honest"].url
     winner = next(c for c in result.candidates if c.verdict == "settled")
     # users' funds moved exactly by the honest solution's flows, once
-    settlement = Settlement(chain.web3(), chain.addresses["BatchSettlement"])
+    settlement = Settlement(chain.web3(), chain.settlement)
     for intent_id, row in orderbook_rows.items():
         flows = next((e.flows for e in winner.solution.executions if e.intent_id == intent_id), {})
         after = balances_of(chain, row.owner)

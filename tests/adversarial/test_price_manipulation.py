@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.interaction import Interaction
 from contracts.revert import SettlementReverted
-from contracts.settlement import Interaction, Settlement, make_batch
+from contracts.settlement import Settlement, make_batch
 from routing.math.v2 import get_amount_out
 from solver.errors import NoSolution
 from solver.strategies.milp import Milp
@@ -44,8 +45,8 @@ PUSH = 0.7  # pools moved to 70% of the oracle's WETH price
 def manipulator(chain, w3):
     bot = attacker(chain).address
     fund_weth(w3, chain, bot, 500_000 * 10**18)
-    for router in ("UniswapV2Router02", "SwapRouter"):
-        approve(w3, bot, chain.addresses["WETH"], chain.addresses[router])
+    for router in (chain.deployment.uniswap.v2_router, chain.deployment.uniswap.swap_router):
+        approve(w3, bot, chain.token("WETH"), router)
     return bot
 
 
@@ -59,7 +60,7 @@ def _hops(solution, chain) -> set[tuple[str, int, str, str]]:
 
 
 def test_should_route_around_the_manipulated_pool_and_settle_at_oracle_prices(chain, w3, manipulator) -> None:
-    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    weth, usdc = chain.token("WETH"), chain.token("USDC")
     signed = _sell_weth_intent(chain)
     honest = Milp().solve(auction_for(chain, [signed]), chain.solvers[0].address)
     assert ("v3", 500, weth, usdc) in _hops(honest, chain), "unmanipulated, the deep 0.05% pool carries the trade"
@@ -79,7 +80,7 @@ def test_should_route_around_the_manipulated_pool_and_settle_at_oracle_prices(ch
 
 
 def test_reverts_with_price_out_of_bounds_when_a_solution_trades_at_the_manipulated_price(chain, w3, manipulator) -> None:
-    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    weth, usdc = chain.token("WETH"), chain.token("USDC")
     signed = _sell_weth_intent(chain)
     push_v2(w3, chain, manipulator, weth, usdc, PUSH)
     auction = auction_for(chain, [signed])
@@ -89,10 +90,9 @@ def test_reverts_with_price_out_of_bounds_when_a_solution_trades_at_the_manipula
     # a solver that dumps the user's WETH into the pushed pair and pays what it returns
     sold = 50 * 10**18
     got = get_amount_out(sold, *v2_reserves(w3, chain, weth, usdc))
-    router = chain.addresses["UniswapV2Router02"]
-    approve_data = bytes.fromhex("095ea7b3") + bytes(12) + bytes.fromhex(router[2:]) + sold.to_bytes(32, "big")
-    swap = Swap("v2", weth, usdc, sold, got)
-    interactions = [Interaction(weth, 0, approve_data), Interaction(router, 0, swap.calldata(auction.settlement))]
+    router = chain.deployment.uniswap.v2_router
+    swap = Swap("v2", weth, usdc, sold, got)  # the settlement's standing allowance pays the router
+    interactions = [Interaction(router, 0, swap.calldata(auction.settlement))]
     p_usdc = auction.reference_prices()[usdc]
     prices = {usdc: p_usdc, weth: p_usdc * got // sold}  # the manipulated pool's price, one uniform price
     batch = make_batch(prices, [(signed.intent.as_tuple(), int(signed.scheme), signed.signature,
@@ -114,11 +114,11 @@ def test_reverts_with_price_out_of_bounds_when_a_solution_trades_at_the_manipula
 
 def _push_every_weth_pool(chain, w3, manipulator) -> None:
     """Every pool WETH trades in, V2 and V3, pushed to 70% of the oracle price of WETH."""
-    weth = chain.addresses["WETH"]
+    weth = chain.token("WETH")
     for other in ("USDC", "DAI", "WBTC"):
-        push_v2(w3, chain, manipulator, weth, chain.addresses[other], PUSH)
+        push_v2(w3, chain, manipulator, weth, chain.token(other), PUSH)
     for other, fee in (("USDC", 500), ("USDC", 3000), ("USDC", 10000), ("WBTC", 3000), ("WBTC", 500), ("DAI", 3000)):
-        push_v3(w3, chain, manipulator, weth, chain.addresses[other], fee, PUSH)
+        push_v3(w3, chain, manipulator, weth, chain.token(other), fee, PUSH)
 
 
 def test_should_skip_an_intent_every_pool_of_which_is_manipulated_and_say_why(chain, w3, manipulator) -> None:

@@ -66,9 +66,9 @@ def _direct_swap_sandwiched(chain, w3, weth_in: int) -> tuple[int, int, int]:
     """The victim swaps `weth_in` WETH -> USDC on V2 with 1% slippage, sandwiched.
 
     Returns (quoted USDC out, USDC actually received, attacker's WETH profit)."""
-    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    weth, usdc = chain.token("WETH"), chain.token("USDC")
     victim, bot = chain.users[VICTIM].address, attacker(chain).address
-    router = chain.addresses["UniswapV2Router02"]
+    router = chain.deployment.uniswap.v2_router
     for who in (victim, bot):
         approve(w3, who, weth, router)
         approve(w3, who, usdc, router)
@@ -99,7 +99,7 @@ def _keel_settlement_sandwiched(chain, w3, auction, solution) -> tuple[dict, obj
     """The attacker front-runs every pool hop of the settlement in its direction and back-runs it.
 
     Returns (settle receipt, its decoded revert, attacker's WETH change, attacker's USDC change)."""
-    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    weth, usdc = chain.token("WETH"), chain.token("USDC")
     bot = attacker(chain).address
     hops = swaps_in(solution.interactions, chain)
     assert hops, "the settlement routes through pools: there is something to sandwich"
@@ -141,17 +141,15 @@ def _keel_settlement_sandwiched(chain, w3, auction, solution) -> tuple[dict, obj
 
 
 def _batch(auction, solution):
-    from contracts.settlement import Interaction
-
     rows = []
     for e in solution.executions:
         bi = auction.intent(e.intent_id)
         rows.append((bi.intent.as_tuple(), int(bi.signed.scheme), bi.signed.signature, e.flows))
-    return make_batch(solution.prices, rows, [Interaction(i.target, i.value_wei, i.call_data) for i in solution.interactions])
+    return make_batch(solution.prices, rows, solution.interactions)
 
 
 def test_should_let_the_attacker_take_from_a_direct_swap_but_never_from_a_keel_intent(chain, w3) -> None:
-    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    weth, usdc = chain.token("WETH"), chain.token("USDC")
     signed, auction, solution = _keel_trade(chain)
     flows = solution.executions[0].flows
     weth_in, usdc_out = -flows[weth], flows[usdc]

@@ -113,7 +113,7 @@ def test_register_allow_lists_a_new_solver_account_on_the_local_chain(
     home.mkdir(parents=True, exist_ok=True)
     (home / "chain.json").write_text(json.dumps(chain_handle.to_json()))  # point the CLI at the test's chain
     w3 = chain.web3()
-    allow = w3.eth.contract(address=chain.addresses["SolverAllowList"], abi=keel("SolverAllowList").abi)
+    allow = w3.eth.contract(address=chain.deployment.contracts.allow_list, abi=keel("SolverAllowList").abi)
     newcomer = chain.users[7].address
     assert not allow.functions.isSolver(newcomer).call()
     first = run_cli(capsys, "solver", "register", newcomer, "--url", "http://127.0.0.1:8702", "--json")

@@ -25,6 +25,7 @@ from auction.node import make_app
 from auction.registry import Endpoint, Registry
 from auction.rounds import RoundStore
 from auction.snapshot import WorldView, take
+from auction.verdicts import DropReason
 from contracts.anvil import free_port
 from contracts.settlement import Settlement
 from intents.lifecycle import IN_AUCTION, OPEN, SETTLED
@@ -34,6 +35,7 @@ from solver.domain import Auction, Solution
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 from tests.fakes import strategies as bad
+from tests.fakes.auctioneer import AUCTIONEER, trusting
 from tests.helpers import Server
 from tests.integration.auction_support import (
     auction_for,
@@ -81,16 +83,17 @@ def stores(tmp_path: Path) -> Iterator[tuple[SqliteStore, RoundStore, Registry]]
 
 
 def submit_all(world: Any, orderbook: SqliteStore, signed: list[Any]) -> list[str]:
-    settlement = world.addresses["BatchSettlement"]
+    settlement = world.settlement
     ids = []
     for s in signed:
         ids.append(orderbook.add(s.intent.intent_id(world.chain_id, settlement), s).id)
     return ids
 
 
-def start_dying_node(port: int, solver: str, rpc_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_dying_node(port: int, solver: str, rpc_url: str, log: Path, settlement: str) -> subprocess.Popen[bytes]:
     argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "tests.fakes.strategies:Dying",
-            "--port", str(port), "--solver", solver, "--rpc-url", rpc_url]
+            "--port", str(port), "--solver", solver, "--rpc-url", rpc_url, "--auctioneer", AUCTIONEER.address,
+            "--settlement", settlement]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -113,20 +116,20 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     s0, s1, s2 = (a.address for a in chain.solvers)
     rpc = chain.rpc_url
     nodes = {
-        "honest": Server(make_app(Baseline(), s0, rpc)),
-        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter)),
-        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc)),
-        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc)),
-        "thief": Server(make_app(bad.Thief(shared, chain.addresses["Relayer"]), s2, rpc)),
-        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc)),
-        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc)),
-        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc)),
-        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False)),
+        "honest": Server(make_app(Baseline(), s0, rpc, **trusting(chain.settlement))),
+        "starved": Server(make_app(shared, s1, rpc, submitter=bad.starved_submitter, **trusting(chain.settlement))),
+        "inflated": Server(make_app(bad.Inflated(shared), s2, rpc, **trusting(chain.settlement))),
+        "out-of-bounds": Server(make_app(bad.OutOfBounds(shared), s2, rpc, **trusting(chain.settlement))),
+        "thief": Server(make_app(bad.Thief(shared, chain.deployment.relayer), s2, rpc, **trusting(chain.settlement))),
+        "skimmer": Server(make_app(bad.Skimmer(shared), s2, rpc, **trusting(chain.settlement))),
+        "reverting": Server(make_app(bad.Reverting(shared), s2, rpc, **trusting(chain.settlement))),
+        "crashing": Server(make_app(bad.Crashing(shared), s2, rpc, **trusting(chain.settlement))),
+        "late": Server(make_app(bad.Sleepy(shared), s2, rpc, honour_deadline=False, **trusting(chain.settlement))),
         "garbage": Server(bad.garbage_app("wrong-shape")),
         "not-json": Server(bad.garbage_app("not-json")),
     }
     dying_port = free_port()
-    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log")
+    dying = start_dying_node(dying_port, s2, rpc, tmp_path / "dying.log", chain.settlement)
     urls = {name: srv.url for name, srv in nodes.items()}
     urls["dying"] = f"http://127.0.0.1:{dying_port}"
     urls["nowhere"] = f"http://127.0.0.1:{free_port()}"
@@ -134,8 +137,8 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     for name, url in urls.items():
         registry.register(accounts.get(name, s2), url)
     before = {s: balances_of(chain, s) for s in {orderbook.get(i).owner for i in ids}}
-    auctioneer = Auctioneer(chain.web3(), WorldView.from_addresses(chain.chain_id, chain.addresses), orderbook, rounds,
-                            registry.all, deadline_s=12.0)
+    auctioneer = Auctioneer(chain.web3(), WorldView(chain.chain_id, chain.deployment), orderbook, rounds,
+                            registry.all, deadline_s=12.0, signer=AUCTIONEER)
     try:
         result = asyncio.run(auctioneer.run_round())
         told = {name: call(nodes[name].url + "/notifications")[1] for name in ("honest", "starved", "inflated")}
@@ -158,6 +161,15 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     }
     for name, fragment in expected_drops.items():
         assert by_name[name][0] == "dropped" and fragment in by_name[name][1], (name, by_name[name])
+    reasons = {name: next(c.drop.reason for c in result.candidates if c.endpoint.url == url) if name != "honest"
+               else None for name, url in urls.items()}
+    assert reasons == {
+        "honest": None, "starved": DropReason.REVERTED_ON_CHAIN, "inflated": DropReason.SCORE_MISMATCH,
+        "out-of-bounds": DropReason.PRICE_OUT_OF_BOUNDS, "thief": DropReason.CALLS_RELAYER,
+        "skimmer": DropReason.SIMULATION_REVERTS, "reverting": DropReason.SIMULATION_REVERTS,
+        "crashing": DropReason.SOLVER_ERROR, "late": DropReason.NO_ANSWER_BY_DEADLINE, "garbage": DropReason.MALFORMED,
+        "not-json": DropReason.NOT_JSON, "dying": DropReason.UNREACHABLE, "nowhere": DropReason.UNREACHABLE,
+    }
 
     # the winner's intents are settled once, with its transaction; the rest are open again
     w3 = chain.web3()
@@ -166,7 +178,7 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     winner = next(c for c in result.candidates if c.verdict == "settled")
     settled = set(winner.solution.intent_ids)
     assert settled and settled < set(ids)  # baseline leaves conflicting intents for a later round
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     for intent_id in ids:
         stored = orderbook.get(intent_id)
         if intent_id in settled:
@@ -182,11 +194,14 @@ def test_the_honest_solution_settles_whatever_the_other_solvers_do(chain: Any, s
     assert [(n["verdict"], n["txHash"]) for n in told["honest"]] == [("settled", result.tx_hash)]
     assert [n["verdict"] for n in told["starved"]] == ["failed"] and "reverted" in told["starved"][0]["reason"]
     assert [n["verdict"] for n in told["inflated"]] == ["dropped"] and "score mismatch" in told["inflated"][0]["reason"]
+    assert [n["dropReason"] for n in told["honest"] + told["starved"] + told["inflated"]] == [
+        None, "reverted_on_chain", "score_mismatch"]
 
     # the round is on disk as `keel auction show` reads it, and the honest node was told it won
     record = rounds.get(result.round_id)
     assert record.status == "settled" and record.tx_hash == result.tx_hash and len(record.candidates) == len(urls)
     assert {c.solver_url: c.verdict for c in record.candidates} == {u: v[0] for u, v in verdicts.items()}
+    assert {c.solver_url: c.drop_reason for c in record.candidates} == {u: reasons[n] for n, u in urls.items()}
     ranked = sorted((c for c in record.candidates if c.rank), key=lambda c: c.rank)
     assert [c.solver_url for c in ranked] == [urls["starved"], urls["honest"]]
     assert ranked[0].score > ranked[1].score  # the starved milp outscored the honest baseline
@@ -198,10 +213,10 @@ def test_a_round_left_running_by_a_crash_is_reconciled_with_the_chain(chain: Any
     round_id = rounds.open_round(int(chain.web3().eth.block_number), ids)
     orderbook.mark_in_auction(ids)  # ... and the auctioneer is killed here, before any settlement
     assert [orderbook.get(i).status for i in ids] == [IN_AUCTION, IN_AUCTION]
-    assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == [round_id]
+    assert recover(chain.web3(), chain.settlement, orderbook, rounds) == [round_id]
     assert [orderbook.get(i).status for i in ids] == [OPEN, OPEN]
     assert rounds.get(round_id).status == "unsettled" and rounds.get(round_id).note == "recovered after a crash"
-    assert recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds) == []
+    assert recover(chain.web3(), chain.settlement, orderbook, rounds) == []
 
 
 def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settled(chain: Any, stores: Any) -> None:
@@ -214,7 +229,7 @@ def test_a_crashed_round_whose_settlement_mined_marks_exactly_its_intents_settle
     receipt = settle_solution(chain, auction, solution)  # the winner's transaction mines ...
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
     rounds.note_submission(round_id, "http://127.0.0.1:1", tx_hash)  # ... and the auctioneer dies here
-    recover(chain.web3(), chain.addresses["BatchSettlement"], orderbook, rounds)
+    recover(chain.web3(), chain.settlement, orderbook, rounds)
     settled = set(solution.intent_ids)
     assert settled
     for intent_id in ids:
@@ -238,18 +253,18 @@ def test_rejects_a_bad_registration_with_a_one_line_error(stores: Any) -> None:
 
 def test_the_snapshot_reads_prices_balances_and_pools_at_one_block(chain: Any) -> None:
     signed = offsetting_batch(chain)[:2]
-    settlement = chain.addresses["BatchSettlement"]
+    settlement = chain.settlement
     pairs = [(s.intent.intent_id(chain.chain_id, settlement), s) for s in signed]
     expired = weights_intent(chain, 5, {"USDC": 50, "WETH": 50}, nonce=9)
     stale = sign_intent(dataclasses.replace(expired.intent, valid_to=1), chain.users[5].private_key, chain.chain_id,
                         settlement)
     stale_id = stale.intent.intent_id(chain.chain_id, settlement)
-    view = WorldView.from_addresses(chain.chain_id, chain.addresses)
+    view = WorldView(chain.chain_id, chain.deployment)
     auction, left_out = take(chain.web3(), view, [*pairs, (stale_id, stale)], 5, 123)
     reference = auction_for(chain, signed)
     assert auction.block == reference.block and auction.id == 5 and auction.deadline_ms == 123
     assert auction.reference_prices() == reference.reference_prices()
     assert auction.balances == reference.balances
-    assert len(auction.liquidity["pools"]) == len(reference.liquidity["pools"]) > 0
+    assert set(auction.liquidity.pools) == set(reference.liquidity.pools) and len(auction.liquidity.pools) > 0
     assert [bi.id for bi in auction.intents] == [i for i, _ in pairs]
     assert list(left_out) == [stale_id] and "expired" in left_out[stale_id]

@@ -17,8 +17,8 @@ from risk import breakers, keeper
 from risk.backtest import run
 from risk.backtest.engine import CostModel
 from risk.policies.hedge import Threshold
+from routing import chain as routing_chain
 from routing import costs as costs_mod
-from routing import discovery
 from tests.integration.test_watch import HOUR, ROOT, Script, _spec
 
 LIMITS = breakers.Limits(max_oracle_age_s=3600, max_pool_deviation_bps=200, max_impact_bps=100, halt_vol=3.0,
@@ -27,7 +27,7 @@ LIMITS = breakers.Limits(max_oracle_age_s=3600, max_pool_deviation_bps=200, max_
 
 def _keeper(chain: World, limits: breakers.Limits = LIMITS, costs: Any = None, half_life_s: float = 6 * HOUR) -> tuple[keeper.Keeper, keeper.ChainReader, Script]:
     script = Script(chain)
-    reader = keeper.ChainReader(chain.web3(), chain.addresses, chain.users[0].address, ("USDC", "WETH"), "v3:USDC/WETH:500")
+    reader = keeper.ChainReader(chain.web3(), chain.deployment, chain.users[0].address, ("USDC", "WETH"), chain.deployment.v3_pool("USDC", "WETH", 500))
     book = run.option_book(book_mod.load(ROOT / "samples" / "book.csv"), "WETH", script.t0)
     sink = keeper.IntentSink(reader, 10**7, 100, 30)
     costs = costs or cost_model(_spec(Path()), "WETH", "USDC", 3000.0, None)
@@ -42,7 +42,7 @@ def _tripped(step: keeper.Step) -> list[str]:
 def test_should_not_sign_on_a_stale_feed_and_resume_when_it_updates(chain: World) -> None:
     kp, reader, script = _keeper(chain)
     script.move(0, 3000.0)
-    feed = script.w3.eth.contract(address=chain.addresses["feed:WETH"], abi=keel("PriceFeed").abi)
+    feed = script.w3.eth.contract(address=chain.deployment.feed("WETH").address, abi=keel("PriceFeed").abi)
     t = script.t0 + 2 * HOUR
     # the WETH feed last answered two hours before this poll: older than its one-hour heartbeat
     script._at(t - 1, feed.functions.setAnswerAt(300_000_000_000, t - 2 * HOUR))
@@ -60,7 +60,7 @@ def test_should_not_sign_while_the_pool_is_pushed_away_from_the_oracle(chain: Wo
     # manipulate: swap the pool 5% up while the feed stays at 3000
     t = script.t0 + HOUR
     target = int((1e12 / 3150.0) ** 0.5 * 2**96)
-    params = (chain.addresses["USDC"], chain.addresses["WETH"], 500, script.me, 2**32 - 1, 10**14, 0, target)
+    params = (chain.token("USDC"), chain.token("WETH"), 500, script.me, 2**32 - 1, 10**14, 0, target)
     script._at(t - 4, script.router.functions.exactInputSingle(params))
     for dt, s in ((3, "WBTC"), (2, "USDC"), (1, "WETH")):
         f = script.feeds[s]
@@ -76,16 +76,15 @@ def test_should_not_sign_while_the_pool_is_pushed_away_from_the_oracle(chain: Wo
 
 
 def test_should_not_sign_a_trade_whose_impact_on_thin_liquidity_is_too_big(chain: World) -> None:
-    a = chain.addresses
-    liq = discovery.discover(chain.web3(), discovery.world_tokens(a), a["UniswapV2Factory"], a["UniswapV3Factory"], native=a["WETH"])
+    liq = routing_chain.snapshot(chain.web3(), chain.deployment)
     thin = costs_mod.withdraw(liq, 0.995)
-    curve = costs_mod.build_curve(thin, a["WETH"], a["USDC"], 3000.0)
+    curve = costs_mod.build_curve(thin, chain.token("WETH"), chain.token("USDC"), 3000.0)
     kp, reader, script = _keeper(chain, costs=CostModel(curve.impact, curve.gas, curve.rate))
     script.move(0, 3000.0)
     step = kp.step(reader.read())
     assert not step.fired and _tripped(step) == ["price-impact"] and kp.sink.built == []
     # the same trade through the full pools passes
-    deep = costs_mod.build_curve(liq, a["WETH"], a["USDC"], 3000.0)
+    deep = costs_mod.build_curve(liq, chain.token("WETH"), chain.token("USDC"), 3000.0)
     q = np.array([-60.0])
     assert deep.impact(q, np.array([3000.0]))[0] / (60 * 3000) * 1e4 < 100 < curve.impact(q, np.array([3000.0]))[0] / (60 * 3000) * 1e4
 

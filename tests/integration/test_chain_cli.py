@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from contracts import anvil
+from contracts.deployment import Deployment
 from tests.helpers import processes_matching, run_cli
 
 
@@ -26,7 +27,9 @@ def test_chain_up_status_world_down_round_trip(keel_home: Path, capsys: pytest.C
         info = json.loads(up.out)
         assert info["rpc_url"] == f"http://127.0.0.1:{port}"
         assert info["chain_id"] == 31337
-        assert info["addresses"]["v2:USDC/WETH"] == "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
+        deployment = Deployment.from_json(info["deployment"])
+        assert deployment.v2_pair("USDC", "WETH") == "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
+        assert deployment.keel is not None
         assert "private_key" not in up.out
 
         status = run_cli(capsys, "chain", "status", "--json")
@@ -35,7 +38,7 @@ def test_chain_up_status_world_down_round_trip(keel_home: Path, capsys: pytest.C
         assert json.loads(status.out)["block"] >= 1
 
         world = run_cli(capsys, "chain", "world", "--json")
-        assert json.loads(world.out)["addresses"] == info["addresses"]
+        assert json.loads(world.out)["deployment"] == info["deployment"]
 
         again = run_cli(capsys, "chain", "up", "--port", str(anvil.free_port()))
         assert again.code != 0
@@ -97,7 +100,9 @@ def test_chain_up_forks_an_external_rpc(keel_home: Path, world, capsys: pytest.C
         assert result.code == 0, result.err
         info = json.loads(result.out)
         assert info["rpc_url"] == f"http://127.0.0.1:{port}"
-        assert info["addresses"]["WETH"] == world.addresses["WETH"]
+        forked = Deployment.from_json(info["deployment"])
+        assert forked.token("WETH").address == world.token("WETH")
+        assert forked.keel is not None and forked.settlement != world.settlement  # keel deployed afresh on the fork
     finally:
         run_cli(capsys, "chain", "down")
     assert processes_matching(f"--port {port}") == []

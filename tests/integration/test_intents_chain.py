@@ -22,22 +22,21 @@ from orderbook.store import SqliteStore
 
 
 def _config(world: World, w3: Any) -> OrderbookConfig:
-    addresses = world.addresses
-    tokens = {addresses[s]: s for s in world_spec.DECIMALS}
-    settlement = addresses["BatchSettlement"]
+    tokens = {world.token(s): s for s in world_spec.DECIMALS}
+    settlement = world.settlement
     return OrderbookConfig(world.chain_id, settlement, tokens, check_1271=intents_chain.make_1271_checker(w3),
                            nonce_spent=intents_chain.make_nonce_checker(w3, settlement), clock=lambda: intents_chain.chain_time(w3))
 
 
 def _weights(world: World, w3: Any, owner: str, nonce: int = 1) -> Intent:
-    states = intents_chain.token_states(w3, world.addresses, owner, ["USDC", "WETH", "WBTC"])
+    states = intents_chain.token_states(w3, world.deployment, owner, ["USDC", "WETH", "WBTC"])
     intent, _ = build.weights_intent(owner, states, {"USDC": 3000, "WETH": 5000, "WBTC": 2000}, 50, 100, 30,
                                      intents_chain.chain_time(w3) + 600, nonce)
     return intent
 
 
 def test_should_hash_an_intent_on_chain_exactly_as_python_does(chain: World, w3: Any) -> None:
-    settlement = Settlement(w3, chain.addresses["BatchSettlement"])
+    settlement = Settlement(w3, chain.settlement)
     user = chain.users[0].address
     for intent in (_weights(chain, w3, user), _weights(chain, w3, user).with_(
             kind=IntentKind.BALANCES, target_weight_bps=(), tolerance_bps=0,
@@ -56,7 +55,7 @@ def test_should_read_balances_and_oracle_prices_from_the_world(chain: World, w3:
 
 
 def chain_states(world: World, w3: Any, owner: str) -> list[build.TokenState]:
-    return intents_chain.token_states(w3, world.addresses, owner, ["USDC", "WETH", "WBTC"])
+    return intents_chain.token_states(w3, world.deployment, owner, ["USDC", "WETH", "WBTC"])
 
 
 def test_should_accept_an_eoa_intent_built_from_chain_state(chain: World, w3: Any, tmp_path: Any) -> None:

@@ -13,18 +13,19 @@ from hypothesis import strategies as st
 from contracts import world_spec
 from contracts.artifacts import keel, npm
 from contracts.world import World
-from routing.discovery import discover, world_tokens
-from routing.execute import interactions, world_routers
+from routing.chain import snapshot
+from routing.discovery import discover
+from routing.execute import interactions, routers
 from routing.pools import Liquidity, V2Pool, V3Pool
 from routing.problem import Demands, build
 from routing.route import route
 
+QUOTE_GAS = 200_000_000
 SWEEP = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _discover(world: World) -> Liquidity:
-    a = world.addresses
-    return discover(world.web3(), world_tokens(a), a["UniswapV2Factory"], a["UniswapV3Factory"], native=a["WETH"])
+    return snapshot(world.web3(), world.deployment)
 
 
 def _prices(liq: Liquidity) -> dict[str, int]:
@@ -34,9 +35,9 @@ def _prices(liq: Liquidity) -> dict[str, int]:
 def _crowd_usdc_weth_pool(world: World, fee: int, positions: int, seed: int) -> None:
     """Mint many narrow positions around the price so that swaps cross many initialized ticks."""
     w3 = world.web3()
-    pool_addr = world.addresses[f"v3:USDC/WETH:{fee}"]
+    pool_addr = world.deployment.v3_pool("USDC", "WETH", fee)
     pool = w3.eth.contract(address=pool_addr, abi=npm("UniswapV3Pool").abi)
-    seeder = w3.eth.contract(address=world.addresses["V3LiquiditySeeder"], abi=keel("V3LiquiditySeeder").abi)
+    seeder = w3.eth.contract(address=world.deployment.v3_seeder, abi=keel("V3LiquiditySeeder").abi)
     spacing = world_spec.TICK_SPACING[fee]
     tick = pool.functions.slot0().call()[1]
     base_liquidity = pool.functions.liquidity().call()
@@ -57,19 +58,20 @@ def crowded(chain: World) -> Liquidity:
 
 
 def test_should_discover_every_world_pair_and_pool_at_its_address_in_few_requests(chain: World) -> None:
-    a = chain.addresses
+    d = chain.deployment
     stats: dict[str, int] = {}
-    liq = discover(chain.web3(), world_tokens(a), a["UniswapV2Factory"], a["UniswapV3Factory"], native=a["WETH"],
-                   stats=stats)
+    liq = discover(chain.web3(), d.token_addresses(), d.uniswap.v2_factory, d.uniswap.v3_factory,
+                   native=d.native_token.address, stats=stats)
     # thousands of reads (every bitmap word of 13 pools), in a handful of HTTP round trips
     assert stats["calls"] > 5_000 and stats["requests"] <= 8, stats
-    expected = {addr for key, addr in chain.addresses.items() if key.startswith(("v2:", "v3:"))}
-    assert {p.address for p in liq.pools} == expected
-    for key, addr in chain.addresses.items():
-        if key.startswith("v3:"):
-            pool = liq.pool(addr)
-            assert isinstance(pool, V3Pool) and pool.fee_pips == int(key.split(":")[2])
-            assert pool.ticks, "every world pool has initialized ticks"
+    assert len(d.pool_addresses()) == len(world_spec.V2_PAIRS) + len(world_spec.V3_POOLS) == 13
+    assert {p.address for p in liq.pools} == d.pool_addresses()
+    assert liq.native == d.native_token.address
+    for key, addr in d.v3_pools.items():
+        pool = liq.pool(addr)
+        assert isinstance(pool, V3Pool) and pool.fee_pips == key.fee_pips
+        assert {liq.symbol(pool.token0), liq.symbol(pool.token1)} == {key.pair.token0, key.pair.token1}
+        assert pool.ticks, "every world pool has initialized ticks"
     assert Liquidity.loads(liq.dumps()).to_json() == liq.to_json()
 
 
@@ -78,7 +80,7 @@ def test_should_discover_every_world_pair_and_pool_at_its_address_in_few_request
 def test_should_equal_the_v2_router_to_the_wei_in_both_directions(chain: World, data: Any) -> None:
     liq = _cached(chain)
     w3 = chain.web3()
-    router = w3.eth.contract(address=chain.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
+    router = w3.eth.contract(address=chain.deployment.uniswap.v2_router, abi=npm("UniswapV2Router02").abi)
     pool = data.draw(st.sampled_from([p for p in liq.pools if isinstance(p, V2Pool)]))
     token_in = data.draw(st.sampled_from([pool.token0, pool.token1]))
     reserve_in = pool.reserve0 if token_in == pool.token0 else pool.reserve1
@@ -108,17 +110,18 @@ def test_should_hold_the_same_pools_and_prices_as_the_in_memory_world(chain: Wor
     liq = _cached(chain)
     memory, prices = synthetic.world()  # what bench/routing.py and the unit tests route over
     assert {p.address: p.to_json() for p in liq.pools} == {p.address: p.to_json() for p in memory.pools}
-    assert routing_chain.oracle_prices(chain.web3(), chain.addresses, liq) == prices
+    assert routing_chain.oracle_prices(chain.web3(), chain.deployment, liq) == prices
 
 
 def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(crowded: Liquidity, chain: World) -> None:
     w3 = chain.web3()
-    quoter = w3.eth.contract(address=chain.addresses["QuoterV2"], abi=npm("QuoterV2").abi)
-    crowded_pools = [crowded.pool(chain.addresses[f"v3:USDC/WETH:{fee}"]) for fee in (500, 3000)]
+    quoter = w3.eth.contract(address=chain.deployment.uniswap.quoter, abi=npm("QuoterV2").abi)
+    crowded_pools = [crowded.pool(chain.deployment.v3_pool("USDC", "WETH", fee)) for fee in (500, 3000)]
     assert all(isinstance(p, V3Pool) and len(p.ticks) >= 30 for p in crowded_pools)
     # the crowded pools twice as often, and every other world pool (fee tiers 100 .. 10000)
     pools = crowded_pools * 2 + [p for p in crowded.pools if isinstance(p, V3Pool) and p not in crowded_pools]
     assert {p.fee_pips for p in pools} == {100, 500, 3000, 10000}
+    tightest = next(i for i, p in enumerate(pools) if p.fee_pips == 100)
     crossings: list[int] = []
 
     @settings(max_examples=60, deadline=None, database=None)
@@ -128,6 +131,8 @@ def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(
     @example(pool_index=0, zero_for_one=False, log_size=1.0)
     @example(pool_index=1, zero_for_one=True, log_size=1.0)
     @example(pool_index=1, zero_for_one=False, log_size=1.0)
+    @example(pool_index=tightest, zero_for_one=False, log_size=1.0)  # drains a tick-spacing-1 pool
+    @example(pool_index=tightest, zero_for_one=True, log_size=1.0)
     def sweep(pool_index: int, zero_for_one: bool, log_size: float) -> None:
         pool = pools[pool_index]
         token_in = pool.token0 if zero_for_one else pool.token1
@@ -136,8 +141,9 @@ def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(
         amount_in = int(whole * 1_000_000 / usd * 10**log_size)  # $100 .. $10M
         # past a pool's last position the pool (and the quoter) fill what they can: so do we
         mine = pool.swap(token_in, amount_in, allow_partial=True)
+        # draining a tick-spacing-1 pool walks ~3,500 empty bitmap words (~34M gas): lift eth_call's cap
         theirs = quoter.functions.quoteExactInputSingle(
-            (token_in, pool.other(token_in), amount_in, pool.fee_pips, 0)).call()
+            (token_in, pool.other(token_in), amount_in, pool.fee_pips, 0)).call({"gas": QUOTE_GAS})
         assert theirs[0] == mine.amount_out
         assert theirs[1] == mine.sqrt_price_x96
         crossings.append(mine.ticks_crossed)
@@ -145,7 +151,7 @@ def test_should_equal_quoter_v2_to_the_wei_across_many_ticks_in_both_directions(
             return
         want = mine.amount_out // 3 + 1
         needed = quoter.functions.quoteExactOutputSingle(
-            (token_in, pool.other(token_in), want, pool.fee_pips, 0)).call()[0]
+            (token_in, pool.other(token_in), want, pool.fee_pips, 0)).call({"gas": QUOTE_GAS})[0]
         assert needed == pool.amount_in(token_in, want)
 
     sweep()
@@ -159,7 +165,7 @@ def _erc20(w3: Any, address: str) -> Any:
 def test_should_pay_exactly_what_the_milp_route_reported_when_executed(chain: World) -> None:
     w3 = chain.web3()
     liq = _discover(chain)
-    weth, usdc = chain.addresses["WETH"], chain.addresses["USDC"]
+    weth, usdc = chain.token("WETH"), chain.token("USDC")
     trader = chain.users[9].address  # the whale: 1000 WETH
     sell = 4_000 * 10**18
     w3.provider.make_request("anvil_setBalance", [trader, hex(10_000 * 10**18)])
@@ -170,7 +176,7 @@ def test_should_pay_exactly_what_the_milp_route_reported_when_executed(chain: Wo
     assert result.sold[weth] == sell
     before = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, usdc)}
     gas_used = 0
-    for ix in interactions(result.hops, world_routers(chain.addresses), trader):
+    for ix in interactions(result.hops, routers(chain.deployment.uniswap), trader):
         tx = w3.eth.send_transaction({"from": trader, "to": ix.target, "data": "0x" + ix.call_data.hex()})
         receipt = w3.eth.wait_for_transaction_receipt(tx)
         assert receipt["status"] == 1
@@ -187,7 +193,7 @@ def test_should_pay_exactly_what_a_pool_filled_to_its_last_tick_reported(chain: 
 
     w3 = chain.web3()
     liq = _discover(chain)
-    weth, wbtc = chain.addresses["WETH"], chain.addresses["WBTC"]
+    weth, wbtc = chain.token("WETH"), chain.token("WBTC")
     trader = chain.users[9].address
     sell = 2_000 * 10**18
     w3.provider.make_request("anvil_setBalance", [trader, hex(10_000 * 10**18)])
@@ -196,14 +202,14 @@ def test_should_pay_exactly_what_a_pool_filled_to_its_last_tick_reported(chain: 
     problem = build(Demands({weth: sell}, {wbtc: 0}), liq, _prices(liq), 0)
     # the 0.05% WBTC/WETH pool holds liquidity only within 10% of its price: ask it for three
     # times what it can take, so the exact evaluation fills it to its last tick (a partial fill)
-    thin = next(e for e in problem.edges if e.pool.address == chain.addresses["v3:WBTC/WETH:500"]
+    thin = next(e for e in problem.edges if e.pool.address == chain.deployment.v3_pool("WBTC", "WETH", 500)
                 and e.token_in == weth)
-    deep = next(e for e in problem.edges if e.pool.address == chain.addresses["v2:WBTC/WETH"] and e.token_in == weth)
+    deep = next(e for e in problem.edges if e.pool.address == chain.deployment.v2_pair("WBTC", "WETH") and e.token_in == weth)
     most = capacity(thin.pool, weth)
     hops = flows_to_hops(problem, {thin.index: 3 * most * thin.in_scale, deep.index: 1.0 - 3 * most * thin.in_scale})
     assert [h.amount_in for h in hops if h.pool == thin.pool.address] == [most]
     before = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, wbtc)}
-    for ix in interactions(hops, world_routers(chain.addresses), trader):
+    for ix in interactions(hops, routers(chain.deployment.uniswap), trader):
         tx = w3.eth.send_transaction({"from": trader, "to": ix.target, "data": "0x" + ix.call_data.hex()})
         assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
     after = {t: _erc20(w3, t).functions.balanceOf(trader).call() for t in (weth, wbtc)}
@@ -241,15 +247,17 @@ def test_should_route_on_the_live_chain_from_the_command_line(
 
 
 def test_should_price_tokens_from_the_oracle_feeds_or_from_the_pools_without_them(chain: World) -> None:
+    import dataclasses
+
+    from keel.units import USD_PRICE_SCALE
     from routing import chain as routing_chain
-    from routing.amounts import PRICE_SCALE
 
     w3 = chain.web3()
     liq = _cached(chain)
-    with_feeds = routing_chain.oracle_prices(w3, chain.addresses, liq)
-    bare = {k: v for k, v in chain.addresses.items() if not k.startswith("feed:")}
+    with_feeds = routing_chain.oracle_prices(w3, chain.deployment, liq)
+    bare = dataclasses.replace(chain.deployment, feeds={})
     from_pools = routing_chain.oracle_prices(w3, bare, liq)
     for address, info in liq.tokens.items():
         usd = world_spec.USD_PRICE[info.symbol]
-        assert abs(with_feeds[address] / (usd * PRICE_SCALE / 10**info.decimals) - 1) < 1e-12
+        assert abs(with_feeds[address] / (usd * USD_PRICE_SCALE / 10**info.decimals) - 1) < 1e-12
         assert abs(from_pools[address] / with_feeds[address] - 1) < 0.005

@@ -13,6 +13,7 @@ from auction import wire
 from auction.settle_call import calldata
 from contracts.anvil import free_port
 from intents import keystore
+from tests.fakes.auctioneer import AUCTIONEER
 from tests.integration.auction_support import auction_for, weights_intent
 from tests.unit.auction.test_node import call
 
@@ -27,7 +28,8 @@ def test_a_keystore_node_solves_then_sends_the_calldata_it_proposed_signed_by_it
     port = free_port()
     env = {**os.environ, "KEEL_HOME": str(home), "KEEL_PASSWORD": "pw"}
     argv = [sys.executable, str(REPO / "cli.py"), "solver", "serve", "--strategy", "milp", "--port", str(port),
-            "--account", "solver", "--rpc-url", chain.rpc_url]
+            "--account", "solver", "--rpc-url", chain.rpc_url, "--auctioneer", AUCTIONEER.address,
+            "--settlement", chain.settlement]
     log = tmp_path / "node.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True)
@@ -58,7 +60,7 @@ def test_a_keystore_node_solves_then_sends_the_calldata_it_proposed_signed_by_it
         tx = w3.eth.get_transaction(sent["txHash"])
         assert receipt["status"] == 1 and tx["from"] == solver.address and bytes(tx["input"]) == data
         status, refused = call(url + "/settle", "POST", {**request, "auctionId": 40})
-        assert status == 409 and "proposed no solution" in refused["error"]
+        assert status == 409 and "not a solution this node proposed" in refused["error"]
     finally:
         proc.terminate()
         proc.wait(10)

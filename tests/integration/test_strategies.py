@@ -69,7 +69,7 @@ def test_milp_splits_a_large_residual_across_pools_and_still_nets_the_offsetting
     w3 = chain.web3()
     whale = chain.users[9].address
     w3.provider.make_request("anvil_setBalance", [whale, hex(6_000 * 10**18)])
-    weth = w3.eth.contract(address=chain.addresses["WETH"], abi=npm("WETH9").abi)
+    weth = w3.eth.contract(address=chain.token("WETH"), abi=npm("WETH9").abi)
     w3.eth.wait_for_transaction_receipt(weth.functions.deposit().transact({"from": whale, "value": 4_000 * 10**18}))
     signed = [
         weights_intent(chain, 9, {"USDC": 80, "WETH": 20}),  # the whale, now 5,000 WETH, sells ~$11M of it

@@ -50,6 +50,13 @@ def test_should_report_trades_costs_and_breakers_per_shock_and_policy(as_current
     assert moves[0]["trade"] == moves[1]["trade"] == moves[2]["trade"]
     assert moves[0]["impact_bps"] < moves[1]["impact_bps"] < moves[2]["impact_bps"]
     assert "price-impact" not in moves[0]["tripped"]
+    # the impulse band (the sample's keeper policy) trades the same way, back to its inner target
+    # short of the centre, and stops shorter when thinner pools make each token dearer to trade
+    for label in ("spot -30%", "spot -10%", "spot +10%", "vol x2"):
+        full, band = by[(label, "every-step")]["trade"], by[(label, "impulse")]["trade"]
+        assert full * band > 0 and 0 < abs(full) - abs(band) < 1.0, label
+    thin = [abs(by[(label, "impulse")]["trade"]) for label in ("spot -10%", "liquidity -90%, spot -10%")]
+    assert thin[1] < thin[0]
 
 
 def test_should_show_the_stress_table(as_current: World, capsys: pytest.CaptureFixture[str]) -> None:

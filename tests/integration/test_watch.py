@@ -1,7 +1,9 @@
 """`keel watch` on the fork: along a scripted price path (real swaps move the Uniswap V3
 pool to each price, the feed publishes it, the clock advances an hour), the keeper fires
-exactly the trades the backtester decides on the same path, and a weights keeper fires
-exactly when a weight crosses its band and not before."""
+exactly the trades the backtester decides on the same path — the impulse band and its
+gas-timing variant included, with the chain's gas price as the keeper read it replayed
+beside the prices — and a weights keeper fires exactly when a weight crosses its band and
+not before."""
 
 from __future__ import annotations
 
@@ -58,6 +60,15 @@ interval_hours = 4
 name = "vol-adaptive"
 kind = "vol-adaptive"
 band = 0.5
+[[policies]]
+name = "impulse"
+kind = "impulse"
+risk_aversion = 0.01
+[[policies]]
+name = "gas-timing"
+kind = "gas-timing"
+risk_aversion = 0.01
+gas_half_life_hours = 2
 """
 
 
@@ -67,14 +78,15 @@ class Script:
 
     def __init__(self, chain: World) -> None:
         self.w3 = chain.web3()
-        self.a = chain.addresses
+        d = chain.deployment
+        self.usdc, self.weth = chain.token("USDC"), chain.token("WETH")
         self.me = chain.deployer.address
-        self.router = self.w3.eth.contract(address=self.a["SwapRouter"], abi=npm("SwapRouter").abi)
-        self.pool = self.w3.eth.contract(address=self.a["v3:USDC/WETH:500"], abi=npm("UniswapV3Pool").abi)
-        self.feeds = {s: self.w3.eth.contract(address=self.a[f"feed:{s}"], abi=keel("PriceFeed").abi) for s in ("WETH", "WBTC", "USDC")}
+        self.router = self.w3.eth.contract(address=d.uniswap.swap_router, abi=npm("SwapRouter").abi)
+        self.pool = self.w3.eth.contract(address=d.v3_pool("USDC", "WETH", 500), abi=npm("UniswapV3Pool").abi)
+        self.feeds = {s: self.w3.eth.contract(address=d.feed(s).address, abi=keel("PriceFeed").abi) for s in ("WETH", "WBTC", "USDC")}
         erc20 = npm("WETH9").abi
         for s in ("USDC", "WETH"):
-            token = self.w3.eth.contract(address=self.a[s], abi=erc20)
+            token = self.w3.eth.contract(address=chain.token(s), abi=erc20)
             self._tx(token.functions.approve(self.router.address, 2**256 - 1))
         self.t0 = int(self.w3.eth.get_block("latest")["timestamp"]) // HOUR * HOUR + 2 * HOUR
 
@@ -96,7 +108,7 @@ class Script:
         current = self.pool.functions.slot0().call()[0]
         if target != current:
             up = target < current  # WETH dearer: sell USDC (token0) into the pool
-            token_in, token_out = (self.a["USDC"], self.a["WETH"]) if up else (self.a["WETH"], self.a["USDC"])
+            token_in, token_out = (self.usdc, self.weth) if up else (self.weth, self.usdc)
             amount = 10**14 if up else 10**23  # more than the move needs; the price limit stops it
             params = (token_in, token_out, 500, self.me, 2**32 - 1, amount, 0, target)
             self._at(t - 4, self.router.functions.exactInputSingle(params))
@@ -124,15 +136,17 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
     script = Script(chain)
     spec = _spec(tmp_path)
     owner = chain.users[0].address
-    reader = keeper.ChainReader(chain.web3(), chain.addresses, owner, ("USDC", "WETH"), "v3:USDC/WETH:500")
+    reader = keeper.ChainReader(chain.web3(), chain.deployment, owner, ("USDC", "WETH"), chain.deployment.v3_pool("USDC", "WETH", 500))
     book = book_mod.load(ROOT / "samples" / "book.csv")
     costs = cost_model(spec, "WETH", "USDC", 3000.0, None)
     keepers = []
+    end = script.t0 + (len(WETH_PATH) - 1) * HOUR  # the program ends where the replayed path does
     for p in spec.policies:
         sink = keeper.IntentSink(reader, spec.keeper.valid_seconds, 100, 30)
-        keepers.append(keeper.Keeper(config.build(p), costs, _limits(spec), sink, valid_s=spec.keeper.valid_seconds,
-                                     book=run.option_book(book, "WETH", script.t0), vol_half_life_s=6 * HOUR))
-    rows = ["timestamp,WETH"]
+        keepers.append(keeper.Keeper(config.build(p, spec.gas), costs, _limits(spec), sink,
+                                     valid_s=spec.keeper.valid_seconds, book=run.option_book(book, "WETH", script.t0),
+                                     vol_half_life_s=6 * HOUR, end_s=end))
+    rows = ["timestamp,WETH,gas_gwei"]
     holding0 = None
     for k, price in enumerate(WETH_PATH):
         t = script.move(k, price)
@@ -140,9 +154,10 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
         assert obs.now_s == t and obs.prices[1] == pytest.approx(price)
         assert abs(script.pool_price() / price - 1) < 1e-4  # the swap moved the pool to the price
         holding0 = obs.holdings[1] if holding0 is None else holding0
+        assert obs.gas_price_gwei is not None  # the keeper reads the chain's gas price
         for kp in keepers:
             kp.step(obs)
-        rows.append(f"{t},{obs.prices[1]!r}")
+        rows.append(f"{t},{obs.prices[1]!r},{obs.gas_price_gwei!r}")
     csv = tmp_path / "path.csv"
     csv.write_text("\n".join(rows) + "\n")
     policy = tmp_path / "policy.toml"
@@ -167,13 +182,16 @@ def test_should_fire_exactly_the_trades_the_backtest_decides_on_the_same_path(
             assert intent.min_balance[1] <= step.position[0] * 1e18 <= intent.max_balance[1]
         assert len(kp.sink.cancelled) == len(fired) - 1  # each fresh intent cancels the stale one
     assert fired_somewhere_later  # the path is not trivial: policies fire after the first hour
+    by_name = {kp.policy.name: kp for kp in keepers}
+    for name in ("impulse", "gas-timing"):  # the new bands re-hedge along the path, not only at the start
+        assert sum(s.fired for s in by_name[name].log) >= 2, name
 
 
 def test_should_fire_a_weights_policy_exactly_when_a_weight_crosses_its_band(chain: World, tmp_path: Path) -> None:
     script = Script(chain)
     owner = chain.users[0].address
     symbols = ("USDC", "WETH", "WBTC")
-    reader = keeper.ChainReader(chain.web3(), chain.addresses, owner, symbols, "v3:USDC/WETH:500")
+    reader = keeper.ChainReader(chain.web3(), chain.deployment, owner, symbols, chain.deployment.v3_pool("USDC", "WETH", 500))
     start = reader.read()
     value = np.array(start.holdings) * np.array(start.prices)
     target_pct = np.round(value / value.sum() * 100, 1)
@@ -224,7 +242,7 @@ def test_should_print_what_it_would_sign_in_a_dry_run(chain: World, chain_handle
                   "--log", str(log), "--json")
     assert res.code == 0, res.err
     logged = json.loads(log.read_text().splitlines()[0])
-    assert logged["fired"] is True and logged["reason"] == "threshold fired"
+    assert logged["fired"] is True and logged["reason"] == "impulse fired"  # the default keeper policy
     data = json.loads(res.out)
     assert data["steps"][0]["fired"] is True  # 100 WETH held against a ~38 WETH hedge target
     signed = data["would_sign"][0]
@@ -252,7 +270,7 @@ def test_should_sign_submit_and_cancel_the_stale_intent_through_a_real_orderbook
 
     from orderbook import client
 
-    settlement = chain.addresses["BatchSettlement"]
+    settlement = chain.settlement
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -273,7 +291,7 @@ def test_should_sign_submit_and_cancel_the_stale_intent_through_a_real_orderbook
         script = Script(chain)
         spec = _spec(tmp_path)
         user = chain.users[0]
-        reader = keeper.ChainReader(chain.web3(), chain.addresses, user.address, ("USDC", "WETH"), "v3:USDC/WETH:500")
+        reader = keeper.ChainReader(chain.web3(), chain.deployment, user.address, ("USDC", "WETH"), chain.deployment.v3_pool("USDC", "WETH", 500))
         sink = keeper.IntentSink(reader, 10**7, 100, 30, orderbook=url, signer=Account.from_key(user.private_key),
                                  chain_id=chain.chain_id, settlement=settlement)
         book = run.option_book(book_mod.load(ROOT / "samples" / "book.csv"), "WETH", script.t0)

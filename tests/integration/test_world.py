@@ -14,14 +14,15 @@ def _erc20(w3, address):
 
 def test_pair_and_pool_addresses_equal_mainnet_create2_addresses(chain: World) -> None:
     w3 = chain.web3()
-    v2 = w3.eth.contract(address=chain.addresses["UniswapV2Factory"], abi=npm("UniswapV2Factory").abi)
-    v3 = w3.eth.contract(address=chain.addresses["UniswapV3Factory"], abi=npm("UniswapV3Factory").abi)
+    v2 = w3.eth.contract(address=chain.deployment.uniswap.v2_factory, abi=npm("UniswapV2Factory").abi)
+    v3 = w3.eth.contract(address=chain.deployment.uniswap.v3_factory, abi=npm("UniswapV3Factory").abi)
     for pair in world_spec.V2_PAIRS:
         a, b = chain.token(pair.a), chain.token(pair.b)
-        assert v2.functions.getPair(a, b).call() == mainnet.v2_pair_address(a, b)
+        assert v2.functions.getPair(a, b).call() == mainnet.v2_pair_address(a, b) == chain.deployment.v2_pair(pair.a, pair.b)
     for pool in world_spec.V3_POOLS:
         a, b = chain.token(pool.a), chain.token(pool.b)
-        assert v3.functions.getPool(a, b, pool.fee).call() == mainnet.v3_pool_address(a, b, pool.fee)
+        assert (v3.functions.getPool(a, b, pool.fee).call() == mainnet.v3_pool_address(a, b, pool.fee)
+                == chain.deployment.v3_pool(pool.b, pool.a, pool.fee))  # either token order names the pool
     for (a, b), address in mainnet.KNOWN_V2_PAIRS.items():
         assert v2.functions.getPair(chain.token(a), chain.token(b)).call() == address
     for (a, b, fee), address in mainnet.KNOWN_V3_POOLS.items():
@@ -46,7 +47,7 @@ def test_tokens_and_feeds_sit_at_mainnet_addresses_with_mainnet_decimals(chain: 
 
 def test_v3_pools_hold_liquidity_in_several_tick_ranges(chain: World) -> None:
     w3 = chain.web3()
-    pool = w3.eth.contract(address=chain.addresses["v3:USDC/WETH:500"], abi=npm("UniswapV3Pool").abi)
+    pool = w3.eth.contract(address=chain.deployment.v3_pool("USDC", "WETH", 500), abi=npm("UniswapV3Pool").abi)
     tick = pool.functions.slot0().call()[1]
     spec = next(p for p in world_spec.V3_POOLS if (p.a, p.b, p.fee) == ("USDC", "WETH", 500))
     price = world_spec.price_token1_per_token0("USDC", "WETH")
@@ -71,7 +72,7 @@ def test_v2_router_swap_pays_exactly_the_quote(chain: World) -> None:
     w3 = chain.web3()
     user = chain.users[0].address
     weth, usdc = chain.token("WETH"), chain.token("USDC")
-    router = w3.eth.contract(address=chain.addresses["UniswapV2Router02"], abi=npm("UniswapV2Router02").abi)
+    router = w3.eth.contract(address=chain.deployment.uniswap.v2_router, abi=npm("UniswapV2Router02").abi)
     amount_in = 7 * 10**18 + 12345
     quoted = router.functions.getAmountsOut(amount_in, [weth, usdc]).call()[-1]
     before_weth = _erc20(w3, weth).functions.balanceOf(user).call()
@@ -87,8 +88,8 @@ def test_v3_swap_router_pays_exactly_the_quoter_v2_quote_across_ticks(chain: Wor
     w3 = chain.web3()
     user = chain.users[5].address  # the fund: large enough to cross ticks
     weth, usdc = chain.token("WETH"), chain.token("USDC")
-    quoter = w3.eth.contract(address=chain.addresses["QuoterV2"], abi=npm("QuoterV2").abi)
-    router = w3.eth.contract(address=chain.addresses["SwapRouter"], abi=npm("SwapRouter").abi)
+    quoter = w3.eth.contract(address=chain.deployment.uniswap.quoter, abi=npm("QuoterV2").abi)
+    router = w3.eth.contract(address=chain.deployment.uniswap.swap_router, abi=npm("SwapRouter").abi)
     amount_in = 400_000 * 10**6
     quoted, _, ticks_crossed, _ = quoter.functions.quoteExactInputSingle((usdc, weth, amount_in, 10000, 0)).call()
     assert ticks_crossed >= 1
@@ -105,13 +106,12 @@ def test_world_survives_a_restart_from_its_state_file(world: World) -> None:
         w3 = w.web3()
         pair_abi = npm("UniswapV2Pair").abi
         pool_abi = npm("UniswapV3Pool").abi
-        out = {"addresses": w.addresses}
-        for name, address in w.addresses.items():
-            if name.startswith("v2:"):
-                out[name] = w3.eth.contract(address=address, abi=pair_abi).functions.getReserves().call()[:2]
-            if name.startswith("v3:"):
-                pool = w3.eth.contract(address=address, abi=pool_abi)
-                out[name] = (pool.functions.slot0().call()[:2], pool.functions.liquidity().call())
+        out: dict = {"deployment": w.deployment}
+        for pair, address in w.deployment.v2_pairs.items():
+            out[pair.label] = w3.eth.contract(address=address, abi=pair_abi).functions.getReserves().call()[:2]
+        for key, address in w.deployment.v3_pools.items():
+            pool = w3.eth.contract(address=address, abi=pool_abi)
+            out[key.label] = (pool.functions.slot0().call()[:2], pool.functions.liquidity().call())
         for user in w.users:
             out[user.address] = [_erc20(w3, w.token(s)).functions.balanceOf(user.address).call() for s in world_spec.DECIMALS]
         return out

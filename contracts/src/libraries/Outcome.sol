@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Panic} from "./Panic.sol";
+
 /// @title Outcome
 /// @notice Pure checks of a user's signed outcome against post-batch balances and of value
 ///         conservation at the clearing prices. All arithmetic is exact integer arithmetic on
@@ -15,7 +17,7 @@ library Outcome {
     function firstWeightMiss(
         uint256[] memory balances,
         uint256[] memory prices,
-        uint256[] calldata targetWeightBps,
+        uint256[] memory targetWeightBps,
         uint256 toleranceBps
     ) internal pure returns (uint256) {
         uint256 n = balances.length;
@@ -40,18 +42,18 @@ library Outcome {
     /// @dev Assembly loops (these run per execution); bounds are checked once up front.
     function firstBalanceMiss(
         uint256[] memory balances,
-        uint256[] calldata minBalance,
-        uint256[] calldata maxBalance
+        uint256[] memory minBalance,
+        uint256[] memory maxBalance
     ) internal pure returns (uint256 miss) {
         miss = type(uint256).max;
         uint256 n = balances.length;
         // the bounds arrays are read for every j < n, so they must be that long (as indexing would check)
-        if (minBalance.length < n || maxBalance.length < n) _outOfBounds();
+        if (minBalance.length < n || maxBalance.length < n) Panic.outOfBounds();
         assembly ("memory-safe") {
             for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let b := mload(add(balances, shl(5, add(j, 1))))
-                let at := shl(5, j)
-                if or(lt(b, calldataload(add(minBalance.offset, at))), gt(b, calldataload(add(maxBalance.offset, at)))) {
+                let w := shl(5, add(j, 1))
+                let b := mload(add(balances, w))
+                if or(lt(b, mload(add(minBalance, w))), gt(b, mload(add(maxBalance, w)))) {
                     miss := j
                     break
                 }
@@ -62,17 +64,17 @@ library Outcome {
     /// @notice The value a user gives and receives at the clearing prices:
     ///         given = Σ -flow_j * price_j over outflows, received = Σ flow_j * price_j over inflows.
     /// @dev Overflow reverts with Panic(0x11), exactly as checked arithmetic did.
-    function valueOf(int256[] calldata flows, uint256[] memory prices)
+    function valueOf(int256[] memory flows, uint256[] memory prices)
         internal
         pure
         returns (uint256 given, uint256 received)
     {
         uint256 n = flows.length;
-        if (prices.length < n) _outOfBounds();
+        if (prices.length < n) Panic.outOfBounds();
         bool overflow;
         assembly ("memory-safe") {
             for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                let flow := calldataload(add(flows.offset, shl(5, j)))
+                let flow := mload(add(flows, shl(5, add(j, 1))))
                 let price := mload(add(prices, shl(5, add(j, 1))))
                 switch slt(flow, 0)
                 case 1 {
@@ -94,24 +96,6 @@ library Outcome {
                 if overflow { break }
             }
         }
-        if (overflow) _overflow();
-    }
-
-    /// @dev Panic(0x11), what checked arithmetic reverts with.
-    function _overflow() private pure {
-        assembly ("memory-safe") {
-            mstore(0x00, shl(224, 0x4e487b71))
-            mstore(0x04, 0x11)
-            revert(0x00, 0x24)
-        }
-    }
-
-    /// @dev Panic(0x32), what an out-of-range index reverts with.
-    function _outOfBounds() private pure {
-        assembly ("memory-safe") {
-            mstore(0x00, shl(224, 0x4e487b71))
-            mstore(0x04, 0x32)
-            revert(0x00, 0x24)
-        }
+        if (overflow) Panic.overflow();
     }
 }

@@ -13,4 +13,4 @@ from tests.integration.settlement.helpers import Env
 
 @pytest.fixture()
 def env(chain: World, w3: Any) -> Env:
-    return Env(chain, w3, Settlement(w3, chain.addresses["BatchSettlement"]), chain.solvers[0].address)
+    return Env(chain, w3, Settlement(w3, chain.settlement), chain.solvers[0].address)

@@ -1,8 +1,9 @@
 """Shared pieces of the settlement tests: a handle on the deployed contracts, reference
 prices, intent builders, signing, balance snapshots, and the refusal assertion.
 
-Clearing prices use the scale `price = usd_per_whole_token * 1e30 / 10**decimals`, so a
-base unit of every world token has an integer price and only ratios matter.
+Clearing prices are `keel.units.UsdPrice`s, `usd_per_whole_token * 1e36 / 10**decimals`, as
+solvers send them: a base unit of every world token has an integer price, and only ratios
+matter on chain.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from contracts.world import World
 from contracts.world_spec import DECIMALS, USD_PRICE
 from intents.model import Intent, IntentKind
 from intents.signing import sign_digest
+from keel.units import USD_PRICE_SCALE
 
-PRICE_SCALE = 10**30
 FAR = 2**32 - 1
 UNBOUNDED = 2**256 - 1
 E18 = 10**18
@@ -44,7 +45,8 @@ class Env:
         return self.world.chain_id
 
     def addr(self, symbol: str) -> str:
-        return self.world.addresses[symbol]
+        """The world's token `symbol`."""
+        return self.world.token(symbol)
 
     def erc20(self, token: str) -> Any:
         return self.w3.eth.contract(address=to_checksum_address(token), abi=keel("WorldToken").abi)
@@ -58,7 +60,7 @@ class Env:
 
     def ref_prices(self, symbols: Iterable[str] = tuple(DECIMALS)) -> dict[str, int]:
         """Reference clearing prices (token address → price of one base unit)."""
-        return {self.addr(s): int(USD_PRICE[s]) * PRICE_SCALE // 10 ** DECIMALS[s] for s in symbols}
+        return {self.addr(s): int(USD_PRICE[s]) * USD_PRICE_SCALE // 10 ** DECIMALS[s] for s in symbols}
 
     def sign(self, intent: Intent, key: str) -> bytes:
         return sign_digest(intent.digest(self.chain_id, self.settlement.address), key)
@@ -154,15 +156,15 @@ def assert_refused(env: Env, batch: Batch, error: str, sender: str | None = None
 
 
 def v2_router(env: Env) -> Any:
-    return env.w3.eth.contract(address=env.addr("UniswapV2Router02"), abi=npm("UniswapV2Router02").abi)
+    return env.w3.eth.contract(address=env.world.deployment.uniswap.v2_router, abi=npm("UniswapV2Router02").abi)
 
 
 def swap_router(env: Env) -> Any:
-    return env.w3.eth.contract(address=env.addr("SwapRouter"), abi=npm("SwapRouter").abi)
+    return env.w3.eth.contract(address=env.world.deployment.uniswap.swap_router, abi=npm("SwapRouter").abi)
 
 
 def quoter(env: Env) -> Any:
-    return env.w3.eth.contract(address=env.addr("QuoterV2"), abi=npm("QuoterV2").abi)
+    return env.w3.eth.contract(address=env.world.deployment.uniswap.quoter, abi=npm("QuoterV2").abi)
 
 
 def calldata(contract: Any, fn: str, *args: Any) -> bytes:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.settlement import SCHEME_EIP712, Batch, Interaction, make_batch
+from contracts.interaction import Interaction
+from contracts.settlement import SCHEME_EIP712, Batch, make_batch
 from intents.model import Intent
 from tests.integration.settlement.helpers import (
     E18,
@@ -84,19 +85,19 @@ def v3_quote(env: Env, token_in: str, token_out: str, amount_in: int, fee: int =
 
 
 def v2_interactions(env: Env, token_in: str, token_out: str, amount_in: int, min_out: int) -> list[Interaction]:
+    """One V2 router swap; the settlement's standing allowance to the router pays for it."""
     router = v2_router(env)
-    approve = calldata(env.erc20(token_in), "approve", router.address, amount_in)
     swap = calldata(router, "swapExactTokensForTokens", amount_in, min_out, [token_in, token_out],
                     env.settlement.address, FAR)
-    return [Interaction(token_in, 0, approve), Interaction(router.address, 0, swap)]
+    return [Interaction(router.address, 0, swap)]
 
 
 def v3_interactions(env: Env, token_in: str, token_out: str, amount_in: int, min_out: int,
                     fee: int = 500) -> list[Interaction]:
+    """One V3 SwapRouter swap; the settlement's standing allowance to the router pays for it."""
     router = swap_router(env)
-    approve = calldata(env.erc20(token_in), "approve", router.address, amount_in)
     params = (token_in, token_out, fee, env.settlement.address, FAR, amount_in, min_out, 0)
-    return [Interaction(token_in, 0, approve), Interaction(router.address, 0, calldata(router, "exactInputSingle", params))]
+    return [Interaction(router.address, 0, calldata(router, "exactInputSingle", params))]
 
 
 def price_from_fill(env: Env, amount_in: int, amount_out: int) -> dict[str, int]:
@@ -142,7 +143,7 @@ def v3_hedge(env: Env, user: int = 4, weth: int = 2 * E18, nonce: int = 1) -> Sc
 def mixed(env: Env) -> Scenario:
     """A CoW pair, a V2-routed rebalance and a V3-routed hedge at one WETH/USDC price: the
     worse of the two DEX fills, so both DEX legs pay out in full and the better one's
-    surplus stays in the contract."""
+    surplus goes to the fee recipient."""
     usdc, weth_addr = env.addr("USDC"), env.addr("WETH")
     v2_in, v3_in = 5 * E18, 2 * E18
     v2_out = v2_quote(env, v2_in, [weth_addr, usdc])

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from contracts.artifacts import keel
+from contracts.interaction import Interaction
 from contracts.revert import SettlementReverted
-from contracts.settlement import Batch, Interaction, make_batch
+from contracts.settlement import Batch, make_batch
 from tests.integration.settlement.helpers import E18, Env, assert_refused, balances_intent, calldata
 from tests.integration.settlement.scenarios import cow_pair, v2_rebalance
 
@@ -23,7 +24,7 @@ def _deploy(env: Env, name: str, *args: Any) -> Any:
 
 
 def _allow_list(env: Env) -> Any:
-    return env.w3.eth.contract(address=env.addr("SolverAllowList"), abi=keel("SolverAllowList").abi)
+    return env.w3.eth.contract(address=env.world.deployment.contracts.allow_list, abi=keel("SolverAllowList").abi)
 
 
 def _empty_settle_calldata(env: Env) -> bytes:
@@ -104,12 +105,12 @@ def test_rejects_relayer_pulls_from_anyone_but_the_settlement(env: Env) -> None:
 
 def test_rejects_a_failing_interaction_naming_it_and_its_reason(env: Env) -> None:
     scenario = v2_rebalance(env)
-    swap = scenario.interactions[1]
+    swap = scenario.interactions[0]
     greedy = bytearray(swap.call_data)
     greedy[4 + 32 : 4 + 64] = (2**200).to_bytes(32, "big")  # amountOutMin no pool can meet
-    scenario.interactions[1] = Interaction(swap.target, 0, bytes(greedy))
+    scenario.interactions[0] = Interaction(swap.target, 0, bytes(greedy))
     reason = assert_refused(env, scenario.batch(env), "InteractionFailed")
-    assert reason.args["index"] == 1
+    assert reason.args["index"] == 0
     assert reason.inner is not None and reason.inner.name == "Error"
     assert "INSUFFICIENT_OUTPUT_AMOUNT" in reason.inner.args["message"]
 
@@ -124,6 +125,7 @@ def test_rejects_a_reentrant_call_from_an_interaction(env: Env) -> None:
     allow = _allow_list(env)
     env.w3.eth.wait_for_transaction_receipt(
         allow.functions.addSolver(attacker.address).transact({"from": env.world.deployer.address}))
+    env.settlement.set_interaction_target(env.world.deployer.address, attacker.address, True)  # so only the guard stops it
     pair = cow_pair(env)
     attack = calldata(attacker, "attack", env.settlement.address, _empty_settle_calldata(env))
     pair.interactions.append(Interaction(attacker.address, 0, attack))

@@ -8,22 +8,23 @@ from web3 import Web3
 
 from contracts import deploy, revert
 from contracts.artifacts import keel
+from contracts.settlement import Settlement
 from keel.errors import UsageError
 from tests.integration.settlement.helpers import Env
 
 
 def test_should_ship_the_world_with_keel_deployed_wired_and_approved(env: Env) -> None:
-    addresses = env.world.addresses
-    assert env.settlement.relayer() == addresses["Relayer"]
+    keel_contracts = env.world.deployment.contracts
+    assert env.settlement.relayer() == keel_contracts.relayer
     settlement = env.settlement.contract
     assert settlement.functions.owner().call() == env.world.deployer.address
-    assert settlement.functions.allowList().call() == addresses["SolverAllowList"]
-    allow = env.w3.eth.contract(address=addresses["SolverAllowList"], abi=keel("SolverAllowList").abi)
+    assert settlement.functions.allowList().call() == keel_contracts.allow_list
+    allow = env.w3.eth.contract(address=keel_contracts.allow_list, abi=keel("SolverAllowList").abi)
     assert all(allow.functions.isSolver(s.address).call() for s in env.world.solvers)
     assert not any(allow.functions.isSolver(u.address).call() for u in env.world.users)
     for user in env.world.users:
         for token in env.world.tokens.values():
-            assert env.erc20(token).functions.allowance(user.address, addresses["Relayer"]).call() == 2**256 - 1
+            assert env.erc20(token).functions.allowance(user.address, keel_contracts.relayer).call() == 2**256 - 1
             # the settlement itself holds no approval: interactions cannot spend user funds
             assert env.erc20(token).functions.allowance(user.address, env.settlement.address).call() == 0
 
@@ -31,12 +32,13 @@ def test_should_ship_the_world_with_keel_deployed_wired_and_approved(env: Env) -
 def test_should_deploy_a_fresh_set_and_approve_its_relayer_by_default(env: Env) -> None:
     owner = env.world.deployer.address
     fresh = deploy.deploy_keel(env.w3, owner, [env.solver])
-    assert set(fresh) == {"BatchSettlement", "Relayer", "SolverAllowList"}
-    assert fresh["BatchSettlement"] != env.settlement.address
+    assert len({fresh.settlement, fresh.relayer, fresh.allow_list}) == 3
+    assert fresh.settlement != env.settlement.address
+    assert Settlement(env.w3, fresh.settlement).relayer() == fresh.relayer
     user = env.world.users[0]
     usdc = env.addr("USDC")
     deploy.approve_relayer(env.w3, [user.private_key], [usdc])
-    assert env.erc20(usdc).functions.allowance(user.address, fresh["Relayer"]).call() == 2**256 - 1
+    assert env.erc20(usdc).functions.allowance(user.address, fresh.relayer).call() == 2**256 - 1
 
 
 def test_rejects_an_owner_that_is_not_an_address(env: Env) -> None:

@@ -3,12 +3,13 @@ fees above the cap, malformed batches, and a batch that leaves the contract poor
 
 from __future__ import annotations
 
-from contracts.settlement import Batch, Execution, Interaction
+from contracts.settlement import Batch, Execution, encode_execution, make_batch
+from intents.model import Intent, IntentKind
 from tests.integration.settlement.helpers import (
     E18,
+    FAR,
     Env,
     assert_refused,
-    calldata,
     price_bounds,
     relative,
 )
@@ -94,20 +95,85 @@ def test_rejects_tokens_that_are_not_strictly_ascending(env: Env) -> None:
     assert_refused(env, duplicated, "TokensNotSorted")
 
 
-def test_rejects_a_price_index_that_names_another_token(env: Env) -> None:
+def test_rejects_a_token_index_that_names_another_token_as_a_signature_its_owner_never_made(env: Env) -> None:
     batch = cow_pair(env).batch(env)
     e = batch.executions[1]
+    # the intent's tokens are read from the batch by index: pointing USDC's entry at WETH
+    # hashes another intent, one the owner never signed
     wrong = Execution(e.intent, e.signing_scheme, e.signature, (e.price_index[1], *e.price_index[1:]), e.flows)
-    reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], wrong)), "TokenMismatch")
-    assert reason.args == {"execution": 1, "token": 0}
+    reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], wrong)),
+                            "InvalidSignature")
+    assert reason.args == {"execution": 1}
 
 
-def test_rejects_an_interaction_that_takes_the_contracts_own_funds(env: Env) -> None:
-    usdc = env.addr("USDC")
-    env.fund(env.world.deployer.address, usdc, env.settlement.address, 5_000 * 10**6)
-    pair = cow_pair(env)
-    thief = env.world.users[5].address
-    pair.interactions.append(Interaction(usdc, 0, calldata(env.erc20(usdc), "transfer", thief, 10**6)))
-    reason = assert_refused(env, pair.batch(env), "SettlementLostFunds", extra_owners=[thief])
-    assert reason.args["token"] == usdc
-    assert reason.args["before"] - reason.args["afterwards"] == 10**6
+def test_rejects_a_token_index_past_the_batch_tokens(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    e = batch.executions[1]
+    past = Execution(e.intent, e.signing_scheme, e.signature,
+                     (e.price_index[0], len(batch.tokens), *e.price_index[2:]), e.flows)
+    reason = assert_refused(env, Batch(batch.tokens, batch.clearing_prices, (batch.executions[0], past)),
+                            "TokenIndexOutOfRange")
+    assert reason.args == {"execution": 1, "token": 1}
+
+
+def test_accepts_the_token_indices_make_batch_computes(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    assert [list(e.price_index) for e in batch.executions] == [
+        [batch.tokens.index(t) for t in e.intent[1]] for e in batch.executions]
+    env.settlement.call(env.solver, batch)
+
+
+def test_rejects_token_and_price_lists_of_different_lengths(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    short = Batch(batch.tokens, batch.clearing_prices[:1], batch.executions)
+    reason = assert_refused(env, short, "LengthMismatch")
+    assert reason.args == {"tokens": len(batch.tokens), "clearingPrices": 1}
+
+
+def test_rejects_a_truncated_or_malformed_execution_encoding(env: Env) -> None:
+    batch = cow_pair(env).batch(env)
+    good = [encode_execution(e) for e in batch.executions]
+    head = 22  # owner, flags, n
+    malformed = {
+        "truncated mid-field": good[1][: head + 3],
+        "shorter than its head": good[1][:21],
+        "unknown kind": good[1][:20] + bytes([good[1][20] | 0x02]) + good[1][21:],
+        "one token": good[1][:21] + b"\x01" + good[1][22:],
+        "length header above 32": good[1][:head] + b"\x21" + good[1][head + 1:],
+    }
+    for what, blob in malformed.items():
+        raw = Batch(batch.tokens, batch.clearing_prices, batch.executions, encoded=(good[0], blob))
+        reason = assert_refused(env, raw, "MalformedExecution")
+        assert reason.args == {"execution": 1}, what
+    env.settlement.call(env.solver, Batch(batch.tokens, batch.clearing_prices, batch.executions, encoded=tuple(good)))
+
+
+def _dai_priced_in_wbtc(env: Env, max_price: int) -> Batch:
+    """users[2] signs a weights intent over [WBTC, DAI] (WBTC the numeraire) whose only live
+    check is DAI's price bound: no flows, any weights."""
+    user = env.world.users[2]
+    wbtc, dai = env.addr("WBTC"), env.addr("DAI")
+    prices = {t: p for t, p in env.ref_prices().items() if t in (wbtc, dai)}
+    intent = Intent(owner=user.address, tokens=(wbtc, dai), min_price=(E18, 0), max_price=(E18, max_price),
+                    kind=IntentKind.WEIGHTS, target_weight_bps=(5_000, 5_000), tolerance_bps=10_000,
+                    max_fee_bps=0, valid_to=FAR, nonce=77)
+    return make_batch(prices, [env.row(intent, user.private_key, {})])
+
+
+def test_rejects_a_price_above_the_bound_by_less_than_the_rounding_of_a_ratio(env: Env) -> None:
+    prices = env.ref_prices()
+    wbtc, dai = env.addr("WBTC"), env.addr("DAI")
+    rounded = relative(prices, dai, wbtc)  # 1e30 / 6e26 = 1666.67, rounded down to 1666
+    assert rounded == 1666
+    # the old check compared the rounded ratio (1666 <= 1666: accepted); the true price is above
+    assert prices[dai] * E18 > rounded * prices[wbtc]
+    reason = assert_refused(env, _dai_priced_in_wbtc(env, max_price=rounded), "PriceOutOfBounds")
+    assert reason.args == {"execution": 0, "token": 1, "price": rounded}
+
+
+def test_accepts_a_price_exactly_at_its_bound_by_cross_multiplication(env: Env) -> None:
+    prices = env.ref_prices()
+    wbtc, dai = env.addr("WBTC"), env.addr("DAI")
+    bound = -(-prices[dai] * E18 // prices[wbtc])  # 1667: the true price rounded up is inside
+    env.settlement.settle(env.solver, _dai_priced_in_wbtc(env, max_price=bound))
+    assert env.settlement.is_nonce_spent(env.world.users[2].address, 77)

@@ -34,7 +34,8 @@ def test_should_settle_a_coincidence_of_wants_without_any_dex_call(env: Env) -> 
     assert scenario.interactions == []
     _batch, receipt, events = _settle_and_check(env, scenario)
     # nothing but the two users' transfers and the settlement's own logs: no pool was touched
-    pools = {env.addr(k) for k in env.world.addresses if k.startswith(("v2:", "v3:"))}
+    pools = env.world.deployment.pool_addresses()
+    assert len(pools) == 13
     assert not pools & {log["address"] for log in receipt["logs"]}
     assert len(events) == 2
 
@@ -42,20 +43,21 @@ def test_should_settle_a_coincidence_of_wants_without_any_dex_call(env: Env) -> 
 def test_should_route_a_weights_rebalance_through_the_real_uniswap_v2_router(env: Env) -> None:
     scenario = v2_rebalance(env)
     _batch, receipt, _events = _settle_and_check(env, scenario)
-    assert env.addr("v2:USDC/WETH") in {log["address"] for log in receipt["logs"]}
+    assert env.world.deployment.v2_pair("USDC", "WETH") in {log["address"] for log in receipt["logs"]}
 
 
 def test_should_route_a_hedge_through_a_real_uniswap_v3_pool(env: Env) -> None:
     scenario = v3_hedge(env)
     _batch, receipt, _events = _settle_and_check(env, scenario)
-    assert env.addr("v3:USDC/WETH:500") in {log["address"] for log in receipt["logs"]}
+    assert env.world.deployment.v3_pool("USDC", "WETH", 500) in {log["address"] for log in receipt["logs"]}
 
 
 def test_should_settle_cow_v2_and_v3_legs_in_one_batch_at_one_price(env: Env) -> None:
     scenario = mixed(env)
     batch, receipt, events = _settle_and_check(env, scenario)
     touched = {log["address"] for log in receipt["logs"]}
-    assert {env.addr("v2:USDC/WETH"), env.addr("v3:USDC/WETH:500")} <= touched
+    d = env.world.deployment
+    assert {d.v2_pair("USDC", "WETH"), d.v3_pool("USDC", "WETH", 500)} <= touched
     assert len(events) == 4
     # one price per token: every leg was valued with the same WETH/USDC ratio
     assert len(set(batch.tokens)) == len(batch.tokens) == len(batch.clearing_prices)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eth_keys import KeyAPI
+
 from contracts.artifacts import keel
 from contracts.settlement import SCHEME_EIP1271
 from intents.signing import sign_digest
@@ -35,6 +37,16 @@ def test_rejects_when_the_intent_has_expired(env: Env) -> None:
     pair.legs[0].intent = pair.legs[0].intent.with_(valid_to=now - 1)
     reason = assert_refused(env, pair.batch(env), "IntentExpired")
     assert reason.args == {"execution": 0, "validTo": now - 1}
+
+
+def test_accepts_an_intent_in_the_very_second_of_its_valid_to(env: Env) -> None:
+    pair = cow_pair(env)
+    now = env.w3.eth.get_block("latest")["timestamp"]
+    pair.legs[0].intent = pair.legs[0].intent.with_(valid_to=now + 1)
+    env.w3.provider.make_request("evm_setNextBlockTimestamp", [now + 1])  # validTo is inclusive
+    receipt = env.settlement.settle(env.solver, pair.batch(env))
+    assert env.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == now + 1
+    assert env.settlement.is_nonce_spent(pair.legs[0].intent.owner, pair.legs[0].intent.nonce)
 
 
 def test_rejects_when_a_settled_intent_is_replayed(env: Env) -> None:
@@ -111,3 +123,33 @@ def test_rejects_an_eip1271_signature_the_wallet_does_not_accept(env: Env) -> No
     leg.signature = sign_digest(leg.intent.digest(env.chain_id, env.settlement.address), stranger)
     pair.legs[0] = leg
     assert_refused(env, pair.batch(env), "InvalidSignature", extra_owners=[wallet])
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _high_s_twin(signature: bytes) -> bytes:
+    """The malleable twin of a 65-byte r‖s‖v signature: s' = n - s, v flipped (EIP-2)."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+
+
+def test_rejects_the_high_s_twin_of_a_valid_signature(env: Env) -> None:
+    pair = cow_pair(env)
+    leg = pair.legs[0]
+    low = env.sign(leg.intent, leg.key)
+    high = _high_s_twin(low)
+    digest = leg.intent.digest(env.chain_id, env.settlement.address)
+    # the twin is a valid secp256k1 signature of the same digest by the same key ...
+    assert KeyAPI().ecdsa_recover(digest, KeyAPI.Signature(vrs=(high[64] - 27, int.from_bytes(high[:32], "big"),
+                                  int.from_bytes(high[32:64], "big")))).to_checksum_address() == leg.intent.owner
+    leg.signature = high
+    reason = assert_refused(env, pair.batch(env), "InvalidSignature")  # ... and the contract takes only low s
+    assert reason.args == {"execution": 0}
+
+
+def test_accepts_the_low_s_form_of_the_same_signature(env: Env) -> None:
+    pair = cow_pair(env)
+    assert int.from_bytes(env.sign(pair.legs[0].intent, pair.legs[0].key)[32:64], "big") <= SECP256K1_N // 2
+    env.settlement.settle(env.solver, pair.batch(env))
+    assert env.settlement.is_nonce_spent(pair.legs[0].intent.owner, pair.legs[0].intent.nonce)

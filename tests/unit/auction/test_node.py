@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -14,10 +13,13 @@ from typing import Any
 import pytest
 
 from auction import wire
+from auction.auth import Signer
 from auction.node import make_app
 from auction.settle_call import calldata
 from solver.domain import Auction, Solution
 from solver.errors import NoSolution
+from tests import schema_check
+from tests.fakes.auctioneer import AUCTIONEER, signed_headers, trusting
 from tests.fakes.strategies import Crashing
 from tests.helpers import Server
 from tests.unit.auction.test_verify import SETTLEMENT, SOLVER, cow, make_auction
@@ -49,9 +51,14 @@ class Slow(Fixed):
         return cow(auction)
 
 
-def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = None,
+         signer: Signer | None = AUCTIONEER) -> tuple[int, Any]:
+    """One request; a POST is signed by `signer` (the nodes' trusted auctioneer unless told otherwise)."""
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if method == "POST" and signer is not None:
+        headers = signed_headers(url, data or b"", signer)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=15) as resp:
             return resp.status, json.loads(resp.read())
@@ -61,60 +68,21 @@ def call(url: str, method: str = "GET", body: Any = None, raw: bytes | None = No
 
 @pytest.fixture()
 def node() -> Iterator[Server]:
-    srv = Server(make_app(Fixed(), SOLVER))
+    srv = Server(make_app(Fixed(), SOLVER, **trusting(SETTLEMENT)))
     yield srv
     srv.stop()
 
 
 def served(strategy: Any) -> Server:
-    return Server(make_app(strategy, SOLVER, margin_ms=200))
-
-
-# -- a small JSON-schema check over the OpenAPI subset the file uses ----------------------
-
-def conforms(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """The places where `value` breaks `schema` ($ref, type, required, properties, enum, pattern, ...)."""
-    if "$ref" in schema:
-        target = SPEC
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        return conforms(value, {**target, **{k: v for k, v in schema.items() if k != "$ref"}}, path)
-    if value is None:
-        return [] if schema.get("nullable") else [f"{path}: null"]
-    kind = schema.get("type")
-    checks = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float), "boolean": bool}
-    if kind and not isinstance(value, checks[kind]):
-        return [f"{path}: expected {kind}, got {type(value).__name__}"]
-    errors = []
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: {value!r} not in {schema['enum']}")
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
-    if "minimum" in schema and value < schema["minimum"]:
-        errors.append(f"{path}: below minimum")
-    if kind == "array":
-        if len(value) < schema.get("minItems", 0):
-            errors.append(f"{path}: too few items")
-        for i, item in enumerate(value):
-            errors += conforms(item, schema.get("items", {}), f"{path}[{i}]")
-    if kind == "object":
-        props = schema.get("properties", {})
-        errors += [f"{path}.{k}: missing" for k in schema.get("required", []) if k not in value]
-        for key, item in value.items():
-            if key in props:
-                errors += conforms(item, props[key], f"{path}.{key}")
-            elif isinstance(schema.get("additionalProperties"), dict):
-                errors += conforms(item, schema["additionalProperties"], f"{path}.{key}")
-            elif schema.get("additionalProperties") is False:
-                errors.append(f"{path}.{key}: not allowed")
-    return errors
+    return Server(make_app(strategy, SOLVER, margin_ms=200, **trusting(SETTLEMENT)))
 
 
 def response_schema(route: str, method: str, status: int) -> dict[str, Any]:
-    answer = SPEC["paths"][route][method]["responses"][str(status)]
-    if "$ref" in answer:
-        answer = SPEC["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]]
-    return answer["content"]["application/json"]["schema"]
+    return schema_check.response_schema(SPEC, route, method, status)
+
+
+def conforms(value: Any, schema: dict[str, Any]) -> list[str]:
+    return schema_check.conforms(SPEC, value, schema)
 
 
 # -- tests ---------------------------------------------------------------------------------
@@ -156,7 +124,8 @@ def test_should_answer_500_with_an_error_body_when_the_strategy_crashes_and_stay
     finally:
         srv.stop()
     assert status == 500 and body["kind"] == "StrategyCrashed" and "division by zero" in body["error"]
-    assert health == (200, {"status": "ok", "strategy": "crashing", "solver": SOLVER})
+    assert health == (200, {"status": "ok", "strategy": "crashing", "solver": SOLVER,
+                            "auctioneer": AUCTIONEER.address, "settlement": SETTLEMENT})
 
 
 @pytest.mark.parametrize(
@@ -176,11 +145,22 @@ def test_rejects_a_malformed_auction_with_400_naming_the_field(node: Server, raw
 
 
 def test_should_keep_the_verdicts_it_is_told_and_refuse_an_unknown_one(node: Server) -> None:
-    assert call(node.url + "/notify", "POST", {"auctionId": 3, "verdict": "dropped", "reason": "score mismatch"})[0] == 200
-    status, body = call(node.url + "/notify", "POST", {"auctionId": 3, "verdict": "maybe"})
-    assert status == 400 and body["field"] == "verdict"
+    told = {"auctionId": 3, "verdict": "dropped", "dropReason": "score_mismatch", "reason": "score mismatch"}
+    assert call(node.url + "/notify", "POST", told)[0] == 200
+    for unknown in ("maybe", "won"):  # `won` is never sent: the winner hears `settled` or `failed`
+        status, body = call(node.url + "/notify", "POST", {"auctionId": 3, "verdict": unknown})
+        assert status == 400 and body["field"] == "verdict", body
     _, seen = call(node.url + "/notifications")
-    assert [(n["auctionId"], n["verdict"], n["reason"]) for n in seen] == [(3, "dropped", "score mismatch")]
+    assert [(n["auctionId"], n["verdict"], n["dropReason"], n["reason"]) for n in seen] == [
+        (3, "dropped", "score_mismatch", "score mismatch")]
+
+
+def test_refuses_a_drop_reason_that_does_not_belong_to_the_verdict(node: Server) -> None:
+    for verdict, reason in (("settled", "outranked"), ("lost", "score_mismatch"), ("failed", "bogus")):
+        status, body = call(node.url + "/notify", "POST", {"auctionId": 3, "verdict": verdict, "dropReason": reason})
+        assert status == 400 and body["field"] == "dropReason", body
+    status, _ = call(node.url + "/notify", "POST", {"auctionId": 3, "verdict": "lost", "dropReason": "outranked"})
+    assert status == 200
 
 
 def test_refuses_to_settle_anything_but_the_calldata_it_proposed(node: Server) -> None:
@@ -188,19 +168,19 @@ def test_refuses_to_settle_anything_but_the_calldata_it_proposed(node: Server) -
     request = {"auctionId": auction.id, "calldata": "0x" + calldata(auction, cow(auction)).hex(), "to": SETTLEMENT,
                "gas": 500_000}
     status, body = call(node.url + "/settle", "POST", request)
-    assert status == 409 and body["field"] is None and "proposed no solution" in body["error"]
+    assert status == 409 and body["field"] == "calldata" and "not a solution this node proposed" in body["error"]
     call(node.url + "/solve", "POST", wire.auction_to_json(auction))
     tampered = {**request, "calldata": request["calldata"][:-2] + "ff"}
     status, body = call(node.url + "/settle", "POST", tampered)
     assert status == 409 and body["error"].startswith("calldata:")
     status, body = call(node.url + "/settle", "POST", {**request, "to": SOLVER})
-    assert status == 409 and body["error"].startswith("to:")
+    assert status == 403 and body["error"].startswith("to:") and body["field"] == "to"
     status, body = call(node.url + "/settle", "POST", request)  # the right calldata, but this node has no chain
     assert status == 409 and body["error"].startswith("rpc:")
 
 
 def test_should_describe_every_route_in_the_openapi_file() -> None:
-    app = make_app(Fixed(), SOLVER)
+    app = make_app(Fixed(), SOLVER, **trusting(SETTLEMENT))
     routes = {(r.resource.canonical, r.method.lower()) for r in app.router.routes() if r.method != "HEAD"}
     described = {(p, m) for p, ops in SPEC["paths"].items() for m in ops}
     assert routes == described
@@ -214,8 +194,10 @@ def test_should_answer_with_the_shapes_the_openapi_file_requires(node: Server) -
     assert body["solution"] is not None
     status, body = call(node.url + "/solve", "POST", raw=b"{")
     assert status == 400 and conforms(body, response_schema("/solve", "post", status)) == []
+    status, body = call(node.url + "/notify", "POST", {"auctionId": 1, "verdict": "settled", "txHash": "0x" + "ab" * 32})
+    assert status == 200 and conforms(body, response_schema("/notify", "post", status)) == []
     status, body = call(node.url + "/notify", "POST", {"auctionId": 1, "verdict": "won"})
-    assert conforms(body, response_schema("/notify", "post", status)) == []
+    assert status == 400 and conforms(body, response_schema("/notify", "post", status)) == []
     status, body = call(node.url + "/notifications")
     assert conforms(body, response_schema("/notifications", "get", status)) == [] and len(body) == 1
     status, body = call(node.url + "/health")
@@ -230,3 +212,24 @@ def test_the_schema_check_itself_notices_a_broken_body() -> None:
     assert conforms(good, schema) == []
     assert conforms({"status": "ok", "strategy": "x"}, schema) == ["$.solver: missing"]
     assert conforms({**good, "solver": "0x12"}, schema) != []
+
+
+class NegativeScore(Fixed):
+    """Claims a score below zero, which no uint256 on the wire can carry."""
+
+    name = "negative"
+
+    def solve(self, auction: Auction, solver: str) -> Solution:
+        import dataclasses
+
+        return dataclasses.replace(cow(auction), score_e18=-1)
+
+
+def test_answers_a_solution_the_wire_cannot_carry_with_an_error_body_not_a_bare_500() -> None:
+    srv = served(NegativeScore())
+    try:
+        status, body = call(srv.url + "/solve", "POST", wire.auction_to_json(make_auction()))
+    finally:
+        srv.stop()
+    assert status == 500 and body["kind"] == "StrategyCrashed" and "unencodable solution" in body["error"]
+    assert conforms(body, response_schema("/solve", "post", status)) == []

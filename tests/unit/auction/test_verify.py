@@ -11,6 +11,7 @@ from eth_account import Account
 from auction import verify
 from intents.model import Intent, IntentKind
 from intents.signing import sign_intent
+from routing.pools import Liquidity
 from solver.domain import Auction, BatchIntent, Execution, Interaction, Solution, Token
 from solver.scoring import score
 
@@ -43,7 +44,7 @@ def make_auction(auction_id: int = 7, deadline_s: float = 5.0) -> Auction:
         tokens={WETH: Token(WETH, "WETH", 18, WETH_PRICE), USDC: Token(USDC, "USDC", 6, USDC_PRICE)},
         intents=tuple(intents),
         balances={SELLER.address: {WETH: 10 * 10**18, USDC: 0}, BUYER.address: {WETH: 0, USDC: 30_000 * 10**6}},
-        liquidity={}, gas_price_wei=10**9,
+        liquidity=Liquidity({}, ()), gas_price_wei=10**9, native_price=WETH_PRICE,
     )
 
 

@@ -1,4 +1,7 @@
-"""The orderbook API over real HTTP on 127.0.0.1: acceptance, refusals (4xx JSON, nothing stored), cancel."""
+"""The orderbook API over real HTTP on 127.0.0.1: acceptance, refusals (4xx JSON, nothing stored), cancel.
+
+Every test runs on both storage backends (`db_location`: a sqlite file, a real Postgres database).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ import pytest
 from eth_account import Account
 
 from intents.errors import DuplicateIntent, IntentError, IntentNotFound
+from intents.lifecycle import IntentStore
 from intents.model import Intent
 from intents.signing import sign_cancellation, sign_intent
 from intents.wire import SignedIntentModel
 from orderbook import client
 from orderbook.api import OrderbookConfig, make_app
-from orderbook.store import SqliteStore
+from orderbook.store import open_store
+from tests import schema_check
 from tests.helpers import Server as BaseServer
 from tests.unit.intents.test_model import SETTLEMENT, USDC, WBTC, WETH, weights_intent
 
@@ -28,15 +33,15 @@ OWNER = Account.create()
 class Server(BaseServer):
     """The orderbook app over `store`, served on a free port."""
 
-    def __init__(self, store: SqliteStore, config: OrderbookConfig) -> None:
+    def __init__(self, store: IntentStore, config: OrderbookConfig) -> None:
         self.store = store
         super().__init__(make_app(store, config))
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(db_location: str) -> Iterator[Server]:
     config = OrderbookConfig(CHAIN, SETTLEMENT, {USDC: "USDC", WETH: "WETH", WBTC: "WBTC"}, clock=lambda: NOW)
-    srv = Server(SqliteStore(tmp_path / "ob.db"), config)
+    srv = Server(open_store(db_location), config)
     yield srv
     srv.stop()
 
@@ -144,18 +149,50 @@ def test_should_describe_every_route_in_the_openapi_file(server: Server) -> None
     assert routes == described
 
 
-def test_should_answer_with_the_shapes_the_openapi_file_requires(server: Server) -> None:
-    schemas = SPEC["components"]["schemas"]
-    accepted = client.request(server.url, "POST", "/intents", body_for(mine()))
-    assert set(schemas["Accepted"]["required"]) <= set(accepted)
-    record = client.request(server.url, "GET", f"/intents/{accepted['id']}")
-    assert set(schemas["Record"]["required"]) <= set(record)
-    assert set(schemas["Intent"]["properties"]) == set(record["intent"])
-    assert record["status"] in schemas["Status"]["enum"]
-    with pytest.raises(IntentError):
-        client.request(server.url, "GET", "/intents?limit=0")
+def _raw(server: Server, method: str, path: str, raw: bytes | None = None) -> tuple[int, Any]:
     import urllib.request
 
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(urllib.request.Request(server.url + "/intents", data=b"[]", method="POST"), timeout=5)
-    assert set(json.loads(err.value.read())) == set(schemas["Error"]["required"])
+    req = urllib.request.Request(server.url + path, data=raw, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_should_answer_with_the_shapes_the_openapi_file_requires(server: Server) -> None:
+    def check(route: str, method: str, status: int, body: Any) -> None:
+        assert schema_check.conforms(SPEC, body, schema_check.response_schema(SPEC, route, method, status)) == []
+
+    schemas = SPEC["components"]["schemas"]
+    status, accepted = _raw(server, "POST", "/intents", json.dumps(body_for(mine())).encode())
+    assert status == 201
+    check("/intents", "post", status, accepted)
+    status, record = _raw(server, "GET", f"/intents/{accepted['id']}")
+    check("/intents/{id}", "get", status, record)
+    assert set(schemas["IntentRecord"]["required"]) <= set(record)
+    assert set(schemas["Intent"]["properties"]) == set(record["intent"])
+    assert record["status"] in schemas["IntentStatus"]["enum"]
+    status, listed = _raw(server, "GET", "/intents?status=open&limit=5")
+    assert status == 200 and len(listed) == 1
+    check("/intents", "get", status, listed)
+    status, health = _raw(server, "GET", "/health")
+    check("/health", "get", status, health)
+    refusals = [("/intents", "GET", "/intents?limit=0", None, 400), ("/intents", "POST", "/intents", b"[]", 400),
+                ("/intents/{id}", "GET", "/intents/0x" + "12" * 32, None, 404),
+                ("/intents/{id}", "GET", "/intents/xyz", None, 400)]
+    for route, method, path, raw, expected in refusals:
+        status, refused = _raw(server, method, path, raw)
+        assert status == expected
+        check(route, method.lower(), status, refused)
+        assert set(refused) == set(schemas["ErrorBody"]["required"])
+
+
+def test_the_schema_check_notices_a_record_that_breaks_the_file(server: Server) -> None:
+    _, accepted = _raw(server, "POST", "/intents", json.dumps(body_for(mine())).encode())
+    _, record = _raw(server, "GET", f"/intents/{accepted['id']}")
+    schema = schema_check.response_schema(SPEC, "/intents/{id}", "get", 200)
+    assert schema_check.conforms(SPEC, record, schema) == []
+    assert schema_check.conforms(SPEC, {**record, "status": "lost"}, schema) != []
+    assert schema_check.conforms(SPEC, {**record, "nonce": 1}, schema) != []
+    assert schema_check.conforms(SPEC, {k: v for k, v in record.items() if k != "owner"}, schema) == ["$.owner: missing"]

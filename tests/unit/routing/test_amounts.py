@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from keel.units import USD_PRICE_SCALE
 from routing import synthetic
-from routing.amounts import PRICE_SCALE, mid_prices, parse_amounts
+from routing.amounts import mid_prices, parse_amounts
 from routing.errors import RoutingError
 
 LIQ, PRICES = synthetic.liquidity(11, 60, 6)
@@ -40,4 +41,5 @@ def test_should_price_every_token_from_one_anchor_within_the_pools_dislocation()
     assert set(walked) == {t for p in LIQ.pools for t in (p.token0, p.token1)} | {usdc}
     for token, price in walked.items():
         assert abs(price - PRICES[token]) / PRICES[token] < 0.01, LIQ.symbol(token)
-    assert PRICE_SCALE == 10**30
+    # the synthetic prices are keel's UsdPrice: USDC at $1 is 1e36 / 1e6 per base unit
+    assert abs(PRICES[usdc] / (USD_PRICE_SCALE // 10**6) - 1) < 1e-12

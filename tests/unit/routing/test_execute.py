@@ -25,7 +25,7 @@ def test_should_approve_then_swap_each_hop_with_its_exact_amounts() -> None:
     amount_in, min_out, path, to, deadline = decode(
         ["uint256", "uint256", "address[]", "address", "uint256"], ix[3].call_data[4:])
     assert (amount_in, min_out, list(path), to, deadline) == (2000, 3999, [B, C], ME, 123)
-    assert all(i.value == 0 for i in ix)
+    assert all(i.value_wei == 0 for i in ix)
 
 
 def test_rejects_a_hop_without_a_router() -> None:

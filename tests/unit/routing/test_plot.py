@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from keel.units import USD_PRICE_SCALE
 from routing import synthetic
 from routing.errors import RoutingError
 from routing.evaluate import Hop
@@ -20,7 +21,7 @@ from tests.helpers import run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 A, B = "0x" + "a" * 40, "0x" + "b" * 40
-USD = 10**30  # routing.amounts.PRICE_SCALE: value of one base unit in 1e-30 USD
+USD = USD_PRICE_SCALE  # keel.units.UsdPrice: a token worth $1 per base unit
 
 
 def _v2_split() -> tuple[Liquidity, dict[str, int], RouteResult]:

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intents.model import Intent, IntentKind
-from solver.clearing import clear, net_flows, within_bounds
+from routing.pools import Liquidity
+from solver.clearing import DropCause, clear, net_flows, within_bounds
 from solver.routing_port import make_route_fn
 from solver.translate import translate
 
@@ -37,7 +38,7 @@ def intent(owner: str, weth_bps: int, slippage: float = 0.02) -> Intent:
 
 def run(intents: dict[str, Intent], balances: dict[str, dict[str, int]], pools: dict | None = None):
     wants = {i: translate(i, it, balances[it.owner], PRICES) for i, it in intents.items()}
-    route = make_route_fn("milp", pools or liquidity(), PRICES, 0, SETTLEMENT, 2**32)
+    route = make_route_fn("milp", Liquidity.from_json(pools or liquidity()), PRICES, 0, SETTLEMENT, 2**32)
     return clear(wants, intents, balances, PRICES, route, lambda _i: 0)
 
 
@@ -77,7 +78,8 @@ def test_an_intent_whose_price_bounds_the_pools_cannot_meet_is_dropped_with_the_
     intents = {"0xa": intent(OWNERS[0], 5000, slippage=0.005)}
     cleared = run(intents, balances, thin)
     assert cleared.flows == {}
-    assert "outside its signed bounds" in cleared.dropped["0xa"]
+    assert cleared.dropped["0xa"].cause is DropCause.OUT_OF_BOUNDS
+    assert "outside its signed bounds" in cleared.dropped["0xa"].detail
 
 
 def test_the_same_intent_with_a_wider_slippage_settles_through_the_thin_pool() -> None:
@@ -93,4 +95,5 @@ def test_a_residual_past_the_price_impact_breaker_is_not_routed_and_the_intent_s
     balances = {OWNERS[0]: {USDC: 200_000 * 10**6, WETH: 0}}
     cleared = run({"0xa": intent(OWNERS[0], 5000, slippage=0.5)}, balances, thin)
     assert cleared.flows == {}
-    assert "price-impact" in cleared.dropped["0xa"] and "limit 100" in cleared.dropped["0xa"]
+    assert cleared.dropped["0xa"].cause is DropCause.NO_ROUTE
+    assert "price-impact" in cleared.dropped["0xa"].detail and "limit 100" in cleared.dropped["0xa"].detail

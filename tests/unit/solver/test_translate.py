@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intents.model import UINT256_MAX, Intent, IntentKind
-from solver.domain import BPS
+from keel.units import BPS
 from solver.translate import Want, outcome_met, translate
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"

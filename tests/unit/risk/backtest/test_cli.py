@@ -51,12 +51,18 @@ def test_should_backtest_every_variant_and_plot_the_frontier(tmp_path: Path, cap
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_should_replay_a_price_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_should_replay_a_price_csv_as_a_distribution_with_an_interval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv = tmp_path / "prices.csv"
     csv.write_text("timestamp,WETH\n" + "".join(f"{1800000000 + 3600 * i},{3000 + 15 * (i % 7)}\n" for i in range(48)))
-    res = run_cli(capsys, "backtest", "--policy", str(_policy(tmp_path)), "--model", f"csv:{csv}", "--json")
+    res = run_cli(capsys, "backtest", "--policy", str(_policy(tmp_path)), "--model", f"csv:{csv}", "--paths", "300",
+                  "--json")
     assert res.code == 0, res.err
-    assert all(r["paths"] == 1 for r in json.loads(res.out))
+    rows = json.loads(res.out)
+    assert all(r["paths"] == 300 for r in rows)
+    # block-bootstrapped histories differ, so the hedge error is a figure with an interval, not 0
+    daily = rows[1]  # time, every 24 h: it carries risk between trades
+    assert daily["hedge_error"] > 0
+    assert 0 < daily["hedge_error_lo"] < daily["hedge_error"] < daily["hedge_error_hi"]
 
 
 def test_should_replay_the_shipped_sample_prices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,3 +126,37 @@ def test_should_backtest_a_weights_portfolio(tmp_path: Path, capsys: pytest.Capt
 def test_rejects_an_unknown_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     res = run_cli(capsys, "backtest", "--policy", str(_policy(tmp_path)), "--model", "heston")
     assert res.code == 2 and "model" in res.err
+
+
+def test_should_start_hedged_unless_told_to_hold_something_else(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = _policy(tmp_path)
+    runs = {}
+    for flag in ("--start-hedged", "--no-start-hedged"):
+        res = run_cli(capsys, "backtest", "--policy", str(policy), "--paths", "50", "--trades", "--json", flag)
+        assert res.code == 0, res.err
+        runs[flag] = json.loads(res.out)
+    hedged, cold = runs["--start-hedged"][2], runs["--no-start-hedged"][2]  # the Whalley-Wilmott band
+    assert hedged["trades"][0][0] > 0 and cold["trades"][0][0] == 0  # cold buys its hedge at step 0
+    assert cold["cost_mean"] > hedged["cost_mean"]
+    assert cold["hedge_error"] == pytest.approx(hedged["hedge_error"], rel=0.05)  # same risk, less cost
+
+
+def test_should_backtest_the_impulse_band_under_mean_reverting_gas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = FLAT + '[[policies]]\nname = "impulse"\nkind = "impulse"\nrisk_aversion = 0.001\n' \
+                  '[[policies]]\nname = "timing"\nkind = "gas-timing"\nrisk_aversion = 0.001\n'
+    policy = _policy(tmp_path, text)
+    by = {}
+    for gas in ("constant", "mean-reverting"):
+        res = run_cli(capsys, "backtest", "--policy", str(policy), "--paths", "100", "--gas", gas, "--json")
+        assert res.code == 0, res.err
+        by[gas] = {r["policy"]: r for r in json.loads(res.out)}
+    # at constant gas the gas bill is trades x $9; with gas moving the timed policy pays less per trade
+    fixed = by["constant"]["impulse"]
+    assert fixed["gas_mean"] == pytest.approx(fixed["trades_mean"] * 9.0, rel=0.02)
+    timed = by["mean-reverting"]["timing"]
+    assert timed["gas_mean"] / timed["trades_mean"] < 9.0
+
+
+def test_rejects_an_unknown_gas_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    res = run_cli(capsys, "backtest", "--policy", str(_policy(tmp_path)), "--gas", "spiky")
+    assert res.code == 2 and "gas" in res.err and "Traceback" not in res.err

@@ -2,7 +2,7 @@
 depths, in memory): where per-trade gas is small, the cost-aware bands (Whalley-Wilmott,
 Zakamouline, volatility-adaptive) hedge more cheaply than time, threshold and the DeFi
 rule at equal hedge error; at mainnet gas the gas-aware rule beats time and the DeFi rule,
-while the edge-trading bands, which trade often and small, do not (the README's numbers)."""
+while the edge-trading bands, which trade often and small, do not."""
 
 from __future__ import annotations
 

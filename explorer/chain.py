@@ -1,0 +1,32 @@
+"""An intent's fills, read from the chain: the `IntentExecuted` events of the transaction that settled it.
+
+The settlement contract is the record of what a user gave and received (valued at the batch's
+clearing prices); the explorer shows those events as they are, nothing recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Fills = Callable[[str, str], list[dict[str, Any]]]  # (tx hash, intent id) -> that intent's events
+
+
+def fills_reader(rpc_url: str, settlement: str) -> Fills:
+    """A `Fills` reading receipts from `rpc_url` and decoding them with the `settlement` contract's ABI."""
+    from web3 import Web3
+
+    from contracts.settlement import Settlement
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
+    contract = Settlement(w3, settlement)
+
+    def fills(tx_hash: str, intent_id: str) -> list[dict[str, Any]]:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        wanted = intent_id.lower().removeprefix("0x")
+        return [{"execution": int(e["execution"]), "owner": e["owner"], "nonce": int(e["nonce"]),
+                 "given": str(e["given"]), "received": str(e["received"]), "txHash": tx_hash,
+                 "block": int(receipt["blockNumber"])}
+                for e in contract.executed(receipt) if bytes(e["intentId"]).hex() == wanted]
+
+    return fills

@@ -1,0 +1,106 @@
+"""The explorer's HTML: plain pages from the view dicts of `explorer.views`, every value escaped.
+
+One small script on the rounds page listens to `/events` (server-sent events) and puts each new
+or changed round at the top of the table without a reload. No build step, no library.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+STYLE = """
+body{font:14px system-ui,sans-serif;margin:24px;color:#1b1f24}a{color:#0b5cad;text-decoration:none}
+table{border-collapse:collapse;margin:8px 0 20px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;
+vertical-align:top}th{background:#f4f6f8}code{font-size:12px}.settled{color:#137333}.dropped,.failed{color:#b3261e}
+.lost,.unsettled,.empty{color:#8a6d00}nav a{margin-right:16px}.why{background:#f4f6f8;padding:8px 12px;display:inline-block}
+"""
+
+LIVE = """
+const tbody = document.getElementById('rounds');
+const source = new EventSource('/events');
+source.addEventListener('round', (e) => {
+  const r = JSON.parse(e.data);
+  const old = document.querySelector(`tr[data-round="${r.round}"]`);
+  const tr = document.createElement('tr');
+  tr.dataset.round = r.round;
+  tr.innerHTML = r.html;
+  if (old) old.replaceWith(tr); else tbody.prepend(tr);
+  document.getElementById('live').textContent = `live: round ${r.round} ${r.status}`;
+});
+"""
+
+
+def _v(value: Any) -> str:
+    return "-" if value is None or value == "" else escape(str(value))
+
+
+def page(title: str, body: str, script: str = "") -> str:
+    js = f"<script>{script}</script>" if script else ""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)} · keel explorer</title>"
+            f"<style>{STYLE}</style></head><body><nav><a href='/'>rounds</a><a href='/intents'>intents</a>"
+            f"<form action='/intents' style='display:inline'><input name='q' placeholder='owner or id prefix' "
+            f"size='44'></form></nav><h1>{escape(title)}</h1>{body}{js}</body></html>")
+
+
+def table(headers: Sequence[str], rows: Sequence[str], tbody_id: str = "") -> str:
+    tb = f" id='{tbody_id}'" if tbody_id else ""
+    return (f"<table><thead><tr>{''.join(f'<th>{escape(h)}</th>' for h in headers)}</tr></thead>"
+            f"<tbody{tb}>{''.join(rows)}</tbody></table>")
+
+
+ROUND_HEADERS = ("round", "status", "block", "intents", "candidates", "gas", "winner", "tx")
+
+
+def round_cells(r: dict[str, Any]) -> str:
+    return (f"<td><a href='/rounds/{r['round']}'>#{r['round']}</a></td><td class='{_v(r['status'])}'>{_v(r['status'])}</td>"
+            f"<td>{_v(r['block'])}</td><td>{_v(r['intents'])}</td><td>{_v(r['candidates'])}</td><td>{_v(r['gas'])}</td>"
+            f"<td>{_v(r['winner'])}</td><td><code>{_v(r['txHash'])}</code></td>")
+
+
+def rounds_page(rows: Sequence[dict[str, Any]]) -> str:
+    body = "<p id='live'>live: waiting for rounds</p>" + table(
+        ROUND_HEADERS, [f"<tr data-round='{r['round']}'>{round_cells(r)}</tr>" for r in rows], "rounds")
+    return page("Rounds", body, LIVE)
+
+
+def round_page(view: dict[str, Any]) -> str:
+    facts = (f"<p>status <b class='{_v(view['status'])}'>{_v(view['status'])}</b> · block {_v(view['block'])} · "
+             f"winner {_v(view['winner'])} · tx <code>{_v(view['txHash'])}</code>"
+             f"{' · ' + _v(view['note']) if view.get('note') else ''}</p>")
+    cands = [f"<tr><td>{_v(c['rank'])}</td><td>{_v(c['solverUrl'])}</td><td>{_v(c['strategy'])}</td>"
+             f"<td class='{_v(c['verdict'])}'>{_v(c['verdict'])}</td><td>{_v(c['reason'])}</td>"
+             f"<td>{_v(c['score'])}</td><td>{_v(c['gas'])}</td><td>{_v(c['latencyMs'])}</td></tr>"
+             for c in view["candidates"]]
+    intents = [f"<tr><td><a href='/intents/{escape(i)}'><code>{escape(i)}</code></a></td></tr>" for i in view["intents"]]
+    return page(f"Round #{view['round']}", facts + "<h2>Solutions</h2>" + table(
+        ("rank", "solver", "strategy", "verdict", "reason", "score (USD×1e18)", "gas", "latency ms"), cands)
+        + "<h2>Intents</h2>" + table(("intent",), intents))
+
+
+def intents_page(rows: Sequence[dict[str, Any]], query: str) -> str:
+    trs = [f"<tr><td><a href='/intents/{escape(r['id'])}'><code>{escape(r['id'][:18])}…</code></a></td>"
+           f"<td><code>{_v(r['owner'])}</code></td><td>{_v(r['nonce'])}</td><td class='{_v(r['status'])}'>"
+           f"{_v(r['status'])}</td><td>{_v(r['rounds'])}</td><td>{_v(r['reason'])}</td></tr>" for r in rows]
+    title = f"Intents matching {query!r}" if query else "Intents"
+    return page(title, table(("intent", "owner", "nonce", "status", "rounds", "reason"), trs))
+
+
+def intent_page(view: dict[str, Any]) -> str:
+    facts = (f"<p>owner <code>{_v(view['owner'])}</code> · nonce {_v(view['nonce'])} · status "
+             f"<b class='{_v(view['status'])}'>{_v(view['status'])}</b></p>"
+             f"<p class='why' id='why'>{_v(view['why'])}</p>")
+    rounds = [f"<tr><td><a href='/rounds/{r['round']}'>#{r['round']}</a></td><td>{_v(r['status'])}</td>"
+              f"<td>{'yes' if r['settledIt'] else 'no'}</td></tr>" for r in view["roundsEntered"]]
+    fills = [f"<tr><td>{_v(f['execution'])}</td><td>{_v(f['given'])}</td><td>{_v(f['received'])}</td>"
+             f"<td>{_v(f['block'])}</td><td><code>{_v(f['txHash'])}</code></td></tr>" for f in view["fills"]]
+    return page(f"Intent {view['id'][:18]}…", facts + "<h2>Rounds entered</h2>"
+                + table(("round", "status", "settled it"), rounds) + "<h2>Fills (IntentExecuted)</h2>"
+                + table(("execution", "given (value)", "received (value)", "block", "tx"), fills, "fills"))
+
+
+def sse(event: str, data: dict[str, Any]) -> bytes:
+    """One server-sent event (`data` as one line of JSON)."""
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
