@@ -20,7 +20,9 @@ them) for 20,000 / 25,000 / 30,000 WETH -> USDC.
    units and its fee rounds up (a satoshi of WBTC is $0.0006, 0.5 bp of a $12 order), so on
    small orders through such tokens no executable route comes within a few units of a bound
    over real-valued curves.
-   Times: keel cold (its curve cache cleared), the reference's model building and solve.
+   Times: keel cold (its curve cache cleared, after a garbage collection so that none of the
+   20 snapshots held in memory is collected inside the timed call), the reference's model
+   building and solve.
 2. The world's large orders, same columns.
 3. With gas (default 20 gwei): every baseline's value after gas minus keel's, in bps of the
    value sold (a positive worst would mean a baseline beat keel), and how often keel's
@@ -32,6 +34,7 @@ them) for 20,000 / 25,000 / 30,000 WETH -> USDC.
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -102,6 +105,7 @@ def baseline_values(inst: synthetic.Instance) -> list[float]:
 
 def gas_free_row(inst: synthetic.Instance) -> dict[str, Any]:
     curves.curve.cache_clear()  # time keel cold: it builds every curve itself
+    gc.collect()  # start clean, so no full collection of the other instances' snapshots lands inside
     started = time.perf_counter()
     keel = route(inst.demands, inst.liquidity, inst.prices, "milp", 0)
     keel_s = time.perf_counter() - started
@@ -157,6 +161,7 @@ def with_gas(instances: Sequence[synthetic.Instance], gas_wei: int) -> dict[str,
     for inst in instances:
         args = (inst.demands, inst.liquidity, inst.prices)
         curves.curve.cache_clear()
+        gc.collect()
         keel = route(*args, "milp", gas_wei, with_bound=False)
         times.append(keel.solve_time_s)
         print(f"    with gas ${inst.usd:,.0f}: keel {keel.solve_time_s:.3f}s ({keel.status})", file=sys.stderr)

@@ -86,7 +86,7 @@ class Curve:
         return tuple(b - a for a, b in zip(self.seg_x, ends, strict=True))
 
 
-CACHE_SIZE = 1 << 16  # curves kept, per pool direction: a solver routes many times over one snapshot
+CACHE_SIZE = 1 << 14  # curves kept (one per pool direction): a solver routes many times over one snapshot
 
 
 @lru_cache(maxsize=CACHE_SIZE)
