@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -81,6 +82,9 @@ def start(
     folder = world.ensure_built(progress=progress, force=fresh)
     upstream = anvil.start(load_state=folder / "state.json", log_dir=log_dir)
     try:
+        # a fresh coinbase makes the fork block's hash unique to this start even within one second:
+        # stored state is keyed by that hash (app.processes.chain_key), so a new chain starts clean
+        anvil.rpc(upstream.url, "anvil_setCoinbase", ["0x" + secrets.token_hex(20)])
         anvil.rpc(upstream.url, "evm_mine")
         fork = anvil.start(port=port, fork_url=upstream.url, log_dir=log_dir, extra_args=fork_args)
     except BaseException:
