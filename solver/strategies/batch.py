@@ -75,7 +75,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     notes: dict[str, Any] = {}
     inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
-                          notes=notes)
+                          notes=notes, twaps=auction.twaps)
     route_s = [0.0]
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
