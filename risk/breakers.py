@@ -55,10 +55,10 @@ class Reading:
     oracle_updated_s: float | None = None
     oracle_price: float | None = None
     pool_price: float | None = None
-    pool_fee_bps: float = 0.0  # the pool's fee: its after-fee prices are compared (fee_aware_deviation_bps)
     impact_bps: float | None = None
     realized_vol: float | None = None
     trade_notional: float | None = None
+    pool_fee_bps: float = 0.0  # the pool's fee: its after-fee prices are compared (fee_aware_deviation_bps)
 
 
 @dataclass(frozen=True)
