@@ -17,6 +17,7 @@ from solver import scoring
 from solver.clearing import Cleared, RoutedPlan, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
+from solver.oracle_guard import clearing_bounds
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
 
@@ -85,7 +86,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
         finally:
             route_s[0] += time.perf_counter() - t
 
-    intents = {i: auction.intent(i).intent for i in wants}
+    intents = {i: clearing_bounds(auction.intent(i).intent, prices) for i in wants}  # the oracle guard, too
     cleared = clear(wants, intents, auction.balances, prices, route_fn, fee_policy(auction, wants))
     done = time.perf_counter()
     timings = {"translate_s": translated - started, "route_s": route_s[0],

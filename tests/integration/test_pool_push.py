@@ -173,7 +173,8 @@ def _check_delta(world: World, w3: Any, pusher: str, delta_bps: int, every_weth_
     if pushed.weth_sold == 0:  # it waited: the reason names the breaker, nothing moved, the nonce is unspent
         assert "pool-deviation" in pushed.why_not and "left out by the breaker" in pushed.why_not, pushed.why_not
         assert nonce_state == 0, "the intent's nonce is unspent: it settles in a later round"
-    print(f"δ={delta_bps} bps ({'every WETH pool' if every_weth_pool else 'USDC/WETH pools'}): "
+    print(f"δ={delta_bps} bps ({'every WETH pool' if every_weth_pool else 'USDC/WETH pools'}, "
+          f"un-pushed: {fair.weth_sold / 1e18:.2f} WETH for {fair.usdc_got / 1e6:,.2f} USDC): "
           f"loss {loss:.2f} bps ({'waited' if pushed.weth_sold == 0 else 'settled'}); "
           f"without the breaker {counterfactual * 10_000:.1f} bps; {pushed.why_not[:300]}")
     return {"loss": loss, "counterfactual": counterfactual * 10_000}
