@@ -14,12 +14,9 @@ size a node accepts for one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from keel.errors import ChainError, UsageError
-
-if TYPE_CHECKING:
-    from web3 import Web3
 
 DEFAULT_MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize
 DEFAULT_MAX_TX_GAS = 2**24  # EIP-7825
@@ -54,8 +51,8 @@ def gas_limit(gas: int) -> int:
     return gas * GAS_HEADROOM[0] // GAS_HEADROOM[1] + GAS_MARGIN
 
 
-def read(w3: Web3, max_tx_bytes: int = DEFAULT_MAX_TX_BYTES, max_tx_gas: int = DEFAULT_MAX_TX_GAS) -> Limits:
-    """The limits at the chain's latest block; ChainError if it does not answer."""
+def read(w3: Any, max_tx_bytes: int = DEFAULT_MAX_TX_BYTES, max_tx_gas: int = DEFAULT_MAX_TX_GAS) -> Limits:
+    """The limits at the chain's latest block (`w3`: a web3.Web3); ChainError if it does not answer."""
     try:
         block_gas = int(w3.eth.get_block("latest")["gasLimit"])
     except Exception as exc:
