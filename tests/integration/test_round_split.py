@@ -20,6 +20,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from auction import wire
 from auction.auctioneer import Auctioneer, split
 from auction.auctioneer.limits import DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TX_GAS, ENVELOPE_BYTES
@@ -33,7 +35,7 @@ from orderbook.store import SqliteStore
 from solver import gas_model
 from solver.strategies.milp import Milp
 from tests.fakes.auctioneer import AUCTIONEER, trusting
-from tests.helpers import Server
+from tests.helpers import Server, run_cli
 
 INTENTS = 400
 NODE_BODY_CAP = 16 << 20  # auction.node's client_max_size
@@ -44,8 +46,10 @@ def shape_of(auction: Any, solution: Any, calldata: bytes) -> gas_model.Settleme
     return gas_model.SettlementShape(calldata, tokens, tuple(i.call_data for i in solution.interactions))
 
 
-def test_a_400_intent_round_settles_as_several_transactions_that_each_fit_a_block(chain: Any, tmp_path: Path) -> None:
+def test_a_400_intent_round_settles_as_several_transactions_that_each_fit_a_block(
+        chain: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     w3 = chain.web3()
+    lines: list[str] = []  # printed at the end (the CLI check below reads the captured output)
     rng = random.Random(400)
     users = crowd.fund(chain, INTENTS, rng, label="split")
     signed = crowd.sign_intents(chain, users, rng)
@@ -56,7 +60,7 @@ def test_a_400_intent_round_settles_as_several_transactions_that_each_fit_a_bloc
     view = WorldView(chain.chain_id, chain.deployment)
     whole, _ = take(w3, view, [(i, orderbook.get(i).signed) for i in ids], 1, 0)
     body = len(json.dumps(wire.auction_to_json(whole)).encode())
-    print(f"\n{len(ids)}-intent auction body: {body / 2**20:.2f} MiB, {body / NODE_BODY_CAP:.1%} of the node's 16 MiB cap")
+    lines.append(f"{len(ids)}-intent auction body: {body / 2**20:.2f} MiB, {body / NODE_BODY_CAP:.1%} of the node's 16 MiB cap")
     assert body < NODE_BODY_CAP
 
     block_gas = int(w3.eth.get_block("latest")["gasLimit"])
@@ -72,7 +76,7 @@ def test_a_400_intent_round_settles_as_several_transactions_that_each_fit_a_bloc
     settled = result.settled
     assert len(settled) >= 2, [(b.round_id, b.status, [c.reason for c in b.candidates]) for b in result.batches]
     reserved = 0
-    print(f"block gas limit {block_gas:,}; per transaction ≤ {DEFAULT_MAX_TX_GAS:,} gas, ≤ {DEFAULT_MAX_TX_BYTES:,} bytes")
+    lines.append(f"block gas limit {block_gas:,}; per transaction ≤ {DEFAULT_MAX_TX_GAS:,} gas, ≤ {DEFAULT_MAX_TX_BYTES:,} bytes")
     for batch in settled:
         tx = w3.eth.get_transaction(batch.tx_hash)
         receipt = w3.eth.get_transaction_receipt(batch.tx_hash)
@@ -85,7 +89,7 @@ def test_a_400_intent_round_settles_as_several_transactions_that_each_fit_a_bloc
         estimate = gas_model.settlement_gas(shape_of(_auction_of(orderbook), winner.solution, data))
         used = int(receipt["gasUsed"])
         error = (estimate - used) / used
-        print(f"batch {batch.round_id}: {len(winner.solution.executions)} executions, {len(data):,} bytes, "
+        lines.append(f"batch {batch.round_id}: {len(winner.solution.executions)} executions, {len(data):,} bytes, "
               f"gas estimate {estimate:,} vs measured {used:,} ({error:+.2%}); sent with {tx['gas']:,}")
         assert abs(error) <= 0.05
     assert reserved <= block_gas  # the round's transactions fit one block
@@ -98,14 +102,19 @@ def test_a_400_intent_round_settles_as_several_transactions_that_each_fit_a_bloc
         assert orderbook.get(intent_id).status == OPEN
         assert reasons.get(intent_id), intent_id  # every intent settled or carrying its reason
     deferred = [i for i in waiting if result.deferred.get(i) == split.DID_NOT_FIT]
-    print(f"{len(ids) - len(waiting)} intents settled in {len(settled)} transactions; {len(deferred)} did not fit "
+    lines.append(f"{len(ids) - len(waiting)} intents settled in {len(settled)} transactions; {len(deferred)} did not fit "
           f"this round's block; {len(waiting) - len(deferred)} left out by the solver "
           f"({sum(1 for i in waiting if i in _solver_said(result))} with its own reason)")
-    if deferred:
-        record = rounds.get(result.deferred_round)
-        assert split.DID_NOT_FIT in (record.note or "") and set(deferred) <= set(record.intents)
+    assert deferred  # 400 intents are more than one block: some wait, and the stores say why
+    record = rounds.get(result.deferred_round)
+    assert split.DID_NOT_FIT in (record.note or "") and set(deferred) <= set(record.intents)
     for s in (orderbook, rounds, registry):
         s.close()
+    shown = run_cli(capsys, "auction", "show", str(result.deferred_round), "--db", str(tmp_path / "a.db"), "--json")
+    assert shown.code == 0 and split.DID_NOT_FIT in json.loads(shown.out)["note"]
+    table = run_cli(capsys, "auction", "show", str(result.deferred_round), "--db", str(tmp_path / "a.db"))
+    assert "did not fit in this round" in " ".join(table.out.split())
+    print("\n" + "\n".join(lines))
 
 
 def _auction_of(orderbook: Any) -> Any:
