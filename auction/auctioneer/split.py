@@ -1,5 +1,6 @@
 """Split a round's intents into batches that each fit one transaction, and the batches into one
-block. Pure: reads only the auction (snapshot) and the limits.
+block. Pure: reads only the auction (snapshot) and the limits, no I/O (it borrows
+`contracts.settlement`'s encoder, whose module also binds the chain lazily).
 
 Each intent gets a predicted cost before anyone solves it (`cost`): its compact execution's
 calldata, exactly as `contracts.settlement.encode_execution` will write it except the flows,
