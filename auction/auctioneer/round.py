@@ -9,7 +9,8 @@ and splits its intents into batches that each fit one transaction (`split.plan`)
 an auction of its own (its own id and rounds-store record) run in turn, each after the one
 before has settled, on a snapshot taken then (the first uses the round's): every batch is
 solved on the pools and balances it will execute against. Batches stop once the round's
-transactions reserve a block's gas; intents that found no room wait for the next round,
+transactions reserve a block's gas (what the planned batches leave, having used less than
+predicted, is planned again for those waiting); intents that found no room wait for the next round,
 recorded (a rounds-store record with no candidates, noted `split.DID_NOT_FIT`) so `keel
 auction show` and `keel intent show` say why. A round that fits one transaction is exactly
 one batch, as before.
@@ -173,15 +174,41 @@ class Auctioneer:
         if not auction.intents:
             return None
         limits = chain_limits.read(self.w3, self.max_tx_bytes, self.max_tx_gas)
-        plan = split.plan(auction, limits)
         batches: list[BatchResult] = []
-        deferred = dict(plan.deferred)
-        block_left = limits.block_gas
+        deferred: dict[str, str] = {}
+        block_left, base = limits.block_gas, auction
+        plan = split.plan(base, limits)
+        while plan.batches:
+            deferred.update(plan.deferred)
+            block_left, stopped = await self._run_plan(base, plan, limits, block_left, left_out, batches, deferred)
+            waiting = tuple(i for i, why in deferred.items() if why == split.DID_NOT_FIT)
+            if stopped or not waiting or block_left <= 0:
+                break
+            # the batches reserved less of the block than planned: offer what is left to those waiting
+            fresh = self._fresh(auction, waiting, left_out)
+            if fresh is None:
+                break
+            for i in waiting:
+                deferred.pop(i)
+            base, plan = fresh, split.plan(fresh, dataclasses.replace(limits, block_gas=block_left))
+        deferred.update(plan.deferred)
+        noted = self._note_deferred(auction.block, deferred, limits, batches) if deferred else None
+        if not batches:
+            if noted is None:
+                return None
+            batches.append(BatchResult(noted, UNSETTLED, None, None, (), (), auction.block))
+        return RoundResult(tuple(batches), left_out, deferred, noted)
+
+    async def _run_plan(self, base: Auction, plan: split.Plan, limits: chain_limits.Limits, block_left: int,
+                        left_out: dict[str, str], batches: list[BatchResult],
+                        deferred: dict[str, str]) -> tuple[int, bool]:
+        """Run `plan`'s batches in turn (the first on `base`, the others on fresh snapshots),
+        appending to `batches` and `deferred`; (block gas left, whether the round must stop)."""
         for k, ids in enumerate(plan.batches):
             if gas_limit(plan.predicted[k].gas) > block_left:  # the block filled faster than planned
                 deferred.update({i: split.DID_NOT_FIT for b in plan.batches[k:] for i in b})
-                break
-            batch = _restrict(auction, ids) if k == 0 else self._fresh(auction, ids, left_out)
+                return block_left, False
+            batch = _restrict(base, ids) if k == 0 else self._fresh(base, ids, left_out)
             if batch is None:
                 continue
             result = await self._run_batch(batch, limits, block_left)
@@ -189,15 +216,10 @@ class Auctioneer:
             if result.status == RUNNING:  # a transaction may still mine: later batches wait for `recover`
                 why = f"waits: batch {result.round_id}'s transaction has no receipt yet; next round"
                 deferred.update({i: why for b in plan.batches[k + 1:] for i in b})
-                break
+                return block_left, True
             if result.gas_used is not None:
                 block_left -= gas_limit(result.gas_used)
-        noted = self._note_deferred(auction.block, deferred, limits, batches) if deferred else None
-        if not batches:
-            if noted is None:
-                return None
-            batches.append(BatchResult(noted, UNSETTLED, None, None, (), (), auction.block))
-        return RoundResult(tuple(batches), left_out, deferred, noted)
+        return block_left, False
 
     def _fresh(self, auction: Auction, ids: tuple[str, ...], left_out: dict[str, str]) -> Auction | None:
         """The batch's intents on a snapshot of the chain as the round's earlier batches left it."""
