@@ -1,8 +1,8 @@
 """Oracle-guarded prices, the contract's side: an execution flagged as oracle-guarded carries
 the intent's signed `maxOracleDeviationBps` (the `Intent` type with that field appended), and
 `settle` refuses it when a priced token's clearing price lies further than that from the
-owner-set Chainlink-style feeds, or a feed is stale or missing. Unflagged executions (all
-that the Python side signs today) are untouched."""
+owner-set Chainlink-style feeds, or a feed is stale or missing. Unflagged executions (what
+`intents.model` signs without the field) are untouched."""
 
 from __future__ import annotations
 
