@@ -28,8 +28,10 @@ from typing import Any
 
 import pytest
 
+from auction import verify
 from auction.settle_call import batch_for
 from auction.snapshot import WorldView, take
+from auction.verdicts import DropReason
 from contracts.chain import refresh_feeds
 from contracts.settlement import Settlement
 from contracts.twap import TWAP_WINDOW_S
@@ -40,6 +42,7 @@ from intents.model import SignedIntent
 from intents.signing import sign_intent
 from routing.problem import Demands
 from routing.route import route
+from solver import routing_port
 from solver.domain import Auction
 from solver.errors import NoSolution
 from solver.strategies.milp import Milp
@@ -194,3 +197,36 @@ def test_should_wait_rather_than_detour_when_every_pool_of_the_traded_pair_is_pu
     # (~32 bps against the un-pushed clearing), which is what the detour rule refuses
     result = _check_delta(aged, w3, pusher, 50, every_weth_pool=False, signed=_seller_intent(aged, w3, 3, 5000))
     assert result["loss"] == 0.0
+
+
+def test_should_refuse_another_solvers_route_through_the_pushed_pools_at_the_auctioneer(
+        aged: World, w3: Any, pusher: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """keel's own solver waits; a solver without the breaker would clear on the pushed pools, inside the
+    user's signed bounds and oracle guard, and settle() would accept it. The auctioneer's check
+    (`auction.pool_guard`, rule 8 of `auction.verify`) refuses that answer before it is simulated."""
+    signed = _seller_intent(aged, w3)
+    fair = _unpushed(aged, w3, signed)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        _push(aged, w3, pusher, 50, every_weth_pool=True)
+        auction = _snapshot(aged, w3, signed, 3)
+        # another solver: keel's milp with the pool-deviation breaker switched off
+        monkeypatch.setattr(routing_port, "healthy_pools", lambda liquidity, *_a, **_k: (liquidity, {}))
+        trusting = Milp().solve(auction, aged.solvers[0].address)
+        monkeypatch.undo()
+        with pytest.raises(verify.Rejected) as refused:
+            verify.check(auction, trusting, aged.solvers[0].address)
+        assert refused.value.drop.reason is DropReason.SWAPS_THROUGH_PUSHED_POOL, refused.value
+        # what the check prevents: the contract alone accepts it, and the user pays the push
+        owner = signed.intent.owner
+        before = balances_of(aged, owner)
+        receipt = Settlement(w3, auction.settlement).settle(aged.solvers[0].address, batch_for(auction, trusting))
+        after = balances_of(aged, owner)
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"]
+    weth, usdc = aged.token("WETH"), aged.token("USDC")
+    paid = Outcome(before[weth] - after[weth], after[usdc] - before[usdc])
+    assert receipt["status"] == 1 and paid.weth_sold > 0
+    assert paid.loss_bps(fair) > 4 * MAX_LOSS_BPS, paid.loss_bps(fair)
+    print(f"a breaker-less solver on pools pushed 50 bps: settle() accepts, the user would lose "
+          f"{paid.loss_bps(fair):.1f} bps; the auctioneer refuses it: {refused.value}")
