@@ -65,7 +65,7 @@ class Bench:
         self.usdc, self.weth = world.token("USDC"), world.token("WETH")
         self.solver = world.solvers[0].address
         self.deployer = world.deployer.address
-        self.keel = Settlement(self.w3, world.settlement)
+        self.keel = self._deploy_keel()
         # reference prices: USD per whole token * 1e30 / 10**decimals
         self.prices = {self.usdc: 10**24, self.weth: 3000 * 10**12}
         self.gp, self.gp_relayer = self._deploy_gpv2()
@@ -80,6 +80,15 @@ class Bench:
         receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender, "value": value}))
         assert receipt["status"] == 1, fn
         return receipt
+
+    def _deploy_keel(self) -> Settlement:
+        """A keel settlement of the bench's own, configured as GPv2 is below: the V2 router as
+        its one interaction target, with a standing allowance of WETH only (the world's
+        settlement also guards DAI, WBTC and USDC, which a batch with interactions re-reads)."""
+        contracts = deploy.deploy_keel(self.w3, self.deployer, [self.solver])
+        deploy.allow_routers(self.w3, contracts.settlement, self.deployer, [self.world.deployment.uniswap.v2_router],
+                             [self.weth])
+        return Settlement(self.w3, contracts.settlement)
 
     def _deploy_gpv2(self) -> tuple[Any, str]:
         auth_art, gp_art = npm("GPv2AllowListAuthentication"), npm("GPv2Settlement")
