@@ -5,6 +5,7 @@ import {IBatchSettlement, Intent, Interaction} from "./interfaces/IBatchSettleme
 import {ISolverAllowList} from "./interfaces/ISolverAllowList.sol";
 import {IntentHashing} from "./libraries/IntentHashing.sol";
 import {Outcome} from "./libraries/Outcome.sol";
+import {BalanceOutcome} from "./libraries/BalanceOutcome.sol";
 import {ExecutionCodec} from "./libraries/ExecutionCodec.sol";
 import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
@@ -250,19 +251,28 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
+    ///      A BALANCES outcome and the value are one pass (BalanceOutcome); WEIGHTS needs the
+    ///      portfolio's total first (Outcome.firstWeightMiss).
     function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d)
         private
         view
     {
         Intent memory intent = d.intent;
-        uint256[] memory balances = SafeTransfers.balancesOf(intent.tokens, intent.owner);
-        uint256[] memory prices = PriceBounds.pricesOf(clearingPrices, d.priceIndex);
-        uint256 miss = intent.kind == ExecutionCodec.KIND_WEIGHTS
-            ? Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps)
-            : Outcome.firstBalanceMiss(balances, intent.minBalance, intent.maxBalance);
-        if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
-
-        (uint256 given, uint256 received) = Outcome.valueOf(d.flows, prices);
+        uint256 miss;
+        uint256 given;
+        uint256 received;
+        if (intent.kind == ExecutionCodec.KIND_WEIGHTS) {
+            uint256[] memory balances = SafeTransfers.balancesOf(intent.tokens, intent.owner);
+            uint256[] memory prices = PriceBounds.pricesOf(clearingPrices, d.priceIndex);
+            miss = Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps);
+            if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
+            (given, received) = Outcome.valueOf(d.flows, prices);
+        } else {
+            (miss, given, received) = BalanceOutcome.check(
+                intent.owner, intent.tokens, intent.minBalance, intent.maxBalance, clearingPrices, d.priceIndex, d.flows
+            );
+            if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
+        }
         if (received > given) revert ValueNotConserved(i, given, received);
         uint256 fee = given - received;
         // fee / given <= maxFeeBps / 10000, cross-multiplied so nothing rounds.
