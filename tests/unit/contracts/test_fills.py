@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts import fills
-from contracts.settlement import SCHEME_EIP1271, SCHEME_EIP712, Execution, encode_execution
+from contracts.settlement import SCHEME_EIP712, SCHEME_EIP1271, Execution, encode_execution
 from keel.errors import ChainError
 
 OWNER = "0x" + "ab" * 20
