@@ -11,6 +11,7 @@ import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
 import {RelayerCall} from "./libraries/RelayerCall.sol";
+import {PayAll} from "./libraries/PayAll.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
 import {InteractionConfig} from "./libraries/InteractionConfig.sol";
 import {OracleBounds, FeedConfig} from "./libraries/OracleBounds.sol";
@@ -118,7 +119,7 @@ contract BatchSettlement is IBatchSettlement {
         (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
         RelayerCall.pullAll(address(relayer), decoded);
         _interact(interactions, config);
-        _pay(decoded);
+        PayAll.pay(decoded);
         for (uint256 i; i < decoded.length; ++i) {
             _checkOutcome(i, clearingPrices, decoded[i]);
         }
@@ -234,19 +235,6 @@ contract BatchSettlement is IBatchSettlement {
             (bool ok, bytes memory reason) = target.call{value: it.value}(it.callData);
             if (!ok) revert InteractionFailed(i, reason);
             emit InteractionExecuted(target, it.value, selector);
-        }
-    }
-
-    /// @dev Pays every positive flow from this contract to the intent's owner.
-    function _pay(ExecutionCodec.Decoded[] memory decoded) private {
-        for (uint256 i; i < decoded.length; ++i) {
-            ExecutionCodec.Decoded memory d = decoded[i];
-            address owner_ = d.intent.owner;
-            address[] memory tokens = d.intent.tokens;
-            int256[] memory flows = d.flows;
-            for (uint256 j; j < flows.length; ++j) {
-                if (flows[j] > 0) tokens[j].safeTransfer(owner_, uint256(flows[j]));
-            }
         }
     }
 
