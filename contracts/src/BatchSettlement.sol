@@ -128,7 +128,7 @@ contract BatchSettlement is IBatchSettlement {
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
         // `contracts.settlement` decodes; a per-intent event cost ~2.3k gas each.
-        emit BatchSettled(msg.sender, interactions.length, ids);
+        emit BatchSettled(msg.sender, ids);
     }
 
     /// @dev `_verify` for every execution; returns them decoded, and their ids.

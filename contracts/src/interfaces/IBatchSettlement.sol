@@ -148,7 +148,8 @@ interface IBatchSettlement {
     ///         in execution order) executed and met its signed outcome. What each gave and
     ///         received is its flows at the clearing prices, both in the `settle` calldata
     ///         (docs/interfaces.md, "Events"); one event per batch, not per intent, for gas.
-    event BatchSettled(address indexed solver, uint256 interactions, bytes32[] intentIds);
+    ///         Interactions have their own `InteractionExecuted` events.
+    event BatchSettled(address indexed solver, bytes32[] intentIds);
     /// @notice The settlement made an interaction call.
     event InteractionExecuted(address indexed target, uint256 value, bytes4 selector);
     /// @notice `owner` cancelled `nonce`: no intent of theirs with it can execute.
