@@ -1,10 +1,15 @@
 """Bench: gas per execution of keel's BatchSettlement against CoW Protocol's GPv2Settlement.
 
-Both contracts run on the same forked mainnet-shaped world, from the same snapshot, on
-equivalent work:
-  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router; both
-    settlements hold a standing maximum allowance to the router, set before measuring (keel's
-    by its owner at deploy, GPv2's by an approve interaction in an earlier settle), so the
+Both contracts are deployed by the bench on the same forked mainnet-shaped world, configured
+alike, and run from the same snapshot on equivalent work:
+  - configuration: each lists the Uniswap V2 router as an interaction target and holds a
+    standing maximum WETH allowance to it, set before measuring (keel's by its owner with
+    `setAllowance`, GPv2's by an approve interaction in an earlier settle). keel's settlement is
+    the bench's own rather than the world's, whose owner also approved DAI, WBTC and USDC:
+    every guarded token outside a batch costs a batch with interactions two balance reads
+    (~5k gas, cold), a keel safety check GPv2 has no counterpart for, and the bench gives both
+    contracts the same standing allowances;
+  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router; the
     measured batch is the swap alone; no buffer trades, keel has none;
   - 2, 10, 50 executions: 1, 5, 25 pairs of users trading 1 WETH against USDC with each
     other at the reference price, no interaction at all (coincidences of wants).
@@ -15,7 +20,9 @@ relayer are the npm `@cowprotocol/contracts` bytecode. Gas is the settle transac
 ratio is keel / GPv2 (below 1.0 means keel is cheaper per trade). Calldata bytes per execution
 are the settle transaction's input length divided by the number of executions, for both
 (keel's compact executions, docs/interfaces.md; GPv2's ABI trades). keel checks every
-outcome on chain in every run (BALANCES bounds on both tokens, value conservation, fee cap).
+outcome on chain in every run (BALANCES bounds on both tokens, value conservation, fee cap)
+and logs one `BatchSettled` event with the intent ids (GPv2 logs a `Trade` per order); the
+bench reads every settled intent back (`Settlement.executed`) and fails if one is missing.
 
 Run: .venv/bin/python bench/settlement_gas.py [--sizes 1,2,10,50] [--json]
 """
@@ -65,7 +72,7 @@ class Bench:
         self.usdc, self.weth = world.token("USDC"), world.token("WETH")
         self.solver = world.solvers[0].address
         self.deployer = world.deployer.address
-        self.keel = Settlement(self.w3, world.settlement)
+        self.keel = self._deploy_keel()
         # reference prices: USD per whole token * 1e30 / 10**decimals
         self.prices = {self.usdc: 10**24, self.weth: 3000 * 10**12}
         self.gp, self.gp_relayer = self._deploy_gpv2()
@@ -80,6 +87,15 @@ class Bench:
         receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender, "value": value}))
         assert receipt["status"] == 1, fn
         return receipt
+
+    def _deploy_keel(self) -> Settlement:
+        """A keel settlement of the bench's own, configured as GPv2 is below: the V2 router as
+        its one interaction target, with a standing allowance of WETH only (the world's
+        settlement also guards DAI, WBTC and USDC, which a batch with interactions re-reads)."""
+        contracts = deploy.deploy_keel(self.w3, self.deployer, [self.solver])
+        deploy.allow_routers(self.w3, contracts.settlement, self.deployer, [self.world.deployment.uniswap.v2_router],
+                             [self.weth])
+        return Settlement(self.w3, contracts.settlement)
 
     def _deploy_gpv2(self) -> tuple[Any, str]:
         auth_art, gp_art = npm("GPv2AllowListAuthentication"), npm("GPv2Settlement")
@@ -144,8 +160,8 @@ class Bench:
         batch = make_batch(prices, rows, [Interaction(t, 0, d) for t, d in calls])
         receipt = self.keel.settle(self.solver, batch)
         self.calldata["keel"] = len(batch.calldata())
-        if len(self.keel.executed(receipt)) != len(legs):
-            raise RuntimeError("keel settled fewer executions than the bench sent")
+        if [e["owner"] for e in self.keel.executed(receipt)] != [self.addrs[leg[0]] for leg in legs]:
+            raise RuntimeError("keel reported other executions than the bench sent")
         return int(receipt["gasUsed"])
 
     def gpv2_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:

@@ -5,7 +5,7 @@
   the last round that held it (the reason the auctioneer recorded, which names symbols and amounts).
 - `settled_report(world, record)`: reads the settling transaction: the owner's balance change
   of each intent token across that block (the fills), the batch's clearing prices for its tokens (USD per whole token),
-  the fee the settlement measured (`IntentExecuted.given - received`, valued at the clearing
+  the fee the settlement measured (`given - received` of its fill, valued at the clearing
   prices) and the outcome reached at that block against the signed band.
 Clearing prices are keel's `UsdPrice` (USD per base unit x 1e36, docs/interfaces.md); display
 values are floats, rounded only for printing.

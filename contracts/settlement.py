@@ -226,12 +226,21 @@ class Settlement:
         return receipt
 
     def executed(self, receipt: Any) -> list[dict[str, Any]]:
-        """The IntentExecuted events of a receipt, as plain dicts; `execution` is the event's
-        position, which is the execution's index (the contract emits them in order)."""
+        """Every intent a settle receipt executed, in execution order, as plain dicts
+        `{execution, intentId, owner, nonce, given, received}`: the ids from this contract's
+        `BatchSettled` event, the rest decoded from the transaction's calldata
+        (`contracts.fills`). Empty for a receipt without that event."""
         from web3.logs import DISCARD
 
-        events = self.contract.events.IntentExecuted().process_receipt(receipt, errors=DISCARD)
-        return [{"execution": i, **dict(e["args"])} for i, e in enumerate(events)]
+        from contracts import fills
+
+        events = [e for e in self.contract.events.BatchSettled().process_receipt(receipt, errors=DISCARD)
+                  if to_checksum_address(e["address"]) == self.address]
+        if not events:
+            return []
+        ids = [bytes(i) for e in events for i in e["args"]["intentIds"]]
+        tx = self.w3.eth.get_transaction(receipt["transactionHash"])
+        return fills.fills(ids, tx, self.address, SETTLE_SELECTOR, SETTLE_ARG_TYPES)
 
     # ---- users, owner, views --------------------------------------------------------------
     def hash_intent(self, intent: tuple[Any, ...]) -> bytes:

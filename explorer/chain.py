@@ -1,7 +1,8 @@
-"""An intent's fills, read from the chain: the `IntentExecuted` events of the transaction that settled it.
+"""An intent's fills, read from the chain: the transaction that settled it (its `BatchSettled` ids).
 
 The settlement contract is the record of what a user gave and received (valued at the batch's
-clearing prices); the explorer shows those events as they are, nothing recomputed.
+clearing prices): `contracts.settlement.Settlement.executed` reads the ids from the batch event
+and each intent's flows and the prices from the settle calldata the contract checked.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def intent_page(view: dict[str, Any]) -> str:
     fills = [f"<tr><td>{_v(f['execution'])}</td><td>{_v(f['given'])}</td><td>{_v(f['received'])}</td>"
              f"<td>{_v(f['block'])}</td><td><code>{_v(f['txHash'])}</code></td></tr>" for f in view["fills"]]
     return page(f"Intent {view['id'][:18]}…", facts + "<h2>Rounds entered</h2>"
-                + table(("round", "status", "settled it"), rounds) + "<h2>Fills (IntentExecuted)</h2>"
+                + table(("round", "status", "settled it"), rounds) + "<h2>Fills (BatchSettled)</h2>"
                 + table(("execution", "given (value)", "received (value)", "block", "tx"), fills, "fills"))
 
 

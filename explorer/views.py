@@ -8,7 +8,7 @@
 - `intent_view(store, rounds, id, fills)`: one intent, the rounds it entered (with what became of
   each) and why it is where it is: its stored reason (parked, failed), or the round that settled it,
   or, for an open intent, what the last round it entered decided. `fills` are the settlement's
-  `IntentExecuted` events for this intent when a chain was given, else empty.
+  fills (`BatchSettled` ids, amounts from the settle calldata) for this intent when a chain was given, else empty.
 
 Unknown ids are a `NotFound` (404) naming the field.
 """

@@ -2,7 +2,7 @@
 
 The rounds page is open before the round runs; the round appears in it without a reload
 (server-sent events). Its page shows each solution's verdict and reason in words, a settled
-intent's page shows its fills (the settlement's IntentExecuted events), an intent the round
+intent's page shows its fills (the settlement's BatchSettled ids and settle calldata), an intent the round
 left open says why, and the search finds intents by owner prefix. Screenshots go to the test's
 tmp dir (KEEL_EXPLORER_SHOT=path also copies the round page there, for docs/explorer.png).
 """

@@ -144,13 +144,12 @@ interface IBatchSettlement {
     error SettlementLostFunds(address token, uint256 before, uint256 afterwards);
 
     // ---- events -------------------------------------------------------------------------
-    /// @notice One intent executed; `given`/`received` are valued at the batch's clearing prices.
-    ///         Events of one batch come in execution order.
-    event IntentExecuted(
-        bytes32 indexed intentId, address indexed owner, uint256 nonce, uint256 given, uint256 received
-    );
-    /// @notice A whole batch settled by `solver`.
-    event BatchSettled(address indexed solver, uint256 executions, uint256 interactions);
+    /// @notice A whole batch settled by `solver`: every intent in `intentIds` (EIP-712 digests,
+    ///         in execution order) executed and met its signed outcome. What each gave and
+    ///         received is its flows at the clearing prices, both in the `settle` calldata
+    ///         (docs/interfaces.md, "Events"); one event per batch, not per intent, for gas.
+    ///         Interactions have their own `InteractionExecuted` events.
+    event BatchSettled(address indexed solver, bytes32[] intentIds);
     /// @notice The settlement made an interaction call.
     event InteractionExecuted(address indexed target, uint256 value, bytes4 selector);
     /// @notice `owner` cancelled `nonce`: no intent of theirs with it can execute.

@@ -154,3 +154,34 @@ def test_rejects_a_reentrant_call_from_a_malicious_token(env: Env) -> None:
     assert_refused(env, batch, "ReentrantCall")
     assert token.functions.balanceOf(user).call() == 5 * E18
     assert env.balance(user, usdc) == held
+
+
+def _false_token_pair(env: Env) -> tuple[Any, Batch, str]:
+    """users 0 and 1 trade 1 FalseReturnToken for 1 USDC with each other (no DEX)."""
+    token = _deploy(env, "FalseReturnToken")
+    seller, buyer = env.world.users[0], env.world.users[1]
+    for tx in (token.functions.mint(seller.address, 5 * E18).transact({"from": seller.address}),
+               token.functions.approve(env.settlement.relayer(), 2**256 - 1).transact({"from": seller.address})):
+        env.w3.eth.wait_for_transaction_receipt(tx)
+    usdc = env.addr("USDC")
+    prices = {usdc: 10**24, token.address: 10**12}  # 1e18 token units are worth 1e6 USDC units
+    unbounded = [2**256 - 1, 2**256 - 1]
+    sell = balances_intent(seller.address, [usdc, token.address], prices, [0, 0], unbounded, nonce=31)
+    buy = balances_intent(buyer.address, [usdc, token.address], prices, [0, 0], unbounded, nonce=31)
+    batch = make_batch(prices, [env.row(sell, seller.private_key, {token.address: -E18, usdc: 10**6}),
+                                env.row(buy, buyer.private_key, {usdc: -(10**6), token.address: E18})])
+    return token, batch, buyer.address
+
+
+def test_should_pay_a_token_whose_transfer_returns_true(env: Env) -> None:
+    token, batch, buyer = _false_token_pair(env)
+    env.settlement.settle(env.solver, batch)
+    assert token.functions.balanceOf(buyer).call() == E18
+
+
+def test_rejects_a_payment_the_token_reports_as_failed(env: Env) -> None:
+    token, batch, buyer = _false_token_pair(env)
+    env.w3.eth.wait_for_transaction_receipt(token.functions.setFailing(True).transact({"from": buyer}))
+    reason = assert_refused(env, batch, "TransferFailed")
+    assert reason.args == {"token": token.address, "from": env.settlement.address, "to": buyer, "amount": E18}
+    assert token.functions.balanceOf(buyer).call() == 0
