@@ -30,6 +30,7 @@ from auction.endpoint import Endpoint
 from auction.metrics import observe_round
 from auction.parking import PARK_AFTER, stuck_reason
 from auction.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStatus, RoundStore
+from auction.settled import record as record_settlement
 from intents.errors import TransitionError
 from intents.lifecycle import IN_AUCTION, IntentStore
 from keel import metrics
@@ -121,6 +122,8 @@ class Auctioneer:
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)
+        if winner is not None:  # prices, route, gas used, savings: kept for the explorer and `keel intent show`
+            await record_settlement(self.rounds, auction, winner)
         self.rounds.close_round(round_id, status, url, tx_hash)
         await notify_all(round_id, outcomes, self.signer)
         return RoundResult(round_id, status, url, tx_hash, tuple(outcomes), tuple(ids), left_out)
