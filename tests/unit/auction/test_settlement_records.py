@@ -13,7 +13,7 @@ from keel.db.migrations import migrate_sqlite
 A, B, C = "0x" + "aa" * 32, "0x" + "bb" * 32, "0x" + "cc" * 32
 TX = "0x" + "cd" * 32
 WETH, USDC = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
-BIG = 3 * 10**30  # a UsdPrice for USDC (1 USD per 1e6 base units, x 1e36) is past int64
+BIG = 10**30  # a UsdPrice for USDC at $1 (USD per base unit x 1e36) is past int64
 
 
 def record() -> SettlementRecord:
