@@ -301,17 +301,21 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
     finally:
         store.close()
     rows = [_candidate_row(c) for c in record.candidates]
+    kept = record.settlement  # stored when the round settled: shown, never recomputed
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
-             + (f", tx {record.tx_hash}" if record.tx_hash else ""))
+             + (f", tx {record.tx_hash}" if record.tx_hash else "")
+             + (f", {kept.gas_used:,} gas used on chain" if kept else "")
+             + (f", {render.usd(kept.saved_usd)} saved against each intent routed alone"
+                if kept and kept.saved_usd is not None else ""))
     render.emit(record.public(), as_json, rows=rows,
-                columns=["solver", "strategy", "score (USD)", "gas (simulated estimate)", "verdict", "why", "reason"],
-                title=title, justify_right=["score (USD)", "gas (simulated estimate)"])
+                columns=["solver", "strategy", "score (USD)", "gas (simulated)", "verdict", "why", "reason"],
+                title=title, justify_right=["score (USD)", "gas (simulated)"])
 
 
 def _candidate_row(c: Any) -> dict[str, Any]:
     """One candidate as a table row: the verdict, the drop reason's code (`why`), the sentence."""
     return {"solver": c.solver_url, "strategy": c.strategy, "score (USD)": _usd(c.score),
-            "gas (simulated estimate)": None if c.gas is None else f"{c.gas:,}",
+            "gas (simulated)": None if c.gas is None else f"{c.gas:,}",
             "verdict": str(c.verdict), "why": "-" if c.drop_reason is None else str(c.drop_reason), "reason": c.reason}
 
 

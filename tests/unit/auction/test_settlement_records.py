@@ -3,12 +3,16 @@ backends, and the indexed query of the rounds that held one intent."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from auction.rounds import MIGRATIONS, SETTLED, UNSETTLED, RoundStore
 from auction.settled import ClearingPrice, SettlementRecord
 from keel.db.migrations import migrate_sqlite
+from tests.helpers import run_cli
 
 A, B, C = "0x" + "aa" * 32, "0x" + "bb" * 32, "0x" + "cc" * 32
 TX = "0x" + "cd" * 32
@@ -82,3 +86,18 @@ def test_should_upgrade_a_version_1_file_keeping_its_rounds(tmp_path: Path) -> N
         assert any("round_intents_by_intent" in str(step) for step in plan)
     finally:
         rounds.close()
+
+
+def test_should_show_the_stored_figures_in_keel_auction_show(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = str(tmp_path / "a.db")
+    rounds = RoundStore(path)
+    settled = rounds.open_round(100, [A])
+    rounds.record_settlement(settled, record())
+    rounds.close_round(settled, SETTLED, "http://127.0.0.1:8701", TX)
+    rounds.close()
+    shown = run_cli(capsys, "auction", "show", str(settled), "--db", path, "--json")
+    assert shown.code == 0, shown.err
+    kept = json.loads(shown.out)["settlement"]
+    assert kept["gasUsed"] == 714_573 and kept["savings"]["savedUsd"] == record().saved_usd
+    words = " ".join(run_cli(capsys, "auction", "show", str(settled), "--db", path).out.split())
+    assert "714,573 gas used on chain" in words and "$121.95 saved against each intent routed alone" in words
