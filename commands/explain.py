@@ -67,9 +67,11 @@ def saving_sentence(saving: dict[str, Any]) -> str:
         return f"not recorded ({saving.get('note') or 'no figures'})"
     alone = ("" if saving["settledAloneToo"]
              else "; this intent could not have been settled alone at all")
+    saved = saving["savedUsd"]
+    verdict = f"{render.usd(saved)} saved" if saved >= 0 else f"{render.usd(-saved)} more than alone"
     return (f"its batch of {saving['batchIntents']} intents cost the users {render.usd(saving['batchCostUsd'])} "
             f"in pools and gas, against {render.usd(saving['aloneCostUsd'])} with each intent routed alone: "
-            f"{render.usd(saving['savedUsd'])} saved{alone}")
+            f"{verdict}{alone}")
 
 
 @dataclass

@@ -85,11 +85,12 @@ def round_page(view: dict[str, Any]) -> str:
              f"{' · ' + _v(view['note']) if view.get('note') else ''}</p>")
     cands = [f"<tr><td>{_v(c['rank'])}</td><td>{_v(c['solverUrl'])}</td><td>{_v(c['strategy'])}</td>"
              f"<td class='{_v(c['verdict'])}'>{_v(c['verdict'])}</td><td>{_v(c['reason'])}</td>"
-             f"<td>{_v(c['score'])}</td><td>{_v(c['gas'])}</td><td>{_v(c['latencyMs'])}</td></tr>"
+             f"<td>{usd(None if c['score'] is None else int(c['score']) / 10**18)}</td><td>{_gas(c['gas'])}</td>"
+             f"<td>{_v(c['latencyMs'])}</td></tr>"
              for c in view["candidates"]]
     intents = [f"<tr><td><a href='/intents/{escape(i)}'><code>{escape(i)}</code></a></td></tr>" for i in view["intents"]]
     return page(f"Round #{view['round']}", facts + settlement_section(view) + "<h2>Solutions</h2>" + table(
-        ("rank", "solver", "strategy", "verdict", "reason", "score (USD×1e18)", "gas (simulated)", "latency ms"), cands)
+        ("rank", "solver", "strategy", "verdict", "reason", "score (USD)", "gas (simulated)", "latency ms"), cands)
         + "<h2>Intents</h2>" + table(("intent",), intents))
 
 
@@ -98,8 +99,10 @@ def savings_sentence(s: dict[str, Any], intents: int) -> str:
     if s["savedUsd"] is None:
         return f"Savings {_v(s.get('note') or 'not recorded')}."
     alone = f" ({len(s['aloneUnsettled'])} could not be settled alone at all)" if s["aloneUnsettled"] else ""
+    verdict = (f"<b>{usd(s['savedUsd'])} saved</b>" if s["savedUsd"] >= 0
+               else f"<b>{usd(-s['savedUsd'])} more</b> than alone")  # said as it is, never a negative saving
     return (f"Pools and gas cost the users {usd(s['batchCostUsd'])} in this batch of {intents} intents, against "
-            f"{usd(s['aloneCostUsd'])} routing each intent alone{alone}: <b>{usd(s['savedUsd'])} saved</b>.")
+            f"{usd(s['aloneCostUsd'])} routing each intent alone{alone}: {verdict}.")
 
 
 def settlement_section(view: dict[str, Any]) -> str:
@@ -118,7 +121,9 @@ def settlement_section(view: dict[str, Any]) -> str:
             f"<p id='savings'>{savings_sentence(s['savings'], len(s['fills']))}</p>"
             "<h3>Clearing prices (one per token in the batch)</h3>"
             + table(("token", "USD per token", "address"), prices, "prices")
-            + "<h3>Route</h3>" + picture + (f"<ul>{route}</ul>" if route else ""))
+            + "<h3>Route</h3>" + picture
+            + (f"<details><summary>the route as the solver described it (base units)</summary><ul>{route}</ul></details>"
+               if route else ""))
 
 
 def intents_page(rows: Sequence[dict[str, Any]], query: str) -> str:

@@ -68,3 +68,17 @@ def test_should_show_a_settled_rounds_prices_gas_savings_and_route_picture(tmp_p
         assert status == 404 and body["field"] == "round"
     finally:
         srv.stop()
+
+
+def test_should_say_a_batch_that_cost_more_than_alone_as_such_never_as_a_negative_saving() -> None:
+    from commands.explain import saving_sentence
+    from explorer.pages import savings_sentence
+
+    worse = {"batchCostUsd": 246.90, "aloneCostUsd": 223.98, "savedUsd": 223.98 - 246.90, "aloneUnsettled": [],
+             "note": None}
+    assert savings_sentence(worse, 3).endswith("alone: <b>$22.92 more</b> than alone.")
+    assert saving_sentence({**worse, "batchIntents": 3, "aloneUnsettled": 0, "settledAloneToo": True}).endswith(
+        "with each intent routed alone: $22.92 more than alone")
+    missing = {"batchCostUsd": None, "aloneCostUsd": None, "savedUsd": None, "aloneUnsettled": [],
+               "note": "not computed: NoSolution: no route"}
+    assert savings_sentence(missing, 3) == "Savings not computed: NoSolution: no route."
