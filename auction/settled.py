@@ -2,7 +2,8 @@
 chain, each intent's fill and what the batch saved against routing each intent alone.
 
 Written once, when the auctioneer closes a round as settled (`record`, called from
-`auction.auctioneer.round` just before `close_round`), and read by
+`auction.auctioneer.round` once the winner has settled, before its intents are marked settled and
+the round is closed), and read by
 `keel auction show`, `keel intent show` and the explorer: nothing they show is computed twice.
 
 - `ClearingPrice`: a token's uniform price in the batch, a `UsdPrice` (USD per base unit × 1e36),

@@ -119,11 +119,11 @@ class Auctioneer:
             # a transaction may still mine: leave the round running; `recover` settles it from the chain
             await notify_all(round_id, outcomes, self.signer)
             return RoundResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), left_out)
+        if winner is not None:  # prices, route, gas used, savings: kept for the explorer and `keel intent show`
+            await record_settlement(self.rounds, auction, winner)  # before any intent reads as settled
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)
-        if winner is not None:  # prices, route, gas used, savings: kept for the explorer and `keel intent show`
-            await record_settlement(self.rounds, auction, winner)
         self.rounds.close_round(round_id, status, url, tx_hash)
         await notify_all(round_id, outcomes, self.signer)
         return RoundResult(round_id, status, url, tx_hash, tuple(outcomes), tuple(ids), left_out)

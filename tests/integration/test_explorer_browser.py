@@ -107,6 +107,7 @@ def test_a_round_settling_on_the_fork_shows_live_with_fills_and_reasons(chain: A
         # the batch as the auctioneer stored it: gas used on chain, clearing prices, savings, the route picture
         kept = rounds.settlement(result.round_id)
         assert kept is not None and kept.hops
+        assert kept.gas_used == chain.web3().eth.get_transaction_receipt(result.tx_hash)["gasUsed"]
         assert page.inner_text("#gas-used") == f"gas used on chain: {kept.gas_used:,} (the settle transaction's receipt)"
         prices = page.locator("#prices tr")
         assert prices.count() == len(kept.prices) and "$" in prices.first.inner_text()
