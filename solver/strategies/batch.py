@@ -17,11 +17,10 @@ from solver import scoring
 from solver.clearing import Cleared, RoutedPlan, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
+from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
 
-GAS_BASE = 130_000
-GAS_PER_EXECUTION = 95_000
 DEADLINE_SLACK_S = 600
 
 
