@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from solver.domain import Auction, Solution
 
 log = logging.getLogger(__name__)
+# compare() solves each settled intent again alone, before the round closes: past this many the
+# round would wait too long, so the record says the savings were not computed, and why
+SAVINGS_MAX_INTENTS = 100
 HOP_INTS = ("fee_pips", "amount_in", "amount_out", "ticks_crossed")
 
 
@@ -129,6 +132,9 @@ def settlement_record(auction: Auction, winner: Solution, gas_used: int) -> Sett
         gas_used=int(gas_used), prices=prices, route=tuple(str(r) for r in winner.stats.get("route", ())),
         hops=tuple(_hop(h) for h in winner.stats.get("hops", ())), fills=fills, batch_cost_usd=None,
         alone_cost_usd=None)
+    if len(winner.executions) > SAVINGS_MAX_INTENTS:
+        return replace(record, savings_note=f"not computed: a batch of {len(winner.executions)} intents (past "
+                                            f"{SAVINGS_MAX_INTENTS}, each would be solved again alone while the round waits)")
     try:
         from solver.savings import compare
 

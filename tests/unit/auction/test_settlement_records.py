@@ -101,3 +101,27 @@ def test_should_show_the_stored_figures_in_keel_auction_show(capsys: pytest.Capt
     assert kept["gasUsed"] == 714_573 and kept["savings"]["savedUsd"] == record().saved_usd
     words = " ".join(run_cli(capsys, "auction", "show", str(settled), "--db", path).out.split())
     assert "714,573 gas used on chain" in words and "$121.95 saved against each intent routed alone" in words
+
+
+def test_should_build_the_record_from_the_winning_solution_and_say_why_savings_are_missing() -> None:
+    import dataclasses
+
+    from auction.settled import SAVINGS_MAX_INTENTS, settlement_record
+    from solver.savings import cost_usd
+    from tests.unit.auction.test_verify import USDC as V_USDC
+    from tests.unit.auction.test_verify import WETH as V_WETH
+    from tests.unit.auction.test_verify import cow, make_auction
+
+    auction = make_auction()
+    winner = cow(auction)
+    kept = settlement_record(auction, winner, 150_000)
+    assert kept.gas_used == 150_000 and {p.symbol: p.usd_per_token for p in kept.prices} == {
+        "WETH": winner.prices[V_WETH] * 10**18 / 10**36, "USDC": winner.prices[V_USDC] * 10**6 / 10**36}
+    assert kept.fills == {e.intent_id: e.flows for e in winner.executions} and kept.hops == ()
+    # no pools in this auction: neither intent can be settled alone; the batch cost is its gas
+    assert kept.alone_unsettled == winner.intent_ids and kept.alone_cost_usd == 0.0
+    assert kept.batch_cost_usd == cost_usd(auction, winner) and kept.savings_note is None
+    crowd = dataclasses.replace(winner, executions=winner.executions * (SAVINGS_MAX_INTENTS // 2 + 1))
+    big = settlement_record(auction, crowd, 150_000)
+    assert big.saved_usd is None and big.savings_note is not None
+    assert big.savings_note.startswith(f"not computed: a batch of {len(crowd.executions)} intents")
