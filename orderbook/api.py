@@ -23,7 +23,8 @@ per owner (409 `OwnerCapReached`); an owner lacking the balance or the relayer a
 
 Every store call (a Postgres round trip and commit, or a sqlite fsync under synchronous=FULL)
 runs in its own bounded pool (`STORE_WORKERS` threads, as many as a Postgres store's connections),
-never on the event loop: a slow commit delays the request that made it, not `/health` or the others.
+never on the event loop (`/health`'s count on a thread of its own): a slow commit delays the request that
+made it, not `/health` or the others.
 """
 
 from __future__ import annotations
@@ -158,9 +159,19 @@ GATE_KEY = web.AppKey("gate", ChainGate)
 STORE_POOL_KEY = web.AppKey("store_pool", ThreadPoolExecutor)
 
 
+HEALTH_POOL_KEY = web.AppKey("health_pool", ThreadPoolExecutor)
+
+
 async def _store(request: web.Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`fn(*args, **kwargs)` (a store method) in the store pool, off the event loop."""
     return await asyncio.get_running_loop().run_in_executor(request.app[STORE_POOL_KEY], partial(fn, *args, **kwargs))
+
+
+async def _count(request: web.Request) -> int:
+    """The stored intents, for /health: off the loop on a thread of its own, so a liveness probe
+    never queues behind the submissions' store calls."""
+    return int(await asyncio.get_running_loop().run_in_executor(request.app[HEALTH_POOL_KEY],
+                                                                request.app[STORE_KEY].count))
 
 
 def _config(request: web.Request) -> OrderbookConfig:
@@ -218,7 +229,7 @@ async def delete_intent(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     config = _config(request)
     return reply(HealthModel(ok=True, chainId=config.chain_id, settlement=config.settlement,
-                             intents=await _store(request, request.app[STORE_KEY].count)))
+                             intents=await _count(request)))
 
 
 def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
@@ -229,6 +240,8 @@ def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app[GATE_KEY] = gate
     store_pool = ThreadPoolExecutor(STORE_WORKERS, "store")
     app[STORE_POOL_KEY] = store_pool
+    health_pool = ThreadPoolExecutor(1, "health")
+    app[HEALTH_POOL_KEY] = health_pool
     app.router.add_post("/intents", post_intent)
     app.router.add_get("/intents", list_intents)
     app.router.add_get("/intents/{id}", get_intent)
@@ -239,7 +252,8 @@ def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     async def close_store(_app: web.Application) -> None:
         gate.executor.shutdown(wait=False, cancel_futures=True)
         gate.parser.shutdown(wait=False, cancel_futures=True)
-        store_pool.shutdown(wait=True, cancel_futures=True)  # no store call may outlive the store
+        for pool in (store_pool, health_pool):
+            pool.shutdown(wait=True, cancel_futures=True)  # no store call may outlive the store
         store.close()
 
     app.on_cleanup.append(close_store)
