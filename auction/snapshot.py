@@ -4,7 +4,11 @@ Reads (JSON-RPC batches of eth_call at `block`): each fed token's decimals and o
 round (`contracts.feeds`), and each intent owner's balance of each priced token. Reference
 prices are `keel.units.UsdPrice`s from the feed answers (exact for every d ≤ 28). The
 liquidity is `routing.discovery.discover` over the same tokens at the same block, so
-solvers route over exactly the state simulation will use.
+solvers route over exactly the state simulation will use. Each discovered V3 pool's TWAP
+over `contracts.twap.TWAP_WINDOW_S` before the block (`observe()`) rides along, so the
+solver's pool-deviation breaker compares a pool's price now with both the feed and the
+pool's own recent past; a pool whose history is shorter than the window carries no TWAP
+and says why (the feed alone is its reference).
 
 A token whose feed is dead, or older than its heartbeat at the block's time (the
 stale-oracle breaker), is left out, and so are the intents on it. Gas is another matter:
@@ -28,8 +32,8 @@ from contracts.feeds import LATEST_ROUND_DATA, decode_round
 from intents.model import SignedIntent
 from keel.errors import ChainError, RefusedError
 from keel.units import NATIVE_DECIMALS, UsdPrice, usd_price_from_feed
-from routing.pools import Liquidity
-from solver.domain import Auction, BatchIntent, Token
+from routing.pools import Liquidity, V3Pool
+from solver.domain import Auction, BatchIntent, PoolTwap, Token
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -137,6 +141,26 @@ def read_liquidity(w3: Web3, view: WorldView, tokens: dict[str, Token], block: i
     return discover(w3, list(tokens), u.v2_factory, u.v3_factory, native=native, block=block)
 
 
+def read_twaps(w3: Web3, liquidity: Liquidity, block: int, window_s: int | None = None) -> dict[str, PoolTwap]:
+    """Each V3 pool's TWAP over `window_s` (default `TWAP_WINDOW_S`) before `block`, or why it has none."""
+    from contracts.twap import TWAP_WINDOW_S, observe_pools
+    from routing.errors import PoolMathError
+    from routing.math.twap import mean_tick
+
+    window = TWAP_WINDOW_S if window_s is None else window_s
+    pools = [p.address for p in liquidity.pools if isinstance(p, V3Pool)]
+    out: dict[str, PoolTwap] = {}
+    for address, seen in observe_pools(w3, pools, block, window).items():
+        if seen.tick_cumulatives is None:
+            out[address] = PoolTwap(window, None, seen.why_not)
+            continue
+        try:
+            out[address] = PoolTwap(window, mean_tick(*seen.tick_cumulatives, window))
+        except PoolMathError as exc:
+            out[address] = PoolTwap(window, None, exc.detail)
+    return out
+
+
 def take(w3: Web3, view: WorldView, intents: Sequence[tuple[str, SignedIntent]], auction_id: int, deadline_ms: int,
          block: int | None = None) -> tuple[Auction, dict[str, str]]:
     """The auction at `block` (default latest) and, by intent id, why any intent was left out of it."""
@@ -156,5 +180,5 @@ def take(w3: Web3, view: WorldView, intents: Sequence[tuple[str, SignedIntent]],
     balances = read_balances(w3, [bi.signed for bi in chosen], tokens, block)
     liquidity = read_liquidity(w3, view, tokens, block)
     auction = Auction(auction_id, view.chain_id, view.settlement, block, deadline_ms, tokens, tuple(chosen), balances,
-                      liquidity, int(w3.eth.gas_price), native_price)
+                      liquidity, int(w3.eth.gas_price), native_price, read_twaps(w3, liquidity, block))
     return auction, left_out

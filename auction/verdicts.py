@@ -75,6 +75,9 @@ class DropReason(StrEnum):
                      "interactions[{index}].target: the Relayer holds the users' approvals; no interaction may call it")
     CALLS_SETTLEMENT = ("calls_settlement", Verdict.DROPPED,
                         "interactions[{index}].target: the settlement may not call itself")
+    SWAPS_THROUGH_PUSHED_POOL = ("swaps_through_pushed_pool", Verdict.DROPPED,
+                                 "interactions[{index}]: swaps through pool {pool}, which the pool-deviation breaker "
+                                 "leaves out ({why})")
     SCORE_MISMATCH = ("score_mismatch", Verdict.DROPPED,
                       "score: score mismatch: claimed {claimed}, recomputed {recomputed}")
     SCORE_NOT_POSITIVE = ("score_not_positive", Verdict.DROPPED,

@@ -15,7 +15,9 @@ score the auctioneer recomputed at the solver's own gas figure. The rules, in or
    contract's own inequalities, so a candidate that fails them is never simulated);
 7. no interaction targets the Relayer (which holds the users' approvals) or the
    settlement itself;
-8. the claimed score is not above the auctioneer's recomputation (`solver.scoring.score`
+8. no swap goes through a pool the pool-deviation breaker leaves out (`auction.pool_guard`:
+   far from the feed or its own TWAP, e.g. pushed before the snapshot), whoever the solver;
+9. the claimed score is not above the auctioneer's recomputation (`solver.scoring.score`
    at the solution's own gas) by more than `SCORE_TOLERANCE_BPS` + 0.001 USD, and that
    recomputation is positive. The solver's number is never used to rank.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auction import pool_guard
 from auction.verdicts import Drop, DropReason
 from keel.errors import RefusedError
 from keel.units import BPS, bound_price
@@ -128,6 +131,11 @@ def check_interactions(solution: Solution, settlement: str, relayer: str | None)
             raise _reject(DropReason.CALLS_SETTLEMENT, f"interactions[{k}].target", index=k)
 
 
+def check_pools(auction: Auction, solution: Solution) -> None:
+    for k, pool, why in pool_guard.pools_left_out(auction, solution)[:1]:
+        raise _reject(DropReason.SWAPS_THROUGH_PUSHED_POOL, f"interactions[{k}]", index=k, pool=pool, why=why)
+
+
 def check_score(auction: Auction, solution: Solution) -> int:
     recomputed = score(auction, solution, solution.gas)
     tolerance = abs(recomputed) * SCORE_TOLERANCE_BPS // BPS + SCORE_TOLERANCE_E18
@@ -147,4 +155,5 @@ def check(auction: Auction, solution: Solution, solver: str | None = None, relay
     check_bounds(auction, solution)
     check_value(auction, solution)
     check_interactions(solution, auction.settlement, relayer)
+    check_pools(auction, solution)
     return check_score(auction, solution)

@@ -25,7 +25,7 @@ from keel.units import UsdPrice
 from keel.wire import Address, Bytes32, HexBytes, Int, Strict, Uint, dump, from_hex, hex_bytes
 from routing.pools import Liquidity, Pool, V2Pool, v3_pool
 from routing.pools import Token as PoolToken
-from solver.domain import Auction, BatchIntent, Execution, Solution, Token
+from solver.domain import Auction, BatchIntent, Execution, PoolTwap, Solution, Token
 from solver.errors import SolverError
 
 __all__ = ["AuctionModel", "NotifyModel", "SettleRequestModel", "SolutionModel", "SolveResponseModel", "dump",
@@ -114,6 +114,13 @@ class TokenModel(Strict):
     referencePrice: Uint = Field(description="USD per base unit x 1e36 (from the oracle feed)")
 
 
+class TwapModel(Strict):
+    windowS: int = Field(ge=1, le=2**32 - 1, description="seconds before the auction's block")
+    meanTick: int | None = Field(None, ge=-887272, le=887272,
+                                 description="arithmetic mean tick over the window (token1 per token0); null: none")
+    whyNot: str = Field("", max_length=200, description="why the pool has no TWAP (history shorter than the window)")
+
+
 class AuctionIntentModel(SignedIntentModel):
     id: Bytes32 = Field(description="the intent's EIP-712 digest")
 
@@ -130,6 +137,8 @@ class AuctionModel(Strict):
     liquidity: LiquidityModel
     gasPrice: Uint
     nativePrice: Uint  # USD per wei × 1e36 of the native token: what gas costs
+    twaps: dict[Address, TwapModel] = Field(default_factory=dict,
+                                            description="V3 pool -> its TWAP before `block` (observe())")
 
 
 def auction_from_json(data: Any) -> Auction:
@@ -147,6 +156,7 @@ def auction_from_json(data: Any) -> Auction:
         tokens={a: Token(a, t.symbol, t.decimals, UsdPrice(t.referencePrice)) for a, t in m.tokens.items()},
         intents=tuple(intents), balances={o: dict(b) for o, b in m.balances.items()},
         liquidity=_liquidity(m.liquidity), gas_price_wei=m.gasPrice, native_price=UsdPrice(m.nativePrice),
+        twaps={a: PoolTwap(t.windowS, t.meanTick, t.whyNot) for a, t in m.twaps.items()},
     )
 
 
@@ -165,6 +175,7 @@ def auction_to_model(a: Auction) -> AuctionModel:
                 for t in a.tokens.values()},
         intents=intents, balances=a.balances, liquidity=LiquidityModel.of(a.liquidity), gasPrice=a.gas_price_wei,
         nativePrice=a.native_price,
+        twaps={p: TwapModel(windowS=t.window_s, meanTick=t.mean_tick, whyNot=t.why_not) for p, t in a.twaps.items()},
     )
 
 

@@ -94,6 +94,10 @@ def weights(
     slippage: str = typer.Option("1%", "--slippage", help="Price bounds: oracle ± this."),
     valid: str = typer.Option("10m", "--valid", help="How long the intent stays valid (90s, 10m, 2h, 1d)."),
     max_fee: str = typer.Option("0.3%", "--max-fee", help="Most the solver may take, of the value you give."),
+    max_oracle_deviation: str = typer.Option(
+        "100", "--max-oracle-deviation", metavar="BPS",
+        help="Signed into the intent: the settlement refuses any clearing price further than this from its "
+             "Chainlink-style feeds (bps, or a percentage like 1%; 0 or off = unguarded). Default 100 bps."),
     numeraire: str = typer.Option(None, "--numeraire", help="tokens[0] (default USDC, else DAI, else the first)."),
     account: str = typer.Option(None, "--account", help="Keystore name or address that signs (default: `keel account use`)."),
     nonce: int = typer.Option(None, "--nonce", min=0, help="Default: microseconds since the epoch."),
@@ -107,7 +111,7 @@ def weights(
     """Keep a portfolio at target weights: read balances and oracles, preview the trades, sign."""
     from intents import build, chain
 
-    params = _params(slippage, valid, max_fee, yes)
+    params = _params(slippage, valid, max_fee, yes, guard=max_oracle_deviation)
     tolerance_bps = build.parse_percent_bps(tolerance, "tolerance")
     account = _account(account)
     world, w3, chain_id, settlement_addr = _world(settlement)
@@ -122,6 +126,7 @@ def weights(
     intent, lines = build.weights_intent(
         owner, states, targets, tolerance_bps, params.slippage_bps, params.max_fee_bps,
         _valid_to(w3, params.valid_s), nonce if nonce is not None else time.time_ns() // 1000,
+        params.max_oracle_deviation_bps,
     )
     rows = [{"token": t.symbol, "balance (tokens)": f"{t.balance:,.6g}", "value": render.usd(t.value_usd),
              "weight %": f"{t.weight_pct:.2f}", "target %": f"{t.target_pct:.2f}",
@@ -148,6 +153,10 @@ def hedge(
     slippage: str = typer.Option("1%", "--slippage"),
     valid: str = typer.Option("10m", "--valid"),
     max_fee: str = typer.Option("0.3%", "--max-fee"),
+    max_oracle_deviation: str = typer.Option(
+        "100", "--max-oracle-deviation", metavar="BPS",
+        help="Signed into the intent: the settlement refuses any clearing price further than this from its "
+             "Chainlink-style feeds (bps, or a percentage like 1%; 0 or off = unguarded). Default 100 bps."),
     account: str = typer.Option(None, "--account", help="Keystore name or address (default: `keel account use`)."),
     nonce: int = typer.Option(None, "--nonce", min=0),
     settlement: str = typer.Option(None, "--settlement", envvar="KEEL_SETTLEMENT"),
@@ -162,7 +171,8 @@ def hedge(
     from intents import build, chain
     from risk.book import load
 
-    params = _params(slippage, valid, max_fee, yes, {"target-delta": target_delta, "band": band})
+    params = _params(slippage, valid, max_fee, yes, {"target-delta": target_delta, "band": band},
+                     guard=max_oracle_deviation)
     positions = load(book)
     _refuse_expired(positions, time.time(), book.name)
     account = _account(account)
@@ -177,6 +187,7 @@ def hedge(
     intent = build.hedge_intent(
         owner, states[0], states[1], band_, params.slippage_bps, params.max_fee_bps,
         _valid_to(w3, params.valid_s), nonce if nonce is not None else time.time_ns() // 1000,
+        params.max_oracle_deviation_bps,
     )
     scale = 10 ** states[1].decimals
     summary = {"underlying": under, "book delta": f"{band_.book_delta:+.4f} {under}",
@@ -198,15 +209,18 @@ class _Params:
     slippage_bps: int
     valid_s: int
     max_fee_bps: int
+    max_oracle_deviation_bps: int | None = None
 
 
-def _params(slippage: str, valid: str, max_fee: str, yes: bool, deltas: dict[str, float] | None = None) -> _Params:
+def _params(slippage: str, valid: str, max_fee: str, yes: bool, deltas: dict[str, float] | None = None,
+            guard: str = "off") -> _Params:
     """Parse the shared flags and refuse absurd ones (unless --yes) before any chain read or password."""
     from commands import door
     from intents import build
 
     params = _Params(build.parse_percent_bps(slippage, "slippage"), build.parse_duration_s(valid),
-                     build.parse_percent_bps(max_fee, "max-fee"))
+                     build.parse_percent_bps(max_fee, "max-fee"),
+                     build.parse_oracle_deviation_bps(guard, "max-oracle-deviation"))
     door.refuse_absurd(door.absurd(params.slippage_bps, params.valid_s, params.max_fee_bps, deltas), yes, render.status)
     return params
 

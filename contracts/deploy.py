@@ -3,7 +3,8 @@
 `deploy_keel` deploys `SolverAllowList(owner)`, allow-lists each solver, then deploys
 `BatchSettlement(allowList, owner, feeRecipient)`, which creates its own `Relayer`.
 `allow_routers` has the owner list the DEX routers as the only interaction targets and give
-the settlement's standing allowances to them (no solver can grant one). It sends from
+the settlement's standing allowances to them (no solver can grant one); `set_price_feeds`
+has the owner name each token's oracle feed (oracle-guarded intents need one). It sends from
 `owner` through the node's unlocked accounts (anvil's dev accounts), so it is for local
 and forked chains. `approve_relayer` signs each user's `approve(relayer, max)` with the
 user's key, so it works for any account whose key the caller holds.
@@ -91,6 +92,18 @@ def allow_routers(w3: Any, settlement: str, owner: str, routers: list[str], toke
         for token in tokens:
             tx = contract.functions.setAllowance(Web3.to_checksum_address(token), router, MAX_UINT256)
             _wait(w3, tx.transact({"from": owner}), f"setAllowance({token}, {router})")
+
+
+def set_price_feeds(w3: Any, settlement: str, owner: str, feeds: Sequence[tuple[str, str, int, int]]) -> None:
+    """The settlement's owner sets each token's Chainlink-style feed, `(token, feed, heartbeat_s,
+    token_decimals)`, so that oracle-guarded intents can settle (sent from the unlocked `owner`)."""
+    from web3 import Web3
+
+    contract = w3.eth.contract(address=Web3.to_checksum_address(settlement), abi=keel("BatchSettlement").abi)
+    for token, feed, heartbeat_s, decimals in feeds:
+        tx = contract.functions.setPriceFeed(Web3.to_checksum_address(token), Web3.to_checksum_address(feed),
+                                             heartbeat_s, decimals)
+        _wait(w3, tx.transact({"from": owner}), f"setPriceFeed({token})")
 
 
 def approve_relayer(w3: Any, user_keys: list[str], tokens: list[str], relayer: str | None = None) -> None:

@@ -2,8 +2,10 @@
 
 The world is built once on a scratch anvil — tokens, Uniswap V2/V3 and oracle feeds at
 their mainnet addresses, pairs and pools created through the real factories (so their
-CREATE2 addresses equal mainnet's), liquidity in several tick ranges, ten users with
-different portfolios, and keel's own contracts — then dumped to an anvil state file
+CREATE2 addresses equal mainnet's), liquidity in several tick ranges, V3 pools with room for `world_spec.OBSERVATION_CARDINALITY`
+oracle observations (so `observe()` gives a TWAP), ten users with
+different portfolios, and keel's own contracts (with the oracle feeds set on the settlement, for oracle-guarded
+intents) — then dumped to an anvil state file
 under `build/world/<hash>/`, where the hash covers everything that built it. Later runs
 load that file in a fraction of a second.
 """
@@ -305,6 +307,8 @@ class _Builder:
             price = world_spec.price_token1_per_token0(pair.token0, pair.token1)
             pool = self._contract(pool_abi, address)
             self._send(pool.functions.initialize(world_spec.sqrt_price_x96(price)))
+            # room for a TWAP: a fresh pool keeps one observation, which every swap overwrites
+            self._send(pool.functions.increaseObservationCardinalityNext(world_spec.OBSERVATION_CARDINALITY))
             value_token1 = spec.tvl_usd / world_spec.USD_PRICE[pair.token1] * 10 ** world_spec.DECIMALS[pair.token1]
             for half_width, share in spec.ranges:
                 lower, upper = world_spec.position_ticks(price, half_width, spec.fee)
@@ -318,6 +322,10 @@ class _Builder:
         self.keel = deploy.deploy_keel(self.w3, self.deployer, solvers)
         routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
         deploy.allow_routers(self.w3, self.keel.settlement, self.deployer, routers, list(mainnet.TOKENS.values()))
+        feeds = self.mainnet.feeds
+        deploy.set_price_feeds(self.w3, self.keel.settlement, self.deployer,
+                               [(mainnet.TOKENS[s], feeds[s].address, feeds[s].heartbeat_s, world_spec.DECIMALS[s])
+                                for s in world_spec.DECIMALS])
 
     def _users(self) -> None:
         from contracts import deploy

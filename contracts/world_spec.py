@@ -17,6 +17,10 @@ DECIMALS: dict[str, int] = {"WETH": 18, "USDC": 6, "DAI": 18, "WBTC": 8}
 NAMES: dict[str, str] = {"USDC": "USD Coin", "DAI": "Dai Stablecoin", "WBTC": "Wrapped BTC"}
 USD_PRICE: dict[str, float] = {"WETH": 3000.0, "USDC": 1.0, "DAI": 1.0, "WBTC": 60000.0}
 
+# Observation slots each V3 pool keeps (increaseObservationCardinalityNext): one per block
+# with a swap, so a 30-minute TWAP survives ~100 busy blocks before `observe` says OLD.
+OBSERVATION_CARDINALITY = 100
+
 TICK_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 MIN_TICK, MAX_TICK = -887272, 887272
 

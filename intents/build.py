@@ -12,6 +12,11 @@ lower bound rounded *up* and the upper bound rounded *down* (inward), so every b
 the contract accepts keeps the total delta inside the band. A band that needs a short
 spot position cannot be expressed as a balance and is refused.
 
+Oracle guard: `max_oracle_deviation_bps` (None: unguarded) is signed into the intent, and
+the settlement then refuses a clearing price further than that from its Chainlink-style
+feeds at settlement time. The CLI signs `DEFAULT_MAX_ORACLE_DEVIATION_BPS` unless told
+otherwise (`parse_oracle_deviation_bps`).
+
 The policy engineer's keeper calls `weights_intent` and `hedge_intent` directly.
 """
 
@@ -60,6 +65,11 @@ class TradeLine:
     trade_usd: float
 
 
+# The CLI's default guard: 1% from the feeds at settlement. Wide enough for the pools' fees
+# plus a normal clearing (world pools charge 1-100 bps), tight enough that a batch cleared on
+# pushed pools or a moved market is refused on chain rather than filled.
+DEFAULT_MAX_ORACLE_DEVIATION_BPS = 100
+
 # ---- flag parsing (shared by the CLI and the keeper) ------------------------------------
 
 def parse_percent_bps(text: str, field: str) -> int:
@@ -72,6 +82,23 @@ def parse_percent_bps(text: str, field: str) -> int:
     if not math.isfinite(value) or value < 0 or value > 100:
         raise IntentError(f"{field}: {text!r} must be between 0% and 100%", field)
     return round(value * 100)
+
+
+def parse_oracle_deviation_bps(text: str, field: str = "max-oracle-deviation") -> int | None:
+    """'100' -> 100 bps; '1%' -> 100 bps; '0' or 'off' -> None (unguarded). At most 10000 bps."""
+    raw = str(text).strip().lower()
+    if raw in ("off", "none", "0", "0%"):
+        return None
+    if raw.endswith("%"):
+        bps = parse_percent_bps(raw, field)
+    else:
+        if not raw.isdigit():
+            raise IntentError(f"{field}: {text!r} is not a number of bps (e.g. 100), a percentage (1%) or off",
+                              field)
+        bps = int(raw)
+    if bps > BPS:
+        raise IntentError(f"{field}: {text!r} is above 10000 bps (100%)", field)
+    return bps or None
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -150,6 +177,7 @@ def weights_intent(
     max_fee_bps: int,
     valid_to: int,
     nonce: int,
+    max_oracle_deviation_bps: int | None = None,
 ) -> tuple[Intent, list[TradeLine]]:
     """The weights intent (tokens in the given order, tokens[0] the numeraire) and its preview."""
     lo, hi = price_bounds(tokens, slippage_bps)
@@ -164,6 +192,7 @@ def weights_intent(
         max_fee_bps=max_fee_bps,
         valid_to=valid_to,
         nonce=nonce,
+        max_oracle_deviation_bps=max_oracle_deviation_bps,
     )
     return intent, weights_preview(tokens, target_bps)
 
@@ -237,6 +266,7 @@ def hedge_intent(
     max_fee_bps: int,
     valid_to: int,
     nonce: int,
+    max_oracle_deviation_bps: int | None = None,
 ) -> Intent:
     """A BALANCES intent over [numeraire, underlying]: the underlying within the hedge band, numeraire free."""
     lo, hi = price_bounds([numeraire, underlying], slippage_bps)
@@ -251,4 +281,5 @@ def hedge_intent(
         max_fee_bps=max_fee_bps,
         valid_to=valid_to,
         nonce=nonce,
+        max_oracle_deviation_bps=max_oracle_deviation_bps,
     )

@@ -6,6 +6,13 @@ The struct (docs/interfaces.md, "The intent"), byte for byte what BatchSettlemen
            uint256[] targetWeightBps,uint256 toleranceBps,uint256[] minBalance,
            uint256[] maxBalance,uint256 maxFeeBps,uint256 validTo,uint256 nonce)
 
+An oracle-guarded intent (`max_oracle_deviation_bps` set) is signed under the same struct
+with `uint256 maxOracleDeviationBps` appended — the contract's `GUARDED_INTENT_TYPEHASH` —
+and the settlement then refuses any clearing price further than that from its owner-set
+Chainlink-style feeds (`OracleDeviation`). 0 or None means unguarded: the plain struct, so
+every intent signed before the field existed keeps its id. `as_tuple()` is always the plain
+struct's ABI tuple; the bound travels beside it (`contracts.settlement.Execution`).
+
 Domain: {name: "keel", version: "1", chainId, verifyingContract: <BatchSettlement>}.
 The intent id is the EIP-712 digest, so an intent signed for another chain or another
 settlement contract has another id and fails verification.
@@ -65,6 +72,13 @@ INTENT_EIP712_TYPE = [{"name": n, "type": t} for n, _, t in INTENT_FIELDS]
 INTENT_TYPE_STRING = "Intent(" + ",".join(f"{t} {n}" for n, _, t in INTENT_FIELDS) + ")"
 INTENT_TYPEHASH = keccak(text=INTENT_TYPE_STRING)
 
+# The oracle-guarded type: the same struct with the signed bound appended (IntentHashing.sol).
+GUARD_FIELD = ("maxOracleDeviationBps", "max_oracle_deviation_bps", "uint256")
+GUARDED_INTENT_FIELDS: tuple[tuple[str, str, str], ...] = (*INTENT_FIELDS, GUARD_FIELD)
+GUARDED_INTENT_EIP712_TYPE = [{"name": n, "type": t} for n, _, t in GUARDED_INTENT_FIELDS]
+GUARDED_INTENT_TYPE_STRING = "Intent(" + ",".join(f"{t} {n}" for n, _, t in GUARDED_INTENT_FIELDS) + ")"
+GUARDED_INTENT_TYPEHASH = keccak(text=GUARDED_INTENT_TYPE_STRING)
+
 CANCELLATION_TYPE_STRING = "Cancellation(bytes32 intentId)"
 CANCELLATION_TYPEHASH = keccak(text=CANCELLATION_TYPE_STRING)
 CANCELLATION_EIP712_TYPE = [{"name": "intentId", "type": "bytes32"}]
@@ -111,6 +125,7 @@ class Intent:
     max_fee_bps: int = 0
     valid_to: int = 0
     nonce: int = 0
+    max_oracle_deviation_bps: int | None = None  # None (or 0): unguarded, the plain struct
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -128,13 +143,26 @@ class Intent:
                 set_(self, attr, tuple(_uint(v, f"{sol}[{i}]") for i, v in enumerate(values)))
             elif typ == "uint256":
                 _uint(getattr(self, attr), sol)
+        if self.max_oracle_deviation_bps is not None:
+            guard = _uint(self.max_oracle_deviation_bps, GUARD_FIELD[0])
+            set_(self, "max_oracle_deviation_bps", guard or None)  # 0 means unguarded: one form each
+
+    @property
+    def guarded(self) -> bool:
+        """Signed under the oracle-guarded type: the contract checks prices against its feeds."""
+        return self.max_oracle_deviation_bps is not None
+
+    @property
+    def fields(self) -> tuple[tuple[str, str, str], ...]:
+        """(solidity name, attribute, EIP-712 type) of the struct this intent is signed under."""
+        return GUARDED_INTENT_FIELDS if self.guarded else INTENT_FIELDS
 
     # ---- EIP-712 -------------------------------------------------------------------------
 
     def message(self) -> dict[str, Any]:
         """The struct as an EIP-712 message: Solidity field names, ints, checksummed addresses."""
         out: dict[str, Any] = {}
-        for sol, attr, _ in INTENT_FIELDS:
+        for sol, attr, _ in self.fields:
             value = getattr(self, attr)
             out[sol] = (
                 list(value)
@@ -146,7 +174,8 @@ class Intent:
     def to_eip712(self, chain_id: int, settlement: str) -> dict[str, Any]:
         """The full typed-data dict for `eth_account.messages.encode_typed_data(full_message=...)`."""
         return {
-            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, "Intent": INTENT_EIP712_TYPE},
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE,
+                      "Intent": GUARDED_INTENT_EIP712_TYPE if self.guarded else INTENT_EIP712_TYPE},
             "primaryType": "Intent",
             "domain": domain(chain_id, settlement),
             "message": self.message(),
@@ -154,8 +183,8 @@ class Intent:
 
     def struct_hash(self) -> bytes:
         """hashStruct(Intent): keccak(typeHash ‖ encodeData), arrays hashed as packed 32-byte words."""
-        words: list[bytes] = [INTENT_TYPEHASH]
-        for _sol, attr, typ in INTENT_FIELDS:
+        words: list[bytes] = [GUARDED_INTENT_TYPEHASH if self.guarded else INTENT_TYPEHASH]
+        for _sol, attr, typ in self.fields:
             value = getattr(self, attr)
             if typ.endswith("[]"):
                 inner = typ[:-2]
@@ -173,7 +202,8 @@ class Intent:
         return "0x" + self.digest(chain_id, settlement).hex()
 
     def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple for the contract's `Intent` struct (field order of the struct)."""
+        """The ABI tuple for the contract's `Intent` struct (field order of the struct); the oracle
+        bound is not part of it (the guarded type only appends it for hashing)."""
         out: list[Any] = []
         for _, attr, typ in INTENT_FIELDS:
             value = getattr(self, attr)
@@ -191,12 +221,13 @@ class Intent:
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> Intent:
-        """The inverse of `message()`; missing or extra keys are an IntentError naming them."""
+        """The inverse of `message()`; missing or extra keys are an IntentError naming them.
+        `maxOracleDeviationBps` is optional (absent or None: unguarded)."""
         names = [sol for sol, _, _ in INTENT_FIELDS]
         missing = [n for n in names if n not in message]
         if missing:
             raise IntentError(f"{missing[0]}: missing from the intent", missing[0])
-        extra = sorted(set(message) - set(names))
+        extra = sorted(set(message) - set(names) - {GUARD_FIELD[0]})
         if extra:
             raise IntentError(f"{extra[0]}: not an Intent field", extra[0])
         kwargs: dict[str, Any] = {}
@@ -207,6 +238,7 @@ class Intent:
                     raise IntentError(f"{sol}: expected a list", sol)
                 value = tuple(value)
             kwargs[attr] = value
+        kwargs[GUARD_FIELD[1]] = message.get(GUARD_FIELD[0])
         return cls(**kwargs)
 
     def with_(self, **changes: Any) -> Intent:

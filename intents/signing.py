@@ -4,7 +4,9 @@ Pure apart from the key: eth-account signs and recovers. EIP-1271 needs the chai
 caller passes `check_1271(owner, digest, signature) -> bool` (see `intents.chain`), so this
 module never imports web3. Verification is bound to (chain id, settlement address): an
 intent signed for another chain or contract recovers another address and is refused with
-a message that says so.
+a message that says so. An oracle-guarded intent is signed under the guarded type (the
+struct with `maxOracleDeviationBps` appended): `Intent.digest` picks the type, so signing and
+verifying need nothing more.
 """
 
 from __future__ import annotations

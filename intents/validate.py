@@ -35,6 +35,10 @@ def check_shape(intent: Intent) -> None:
             raise IntentError(f"minPrice[{j}]: {intent.min_price[j]} is above maxPrice[{j}] {intent.max_price[j]}", f"minPrice[{j}]")
     if intent.max_fee_bps > BPS:
         raise IntentError(f"maxFeeBps: {intent.max_fee_bps} is above 10000 (100%)", "maxFeeBps")
+    guard = intent.max_oracle_deviation_bps
+    if guard is not None and guard > BPS:
+        raise IntentError(f"maxOracleDeviationBps: {guard} is above 10000 (100%); use 1..10000 bps, or leave it out "
+                          "for an unguarded intent", "maxOracleDeviationBps")
     if intent.kind is IntentKind.WEIGHTS:
         _check_weights(intent, n)
     else:

@@ -38,6 +38,10 @@ class IntentModel(Strict):
     maxFeeBps: Uint
     validTo: Uint
     nonce: Uint
+    maxOracleDeviationBps: Uint | None = Field(
+        None, description="oracle-guarded: signed under the Intent type with this field appended; the settlement "
+                          "refuses a clearing price further than this (bps) from its Chainlink-style feeds. "
+                          "Absent, null or 0: unguarded")
 
     def to_intent(self) -> Intent:
         return Intent.from_message(self.model_dump(mode="python"))

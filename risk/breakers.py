@@ -3,7 +3,8 @@
 Five breakers, each a measured value against a limit:
 
     stale-oracle     seconds since the feed's last update      > max_oracle_age_s (its heartbeat)
-    pool-deviation   |pool price / oracle price - 1| in bps    > max_pool_deviation_bps
+    pool-deviation   how far the pool's after-fee marginal prices  > max_pool_deviation_bps
+                     sit from the reference, beyond the pool's fee
     price-impact     the trade's impact on the pools, in bps   > max_impact_bps
     volatility       realized (EWMA) vol, annualised           > halt_vol
     notional-cap     traded notional in the window + this one  > notional_cap
@@ -13,6 +14,15 @@ and once tripped it resets only when the value is back at or below `resume_fract
 the limit. While any breaker is tripped nothing is signed or routed; the caller shows the
 reasons. A reading may leave a value as None (no trade proposed: no impact to measure);
 a breaker with no reading keeps its current state.
+
+The pool-deviation value is fee-aware (`fee_aware_deviation_bps`): a pool with mid price m
+and fee f sells at m(1-f) and buys at m/(1-f); an undisturbed pool's after-fee prices sit
+exactly f from the reference, so the value is how much further the worse of the two sits.
+To first order that is |m / reference - 1|, whatever the fee: a pool pushed δ from the
+reference reads δ, so the default limit (10 bps) leaves out any pool pushed more than ~10 bps
+— including 30 and 100 bps pools, which on a real chain may idle up to their fee away from
+the market (arbitrage does not pay inside the fee); they are left out then too, the price of
+not trusting a pool's word. With a fee of 0 it is the old |pool / oracle - 1|.
 
 Pure: state in, state out (frozen dataclasses); the clock is passed in.
 """
@@ -29,7 +39,7 @@ NAMES = ("stale-oracle", "pool-deviation", "price-impact", "volatility", "notion
 @dataclass(frozen=True)
 class Limits:
     max_oracle_age_s: float = 3600.0
-    max_pool_deviation_bps: float = 200.0
+    max_pool_deviation_bps: float = 10.0  # beyond the pool's fee (fee_aware_deviation_bps)
     max_impact_bps: float = 100.0
     halt_vol: float = 3.0
     notional_cap: float = 5_000_000.0
@@ -48,6 +58,7 @@ class Reading:
     impact_bps: float | None = None
     realized_vol: float | None = None
     trade_notional: float | None = None
+    pool_fee_bps: float = 0.0  # the pool's fee: its after-fee prices are compared (fee_aware_deviation_bps)
 
 
 @dataclass(frozen=True)
@@ -81,17 +92,30 @@ class Verdict:
             raise BreakerTripped("breaker tripped: " + "; ".join(self.reasons()), "breakers")
 
 
+def fee_aware_deviation_bps(pool_price: float, reference: float, fee_bps: float = 0.0) -> float:
+    """How far the pool's after-fee marginal prices sit from `reference`, beyond its fee, in bps.
+
+    Selling into the pool pays `pool_price·(1-f)`, buying costs `pool_price/(1-f)`; each sits f
+    from the reference when the pool is at it. The value is the larger distance less f (never
+    negative): ≈ |pool_price / reference - 1| for small f. Floats (a breaker's reading), in bps.
+    """
+    f = fee_bps / 10_000
+    bid, ask = pool_price * (1 - f), pool_price / (1 - f)
+    distance = max(abs(bid / reference - 1.0), abs(ask / reference - 1.0))
+    return max(distance - f, 0.0) * 10_000
+
+
 def _values(limits: Limits, state: State, r: Reading) -> dict[str, tuple[float | None, float, str]]:
     """Per breaker: (measured value or None, limit, unit text)."""
     age = None if r.oracle_updated_s is None else r.now_s - r.oracle_updated_s
     dev = None
     if r.oracle_price and r.pool_price:
-        dev = abs(r.pool_price / r.oracle_price - 1.0) * 10_000
+        dev = fee_aware_deviation_bps(r.pool_price, r.oracle_price, r.pool_fee_bps)
     window = sum(n for t, n in state.fills if t > r.now_s - limits.notional_window_s)
     notional = None if r.trade_notional is None else window + r.trade_notional
     return {
         "stale-oracle": (age, limits.max_oracle_age_s, "s since the feed's last update"),
-        "pool-deviation": (dev, limits.max_pool_deviation_bps, "bps between pool and oracle"),
+        "pool-deviation": (dev, limits.max_pool_deviation_bps, "bps between pool and reference beyond the pool's fee"),
         "price-impact": (r.impact_bps, limits.max_impact_bps, "bps price impact"),
         "volatility": (r.realized_vol, limits.halt_vol, "annualised realized vol"),
         "notional-cap": (notional, limits.notional_cap, "notional traded in the window"),

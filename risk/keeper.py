@@ -5,7 +5,9 @@ Each poll is one `Keeper.step(observation)`:
    `ewma_variance` the backtester uses);
 2. build the policy's state as arrays of length 1 (the backtester passes length N) and
    call the very same `decide`;
-3. if it trades: measure the trade against the breakers (stale feed, pool vs oracle,
+3. if it trades: measure the trade against the breakers (stale feed, pool vs oracle — the
+   pool's spot against the feed, fee-aware; the reference is always the feed, and a trip's
+   reason says what the pool's TWAP shows: a recent push or a market away from the feed,
    price impact, realized vol, notional cap); tripped -> nothing is signed, the reasons are
    returned and logged, and the next poll tries again (the breakers resume with hysteresis);
 4. otherwise cancel the pending intent, if any, and sign + submit a fresh one.
@@ -50,8 +52,21 @@ class Observation:
     prices: tuple[float, ...]
     holdings: tuple[float, ...]
     oracle_updated_s: float
-    pool_price: float | None = None
+    pool_price: float | None = None  # the pool's spot price, numeraire per underlying (checked against the feed)
     gas_price_gwei: float | None = None  # the chain's gas price now; None: the cost model's reference
+    pool_twap: float | None = None  # the pool's TWAP over `contracts.twap.TWAP_WINDOW_S`; None: no history
+    pool_fee_bps: float = 0.0
+    pool_note: str = ""  # why the pool has no TWAP, when it has none
+
+    def pool_context(self, reference: float) -> str:
+        """What the pool's TWAP says about a pool-deviation trip: a spot pushed in the last
+        minutes leaves its TWAP near the feed; a market that really left the feed moves both."""
+        if self.pool_twap is None:
+            return self.pool_note
+        bps = (self.pool_twap / reference - 1.0) * 10_000
+        verdict = "a recent push of the spot" if abs(bps) <= abs((self.pool_price or reference) / reference - 1) * 5_000 \
+            else "the market itself away from the feed"
+        return f"its TWAP is {bps:+,.1f} bps from the feed: {verdict}"
 
 
 @dataclass(frozen=True)
@@ -139,9 +154,11 @@ class Keeper:
             delta_units = [p * self._value(obs, held) / px - h for p, px, h in zip(position, obs.prices, held, strict=True)]
             notional = sum(abs(d) * px for d, px in zip(delta_units, obs.prices, strict=True)) / 2
             impact = self.costs.rate * notional
+        reference = self._reference_price(obs) if self.book else None
         reading = breakers.Reading(
-            now_s=obs.now_s, oracle_updated_s=obs.oracle_updated_s, oracle_price=self._reference_price(obs) if self.book else None,
-            pool_price=obs.pool_price, impact_bps=(impact / notional * 1e4) if notional > 0 else 0.0,
+            now_s=obs.now_s, oracle_updated_s=obs.oracle_updated_s, oracle_price=reference,
+            pool_price=obs.pool_price, pool_fee_bps=obs.pool_fee_bps,
+            impact_bps=(impact / notional * 1e4) if notional > 0 else 0.0,
             realized_vol=realized, trade_notional=notional,
         )
         verdict = breakers.check(self.limits, self._breakers, reading)
@@ -149,8 +166,10 @@ class Keeper:
         if not verdict.ok:
             for trip in verdict.trips:
                 metrics.BREAKER_TRIPS.labels(trip.breaker).inc()
+            context = obs.pool_context(reference) if reference and "pool-deviation" in self._breakers.tripped else ""
+            note = f" ({context})" if context else ""
             return self._record(Step(obs.now_s, False, tuple(position), tripped=tuple(verdict.reasons()),
-                                     reason="breaker tripped: " + "; ".join(verdict.reasons())))
+                                     reason="breaker tripped: " + "; ".join(verdict.reasons()) + note))
         cancelled = None
         if self._pending is not None:
             cancelled = self._pending[0]
@@ -229,7 +248,9 @@ SLOT0_ABI = [{"name": "slot0", "type": "function", "stateMutability": "view", "i
               "outputs": [{"name": "sqrtPriceX96", "type": "uint160"}, {"name": "tick", "type": "int24"},
                           {"name": "a", "type": "uint16"}, {"name": "b", "type": "uint16"},
                           {"name": "c", "type": "uint16"}, {"name": "d", "type": "uint8"},
-                          {"name": "e", "type": "bool"}]}]
+                          {"name": "e", "type": "bool"}]},
+             {"name": "fee", "type": "function", "stateMutability": "view", "inputs": [],
+              "outputs": [{"name": "", "type": "uint24"}]}]
 
 
 @dataclass
@@ -237,7 +258,9 @@ class ChainReader:
     """Reads an `Observation` for `owner` over `symbols` (numeraire first) from the chain's
     `deployment`: oracle feeds (the oldest `updatedAt` counts for staleness), balances,
     block time, and the price of `symbols[1]` in the V3 pool at `pool` (an address, e.g.
-    `deployment.v3_pool("USDC", "WETH", 500)`; None: no pool check)."""
+    `deployment.v3_pool("USDC", "WETH", 500)`; None: no pool check) — its spot, its fee and
+    its TWAP over `contracts.twap.TWAP_WINDOW_S` from `observe()` (none when the pool's
+    history is shorter than the window: then `pool_note` says so and the spot alone counts)."""
 
     w3: Any
     deployment: Deployment
@@ -254,20 +277,39 @@ class ChainReader:
         num = self.states[0]
         prices = tuple(t.usd_price_8 / num.usd_price_8 for t in self.states)
         holdings = tuple(whole_tokens(t.balance, t.decimals) for t in self.states)
-        return Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price(),
-                           self.w3.eth.gas_price / 1e9)
+        obs = Observation(float(chain_time(self.w3)), prices, holdings, float(min(updated)), self._pool_price(),
+                          self.w3.eth.gas_price / 1e9)
+        return self._with_twap(obs) if self.pool is not None else obs
 
     def _pool_price(self) -> float | None:
         if self.pool is None:
             return None
         pool = self.w3.eth.contract(address=self.pool, abi=SLOT0_ABI)
-        sqrt_x96 = int(pool.functions.slot0().call()[0])
+        return self._in_numeraire(int(pool.functions.slot0().call()[0]))
+
+    def _in_numeraire(self, sqrt_x96: int) -> float:
+        """A pool's Q64.96 square-root price as numeraire per whole underlying."""
         num, und = self.states[0], self.states[1]
         raw: float = (sqrt_x96 / 2**96) ** 2  # token1 base units per token0 base unit
         shift: float = 10.0 ** (und.decimals - num.decimals)
         if int(und.address, 16) < int(num.address, 16):  # underlying is token0
             return raw * shift
         return 1.0 / raw * shift
+
+    def _with_twap(self, obs: Observation) -> Observation:
+        from dataclasses import replace
+
+        from contracts.twap import TWAP_WINDOW_S, observe_pools
+        from routing.math.twap import twap_sqrt_price_x96
+
+        assert self.pool is not None
+        fee_bps = int(self.w3.eth.contract(address=self.pool, abi=SLOT0_ABI).functions.fee().call()) / 100
+        seen = observe_pools(self.w3, [self.pool], int(self.w3.eth.block_number), TWAP_WINDOW_S)[self.pool]
+        if seen.tick_cumulatives is None:
+            return replace(obs, pool_fee_bps=fee_bps, pool_note=f"no TWAP: {seen.why_not}; the pool's spot alone is "
+                                                                 "compared with the feed")
+        twap = self._in_numeraire(twap_sqrt_price_x96(*seen.tick_cumulatives, TWAP_WINDOW_S))
+        return replace(obs, pool_twap=twap, pool_fee_bps=fee_bps)
 
 
 @dataclass

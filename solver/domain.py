@@ -33,6 +33,18 @@ class Token:
 
 
 @dataclass(frozen=True)
+class PoolTwap:
+    """A V3 pool's time-weighted average over `window_s` before the auction's block, as its
+    mean tick (token1 per token0, `routing.math.twap`); `mean_tick` None when the pool's
+    history is shorter than the window, with `why_not` saying so (the feed alone is then the
+    pool's reference)."""
+
+    window_s: int
+    mean_tick: int | None
+    why_not: str = ""
+
+
+@dataclass(frozen=True)
 class BatchIntent:
     """A signed intent in an auction, with its id (the EIP-712 digest)."""
 
@@ -57,6 +69,7 @@ class Auction:
     liquidity: Liquidity  # the pools solvers may route over, as discovered at `block` (parsed once, at the wire)
     gas_price_wei: int
     native_price: UsdPrice  # the native token (ETH), per wei: what gas costs
+    twaps: dict[str, PoolTwap] = field(default_factory=dict)  # V3 pool address -> its TWAP before `block`
 
     def __post_init__(self) -> None:
         if self.native_price <= 0:

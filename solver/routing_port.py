@@ -9,19 +9,21 @@ router every owed token at once would let it pour everything into whichever pays
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from contracts.mainnet import UNISWAP
 from keel import metrics
 from keel.units import USD_PRICE_SCALE
-from solver.breakers import healthy_pools, impact_reason
+from solver.breakers import detour_reason, healthy_pools, impact_reason
 from solver.clearing import RoutedPlan, RouteFn
 from solver.errors import NoSolution
 
 if TYPE_CHECKING:
     from routing.evaluate import Hop
     from routing.pools import Liquidity
+    from solver.domain import PoolTwap
 
 DUST_VALUE = USD_PRICE_SCALE // 100  # one cent (amount × UsdPrice): not worth a swap
 REALLOCATIONS = 4  # re-share the sold tokens at most this often per residual
@@ -38,18 +40,26 @@ def make_route_fn(
     deadline_s: int,
     time_limit_s: float = 2.0,
     notes: dict[str, Any] | None = None,
+    twaps: Mapping[str, PoolTwap] | None = None,
 ) -> RouteFn:
     """A route function over the auction's pools, less any the pool-deviation breaker trips on
-    (listed in `notes["pools_left_out"]`); a route past the price-impact limit is refused."""
+    against the feed or the pool's TWAP (`twaps`; listed with the reason in
+    `notes["pools_left_out"]`); a residual whose pair's cheapest pool is left out is not routed
+    around it (`solver.breakers.detour_reason`); a route past the price-impact limit is refused."""
     if not liquidity.tokens:  # no snapshot at all (a discovered one always lists its tokens)
         raise NoSolution("the auction carries no liquidity snapshot", "liquidity")
-    liquidity, left_out = healthy_pools(liquidity, prices, 0)
+    full = liquidity
+    liquidity, left_out = healthy_pools(liquidity, prices, 0, twaps=twaps)
     if notes is not None:
         notes["pools_left_out"] = left_out
 
     bias: dict[str, float] = {}  # learnt across calls: how much more of the sells a token needs
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
+        detour = detour_reason(full, left_out, sells, buys)
+        if detour:
+            metrics.BREAKER_TRIPS.labels(metrics.breaker_label(detour)).inc()
+            raise NoSolution(f"breaker: {detour}", "liquidity")
         try:
             return _route(sells, buys)
         except NoSolution as exc:

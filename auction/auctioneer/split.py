@@ -87,7 +87,7 @@ def cost(bi: BatchIntent, auction: Auction) -> Cost:
     """The predicted calldata and gas of `bi`'s execution (ABI offset, length and padding included)."""
     n = len(bi.intent.tokens)
     placeholder = Execution(bi.intent.as_tuple(), int(bi.signed.scheme), bi.signed.signature,
-                            tuple(range(n)), _flow_bound(bi, auction))
+                            tuple(range(n)), _flow_bound(bi, auction), bi.intent.max_oracle_deviation_bps)
     packed = encode_execution(placeholder)
     padded = -(-len(packed) // WORD) * WORD
     calldata = 2 * WORD + padded

@@ -126,7 +126,7 @@ class GasSpec(_Strict):
 
 class BreakerSpec(_Strict):
     max_oracle_age_s: float = Field(default=3600.0, gt=0)
-    max_pool_deviation_bps: float = Field(default=200.0, gt=0)
+    max_pool_deviation_bps: float = Field(default=10.0, gt=0)  # beyond the pool's fee (risk.breakers)
     max_impact_bps: float = Field(default=100.0, gt=0)
     halt_vol: float = Field(default=3.0, gt=0)
     notional_cap: float = Field(default=5_000_000.0, gt=0)

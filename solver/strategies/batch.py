@@ -18,6 +18,7 @@ from solver.clearing import Cleared, RoutedPlan, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
+from solver.oracle_guard import clearing_bounds
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
 
@@ -74,7 +75,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     notes: dict[str, Any] = {}
     inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
-                          notes=notes)
+                          notes=notes, twaps=auction.twaps)
     route_s = [0.0]
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
@@ -84,7 +85,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
         finally:
             route_s[0] += time.perf_counter() - t
 
-    intents = {i: auction.intent(i).intent for i in wants}
+    intents = {i: clearing_bounds(auction.intent(i).intent, prices) for i in wants}  # the oracle guard, too
     cleared = clear(wants, intents, auction.balances, prices, route_fn, fee_policy(auction, wants))
     done = time.perf_counter()
     timings = {"translate_s": translated - started, "route_s": route_s[0],

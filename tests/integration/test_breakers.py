@@ -71,6 +71,8 @@ def test_should_not_sign_while_the_pool_is_pushed_away_from_the_oracle(chain: Wo
     assert abs(obs.pool_price / obs.prices[1] - 1.05) < 1e-3
     step = kp.step(obs)
     assert not step.fired and _tripped(step) == ["pool-deviation"] and kp.sink.built == []
+    assert obs.pool_twap is not None and abs(obs.pool_twap / obs.prices[1] - 1) < 1e-3  # observe(): 4 s of 1,800
+    assert "a recent push of the spot" in step.reason  # the TWAP names what tripped it
     script.move(2, 3000.0)  # arbitraged back
     assert kp.step(reader.read()).fired
 

@@ -44,7 +44,9 @@ def test_an_intent_signed_on_a_chain_idle_past_its_validity_keeps_the_full_windo
         before = time.time()
         run = me.ok("intent", "weights", "--token", "WETH=30", "--token", "USDC=70", "--valid", f"{VALID_S}s",
                     "--yes", "--out", "signed.json")
-        valid_to = int(json.loads((tmp_path / "signed.json").read_text())["intent"]["validTo"])
+        signed = json.loads((tmp_path / "signed.json").read_text())["intent"]
+        valid_to = int(signed["validTo"])
+        assert signed["maxOracleDeviationBps"] == "100"  # the CLI guards by default (issue 13)
         assert chain_s + VALID_S < before  # by the chain's clock the old rule had already expired it
         assert before + VALID_S - 1 <= valid_to <= time.time() + VALID_S + 1
         assert "shorter than one auction round" in run.err  # 10 s is absurd: --yes made it a warning

@@ -1,8 +1,8 @@
 """Oracle-guarded prices, the contract's side: an execution flagged as oracle-guarded carries
 the intent's signed `maxOracleDeviationBps` (the `Intent` type with that field appended), and
 `settle` refuses it when a priced token's clearing price lies further than that from the
-owner-set Chainlink-style feeds, or a feed is stale or missing. Unflagged executions (all
-that the Python side signs today) are untouched."""
+owner-set Chainlink-style feeds, or a feed is stale or missing. Unflagged executions (what
+`intents.model` signs without the field) are untouched."""
 
 from __future__ import annotations
 
@@ -43,11 +43,11 @@ def guarded_digest(env: Env, intent: Intent, max_deviation_bps: int) -> bytes:
 
 
 def _set_feeds(env: Env, skip: str | None = None) -> None:
+    """Every token's feed set by the owner (the world already sets them); `skip`'s removed."""
     for symbol in DECIMALS:
-        if symbol == skip:
-            continue
         feed = env.world.deployment.feed(symbol)
-        env.settlement.set_price_feed(env.world.deployer.address, env.addr(symbol), feed.address, feed.heartbeat_s,
+        address = "0x" + "00" * 20 if symbol == skip else feed.address  # address(0) removes a feed
+        env.settlement.set_price_feed(env.world.deployer.address, env.addr(symbol), address, feed.heartbeat_s,
                                       DECIMALS[symbol])
 
 

@@ -38,6 +38,7 @@ from tests.unit.auction.test_verify import (
     WETH,
     cow,
     make_auction,
+    through_pushed_pool,
 )
 
 DAI = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
@@ -100,6 +101,7 @@ def _broken(auction: Auction) -> dict[DropReason, Solution]:
         DropReason.FEE_ABOVE_MAX: dataclasses.replace(honest, executions=(fees_40_bps, buyer)),
         DropReason.CALLS_RELAYER: dataclasses.replace(honest, interactions=(Interaction(RELAYER, 0, b"\x23"),)),
         DropReason.CALLS_SETTLEMENT: dataclasses.replace(honest, interactions=(Interaction(SETTLEMENT, 0, b""),)),
+        DropReason.SWAPS_THROUGH_PUSHED_POOL: through_pushed_pool(auction),
         DropReason.SCORE_MISMATCH: dataclasses.replace(honest, score_e18=honest.score_e18 * 2),
         # claims exactly what its gas leaves: nothing, or less (so the claim is honest, the score not positive)
         DropReason.SCORE_NOT_POSITIVE: dataclasses.replace(honest, gas=10**10,

@@ -11,7 +11,10 @@ from eth_account import Account
 from auction import verify
 from intents.model import Intent, IntentKind
 from intents.signing import sign_intent
-from routing.pools import Liquidity
+from routing.evaluate import Hop
+from routing.execute import v2_swap
+from routing.pools import Liquidity, V2Pool
+from routing.pools import Token as PoolToken
 from solver.domain import Auction, BatchIntent, Execution, Interaction, Solution, Token
 from solver.scoring import score
 
@@ -25,6 +28,10 @@ SELLER = Account.from_key("0x" + "11" * 32)  # holds WETH, wants half in USDC
 BUYER = Account.from_key("0x" + "22" * 32)  # holds USDC, wants half in WETH
 WETH_PRICE = 3_000 * 10**18  # USD per base unit × 1e36: $3000 per 1e18 base units
 USDC_PRICE = 10**30  # $1 per 1e6 base units
+# a USDC/WETH pool pushed 3% off the feed before the snapshot (WETH 3% cheaper in it)
+PUSHED = V2Pool("0x00000000000000000000000000000000000000A1", USDC, WETH, 30_000_000 * 10**6, 10_300 * 10**18)
+V2_ROUTER = "0x7a250d5630B4cF539739dF2C5dAcb4c659F2488D"
+POOL_TOKENS = {USDC: PoolToken(USDC, "USDC", 6), WETH: PoolToken(WETH, "WETH", 18)}
 
 
 def half_half(owner: str, nonce: int = 1) -> Intent:
@@ -44,7 +51,7 @@ def make_auction(auction_id: int = 7, deadline_s: float = 5.0) -> Auction:
         tokens={WETH: Token(WETH, "WETH", 18, WETH_PRICE), USDC: Token(USDC, "USDC", 6, USDC_PRICE)},
         intents=tuple(intents),
         balances={SELLER.address: {WETH: 10 * 10**18, USDC: 0}, BUYER.address: {WETH: 0, USDC: 30_000 * 10**6}},
-        liquidity=Liquidity({}, ()), gas_price_wei=10**9, native_price=WETH_PRICE,
+        liquidity=Liquidity(POOL_TOKENS, (PUSHED,)), gas_price_wei=10**9, native_price=WETH_PRICE,
     )
 
 
@@ -55,6 +62,12 @@ def cow(auction: Auction, gas: int = 200_000) -> Solution:
                   Execution(buyer.id, {USDC: -15_000 * 10**6, WETH: 5 * 10**18}))
     draft = Solution(auction.id, SOLVER, {WETH: WETH_PRICE, USDC: USDC_PRICE}, executions, (), 0, gas)
     return dataclasses.replace(draft, score_e18=score(auction, draft, gas))
+
+
+def through_pushed_pool(auction: Auction) -> Solution:
+    """The honest answer plus a swap of 1 WETH for USDC through the pushed pool."""
+    swap = v2_swap(V2_ROUTER, Hop(PUSHED.address, "v2", 3000, WETH, USDC, 10**18, 2_900 * 10**6), SETTLEMENT, 2**32 - 1)
+    return dataclasses.replace(cow(auction), interactions=(swap,))
 
 
 def rejected(auction: Auction, solution: Solution) -> verify.Rejected:
@@ -118,6 +131,18 @@ def test_rejects_a_fee_above_the_intents_cap() -> None:
     seller, buyer = cow(auction).executions
     fee_40_bps = Execution(seller.intent_id, {WETH: -5 * 10**18, USDC: 14_940 * 10**6})
     assert "maxFeeBps" in str(rejected(auction, dataclasses.replace(cow(auction), executions=(fee_40_bps, buyer))))
+
+
+def test_rejects_a_swap_through_a_pool_pushed_off_the_feed_whoever_the_solver() -> None:
+    auction = make_auction()
+    err = rejected(auction, through_pushed_pool(auction))
+    assert err.field == "interactions[0]" and PUSHED.address in str(err) and "pool-deviation" in str(err)
+
+
+def test_accepts_the_same_swap_once_the_pool_is_back_at_the_feed() -> None:
+    healed = dataclasses.replace(PUSHED, reserve1=10_000 * 10**18)
+    auction = dataclasses.replace(make_auction(), liquidity=Liquidity(POOL_TOKENS, (healed,)))
+    assert verify.check(auction, through_pushed_pool(auction), SOLVER, RELAYER) > 0
 
 
 def test_rejects_an_interaction_that_calls_the_relayer_or_the_settlement() -> None:

@@ -78,3 +78,20 @@ def test_rejects_submitting_a_file_that_is_not_json(capsys: pytest.CaptureFixtur
 def test_reports_an_orderbook_that_does_not_answer(capsys: pytest.CaptureFixture[str]) -> None:
     r = run_cli(capsys, "intent", "list", "--orderbook", "http://127.0.0.1:9")
     assert r.code == 4 and "keel node serve" in r.err
+
+
+def test_should_show_the_oracle_guard_and_its_default_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("weights", "hedge"):
+        r = run_cli(capsys, "intent", command, "--help")
+        assert r.code == 0
+        text = " ".join(r.out.split())
+        assert "--max-oracle-deviation" in text and "Default 100 bps" in text
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "20000"])
+def test_rejects_a_bad_oracle_guard_in_one_line_before_reading_the_chain(capsys: pytest.CaptureFixture[str],
+                                                                        value: str) -> None:
+    r = run_cli(capsys, "intent", "weights", "--token", "WETH=50", "--token", "USDC=50",
+                "--max-oracle-deviation", value)
+    assert r.code == 2, r.err
+    assert r.err.count("\n") == 1 and "max-oracle-deviation" in r.err and "Traceback" not in r.err
