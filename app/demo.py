@@ -111,10 +111,10 @@ def _story(info: dict[str, Any], report: DemoReport, progress: Progress) -> None
     progress("submitting them to the orderbook over HTTP")
     _submit(info["orderbook"], world.chain_id, report, signed)
     progress("running one auction round: the solvers compete over HTTP")
-    result, auction = _one_round(world)
+    result = _one_round(world)
     winner = _record_round(report, result)
     if winner is not None and winner.tx_hash:
-        _record_savings(report, w3, auction, winner)
+        _record_savings(report, result.round_id, winner)
     report.after = {o: _balances(w3, world, o, symbols) for o in owners}
     if winner is not None and winner.solution.stats.get("hops"):
         prices = {a: rounds[s].usd_price(report.decimals[s]) for a, s in symbols.items()}
@@ -158,15 +158,24 @@ def _record_round(report: DemoReport, result: Any) -> Any:
     return next((c for c in result.candidates if c.verdict == "settled"), None)
 
 
-def _record_savings(report: DemoReport, w3: Any, auction: Any, winner: Any) -> None:
-    from solver.savings import compare
+def _record_savings(report: DemoReport, round_id: int, winner: Any) -> None:
+    """Gas used on chain and the savings as the auctioneer stored them when it closed the round
+    (`auction.settled`): the demo, the explorer and `keel intent show` read one set of figures."""
+    from app import processes
+    from auction.rounds import RoundStore
 
-    receipt = w3.eth.get_transaction_receipt(winner.tx_hash)
-    report.round["gasUsed"] = int(receipt["gasUsed"])
-    saved = compare(auction, winner.solution, winner.solution.solver)
-    report.savings = {"batch_cost_usd": saved.batch_cost_usd, "alone_cost_usd": saved.alone_cost_usd,
-                      "saved_usd": saved.saved_usd, "alone_unsettled": len(saved.alone_unsettled),
-                      "matched_share": winner.solution.stats.get("matched_share", 0.0)}
+    rounds = RoundStore(processes.auction_db())
+    try:
+        kept = rounds.settlement(round_id)
+    finally:
+        rounds.close()
+    if kept is None:
+        return
+    report.round["gasUsed"] = kept.gas_used
+    if kept.saved_usd is not None and kept.batch_cost_usd is not None and kept.alone_cost_usd is not None:
+        report.savings = {"batch_cost_usd": kept.batch_cost_usd, "alone_cost_usd": kept.alone_cost_usd,
+                          "saved_usd": kept.saved_usd, "alone_unsettled": len(kept.alone_unsettled),
+                          "matched_share": winner.solution.stats.get("matched_share", 0.0)}
 
 
 def _draw_route(winner: Any, round_id: int, symbols: dict[str, str], decimals: dict[str, int],
@@ -180,7 +189,7 @@ def _draw_route(winner: Any, round_id: int, symbols: dict[str, str], decimals: d
     return str(picture)
 
 
-def _one_round(world: Any) -> tuple[Any, Any]:
+def _one_round(world: Any) -> Any:
     from app import processes
     from auction import snapshot
     from auction.auctioneer import Auctioneer
@@ -194,8 +203,6 @@ def _one_round(world: Any) -> tuple[Any, Any]:
     store = open_store(processes.orderbook_db())
     rounds = RoundStore(processes.auction_db())
     try:
-        open_now = [(s.id, s.signed) for s in store.open_intents(int(time.time()))]
-        auction, _ = snapshot.take(w3, view, open_now, 0, 0)  # the same block the round will see
         from auction.auth import load_or_create
 
         auctioneer = Auctioneer(w3, view, store, rounds, registry.all, deadline_s=DEADLINE_S,
@@ -207,7 +214,7 @@ def _one_round(world: Any) -> tuple[Any, Any]:
         registry.close()
     if result is None:
         raise RefusedError("the auctioneer found no open intents: the orderbook did not keep them")
-    return result, auction
+    return result
 
 
 def _weights(world: Any, user: int, target: dict[str, int]) -> Any:

@@ -112,7 +112,7 @@ class DropReason(StrEnum):
         return frozenset(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
 
 
-SETTLED_TEMPLATE = "won with score {score} at {gas_used} gas"
+SETTLED_TEMPLATE = "won with score {score} (at the simulated gas); {gas_used:,} gas used on chain"
 
 
 def comparison(score_e18: int, winner_e18: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from keel import render
+from keel.progress import Steps
 
 chain_app = typer.Typer(help="The local chain: the mainnet-shaped world and the fork you talk to.", no_args_is_help=True)
 contracts_app = typer.Typer(help="keel's Solidity contracts.", no_args_is_help=True)
@@ -22,8 +23,9 @@ def up(
 
     if fork_url is not None:
         _check_fork(fork_url)
-    with render.stderr.status("starting the chain…") as spinner:
-        handle, note = chain.up(port, fork_url, fresh, progress=lambda m: spinner.update(f"building the world: {m}…"))
+    with Steps("keel chain up", len(UP_STAGES), enabled=not as_json) as steps:
+        handle, note = chain.up(port, fork_url, fresh, progress=lambda stage: _stage(steps, stage))
+        steps.update(len(UP_STAGES), "up")
     if note:
         render.status(note)
     w = chain.current_world()
@@ -32,6 +34,19 @@ def up(
     if not as_json:
         render.status(f"chain up: {handle.rpc_url} (chain id {handle.chain_id}); stop it with `keel chain down`")
     render.emit(data, as_json, rows=rows, columns=["name", "address"], title=f"world at {handle.rpc_url}")
+
+
+# what `contracts.chain.start` reports, in order: the world's build stages (only when the world is
+# built, not when its cached state is loaded), then the two anvils and the feeds
+UP_STAGES = ("tokens", "Uniswap V2 and V3", "oracle feeds", "liquidity", "keel contracts", "users",
+             "starting the world's chain", "forking it", "refreshing the oracle feeds")
+
+
+def _stage(steps: Steps, stage: str) -> None:
+    """A reported stage as the bar's position (an unknown one keeps the position, shows its name)."""
+    done = UP_STAGES.index(stage) if stage in UP_STAGES else steps.completed
+    building = UP_STAGES.index("starting the world's chain")
+    steps.update(done, f"building the world: {stage}" if done < building else stage)
 
 
 def _check_fork(url: str) -> None:

@@ -29,13 +29,14 @@ def _show(r: Any) -> None:
         out.print(_portfolio(r, entry))
     rows = [{**c, "score_usd": "-" if c["score_usd"] is None else f"${c['score_usd']:,.2f}",
              "matched_share": "-" if c["matched_share"] is None else f"{c['matched_share']:.0%}",
-             "gas": "-" if c["gas"] is None else f"{c['gas']:,}"} for c in r.candidates]
-    out.print(render.table(rows, ["strategy", "solver", "intents", "matched_share", "score_usd", "gas", "verdict", "reason"],
-                           title=f"3. Round {r.round.get('id')}: the competing solutions", justify_right=["score_usd", "gas"]))
+             "gas (simulated)": "-" if c["gas"] is None else f"{c['gas']:,}"} for c in r.candidates]
+    out.print(render.table(rows, ["strategy", "solver", "intents", "matched_share", "score_usd", "gas (simulated)", "verdict",
+                                  "reason"], title=f"3. Round {r.round.get('id')}: the competing solutions",
+                           justify_right=["score_usd", "gas (simulated)"]))
     won = next((c for c in r.candidates if c["verdict"] == "settled"), None)
     if won:
         out.print(f"[bold green]Winner:[/] the {won['strategy']} solver settled {won['intents']} intents in one "
-                  f"transaction {r.round.get('txHash')} using {r.round.get('gasUsed', 0):,} gas.")
+                  f"transaction {r.round.get('txHash')}: {r.round.get('gasUsed', 0):,} gas used on chain.")
     else:
         out.print(f"[bold red]No solution settled[/] (round status {r.round.get('status')}).")
     s = r.savings

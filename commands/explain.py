@@ -3,6 +3,8 @@
 - `status_lines(record, now_s, rounds)`: open / in auction / expired / cancelled / failed, in
   sentences, with the time left or past and, when auctions tried it, each solver's verdict in
   the last round that held it (the reason the auctioneer recorded, which names symbols and amounts).
+- `saving_sentence(saving)`: the batch's stored saving against routing each intent alone, in words
+  (the figures `auction.settled` recorded when the round settled; see `explorer.views.settled_figures`).
 - `settled_report(world, record)`: reads the settling transaction: the owner's balance change
   of each intent token across that block (the fills), the batch's clearing prices for its tokens (USD per whole token),
   the fee the settlement measured (`given - received` of its fill, valued at the clearing
@@ -56,6 +58,20 @@ def status_lines(record: dict[str, Any], now_s: float, rounds: list[Any]) -> lis
     elif status == "open" and not rounds:
         lines.append("no auction round has taken it yet (is `keel up` or `keel auction run` running?)")
     return lines
+
+
+def saving_sentence(saving: dict[str, Any]) -> str:
+    """What the intent's batch saved against routing each of its intents alone (batch-wide: the
+    batch's pool and gas cost is shared, so the saving is not split per intent)."""
+    if saving["savedUsd"] is None:
+        return f"not recorded ({saving.get('note') or 'no figures'})"
+    alone = ("" if saving["settledAloneToo"]
+             else "; this intent could not have been settled alone at all")
+    saved = saving["savedUsd"]
+    verdict = f"{render.usd(saved)} saved" if saved >= 0 else f"{render.usd(-saved)} more than alone"
+    return (f"its batch of {saving['batchIntents']} intents cost the users {render.usd(saving['batchCostUsd'])} "
+            f"in pools and gas, against {render.usd(saving['aloneCostUsd'])} with each intent routed alone: "
+            f"{verdict}{alone}")
 
 
 @dataclass

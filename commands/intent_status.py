@@ -122,16 +122,46 @@ def show_cmd(
 
     full = _resolve_id(orderbook, intent_id)
     record = client.request(orderbook, "GET", f"/intents/{full}")
-    lines = explain.status_lines(record, time.time(), _rounds_of(full))
+    rounds = _rounds_of(full)
+    lines = explain.status_lines(record, time.time(), rounds)
     report = _settled(record)
+    stored = _stored_figures(record, rounds)
     if as_json:
-        render.emit_json({**record, "explanation": lines, "settled": report})
+        render.emit_json({**record, "explanation": lines, "settled": report, "settledIn": stored["settledIn"],
+                          "saving": stored["saving"]})
         return
     render.stdout.print(f"intent {full} ({record['kind']}, owner {record['owner']})", highlight=False)
     for line in lines:
         render.stdout.print(line, highlight=False)
     if report is not None:
         _print_settled(report)
+    elif stored["filled"]:  # the chain that settled it is gone: what the round recorded still says what you got
+        _print_stored_fill(stored)
+    if stored["saving"] is not None:
+        render.stdout.print(f"saving (round {stored['settledIn']}, recorded when it settled): "
+                            + explain.saving_sentence(stored["saving"]), highlight=False)
+
+
+def _stored_figures(record: dict[str, Any], rounds: list[Any]) -> dict[str, Any]:
+    """What the round that settled this intent recorded (`explorer.views.settled_figures`: the same
+    figures the explorer shows, read from the rounds store, never recomputed)."""
+    from explorer.views import settled_figures
+
+    tx = record.get("txHash")
+    settling = next((r for r in rounds if record["status"] == "settled" and tx and r.tx_hash == tx), None)
+    return settled_figures(record["id"], settling)
+
+
+def _print_stored_fill(stored: dict[str, Any]) -> None:
+    rows = [{"token": f["symbol"], "filled (tokens)": f"{f['amount']:+,.10g}", "value (USD)": render.usd(f["usd"])}
+            for f in stored["filled"]]
+    render.stdout.print(render.table(rows, list(rows[0]), title="what you got (+ received, - given), as the round recorded it",
+                                     justify_right=list(rows[0])[1:]))
+    prices = [{"token": p["symbol"], "clearing price (USD per token)": render.usd(p["usdPerToken"])}
+              for p in stored["clearingPrices"]]
+    if prices:
+        render.stdout.print(render.table(prices, list(prices[0]), title="clearing prices (one per token in the batch)",
+                                         justify_right=list(prices[0])[1:]))
 
 
 def _settled(record: dict[str, Any]) -> Any:
@@ -160,7 +190,7 @@ def _print_settled(r: Any) -> None:
                         "valued at the clearing prices)", highlight=False)
     render.stdout.print(render.table(r.outcome, list(r.outcome[0]),
                                      title="outcome " + ("inside the signed band" if r.inside else "OUTSIDE the band")))
-    render.stdout.print(f"gas: {r.gas_used:,} for the whole batch's transaction (paid by the solver)", highlight=False)
+    render.stdout.print(f"gas used on chain: {r.gas_used:,} for the whole batch's transaction (paid by the solver)", highlight=False)
 
 
 def _rounds_of(intent_id: str) -> list[Any]:
@@ -174,7 +204,7 @@ def _rounds_of(intent_id: str) -> list[Any]:
 
     store = RoundStore(path)
     try:
-        return [r for r in store.list(limit=200) if intent_id in r.intents][:5]
+        return store.rounds_of(intent_id, limit=20)  # indexed by intent id: no scan of the history
     finally:
         store.close()
 

@@ -38,7 +38,7 @@ def route_cmd(
         from routing.plot import check_path
 
         check_path(plot, "--plot")  # refuse before the slow part, so a bad path writes nothing
-    liq, prices, gas_wei = _inputs(snapshot, price or [], gas_gwei, save_snapshot)
+    liq, prices, gas_wei = _inputs(snapshot, price or [], gas_gwei, save_snapshot, as_json)
     from routing.amounts import parse_amounts
 
     demands = Demands(parse_amounts(sell, liq, "--sell", True), parse_amounts(buy, liq, "--buy", False))
@@ -67,7 +67,7 @@ def _plot(result: Any, liq: Any, prices: dict[str, int], path: Path) -> None:
 
 
 def _inputs(snapshot: Path | None, price: list[str], gas_gwei: float | None,
-            save: Path | None) -> tuple[Any, dict[str, int], int]:
+            save: Path | None, as_json: bool = False) -> tuple[Any, dict[str, int], int]:
     from keel.units import USD_PRICE_SCALE
     from routing.amounts import mid_prices, parse_amounts
     from routing.errors import RoutingError, SnapshotError
@@ -90,9 +90,14 @@ def _inputs(snapshot: Path | None, price: list[str], gas_gwei: float | None,
 
     world = current_world()
     w3 = world.web3()
-    with render.stderr.status("reading pools from the chain…"):
-        liq = chain.snapshot(w3, world.deployment)
+    from keel.progress import Steps
+    from routing.discovery import DISCOVERY_STEPS
+
+    # a bar past one second, on a terminal, never with --json (stdout stays one JSON document)
+    with Steps("discovering pools", DISCOVERY_STEPS + 1, enabled=not as_json) as steps:
+        liq = chain.snapshot(w3, world.deployment, progress=lambda done, _total, what: steps.update(done, what))
         prices = chain.oracle_prices(w3, world.deployment, liq)
+        steps.update(DISCOVERY_STEPS + 1, f"{len(liq.pools)} pools read; oracle prices read")
     if save is not None:
         save.write_text(liq.dumps())
         render.status(f"snapshot of {len(liq.pools)} pools at block {liq.block} written to {save}")

@@ -313,17 +313,28 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
     finally:
         store.close()
     rows = [_candidate_row(c) for c in record.candidates]
+    kept = record.settlement  # stored when the round settled: shown, never recomputed
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
-             + (f", tx {record.tx_hash}" if record.tx_hash else "") + (f" — {record.note}" if record.note else ""))
+             + (f", tx {record.tx_hash}" if record.tx_hash else "")
+             + (f", {kept.gas_used:,} gas used on chain" if kept else "")
+             + (_saving_words(kept.saved_usd) if kept and kept.saved_usd is not None else "")
+             + (f" — {record.note}" if record.note else ""))
     render.emit(record.public(), as_json, rows=rows,
-                columns=["solver", "strategy", "score (USD)", "gas (simulated estimate)", "verdict", "why", "reason"],
-                title=title, justify_right=["score (USD)", "gas (simulated estimate)"])
+                columns=["solver", "strategy", "score (USD)", "gas (simulated)", "verdict", "why", "reason"],
+                title=title, justify_right=["score (USD)", "gas (simulated)"])
+
+
+def _saving_words(saved_usd: float) -> str:
+    """The stored saving in the round's title; a batch that cost more than alone is said so."""
+    if saved_usd >= 0:
+        return f", {render.usd(saved_usd)} saved against each intent routed alone"
+    return f", {render.usd(-saved_usd)} more than each intent routed alone"
 
 
 def _candidate_row(c: Any) -> dict[str, Any]:
     """One candidate as a table row: the verdict, the drop reason's code (`why`), the sentence."""
     return {"solver": c.solver_url, "strategy": c.strategy, "score (USD)": _usd(c.score),
-            "gas (simulated estimate)": None if c.gas is None else f"{c.gas:,}",
+            "gas (simulated)": None if c.gas is None else f"{c.gas:,}",
             "verdict": str(c.verdict), "why": "-" if c.drop_reason is None else str(c.drop_reason), "reason": c.reason}
 
 

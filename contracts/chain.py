@@ -79,13 +79,16 @@ def start(
     """
     if fork_url is not None:
         return _start_external_fork(port, fork_url, log_dir)
+    say = progress or (lambda _stage: None)
     folder = world.ensure_built(progress=progress, force=fresh)
+    say("starting the world's chain")
     upstream = anvil.start(load_state=folder / "state.json", log_dir=log_dir)
     try:
         # a fresh coinbase makes the fork block's hash unique to this start even within one second:
         # stored state is keyed by that hash (app.processes.chain_key), so a new chain starts clean
         anvil.rpc(upstream.url, "anvil_setCoinbase", ["0x" + secrets.token_hex(20)])
         anvil.rpc(upstream.url, "evm_mine")
+        say("forking it")
         fork = anvil.start(port=port, fork_url=upstream.url, log_dir=log_dir, extra_args=fork_args)
     except BaseException:
         anvil.stop(upstream.pid)
@@ -93,6 +96,7 @@ def start(
     try:
         chain_id = int(str(anvil.rpc(fork.url, "eth_chainId")), 16)
         handle = ChainHandle(fork=fork, upstream=upstream, world_dir=str(folder), chain_id=chain_id)
+        say("refreshing the oracle feeds")
         refresh_feeds(handle.world())
     except BaseException:
         stop(ChainHandle(fork=fork, upstream=upstream, world_dir=None, chain_id=0))

@@ -1,7 +1,10 @@
 """`keel explorer`: the explorer's aiohttp app on loopback, over the stores the CLI reads.
 
     GET /                 rounds, newest first; new and changed rounds arrive live (SSE)
-    GET /rounds/{id}      one round: each solution's verdict and reason, score, gas, latency
+    GET /rounds/{id}      one round: each solution's verdict and reason, score, simulated gas, latency;
+                          when settled, the stored clearing prices, gas used on chain, savings and route
+    GET /rounds/{id}/route.png  the settled route drawn by `routing.plot` from the stored hops
+                          (made on first request off the event loop, cached under `cache_dir`)
     GET /intents?q=       intents whose id or owner starts with q
     GET /intents/{id}     one intent: why it is where it is, the rounds it entered, its fills
     GET /api/...          the same views as JSON (rounds, rounds/{id}, intents, intents/{id})
@@ -16,18 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from auction.rounds import RoundStore
-from explorer import pages, views
+from explorer import pages, picture, views
 from explorer.chain import Fills
 from intents.lifecycle import IntentStore
-from keel.errors import UsageError
+from keel.errors import NotFoundError, UsageError
 from keel.http import add_metrics, errors_middleware
 
 STORES = web.AppKey("stores", dict)
+CACHE = web.AppKey("cache", Path)  # route pictures
 STOPPING = web.AppKey("stopping", asyncio.Event)  # set on shutdown: open event streams end
 POLL_S = 0.5
 
@@ -68,6 +74,18 @@ async def index(request: web.Request) -> web.Response:
 
 async def round_page(request: web.Request) -> web.Response:
     return _html(pages.round_page(views.round_view(_rounds(request), _round_id(request))))
+
+
+async def route_png(request: web.Request) -> web.FileResponse:
+    round_id = _round_id(request)
+    view = views.round_view(_rounds(request), round_id)  # 404 for an unknown round
+    record = _rounds(request).settlement(round_id)
+    if record is None or not record.hops:
+        raise NotFoundError(f"route: round {round_id} has no route to draw ({view['status']}"
+                            + (", netted entirely between its users" if record else "") + ")", "route")
+    path = await asyncio.to_thread(picture.route_png, record, round_id, request.app[CACHE])
+    assert path is not None
+    return web.FileResponse(path, headers={"Content-Type": "image/png", "Cache-Control": "max-age=3600"})
 
 
 async def intents_page(request: web.Request) -> web.Response:
@@ -121,10 +139,19 @@ async def health(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def make_app(orderbook_db: str, auction_db: str, fills: Fills | None = None) -> web.Application:
+def default_cache(auction_db: str) -> Path:
+    """Route pictures of one auction database: under the state dir, apart from any other database's."""
+    from keel.paths import state_dir
+
+    return state_dir() / "explorer" / hashlib.sha256(auction_db.encode()).hexdigest()[:12]
+
+
+def make_app(orderbook_db: str, auction_db: str, fills: Fills | None = None,
+             cache_dir: Path | None = None) -> web.Application:
     """The explorer over the orderbook at `orderbook_db` and the rounds at `auction_db`."""
     app = web.Application(middlewares=[errors_middleware])
     app[STORES] = {}
+    app[CACHE] = cache_dir or default_cache(auction_db)
 
     async def open_stores(app: web.Application) -> None:
         from orderbook.store import open_store
@@ -143,7 +170,8 @@ def make_app(orderbook_db: str, auction_db: str, fills: Fills | None = None) -> 
     app.on_startup.append(open_stores)
     app.on_shutdown.append(end_streams)
     app.on_cleanup.append(close_stores)
-    for path, handler in (("/", index), ("/rounds/{id}", round_page), ("/intents", intents_page),
+    for path, handler in (("/", index), ("/rounds/{id}", round_page), ("/rounds/{id}/route.png", route_png),
+                          ("/intents", intents_page),
                           ("/intents/{id}", intent_page), ("/api/rounds", api_rounds), ("/api/rounds/{id}", api_round),
                           ("/api/intents", api_intents), ("/api/intents/{id}", api_intent), ("/events", events),
                           ("/health", health)):

@@ -51,12 +51,25 @@ def table(headers: Sequence[str], rows: Sequence[str], tbody_id: str = "") -> st
             f"<tbody{tb}>{''.join(rows)}</tbody></table>")
 
 
-ROUND_HEADERS = ("round", "status", "block", "intents", "candidates", "gas", "winner", "tx")
+ROUND_HEADERS = ("round", "status", "block", "intents", "candidates", "gas used (on chain)", "saved vs alone",
+                 "winner", "tx")
+
+
+def usd(value: float | None) -> str:
+    """Money as people read it: `$12,345.67`, `-$3.10`; `-` for none (the CLI's `keel.render.usd`)."""
+    if value is None:
+        return "-"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _gas(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
 
 
 def round_cells(r: dict[str, Any]) -> str:
     return (f"<td><a href='/rounds/{r['round']}'>#{r['round']}</a></td><td class='{_v(r['status'])}'>{_v(r['status'])}</td>"
-            f"<td>{_v(r['block'])}</td><td>{_v(r['intents'])}</td><td>{_v(r['candidates'])}</td><td>{_v(r['gas'])}</td>"
+            f"<td>{_v(r['block'])}</td><td>{_v(r['intents'])}</td><td>{_v(r['candidates'])}</td>"
+            f"<td>{_gas(r['gasUsed'])}</td><td>{usd(r['savedUsd'])}</td>"
             f"<td>{_v(r['winner'])}</td><td><code>{_v(r['txHash'])}</code></td>")
 
 
@@ -72,12 +85,45 @@ def round_page(view: dict[str, Any]) -> str:
              f"{' · ' + _v(view['note']) if view.get('note') else ''}</p>")
     cands = [f"<tr><td>{_v(c['rank'])}</td><td>{_v(c['solverUrl'])}</td><td>{_v(c['strategy'])}</td>"
              f"<td class='{_v(c['verdict'])}'>{_v(c['verdict'])}</td><td>{_v(c['reason'])}</td>"
-             f"<td>{_v(c['score'])}</td><td>{_v(c['gas'])}</td><td>{_v(c['latencyMs'])}</td></tr>"
+             f"<td>{usd(None if c['score'] is None else int(c['score']) / 10**18)}</td><td>{_gas(c['gas'])}</td>"
+             f"<td>{_v(c['latencyMs'])}</td></tr>"
              for c in view["candidates"]]
     intents = [f"<tr><td><a href='/intents/{escape(i)}'><code>{escape(i)}</code></a></td></tr>" for i in view["intents"]]
-    return page(f"Round #{view['round']}", facts + "<h2>Solutions</h2>" + table(
-        ("rank", "solver", "strategy", "verdict", "reason", "score (USD×1e18)", "gas", "latency ms"), cands)
+    return page(f"Round #{view['round']}", facts + settlement_section(view) + "<h2>Solutions</h2>" + table(
+        ("rank", "solver", "strategy", "verdict", "reason", "score (USD)", "gas (simulated)", "latency ms"), cands)
         + "<h2>Intents</h2>" + table(("intent",), intents))
+
+
+def savings_sentence(s: dict[str, Any], intents: int) -> str:
+    """The stored savings in words (what they were measured against), or why there are none."""
+    if s["savedUsd"] is None:
+        return f"Savings {_v(s.get('note') or 'not recorded')}."
+    alone = f" ({len(s['aloneUnsettled'])} could not be settled alone at all)" if s["aloneUnsettled"] else ""
+    verdict = (f"<b>{usd(s['savedUsd'])} saved</b>" if s["savedUsd"] >= 0
+               else f"<b>{usd(-s['savedUsd'])} more</b> than alone")  # said as it is, never a negative saving
+    return (f"Pools and gas cost the users {usd(s['batchCostUsd'])} in this batch of {intents} intents, against "
+            f"{usd(s['aloneCostUsd'])} routing each intent alone{alone}: {verdict}.")
+
+
+def settlement_section(view: dict[str, Any]) -> str:
+    """A settled round's stored record: gas used on chain, clearing prices, savings, the route."""
+    s = view.get("settlement")
+    if not s:
+        return ""
+    prices = [f"<tr><td>{_v(p['symbol'])}</td><td>{usd(p['usdPerToken'])}</td><td><code>{_v(p['token'])}</code></td></tr>"
+              for p in s["clearingPrices"]]
+    picture = (f"<p><img id='route' alt='route of round {view['round']}' src='{escape(view['routePicture'])}' "
+               f"style='max-width:100%'></p>" if view.get("routePicture")
+               else "<p id='route-none'>No pool carried anything: the batch was netted between its users.</p>")
+    route = "".join(f"<li>{_v(line)}</li>" for line in s["route"])
+    return ("<h2>Settlement</h2>"
+            f"<p id='gas-used'>gas used on chain: <b>{_gas(s['gasUsed'])}</b> (the settle transaction's receipt)</p>"
+            f"<p id='savings'>{savings_sentence(s['savings'], len(s['fills']))}</p>"
+            "<h3>Clearing prices (one per token in the batch)</h3>"
+            + table(("token", "USD per token", "address"), prices, "prices")
+            + "<h3>Route</h3>" + picture
+            + (f"<details><summary>the route as the solver described it (base units)</summary><ul>{route}</ul></details>"
+               if route else ""))
 
 
 def intents_page(rows: Sequence[dict[str, Any]], query: str) -> str:
@@ -96,9 +142,24 @@ def intent_page(view: dict[str, Any]) -> str:
               f"<td>{'yes' if r['settledIt'] else 'no'}</td></tr>" for r in view["roundsEntered"]]
     fills = [f"<tr><td>{_v(f['execution'])}</td><td>{_v(f['given'])}</td><td>{_v(f['received'])}</td>"
              f"<td>{_v(f['block'])}</td><td><code>{_v(f['txHash'])}</code></td></tr>" for f in view["fills"]]
-    return page(f"Intent {view['id'][:18]}…", facts + "<h2>Rounds entered</h2>"
+    return page(f"Intent {view['id'][:18]}…", facts + settled_section(view) + "<h2>Rounds entered</h2>"
                 + table(("round", "status", "settled it"), rounds) + "<h2>Fills (BatchSettled)</h2>"
                 + table(("execution", "given (value)", "received (value)", "block", "tx"), fills, "fills"))
+
+
+def settled_section(view: dict[str, Any]) -> str:
+    """What the settling round recorded of this intent: its fill, the prices it cleared at, the saving."""
+    if view.get("settledIn") is None or view.get("saving") is None:
+        return ""
+    rid = view["settledIn"]
+    filled = [f"<tr><td>{_v(f['symbol'])}</td><td>{f['amount']:+,.6f}</td><td>{usd(f['usd'])}</td></tr>"
+              for f in view["filled"]]
+    prices = [f"<tr><td>{_v(p['symbol'])}</td><td>{usd(p['usdPerToken'])}</td></tr>" for p in view["clearingPrices"]]
+    s = view["saving"]
+    return (f"<h2>Settled in <a href='/rounds/{rid}'>round #{rid}</a></h2>"
+            + table(("token", "filled (tokens, + received / − given)", "value at clearing price"), filled, "filled")
+            + table(("token", "clearing price (USD per token)"), prices)
+            + f"<p id='saving'>Its batch: {savings_sentence(s, s['batchIntents'])}</p>")
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:

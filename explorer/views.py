@@ -2,13 +2,18 @@
 
 - `round_rows(rounds)`: the latest rounds as `keel auction list --json` would print them.
 - `round_view(rounds, id)`: one round as `keel auction show --json` prints it (`RoundRecord.public`):
-  each candidate's verdict and the sentence `auction.verdicts` wrote when the round ran.
+  each candidate's verdict and the sentence `auction.verdicts` wrote when the round ran, and for a
+  settled round the record the auctioneer kept (`auction.settled`: clearing prices, route, gas
+  used on chain, savings) with `routePicture`, the URL of its route PNG when pools carried any.
 - `intent_rows(store, query)`: intents whose id or owner starts with `query` (case-insensitive; an
   empty query lists the latest), newest first.
-- `intent_view(store, rounds, id, fills)`: one intent, the rounds it entered (with what became of
-  each) and why it is where it is: its stored reason (parked, failed), or the round that settled it,
-  or, for an open intent, what the last round it entered decided. `fills` are the settlement's
-  fills (`BatchSettled` ids, amounts from the settle calldata) for this intent when a chain was given, else empty.
+- `intent_view(store, rounds, id, fills)`: one intent, the rounds it entered (the store's indexed
+  query by intent, newest first, with what became of each) and why it is where it is: its stored
+  reason (parked, failed), or the round that settled it, or, for an open intent, what the last
+  round it entered decided. For a settled intent, `settledIn` (the round), `filled` (its flows in
+  the winning solution, whole tokens and USD at the clearing prices) and `saving` (its batch's
+  stored savings). `fills` are the settlement's fills (`BatchSettled` ids, amounts from the settle
+  calldata) for this intent when a chain was given, else empty.
 
 Unknown ids are a `NotFound` (404) naming the field.
 """
@@ -21,8 +26,9 @@ from typing import Any
 from auction.rounds import RoundRecord, RoundStore
 from intents.lifecycle import IntentStore, StoredIntent
 from keel.errors import KeelError, NotFoundError
+from keel.units import USD_PRICE_SCALE
 
-ROUNDS_SCANNED = 200  # an intent's rounds are found among the latest this many
+ROUNDS_SHOWN = 50  # an intent's rounds, newest first
 
 
 def round_rows(rounds: RoundStore, limit: int = 50) -> list[dict[str, Any]]:
@@ -30,17 +36,20 @@ def round_rows(rounds: RoundStore, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def _round_row(r: RoundRecord) -> dict[str, Any]:
-    settled = next((c for c in r.candidates if str(c.verdict) == "settled"), None)
+    s = r.settlement
     return {"round": r.id, "block": r.block, "status": str(r.status), "intents": len(r.intents),
             "candidates": len(r.candidates), "winner": r.winner, "txHash": r.tx_hash,
-            "gas": settled.gas if settled else None, "startedAt": r.started_at, "note": r.note}
+            "gasUsed": s.gas_used if s else None, "savedUsd": s.saved_usd if s else None,
+            "startedAt": r.started_at, "note": r.note}
 
 
 def round_view(rounds: RoundStore, round_id: int) -> dict[str, Any]:
     try:
-        return rounds.get(round_id).public()
+        record = rounds.get(round_id)
     except NotFoundError:
         raise NotFoundError(f"round: no round {round_id}", "round") from None
+    has_route = record.settlement is not None and bool(record.settlement.hops)
+    return {**record.public(), "routePicture": f"/rounds/{round_id}/route.png" if has_route else None}
 
 
 def intent_rows(store: IntentStore, query: str = "", limit: int = 100) -> list[dict[str, Any]]:
@@ -61,10 +70,38 @@ def intent_view(store: IntentStore, rounds: RoundStore, intent_id: str,
         stored = store.get(intent_id)
     except KeelError:
         raise NotFoundError(f"intent: no intent {intent_id}", "intent") from None
-    entered = [r for r in rounds.list(limit=ROUNDS_SCANNED) if stored.id in r.intents]
+    entered = rounds.rounds_of(stored.id, limit=ROUNDS_SHOWN)
     history = [{"round": r.id, "status": str(r.status), "txHash": r.tx_hash,
-                "settledIt": bool(r.tx_hash) and r.tx_hash == stored.tx_hash} for r in entered]
-    return {**_intent_row(stored), "why": why(stored, entered), "roundsEntered": history, "fills": list(fills)}
+                "settledIt": _settled_it(stored, r)} for r in entered]
+    settling = next((r for r in entered if _settled_it(stored, r)), None)
+    return {**_intent_row(stored), "why": why(stored, entered), "roundsEntered": history, "fills": list(fills),
+            **settled_figures(stored.id, settling)}
+
+
+def _settled_it(stored: StoredIntent, r: RoundRecord) -> bool:
+    return stored.status == "settled" and bool(r.tx_hash) and r.tx_hash == stored.tx_hash
+
+
+def settled_figures(intent_id: str, settling: RoundRecord | None) -> dict[str, Any]:
+    """What the round that settled `intent_id` recorded of it: the round, its flows in whole tokens
+    and USD at the clearing prices, and its batch's savings (None where nothing was recorded)."""
+    s = settling.settlement if settling else None
+    if settling is None or s is None:
+        return {"settledIn": settling.id if settling else None, "filled": [], "saving": None}
+    prices = {p.token.lower(): p for p in s.prices}
+    flows = next((f for i, f in s.fills.items() if i.lower() == intent_id.lower()), {})
+    filled = []
+    for token, amount in flows.items():
+        p = prices.get(token.lower())
+        filled.append({"token": token, "symbol": p.symbol if p else token,
+                       "amount": amount / 10**p.decimals if p else float(amount),
+                       "usd": amount * p.price / USD_PRICE_SCALE if p else None})
+    saving = {"batchCostUsd": s.batch_cost_usd, "aloneCostUsd": s.alone_cost_usd, "savedUsd": s.saved_usd,
+              "batchIntents": len(s.fills), "aloneUnsettled": len(s.alone_unsettled), "note": s.savings_note,
+              "settledAloneToo": intent_id.lower() not in {i.lower() for i in s.alone_unsettled}}
+    return {"settledIn": settling.id, "filled": filled, "saving": saving, "gasUsed": s.gas_used,
+            "clearingPrices": [{"symbol": p.symbol, "usdPerToken": p.usd_per_token} for p in s.prices
+                               if p.token.lower() in {t.lower() for t in flows}]}
 
 
 def why(stored: StoredIntent, entered: Sequence[RoundRecord]) -> str:

@@ -20,6 +20,11 @@ chain at once (503 beyond). Bodies are capped at 1 MiB and must arrive within
 `keel.http.BODY_TIMEOUT_S`; `serve` caps open connections (`keel.http.MAX_CONNECTIONS`) and
 closes one whose request headers have not arrived within `keel.http.HEADER_TIMEOUT_S`. Admission (`orderbook.admission`): at most `open_cap` live intents
 per owner (409 `OwnerCapReached`); an owner lacking the balance or the relayer allowance is refused at submit.
+
+Every store call (a Postgres round trip and commit, or a sqlite fsync under synchronous=FULL)
+runs in its own bounded pool (`STORE_WORKERS` threads, as many as a Postgres store's connections),
+never on the event loop (`/health`'s count on a thread of its own): a slow commit delays the request that
+made it, not `/health` or the others.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -53,6 +59,7 @@ STORE_KEY = web.AppKey("store", IntentStore)
 MAX_PENDING_CHECKS = 64
 BACKLOG = 128  # pending TCP connections the listener queues
 CHAIN_WORKERS = 2  # web3 calls hold the GIL between socket reads: few workers keep the event loop responsive
+STORE_WORKERS = 4  # = open_store's default Postgres pool: one connection per worker; sqlite serialises on its lock
 
 
 class ChainBusy(KeelError):
@@ -149,6 +156,22 @@ class ChainGate:
 
 
 GATE_KEY = web.AppKey("gate", ChainGate)
+STORE_POOL_KEY = web.AppKey("store_pool", ThreadPoolExecutor)
+
+
+HEALTH_POOL_KEY = web.AppKey("health_pool", ThreadPoolExecutor)
+
+
+async def _store(request: web.Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` (a store method) in the store pool, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(request.app[STORE_POOL_KEY], partial(fn, *args, **kwargs))
+
+
+async def _count(request: web.Request) -> int:
+    """The stored intents, for /health: off the loop on a thread of its own, so a liveness probe
+    never queues behind the submissions' store calls."""
+    return int(await asyncio.get_running_loop().run_in_executor(request.app[HEALTH_POOL_KEY],
+                                                                request.app[STORE_KEY].count))
 
 
 def _config(request: web.Request) -> OrderbookConfig:
@@ -169,15 +192,15 @@ async def _accept(request: web.Request) -> web.Response:
     body = await read_json(request, IntentError)
     store, config, gate = request.app[STORE_KEY], _config(request), request.app[GATE_KEY]
     signed = await asyncio.get_running_loop().run_in_executor(gate.parser, check_body, config, body)
-    check_open_cap(signed.intent.owner, store.open_count(signed.intent.owner), config.open_cap)
+    check_open_cap(signed.intent.owner, await _store(request, store.open_count, signed.intent.owner), config.open_cap)
     intent_id = await gate.run(config, signed)
-    stored = store.add(intent_id, signed, max_open_per_owner=config.open_cap)  # the cap again, atomically
+    stored = await _store(request, store.add, intent_id, signed, max_open_per_owner=config.open_cap)  # the cap again, atomically
     return web.json_response(dump(AcceptedModel(id=stored.id, status=IntentStatus(stored.status))), status=201)
 
 
 async def list_intents(request: web.Request) -> web.Response:
     q = parse(ListQuery, {k: request.query[k] for k in request.query})
-    rows = request.app[STORE_KEY].list(status=q.status, owner=q.owner, limit=q.limit)
+    rows = await _store(request, request.app[STORE_KEY].list, status=q.status, owner=q.owner, limit=q.limit)
     return reply([IntentRecordModel.from_stored(r) for r in rows])
 
 
@@ -186,7 +209,7 @@ def _id(request: web.Request) -> str:
 
 
 async def get_intent(request: web.Request) -> web.Response:
-    return reply(IntentRecordModel.from_stored(request.app[STORE_KEY].get(_id(request))))
+    return reply(IntentRecordModel.from_stored(await _store(request, request.app[STORE_KEY].get, _id(request))))
 
 
 async def delete_intent(request: web.Request) -> web.Response:
@@ -194,19 +217,19 @@ async def delete_intent(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     config = _config(request)
     model = parse(CancellationModel, await read_json(request, IntentError))
-    stored = store.get(intent_id)
+    stored = await _store(request, store.get, intent_id)
     gate = request.app[GATE_KEY]
     # EIP-1271 asks the wallet: off the loop, under the same pending cap and budget as submissions
     await gate.call(config, "the wallet", verify_cancellation, intent_id, stored.owner, model.signingScheme,
                     from_hex(model.signature), config.chain_id, config.settlement, config.check_1271)
-    store.cancel(intent_id)
+    await _store(request, store.cancel, intent_id)
     return reply(AcceptedModel(id=intent_id, status=CANCELLED))
 
 
 async def health(request: web.Request) -> web.Response:
     config = _config(request)
     return reply(HealthModel(ok=True, chainId=config.chain_id, settlement=config.settlement,
-                             intents=request.app[STORE_KEY].count()))
+                             intents=await _count(request)))
 
 
 def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
@@ -215,6 +238,10 @@ def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     app[CONFIG_KEY] = config
     gate = ChainGate()
     app[GATE_KEY] = gate
+    store_pool = ThreadPoolExecutor(STORE_WORKERS, "store")
+    app[STORE_POOL_KEY] = store_pool
+    health_pool = ThreadPoolExecutor(1, "health")
+    app[HEALTH_POOL_KEY] = health_pool
     app.router.add_post("/intents", post_intent)
     app.router.add_get("/intents", list_intents)
     app.router.add_get("/intents/{id}", get_intent)
@@ -225,6 +252,8 @@ def make_app(store: IntentStore, config: OrderbookConfig) -> web.Application:
     async def close_store(_app: web.Application) -> None:
         gate.executor.shutdown(wait=False, cancel_futures=True)
         gate.parser.shutdown(wait=False, cancel_futures=True)
+        for pool in (store_pool, health_pool):
+            pool.shutdown(wait=True, cancel_futures=True)  # no store call may outlive the store
         store.close()
 
     app.on_cleanup.append(close_store)

@@ -14,20 +14,22 @@ from contracts.deployment import Deployment
 from contracts.feeds import FeedUnreadable, read_round
 from keel.units import USD_PRICE_SCALE
 from routing.amounts import mid_prices
-from routing.discovery import discover
+from routing.discovery import Progress, discover
 from routing.errors import DiscoveryError
 from routing.pools import Liquidity
 
 STABLES = ("USDC", "DAI", "USDT")
 
 
-def snapshot(w3: Any, deployment: Deployment, block: int | None = None) -> Liquidity:
-    """Every pair and pool among the deployment's tokens, from its factories, at `block` (default latest)."""
+def snapshot(w3: Any, deployment: Deployment, block: int | None = None, progress: Progress | None = None) -> Liquidity:
+    """Every pair and pool among the deployment's tokens, from its factories, at `block` (default latest);
+    `progress` as `routing.discovery.discover` takes it."""
     tokens = deployment.token_addresses()
     if not tokens:
         raise DiscoveryError("no token addresses known for this chain")
     u = deployment.uniswap
-    return discover(w3, tokens, u.v2_factory, u.v3_factory, native=deployment.native_token.address, block=block)
+    return discover(w3, tokens, u.v2_factory, u.v3_factory, native=deployment.native_token.address, block=block,
+                    progress=progress)
 
 
 def oracle_prices(w3: Any, deployment: Deployment, liq: Liquidity) -> dict[str, int]:

@@ -11,7 +11,7 @@ math refuses to step into a word it has not seen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -27,6 +27,8 @@ V3_FEES_AND_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 # limits the read to that many ticks each side of the price, for pools with huge tables
 DEFAULT_TICK_WINDOW: int | None = None
 ZERO = "0x" + "00" * 20
+DISCOVERY_STEPS = 5  # factories; V2 reserves; V3 states; V3 bitmaps; V3 ticks (what `progress` counts)
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was found so far)
 BATCH_SIZE = 4000  # calls per HTTP request: anvil answers 4,000 eth_calls in one batch comfortably
 
 
@@ -68,10 +70,14 @@ def discover(
     tick_window: int | None = DEFAULT_TICK_WINDOW,
     block: int | None = None,
     stats: dict[str, int] | None = None,
+    progress: Progress | None = None,
 ) -> Liquidity:
     """Every V2 pair and V3 pool among `tokens` with non-zero liquidity, at `block` (default latest).
 
-    `stats`, if given, receives the number of HTTP requests and of eth_calls made."""
+    `stats`, if given, receives the number of HTTP requests and of eth_calls made. `progress`,
+    if given, is called after each of the `DISCOVERY_STEPS` batched reads with (steps done,
+    steps in all, what was found so far)."""
+    step = progress or (lambda _done, _total, _what: None)
     addrs = [to_checksum_address(t) for t in tokens]
     block = int(w3.eth.block_number) if block is None else block
     pairs = list(combinations(addrs, 2))
@@ -106,7 +112,13 @@ def discover(
             addr = to_checksum_address(decode(["address"], r)[0])
             if addr != to_checksum_address(ZERO):
                 v3_addrs.append(addr)
-    pools: list[Pool] = _read_v2(w3, v2_addrs, block, stats) + _read_v3(w3, v3_addrs, block, tick_window, stats)
+    found = f"{len(v2_addrs) + len(v3_addrs)} pools found ({len(v2_addrs)} V2, {len(v3_addrs)} V3)"
+    step(1, DISCOVERY_STEPS, found)
+    v2_pools = _read_v2(w3, v2_addrs, block, stats)
+    step(2, DISCOVERY_STEPS, f"{found}; V2 reserves read")
+    v3_pools = _read_v3(w3, v3_addrs, block, tick_window, stats,
+                        lambda done, what: step(2 + done, DISCOVERY_STEPS, f"{found}; V3 {what}"))
+    pools: list[Pool] = v2_pools + v3_pools
     # the native token prices gas only if it is one of the snapshot's tokens (a snapshot
     # without it values gas at nothing inside the router; the auction's score still charges it)
     native = to_checksum_address(native) if native else None
@@ -130,7 +142,7 @@ def _read_v2(w3: Any, pairs: list[str], block: int, stats: dict[str, int] | None
 
 
 def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
-             stats: dict[str, int] | None) -> list[Pool]:
+             stats: dict[str, int] | None, step: Callable[[int, str], None] = lambda _d, _w: None) -> list[Pool]:
     calls = []
     for p in addresses:
         calls += [_call(p, "token0()"), _call(p, "token1()"), _call(p, "fee()"), _call(p, "tickSpacing()"),
@@ -154,6 +166,7 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             "liquidity": int(decode(["uint128"], r[5])[0]),
             "words": _words(compressed, span, spacing),
         })
+    step(1, "pool states read")
     # round 3: bitmap words around each pool's price
     word_calls, word_index = [], []
     for h in heads:
@@ -169,6 +182,7 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             low = bits & -bits
             initialized[h["address"]].append(((w << 8) + low.bit_length() - 1) * h["spacing"])
             bits ^= low
+    step(2, "tick bitmaps read")
     # round 4: liquidityNet of every initialized tick
     tick_calls, tick_index = [], []
     for h in heads:
@@ -176,6 +190,7 @@ def _read_v3(w3: Any, addresses: list[str], block: int, tick_window: int | None,
             tick_calls.append(_call(h["address"], "ticks(int24)", ["int24"], [t]))
             tick_index.append((h["address"], t))
     ticks_raw = _batch(w3, tick_calls, block, stats)
+    step(3, f"{len(tick_calls)} initialized ticks read")
     nets: dict[str, list[tuple[int, int]]] = {h["address"]: [] for h in heads}
     for (addr, t), tick_raw in zip(tick_index, ticks_raw, strict=True):
         nets[addr].append((t, int(decode(["uint128", "int128"], tick_raw[:64])[1])))

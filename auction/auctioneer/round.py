@@ -45,6 +45,7 @@ from auction.endpoint import Endpoint
 from auction.metrics import observe_round
 from auction.parking import PARK_AFTER, stuck_reason
 from auction.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStatus, RoundStore
+from auction.settled import record as record_settlement
 from intents.errors import TransitionError
 from intents.lifecycle import IN_AUCTION, IntentStore
 from keel import metrics
@@ -253,6 +254,8 @@ class Auctioneer:
             # a transaction may still mine: leave the round running; `recover` settles it from the chain
             await notify_all(round_id, outcomes, self.signer)
             return BatchResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), auction.block)
+        if winner is not None:  # prices, route, gas used, savings: kept for the explorer and `keel intent show`
+            await record_settlement(self.rounds, auction, winner)  # before any intent reads as settled
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)

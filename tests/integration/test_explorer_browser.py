@@ -1,8 +1,10 @@
 """The explorer in a real headless Chromium while a real round settles on the fork.
 
 The rounds page is open before the round runs; the round appears in it without a reload
-(server-sent events). Its page shows each solution's verdict and reason in words, a settled
-intent's page shows its fills (the settlement's BatchSettled ids and settle calldata), an intent the round
+(server-sent events). Its page shows each solution's verdict and reason in words and the batch
+the auctioneer stored: gas used on chain, clearing prices, savings and the route picture (a
+PNG that loads with a real size); a settled intent's page shows its fills (the settlement's
+BatchSettled ids and settle calldata), its recorded fill and its batch's saving; an intent the round
 left open says why, and the search finds intents by owner prefix. Screenshots go to the test's
 tmp dir (KEEL_EXPLORER_SHOT=path also copies the round page there, for docs/explorer.png).
 """
@@ -102,6 +104,20 @@ def test_a_round_settling_on_the_fork_shows_live_with_fills_and_reasons(chain: A
         page.wait_for_url(f"**/rounds/{result.round_id}")
         text = page.inner_text("body")
         assert "settled" in text and "dropped" in text and "malformed" in text
+        # the batch as the auctioneer stored it: gas used on chain, clearing prices, savings, the route picture
+        kept = rounds.settlement(result.round_id)
+        assert kept is not None and kept.hops
+        assert kept.gas_used == chain.web3().eth.get_transaction_receipt(result.tx_hash)["gasUsed"]
+        assert page.inner_text("#gas-used") == f"gas used on chain: {kept.gas_used:,} (the settle transaction's receipt)"
+        prices = page.locator("#prices tr")
+        assert prices.count() == len(kept.prices) and "$" in prices.first.inner_text()
+        assert {p.symbol for p in kept.prices} <= set(page.inner_text("#prices").split())
+        assert "routing each intent alone" in page.inner_text("#savings")
+        route = page.locator("img#route")
+        route.wait_for(timeout=WAIT_MS)
+        page.wait_for_function("document.getElementById('route').complete", timeout=WAIT_MS)
+        size = page.evaluate("[document.getElementById('route').naturalWidth, document.getElementById('route').naturalHeight]")
+        assert size[0] > 100 and size[1] > 100, size
         page.screenshot(path=str(tmp_path / "round.png"), full_page=True)
         if os.environ.get("KEEL_EXPLORER_SHOT"):
             shutil.copy(tmp_path / "round.png", os.environ["KEEL_EXPLORER_SHOT"])
@@ -113,6 +129,8 @@ def test_a_round_settling_on_the_fork_shows_live_with_fills_and_reasons(chain: A
         fills = page.locator("#fills tr")
         assert fills.count() == 1
         assert result.tx_hash in fills.inner_text()
+        assert page.locator("#filled tr").count() >= 2  # what it gave and what it got, as the round recorded
+        assert "Its batch:" in page.inner_text("#saving") and "routing each intent alone" in page.inner_text("#saving")
         page.screenshot(path=str(tmp_path / "intent-settled.png"), full_page=True)
 
         page.goto(f"{explorer.url}/intents/{left[0]}")

@@ -2,7 +2,8 @@
 
 `keel up` → a new account → refused at the door while unfunded → `keel account fund` → refused
 while the relayer is not approved → `keel approve` → sign and submit → `keel intent wait` →
-`keel intent show`: what I got (fills, clearing prices, fee, the band reached) → history.
+`keel intent show`: what I got (fills, clearing prices, fee, the band reached, the saving against
+routing it alone, as the round recorded it) → history.
 """
 
 from __future__ import annotations
@@ -59,9 +60,15 @@ def test_a_newcomer_funds_approves_signs_waits_and_sees_what_they_got(tmp_path: 
         assert got["inside"] is True and all(row["inside"] == "yes" for row in got["outcome"])
         assert 0 <= got["fee_usd"] <= got["given_usd"] * 30 / 10_000  # within the signed 0.3% max fee
         assert any(line.startswith("settled in transaction") for line in shown["explanation"])
+        saving = shown["saving"]  # the figures the auctioneer stored when the round settled
+        assert isinstance(shown["settledIn"], int) and saving["batchIntents"] == 1 and saving["settledAloneToo"]
+        assert saving["batchCostUsd"] > 0 and saving["aloneCostUsd"] > 0
+        assert abs(saving["savedUsd"] - (saving["aloneCostUsd"] - saving["batchCostUsd"])) < 1e-9
 
         words = me.ok("intent", "show").out  # no id: the default account's newest intent
         assert "what you got" in words and "inside the signed band" in words and "clearing prices" in words
+        assert f"saving (round {shown['settledIn']}, recorded when it settled): its batch of 1 intents" in words
+        assert "gas used on chain:" in words
 
         history = me.ok("intent", "history", "--json").json()
         assert [r["id"] for r in history] == [intent_id]

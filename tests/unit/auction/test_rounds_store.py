@@ -81,7 +81,7 @@ def test_should_share_one_database_with_the_orderbook(pg_server: Any) -> None:
         assert rounds.open_round(7, [A]) == 1 and store.count() == 0
         with psycopg.connect(url) as conn:
             versions = conn.execute("SELECT component, version FROM schema_version ORDER BY component").fetchall()
-        assert versions == [("auction", 1), ("orderbook", 2)]
+        assert versions == [("auction", 2), ("orderbook", 2)]
     finally:
         rounds.close()
         store.close()

@@ -93,7 +93,7 @@ def test_each_verdict_round_trips_wire_then_database_then_cli(
 def test_the_notice_says_what_the_node_is_told() -> None:
     told = {v: notice(3, o) for v, o in outcomes("http://x").items()}
     assert told[Verdict.SETTLED].dropReason is None and told[Verdict.SETTLED].txHash == TX
-    assert told[Verdict.SETTLED].reason == "won with score $7.00 at 150123 gas"
+    assert told[Verdict.SETTLED].reason == "won with score $7.00 (at the simulated gas); 150,123 gas used on chain"
     assert told[Verdict.LOST].dropReason is DropReason.OUTRANKED and told[Verdict.LOST].txHash is None
     assert told[Verdict.EMPTY].reason == "no solution: nothing trades"
 
