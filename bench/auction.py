@@ -37,7 +37,8 @@ from solver.domain import Auction, BatchIntent, Token
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 
-SIZES = (10, 100, 1000)
+SIZES = (4, 10, 50, 100, 1000)
+ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this size
 DEADLINE_S = 10.0
 # anvil refuses JSON-RPC bodies past a few MB, and no real chain takes a transaction of that
 # size (geth's limit is 128 KB): a batch that large is solved, but not sent.
@@ -135,6 +136,7 @@ def run(size: int, world: World) -> dict:
         row["milp_score_usd"] = milp.score_e18 / 1e18
         row["baseline_score_usd"] = base.score_e18 / 1e18
         row["calldata_kb"] = len(batch.calldata()) / 1024
+        row.update(versus_alone(a, milp, world.solvers[0].address) if size <= ALONE_UP_TO else {})
         if row["calldata_kb"] > MAX_CALLDATA_KB:
             row.update(simulate_s=float("nan"), settle_s=float("nan"), gas_per_intent=float("nan"), gas_total=0)
             return row
@@ -149,6 +151,37 @@ def run(size: int, world: World) -> dict:
         return row
     finally:
         w3.provider.make_request("evm_revert", [snap])
+
+
+def versus_alone(a: Auction, milp, solver: str) -> dict:
+    """Score and cost of each settled intent routed alone with the best split router (the milp
+    strategy on a one-intent auction), and what the batch saved against them."""
+    from dataclasses import replace
+
+    from solver.errors import NoSolution
+    from solver.savings import cost_usd
+
+    alone_score = alone_cost = 0.0
+    unsettled = 0
+    t = time.perf_counter()
+    for e in milp.executions:
+        single = replace(a, intents=(a.intent(e.intent_id),))
+        try:
+            s = Milp().solve(single, solver)
+        except NoSolution:
+            unsettled += 1
+            continue
+        alone_score += s.score_e18 / 1e18
+        alone_cost += cost_usd(single, s)
+    out = {"alone_score_usd": alone_score, "alone_cost_usd": alone_cost, "alone_unsettled": unsettled,
+           "batch_cost_usd": cost_usd(a, milp), "alone_s": time.perf_counter() - t}
+    out["saving_usd"] = milp.score_e18 / 1e18 - alone_score
+    bound = milp.stats.get("joint_bound_usd")
+    if bound is not None:
+        out["bound_usd"] = bound
+        out["bound_saving_usd"] = bound - alone_score
+        out["share_of_bound_saving"] = out["saving_usd"] / out["bound_saving_usd"] if out["bound_saving_usd"] > 0 else float("nan")
+    return out
 
 
 def make_users_fast(world: World, count: int, rng: random.Random):
@@ -187,6 +220,13 @@ def main() -> None:
     for r in rows:
         table.add_row(*(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
     Console(width=220).print(table)
+    for r in rows:
+        if "alone_score_usd" in r:
+            print(f"{r['intents']} intents: score ${r['milp_score_usd']:,.2f} vs best-split-alone ${r['alone_score_usd']:,.2f} "
+                  f"(saving ${r['saving_usd']:,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs ${r['alone_cost_usd']:,.2f} alone, "
+                  f"{r['alone_unsettled']} unsettled alone)"
+                  + (f"; joint bound ${r['bound_usd']:,.2f}, bound's saving ${r['bound_saving_usd']:,.2f}, "
+                     f"share of it {r['share_of_bound_saving']:.2%}" if "bound_usd" in r else ""))
     for r in rows:
         ok = "within" if r["solve_s"] < DEADLINE_S else "OVER"
         print(f"{r['intents']} intents: milp solved in {r['solve_s']:.2f} s ({ok} the {DEADLINE_S:.0f} s deadline); "
