@@ -1,8 +1,9 @@
 """What batching saved: the winning batch against routing each intent alone.
 
 Pure. Each settled intent is solved again in an auction of its own (same block, same
-pools, same reference prices) by the baseline strategy — its best single path, no
-netting, its own settlement and gas. A solution's cost is what leaves the users as a
+pools, same reference prices) by the `milp` strategy — its best route alone: the joint
+program's volume for that intent and the best split over every pool and path, with its own
+settlement and gas (not the single-path `baseline`, which inflates what batching saves). A solution's cost is what leaves the users as a
 whole: the value the pools keep (LP fees and price impact, at reference prices) plus the
 gas of its settlement. Solver fees are a transfer that pays that gas, so they are not
 counted twice. The batch's cost against the sum of the costs alone is what the
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from solver import scoring
 from solver.domain import Auction, Solution
 from solver.errors import NoSolution
-from solver.strategies.baseline import Baseline
+from solver.strategies.milp import Milp
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def compare(auction: Auction, winner: Solution, solver: str) -> Savings:
     for execution in winner.executions:
         single = replace(auction, intents=(auction.intent(execution.intent_id),))
         try:
-            alone = Baseline().solve(single, solver)
+            alone = Milp(with_bound=False).solve(single, solver)
         except NoSolution:
             unsettled.append(execution.intent_id)
             continue

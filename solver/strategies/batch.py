@@ -13,16 +13,18 @@ from collections.abc import Callable
 from typing import Any
 
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import scoring
-from solver.clearing import Cleared, RoutedPlan, clear
+from solver import joint, scoring
+from solver.clearing import Cleared, DropCause, RoutedPlan, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
+from solver.joint_wants import joint_want
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
 
 GAS_BASE = 130_000
 GAS_PER_EXECUTION = 95_000
 DEADLINE_SLACK_S = 600
+TRIM_ROUNDS = 2  # times the breaker's drops are trimmed to their least trade and the batch cleared again
 
 
 def wants_for(auction: Auction, ids: list[str]) -> tuple[dict[str, Want], dict[str, str]]:
@@ -65,13 +67,59 @@ def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]
     return fee_bps
 
 
-def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str) -> Solution:
+def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int], with_bound: bool = True,
+                  ) -> tuple[dict[str, Want], dict[str, Any]]:
+    """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`), and with
+    `with_bound`, over every intent of the auction whose tokens are priced, keel's joint bound
+    (`joint.ANY_PRICE`: bounds every settleable solution) and the fixed-price relaxation at the
+    reference prices (`joint.FIXED_PRICE`: what the program aims at, not a bound over other prices).
+
+    An intent nothing brings into its band keeps the want `translate` made (the clearing then
+    says why it drops); so does every intent if HiGHS finds no optimum."""
+    prices = auction.reference_prices()
+    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    stats: dict[str, Any] = {}
+    if with_bound:
+        everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
+        stats["joint_bound_usd"] = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE).bound_usd
+        stats["joint_fixed_price_usd"] = joint.solve(everyone, auction.liquidity, prices, joint.FIXED_PRICE).objective_usd
+    try:
+        settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
+                             auction.liquidity, prices, joint.SETTLE)
+    except joint.JointInfeasible as exc:
+        stats["joint_volumes"] = f"translate ({exc})"
+        return wants, stats
+    stats["joint_volumes"] = "joint"
+    stats["joint_value_usd"] = settle.objective_usd
+    out = {}
+    for i, want in wants.items():
+        intent = intents[i]
+        if i in settle.missed:
+            out[i] = want  # nothing brings it into its band: the clearing says why
+            continue
+        jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices)
+        out[i] = want if jw.is_empty else jw
+    return out, stats
+
+
+def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str,
+                joint_program: bool = False, with_bound: bool = True) -> Solution:
+    """Translate, (with `joint_program`) choose volumes by the joint program, clear, build.
+
+    An intent the price-impact breaker would drop is first trimmed back to its least trade
+    (`translate`'s volume, the inner band's nearest edge) and the batch cleared again."""
     started = time.perf_counter()
     wants, skipped = wants_for(auction, ids)
     translated = time.perf_counter()
     if not wants:
         raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
     prices = auction.reference_prices()
+    fee = fee_policy(auction, wants)
+    least = wants
+    joint_stats: dict[str, Any] = {}
+    if joint_program:
+        wants, joint_stats = joint_volumes(auction, wants, fee, with_bound)
+    programmed = time.perf_counter()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     notes: dict[str, Any] = {}
     inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
@@ -86,14 +134,31 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
             route_s[0] += time.perf_counter() - t
 
     intents = {i: auction.intent(i).intent for i in wants}
-    cleared = clear(wants, intents, auction.balances, prices, route_fn, fee_policy(auction, wants))
+    cleared = clear(wants, intents, auction.balances, prices, route_fn, fee)
+    trimmed = []
+    for _ in range(TRIM_ROUNDS):
+        trim = [i for i, d in cleared.dropped.items()
+                if d.cause is DropCause.NO_ROUTE and "breaker" in d.detail and wants[i] != least[i]]
+        if not trim:
+            break
+        wants = {**wants, **{i: least[i] for i in trim}}
+        trimmed += trim
+        cleared = clear(wants, intents, auction.balances, prices, route_fn, fee)
     done = time.perf_counter()
-    timings = {"translate_s": translated - started, "route_s": route_s[0],
-               "net_and_clear_s": done - translated - route_s[0]}
+    timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
+               "net_and_clear_s": done - programmed - route_s[0]}
     reasons = {**skipped, **{i: drop.detail for i, drop in cleared.dropped.items()}}
     if not cleared.flows:
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
-    return build_solution(auction, solver, cleared, name, reasons, timings, notes.get("pools_left_out", {}))
+    solution = build_solution(auction, solver, cleared, name, reasons, timings, notes.get("pools_left_out", {}))
+    if "joint_bound_usd" in joint_stats:
+        bound = joint_stats["joint_bound_usd"]
+        score_usd = solution.score_e18 / 1e18
+        solution.stats.update(joint_stats, trimmed_by_breaker=trimmed, gap_to_bound_usd=bound - score_usd,
+                              share_of_bound=score_usd / bound if bound > 0 else None)
+    elif joint_stats:
+        solution.stats.update(joint_stats, trimmed_by_breaker=trimmed)
+    return solution
 
 
 def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],
