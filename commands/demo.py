@@ -42,7 +42,8 @@ def _show(r: Any) -> None:
     if s:
         out.print(f"[bold]Netting:[/] {s['matched_share']:.0%} of the traded volume was matched between users at one "
                   f"uniform price. Cost to users, pools and gas included: ${s['batch_cost_usd']:,.2f} in this batch, "
-                  f"against ${s['alone_cost_usd']:,.2f} routing each intent alone — [bold]${s['saved_usd']:,.2f} saved[/]"
+                  f"against ${s['alone_cost_usd']:,.2f} with each intent on its own best route (split over every pool and "
+                  f"path) — [bold]${s['saved_usd']:,.2f} saved against the best route alone[/]"
                   + (f" ({s['alone_unsettled']} could not be settled alone at all)." if s["alone_unsettled"] else "."))
     if r.route_png:
         out.print(f"[bold]Route picture:[/] {r.route_png}")

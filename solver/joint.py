@@ -355,10 +355,10 @@ def _define_balances(m: _Model, intents: list[JointIntent], cols: dict[str, dict
 
 
 def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
-          relative: Mapping[str, float] | None = None) -> JointResult:
+          relative: Mapping[str, float] | None = None, time_limit_s: float = math.inf) -> JointResult:
     """Build, solve (with cutting-plane rounds) and extract. `mode`: `SETTLE`, `FIXED_PRICE`
     (per-user value conservation at `relative` clearing prices, default the reference) or
-    `ANY_PRICE`. Raises `JointInfeasible` if HiGHS finds no optimum."""
+    `ANY_PRICE`. Raises `JointInfeasible` if HiGHS finds no optimum within `time_limit_s`."""
     if mode not in MODES:
         raise ValueError(f"mode {mode!r}: use one of {', '.join(MODES)}")
     import highspy
@@ -371,6 +371,8 @@ def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str,
     pool_cols = _define_pools(m, segs)
     _define_balances(m, intents, cols, segs, pool_cols)
     h = _to_highs(m)
+    if math.isfinite(time_limit_s):
+        h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
     rounds = 0
     objective = 0.0
     values: list[float] = []

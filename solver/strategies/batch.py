@@ -24,6 +24,8 @@ from solver.translate import Infeasible, Want, translate
 GAS_BASE = 130_000
 GAS_PER_EXECUTION = 95_000
 DEADLINE_SLACK_S = 600
+JOINT_SHARE = 0.4  # of the time left before the deadline, the most one joint program may take
+BOUND_ROOM = 4.0  # the bound (informational) is computed only if this many times the volumes' time is left
 TRIM_ROUNDS = 2  # times the breaker's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -70,25 +72,35 @@ def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]
 def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int], with_bound: bool = True,
                   ) -> tuple[dict[str, Want], dict[str, Any]]:
     """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`), and with
-    `with_bound`, over every intent of the auction whose tokens are priced, keel's joint bound
-    (`joint.ANY_PRICE`: bounds every settleable solution) and the fixed-price relaxation at the
-    reference prices (`joint.FIXED_PRICE`: what the program aims at, not a bound over other prices).
+    `with_bound`, keel's joint bound over every intent of the auction whose tokens are priced
+    (`joint.ANY_PRICE`: bounds every settleable solution).
 
-    An intent nothing brings into its band keeps the want `translate` made (the clearing then
-    says why it drops); so does every intent if HiGHS finds no optimum."""
+    The deadline comes first: the volumes get `JOINT_SHARE` of the time left, and the bound is
+    computed only if what is left then is `BOUND_ROOM` times what the volumes took (else the
+    stats say it was skipped). An intent nothing brings into its band keeps the want `translate`
+    made (the clearing then says why it drops); so does every intent if HiGHS finds no optimum
+    in time."""
     prices = auction.reference_prices()
     intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
     stats: dict[str, Any] = {}
-    if with_bound:
-        everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
-        stats["joint_bound_usd"] = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE).bound_usd
-        stats["joint_fixed_price_usd"] = joint.solve(everyone, auction.liquidity, prices, joint.FIXED_PRICE).objective_usd
+    started = time.time()
+    left_s = auction.deadline_ms / 1000 - started
     try:
         settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
-                             auction.liquidity, prices, joint.SETTLE)
+                             auction.liquidity, prices, joint.SETTLE, time_limit_s=JOINT_SHARE * left_s)
     except joint.JointInfeasible as exc:
         stats["joint_volumes"] = f"translate ({exc})"
         return wants, stats
+    took_s = time.time() - started
+    if with_bound and left_s - took_s > BOUND_ROOM * took_s:
+        everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
+        try:
+            stats["joint_bound_usd"] = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE,
+                                                   time_limit_s=JOINT_SHARE * (left_s - took_s)).bound_usd
+        except joint.JointInfeasible as exc:
+            stats["joint_bound"] = f"not computed: {exc}"
+    elif with_bound:
+        stats["joint_bound"] = "skipped: too close to the deadline"
     stats["joint_volumes"] = "joint"
     stats["joint_value_usd"] = settle.objective_usd
     out = {}
