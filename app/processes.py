@@ -198,20 +198,10 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
             _write_procs(services, chain_started)
         for s in services:
             wait_healthy(s)
-        from auction.registry import Registry
-
-        registry_db = str(auction_db())
-        registry = Registry(registry_db)
-        registered = [str(s.url) for s in services[1:]]
-        try:
-            for i, url in enumerate(registered):
-                registry.register(world.solvers[i].address, url)
-        finally:
-            registry.close()
+        registered, registry_db = _register(world, [str(s.url) for s in services[1:]])
         _write_procs(services, chain_started, registered, registry_db)  # so `down` deregisters exactly these
         if not auctioneer:
-            return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
-                    "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
+            return _summary(world, chain_started, services)
         progress("starting the auctioneer")
         metrics_port = anvil.free_port()  # the auctioneer's /metrics (it serves nothing else)
         services.append(spawn("auctioneer", [
@@ -222,6 +212,24 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
     except BaseException:
         down()
         raise
+    return _summary(world, chain_started, services)
+
+
+def _register(world: Any, urls: list[str]) -> tuple[list[str], str]:
+    """Register each solver node with its world solver key; (the URLs registered, the registry db)."""
+    from auction.registry import Registry
+
+    registry_db = str(auction_db())
+    registry = Registry(registry_db)
+    try:
+        for i, url in enumerate(urls):
+            registry.register(world.solvers[i].address, url)
+    finally:
+        registry.close()
+    return urls, registry_db
+
+
+def _summary(world: Any, chain_started: bool, services: list[Service]) -> dict[str, Any]:
     return {"rpcUrl": world.rpc_url, "chainStarted": chain_started, "orderbook": services[0].url,
             "services": [asdict(s) for s in services], "logs": str(state_dir() / "logs")}
 

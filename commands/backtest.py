@@ -232,6 +232,7 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
         except ValueError:
             raise PolicyError("portfolio: each weight must be a number, e.g. USDC=30,WETH=50,WBTC=20", "portfolio") from None
         pf = {"tokens": [p[0].strip().upper() for p in pairs], "target": targets}
+        from risk.policies import config
         from risk.policies.config import PortfolioSpec
 
         try:
@@ -240,6 +241,12 @@ def _run_weights(spec: Any, portfolio: str | None, n_paths: int, kind: str, seed
         except Exception as exc:
             raise PolicyError(f"portfolio: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", "portfolio") from None  # type: ignore[attr-defined]
         spec = spec.model_copy(update={"portfolio": merged, "book": None})
+        # the file may have been written for a book: its policies must also make sense for weights
+        try:
+            config.validate_ranges(spec)
+        except PolicyError as exc:
+            raise PolicyError(f"--portfolio: the policy file's policies do not fit a portfolio: {exc.detail}",
+                              exc.field) from None
     pf = spec.portfolio
     spots = {t: world_spec.USD_PRICE.get(t, 1.0) for t in pf.tokens}
     numeraire = pf.tokens[0]

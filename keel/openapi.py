@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -171,3 +172,14 @@ def render(document: Mapping[str, Any]) -> str:
     """The committed text of an OpenAPI document: JSON (so valid YAML, loadable without a YAML
     parser), stable key order, short objects on one line, newline-ended."""
     return _json(dict(document), "") + "\n"
+
+
+def write_or_check(file: Path, module: str, text: str, argv: Sequence[str]) -> int:
+    """`python -m MODULE` rewrites `file` with `text`; with `--check` it exits 1 if the committed file differs."""
+    if "--check" in argv:
+        same = file.read_text() == text
+        print(f"{file}: {'up to date' if same else f'differs from the models; run python -m {module}'}")
+        return 0 if same else 1
+    file.write_text(text)
+    print(f"wrote {file}")
+    return 0

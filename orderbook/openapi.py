@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from intents.wire import CancellationModel, SignedIntentModel
-from keel.openapi import METRICS_ROUTE, ListOf, Route, openapi, render
+from keel.openapi import METRICS_ROUTE, ListOf, Route, openapi, render, write_or_check
 from orderbook.wire import AcceptedModel, HealthModel, IntentPath, IntentRecordModel, ListQuery
 
 FILE = Path(__file__).with_name("openapi.yml")
@@ -53,14 +53,7 @@ def document() -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    text = render(document())
-    if "--check" in argv:
-        same = FILE.read_text() == text
-        print(f"{FILE}: {'up to date' if same else 'differs from the models; run python -m orderbook.openapi'}")
-        return 0 if same else 1
-    FILE.write_text(text)
-    print(f"wrote {FILE}")
-    return 0
+    return write_or_check(FILE, "orderbook.openapi", render(document()), argv)
 
 
 if __name__ == "__main__":

@@ -32,14 +32,10 @@ from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from intents.lifecycle import (
-    CANCELLED,
     EXPIRED,
-    FAILED,
-    IN_AUCTION,
     LIVE,
     OPEN,
     PARKED,
-    SETTLED,
     IntentStatus,
     StoredIntent,
 )
@@ -50,11 +46,12 @@ from keel.db.migrations import migrate_postgres
 from orderbook.storage import records
 from orderbook.storage.records import COMPONENT, SELECT
 from orderbook.storage.schema import MIGRATIONS
+from orderbook.storage.transitions import Transitions
 
 _LIVE = [s.value for s in LIVE]
 
 
-class PostgresStore:
+class PostgresStore(Transitions):
     """`IntentStore` on the Postgres database at `url`, through a pool of `pool_size` connections."""
 
     backend = "postgres"
@@ -113,27 +110,6 @@ class PostgresStore:
                 (to.value, tx_hash, reason, rounds, time.time(), ids),
             )
         return ids
-
-    def mark_in_auction(self, ids: builtins.list[str]) -> builtins.list[str]:
-        """All of `ids` from open to in_auction, or none (TransitionError); returns them."""
-        return self._transition(ids, IN_AUCTION, rounds=1)
-
-    def reopen(self, ids: builtins.list[str]) -> None:
-        """Back to `open`: after an auction that did not settle them, or out of `parked`."""
-        self._transition(ids, OPEN)
-
-    def park(self, ids: builtins.list[str], reason: str) -> None:
-        """Kept but not auctioned, with the reason shown (e.g. the owner lacks the balance)."""
-        self._transition(ids, PARKED, reason=reason)
-
-    def mark_settled(self, intent_id: str, tx_hash: str) -> None:
-        self._transition([intent_id], SETTLED, tx_hash=tx_hash)
-
-    def mark_failed(self, intent_id: str, reason: str) -> None:
-        self._transition([intent_id], FAILED, reason=reason)
-
-    def cancel(self, intent_id: str) -> None:
-        self._transition([intent_id], CANCELLED, reason="cancelled by owner")
 
     def expire(self, now_s: int) -> builtins.list[str]:
         """Mark every open or parked intent whose validTo < now as expired; return their ids."""

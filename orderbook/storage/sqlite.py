@@ -19,14 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from intents.lifecycle import (
-    CANCELLED,
     EXPIRED,
-    FAILED,
-    IN_AUCTION,
     LIVE,
     OPEN,
     PARKED,
-    SETTLED,
     IntentStatus,
     StoredIntent,
 )
@@ -35,11 +31,12 @@ from keel.db.migrations import migrate_sqlite
 from orderbook.storage import records
 from orderbook.storage.records import COMPONENT, SELECT
 from orderbook.storage.schema import MIGRATIONS
+from orderbook.storage.transitions import Transitions
 
 _LIVE = tuple(s.value for s in LIVE)
 
 
-class SqliteStore:
+class SqliteStore(Transitions):
     """`IntentStore` on one sqlite file (WAL, synchronous=FULL)."""
 
     backend = "sqlite"
@@ -96,27 +93,6 @@ class SqliteStore:
                 [(to.value, tx_hash, reason, rounds, now, i) for i in ids],
             )
         return ids
-
-    def mark_in_auction(self, ids: builtins.list[str]) -> builtins.list[str]:
-        """All of `ids` from open to in_auction, or none (TransitionError); returns them."""
-        return self._transition(ids, IN_AUCTION, rounds=1)
-
-    def reopen(self, ids: builtins.list[str]) -> None:
-        """Back to `open`: after an auction that did not settle them, or out of `parked`."""
-        self._transition(ids, OPEN)
-
-    def park(self, ids: builtins.list[str], reason: str) -> None:
-        """Kept but not auctioned, with the reason shown (e.g. the owner lacks the balance)."""
-        self._transition(ids, PARKED, reason=reason)
-
-    def mark_settled(self, intent_id: str, tx_hash: str) -> None:
-        self._transition([intent_id], SETTLED, tx_hash=tx_hash)
-
-    def mark_failed(self, intent_id: str, reason: str) -> None:
-        self._transition([intent_id], FAILED, reason=reason)
-
-    def cancel(self, intent_id: str) -> None:
-        self._transition([intent_id], CANCELLED, reason="cancelled by owner")
 
     def expire(self, now_s: int) -> builtins.list[str]:
         """Mark every open or parked intent whose validTo < now as expired; return their ids."""

@@ -94,31 +94,35 @@ def run_weights(
             break
         realized = annualise(var, dt_s)
         for j, policy in enumerate(policies):
-            v = (units[j] * p).sum(axis=1)
-            ws = WeightsState(
-                t_s=i * dt_s, weights=units[j] * p / v[:, None], target=target, value=v,
-                since_trade_s=since[j], realized_vol=realized, ref_vol=ref_vol, cov=cov,
-                cost_rate=costs.rate,
+            state = WeightsState(
+                t_s=i * dt_s, weights=units[j] * p / (units[j] * p).sum(axis=1)[:, None], target=target,
+                value=(units[j] * p).sum(axis=1), since_trade_s=since[j], realized_vol=realized, ref_vol=ref_vol,
+                cov=cov, cost_rate=costs.rate,
                 trade_cost=lambda turnover, value, p=p: costs.impact(turnover / p, p) + costs.gas,  # type: ignore[misc]
             )
-            d = policy.decide_weights(ws)
-            new_units = np.where(d.trade[:, None], d.position * v[:, None] / p, units[j])
-            q = new_units - units[j]
-            traded = d.trade & (np.abs(q).sum(axis=1) > 0)
-            impact = np.where(traded, costs.impact(q, p), 0.0)
-            gas = np.where(traded, costs.gas, 0.0)
-            shrink = 1.0 - (impact + gas) / v
-            units[j] = new_units * shrink[:, None]
+            d = policy.decide_weights(state)
+            units[j] = _rebalance(units[j], d, p, costs, acc[j])
             prev_values[j] = (units[j] * p).sum(axis=1)
-            acc[j]["diff"][-1:] = [acc[j]["diff"][-1] - (impact + gas) / v] if acc[j]["diff"] else []
-            acc[j]["cost"] += impact + gas
-            acc[j]["gas"] += gas
-            acc[j]["trades"] += traded
             since[j] = np.where(d.trade, 0.0, since[j]) + dt_s
             if record:
                 for path in np.flatnonzero(d.trade[:record]):
                     logs[j].append((i, int(path), d.position[path].tolist()))
     return [_finish(policy, units[j], prices, acc[j], logs[j], dt_y) for j, policy in enumerate(policies)]
+
+
+def _rebalance(units: FloatArray, d: Any, p: FloatArray, costs: WeightsCost, acc: dict[str, Any]) -> FloatArray:
+    """Move the paths that trade to the decided weights at prices `p`; the cost comes out of their value pro rata."""
+    v = (units * p).sum(axis=1)
+    new_units = np.where(d.trade[:, None], d.position * v[:, None] / p, units)
+    q = new_units - units
+    traded = d.trade & (np.abs(q).sum(axis=1) > 0)
+    impact = np.where(traded, costs.impact(q, p), 0.0)
+    gas = np.where(traded, costs.gas, 0.0)
+    acc["diff"][-1:] = [acc["diff"][-1] - (impact + gas) / v] if acc["diff"] else []
+    acc["cost"] += impact + gas
+    acc["gas"] += gas
+    acc["trades"] += traded
+    return new_units * (1.0 - (impact + gas) / v)[:, None]
 
 
 def _finish(policy: Any, units: FloatArray, prices: FloatArray, acc: dict[str, Any], log: list[Any], dt_y: float) -> WeightsRun:

@@ -190,7 +190,8 @@ def _check_value(kind: str, key: str, value: float | str, weights: bool, where: 
         raise PolicyError(f"{where}: the risk budget is a multiple of the band at reference gas, >= 1, got {value}", where)
 
 
-def _validate_ranges(spec: PolicyFile) -> None:
+def validate_ranges(spec: PolicyFile) -> None:
+    """Every policy's parameters in range for the run the file describes (a book's delta or portfolio weights)."""
     for i, p in enumerate(spec.policies):
         weights = spec.is_weights
         if weights and p.kind in DELTA_ONLY:
@@ -224,7 +225,7 @@ def parse(text: str, source: str = "policy.toml") -> PolicyFile:
             # a model validator's "key: why" names a field inside the located model
             where, msg = (f"{where}.{head}" if where else head), rest
         raise PolicyError(f"{source}: {where}: {msg}", where) from exc
-    _validate_ranges(spec)
+    validate_ranges(spec)
     return spec
 
 

@@ -73,6 +73,9 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
      USAGE, "/nonexistent.csv"),
     (("backtest", "--policy", "samples/policy.toml", "--snapshot", SNAP, "--portfolio", "WETH=abc"),
      USAGE, "portfolio"),
+    # a book's hedge file run as a portfolio: its impulse policy cannot rebalance weights
+    (("backtest", "--policy", "samples/policy.toml", "--snapshot", SNAP, "--portfolio", "USDC=40,WETH=60"),
+     USAGE, "do not fit a portfolio"),
     (("stress",), USAGE, "policy"),
     (("stress", "--policy", "/nonexistent.toml"), USAGE, "/nonexistent.toml"),
     (("stress", "--policy", "samples/policy.toml", "--spot", "abc"), USAGE, "--spot"),
