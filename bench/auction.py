@@ -151,7 +151,8 @@ def run(size: int, world: World) -> dict:
         row["baseline_score_usd"] = base.score_e18 / 1e18
         row["calldata_kb"] = len(batch.calldata()) / 1024
         row.update(versus_alone(a, milp, world.solvers[0].address) if size <= ALONE_UP_TO else {})
-        row["bound_usd"] = milp.stats.get("joint_bound_usd") or bound_after(a)  # skipped by the deadline: after it
+        row["bound_usd"] = (milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform")
+                            else bound_after(a))  # skipped or loosened for the deadline: computed after it
         if size <= SAMPLED_UP_TO:
             row["sampled_uniform_usd"] = sampled_prices(a, random.Random(size + 1))
         row["previous"] = PREVIOUS.get(size, {})
@@ -194,7 +195,8 @@ def versus_alone(a: Auction, milp, solver: str) -> dict:
     out = {"alone_score_usd": alone_score, "alone_cost_usd": alone_cost, "alone_unsettled": unsettled,
            "batch_cost_usd": cost_usd(a, milp), "alone_s": time.perf_counter() - t}
     out["saving_usd"] = milp.score_e18 / 1e18 - alone_score
-    for key, value in (("bound", milp.stats.get("joint_bound_usd") or bound_after(a)), ("fixed", fixed_price(a))):
+    bound = milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform") else bound_after(a)
+    for key, value in (("bound", bound), ("fixed", fixed_price(a))):
         if value is not None:
             out[f"{key}_usd"] = value
             out[f"{key}_saving_usd"] = value - alone_score
@@ -212,10 +214,11 @@ def _users(a: Auction) -> list:
 
 
 def bound_after(a: Auction) -> float:
-    """keel's joint bound, computed by the bench where the strategy skipped it for the deadline."""
+    """keel's joint bound (uniform prices), computed by the bench where the strategy skipped it
+    or fell back to the looser kind for the deadline."""
     from solver import joint
 
-    return joint.solve(_users(a), a.liquidity, a.reference_prices(), joint.ANY_PRICE).bound_usd
+    return joint.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
 
 
 def fixed_price(a: Auction) -> float:

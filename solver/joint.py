@@ -57,8 +57,8 @@ from routing.pools import Liquidity
 from solver.scoring import UNBOUNDED, band_bps
 from solver.translate import INNER_BAND
 
-SETTLE, FIXED_PRICE, ANY_PRICE = "settle", "fixed-price", "any-price"
-MODES = (SETTLE, FIXED_PRICE, ANY_PRICE)
+SETTLE, FIXED_PRICE, ANY_PRICE, PRICED = "settle", "fixed-price", "any-price", "priced"
+MODES = (SETTLE, FIXED_PRICE, ANY_PRICE, PRICED)
 BOUND_SLACK = 1e-7  # float error of the LP (HiGHS' feasibility tolerance on O(1) columns), in units of S
 CUT_ROUNDS = 12  # cutting-plane rounds: add the tangent at each used segment's input, re-solve
 CUT_TOLERANCE = 2e-7  # a segment whose output overshoots its curve by less than this (units of S) needs no cut: float noise
@@ -110,6 +110,7 @@ class JointResult:
     rounds: int
     stats: dict[str, Any] = field(default_factory=dict)
     missed: tuple[str, ...] = ()  # settle mode: intents whose band nothing reaches (their flows mean nothing)
+    multipliers: dict[str, float] = field(default_factory=dict)  # fixed-price mode: each user's value row's dual
 
 
 def joint_intents(ids: list[str], intents: Mapping[str, Intent], balances: Mapping[str, Mapping[str, int]],
@@ -180,6 +181,7 @@ class _Model:
 
 def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, int], scale: float,
                     mode: str, relative: Mapping[str, float], misses: dict[str, int],
+                    multipliers: Mapping[str, float], value_rows: dict[str, int],
                     ) -> dict[str, dict[str, tuple[int, int]]]:
     """sell/buy columns, the allowance and the distance epigraph of every intent; in `settle`
     mode also its value conservation and its band. Returns intent -> token -> (sell, buy)."""
@@ -200,9 +202,12 @@ def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, 
         m.row(f"progress_{k}", -math.inf, distance_usd(ji, prices) / scale, {allowance: 1.0, **{e: 1.0 for e in epi}})
         if mode == SETTLE:
             misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale)
-        elif mode == ANY_PRICE:
+        elif mode == PRICED and ji.id in multipliers:
+            _price_value(m, per, relative, multipliers[ji.id])
+        elif mode in (ANY_PRICE, PRICED):
             _define_value_at_any_price(m, k, ji, per, prices)
         else:
+            value_rows[ji.id] = len(m.rows)
             _define_value_at(m, k, per, relative)
     return cols
 
@@ -216,6 +221,15 @@ def _define_value_at(m: _Model, k: int, per: dict[str, tuple[int, int]], relativ
         row[buy] = r
         row[sell] = -r
     m.row(f"value_{k}", -math.inf, 0.0, row)
+
+
+def _price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
+    """The user's value conservation at `relative` prices moved into the objective with a
+    multiplier >= 0 (Lagrangian relaxation): the program may break it, at that price per unit."""
+    for t, (sell, buy) in per.items():
+        r = relative.get(t, 1.0)
+        m.cost[buy] += multiplier * r
+        m.cost[sell] -= multiplier * r
 
 
 def _define_value_at_any_price(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
@@ -355,24 +369,58 @@ def _define_balances(m: _Model, intents: list[JointIntent], cols: dict[str, dict
 
 
 def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
-          relative: Mapping[str, float] | None = None, time_limit_s: float = math.inf) -> JointResult:
+          relative: Mapping[str, float] | None = None, time_limit_s: float = math.inf,
+          multipliers: Mapping[str, float] | None = None) -> JointResult:
     """Build, solve (with cutting-plane rounds) and extract. `mode`: `SETTLE`, `FIXED_PRICE`
-    (per-user value conservation at `relative` clearing prices, default the reference) or
-    `ANY_PRICE`. Raises `JointInfeasible` if HiGHS finds no optimum within `time_limit_s`."""
+    (per-user value conservation at `relative` clearing prices, default the reference),
+    `ANY_PRICE`, or `PRICED` (the users in `multipliers` pay for breaking their value
+    conservation at `relative` prices instead; see `priced_bound`). Raises `JointInfeasible` if
+    HiGHS finds no optimum within `time_limit_s`."""
     if mode not in MODES:
         raise ValueError(f"mode {mode!r}: use one of {', '.join(MODES)}")
-    import highspy
+    built = _build(intents, liquidity, prices, mode, relative or {}, multipliers or {}, time_limit_s)
+    values, objective, rounds = _run(built)
+    missed = tuple(i for i, c in built.misses.items() if values[c] > MISSED)
+    # the penalty is no value
+    objective += MISS_PENALTY * built.scale * sum(values[c] for c in built.misses.values())
+    result = _extract(intents, built.cols, built.segs, built.pool_cols, values, built.scale, objective, rounds)
+    duals = list(built.h.getSolution().row_dual) if built.value_rows else []
+    return replace(result, missed=missed, multipliers={i: abs(duals[r]) for i, r in built.value_rows.items()})
 
+
+@dataclass
+class _Built:
+    h: Any
+    model: _Model
+    scale: float
+    cols: dict[str, dict[str, tuple[int, int]]]
+    segs: list[Segment]
+    pool_cols: list[tuple[int, int]]
+    misses: dict[str, int]
+    value_rows: dict[str, int]
+
+
+def _build(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
+           relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> _Built:
     scale = max(1.0, sum(distance_usd(ji, prices) for ji in intents))
     m = _Model()
     misses: dict[str, int] = {}
-    cols = _define_intents(m, intents, prices, scale, mode, relative or {}, misses)
+    value_rows: dict[str, int] = {}
+    cols = _define_intents(m, intents, prices, scale, mode, relative, misses, multipliers, value_rows)
     segs = segments(liquidity, prices, scale)
     pool_cols = _define_pools(m, segs)
     _define_balances(m, intents, cols, segs, pool_cols)
     h = _to_highs(m)
     if math.isfinite(time_limit_s):
         h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
+    return _Built(h, m, scale, cols, segs, pool_cols, misses, value_rows)
+
+
+def _run(built: _Built) -> tuple[list[float], float, int]:
+    """Solve, adding tangent cuts where the flows overshoot a curve; (values, objective USD, rounds)."""
+    import highspy
+
+    h = built.h
     rounds = 0
     objective = 0.0
     values: list[float] = []
@@ -383,14 +431,11 @@ def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str,
             raise JointInfeasible(f"the joint program is {h.modelStatusToString(status)}")
         values = list(h.getSolution().col_value)
         # read before any cut is added: the cuts change the model and HiGHS forgets the solve
-        objective = -float(h.getInfo().objective_function_value) * scale
-        if rounds > CUT_ROUNDS or not _add_cuts(h, segs, pool_cols, values):
+        objective = -float(h.getInfo().objective_function_value) * built.scale
+        if rounds > CUT_ROUNDS or not _add_cuts(h, built.segs, built.pool_cols, values):
             break
         h.setOptionValue("solver", "simplex")  # a few cuts more: simplex restarts from the crossover's basis
-    missed = tuple(i for i, c in misses.items() if values[c] > MISSED)
-    objective += MISS_PENALTY * scale * sum(values[c] for c in misses.values())  # the penalty is no value
-    result = _extract(intents, cols, segs, pool_cols, values, scale, objective, rounds)
-    return replace(result, missed=missed)
+    return values, objective, rounds
 
 
 class JointInfeasible(ValueError):
@@ -457,3 +502,68 @@ def _extract(intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, in
         pools[key] = (s.token_in, s.token_out, vin + values[u] * scale, vout + s.output(values[u]) * scale)
     return JointResult(objective, objective + BOUND_SLACK * scale, flows, pools, rounds,
                        {"segments": len(segs), "scale_usd": scale})
+
+
+def priced_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int],
+                 time_limit_s: float = math.inf) -> tuple[float, int]:
+    """keel's joint bound with one uniform price vector (a Lagrangian bound over the price box).
+
+    For the users whose numeraire is the most common one (group G), each user's value
+    conservation at uniform prices rho is moved into the objective with a multiplier lambda_i >= 0
+    (the dual of its row in the fixed-price program at the reference prices). For fixed lambda,
+    L(rho) = max over flows of [objective - sum_i lambda_i (value received - value given at rho)]
+    bounds the batch's best score at uniform prices rho (weak duality), and is convex in rho (a
+    maximum of functions affine in rho), so its maximum over the box of prices any G user's
+    signed bounds allow (each token within [min lo, max hi] of its reference, the numeraire
+    fixed) is at one of the box's vertices. Users outside G keep the any-price relaxation.
+    So max over the vertices bounds every settleable solution; it is much tighter than the
+    any-price bound because users share one price vector. Returns (bound, vertices solved)."""
+    fixed = solve(intents, liquidity, prices, FIXED_PRICE, time_limit_s=time_limit_s)
+    numeraires = [ji.intent.tokens[0] for ji in intents]
+    common = max(set(numeraires), key=numeraires.count) if numeraires else ""
+    group = {ji.id: fixed.multipliers.get(ji.id, 0.0) for ji in intents if ji.intent.tokens[0] == common}
+    vertices = _vertices(_price_box([ji for ji in intents if ji.id in group], prices))
+    # one model; from one vertex to the next only the costs change, so simplex restarts from the
+    # last optimal basis (still feasible) instead of solving from scratch
+    built = _build(intents, liquidity, prices, PRICED, vertices[0], group, time_limit_s)
+    base = list(built.model.cost)
+    best = -math.inf
+    for n, relative in enumerate(vertices):
+        if n:
+            built.model.cost = list(base)
+            for ji in intents:
+                if ji.id in group:
+                    _price_value(built.model, built.cols[ji.id], relative, group[ji.id])
+                    _price_value(built.model, built.cols[ji.id], vertices[0], -group[ji.id])
+            _set_costs(built.h, built.model.cost)
+            built.h.setOptionValue("solver", "simplex")
+        _, objective, _ = _run(built)
+        best = max(best, objective + BOUND_SLACK * built.scale)
+    return best, len(vertices)
+
+
+def _set_costs(h: Any, cost: list[float]) -> None:
+    import numpy as np
+
+    h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), np.array(cost))
+
+
+def _price_box(users: list[JointIntent], prices: Mapping[str, int]) -> dict[str, tuple[float, float]]:
+    """Per token, the clearing price over its reference that some user's signed bounds allow."""
+    box: dict[str, tuple[float, float]] = {}
+    for ji in users:
+        intent = ji.intent
+        numeraire = prices[intent.tokens[0]]
+        for j, t in enumerate(intent.tokens[1:], start=1):
+            ref = bound_price(prices[t], numeraire)
+            lo, hi = intent.min_price[j] / ref, intent.max_price[j] / ref
+            old = box.get(t, (lo, hi))
+            box[t] = (min(old[0], lo), max(old[1], hi))
+    return box
+
+
+def _vertices(box: dict[str, tuple[float, float]]) -> list[dict[str, float]]:
+    out: list[dict[str, float]] = [{}]
+    for t, (lo, hi) in sorted(box.items()):
+        out = [{**v, t: x} for v in out for x in ((lo, hi) if hi > lo else (lo,))]
+    return out

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import joint, scoring
 from solver.clearing import Cleared, DropCause, RoutedPlan, clear
@@ -24,8 +25,9 @@ from solver.translate import Infeasible, Want, translate
 GAS_BASE = 130_000
 GAS_PER_EXECUTION = 95_000
 DEADLINE_SLACK_S = 600
-JOINT_SHARE = 0.4  # of the time left before the deadline, the most one joint program may take
-BOUND_ROOM = 4.0  # the bound (informational) is computed only if this many times the volumes' time is left
+JOINT_SHARE = 0.3  # of the time left before the deadline, the most one joint program may take
+BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
+PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
 TRIM_ROUNDS = 2  # times the breaker's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -73,7 +75,7 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
                   ) -> tuple[dict[str, Want], dict[str, Any]]:
     """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`), and with
     `with_bound`, keel's joint bound over every intent of the auction whose tokens are priced
-    (`joint.ANY_PRICE`: bounds every settleable solution).
+    (`_bound`: bounds every settleable solution).
 
     The deadline comes first: the volumes get `JOINT_SHARE` of the time left, and the bound is
     computed only if what is left then is `BOUND_ROOM` times what the volumes took (else the
@@ -92,15 +94,8 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
         stats["joint_volumes"] = f"translate ({exc})"
         return wants, stats
     took_s = time.time() - started
-    if with_bound and left_s - took_s > BOUND_ROOM * took_s:
-        everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
-        try:
-            stats["joint_bound_usd"] = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE,
-                                                   time_limit_s=JOINT_SHARE * (left_s - took_s)).bound_usd
-        except joint.JointInfeasible as exc:
-            stats["joint_bound"] = f"not computed: {exc}"
-    elif with_bound:
-        stats["joint_bound"] = "skipped: too close to the deadline"
+    if with_bound:
+        stats.update(_bound(auction, intents, left_s - took_s, took_s))
     stats["joint_volumes"] = "joint"
     stats["joint_value_usd"] = settle.objective_usd
     out = {}
@@ -112,6 +107,24 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
         jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices)
         out[i] = want if jw.is_empty else jw
     return out, stats
+
+
+def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
+    """keel's joint bound, the tightest kind the time left allows: `joint.priced_bound` (one
+    uniform price vector; 1 + 2^tokens programs), else `joint.ANY_PRICE` (one), else none."""
+    prices = auction.reference_prices()
+    everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
+    limit = JOINT_SHARE * left_s
+    try:
+        if left_s > BOUND_ROOM * took_s * PRICED_PROGRAMS:
+            bound, _ = joint.priced_bound(everyone, auction.liquidity, prices, time_limit_s=limit / PRICED_PROGRAMS)
+            return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian over the price box)"}
+        if left_s > BOUND_ROOM * took_s:
+            bound = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE, time_limit_s=limit).bound_usd
+            return {"joint_bound_usd": bound, "joint_bound": "any prices per user (looser)"}
+    except joint.JointInfeasible as exc:
+        return {"joint_bound": f"not computed: {exc}"}
+    return {"joint_bound": "skipped: too close to the deadline"}
 
 
 def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str,

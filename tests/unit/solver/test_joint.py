@@ -74,10 +74,16 @@ def test_should_bound_the_score_of_the_batch_the_clearing_settles(users) -> None
     for i in cleared.flows:
         assert within_bounds(intents[i], cleared.prices) is None
     settled = contributions_usd(intents, balances, cleared.flows)
-    bound = program(intents, balances, pools, joint.ANY_PRICE).bound_usd
+    loose = program(intents, balances, pools, joint.ANY_PRICE).bound_usd
+    jis = joint.joint_intents(list(intents), intents, balances, PRICES, lambda _: 0)
+    bound, vertices = joint.priced_bound(jis, pools, PRICES)
+    assert vertices == 2  # one token priced against the numeraire: the box's two ends
     fixed = program(intents, balances, pools, joint.FIXED_PRICE).objective_usd
-    assert settled <= bound
-    assert fixed <= bound  # the any-price relaxation contains the reference prices
+    assert settled <= bound <= loose * (1 + 1e-9)
+    assert fixed <= bound  # the price box holds the reference prices
+    for weth in (0.981, 0.99, 1.0, 1.01, 1.019):  # uniform clearing prices inside the ±2% bounds
+        at = joint.solve(jis, pools, PRICES, joint.FIXED_PRICE, {WETH: weth}).objective_usd
+        assert at <= bound
     assert settled >= 0.99 * bound  # and it is tight on these: within 1%
 
 
