@@ -38,6 +38,9 @@ def _show(r: Any) -> None:
                   f"transaction {r.round.get('txHash')} using {r.round.get('gasUsed', 0):,} gas.")
     else:
         out.print(f"[bold red]No solution settled[/] (round status {r.round.get('status')}).")
+    if r.round.get("jointBoundUsd") is not None:
+        out.print(f"[bold]Gap to keel's joint bound:[/] ${r.round['gapToBoundUsd']:,.2f} below "
+                  f"${r.round['jointBoundUsd']:,.2f}, the most any settlement of this batch could score.")
     s = r.savings
     if s:
         out.print(f"[bold]Netting:[/] {s['matched_share']:.0%} of the traded volume was matched between users at one "
