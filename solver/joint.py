@@ -446,7 +446,11 @@ def _add_cuts(h: Any, segs: list[Segment], pool_cols: list[tuple[int, int]], val
     """Add the tangent at each segment's current input where its output overshoots the curve."""
     import numpy as np
 
-    lower, upper, starts, index, value = [], [], [], [], []
+    lower: list[float] = []
+    upper: list[float] = []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
     for s, (u, y) in zip(segs, pool_cols, strict=True):
         x = values[u]
         if x <= 0 or values[y] - s.output(x) <= CUT_TOLERANCE:
