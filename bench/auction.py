@@ -216,9 +216,9 @@ def _users(a: Auction) -> list:
 def bound_after(a: Auction) -> float:
     """keel's joint bound (uniform prices), computed by the bench where the strategy skipped it
     or fell back to the looser kind for the deadline."""
-    from solver import joint
+    from solver import joint_bound
 
-    return joint.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+    return joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
 
 
 def fixed_price(a: Auction) -> float:

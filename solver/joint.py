@@ -203,7 +203,7 @@ def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, 
         if mode == SETTLE:
             misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale)
         elif mode == PRICED and ji.id in multipliers:
-            _price_value(m, per, relative, multipliers[ji.id])
+            price_value(m, per, relative, multipliers[ji.id])
         elif mode in (ANY_PRICE, PRICED):
             _define_value_at_any_price(m, k, ji, per, prices)
         else:
@@ -223,7 +223,7 @@ def _define_value_at(m: _Model, k: int, per: dict[str, tuple[int, int]], relativ
     m.row(f"value_{k}", -math.inf, 0.0, row)
 
 
-def _price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
+def price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
     """The user's value conservation at `relative` prices moved into the objective with a
     multiplier >= 0 (Lagrangian relaxation): the program may break it, at that price per unit."""
     for t, (sell, buy) in per.items():
@@ -378,8 +378,8 @@ def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str,
     HiGHS finds no optimum within `time_limit_s`."""
     if mode not in MODES:
         raise ValueError(f"mode {mode!r}: use one of {', '.join(MODES)}")
-    built = _build(intents, liquidity, prices, mode, relative or {}, multipliers or {}, time_limit_s)
-    values, objective, rounds = _run(built)
+    built = build_model(intents, liquidity, prices, mode, relative or {}, multipliers or {}, time_limit_s)
+    values, objective, rounds = run_model(built)
     missed = tuple(i for i, c in built.misses.items() if values[c] > MISSED)
     # the penalty is no value
     objective += MISS_PENALTY * built.scale * sum(values[c] for c in built.misses.values())
@@ -389,7 +389,7 @@ def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str,
 
 
 @dataclass
-class _Built:
+class Built:
     h: Any
     model: _Model
     scale: float
@@ -400,8 +400,8 @@ class _Built:
     value_rows: dict[str, int]
 
 
-def _build(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
-           relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> _Built:
+def build_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
+           relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> Built:
     scale = max(1.0, sum(distance_usd(ji, prices) for ji in intents))
     m = _Model()
     misses: dict[str, int] = {}
@@ -413,10 +413,10 @@ def _build(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str
     h = _to_highs(m)
     if math.isfinite(time_limit_s):
         h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
-    return _Built(h, m, scale, cols, segs, pool_cols, misses, value_rows)
+    return Built(h, m, scale, cols, segs, pool_cols, misses, value_rows)
 
 
-def _run(built: _Built) -> tuple[list[float], float, int]:
+def run_model(built: Built) -> tuple[list[float], float, int]:
     """Solve, adding tangent cuts where the flows overshoot a curve; (values, objective USD, rounds)."""
     import highspy
 
@@ -507,67 +507,3 @@ def _extract(intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, in
     return JointResult(objective, objective + BOUND_SLACK * scale, flows, pools, rounds,
                        {"segments": len(segs), "scale_usd": scale})
 
-
-def priced_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int],
-                 time_limit_s: float = math.inf) -> tuple[float, int]:
-    """keel's joint bound with one uniform price vector (a Lagrangian bound over the price box).
-
-    For the users whose numeraire is the most common one (group G), each user's value
-    conservation at uniform prices rho is moved into the objective with a multiplier lambda_i >= 0
-    (the dual of its row in the fixed-price program at the reference prices). For fixed lambda,
-    L(rho) = max over flows of [objective - sum_i lambda_i (value received - value given at rho)]
-    bounds the batch's best score at uniform prices rho (weak duality), and is convex in rho (a
-    maximum of functions affine in rho), so its maximum over the box of prices any G user's
-    signed bounds allow (each token within [min lo, max hi] of its reference, the numeraire
-    fixed) is at one of the box's vertices. Users outside G keep the any-price relaxation.
-    So max over the vertices bounds every settleable solution; it is much tighter than the
-    any-price bound because users share one price vector. Returns (bound, vertices solved)."""
-    fixed = solve(intents, liquidity, prices, FIXED_PRICE, time_limit_s=time_limit_s)
-    numeraires = [ji.intent.tokens[0] for ji in intents]
-    common = max(set(numeraires), key=numeraires.count) if numeraires else ""
-    group = {ji.id: fixed.multipliers.get(ji.id, 0.0) for ji in intents if ji.intent.tokens[0] == common}
-    vertices = _vertices(_price_box([ji for ji in intents if ji.id in group], prices))
-    # one model; from one vertex to the next only the costs change, so simplex restarts from the
-    # last optimal basis (still feasible) instead of solving from scratch
-    built = _build(intents, liquidity, prices, PRICED, vertices[0], group, time_limit_s)
-    base = list(built.model.cost)
-    best = -math.inf
-    for n, relative in enumerate(vertices):
-        if n:
-            built.model.cost = list(base)
-            for ji in intents:
-                if ji.id in group:
-                    _price_value(built.model, built.cols[ji.id], relative, group[ji.id])
-                    _price_value(built.model, built.cols[ji.id], vertices[0], -group[ji.id])
-            _set_costs(built.h, built.model.cost)
-            built.h.setOptionValue("solver", "simplex")
-        _, objective, _ = _run(built)
-        best = max(best, objective + BOUND_SLACK * built.scale)
-    return best, len(vertices)
-
-
-def _set_costs(h: Any, cost: list[float]) -> None:
-    import numpy as np
-
-    h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), np.array(cost))
-
-
-def _price_box(users: list[JointIntent], prices: Mapping[str, int]) -> dict[str, tuple[float, float]]:
-    """Per token, the clearing price over its reference that some user's signed bounds allow."""
-    box: dict[str, tuple[float, float]] = {}
-    for ji in users:
-        intent = ji.intent
-        numeraire = prices[intent.tokens[0]]
-        for j, t in enumerate(intent.tokens[1:], start=1):
-            ref = bound_price(prices[t], numeraire)
-            lo, hi = intent.min_price[j] / ref, intent.max_price[j] / ref
-            old = box.get(t, (lo, hi))
-            box[t] = (min(old[0], lo), max(old[1], hi))
-    return box
-
-
-def _vertices(box: dict[str, tuple[float, float]]) -> list[dict[str, float]]:
-    out: list[dict[str, float]] = [{}]
-    for t, (lo, hi) in sorted(box.items()):
-        out = [{**v, t: x} for v in out for x in ((lo, hi) if hi > lo else (lo,))]
-    return out

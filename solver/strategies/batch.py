@@ -14,8 +14,8 @@ from typing import Any
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import joint, scoring
-from solver.clearing import Cleared, DropCause, RoutedPlan, clear
+from solver import joint, joint_bound, scoring
+from solver.clearing import Cleared, DropCause, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.joint_wants import joint_want
@@ -110,14 +110,14 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
 
 
 def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
-    """keel's joint bound, the tightest kind the time left allows: `joint.priced_bound` (one
+    """keel's joint bound, the tightest kind the time left allows: `joint_bound.priced_bound` (one
     uniform price vector; 1 + 2^tokens programs), else `joint.ANY_PRICE` (one), else none."""
     prices = auction.reference_prices()
     everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
     limit = JOINT_SHARE * left_s
     try:
         if left_s > BOUND_ROOM * took_s * PRICED_PROGRAMS:
-            bound, _ = joint.priced_bound(everyone, auction.liquidity, prices, time_limit_s=limit / PRICED_PROGRAMS)
+            bound, _ = joint_bound.priced_bound(everyone, auction.liquidity, prices, time_limit_s=limit / PRICED_PROGRAMS)
             return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian over the price box)"}
         if left_s > BOUND_ROOM * took_s:
             bound = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE, time_limit_s=limit).bound_usd
@@ -125,6 +125,25 @@ def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: 
     except joint.JointInfeasible as exc:
         return {"joint_bound": f"not computed: {exc}"}
     return {"joint_bound": "skipped: too close to the deadline"}
+
+
+def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
+                   wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
+                   fee: Callable[[str], int]) -> tuple[Cleared, list[str]]:
+    """Clear; where the price-impact breaker drops an intent whose want is more than its least
+    trade (`least`, `translate`'s), trim it back to that and clear again (at most TRIM_ROUNDS
+    times). Returns the clearing and the intents trimmed."""
+    cleared = clear(wants, intents, balances, prices, route_fn, fee)
+    trimmed: list[str] = []
+    for _ in range(TRIM_ROUNDS):
+        trim = [i for i, d in cleared.dropped.items()
+                if d.cause is DropCause.NO_ROUTE and "breaker" in d.detail and wants[i] != least[i]]
+        if not trim:
+            break
+        wants = {**wants, **{i: least[i] for i in trim}}
+        trimmed += trim
+        cleared = clear(wants, intents, balances, prices, route_fn, fee)
+    return cleared, trimmed
 
 
 def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str,
@@ -159,16 +178,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
             route_s[0] += time.perf_counter() - t
 
     intents = {i: auction.intent(i).intent for i in wants}
-    cleared = clear(wants, intents, auction.balances, prices, route_fn, fee)
-    trimmed = []
-    for _ in range(TRIM_ROUNDS):
-        trim = [i for i, d in cleared.dropped.items()
-                if d.cause is DropCause.NO_ROUTE and "breaker" in d.detail and wants[i] != least[i]]
-        if not trim:
-            break
-        wants = {**wants, **{i: least[i] for i in trim}}
-        trimmed += trim
-        cleared = clear(wants, intents, auction.balances, prices, route_fn, fee)
+    cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee)
     done = time.perf_counter()
     timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
                "net_and_clear_s": done - programmed - route_s[0]}

@@ -8,10 +8,11 @@ import pytest
 from intents.model import Intent, IntentKind
 from keel.units import BPS, USD_PRICE_SCALE
 from routing.pools import Liquidity
-from solver import joint, scoring
+from solver import joint, joint_bound, scoring
 from solver.clearing import clear, within_bounds
 from solver.joint_wants import joint_want
 from solver.routing_port import make_route_fn
+from solver.strategies.batch import clear_trimming
 from solver.translate import translate, weights_after
 from tests.unit.solver.test_clearing import (
     OWNERS,
@@ -76,7 +77,7 @@ def test_should_bound_the_score_of_the_batch_the_clearing_settles(users) -> None
     settled = contributions_usd(intents, balances, cleared.flows)
     loose = program(intents, balances, pools, joint.ANY_PRICE).bound_usd
     jis = joint.joint_intents(list(intents), intents, balances, PRICES, lambda _: 0)
-    bound, vertices = joint.priced_bound(jis, pools, PRICES)
+    bound, vertices = joint_bound.priced_bound(jis, pools, PRICES)
     assert vertices == 2  # one token priced against the numeraire: the box's two ends
     fixed = program(intents, balances, pools, joint.FIXED_PRICE).objective_usd
     assert settled <= bound <= loose * (1 + 1e-9)
@@ -151,3 +152,23 @@ def test_values_are_usd_at_reference_prices() -> None:
     jis = joint.joint_intents(list(intents), intents, balances, PRICES, lambda _: 0)
     assert jis[0].held_usd[USDC] == pytest.approx(100_000 * 10**6 * PRICES[USDC] / USD_PRICE_SCALE)
     assert joint.distance_usd(jis[0], PRICES) == pytest.approx(50_000)
+
+
+def test_should_trim_an_intent_the_impact_breaker_trips_on_to_its_least_trade_instead_of_dropping_it() -> None:
+    # $500k of USDC, 50% WETH ± 40%: the joint volume buys to the target ($250k, ~1.1% lost to fee
+    # and impact, past the breaker's 1%); the least trade (the inner band's edge, $150k) fits
+    rel = PRICES[WETH] * 10**18 // PRICES[USDC]
+    wide = Intent(OWNERS[0], (USDC, WETH), (10**18, rel * 98 // 100), (10**18, rel * 102 // 100), IntentKind.WEIGHTS,
+                  target_weight_bps=(5000, 5000), tolerance_bps=4000, max_fee_bps=30, valid_to=2**32, nonce=1)
+    intents = {"0xa": wide}
+    balances = {OWNERS[0]: {USDC: 500_000 * 10**6, WETH: 0}}
+    pools = Liquidity.from_json(liquidity())
+    chosen = {"0xa": joint_want("0xa", wide, program(intents, balances, pools, joint.SETTLE).flows_usd["0xa"],
+                                balances[OWNERS[0]], PRICES)}
+    least = {"0xa": translate("0xa", wide, balances[OWNERS[0]], PRICES)}
+    route = make_route_fn("milp", pools, PRICES, 0, SETTLEMENT, 2**32)
+    untrimmed = clear(chosen, intents, balances, PRICES, route, lambda _i: 0)
+    assert "breaker" in untrimmed.dropped["0xa"].detail  # the joint volume alone would be dropped
+    cleared, trimmed = clear_trimming(intents, balances, PRICES, chosen, least, route, lambda _i: 0)
+    assert trimmed == ["0xa"] and "0xa" in cleared.flows and not cleared.dropped
+    assert cleared.flows["0xa"] == least["0xa"].flows(cleared.prices, 0)
