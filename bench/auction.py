@@ -184,7 +184,7 @@ def versus_alone(a: Auction, milp, solver: str) -> dict:
     unsettled = 0
     t = time.perf_counter()
     for e in milp.executions:
-        single = replace(a, intents=(a.intent(e.intent_id),))
+        single = replace(a, intents=(a.intent(e.intent_id),), deadline_ms=int((time.time() + DEADLINE_S) * 1000))
         try:
             s = Milp(with_bound=False).solve(single, solver)
         except NoSolution:

@@ -12,12 +12,15 @@ coincidences of wants and the shared settlement saved.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from solver import scoring
 from solver.domain import Auction, Solution
 from solver.errors import NoSolution
 from solver.strategies.milp import Milp
+
+ALONE_DEADLINE_MS = 10_000  # each intent's own auction, solved alone
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,10 @@ def compare(auction: Auction, winner: Solution, solver: str) -> Savings:
     alone_total = 0.0
     unsettled = []
     for execution in winner.executions:
-        single = replace(auction, intents=(auction.intent(execution.intent_id),))
+        # a deadline of its own: the batch's may have passed by now, and a solver short of time
+        # falls back to the least trade, which would flatter the batch
+        single = replace(auction, intents=(auction.intent(execution.intent_id),),
+                         deadline_ms=int(time.time() * 1000) + ALONE_DEADLINE_MS)
         try:
             alone = Milp(with_bound=False).solve(single, solver)
         except NoSolution:
