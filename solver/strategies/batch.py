@@ -25,7 +25,7 @@ from solver.translate import Infeasible, Want, translate
 GAS_BASE = 130_000
 GAS_PER_EXECUTION = 95_000
 DEADLINE_SLACK_S = 600
-JOINT_SHARE = 0.3  # of the time left before the deadline, the most one joint program may take
+JOINT_SHARE = 0.45  # of the time left before the deadline, the most one joint program may take
 BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
 TRIM_ROUNDS = 2  # times the breaker's drops are trimmed to their least trade and the batch cleared again

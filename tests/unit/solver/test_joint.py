@@ -172,3 +172,29 @@ def test_should_trim_an_intent_the_impact_breaker_trips_on_to_its_least_trade_in
     cleared, trimmed = clear_trimming(intents, balances, PRICES, chosen, least, route, lambda _i: 0)
     assert trimmed == ["0xa"] and "0xa" in cleared.flows and not cleared.dropped
     assert cleared.flows["0xa"] == least["0xa"].flows(cleared.prices, 0)
+
+
+def test_should_settle_a_thin_pair_through_a_multi_hop_route() -> None:
+    # no DAI/WBTC pool: a DAI holder who wants half WBTC is routed DAI -> USDC -> WBTC
+    dai, wbtc = "0x6B175474E89094C44Da98b954EedeAC495271d0F", "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"
+    prices = {USDC: 10**30, dai: 10**18, wbtc: 60_000 * 10**28}
+    pools = Liquidity.from_json({
+        "tokens": {USDC: {"symbol": "USDC", "decimals": 6}, dai: {"symbol": "DAI", "decimals": 18},
+                   wbtc: {"symbol": "WBTC", "decimals": 8}},
+        "pools": [{"kind": "v2", "address": "0xAE461cA67B15dc8dc81CE7615e0320dA1A9aB8D5", "token0": dai, "token1": USDC,
+                   "reserve0": str(200_000_000 * 10**18), "reserve1": str(200_000_000 * 10**6)},
+                  {"kind": "v2", "address": "0x004375Dff511095CC5A197A54140a24eFEF3A416", "token0": wbtc, "token1": USDC,
+                   "reserve0": str(3_000 * 10**8), "reserve1": str(180_000_000 * 10**6)}],
+        "native": USDC, "block": 1})
+    rel = prices[wbtc] * 10**18 // prices[dai]
+    it = Intent(OWNERS[0], (dai, wbtc), (10**18, rel * 98 // 100), (10**18, rel * 102 // 100), IntentKind.WEIGHTS,
+                target_weight_bps=(5000, 5000), tolerance_bps=50, max_fee_bps=30, valid_to=2**32, nonce=1)
+    balances = {OWNERS[0]: {dai: 20_000 * 10**18, wbtc: 0}}
+    jis = joint.joint_intents(["0xa"], {"0xa": it}, balances, prices, lambda _: 0)
+    result = joint.solve(jis, pools, prices, joint.SETTLE)
+    wants = {"0xa": joint_want("0xa", it, result.flows_usd["0xa"], balances[OWNERS[0]], prices)}
+    route = make_route_fn("milp", pools, prices, 0, SETTLEMENT, 2**32)
+    cleared = clear(wants, {"0xa": it}, balances, prices, route, lambda _i: 0)
+    assert "0xa" in cleared.flows and not cleared.dropped
+    assert [h["token_in"] for h in cleared.plan.hops] == [dai, USDC]  # two hops through USDC
+    assert cleared.flows["0xa"][wbtc] > 0
