@@ -15,7 +15,8 @@ from typing import Any
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import joint, joint_bound, scoring
-from solver.clearing import Cleared, DropCause, RoutedPlan, RouteFn, clear
+from solver.breakers import healthy_pools
+from solver.clearing import Cleared, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.joint_wants import joint_want
@@ -87,9 +88,12 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
     stats: dict[str, Any] = {}
     started = time.time()
     left_s = auction.deadline_ms / 1000 - started
+    # the volumes over the pools the router may use (the pool-deviation breaker's cut); the bound
+    # over every pool, as any solver may use them
+    usable, _ = healthy_pools(auction.liquidity, prices, 0)
     try:
         settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
-                             auction.liquidity, prices, joint.SETTLE, time_limit_s=JOINT_SHARE * left_s)
+                             usable, prices, joint.SETTLE, time_limit_s=JOINT_SHARE * left_s)
     except joint.JointInfeasible as exc:
         stats["joint_volumes"] = f"translate ({exc})"
         return wants, stats
@@ -130,14 +134,15 @@ def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: 
 def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
                    wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
                    fee: Callable[[str], int]) -> tuple[Cleared, list[str]]:
-    """Clear; where the price-impact breaker drops an intent whose want is more than its least
-    trade (`least`, `translate`'s), trim it back to that and clear again (at most TRIM_ROUNDS
-    times). Returns the clearing and the intents trimmed."""
+    """Clear; where the clearing drops an intent whose want is more than its least trade (`least`,
+    `translate`'s) — the price-impact breaker trips on it, or its outcome misses at the clearing
+    prices — trim it back to that and clear again (at most TRIM_ROUNDS times), so the joint
+    volume never settles fewer intents than the least trades would. Returns the clearing and the
+    intents trimmed."""
     cleared = clear(wants, intents, balances, prices, route_fn, fee)
     trimmed: list[str] = []
     for _ in range(TRIM_ROUNDS):
-        trim = [i for i, d in cleared.dropped.items()
-                if d.cause is DropCause.NO_ROUTE and "breaker" in d.detail and wants[i] != least[i]]
+        trim = [i for i in cleared.dropped if wants[i] != least[i]]
         if not trim:
             break
         wants = {**wants, **{i: least[i] for i in trim}}
@@ -150,8 +155,9 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
                 joint_program: bool = False, with_bound: bool = True) -> Solution:
     """Translate, (with `joint_program`) choose volumes by the joint program, clear, build.
 
-    An intent the price-impact breaker would drop is first trimmed back to its least trade
-    (`translate`'s volume, the inner band's nearest edge) and the batch cleared again."""
+    An intent the clearing would drop (the price-impact breaker, an outcome missed at the
+    clearing prices) is first trimmed back to its least trade (`translate`'s volume, the inner
+    band's nearest edge) and the batch cleared again (`clear_trimming`)."""
     started = time.perf_counter()
     wants, skipped = wants_for(auction, ids)
     translated = time.perf_counter()
@@ -189,10 +195,10 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     if "joint_bound_usd" in joint_stats:
         bound = joint_stats["joint_bound_usd"]
         score_usd = solution.score_e18 / 1e18
-        solution.stats.update(joint_stats, trimmed_by_breaker=trimmed, gap_to_bound_usd=bound - score_usd,
+        solution.stats.update(joint_stats, trimmed_to_least_trade=trimmed, gap_to_bound_usd=bound - score_usd,
                               share_of_bound=score_usd / bound if bound > 0 else None)
     elif joint_stats:
-        solution.stats.update(joint_stats, trimmed_by_breaker=trimmed)
+        solution.stats.update(joint_stats, trimmed_to_least_trade=trimmed)
     return solution
 
 
