@@ -85,6 +85,8 @@ class DropReason(StrEnum):
     SIMULATION_REVERTS = "simulation_reverts", Verdict.DROPPED, "simulation reverts: {error}"
     SIMULATION_FAILED = "simulation_failed", Verdict.DROPPED, "simulation failed: {error}"
     GAS_EATS_SCORE = "gas_eats_score", Verdict.DROPPED, "score not positive at the simulated gas ({score})"
+    DOES_NOT_FIT = ("does_not_fit", Verdict.DROPPED,
+                    "does not fit: {what}; its intents wait for the next round")
     # rank
     OUTRANKED = "outranked", Verdict.LOST, "ranked {rank}: score {score} {comparison} winner's {winner_score}"
     # submit: the winner's node sends settle(), the chain mines it (or not)

@@ -154,9 +154,17 @@ def run_cmd(
     orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook database: sqlite file or postgresql:// URL (default .keel/orderbook.db)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Default: the running chain."),
     metrics_port: int = typer.Option(0, "--metrics-port", help="Serve Prometheus /metrics on 127.0.0.1:PORT (0: off)."),
+    max_tx_bytes: int = typer.Option(131_072, "--max-tx-bytes",
+                                     help="Largest settlement transaction the chain's nodes accept (bytes; geth: 128 KiB)."),
+    max_tx_gas: int = typer.Option(2**24, "--max-tx-gas",
+                                   help="Most gas one transaction may use (EIP-7825: 2**24; capped at the block gas limit)."),
     as_json: bool = JSON,
 ) -> None:
     """Run auction rounds: snapshot, ask every registered solver, verify, simulate, settle the best.
+
+    A round whose settlement would not fit one transaction (--max-tx-bytes, --max-tx-gas) is split
+    into batches, each auctioned and settled in turn, until the round's transactions fill the
+    chain's block gas limit; the intents left over wait for the next round, with that reason.
 
     Only one auctioneer per auction database: this one holds the `auctioneer` lease (a Postgres
     advisory lock, or a file lock beside sqlite) for as long as it runs, and stops if it loses it.
@@ -165,6 +173,8 @@ def run_cmd(
     _within(interval, 0, 86_400, "--interval")
     _within(deadline, 0.2, 600, "--deadline")
     _within(metrics_port, 0, 65_535, "--metrics-port")
+    _within(max_tx_bytes, 4_096, 2**31, "--max-tx-bytes")
+    _within(max_tx_gas, 1_000_000, 2**63, "--max-tx-gas")
     from app.processes import orderbook_db as default_orderbook
     from keel.db.lease import acquire_lease
     from keel.errors import UsageError
@@ -179,6 +189,7 @@ def run_cmd(
         if rpc_url:
             world = world.with_rpc(rpc_url)
         auctioneer = _auctioneer(world, _auction_db(db), orderbook_db or str(default_orderbook()), deadline)
+        auctioneer.max_tx_bytes, auctioneer.max_tx_gas = max_tx_bytes, max_tx_gas
         try:
             results = _run_rounds(auctioneer, lease, rounds, interval)
         finally:
@@ -286,7 +297,9 @@ def _summary(result: Any) -> dict[str, Any]:
     from auction.auctioneer import candidate_row
 
     return {"round": result.round_id, "status": str(result.status), "intents": len(result.intents),
-            "winner": result.winner, "txHash": result.tx_hash, **_gap_to_bound(result),
+            "winner": result.winner, "txHash": result.tx_hash, "txHashes": list(result.tx_hashes),
+            "batches": [b.round_id for b in result.batches], "waiting": dict(result.deferred),
+            **_gap_to_bound(result),
             "candidates": [candidate_row(c).public() for c in result.candidates]}
 
 
@@ -309,7 +322,7 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
         store.close()
     rows = [_candidate_row(c) for c in record.candidates]
     title = (f"round {record.id} at block {record.block}: {record.status}, {len(record.intents)} intents"
-             + (f", tx {record.tx_hash}" if record.tx_hash else ""))
+             + (f", tx {record.tx_hash}" if record.tx_hash else "") + (f" — {record.note}" if record.note else ""))
     render.emit(record.public(), as_json, rows=rows,
                 columns=["solver", "strategy", "score (USD)", "gas (simulated estimate)", "verdict", "why", "reason"],
                 title=title, justify_right=["score (USD)", "gas (simulated estimate)"])

@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("settlement", "BatchSettlement address (default: the world's)"),
     Setting("db", "storage: a sqlite path or a postgresql:// URL"),
     Setting("password", "keystore password (prefer the prompt)", secret=True),
+    Setting("max_tx_bytes", "largest transaction the chain's nodes accept, in bytes (default 131072: geth's 128 KiB); "
+            "the auctioneer splits a round's settlement under it"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 # Read by keel itself, not by an option: listed so that `keel config` explains them.

@@ -7,6 +7,9 @@
   said of that calldata (`submit` encodes it and asks the chain), `Simulated` with the score
   recomputed at the simulated gas, or `Refused` (the revert, a dead RPC, or gas eating the
   whole score).
+- `fits(simulated, limits, block_gas_left)`: the simulated solution, or `Refused` as
+  `does_not_fit` when its calldata passes the transaction size limit, or the gas limit it
+  would be sent with passes the per-transaction cap or what is left of the round's block.
 - `rank(simulated)`: best score first, ties to less gas, then to the node's URL (so a
   round is deterministic); ranks start at 1.
 - `lose(ranked, winner_score)`: every ranked solution that did not settle once one did.
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auction import verify as rules
+from auction.auctioneer.limits import ENVELOPE_BYTES, Limits, gas_limit
 from auction.auctioneer.stages import (
     Lost,
     Proposed,
@@ -57,6 +61,21 @@ def accept_simulation(auction: Auction, verified: Verified, data: bytes, sim: Si
         simulated = Simulated(verified, data, sim.gas, value)
         return Refused(simulated, Drop.of(DropReason.GAS_EATS_SCORE, score=value))
     return Simulated(verified, data, sim.gas, value)
+
+
+def fits(simulated: Simulated, limits: Limits, block_gas_left: int) -> Simulated | Refused:
+    """`simulated` if one transaction can carry it in what is left of the round's block."""
+    size = len(simulated.calldata) + ENVELOPE_BYTES
+    if size > limits.max_tx_bytes:
+        what = f"{size:,} bytes of transaction, the limit is {limits.max_tx_bytes:,}"
+        return Refused(simulated, Drop.of(DropReason.DOES_NOT_FIT, what=what))
+    sent = gas_limit(simulated.gas)
+    room = min(limits.tx_gas, block_gas_left)
+    if sent > room:
+        what = (f"sent with {sent:,} gas ({simulated.gas:,} simulated), "
+                f"{'a transaction may have' if room == limits.tx_gas else 'the block has'} {room:,} left")
+        return Refused(simulated, Drop.of(DropReason.DOES_NOT_FIT, what=what))
+    return simulated
 
 
 def rank(simulated: Iterable[Simulated]) -> list[Ranked]:

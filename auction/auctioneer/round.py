@@ -1,6 +1,19 @@
-"""Round: one auction from open intents to settled ones, and the recovery of a crashed round.
+"""Round: open intents to settled ones, in as many transactions as one block holds, and the
+recovery of a crashed round.
 
-    recover → snapshot → open_round → collect → verify → simulate → rank → settle → record → notify
+    recover → snapshot → limits → plan (split) → per batch:
+        [snapshot] → open_round → collect → verify → simulate → fits → rank → settle → record → notify
+
+A round reads the chain's limits (`limits`: block gas limit, per-transaction gas cap and size)
+and splits its intents into batches that each fit one transaction (`split.plan`); each batch is
+an auction of its own (its own id and rounds-store record) run in turn, each after the one
+before has settled, on a snapshot taken then (the first uses the round's): every batch is
+solved on the pools and balances it will execute against. Batches stop once the round's
+transactions reserve a block's gas (what the planned batches leave, having used less than
+predicted, is planned again for those waiting); intents that found no room wait for the next round,
+recorded (a rounds-store record with no candidates, noted `split.DID_NOT_FIT`) so `keel
+auction show` and `keel intent show` say why. A round that fits one transaction is exactly
+one batch, as before.
 
 Durability: the round and its intents are recorded before any solver is asked, and a sent
 transaction's hash before its receipt is awaited; `recover` reconciles a round a crash left
@@ -21,10 +34,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auction import snapshot
-from auction.auctioneer import arbitrate, submit
+from auction.auctioneer import arbitrate, split, submit
+from auction.auctioneer import limits as chain_limits
 from auction.auctioneer.collect import collect
+from auction.auctioneer.limits import gas_limit
 from auction.auctioneer.notify import notify_all
-from auction.auctioneer.stages import Outcome, Ranked, Refused, Settled
+from auction.auctioneer.stages import Outcome, Ranked, Refused, Settled, Simulated
 from auction.auth import Signer
 from auction.endpoint import Endpoint
 from auction.metrics import observe_round
@@ -43,14 +58,63 @@ STRATEGY_NAME_MAX = 40
 
 
 @dataclass(frozen=True)
-class RoundResult:
+class BatchResult:
+    """One auction of a round: one rounds-store record, at most one settlement transaction."""
+
     round_id: int
     status: RoundStatus
     winner: str | None  # the winning node's URL
     tx_hash: str | None
     candidates: tuple[Outcome, ...]  # ranked first (in rank order), then the refused
     intents: tuple[str, ...]
+    block: int = 0  # the snapshot's
+    gas_used: int | None = None  # the settlement's receipt
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """A round: its batches in the order they ran, and the intents it did not send."""
+
+    batches: tuple[BatchResult, ...]
     left_out: dict[str, str]  # intent id -> why the snapshot left it out
+    deferred: dict[str, str] = dataclasses.field(default_factory=dict)  # intent id -> why it waits (no room)
+    deferred_round: int | None = None  # the rounds-store record that notes them
+
+    @property
+    def round_id(self) -> int:
+        return self.batches[0].round_id
+
+    @property
+    def status(self) -> RoundStatus:
+        statuses = [b.status for b in self.batches]
+        for status in (RUNNING, SETTLED, UNSETTLED):
+            if status in statuses:
+                return status
+        return statuses[0]
+
+    @property
+    def settled(self) -> tuple[BatchResult, ...]:
+        return tuple(b for b in self.batches if b.status == SETTLED)
+
+    @property
+    def winner(self) -> str | None:
+        return self.settled[0].winner if self.settled else None
+
+    @property
+    def tx_hash(self) -> str | None:
+        return self.settled[0].tx_hash if self.settled else None
+
+    @property
+    def tx_hashes(self) -> tuple[str, ...]:
+        return tuple(b.tx_hash for b in self.settled if b.tx_hash)
+
+    @property
+    def candidates(self) -> tuple[Outcome, ...]:
+        return tuple(c for b in self.batches for c in b.candidates)
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return tuple(i for b in self.batches for i in b.intents)
 
 
 def candidate_row(outcome: Outcome) -> CandidateRow:
@@ -76,6 +140,8 @@ class Auctioneer:
     deadline_s: float = 5.0
     receipt_timeout_s: float = 60.0
     signer: Signer = dataclasses.field(default_factory=Signer.random)  # signs every request to a node
+    max_tx_bytes: int = chain_limits.DEFAULT_MAX_TX_BYTES  # a node's transaction size limit
+    max_tx_gas: int = chain_limits.DEFAULT_MAX_TX_GAS  # gas one transaction may use (EIP-7825)
 
     async def run_round(self) -> RoundResult | None:
         """One round; None when there was nothing to auction.
@@ -105,31 +171,107 @@ class Auctioneer:
         if not open_now:
             return None
         auction, left_out = snapshot.take(self.w3, self.view, open_now, 0, 0)
-        ids = [bi.id for bi in auction.intents]
-        if not ids:
+        if not auction.intents:
             return None
+        limits = chain_limits.read(self.w3, self.max_tx_bytes, self.max_tx_gas)
+        batches: list[BatchResult] = []
+        deferred: dict[str, str] = {}
+        block_left, base = limits.block_gas, auction
+        plan = split.plan(base, limits)
+        while plan.batches:
+            deferred.update(plan.deferred)
+            block_left, stopped = await self._run_plan(base, plan, limits, block_left, left_out, batches, deferred)
+            waiting = tuple(i for i, why in deferred.items() if why == split.DID_NOT_FIT)
+            if stopped or not waiting or block_left <= 0:
+                break
+            # the batches reserved less of the block than planned: offer what is left to those waiting
+            fresh = self._fresh(auction, waiting, left_out)
+            if fresh is None:
+                break
+            for i in waiting:
+                deferred.pop(i)
+            base, plan = fresh, split.plan(fresh, dataclasses.replace(limits, block_gas=block_left))
+        deferred.update(plan.deferred)
+        noted = self._note_deferred(auction.block, deferred, limits, batches) if deferred else None
+        if not batches:
+            if noted is None:
+                return None
+            batches.append(BatchResult(noted, UNSETTLED, None, None, (), (), auction.block))
+        return RoundResult(tuple(batches), left_out, deferred, noted)
+
+    async def _run_plan(self, base: Auction, plan: split.Plan, limits: chain_limits.Limits, block_left: int,
+                        left_out: dict[str, str], batches: list[BatchResult],
+                        deferred: dict[str, str]) -> tuple[int, bool]:
+        """Run `plan`'s batches in turn (the first on `base`, the others on fresh snapshots),
+        appending to `batches` and `deferred`; (block gas left, whether the round must stop)."""
+        for k, ids in enumerate(plan.batches):
+            if gas_limit(plan.predicted[k].gas) > block_left:  # the block filled faster than planned
+                deferred.update({i: split.DID_NOT_FIT for b in plan.batches[k:] for i in b})
+                return block_left, False
+            batch = _restrict(base, ids) if k == 0 else self._fresh(base, ids, left_out)
+            if batch is None:
+                continue
+            result = await self._run_batch(batch, limits, block_left)
+            batches.append(result)
+            if result.status == RUNNING:  # a transaction may still mine: later batches wait for `recover`
+                why = f"waits: batch {result.round_id}'s transaction has no receipt yet; next round"
+                deferred.update({i: why for b in plan.batches[k + 1:] for i in b})
+                return block_left, True
+            if result.gas_used is not None:
+                block_left -= gas_limit(result.gas_used)
+        return block_left, False
+
+    def _fresh(self, auction: Auction, ids: tuple[str, ...], left_out: dict[str, str]) -> Auction | None:
+        """The batch's intents on a snapshot of the chain as the round's earlier batches left it."""
+        signed = [(i, auction.intent(i).signed) for i in ids]
+        fresh, out = snapshot.take(self.w3, self.view, signed, 0, 0)
+        left_out.update(out)
+        return fresh if fresh.intents else None
+
+    def _note_deferred(self, block: int, deferred: dict[str, str], limits: chain_limits.Limits,
+                       batches: list[BatchResult]) -> int:
+        """A record of the intents that waited, so the stores say why; they stay open."""
+        round_id = self.rounds.open_round(block, sorted(deferred))
+        used = sum(b.gas_used or 0 for b in batches)
+        reasons = sorted(set(deferred.values()))
+        note = (f"{'; '.join(reasons)}: {len(deferred)} intent(s) wait; this round's {len(batches)} batch(es) used "
+                f"{used:,} gas of the block's {limits.block_gas:,} (each transaction ≤ {limits.tx_gas:,} gas, "
+                f"≤ {limits.max_tx_bytes:,} bytes)")
+        self.rounds.close_round(round_id, UNSETTLED, note=note)
+        return round_id
+
+    async def _run_batch(self, auction: Auction, limits: chain_limits.Limits, block_left: int) -> BatchResult:
+        """One batch: its own auction and rounds-store record, at most one settlement transaction."""
+        ids = [bi.id for bi in auction.intents]
         round_id = self.rounds.open_round(auction.block, ids)
         self.intents.mark_in_auction(ids)
         auction = dataclasses.replace(auction, id=round_id, deadline_ms=int((time.time() + self.deadline_s) * 1000))
-        outcomes = await self.compete(auction)
+        outcomes = await self.compete(auction, limits, block_left)
         self.rounds.record_candidates(round_id, [candidate_row(o) for o in outcomes])
         winner = next((o for o in outcomes if isinstance(o, Settled)), None)
         if winner is None and any(isinstance(o, Refused) and o.pending for o in outcomes):
             # a transaction may still mine: leave the round running; `recover` settles it from the chain
             await notify_all(round_id, outcomes, self.signer)
-            return RoundResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), left_out)
+            return BatchResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), auction.block)
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)
         self.rounds.close_round(round_id, status, url, tx_hash)
         await notify_all(round_id, outcomes, self.signer)
-        return RoundResult(round_id, status, url, tx_hash, tuple(outcomes), tuple(ids), left_out)
+        return BatchResult(round_id, status, url, tx_hash, tuple(outcomes), tuple(ids), auction.block,
+                           winner.gas_used if winner else None)
 
-    async def compete(self, auction: Auction) -> list[Outcome]:
-        """Every registered node's answer to `auction`, taken to its end: settled, lost or refused."""
+    async def compete(self, auction: Auction, limits: chain_limits.Limits | None = None,
+                      block_left: int | None = None) -> list[Outcome]:
+        """Every registered node's answer to `auction`, taken to its end: settled, lost or refused.
+        With `limits`, a solution no transaction could carry in `block_left` gas is `does_not_fit`."""
         answers = await collect(auction, list(self.endpoints()), signer=self.signer)
         verified, refused = arbitrate.verify_all(auction, answers, self.view.relayer)
-        ranked, not_simulated = arbitrate.rank_all(submit.simulate_all(self.w3, auction, verified))
+        simulated = submit.simulate_all(self.w3, auction, verified)
+        if limits is not None:
+            left = limits.block_gas if block_left is None else block_left
+            simulated = [arbitrate.fits(s, limits, left) if isinstance(s, Simulated) else s for s in simulated]
+        ranked, not_simulated = arbitrate.rank_all(simulated)
 
         def on_sent(r: Ranked, tx_hash: str) -> None:
             self.rounds.note_submission(auction.id, r.simulated.verified.proposed.asked.endpoint.url, tx_hash)
@@ -154,6 +296,15 @@ class Auctioneer:
                 self.intents.park([bi.id], f"{stuck} (failed {rounds} rounds)")
             else:
                 self.intents.reopen([bi.id])
+
+
+def _restrict(auction: Auction, ids: tuple[str, ...]) -> Auction:
+    """`auction` with only the intents `ids` and their owners' balances."""
+    chosen = set(ids)
+    intents = tuple(bi for bi in auction.intents if bi.id in chosen)
+    owners = {bi.intent.owner for bi in intents}
+    return dataclasses.replace(auction, intents=intents,
+                               balances={o: b for o, b in auction.balances.items() if o in owners})
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -12,7 +12,8 @@ sent by its own node, and wait for the receipt.
   a failed attempt may have moved the chain. `on_sent` hears each sent transaction hash
   before its receipt is awaited (the round records it, so a crash leaves a hash to reconcile).
 
-Gas sent: the simulated gas × 5/4 + 50,000, capped at 30M (a block).
+Gas sent: the simulated gas × 5/4 + 50,000 (`limits.gas_limit`), capped at what one
+transaction may use (`Limits.tx_gas`: the EIP-7825 cap, never past the chain's block gas limit).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from eth_typing import HexStr
 
 from auction import wire
-from auction.auctioneer import arbitrate
+from auction.auctioneer import arbitrate, limits
+from auction.auctioneer.limits import DEFAULT_MAX_TX_GAS
 from auction.auctioneer.stages import (
     Outcome,
     Ranked,
@@ -45,9 +47,6 @@ from solver.domain import Auction
 if TYPE_CHECKING:
     from web3 import Web3
 
-GAS_HEADROOM = (5, 4)  # send with 5/4 of the simulated gas, plus a fixed margin
-GAS_MARGIN = 50_000
-BLOCK_GAS = 30_000_000
 SETTLE_TIMEOUT_S = 15.0
 
 OnSent = Callable[[Ranked, str], None]
@@ -99,8 +98,8 @@ def simulate_all(w3: Web3, auction: Auction, verified: list[Verified]) -> list[S
     return out
 
 
-def gas_limit(simulated_gas: int) -> int:
-    return min(BLOCK_GAS, simulated_gas * GAS_HEADROOM[0] // GAS_HEADROOM[1] + GAS_MARGIN)
+def gas_limit(simulated_gas: int, cap: int = DEFAULT_MAX_TX_GAS) -> int:
+    return min(cap, limits.gas_limit(simulated_gas))
 
 
 def signed_headers(signer: Signer | None, url: str, body: bytes) -> dict[str, str]:

@@ -19,17 +19,16 @@ from solver.breakers import healthy_pools
 from solver.clearing import Cleared, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
+from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
 from solver.joint_wants import joint_want
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
 
-GAS_BASE = 130_000
-GAS_PER_EXECUTION = 95_000
 DEADLINE_SLACK_S = 600
 JOINT_SHARE = 0.45  # of the time left before the deadline, the most one joint program may take
 BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
-TRIM_ROUNDS = 2  # times the breaker's drops are trimmed to their least trade and the batch cleared again
+TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
 def wants_for(auction: Auction, ids: list[str]) -> tuple[dict[str, Want], dict[str, str]]:
