@@ -5,7 +5,7 @@ the sample options book; they submit them to the orderbook over HTTP; one auctio
 runs — the baseline and milp solver nodes answer over HTTP, the auctioneer verifies,
 simulates and ranks them, and the winner settles on the chain. The report holds every
 portfolio before and after, the competing solutions, the winner and its gas, and what
-the batch saved against routing each intent alone. Everything started is stopped again.
+the batch saved against routing each intent alone along its best split route (`solver.savings`). Everything started is stopped again.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def _submit(orderbook: str, chain_id: int, report: DemoReport, signed: list[Any]
 
 def _record_round(report: DemoReport, result: Any) -> Any:
     """The round and every candidate as the auctioneer saw them; returns the settled one (or None)."""
-    report.round = {"id": result.round_id, "status": result.status, "winner": result.winner, "txHash": result.tx_hash}
+    report.round = {"id": result.round_id, "status": result.status, "winner": result.winner, "txHash": result.tx_hash,
+                    **gap_to_bound(result)}
     for c in result.candidates:
         stats = c.solution.stats if c.solution else {}
         report.candidates.append({
@@ -156,6 +157,20 @@ def _record_round(report: DemoReport, result: Any) -> Any:
             "matched_share": stats.get("matched_share"), "verdict": c.verdict, "reason": c.reason,
         })
     return next((c for c in result.candidates if c.verdict == "settled"), None)
+
+
+def gap_to_bound(result: Any) -> dict[str, Any]:
+    """The winner's score against keel's joint bound, as a milp node computed it for this round's
+    auction (`solver.joint`): `{"jointBoundUsd", "gapToBoundUsd"}`, empty when no candidate
+    carried a bound or nothing won."""
+    bounds = [c.solution.stats["joint_bound_usd"] for c in result.candidates
+              if c.solution is not None and isinstance(c.solution.stats.get("joint_bound_usd"), int | float)]
+    won = next((c for c in result.candidates if c.solution is not None and c.endpoint.url == result.winner
+                and c.score is not None), None)
+    if not bounds or won is None:
+        return {}
+    bound = min(bounds)  # every node's bound bounds the same auction: the least is the tightest
+    return {"jointBoundUsd": round(bound, 2), "gapToBoundUsd": round(bound - won.score / 1e18, 2)}
 
 
 def _record_savings(report: DemoReport, round_id: int, winner: Any) -> None:

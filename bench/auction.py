@@ -1,9 +1,14 @@
 """Bench: one auction round of 10, 100 and 1,000 intents over the world, milp vs baseline.
 
-Prints, per batch size: time per phase (translate, net+clear, route, simulate, settle),
-gas per intent settled, the share of volume matched internally, and the milp strategy's
-total user value (its score: surplus over what users signed up to lose, less gas)
-relative to the baseline's, both measured in this run on the same auction.
+Prints, per batch size (4, 10, 50, 100 and 1,000 users): time per phase (translate, joint
+program, net+clear, route, simulate, settle), gas per intent settled, the share of volume
+matched internally, the milp strategy's total user value (its score: surplus over what users
+signed up to lose, less gas) relative to the baseline's, both measured in this run on the same
+auction; intents settled and score beside the previous version's (`PREVIOUS`); keel's joint
+bound and the gap to it; on batches up to 100, the saving over routing each settled intent
+alone with the best split router (the milp strategy on a one-intent auction) and its share of
+the bound's saving (and of the fixed-price relaxation's); on batches up to 50, the best of
+`PRICE_SAMPLES` uniform clearing price vectors in the fixed-price relaxation, against the bound.
 Users beyond the world's ten are made on the fork by writing token balances and relayer
 allowances into storage, so the bench needs no thousands of transactions to set up.
 The fork runs with no block gas limit: a 1,000-execution settlement does not fit a
@@ -37,7 +42,17 @@ from solver.domain import Auction, BatchIntent, Token
 from solver.strategies.baseline import Baseline
 from solver.strategies.milp import Milp
 
-SIZES = (10, 100, 1000)
+SIZES = (4, 10, 50, 100, 1000)
+ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this size
+PRICE_SAMPLES = 24  # uniform clearing price vectors tried against the bound, on batches up to SAMPLED_UP_TO
+SAMPLED_UP_TO = 50
+# the previous version (main at a271f1c, greedy transport plan, volumes fixed at the inner half-band's
+# least trade), measured by this bench on 2026-12-01 before the joint program: bench/results/auction_previous.txt
+PREVIOUS = {4: {"intents": 3, "settled": 3, "score_usd": 1526.80, "saving_usd": -1.83},
+            10: {"intents": 10, "settled": 10, "score_usd": 14180.01, "saving_usd": 260.81},
+            50: {"intents": 50, "settled": 48, "score_usd": 83310.24, "saving_usd": 3656.29},
+            100: {"intents": 97, "settled": 96, "score_usd": 174074.12, "saving_usd": 4993.71},
+            1000: {"intents": 970, "settled": 932, "score_usd": 1738782.0, "saving_usd": float("nan")}}
 DEADLINE_S = 10.0
 # anvil refuses JSON-RPC bodies past a few MB, and no real chain takes a transaction of that
 # size (geth's limit is 128 KB): a batch that large is solved, but not sent.
@@ -135,6 +150,12 @@ def run(size: int, world: World) -> dict:
         row["milp_score_usd"] = milp.score_e18 / 1e18
         row["baseline_score_usd"] = base.score_e18 / 1e18
         row["calldata_kb"] = len(batch.calldata()) / 1024
+        row.update(versus_alone(a, milp, world.solvers[0].address) if size <= ALONE_UP_TO else {})
+        row["bound_usd"] = (milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform")
+                            else bound_after(a))  # skipped or loosened for the deadline: computed after it
+        if size <= SAMPLED_UP_TO:
+            row["sampled_uniform_usd"] = sampled_prices(a, random.Random(size + 1))
+        row["previous"] = PREVIOUS.get(size, {})
         if row["calldata_kb"] > MAX_CALLDATA_KB:
             row.update(simulate_s=float("nan"), settle_s=float("nan"), gas_per_intent=float("nan"), gas_total=0)
             return row
@@ -149,6 +170,78 @@ def run(size: int, world: World) -> dict:
         return row
     finally:
         w3.provider.make_request("evm_revert", [snap])
+
+
+def versus_alone(a: Auction, milp, solver: str) -> dict:
+    """Score and cost of each settled intent routed alone with the best split router (the milp
+    strategy on a one-intent auction), and what the batch saved against them."""
+    from dataclasses import replace
+
+    from solver.errors import NoSolution
+    from solver.savings import cost_usd
+
+    alone_score = alone_cost = 0.0
+    unsettled = 0
+    t = time.perf_counter()
+    for e in milp.executions:
+        single = replace(a, intents=(a.intent(e.intent_id),), deadline_ms=int((time.time() + DEADLINE_S) * 1000))
+        try:
+            s = Milp(with_bound=False).solve(single, solver)
+        except NoSolution:
+            unsettled += 1
+            continue
+        alone_score += s.score_e18 / 1e18
+        alone_cost += cost_usd(single, s)
+    out = {"alone_score_usd": alone_score, "alone_cost_usd": alone_cost, "alone_unsettled": unsettled,
+           "batch_cost_usd": cost_usd(a, milp), "alone_s": time.perf_counter() - t}
+    out["saving_usd"] = milp.score_e18 / 1e18 - alone_score
+    bound = milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform") else bound_after(a)
+    for key, value in (("bound", bound), ("fixed", fixed_price(a))):
+        if value is not None:
+            out[f"{key}_usd"] = value
+            out[f"{key}_saving_usd"] = value - alone_score
+            out[f"share_of_{key}_saving"] = (out["saving_usd"] / out[f"{key}_saving_usd"]
+                                             if out[f"{key}_saving_usd"] > 0 else float("nan"))
+    return out
+
+
+def _users(a: Auction) -> list:
+    from solver import joint
+
+    prices = a.reference_prices()
+    intents = {bi.id: bi.intent for bi in a.intents if all(t in prices for t in bi.intent.tokens)}
+    return joint.joint_intents(list(intents), intents, a.balances, prices, lambda _: 0)
+
+
+def bound_after(a: Auction) -> float:
+    """keel's joint bound (uniform prices), computed by the bench where the strategy skipped it
+    or fell back to the looser kind for the deadline."""
+    from solver import joint_bound
+
+    return joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+
+
+def fixed_price(a: Auction) -> float:
+    """The fixed-price relaxation at the reference prices (not a bound over other prices)."""
+    from solver import joint
+
+    return joint.solve(_users(a), a.liquidity, a.reference_prices(), joint.FIXED_PRICE).objective_usd
+
+
+def sampled_prices(a: Auction, rng: random.Random) -> float:
+    """The fixed-price relaxation's optimum at PRICE_SAMPLES uniform clearing price vectors inside
+    every intent's signed bounds (each token within ±1.5% of its reference price against USDC,
+    the bench's signed band): the best found. Evidence the any-price bound is not beaten by some
+    uniform price vector (keel's bound is proven for any prices; this samples them)."""
+    from solver import joint
+
+    prices = a.reference_prices()
+    users = _users(a)
+    best = 0.0
+    for _ in range(PRICE_SAMPLES):
+        relative = {t: 1.0 if tok.symbol == "USDC" else 1 + rng.uniform(-0.0149, 0.0149) for t, tok in a.tokens.items()}
+        best = max(best, joint.solve(users, a.liquidity, prices, joint.FIXED_PRICE, relative).objective_usd)
+    return best
 
 
 def make_users_fast(world: World, count: int, rng: random.Random):
@@ -176,17 +269,31 @@ def main() -> None:
     rows = []
     with chain_mod.running(fork_args=("--disable-block-gas-limit",)) as handle:
         world = handle.world()
-        for size in SIZES:
+        for size in [int(a) for a in sys.argv[1:]] or SIZES:  # sizes on the command line: a quicker run
             console.print(f"[bold]auction of {size} intents…")
             rows.append(run(size, world))
     table = Table(title=f"auction round (deadline {DEADLINE_S:.0f} s)")
-    cols = ["intents", "settled", "baseline_settled", "translate_s", "net_and_clear_s", "route_s", "solve_s",
+    cols = ["intents", "settled", "baseline_settled", "translate_s", "joint_s", "net_and_clear_s", "route_s", "solve_s",
             "simulate_s", "settle_s", "gas_per_intent", "calldata_kb", "matched_share", "value_vs_baseline"]
     for c in cols:
         table.add_column(c, justify="right")
     for r in rows:
         table.add_row(*(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
     Console(width=220).print(table)
+    for r in rows:
+        prev = r.get("previous", {})
+        print(f"{r['intents']} intents: settled {r['settled']} (previous {prev.get('settled', '?')}); "
+              f"score ${r['milp_score_usd']:,.2f} (previous ${prev.get('score_usd', float('nan')):,.2f}); "
+              f"keel's joint bound ${r['bound_usd']:,.2f} (gap ${r['bound_usd'] - r['milp_score_usd']:,.2f})"
+              + (f"; best of {PRICE_SAMPLES} sampled uniform clearing prices ${r['sampled_uniform_usd']:,.2f}"
+                 f" ({'under' if r['sampled_uniform_usd'] <= r['bound_usd'] else 'OVER'} the bound)"
+                 if "sampled_uniform_usd" in r else ""))
+        if "alone_score_usd" in r:
+            print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
+                  f"(previous ${prev.get('saving_usd', float('nan')):,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs "
+                  f"${r['alone_cost_usd']:,.2f} alone, {r['alone_unsettled']} unsettled alone); "
+                  f"bound's saving ${r['bound_saving_usd']:,.2f} -> share {r['share_of_bound_saving']:.1%}; "
+                  f"fixed-price relaxation's saving ${r['fixed_saving_usd']:,.2f} -> share {r['share_of_fixed_saving']:.1%}")
     for r in rows:
         ok = "within" if r["solve_s"] < DEADLINE_S else "OVER"
         print(f"{r['intents']} intents: milp solved in {r['solve_s']:.2f} s ({ok} the {DEADLINE_S:.0f} s deadline); "

@@ -39,11 +39,15 @@ def _show(r: Any) -> None:
                   f"transaction {r.round.get('txHash')}: {r.round.get('gasUsed', 0):,} gas used on chain.")
     else:
         out.print(f"[bold red]No solution settled[/] (round status {r.round.get('status')}).")
+    if r.round.get("jointBoundUsd") is not None:
+        out.print(f"[bold]Gap to keel's joint bound:[/] ${r.round['gapToBoundUsd']:,.2f} below "
+                  f"${r.round['jointBoundUsd']:,.2f}, the most any settlement of this batch could score.")
     s = r.savings
     if s:
         out.print(f"[bold]Netting:[/] {s['matched_share']:.0%} of the traded volume was matched between users at one "
                   f"uniform price. Cost to users, pools and gas included: ${s['batch_cost_usd']:,.2f} in this batch, "
-                  f"against ${s['alone_cost_usd']:,.2f} routing each intent alone — [bold]${s['saved_usd']:,.2f} saved[/]"
+                  f"against ${s['alone_cost_usd']:,.2f} with each intent on its own best route (split over every pool and "
+                  f"path) — [bold]${s['saved_usd']:,.2f} saved against the best route alone[/]"
                   + (f" ({s['alone_unsettled']} could not be settled alone at all)." if s["alone_unsettled"] else "."))
     if r.route_png:
         out.print(f"[bold]Route picture:[/] {r.route_png}")

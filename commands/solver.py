@@ -199,7 +199,8 @@ def run_cmd(
         if exporter is not None:
             exporter.shutdown()
         lease.release()
-    render.emit(results, as_json, columns=["round", "status", "intents", "winner", "txHash"], title="rounds")
+    render.emit(results, as_json, columns=["round", "status", "intents", "winner", "gapToBoundUsd", "txHash"],
+                title="rounds")
 
 
 def _metrics_server(port: int) -> Any:
@@ -298,7 +299,14 @@ def _summary(result: Any) -> dict[str, Any]:
     return {"round": result.round_id, "status": str(result.status), "intents": len(result.intents),
             "winner": result.winner, "txHash": result.tx_hash, "txHashes": list(result.tx_hashes),
             "batches": [b.round_id for b in result.batches], "waiting": dict(result.deferred),
+            **_gap_to_bound(result),
             "candidates": [candidate_row(c).public() for c in result.candidates]}
+
+
+def _gap_to_bound(result: Any) -> dict[str, Any]:
+    from app.demo import gap_to_bound
+
+    return gap_to_bound(result)
 
 
 @auction_app.command("show")

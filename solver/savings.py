@@ -1,8 +1,9 @@
 """What batching saved: the winning batch against routing each intent alone.
 
 Pure. Each settled intent is solved again in an auction of its own (same block, same
-pools, same reference prices) by the baseline strategy — its best single path, no
-netting, its own settlement and gas. A solution's cost is what leaves the users as a
+pools, same reference prices) by the `milp` strategy — its best route alone: the joint
+program's volume for that intent and the best split over every pool and path, with its own
+settlement and gas (not the single-path `baseline`, which inflates what batching saves). A solution's cost is what leaves the users as a
 whole: the value the pools keep (LP fees and price impact, at reference prices) plus the
 gas of its settlement. Solver fees are a transfer that pays that gas, so they are not
 counted twice. The batch's cost against the sum of the costs alone is what the
@@ -11,12 +12,15 @@ coincidences of wants and the shared settlement saved.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from solver import scoring
 from solver.domain import Auction, Solution
 from solver.errors import NoSolution
-from solver.strategies.baseline import Baseline
+from solver.strategies.milp import Milp
+
+ALONE_DEADLINE_MS = 10_000  # each intent's own auction, solved alone
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,12 @@ def compare(auction: Auction, winner: Solution, solver: str) -> Savings:
     alone_total = 0.0
     unsettled = []
     for execution in winner.executions:
-        single = replace(auction, intents=(auction.intent(execution.intent_id),))
+        # a deadline of its own: the batch's may have passed by now, and a solver short of time
+        # falls back to the least trade, which would flatter the batch
+        single = replace(auction, intents=(auction.intent(execution.intent_id),),
+                         deadline_ms=int(time.time() * 1000) + ALONE_DEADLINE_MS)
         try:
-            alone = Baseline().solve(single, solver)
+            alone = Milp(with_bound=False).solve(single, solver)
         except NoSolution:
             unsettled.append(execution.intent_id)
             continue

@@ -12,17 +12,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import scoring
-from solver.clearing import Cleared, RoutedPlan, clear
+from solver import joint, joint_bound, scoring
+from solver.breakers import healthy_pools
+from solver.clearing import Cleared, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
+from solver.joint_wants import joint_want
 from solver.oracle_guard import clearing_bounds
 from solver.routing_port import make_route_fn
 from solver.translate import Infeasible, Want, translate
 
 DEADLINE_SLACK_S = 600
+JOINT_SHARE = 0.45  # of the time left before the deadline, the most one joint program may take
+BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
+PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
+TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
 def wants_for(auction: Auction, ids: list[str]) -> tuple[dict[str, Want], dict[str, str]]:
@@ -65,13 +72,104 @@ def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]
     return fee_bps
 
 
-def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str) -> Solution:
+def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int], with_bound: bool = True,
+                  ) -> tuple[dict[str, Want], dict[str, Any]]:
+    """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`), and with
+    `with_bound`, keel's joint bound over every intent of the auction whose tokens are priced
+    (`_bound`: bounds every settleable solution).
+
+    The deadline comes first: the volumes get `JOINT_SHARE` of the time left, and the bound is
+    computed only if what is left then is `BOUND_ROOM` times what the volumes took (else the
+    stats say it was skipped). An intent nothing brings into its band keeps the want `translate`
+    made (the clearing then says why it drops); so does every intent if HiGHS finds no optimum
+    in time."""
+    prices = auction.reference_prices()
+    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    stats: dict[str, Any] = {}
+    started = time.time()
+    left_s = auction.deadline_ms / 1000 - started
+    # the volumes over the pools the router may use (the pool-deviation breaker's cut); the bound
+    # over every pool, as any solver may use them
+    usable, _ = healthy_pools(auction.liquidity, prices, 0)
+    try:
+        settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
+                             usable, prices, joint.SETTLE, time_limit_s=JOINT_SHARE * left_s)
+    except joint.JointInfeasible as exc:
+        stats["joint_volumes"] = f"translate ({exc})"
+        return wants, stats
+    took_s = time.time() - started
+    if with_bound:
+        stats.update(_bound(auction, intents, left_s - took_s, took_s))
+    stats["joint_volumes"] = "joint"
+    stats["joint_value_usd"] = settle.objective_usd
+    out = {}
+    for i, want in wants.items():
+        intent = intents[i]
+        if i in settle.missed:
+            out[i] = want  # nothing brings it into its band: the clearing says why
+            continue
+        jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices)
+        out[i] = want if jw.is_empty else jw
+    return out, stats
+
+
+def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
+    """keel's joint bound, the tightest kind the time left allows: `joint_bound.priced_bound` (one
+    uniform price vector; 1 + 2^tokens programs), else `joint.ANY_PRICE` (one), else none."""
+    prices = auction.reference_prices()
+    everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
+    limit = JOINT_SHARE * left_s
+    try:
+        if left_s > BOUND_ROOM * took_s * PRICED_PROGRAMS:
+            bound, _ = joint_bound.priced_bound(everyone, auction.liquidity, prices, time_limit_s=limit / PRICED_PROGRAMS)
+            return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian over the price box)"}
+        if left_s > BOUND_ROOM * took_s:
+            bound = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE, time_limit_s=limit).bound_usd
+            return {"joint_bound_usd": bound, "joint_bound": "any prices per user (looser)"}
+    except joint.JointInfeasible as exc:
+        return {"joint_bound": f"not computed: {exc}"}
+    return {"joint_bound": "skipped: too close to the deadline"}
+
+
+def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
+                   wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
+                   fee: Callable[[str], int]) -> tuple[Cleared, list[str]]:
+    """Clear; where the clearing drops an intent whose want is more than its least trade (`least`,
+    `translate`'s) — the price-impact breaker trips on it, or its outcome misses at the clearing
+    prices — trim it back to that and clear again (at most TRIM_ROUNDS times), so the joint
+    volume never settles fewer intents than the least trades would. Returns the clearing and the
+    intents trimmed."""
+    cleared = clear(wants, intents, balances, prices, route_fn, fee)
+    trimmed: list[str] = []
+    for _ in range(TRIM_ROUNDS):
+        trim = [i for i in cleared.dropped if wants[i] != least[i]]
+        if not trim:
+            break
+        wants = {**wants, **{i: least[i] for i in trim}}
+        trimmed += trim
+        cleared = clear(wants, intents, balances, prices, route_fn, fee)
+    return cleared, trimmed
+
+
+def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str,
+                joint_program: bool = False, with_bound: bool = True) -> Solution:
+    """Translate, (with `joint_program`) choose volumes by the joint program, clear, build.
+
+    An intent the clearing would drop (the price-impact breaker, an outcome missed at the
+    clearing prices) is first trimmed back to its least trade (`translate`'s volume, the inner
+    band's nearest edge) and the batch cleared again (`clear_trimming`)."""
     started = time.perf_counter()
     wants, skipped = wants_for(auction, ids)
     translated = time.perf_counter()
     if not wants:
         raise NoSolution("no intent in the auction can be met: " + "; ".join(skipped.values()) if skipped else "empty auction")
     prices = auction.reference_prices()
+    fee = fee_policy(auction, wants)
+    least = wants
+    joint_stats: dict[str, Any] = {}
+    if joint_program:
+        wants, joint_stats = joint_volumes(auction, wants, fee, with_bound)
+    programmed = time.perf_counter()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     notes: dict[str, Any] = {}
     inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
@@ -86,14 +184,22 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
             route_s[0] += time.perf_counter() - t
 
     intents = {i: clearing_bounds(auction.intent(i).intent, prices) for i in wants}  # the oracle guard, too
-    cleared = clear(wants, intents, auction.balances, prices, route_fn, fee_policy(auction, wants))
+    cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee)
     done = time.perf_counter()
-    timings = {"translate_s": translated - started, "route_s": route_s[0],
-               "net_and_clear_s": done - translated - route_s[0]}
+    timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
+               "net_and_clear_s": done - programmed - route_s[0]}
     reasons = {**skipped, **{i: drop.detail for i, drop in cleared.dropped.items()}}
     if not cleared.flows:
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
-    return build_solution(auction, solver, cleared, name, reasons, timings, notes.get("pools_left_out", {}))
+    solution = build_solution(auction, solver, cleared, name, reasons, timings, notes.get("pools_left_out", {}))
+    if "joint_bound_usd" in joint_stats:
+        bound = joint_stats["joint_bound_usd"]
+        score_usd = solution.score_e18 / 1e18
+        solution.stats.update(joint_stats, trimmed_to_least_trade=trimmed, gap_to_bound_usd=bound - score_usd,
+                              share_of_bound=score_usd / bound if bound > 0 else None)
+    elif joint_stats:
+        solution.stats.update(joint_stats, trimmed_to_least_trade=trimmed)
+    return solution
 
 
 def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],

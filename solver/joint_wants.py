@@ -1,0 +1,51 @@
+"""From the joint program's volumes (USD at reference prices) to `Want`s the clearing can settle.
+
+Pure. A weights intent's sells become exact legs (rounded up to whole base units, never past
+the balance) and its buys the balancing tokens, in proportion to their value; a balances
+(hedge) intent's non-numeraire flows become exact legs (buys rounded down, sells rounded up,
+never past the balance) and the numeraire balances the value — the same shape
+`solver.translate` gives, so the clearing treats both alike. Flows under `DUST_USD` are no
+trade.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from intents.model import Intent, IntentKind
+from keel.units import BPS, USD_PRICE_SCALE
+from solver.translate import Want
+
+DUST_USD = 0.01
+
+
+def joint_want(intent_id: str, intent: Intent, flows_usd: Mapping[str, float], held: Mapping[str, int],
+               prices: Mapping[str, int]) -> Want:
+    """The want whose flows at reference prices are the joint program's for this intent."""
+    units = {t: q * USD_PRICE_SCALE / prices[t] for t, q in flows_usd.items() if abs(q) >= DUST_USD}
+    if intent.kind == IntentKind.WEIGHTS:
+        sells = {t: -min(math.ceil(-q), held.get(t, 0)) for t, q in units.items() if q < 0}
+        buys = {t: flows_usd[t] for t, q in units.items() if q > 0}
+        sells = {t: q for t, q in sells.items() if q}
+        if not sells or not buys:
+            return Want(intent_id, intent.owner, {}, {})
+        return Want(intent_id, intent.owner, sells, _shares(buys))
+    numeraire = intent.tokens[0]
+    exact = {}
+    for t, q in units.items():
+        if t == numeraire:
+            continue
+        exact[t] = math.floor(q) if q > 0 else -min(math.ceil(-q), held.get(t, 0))
+    exact = {t: q for t, q in exact.items() if q}
+    if not exact:
+        return Want(intent_id, intent.owner, {}, {})
+    return Want(intent_id, intent.owner, exact, {numeraire: BPS})
+
+
+def _shares(values: Mapping[str, float]) -> dict[str, int]:
+    total = sum(values.values())
+    shares = {t: int(v / total * BPS) for t, v in values.items()}
+    first = max(values, key=lambda t: values[t])
+    shares[first] += BPS - sum(shares.values())
+    return {t: s for t, s in shares.items() if s > 0}
