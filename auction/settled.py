@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,15 @@ class SettlementRecord:
     alone_cost_usd: float | None
     alone_unsettled: tuple[str, ...] = ()
     savings_note: str | None = None  # why the savings are missing, when they are
+    score_usd: float | None = None  # the winner's score as the auctioneer ranked it (simulated gas)
+    joint_bound_usd: float | None = None  # keel's joint bound on any settlement of this batch (a milp node's)
+
+    @property
+    def gap_to_bound_usd(self) -> float | None:
+        """How far the winner's score is below keel's joint bound for the batch; None without a bound."""
+        if self.score_usd is None or self.joint_bound_usd is None:
+            return None
+        return self.joint_bound_usd - self.score_usd
 
     @property
     def saved_usd(self) -> float | None:
@@ -85,6 +95,7 @@ class SettlementRecord:
             "savings": {"batchCostUsd": self.batch_cost_usd, "aloneCostUsd": self.alone_cost_usd,
                         "savedUsd": self.saved_usd, "aloneUnsettled": list(self.alone_unsettled),
                         "note": self.savings_note},
+            "scoreUsd": self.score_usd, "jointBoundUsd": self.joint_bound_usd, "gapToBoundUsd": self.gap_to_bound_usd,
         }
 
 
@@ -104,7 +115,8 @@ def to_row(record: SettlementRecord) -> dict[str, Any]:
             "route": json.dumps(public["route"]), "hops": json.dumps(public["hops"]),
             "fills": json.dumps(public["fills"]), "batch_cost_usd": record.batch_cost_usd,
             "alone_cost_usd": record.alone_cost_usd, "alone_unsettled": json.dumps(list(record.alone_unsettled)),
-            "savings_note": record.savings_note}
+            "savings_note": record.savings_note, "score_usd": record.score_usd,
+            "joint_bound_usd": record.joint_bound_usd}
 
 
 def from_row(row: Any) -> SettlementRecord:
@@ -115,7 +127,8 @@ def from_row(row: Any) -> SettlementRecord:
         gas_used=int(row["gas_used"]), prices=prices, route=tuple(json.loads(row["route"])),
         hops=tuple(_hop(h) for h in json.loads(row["hops"])), fills=fills,
         batch_cost_usd=row["batch_cost_usd"], alone_cost_usd=row["alone_cost_usd"],
-        alone_unsettled=tuple(json.loads(row["alone_unsettled"])), savings_note=row["savings_note"])
+        alone_unsettled=tuple(json.loads(row["alone_unsettled"])), savings_note=row["savings_note"],
+        score_usd=row["score_usd"], joint_bound_usd=row["joint_bound_usd"])
 
 
 def settlement_record(auction: Auction, winner: Solution, gas_used: int) -> SettlementRecord:
@@ -146,10 +159,26 @@ def settlement_record(auction: Auction, winner: Solution, gas_used: int) -> Sett
                    alone_unsettled=tuple(saved.alone_unsettled))
 
 
-async def record(rounds: RoundStore, auction: Auction, winner: Settled) -> SettlementRecord:
-    """Compute (off the event loop: the savings re-solve each intent) and store round `auction.id`'s record."""
+def joint_bound_usd(solutions: Iterable[Solution | None]) -> float | None:
+    """The tightest joint bound any candidate carried (`stats["joint_bound_usd"]`, from a milp node):
+    each bounds every settlement of the same auction, so the least is the best; None if none did."""
+    bounds = [float(s.stats["joint_bound_usd"]) for s in solutions
+              if s is not None and isinstance(s.stats.get("joint_bound_usd"), int | float)]
+    return min(bounds) if bounds else None
+
+
+async def record(rounds: RoundStore, auction: Auction, winner: Settled,
+                 candidates: Iterable[Solution | None] = ()) -> SettlementRecord:
+    """Compute (off the event loop: the savings re-solve each intent) and store round `auction.id`'s record.
+
+    `candidates` are every answer's solution: the tightest joint bound among them is kept beside
+    the winner's score, so `keel auction show` gives the gap to it.
+    """
     solution = winner.solution
     assert solution is not None  # a Settled outcome always carries the solution it settled
     kept = await asyncio.to_thread(settlement_record, auction, solution, winner.gas_used)
+    score = winner.score
+    kept = replace(kept, score_usd=None if score is None else score / 1e18,
+                   joint_bound_usd=joint_bound_usd([solution, *candidates]))
     rounds.record_settlement(auction.id, kept)
     return kept

@@ -326,6 +326,8 @@ def show_cmd(round_id: int = typer.Argument(..., help="Round number (see `keel a
              + (f", tx {record.tx_hash}" if record.tx_hash else "")
              + (f", {kept.gas_used:,} gas used on chain" if kept else "")
              + (_saving_words(kept.saved_usd) if kept and kept.saved_usd is not None else "")
+             + (_gap_words(kept.gap_to_bound_usd, kept.joint_bound_usd)
+                if kept and kept.gap_to_bound_usd is not None and kept.joint_bound_usd is not None else "")
              + (f" — {record.note}" if record.note else ""))
     render.emit(record.public(), as_json, rows=rows,
                 columns=["solver", "strategy", "score (USD)", "gas (simulated)", "verdict", "why", "reason"],
@@ -337,6 +339,11 @@ def _saving_words(saved_usd: float) -> str:
     if saved_usd >= 0:
         return f", {render.usd(saved_usd)} saved against each intent routed alone"
     return f", {render.usd(-saved_usd)} more than each intent routed alone"
+
+
+def _gap_words(gap_usd: float, bound_usd: float) -> str:
+    """The winner's distance to keel's joint bound for the batch (docs/scoring.md), in the round's title."""
+    return f", score {render.usd(gap_usd)} below keel's joint bound of {render.usd(bound_usd)}"
 
 
 def _candidate_row(c: Any) -> dict[str, Any]:

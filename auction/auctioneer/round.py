@@ -255,7 +255,8 @@ class Auctioneer:
             await notify_all(round_id, outcomes, self.signer)
             return BatchResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), auction.block)
         if winner is not None:  # prices, route, gas used, savings: kept for the explorer and `keel intent show`
-            await record_settlement(self.rounds, auction, winner)  # before any intent reads as settled
+            await record_settlement(self.rounds, auction, winner,  # before any intent reads as settled
+                                    [o.solution for o in outcomes])
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)

@@ -28,7 +28,8 @@ def record() -> SettlementRecord:
         hops=({"pool": "0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640", "kind": "v3", "fee_pips": 500, "token_in": WETH,
                "token_out": USDC, "amount_in": 2 * 10**18, "amount_out": 5_990 * 10**6, "ticks_crossed": 1},),
         fills={A: {WETH: -(2 * 10**18), USDC: 5_990 * 10**6}},
-        batch_cost_usd=21.44, alone_cost_usd=143.39, alone_unsettled=(B,))
+        batch_cost_usd=21.44, alone_cost_usd=143.39, alone_unsettled=(B,), score_usd=3_565.41,
+        joint_bound_usd=3_566.06)
 
 
 def test_should_keep_a_settled_rounds_prices_route_gas_fills_and_savings(db_location: str) -> None:
@@ -75,7 +76,7 @@ def test_should_upgrade_a_version_1_file_keeping_its_rounds(tmp_path: Path) -> N
     db.execute("INSERT INTO rounds (block, status, started_at) VALUES (5, 'settled', 1.0)")
     db.execute("INSERT INTO round_intents (round_id, intent_id) VALUES (1, ?)", (A,))
     db.close()
-    rounds = RoundStore(path)  # migrates to 2 on open
+    rounds = RoundStore(path)  # migrates to the latest on open
     try:
         old = rounds.get(1)
         assert (old.block, old.intents, old.settlement) == (5, (A,), None)
@@ -101,6 +102,19 @@ def test_should_show_the_stored_figures_in_keel_auction_show(capsys: pytest.Capt
     assert kept["gasUsed"] == 714_573 and kept["savings"]["savedUsd"] == record().saved_usd
     words = " ".join(run_cli(capsys, "auction", "show", str(settled), "--db", path).out.split())
     assert "714,573 gas used on chain" in words and "$121.95 saved against each intent routed alone" in words
+    assert kept["jointBoundUsd"] == 3_566.06 and abs(kept["gapToBoundUsd"] - 0.65) < 1e-9
+    assert "score $0.65 below keel's joint bound of $3,566.06" in words
+
+
+def test_should_keep_the_tightest_joint_bound_any_candidate_carried() -> None:
+    from auction.settled import joint_bound_usd
+    from solver.domain import Solution
+
+    def answer(bound: object) -> Solution:
+        return Solution(7, "0x" + "11" * 20, {}, (), (), 1, 1, {"joint_bound_usd": bound} if bound is not None else {})
+
+    assert joint_bound_usd([answer(12.5), None, answer(None), answer(11.25), answer("n/a")]) == 11.25
+    assert joint_bound_usd([answer(None), None]) is None
 
 
 def test_should_build_the_record_from_the_winning_solution_and_say_why_savings_are_missing() -> None:
