@@ -187,6 +187,10 @@ def _record_savings(report: DemoReport, round_id: int, winner: Any) -> None:
     if kept is None:
         return
     report.round["gasUsed"] = kept.gas_used
+    report.round["boundStored"] = kept.gap_to_bound_usd is not None
+    if kept.gap_to_bound_usd is not None and kept.joint_bound_usd is not None:  # as `keel auction show` prints it
+        report.round["jointBoundUsd"] = round(kept.joint_bound_usd, 2)
+        report.round["gapToBoundUsd"] = round(kept.gap_to_bound_usd, 2)
     if kept.saved_usd is not None and kept.batch_cost_usd is not None and kept.alone_cost_usd is not None:
         report.savings = {"batch_cost_usd": kept.batch_cost_usd, "alone_cost_usd": kept.alone_cost_usd,
                           "saved_usd": kept.saved_usd, "alone_unsettled": len(kept.alone_unsettled),

@@ -27,7 +27,9 @@ def test_keel_demo_settles_every_intent_shows_the_competition_and_stops_everythi
     assert strategies["milp"]["score_usd"] > strategies["baseline"]["score_usd"]
     assert report["round"]["gasUsed"] > 0
     assert report["savings"]["saved_usd"] > 0
-    # keel's joint bound bounds the winner's score, and the winner is close to it
+    # keel's joint bound bounds the winner's score, and the winner is close to it; both as the
+    # auctioneer stored them with the settled batch (what `keel auction show` prints)
+    assert report["round"]["boundStored"] is True
     assert 0 <= report["round"]["gapToBoundUsd"] < 0.05 * report["round"]["jointBoundUsd"]
     assert report["savings"]["matched_share"] > 0.3
     for entry in report["intents"]:
