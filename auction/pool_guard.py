@@ -7,22 +7,26 @@ trusts the pushed pools would still clear inside the user's signed bounds and or
 in. So the auctioneer reads which pools each swap goes through and refuses a solution that
 swaps through a pool the same breaker (same limits, same references) leaves out.
 
-What it reads: the routers' swap calls keel's solvers emit — V2
-`swapExactTokensForTokens(amountIn, amountOutMin, path, to, deadline)` (each consecutive pair
-of `path` is one V2 pool) and V3 `exactInputSingle((tokenIn, tokenOut, fee, ...))` and
-`exactInput((path, ...))` (a packed token‖fee‖token path). A pool is matched in the auction's
-liquidity by its tokens (and fee for V3); when several pools match, the swap is refused if
-any of them is left out. Calls it does not read are not judged here: the contract lets
-interactions reach only the targets its owner lists (SECURITY.md), and the owner should
-list only routers whose swap calls this module reads.
+It fails closed. When the breaker leaves out no pool of the auction there is nothing to guard
+and no interaction is judged here. When it leaves out any, every interaction must be a router
+swap this module reads — V2 `swapExactTokensForTokens(amountIn, amountOutMin, path, to,
+deadline)` (each consecutive pair of `path` one V2 pool) or V3 `exactInputSingle((tokenIn,
+tokenOut, fee, ...))` / `exactInput((path, ...))` (a packed token‖fee‖token path) — whose
+arguments re-encode to exactly its calldata (no dirty words, no trailing or padded path bytes
+a router would read differently), and every hop must be a pool of the auction's liquidity that
+the breaker keeps. Anything else (another selector, `multicall`, an exact-output swap, a pool
+the auction does not list) is refused with the reason: the auctioneer cannot tell which pools it
+would touch. The contract lets interactions reach only the targets its owner lists (the
+routers), which stops direct pool calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import pairwise
+from typing import Any
 
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_utils import keccak
 
@@ -49,21 +53,31 @@ def _v3_path(path: bytes) -> Iterator[tuple[str, str, int]]:
                int.from_bytes(path[at + 20:at + 23], "big"))
 
 
+def _canonical(types: list[str], args: bytes) -> tuple[Any, ...]:
+    """Decode `args` as `types` and insist they re-encode to exactly the same bytes."""
+    values = decode(types, args)
+    if encode(types, values) != args:
+        raise ValueError("not the canonical encoding")
+    return tuple(values)
+
+
 def swaps(interaction: Interaction) -> list[tuple[str, str, int | None]] | None:
-    """(token a, token b, V3 fee or None for V2) per pool a router swap goes through; None if not a swap it reads."""
+    """(token a, token b, V3 fee or None for V2) per pool a router swap goes through; None if it is not a
+    swap this module reads in its canonical encoding."""
     data = bytes(interaction.call_data)
     selector, args = data[:4], data[4:]
     try:
         if selector == V2_EXACT_IN:
-            path = decode(["uint256", "uint256", "address[]", "address", "uint256"], args)[2]
+            path = _canonical(["uint256", "uint256", "address[]", "address", "uint256"], args)[2]
             return [(a, b, None) for a, b in pairwise(path)]
         if selector == V3_EXACT_IN_SINGLE:
-            token_in, token_out, fee = decode(["(address,address,uint24,address,uint256,uint256,uint256,uint160)"],
-                                              args)[0][:3]
+            params = _canonical(["(address,address,uint24,address,uint256,uint256,uint256,uint160)"], args)[0]
+            token_in, token_out, fee = params[:3]
             return [(token_in, token_out, fee)]
         if selector == V3_EXACT_IN:
-            return list(_v3_path(decode(["(bytes,address,uint256,uint256,uint256)"], args)[0][0]))
-    except (DecodingError, ValueError, OverflowError):
+            params = _canonical(["(bytes,address,uint256,uint256,uint256)"], args)[0]
+            return list(_v3_path(params[0]))
+    except (DecodingError, ValueError, OverflowError, TypeError):
         return None
     return None
 
@@ -74,15 +88,25 @@ def _matches(pool: Pool, a: str, b: str, fee: int | None) -> bool:
     return pool.kind == "v2" if fee is None else (pool.kind != "v2" and pool.fee_pips == fee)
 
 
-def pools_left_out(auction: Auction, solution: Solution) -> list[tuple[int, str, str]]:
-    """(interaction index, pool address, why) for each swap through a pool the breaker leaves out."""
+UNREAD = "-"  # the pool column of a finding about a call or a hop the auctioneer cannot place
+
+
+def findings(auction: Auction, solution: Solution) -> list[tuple[int, str, str]]:
+    """(interaction index, pool address or UNREAD, why) for each interaction that breaks the guard;
+    empty when the breaker leaves out no pool of the auction."""
     _, left_out = healthy_pools(auction.liquidity, auction.reference_prices(), 0.0, DEFAULT_LIMITS, auction.twaps)
     if not left_out:
         return []
     found = []
     for k, interaction in enumerate(solution.interactions):
-        for a, b, fee in swaps(interaction) or []:
-            for pool in auction.liquidity.pools:
-                if pool.address in left_out and _matches(pool, a, b, fee):
-                    found.append((k, pool.address, left_out[pool.address]))
+        hops = swaps(interaction)
+        if hops is None:
+            found.append((k, UNREAD, "not a router swap the auctioneer reads in its canonical encoding, so it "
+                                     "cannot tell which pools it touches"))
+            continue
+        for a, b, fee in hops:
+            pools = [p for p in auction.liquidity.pools if _matches(p, a, b, fee)]
+            if not pools:
+                found.append((k, UNREAD, f"a hop {a} -> {b} through no pool of the auction"))
+            found.extend((k, p.address, left_out[p.address]) for p in pools if p.address in left_out)
     return found

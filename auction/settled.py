@@ -159,11 +159,17 @@ def settlement_record(auction: Auction, winner: Solution, gas_used: int) -> Sett
                    alone_unsettled=tuple(saved.alone_unsettled))
 
 
-def joint_bound_usd(solutions: Iterable[Solution | None]) -> float | None:
-    """The tightest joint bound any candidate carried (`stats["joint_bound_usd"]`, from a milp node):
-    each bounds every settlement of the same auction, so the least is the best; None if none did."""
+def joint_bound_usd(solutions: Iterable[Solution | None], at_least: float | None = None) -> float | None:
+    """The tightest joint bound the candidates carried (`stats["joint_bound_usd"]`, from a milp node):
+    each bounds every settlement of the same auction, so the least is the best; None if none did.
+
+    A node writes its own stats, so a bound below `at_least` (the winner's score, which a true bound
+    can never be under) is discarded as false. A verified node can still state a loose or a slightly
+    low bound: the gap is a figure for people, never a rule of the auction.
+    """
     bounds = [float(s.stats["joint_bound_usd"]) for s in solutions
               if s is not None and isinstance(s.stats.get("joint_bound_usd"), int | float)]
+    bounds = [b for b in bounds if at_least is None or b >= at_least]
     return min(bounds) if bounds else None
 
 
@@ -171,14 +177,14 @@ async def record(rounds: RoundStore, auction: Auction, winner: Settled,
                  candidates: Iterable[Solution | None] = ()) -> SettlementRecord:
     """Compute (off the event loop: the savings re-solve each intent) and store round `auction.id`'s record.
 
-    `candidates` are every answer's solution: the tightest joint bound among them is kept beside
-    the winner's score, so `keel auction show` gives the gap to it.
+    `candidates` are the solutions that passed verification and simulation: the tightest joint bound
+    among them that is not below the winner's score is kept beside that score, so `keel auction show`
+    gives the gap to it.
     """
     solution = winner.solution
     assert solution is not None  # a Settled outcome always carries the solution it settled
     kept = await asyncio.to_thread(settlement_record, auction, solution, winner.gas_used)
-    score = winner.score
-    kept = replace(kept, score_usd=None if score is None else score / 1e18,
-                   joint_bound_usd=joint_bound_usd([solution, *candidates]))
+    score_usd = None if winner.score is None else winner.score / 1e18
+    kept = replace(kept, score_usd=score_usd, joint_bound_usd=joint_bound_usd([solution, *candidates], score_usd))
     rounds.record_settlement(auction.id, kept)
     return kept

@@ -78,6 +78,9 @@ class DropReason(StrEnum):
     SWAPS_THROUGH_PUSHED_POOL = ("swaps_through_pushed_pool", Verdict.DROPPED,
                                  "interactions[{index}]: swaps through pool {pool}, which the pool-deviation breaker "
                                  "leaves out ({why})")
+    UNREADABLE_SWAP = ("unreadable_swap", Verdict.DROPPED,
+                       "interactions[{index}]: {why}; while the pool-deviation breaker leaves pools out, every "
+                       "interaction must be a swap the auctioneer can place")
     SCORE_MISMATCH = ("score_mismatch", Verdict.DROPPED,
                       "score: score mismatch: claimed {claimed}, recomputed {recomputed}")
     SCORE_NOT_POSITIVE = ("score_not_positive", Verdict.DROPPED,

@@ -16,7 +16,8 @@ score the auctioneer recomputed at the solver's own gas figure. The rules, in or
 7. no interaction targets the Relayer (which holds the users' approvals) or the
    settlement itself;
 8. no swap goes through a pool the pool-deviation breaker leaves out (`auction.pool_guard`:
-   far from the feed or its own TWAP, e.g. pushed before the snapshot), whoever the solver;
+   far from the feed or its own TWAP, e.g. pushed before the snapshot), whoever the solver; while
+   any pool is left out, every interaction must be a router swap the auctioneer can place (fail closed);
 9. the claimed score is not above the auctioneer's recomputation (`solver.scoring.score`
    at the solution's own gas) by more than `SCORE_TOLERANCE_BPS` + 0.001 USD, and that
    recomputation is positive. The solver's number is never used to rank.
@@ -132,7 +133,9 @@ def check_interactions(solution: Solution, settlement: str, relayer: str | None)
 
 
 def check_pools(auction: Auction, solution: Solution) -> None:
-    for k, pool, why in pool_guard.pools_left_out(auction, solution)[:1]:
+    for k, pool, why in pool_guard.findings(auction, solution)[:1]:
+        if pool == pool_guard.UNREAD:
+            raise _reject(DropReason.UNREADABLE_SWAP, f"interactions[{k}]", index=k, why=why)
         raise _reject(DropReason.SWAPS_THROUGH_PUSHED_POOL, f"interactions[{k}]", index=k, pool=pool, why=why)
 
 

@@ -256,7 +256,7 @@ class Auctioneer:
             return BatchResult(round_id, RUNNING, None, None, tuple(outcomes), tuple(ids), auction.block)
         if winner is not None:  # prices, route, gas used, savings: kept for the explorer and `keel intent show`
             await record_settlement(self.rounds, auction, winner,  # before any intent reads as settled
-                                    [o.solution for o in outcomes])
+                                    [o.solution for o in outcomes if o.score is not None])  # simulated only
         self._update_intents(auction, winner)
         status = SETTLED if winner else (EMPTY if not any(o.solution for o in outcomes) else UNSETTLED)
         url, tx_hash = (winner.endpoint.url, winner.tx_hash) if winner else (None, None)

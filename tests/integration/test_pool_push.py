@@ -23,16 +23,19 @@ the push did not bite.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 
 from auction import verify
 from auction.settle_call import batch_for
 from auction.snapshot import WorldView, take
 from auction.verdicts import DropReason
 from contracts.chain import refresh_feeds
+from contracts.interaction import Interaction
 from contracts.settlement import Settlement
 from contracts.twap import TWAP_WINDOW_S
 from contracts.world import World
@@ -217,6 +220,14 @@ def test_should_refuse_another_solvers_route_through_the_pushed_pools_at_the_auc
         with pytest.raises(verify.Rejected) as refused:
             verify.check(auction, trusting, aged.solvers[0].address)
         assert refused.value.drop.reason is DropReason.SWAPS_THROUGH_PUSHED_POOL, refused.value
+        # the same swaps wrapped in the router's multicall: the guard cannot place them, so it fails closed
+        first = trusting.interactions[0]
+        wrapped = Interaction(first.target, 0, keccak(text="multicall(bytes[])")[:4]
+                              + abi_encode(["bytes[]"], [[bytes(first.call_data)]]))
+        with pytest.raises(verify.Rejected) as disguised:
+            verify.check(auction, replace(trusting, interactions=(wrapped, *trusting.interactions[1:])),
+                         aged.solvers[0].address)
+        assert disguised.value.drop.reason is DropReason.UNREADABLE_SWAP, disguised.value
         # what the check prevents: the contract alone accepts it, and the user pays the push
         owner = signed.intent.owner
         before = balances_of(aged, owner)

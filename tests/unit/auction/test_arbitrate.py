@@ -102,6 +102,8 @@ def _broken(auction: Auction) -> dict[DropReason, Solution]:
         DropReason.CALLS_RELAYER: dataclasses.replace(honest, interactions=(Interaction(RELAYER, 0, b"\x23"),)),
         DropReason.CALLS_SETTLEMENT: dataclasses.replace(honest, interactions=(Interaction(SETTLEMENT, 0, b""),)),
         DropReason.SWAPS_THROUGH_PUSHED_POOL: through_pushed_pool(auction),
+        DropReason.UNREADABLE_SWAP: dataclasses.replace(honest, interactions=(Interaction(RELAYER[:-2] + "00", 0,
+                                                                                        b"\x5a\xe4\x01\xdc"),)),
         DropReason.SCORE_MISMATCH: dataclasses.replace(honest, score_e18=honest.score_e18 * 2),
         # claims exactly what its gas leaves: nothing, or less (so the claim is honest, the score not positive)
         DropReason.SCORE_NOT_POSITIVE: dataclasses.replace(honest, gas=10**10,

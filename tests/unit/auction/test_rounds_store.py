@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from auction.registry import Registry
-from auction.rounds import RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStore
+from auction.rounds import MIGRATIONS, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStore
 from auction.verdicts import DropReason, Verdict
 from keel.db import SchemaTooNew
 from keel.errors import NotFoundError
@@ -81,7 +81,7 @@ def test_should_share_one_database_with_the_orderbook(pg_server: Any) -> None:
         assert rounds.open_round(7, [A]) == 1 and store.count() == 0
         with psycopg.connect(url) as conn:
             versions = conn.execute("SELECT component, version FROM schema_version ORDER BY component").fetchall()
-        assert versions == [("auction", 2), ("orderbook", 2)]
+        assert versions == [("auction", len(MIGRATIONS)), ("orderbook", 2)]
     finally:
         rounds.close()
         store.close()

@@ -115,6 +115,8 @@ def test_should_keep_the_tightest_joint_bound_any_candidate_carried() -> None:
 
     assert joint_bound_usd([answer(12.5), None, answer(None), answer(11.25), answer("n/a")]) == 11.25
     assert joint_bound_usd([answer(None), None]) is None
+    # a node writes its own stats: a "bound" under the winner's score is false and is not kept
+    assert joint_bound_usd([answer(3_566.0), answer(1.0)], at_least=3_565.41) == 3_566.0
 
 
 def test_should_build_the_record_from_the_winning_solution_and_say_why_savings_are_missing() -> None:

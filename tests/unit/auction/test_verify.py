@@ -139,6 +139,52 @@ def test_rejects_a_swap_through_a_pool_pushed_off_the_feed_whoever_the_solver() 
     assert err.field == "interactions[0]" and PUSHED.address in str(err) and "pool-deviation" in str(err)
 
 
+def _with(auction: Auction, call_data: bytes) -> Solution:
+    return dataclasses.replace(cow(auction), interactions=(Interaction(V2_ROUTER, 0, call_data),))
+
+
+def _disguises() -> dict[str, bytes]:
+    """The pushed-pool swap written in ways a router still executes but the guard cannot place."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    canonical = bytes(through_pushed_pool(make_auction()).interactions[0].call_data)
+    dirty = bytearray(canonical)
+    dirty[4 + 32 * 5] = 0xFF  # the top byte of path[0]'s word: the 0.6.6 router masks it, strict decoding refuses it
+    path = bytes.fromhex(WETH[2:]) + (500).to_bytes(3, "big") + bytes.fromhex(USDC[2:])
+    padded_v3 = keccak(text="exactInput((bytes,address,uint256,uint256,uint256))")[:4] + encode(
+        ["(bytes,address,uint256,uint256,uint256)"], [(path + b"\x00" * 5, SETTLEMENT, 2**32 - 1, 10**18, 1)])
+    return {
+        "multicall": keccak(text="multicall(bytes[])")[:4] + encode(["bytes[]"], [[canonical]]),
+        "exact output": keccak(text="swapTokensForExactTokens(uint256,uint256,address[],address,uint256)")[:4]
+        + canonical[4:],
+        "dirty address word": bytes(dirty),
+        "padded V3 path": padded_v3,
+        "trailing bytes": canonical + b"\x00" * 32,
+    }
+
+
+@pytest.mark.parametrize("disguise", list(_disguises()))
+def test_rejects_a_call_it_cannot_place_while_a_pool_is_left_out(disguise: str) -> None:
+    auction = make_auction()
+    err = rejected(auction, _with(auction, _disguises()[disguise]))
+    assert err.drop.reason is verify.DropReason.UNREADABLE_SWAP and err.field == "interactions[0]", err
+
+
+def test_rejects_a_hop_through_a_pool_the_auction_does_not_list_while_a_pool_is_left_out() -> None:
+    auction = make_auction()
+    dai = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
+    swap = v2_swap(V2_ROUTER, Hop("0x" + "00" * 19 + "b2", "v2", 3000, WETH, dai, 10**18, 1), SETTLEMENT, 2**32 - 1)
+    err = rejected(auction, dataclasses.replace(cow(auction), interactions=(swap,)))
+    assert err.drop.reason is verify.DropReason.UNREADABLE_SWAP and "no pool of the auction" in str(err)
+
+
+def test_does_not_judge_calls_when_the_breaker_leaves_no_pool_out() -> None:
+    healed = dataclasses.replace(PUSHED, reserve1=10_000 * 10**18)
+    auction = dataclasses.replace(make_auction(), liquidity=Liquidity(POOL_TOKENS, (healed,)))
+    assert verify.check(auction, _with(auction, _disguises()["multicall"]), SOLVER, RELAYER) > 0
+
+
 def test_accepts_the_same_swap_once_the_pool_is_back_at_the_feed() -> None:
     healed = dataclasses.replace(PUSHED, reserve1=10_000 * 10**18)
     auction = dataclasses.replace(make_auction(), liquidity=Liquidity(POOL_TOKENS, (healed,)))
