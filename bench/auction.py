@@ -17,6 +17,7 @@ mainnet block, and the bench says how much gas it would need.
 
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 import time
@@ -266,10 +267,14 @@ def make_users_fast(world: World, count: int, rng: random.Random):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="One auction round per batch size over the world, milp vs baseline.")
+    parser.add_argument("sizes", nargs="*", type=int, metavar="USERS",
+                        help=f"batch sizes in users (default {', '.join(map(str, SIZES))}); fewer make a quicker run")
+    sizes = parser.parse_args().sizes or list(SIZES)
     rows = []
     with chain_mod.running(fork_args=("--disable-block-gas-limit",)) as handle:
         world = handle.world()
-        for size in [int(a) for a in sys.argv[1:]] or SIZES:  # sizes on the command line: a quicker run
+        for size in sizes:
             console.print(f"[bold]auction of {size} intents…")
             rows.append(run(size, world))
     table = Table(title=f"auction round (deadline {DEADLINE_S:.0f} s)")
