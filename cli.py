@@ -78,14 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
-        typer.echo("keel: aborted", err=True)
-        return int(ExitCode.ERROR)
+        typer.echo("keel: aborted: nothing was signed or sent", err=True)
+        return int(ExitCode.REFUSED)  # a declined confirmation: keel will not do it, not a bug
     except KeyboardInterrupt:
         typer.echo("keel: interrupted", err=True)
         return 130
     except Exception as exc:  # the one place that catches everything
         if isinstance(exc, _click_errors()):
             typer.echo(f"keel: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
+            return int(ExitCode.USAGE)
+        if isinstance(exc, UnicodeDecodeError):  # only a file the user named is decoded as text
+            typer.echo(f"keel: a file given is not a text file (not UTF-8 at byte {exc.start}: "
+                       f"{exc.object[exc.start:exc.start + 1]!r}, {exc.reason})", err=True)
             return int(ExitCode.USAGE)
         if _debug:
             raise

@@ -132,6 +132,28 @@ def read_balances(w3: Web3, intents: Sequence[SignedIntent], tokens: dict[str, T
     return balances
 
 
+def read_allowances(w3: Web3, intents: Sequence[SignedIntent], relayer: str, block: int) -> dict[tuple[str, str], int]:
+    """(owner, token) -> the owner's allowance to the relayer, for every token of every intent."""
+    wanted = sorted({(s.intent.owner, t) for s in intents for t in s.intent.tokens})
+    raw = batch_call(w3, [(t, _calldata("allowance(address,address)", ["address", "address"], [o, relayer]))
+                          for o, t in wanted], block)
+    return {pair: int(decode(["uint256"], word)[0]) for pair, word in zip(wanted, raw, strict=True)}
+
+
+def short_allowance(signed: SignedIntent, balances: dict[str, dict[str, int]], allowances: dict[tuple[str, str], int],
+                    tokens: dict[str, Token]) -> str | None:
+    """Why the relayer could not pull what the owner holds of an intent token (the orderbook's own
+    admission rule), or None. Such an intent would make every batch it joins revert at settlement."""
+    owner = signed.intent.owner
+    for token in signed.intent.tokens:
+        held, allowed = balances.get(owner, {}).get(token, 0), allowances.get((owner, token), 0)
+        if held > allowed:
+            t = tokens[token]
+            return (f"allowance: the owner approved {allowed / 10**t.decimals:,.6g} of its {held / 10**t.decimals:,.6g} "
+                    f"{t.symbol} to the relayer; it waits until `keel approve {t.symbol}`")
+    return None
+
+
 def read_liquidity(w3: Web3, view: WorldView, tokens: dict[str, Token], block: int) -> Liquidity:
     from routing.discovery import discover
 
@@ -178,6 +200,15 @@ def take(w3: Web3, view: WorldView, intents: Sequence[tuple[str, SignedIntent]],
         else:
             chosen.append(BatchIntent(intent_id, signed))
     balances = read_balances(w3, [bi.signed for bi in chosen], tokens, block)
+    allowances = read_allowances(w3, [bi.signed for bi in chosen], view.deployment.relayer, block)
+    approved = []
+    for bi in chosen:  # one owner's revoked approval must not make everyone's batch revert
+        why = short_allowance(bi.signed, balances, allowances, tokens)
+        if why is None:
+            approved.append(bi)
+        else:
+            left_out[bi.id] = why
+    chosen = approved
     liquidity = read_liquidity(w3, view, tokens, block)
     auction = Auction(auction_id, view.chain_id, view.settlement, block, deadline_ms, tokens, tuple(chosen), balances,
                       liquidity, int(w3.eth.gas_price), native_price, read_twaps(w3, liquidity, block))

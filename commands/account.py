@@ -54,6 +54,11 @@ def import_(
         if not key_file.is_file():
             raise KeystoreError(f"key-file: no such file {key_file}", "key-file")
         key = key_file.read_text()
+    elif not sys.stdin.isatty():
+        key = sys.stdin.read()  # piped in: read quietly (a prompt would fall back to echoing)
+        if not key.strip():
+            raise UsageError("private key: no terminal to ask on and nothing on stdin; pass --key-file or pipe "
+                             "the key in", "key")
     else:
         key = str(typer.prompt("private key (hex)", hide_input=True, err=True))
     entry = keystore.import_key(name, key, password(confirm=True))

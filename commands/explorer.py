@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from keel import render
-
 
 def explorer(
     port: int = typer.Option(8090, "--port", help="1-65535."),
     host: str = typer.Option("127.0.0.1", "--host"),
-    db: str = typer.Option(None, "--db", help="Auction database: sqlite file or postgresql:// URL (default .keel/auction.db)."),
-    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook database (default .keel/orderbook.db)."),
+    db: str = typer.Option(None, "--db", help="Auction database: sqlite file or postgresql:// URL (default: the auction db in KEEL_HOME for the running chain)."),
+    orderbook_db: str = typer.Option(None, "--orderbook-db", help="Orderbook database (default: the orderbook db in KEEL_HOME for the running chain)."),
     rpc_url: str = typer.Option(None, "--rpc-url", help="Chain to read fills from (default: the running chain, if any)."),
 ) -> None:
     """Serve the auction explorer on http://HOST:PORT until Ctrl-C."""
@@ -32,7 +30,9 @@ def explorer(
             fills = fills_reader(rpc_url or world.rpc_url, world.deployment.keel.settlement)
     except Exception:
         fills = None  # no chain: the explorer still shows rounds and intents, without fills
-    render.status(f"explorer on http://{host}:{port}" + ("" if fills else " (no chain: fills not shown)"))
+    from commands.ports import ready
+
+    ready(host, port, f"explorer on http://{host}:{port}" + ("" if fills else " (no chain: fills not shown)"))
     serve(host, port, orderbook_db or str(default_orderbook()), db or str(auction_db()), fills)
 
 

@@ -1,4 +1,4 @@
-"""Refuse a busy port before a service says it is listening (`keel node serve`, `keel solver serve`)."""
+"""Refuse a busy port before a service says it is listening (`keel node serve`, `keel solver serve`, `keel explorer`)."""
 
 from __future__ import annotations
 

@@ -122,6 +122,10 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("greeks", BINARY), USAGE, "not a text file"),
     (("intent", "hedge", "--book", BINARY, "--underlying", "WETH", "--band", "2"), USAGE, "not a text file"),
     (("backtest", "--book", BINARY, "--policy", "samples/policy.toml"), USAGE, "not a text file"),
+    (("backtest", "--book", "samples/book.csv", "--policy", BINARY), USAGE, "not a text file"),
+    (("stress", "--policy", BINARY), USAGE, "not a text file"),
+    (("intent", "submit", BINARY), USAGE, "not a text file"),
+    (("watch", BINARY, "--dry-run"), USAGE, "not a text file"),
     (("greeks", "samples/book.csv", "--spot", "FOO=1"), USAGE, "FOO is not an underlying"),
     (("greeks", EXPIRED, "--spot", "WETH=3000"), USAGE, "expired on 2020-06-26"),
     (("intent", "hedge", "--book", EXPIRED, "--underlying", "WETH", "--band", "2"), USAGE, "expired on 2020-06-26"),
@@ -143,6 +147,7 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("intent", "weights", "--token", "WETH=50", "--token", "USDC=50", "--account", "a"), CHAIN, "keel chain up"),
     (("approve", "WETH"), USAGE, "account use"),
     (("account", "fund"), USAGE, "account use"),
+    (("explorer", "--port", BUSY), USAGE, "--port"),
     (("account", "use", "nobody"), USAGE, "nobody"),
 ]
 
