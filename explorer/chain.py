@@ -25,9 +25,23 @@ def fills_reader(rpc_url: str, settlement: str) -> Fills:
     def fills(tx_hash: str, intent_id: str) -> list[dict[str, Any]]:
         receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
         wanted = intent_id.lower().removeprefix("0x")
-        return [{"execution": int(e["execution"]), "owner": e["owner"], "nonce": int(e["nonce"]),
-                 "given": str(e["given"]), "received": str(e["received"]), "txHash": tx_hash,
+        # given / received are valued at the batch's clearing prices (USD x 1e36, keel.units); None when
+        # settle was reached through another contract and its calldata is not the transaction's input
+        return [{"execution": int(e["execution"]), "owner": e["owner"],
+                 "nonce": None if e["nonce"] is None else int(e["nonce"]),
+                 "given": _text(e["given"]), "received": _text(e["received"]),
+                 "givenUsd": _usd(e["given"]), "receivedUsd": _usd(e["received"]), "txHash": tx_hash,
                  "block": int(receipt["blockNumber"])}
                 for e in contract.executed(receipt) if bytes(e["intentId"]).hex() == wanted]
 
     return fills
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _usd(value: int | None) -> float | None:
+    from keel.units import USD_PRICE_SCALE
+
+    return None if value is None else value / USD_PRICE_SCALE

@@ -140,11 +140,12 @@ def intent_page(view: dict[str, Any]) -> str:
              f"<p class='why' id='why'>{_v(view['why'])}</p>")
     rounds = [f"<tr><td><a href='/rounds/{r['round']}'>#{r['round']}</a></td><td>{_v(r['status'])}</td>"
               f"<td>{'yes' if r['settledIt'] else 'no'}</td></tr>" for r in view["roundsEntered"]]
-    fills = [f"<tr><td>{_v(f['execution'])}</td><td>{_v(f['given'])}</td><td>{_v(f['received'])}</td>"
+    fills = [f"<tr><td>{_v(f['execution'])}</td><td>{usd(f.get('givenUsd'))}</td><td>{usd(f.get('receivedUsd'))}</td>"
              f"<td>{_v(f['block'])}</td><td><code>{_v(f['txHash'])}</code></td></tr>" for f in view["fills"]]
     return page(f"Intent {view['id'][:18]}…", facts + settled_section(view) + "<h2>Rounds entered</h2>"
                 + table(("round", "status", "settled it"), rounds) + "<h2>Fills (BatchSettled)</h2>"
-                + table(("execution", "given (value)", "received (value)", "block", "tx"), fills, "fills"))
+                + table(("execution", "given (USD at clearing prices)", "received (USD at clearing prices)", "block", "tx"),
+                        fills, "fills"))
 
 
 def settled_section(view: dict[str, Any]) -> str:
