@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ def route_cmd(
     from routing.amounts import parse_amounts
 
     demands = Demands(parse_amounts(sell, liq, "--sell", True), parse_amounts(buy, liq, "--buy", False))
-    with render.stderr.status(f"routing with {method}…"):
+    # a spinner on a terminal only, never beside --json (the README's promise for progress)
+    spinner = nullcontext() if as_json else render.stderr.status(f"routing with {method}…")
+    with spinner:
         result = route(demands, liq, prices, method, gas_wei, max_hops=max_hops, segments=segments,
                        solver=solver, time_limit_s=time_limit)
     if plot is not None:

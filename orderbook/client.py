@@ -32,6 +32,10 @@ class RemoteRefused(RefusedError):
 
 
 _KINDS: dict[str, type[KeelError]] = {
+    # well-formed but not admitted: the CLI's "refused" (exit 5), whatever the HTTP status
+    "InsufficientBalance": RemoteRefused,
+    "InsufficientAllowance": RemoteRefused,
+    "OwnerCapReached": RemoteRefused,
     "DuplicateIntent": DuplicateIntent,
     "TransitionError": TransitionError,
     "IntentNotFound": IntentNotFound,
