@@ -168,7 +168,7 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
     from contracts import chain as chain_mod
 
     if any(anvil.alive(s["pid"]) for s in read_procs()["services"]):
-        raise RefusedError("keel is already up (see .keel/procs.json): run `keel down` first")
+        raise RefusedError(f"keel is already up (see {procs_path()}): run `keel down` first")
     services: list[Service] = []
     chain_started = False
     try:
