@@ -59,6 +59,9 @@ class Drop:
 
     cause: DropCause
     detail: str
+    # OUT_OF_BOUNDS only: (token index j, the clearing price ratio, the signed min, the signed max),
+    # each numeraire base units per token base unit x 1e18, so a caller with decimals can say it in words
+    bounds: tuple[int, int, int, int] | None = None
 
     def __str__(self) -> str:
         return self.detail
@@ -97,7 +100,8 @@ def within_bounds(intent: Intent, prices: dict[str, int]) -> Drop | None:
         ratio = bound_price(prices[token], numeraire)
         if not intent.min_price[j] <= ratio <= intent.max_price[j]:
             return Drop(DropCause.OUT_OF_BOUNDS, f"clearing price of tokens[{j}] ({ratio}) outside its signed bounds "
-                                                 f"[{intent.min_price[j]}, {intent.max_price[j]}]")
+                                                 f"[{intent.min_price[j]}, {intent.max_price[j]}]",
+                        (j, ratio, intent.min_price[j], intent.max_price[j]))
     return None
 
 

@@ -16,7 +16,7 @@ from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import joint, joint_bound, scoring
 from solver.breakers import healthy_pools
-from solver.clearing import Cleared, RoutedPlan, RouteFn, clear
+from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
@@ -151,6 +151,23 @@ def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int
     return cleared, trimmed
 
 
+def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:
+    """A drop as people read it: out-of-bounds prices in the numeraire per whole token, with symbols."""
+    if drop.bounds is None:
+        return drop.detail
+    j, ratio, low, high = drop.bounds
+    tokens = auction.intent(intent_id).intent.tokens
+    num, tok = auction.tokens.get(tokens[0]), auction.tokens.get(tokens[j])
+    if num is None or tok is None:
+        return drop.detail
+
+    def whole(x: int) -> str:  # numeraire per whole token: ratio / 1e18 scaled by the two decimals
+        return f"{x * 10**tok.decimals / 10**(num.decimals + 18):,.6g}"
+
+    return (f"clearing price {whole(ratio)} {num.symbol} per {tok.symbol} is outside the intent's signed bounds "
+            f"[{whole(low)}, {whole(high)}] {num.symbol} per {tok.symbol} (its slippage); it may pass in a later round")
+
+
 def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str,
                 joint_program: bool = False, with_bound: bool = True) -> Solution:
     """Translate, (with `joint_program`) choose volumes by the joint program, clear, build.
@@ -188,7 +205,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     done = time.perf_counter()
     timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
                "net_and_clear_s": done - programmed - route_s[0]}
-    reasons = {**skipped, **{i: drop.detail for i, drop in cleared.dropped.items()}}
+    reasons = {**skipped, **{i: in_words(auction, i, drop) for i, drop in cleared.dropped.items()}}
     if not cleared.flows:
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
     solution = build_solution(auction, solver, cleared, name, reasons, timings, notes.get("pools_left_out", {}))

@@ -97,3 +97,17 @@ def test_a_residual_past_the_price_impact_breaker_is_not_routed_and_the_intent_s
     assert cleared.flows == {}
     assert cleared.dropped["0xa"].cause is DropCause.NO_ROUTE
     assert "price-impact" in cleared.dropped["0xa"].detail and "limit 100" in cleared.dropped["0xa"].detail
+
+
+def test_an_out_of_bounds_drop_reads_in_whole_tokens_with_symbols() -> None:
+    from solver.clearing import Drop, DropCause
+    from solver.strategies.batch import in_words
+    from tests.unit.auction.test_verify import make_auction
+
+    auction = make_auction()
+    seller = auction.intents[0]  # tokens (USDC, WETH): USDC is the numeraire
+    drop = Drop(DropCause.OUT_OF_BOUNDS, "raw", (1, 2_999_089_446, 3_000_000_000, 3_000_000_000))
+    words = in_words(auction, seller.id, drop)
+    assert words.startswith("clearing price 2,999.09 USDC per WETH is outside the intent's signed bounds "
+                            "[3,000, 3,000] USDC per WETH"), words
+    assert in_words(auction, seller.id, Drop(DropCause.NO_ROUTE, "no pool path")) == "no pool path"
