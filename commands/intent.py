@@ -7,6 +7,7 @@ Thin: each command parses flags, calls intents/, renders. Chain reads need `keel
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,14 +304,36 @@ def greeks_cmd(
     if as_json:
         render.emit_json({"spots": spots, "rate": rate, "positions": rows, "totals": totals})
         return
-    cols = ["underlying", "type", "strike", "expiry", "quantity", "iv", "price", "delta", "gamma", "vega", "theta", "rho"]
-    greek_cols = ("spot", "price", "delta", "gamma", "vega", "theta", "rho")
-    rows = [{k: (_num(v) if k in greek_cols else v) for k, v in r.items()} for r in rows]
-    totals = [{k: (_num(v) if k in greek_cols else v) for k, v in r.items()} for r in totals]
-    render.stdout.print(render.table(rows, cols, title=f"{book.name} (vega per 1.00 vol, theta per year)",
+    headers = GREEK_HEADERS
+    rows = [{headers.get(k, k): _greek_cell(k, v) for k, v in r.items()} for r in rows]
+    totals = [{headers.get(k, k): _greek_cell(k, v) for k, v in r.items()} for r in totals]
+    cols = [headers.get(k, k) for k in ("underlying", "type", "strike", "expiry", "quantity", "iv", "price", "delta",
+                                        "gamma", "vega", "theta", "rho")]
+    total_cols = [headers.get(k, k) for k in ("underlying", "spot", "price", "delta", "gamma", "vega", "theta", "rho")]
+    render.stdout.print(render.table(rows, cols, title=f"{book.name}: Black–Scholes, per position",
                                      justify_right=cols[2:]))
-    render.stdout.print(render.table(totals, ["underlying", "spot", "price", "delta", "gamma", "vega", "theta", "rho"],
-                                     title="totals per underlying", justify_right=["spot", "price", "delta", "gamma", "vega", "theta", "rho"]))
+    render.stdout.print(render.table(totals, total_cols, title="totals per underlying", justify_right=total_cols[1:]))
+
+
+# each column with its unit: money in USD, delta in the underlying's tokens, sensitivities per unit move
+GREEK_HEADERS = {
+    "strike": "strike (USD)", "quantity": "quantity (options)", "iv": "iv (annual)", "spot": "spot (USD)",
+    "price": "value (USD)", "delta": "delta (tokens)", "gamma": "gamma (tokens per USD)",
+    "vega": "vega (USD per 1.00 vol)", "theta": "theta (USD per year)", "rho": "rho (USD per 1.00 rate)",
+}
+_MONEY = ("strike", "spot", "price")
+_GREEKS = ("delta", "gamma", "vega", "theta", "rho")
+
+
+def _greek_cell(key: str, value: Any) -> Any:
+    if key in _MONEY:
+        try:
+            return render.usd(float(value))
+        except (TypeError, ValueError):
+            return value
+    if key in _GREEKS and isinstance(value, int | float):
+        return _num(float(value))
+    return value
 
 
 def _refuse_expired(positions: Any, now_s: float, source: str) -> None:
@@ -325,8 +348,13 @@ def _refuse_expired(positions: Any, now_s: float, source: str) -> None:
 
 
 def _num(v: float) -> str:
-    """Compact display: whole numbers past 100, 3 decimals past 1, else 3 significant figures."""
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" if abs(v) >= 1 else f"{v:.3g}"
+    """Compact display, never in scientific notation: whole numbers past 100, 3 decimals past 1,
+    else 3 significant figures written out (-0.0000321)."""
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 1 or v == 0:
+        return f"{v:.3f}"
+    return f"{float(f'{v:.3g}'):.{max(3, 2 - math.floor(math.log10(abs(v))))}f}"
 
 
 def _parse_spots(pairs: list[str], underlyings: list[str]) -> dict[str, float]:

@@ -32,6 +32,11 @@ def test_should_print_greeks_as_json_with_totals_per_underlying(capsys: pytest.C
 def test_should_print_the_greeks_table(capsys: pytest.CaptureFixture[str]) -> None:
     r = run_cli(capsys, "greeks", str(SAMPLES / "book.json"), "--spot", "WETH=3000", "--spot", "WBTC=60000")
     assert r.code == 0 and "totals per underlying" in r.out and "WBTC" in r.out
+    words = " ".join(r.out.split())
+    assert "$3,000.00" in words and "$60,000.00" in words  # money as money
+    assert "e-0" not in r.out and "e+0" not in r.out  # never scientific notation
+    for unit in ("(USD)", "(tokens)", "(USD per year)"):
+        assert unit in words  # every column says its unit
 
 
 @pytest.mark.parametrize(
