@@ -153,9 +153,9 @@ def _render(result: Any, liq: Any, prices: dict[str, int], as_json: bool, plot: 
     got = ", ".join(f"{_human(a, liq.tokens[t].decimals)} {sym(t)}" for t, a in result.delivered.items())
     summary = [
         {"": "delivered", "value": got},
-        {"": "value (USD)", "value": f"{data['value_out_usd']:,.2f}"},
-        {"": "gas", "value": f"{result.gas_units:,} units = ${data['gas_usd']:,.2f}"},
-        {"": "net of gas (USD)", "value": f"{data['net_usd']:,.2f}"},
+        {"": "value delivered", "value": render.usd(data["value_out_usd"])},
+        {"": "gas (estimated, at the gas price)", "value": f"{result.gas_units:,} gas = {render.usd(data['gas_usd'])}"},
+        {"": "net of gas", "value": render.usd(data["net_usd"])},
         {"": "gap to the bound", "value": "n/a" if result.gap_bps is None else
          f"{result.gap_bps:.4f} bps below ${data['bound_usd']:,.2f}, the most any route over these pools "
          "(any length) can deliver before gas"},

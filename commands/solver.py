@@ -199,8 +199,10 @@ def run_cmd(
         if exporter is not None:
             exporter.shutdown()
         lease.release()
-    render.emit(results, as_json, columns=["round", "status", "intents", "winner", "gapToBoundUsd", "txHash"],
-                title="rounds")
+    rows = [{**r, "gap to joint bound": "-" if r.get("gapToBoundUsd") is None else render.usd(r["gapToBoundUsd"])}
+            for r in results]
+    render.emit(results, as_json, rows=rows,
+                columns=["round", "status", "intents", "winner", "gap to joint bound", "txHash"], title="rounds")
 
 
 def _metrics_server(port: int) -> Any:
