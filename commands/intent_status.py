@@ -157,7 +157,7 @@ def _print_stored_fill(stored: dict[str, Any]) -> None:
             for f in stored["filled"]]
     render.stdout.print(render.table(rows, list(rows[0]), title="what you got (+ received, - given), as the round recorded it",
                                      justify_right=list(rows[0])[1:]))
-    prices = [{"token": p["symbol"], "clearing price (USD per token)": render.usd(p["usdPerToken"])}
+    prices = [{"token": p["symbol"], "clearing price (USD per token)": render.price(p["usdPerToken"])}
               for p in stored["clearingPrices"]]
     if prices:
         render.stdout.print(render.table(prices, list(prices[0]), title="clearing prices (one per token in the batch)",

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from keel.render import price
+
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:24px;color:#1b1f24}a{color:#0b5cad;text-decoration:none}
 table{border-collapse:collapse;margin:8px 0 20px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;
@@ -110,7 +112,7 @@ def settlement_section(view: dict[str, Any]) -> str:
     s = view.get("settlement")
     if not s:
         return ""
-    prices = [f"<tr><td>{_v(p['symbol'])}</td><td>{usd(p['usdPerToken'])}</td><td><code>{_v(p['token'])}</code></td></tr>"
+    prices = [f"<tr><td>{_v(p['symbol'])}</td><td>{price(p['usdPerToken'])}</td><td><code>{_v(p['token'])}</code></td></tr>"
               for p in s["clearingPrices"]]
     picture = (f"<p><img id='route' alt='route of round {view['round']}' src='{escape(view['routePicture'])}' "
                f"style='max-width:100%'></p>" if view.get("routePicture")
@@ -155,7 +157,7 @@ def settled_section(view: dict[str, Any]) -> str:
     rid = view["settledIn"]
     filled = [f"<tr><td>{_v(f['symbol'])}</td><td>{f['amount']:+,.6f}</td><td>{usd(f['usd'])}</td></tr>"
               for f in view["filled"]]
-    prices = [f"<tr><td>{_v(p['symbol'])}</td><td>{usd(p['usdPerToken'])}</td></tr>" for p in view["clearingPrices"]]
+    prices = [f"<tr><td>{_v(p['symbol'])}</td><td>{price(p['usdPerToken'])}</td></tr>" for p in view["clearingPrices"]]
     s = view["saving"]
     return (f"<h2>Settled in <a href='/rounds/{rid}'>round #{rid}</a></h2>"
             + table(("token", "filled (tokens, + received / − given)", "value at clearing price"), filled, "filled")

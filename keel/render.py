@@ -71,6 +71,16 @@ def emit(
     stdout.print(table(rows if rows is not None else data, columns, title, justify_right))
 
 
+def price(value: float | None) -> str:
+    """A price in USD with six significant figures, at least cents: `$2,999.09`, `$1.00031` (a
+    stablecoin's cents would hide the difference the values beside it are computed from)."""
+    if value is None:
+        return "-"
+    digits = len(f"{int(abs(value))}") if abs(value) >= 1 else 0
+    text = f"${abs(value):,.{max(2, 6 - digits)}f}"
+    return "-" + text if value < 0 else text
+
+
 def usd(value: float | None) -> str:
     """Money as people read it: `$12,345.67`, `-$3.10`; `-` for no value."""
     if value is None:

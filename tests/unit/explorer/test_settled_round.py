@@ -41,7 +41,7 @@ def test_should_show_a_settled_rounds_prices_gas_savings_and_route_picture(tmp_p
         text = html.decode()
         assert status == 200
         assert "gas used on chain: <b>714,573</b>" in text
-        assert "<td>WETH</td><td>$3,000.00</td>" in text and "<td>USDC</td><td>$1.00</td>" in text
+        assert "<td>WETH</td><td>$3,000.00</td>" in text and "<td>USDC</td><td>$1.00000</td>" in text
         assert "$21.44 in this batch of 1 intents, against $143.39 routing each intent alone" in text
         assert "<b>$121.95 saved</b>" in text and "(1 could not be settled alone at all)" in text
         assert f"<img id='route' alt='route of round {settled}' src='/rounds/{settled}/route.png'" in text
