@@ -28,9 +28,16 @@ class InsufficientAllowance(IntentError):
 
 
 def check_funds(owner: str, tokens: Sequence[str], funds: Sequence[tuple[int, int]],
-                symbols: dict[str, str] | None = None) -> None:
-    """`funds[i]` is (balance, allowance to the relayer) of `tokens[i]`; raise when the intent cannot settle."""
+                symbols: dict[str, str] | None = None, decimals: dict[str, int] | None = None) -> None:
+    """`funds[i]` is (balance, allowance to the relayer) of `tokens[i]`; raise when the intent cannot settle.
+    With `decimals`, amounts are said in whole tokens; else in base units."""
     names = symbols or {}
+
+    def amount(token: str, units: int) -> str:
+        if decimals and token in decimals:
+            return f"{units / 10**decimals[token]:,.6g}"
+        return str(units)  # base units: no decimals known here
+
     if all(balance == 0 for balance, _ in funds):
         raise InsufficientBalance(
             f"intent.tokens: {owner} holds none of {', '.join(names.get(t, t) for t in tokens)}; fund it first",
@@ -38,7 +45,8 @@ def check_funds(owner: str, tokens: Sequence[str], funds: Sequence[tuple[int, in
     for i, (token, (balance, allowance)) in enumerate(zip(tokens, funds, strict=True)):
         if balance > allowance:
             raise InsufficientAllowance(
-                f"intent.tokens[{i}]: {owner} approved {allowance} of its {balance} {names.get(token, token)} "
+                f"intent.tokens[{i}]: {owner} approved {amount(token, allowance)} of its {amount(token, balance)} "
+                f"{names.get(token, token)} "
                 f"to the relayer; approve the relayer for {names.get(token, token)}", f"intent.tokens[{i}]")
 
 

@@ -81,6 +81,7 @@ class OrderbookConfig:
     funds: Funds | None = None  # balances and relayer allowances; None: not checked (no chain)
     open_cap: int = DEFAULT_OPEN_CAP
     chain_timeout_s: float = 5.0
+    decimals: dict[str, int] = field(default_factory=dict)  # checksummed address -> decimals, for messages
 
 
 CONFIG_KEY = web.AppKey("config", OrderbookConfig)
@@ -116,7 +117,8 @@ def check_on_chain(config: OrderbookConfig, signed: SignedIntent) -> str:
     if config.nonce_spent is not None and config.nonce_spent(intent.owner, intent.nonce):
         raise DuplicateIntent(f"nonce: {intent.owner} already spent nonce {intent.nonce} on chain", "nonce")
     if config.funds is not None:
-        check_funds(intent.owner, intent.tokens, config.funds(intent.owner, list(intent.tokens)), config.tokens)
+        check_funds(intent.owner, intent.tokens, config.funds(intent.owner, list(intent.tokens)), config.tokens,
+                    config.decimals)
     return intent_id
 
 

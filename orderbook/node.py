@@ -96,4 +96,4 @@ def orderbook_config(chain_id: int | None, settlement: str | None, rpc_url: str 
         funds = make_funds_reader(w3, read_relayer(w3, settlement, rpc_url))
     assert chain_id is not None
     return OrderbookConfig(int(chain_id), settlement, tokens, check_1271=check_1271, nonce_spent=nonce_spent,
-                           funds=funds)
+                           funds=funds, decimals={t.address: t.decimals for t in deployment.tokens.values()})

@@ -90,7 +90,8 @@ def _config(world: World, w3: Any, **changes: Any) -> OrderbookConfig:
                            check_1271=intents_chain.make_1271_checker(w3),
                            nonce_spent=intents_chain.make_nonce_checker(w3, settlement),
                            clock=lambda: intents_chain.chain_time(w3),
-                           funds=intents_chain.make_funds_reader(w3, world.deployment.relayer), **changes)
+                           funds=intents_chain.make_funds_reader(w3, world.deployment.relayer),
+                           decimals={world.token(s): d for s, d in world_spec.DECIMALS.items()}, **changes)
 
 
 def _body(world: World, intent: Intent, key: Any) -> bytes:
@@ -188,6 +189,7 @@ def test_refuses_an_unfunded_or_unapproved_owner_at_submit_and_accepts_a_funded_
                                                                user.private_key))
         assert status == 400 and answer["kind"] == "InsufficientAllowance"
         assert answer["field"] == "intent.tokens[0]" and "USDC" in answer["error"]
+        assert " approved 0 of its " in answer["error"] and "000000 USDC" not in answer["error"]  # whole tokens
         assert [s.nonce for s in store.list()] == [7]
 
 
