@@ -37,6 +37,14 @@ class KeystoreError(UsageError):
         self.field = field
 
 
+class UnknownAccount(NotFoundError, KeystoreError):
+    """No keystore by that name or address: "not found" (exit 6), still a KeystoreError for its callers."""
+
+    def __init__(self, message: str, field: str | None = "account") -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class IntentNotFound(NotFoundError):
     def __init__(self, message: str, field: str | None = "id") -> None:
         super().__init__(message)

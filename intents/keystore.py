@@ -17,7 +17,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import is_address, to_checksum_address
 
-from intents.errors import KeystoreError
+from intents.errors import KeystoreError, UnknownAccount
 from keel.paths import state_dir
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -69,7 +69,7 @@ def find(account: str, folder: Path | None = None) -> KeystoreEntry:
         if e.name == account or (is_address(account) and e.address.lower() == account.lower()):
             return e
     names = ", ".join(e.name for e in known) or "none: run `keel account new NAME`"
-    raise KeystoreError(f"account: no keystore named {account!r} (known: {names})", "account")
+    raise UnknownAccount(f"account: no keystore named {account!r} (known: {names})", "account")
 
 
 def _write(name: str, private_key: bytes, password: str, folder: Path | None, scrypt_n: int | None) -> KeystoreEntry:

@@ -148,7 +148,7 @@ MATRIX: list[tuple[tuple[str, ...], int, str]] = [
     (("approve", "WETH"), USAGE, "account use"),
     (("account", "fund"), USAGE, "account use"),
     (("explorer", "--port", BUSY), USAGE, "--port"),
-    (("account", "use", "nobody"), USAGE, "nobody"),
+    (("account", "use", "nobody"), NOT_FOUND, "nobody"),
 ]
 
 
