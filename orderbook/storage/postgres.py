@@ -131,15 +131,7 @@ class PostgresStore(Transitions):
         return records.decode(row)
 
     def list(self, status: str | None = None, owner: str | None = None, limit: int = 100) -> builtins.list[StoredIntent]:
-        records.check_status_filter(status)
-        clauses, args = [], []
-        if status is not None:
-            clauses.append("status = %s")
-            args.append(status)
-        if owner is not None:
-            clauses.append("owner = %s")
-            args.append(owner)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, args = records.list_filter(status, owner, "%s")
         with self._conn() as conn:
             rows = conn.execute(f"SELECT {SELECT} FROM intents {where} ORDER BY created_at, id LIMIT %s",
                                 (*args, limit)).fetchall()

@@ -83,3 +83,17 @@ def cap_reached(owner: str, cap: int) -> OwnerCapReached:
 def unique(ids: Sequence[str]) -> list[str]:
     """`ids` without repeats, first occurrence kept (a repeated id is one transition, not two)."""
     return list(dict.fromkeys(ids))
+
+
+def list_filter(status: str | None, owner: str | None, placeholder: str) -> tuple[str, list[str]]:
+    """The WHERE clause (or "") and its bound arguments for `list(status, owner)`; `placeholder` is the
+    backend's parameter mark (`?` for sqlite, `%s` for psycopg). Values are always bound, never formatted."""
+    check_status_filter(status)
+    clauses, args = [], []
+    if status is not None:
+        clauses.append(f"status = {placeholder}")
+        args.append(status)
+    if owner is not None:
+        clauses.append(f"owner = {placeholder}")
+        args.append(owner)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), args

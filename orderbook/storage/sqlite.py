@@ -114,15 +114,7 @@ class SqliteStore(Transitions):
         return row
 
     def list(self, status: str | None = None, owner: str | None = None, limit: int = 100) -> builtins.list[StoredIntent]:
-        records.check_status_filter(status)
-        clauses, args = [], []
-        if status is not None:
-            clauses.append("status = ?")
-            args.append(status)
-        if owner is not None:
-            clauses.append("owner = ?")
-            args.append(owner)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, args = records.list_filter(status, owner, "?")
         with self._lock:
             rows = self._db.execute(f"SELECT {SELECT} FROM intents {where} ORDER BY created_at, id LIMIT ?",
                                     (*args, limit)).fetchall()
