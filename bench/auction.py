@@ -26,7 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eth_abi import encode
-from eth_account import Account
 from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
@@ -71,12 +70,6 @@ def slot(key: str, base: int) -> str:
 def nested_slot(owner: str, spender: str, base: int) -> str:
     inner = keccak(encode(["address", "uint256"], [owner, base]))
     return "0x" + keccak(encode(["address", "bytes32"], [spender, inner])).hex()
-
-
-def set_storage(world: World, requests: list[tuple[str, list]]) -> None:
-    w3 = world.web3()
-    for method, params in requests:
-        w3.provider.make_request(method, params)
 
 
 def intents_for(world: World, users, rng: random.Random) -> list:
@@ -246,24 +239,17 @@ def sampled_prices(a: Auction, rng: random.Random) -> float:
 
 
 def make_users_fast(world: World, count: int, rng: random.Random):
-    relayer = world.deployment.relayer
-    users, requests = [], []
-    for i in range(count):
-        acct = Account.from_key(keccak(text=f"keel-bench-user-{i}"))
+    from bench import crowd  # crowd imports this module's storage slots
+
+    def draw(r: random.Random) -> dict[str, int]:  # each world token with probability 0.8, $1k-$200k
         holdings = {}
         for symbol in world_spec.DECIMALS:
-            if rng.random() < 0.8:
-                usd = rng.uniform(1_000, 200_000)
-                holdings[symbol] = int(usd / world_spec.USD_PRICE[symbol] * 10 ** world_spec.DECIMALS[symbol])
-        for symbol, amount in holdings.items():
-            token = world.token(symbol)
-            requests.append(("anvil_setStorageAt", [token, slot(acct.address, BALANCE_SLOT[symbol]),
-                                                    "0x" + amount.to_bytes(32, "big").hex()]))
-            requests.append(("anvil_setStorageAt", [token, nested_slot(acct.address, relayer, ALLOWANCE_SLOT[symbol]),
-                                                    "0x" + (2**256 - 1).to_bytes(32, "big").hex()]))
-        users.append((acct, holdings))
-    set_storage(world, requests)
-    return users
+            if r.random() < 0.8:
+                holdings[symbol] = int(r.uniform(1_000, 200_000) / world_spec.USD_PRICE[symbol]
+                                       * 10 ** world_spec.DECIMALS[symbol])
+        return holdings
+
+    return crowd.fund(world, count, rng, label="bench", draw=draw)
 
 
 def main() -> None:

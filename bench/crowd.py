@@ -9,7 +9,7 @@ probability 0.8, as `bench/auction.py` does), worth $1k–$200k each at the worl
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_account import Account
@@ -23,16 +23,20 @@ User = tuple[Any, dict[str, int]]  # (eth_account LocalAccount, symbol -> base u
 
 
 def fund(world: World, count: int, rng: random.Random, symbols: Sequence[str] | None = None,
-         label: str = "crowd") -> list[User]:
-    """`count` fresh users (keys derived from `label`), funded and approved for keel's relayer."""
+         label: str = "crowd", draw: Callable[[random.Random], dict[str, int]] | None = None) -> list[User]:
+    """`count` fresh users (keys derived from `label`), funded and approved for keel's relayer.
+    `draw(rng)` gives a user's holdings (symbol -> base units) when the caller has its own recipe."""
     relayer = world.deployment.relayer
     users: list[User] = []
     requests: list[tuple[str, list[Any]]] = []
     for i in range(count):
         acct = Account.from_key(keccak(text=f"keel-{label}-user-{i}"))
-        chosen = list(symbols) if symbols is not None else [s for s in world_spec.DECIMALS if rng.random() < 0.8]
-        holdings = {s: int(rng.uniform(1_000, 200_000) / world_spec.USD_PRICE[s] * 10 ** world_spec.DECIMALS[s])
-                    for s in chosen}
+        if draw is not None:
+            holdings = draw(rng)
+        else:
+            chosen = list(symbols) if symbols is not None else [s for s in world_spec.DECIMALS if rng.random() < 0.8]
+            holdings = {s: int(rng.uniform(1_000, 200_000) / world_spec.USD_PRICE[s] * 10 ** world_spec.DECIMALS[s])
+                        for s in chosen}
         for symbol, amount in holdings.items():
             token = world.token(symbol)
             requests.append(("anvil_setStorageAt", [token, slot(acct.address, BALANCE_SLOT[symbol]),
