@@ -11,6 +11,7 @@ import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
 import {RelayerCall} from "./libraries/RelayerCall.sol";
+import {Netting} from "./libraries/Netting.sol";
 import {PayAll} from "./libraries/PayAll.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
 import {InteractionConfig} from "./libraries/InteractionConfig.sol";
@@ -113,22 +114,58 @@ contract BatchSettlement is IBatchSettlement {
         if (paused) revert Paused();
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
-        uint256[] memory startBalances = _ownBalances(tokens);
-        bytes memory config = interactions.length != 0 ? InteractionConfig.load(_config) : bytes("");
-        Guard memory guard = _guardBefore(tokens, config, interactions.length != 0);
+        bool interacts = interactions.length != 0;
+        // Without interactions nothing can move the contract's own holdings (SECURITY.md,
+        // "Where users' tokens go"), so its balances are neither read nor re-checked.
+        uint256[] memory startBalances = interacts ? _ownBalances(tokens) : new uint256[](0);
+        bytes memory config = interacts ? InteractionConfig.load(_config) : bytes("");
+        Guard memory guard = _guardBefore(tokens, config, interacts);
         (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
-        RelayerCall.pullAll(address(relayer), decoded);
+        Netting.Tally memory tally = Netting.tally(decoded, tokens.length);
+        Netting.Plan memory plan = _move(tally, decoded, tokens, interacts);
         _interact(interactions, config);
-        PayAll.pay(decoded);
+        PayAll.pay(plan.residualBuys);
         for (uint256 i; i < decoded.length; ++i) {
             _checkOutcome(i, clearingPrices, decoded[i]);
         }
-        _settleOwnBalances(tokens, startBalances);
-        _guardAfter(guard);
+        if (interacts) {
+            _settleOwnBalances(tokens, startBalances);
+            _guardAfter(guard);
+        } else {
+            _logFees(tokens, tally);
+        }
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
         // `contracts.settlement` decodes; a per-intent event cost ~2.3k gas each.
         emit BatchSettled(msg.sender, ids);
+    }
+
+    /// @dev Every matched amount seller → buyer, every excess sell to the sink, in the
+    ///      relayer's one call. With interactions the sink is this contract (interactions
+    ///      spend it); without, it is the fee recipient, and a token whose buys exceed its
+    ///      sells is refused before anything moves: only the contract's holdings could pay it.
+    function _move(Netting.Tally memory tally, ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens,
+                   bool interacts) private returns (Netting.Plan memory plan) {
+        address sink = address(this);
+        if (!interacts) {
+            (bool short, uint256 k, uint256 excess) = Netting.firstShortfall(tally);
+            if (short) revert BuysExceedSells(tokens[k], excess);
+            if (Netting.hasExcess(tally)) sink = feeRecipient;
+        }
+        plan = Netting.plan(tally, decoded, tokens, sink);
+        RelayerCall.send(address(relayer), plan.relayerCall, plan.count);
+    }
+
+    /// @dev `FeePaid` for each token a batch without interactions left over (its sellers
+    ///      paid it to the fee recipient directly).
+    function _logFees(address[] calldata tokens, Netting.Tally memory tally) private {
+        address recipient;
+        for (uint256 k; k < tokens.length; ++k) {
+            if (tally.sold[k] > tally.bought[k]) {
+                if (recipient == address(0)) recipient = feeRecipient;
+                emit FeePaid(tokens[k], recipient, tally.sold[k] - tally.bought[k]);
+            }
+        }
     }
 
     /// @dev `_verify` for every execution; returns them decoded, and their ids.

@@ -142,6 +142,11 @@ interface IBatchSettlement {
     /// @param before Its balance before the batch.
     /// @param afterwards Its balance after.
     error SettlementLostFunds(address token, uint256 before, uint256 afterwards);
+    /// @notice A batch without interactions has a token its buyers get more of than its
+    ///         sellers give: nothing could source the rest but the contract's own holdings.
+    /// @param token The token.
+    /// @param excess Σ buys − Σ sells, in base units.
+    error BuysExceedSells(address token, uint256 excess);
 
     // ---- events -------------------------------------------------------------------------
     /// @notice A whole batch settled by `solver`: every intent in `intentIds` (EIP-712 digests,
