@@ -114,57 +114,87 @@ contract BatchSettlement is IBatchSettlement {
         if (paused) revert Paused();
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
-        bool interacts = interactions.length != 0;
-        // Without interactions nothing can move the contract's own holdings (SECURITY.md,
-        // "Where users' tokens go"), so its balances are neither read nor re-checked.
-        uint256[] memory startBalances = interacts ? _ownBalances(tokens) : new uint256[](0);
-        bytes memory config = interacts ? InteractionConfig.load(_config) : bytes("");
-        Guard memory guard = _guardBefore(tokens, config, interacts);
-        (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
-        Netting.Tally memory tally = Netting.tally(decoded, tokens.length);
-        Netting.Plan memory plan = _move(tally, decoded, tokens, interacts);
-        _interact(interactions, config);
-        PayAll.pay(plan.residualBuys);
-        for (uint256 i; i < decoded.length; ++i) {
-            _checkOutcome(i, clearingPrices, decoded[i]);
-        }
-        if (interacts) {
-            _settleOwnBalances(tokens, startBalances);
-            _guardAfter(guard);
-        } else {
-            _logFees(tokens, tally);
-        }
+        // Two paths, each a function of its own: only what a path needs is on its stack (the
+        // compiler otherwise moves the netting loops' variables to memory, ~6k gas a batch).
+        bytes32[] memory ids = interactions.length == 0
+            ? _settleDirect(tokens, clearingPrices, executions)
+            : _settleRouted(tokens, clearingPrices, executions, interactions);
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
         // `contracts.settlement` decodes; a per-intent event cost ~2.3k gas each.
         emit BatchSettled(msg.sender, ids);
     }
 
-    /// @dev Every matched amount seller → buyer, every excess sell to the sink, in the
+    /// @dev A batch without interactions: nothing can move the contract's own holdings
+    ///      (SECURITY.md, "Where users' tokens go"), so its balances are neither read nor
+    ///      re-checked; a token whose buys exceed its sells is refused, the sellers pay any
+    ///      surplus straight to the fee recipient, and there are no residual buys to pay.
+    function _settleDirect(address[] calldata tokens, uint256[] calldata clearingPrices, bytes[] calldata executions)
+        private
+        returns (bytes32[] memory ids)
+    {
+        ExecutionCodec.Decoded[] memory decoded;
+        (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
+        uint256 table = _move(decoded, tokens, false);
+        _checkOutcomes(clearingPrices, decoded);
+        _logFees(tokens, table);
+    }
+
+    /// @dev A batch with interactions: every keeps-nothing check (the batch tokens' balances
+    ///      before and after, ether and the guarded tokens).
+    function _settleRouted(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        bytes[] calldata executions,
+        Interaction[] calldata interactions
+    ) private returns (bytes32[] memory ids) {
+        uint256[] memory startBalances = _ownBalances(tokens);
+        bytes memory config = InteractionConfig.load(_config);
+        Guard memory guard = _guardBefore(tokens, config);
+        ExecutionCodec.Decoded[] memory decoded;
+        (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
+        uint256 table = _move(decoded, tokens, true);
+        _interact(interactions, config);
+        PayAll.pay(table, tokens);
+        _checkOutcomes(clearingPrices, decoded);
+        _settleOwnBalances(tokens, startBalances);
+        _guardAfter(guard);
+    }
+
+    function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded) private view {
+        for (uint256 i; i < decoded.length; ++i) {
+            _checkOutcome(i, clearingPrices, decoded[i]);
+        }
+    }
+
+    /// @dev Every matched amount seller → buyer, every surplus sell to the sink, in the
     ///      relayer's one call. With interactions the sink is this contract (interactions
     ///      spend it); without, it is the fee recipient, and a token whose buys exceed its
     ///      sells is refused before anything moves: only the contract's holdings could pay it.
-    function _move(Netting.Tally memory tally, ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens,
-                   bool interacts) private returns (Netting.Plan memory plan) {
+    function _move(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, bool interacts)
+        private
+        returns (uint256 table)
+    {
+        (uint256 t, uint256 short, uint256 excess, bool surplus) = Netting.collect(decoded, tokens.length);
         address sink = address(this);
         if (!interacts) {
-            (bool short, uint256 k, uint256 excess) = Netting.firstShortfall(tally);
-            if (short) revert BuysExceedSells(tokens[k], excess);
-            if (Netting.hasExcess(tally)) sink = feeRecipient;
+            if (short != tokens.length) revert BuysExceedSells(tokens[short], excess);
+            if (surplus) sink = feeRecipient;
         }
-        plan = Netting.plan(tally, decoded, tokens, sink);
-        RelayerCall.send(address(relayer), plan.relayerCall, plan.count);
+        (bytes memory data, uint256 count) = Netting.plan(t, tokens, sink);
+        RelayerCall.send(address(relayer), data, count);
+        table = t;
     }
 
     /// @dev `FeePaid` for each token a batch without interactions left over (its sellers
     ///      paid it to the fee recipient directly).
-    function _logFees(address[] calldata tokens, Netting.Tally memory tally) private {
+    function _logFees(address[] calldata tokens, uint256 table) private {
         address recipient;
         for (uint256 k; k < tokens.length; ++k) {
-            if (tally.sold[k] > tally.bought[k]) {
-                if (recipient == address(0)) recipient = feeRecipient;
-                emit FeePaid(tokens[k], recipient, tally.sold[k] - tally.bought[k]);
-            }
+            uint256 amount = Netting.surplusOf(table, k);
+            if (amount == 0) continue;
+            if (recipient == address(0)) recipient = feeRecipient;
+            emit FeePaid(tokens[k], recipient, amount);
         }
     }
 
@@ -330,23 +360,16 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev What interactions could reach beyond the batch tokens: ether, and the guarded
-    ///      tokens (standing allowances) that are not batch tokens. `active` is false for a
-    ///      batch without interactions, which can move neither.
+    ///      tokens (standing allowances) that are not batch tokens. Only a batch with
+    ///      interactions reads it: one without can move neither.
     struct Guard {
-        bool active;
         uint256 ether_;
         uint256 count;
         address[] tokens;
         uint256[] balances;
     }
 
-    function _guardBefore(address[] calldata tokens, bytes memory config, bool active)
-        private
-        view
-        returns (Guard memory guard)
-    {
-        if (!active) return guard;
-        guard.active = true;
+    function _guardBefore(address[] calldata tokens, bytes memory config) private view returns (Guard memory guard) {
         guard.ether_ = address(this).balance;
         address[] memory guarded = InteractionConfig.guarded(config);
         guard.tokens = new address[](guarded.length);
@@ -359,7 +382,6 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     function _guardAfter(Guard memory guard) private view {
-        if (!guard.active) return;
         if (address(this).balance < guard.ether_) {
             revert SettlementLostFunds(address(0), guard.ether_, address(this).balance);
         }
