@@ -109,16 +109,21 @@ contract BatchSettlement is IBatchSettlement {
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         bytes[] calldata executions,
-        Interaction[] calldata interactions
+        Interaction[] calldata interactions,
+        address[] calldata sinks
     ) external nonReentrant {
         if (paused) revert Paused();
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
         // Two paths, each a function of its own: only what a path needs is on its stack (the
         // compiler otherwise moves the netting loops' variables to memory, ~6k gas a batch).
-        bytes32[] memory ids = interactions.length == 0
-            ? _settleDirect(tokens, clearingPrices, executions)
-            : _settleRouted(tokens, clearingPrices, executions, interactions);
+        bytes32[] memory ids;
+        if (interactions.length == 0) {
+            if (sinks.length != 0) revert SinksLengthMismatch(0, sinks.length);
+            ids = _settleDirect(tokens, clearingPrices, executions);
+        } else {
+            ids = _settleRouted(tokens, clearingPrices, executions, interactions, sinks);
+        }
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
         // `contracts.settlement` decodes; a per-intent event cost ~2.3k gas each.
@@ -135,30 +140,59 @@ contract BatchSettlement is IBatchSettlement {
     {
         ExecutionCodec.Decoded[] memory decoded;
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
-        uint256 table = _move(decoded, tokens, false);
+        uint256 table = _moveDirect(decoded, tokens);
         _checkOutcomes(clearingPrices, decoded);
         _logFees(tokens, table);
     }
 
     /// @dev A batch with interactions: every keeps-nothing check (the batch tokens' balances
-    ///      before and after, ether and the guarded tokens).
+    ///      before and after, ether and the guarded tokens). Each token's surplus sells go to
+    ///      this contract or to the pool `sinks` names; with sinks named, a residual buyer's
+    ///      balance is read before the interactions, so what a pool pays it directly counts
+    ///      towards its due (PayAll).
     function _settleRouted(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         bytes[] calldata executions,
-        Interaction[] calldata interactions
+        Interaction[] calldata interactions,
+        address[] calldata sinks
     ) private returns (bytes32[] memory ids) {
         uint256[] memory startBalances = _ownBalances(tokens);
         bytes memory config = InteractionConfig.load(_config);
+        _checkSinks(tokens.length, sinks, config);
         Guard memory guard = _guardBefore(tokens, config);
         ExecutionCodec.Decoded[] memory decoded;
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
-        uint256 table = _move(decoded, tokens, true);
+        uint256 table = _moveRouted(decoded, tokens, sinks);
         _interact(interactions, config);
-        PayAll.pay(table, tokens);
+        // Naming sinks says pools pay users directly: what they paid counts towards each due.
+        PayAll.pay(table, tokens, sinks.length != 0);
         _checkOutcomes(clearingPrices, decoded);
         _settleOwnBalances(tokens, startBalances);
         _guardAfter(guard);
+    }
+
+    /// @dev With interactions: every matched amount seller → buyer and every surplus sell
+    ///      seller → this contract or the token's sink, in the relayer's one call; with sinks
+    ///      named, each residual buyer's balance before the interactions (PayAll.noteBalances).
+    function _moveRouted(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, address[] calldata sinks)
+        private
+        returns (uint256 table)
+    {
+        (table,,,) = Netting.collect(decoded, tokens.length);
+        (bytes memory data, uint256 count) = Netting.plan(table, tokens, sinks, address(this));
+        RelayerCall.send(address(relayer), data, count);
+        if (sinks.length != 0) PayAll.noteBalances(table, tokens);
+    }
+
+    /// @dev `sinks` is empty or one per token, each address(0) or an owner-listed target.
+    function _checkSinks(uint256 tokenCount, address[] calldata sinks, bytes memory config) private pure {
+        if (sinks.length == 0) return;
+        if (sinks.length != tokenCount) revert SinksLengthMismatch(tokenCount, sinks.length);
+        for (uint256 k; k < sinks.length; ++k) {
+            address sink = sinks[k];
+            if (sink != address(0) && !InteractionConfig.isTarget(config, sink)) revert SinkNotATarget(k, sink);
+        }
     }
 
     function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded) private view {
@@ -167,23 +201,26 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    /// @dev Every matched amount seller → buyer, every surplus sell to the sink, in the
-    ///      relayer's one call. With interactions the sink is this contract (interactions
-    ///      spend it); without, it is the fee recipient, and a token whose buys exceed its
+    /// @dev Without interactions: every matched amount seller → buyer and every surplus sell
+    ///      seller → fee recipient, in the relayer's one call; a token whose buys exceed its
     ///      sells is refused before anything moves: only the contract's holdings could pay it.
-    function _move(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, bool interacts)
+    function _moveDirect(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens)
         private
         returns (uint256 table)
     {
         (uint256 t, uint256 short, uint256 excess, bool surplus) = Netting.collect(decoded, tokens.length);
-        address sink = address(this);
-        if (!interacts) {
-            if (short != tokens.length) revert BuysExceedSells(tokens[short], excess);
-            if (surplus) sink = feeRecipient;
-        }
-        (bytes memory data, uint256 count) = Netting.plan(t, tokens, sink);
+        if (short != tokens.length) revert BuysExceedSells(tokens[short], excess);
+        (bytes memory data, uint256 count) = Netting.plan(t, tokens, _noSinks(), surplus ? feeRecipient : address(0));
         RelayerCall.send(address(relayer), data, count);
         table = t;
+    }
+
+    /// @dev An empty calldata `address[]`.
+    function _noSinks() private pure returns (address[] calldata sinks) {
+        assembly ("memory-safe") {
+            sinks.offset := 0
+            sinks.length := 0
+        }
     }
 
     /// @dev `FeePaid` for each token a batch without interactions left over (its sellers

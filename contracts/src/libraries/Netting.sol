@@ -20,7 +20,8 @@ import {Relayer} from "../Relayer.sol";
 ///      struct copies cost ~6k gas more per batch). The table, in words:
 ///        [0] n (the batch's token count), then per token k 6 words at 1 + 6k: sell head,
 ///        sell tail, buy head, buy tail, Σ sells, Σ buys (base units).
-///      A leg is 3 words: owner, amount not yet moved, next leg (0 ends the list). A list's
+///      A leg is 4 words: owner, amount not yet moved, next leg (0 ends the list), and for a
+///      residual buy the balance its owner must reach (PayAll.noteBalances). A list's
 ///      tail starts as its head's address − 0x40, so appending never branches. A flow's
 ///      magnitude is at most 2**255; a sum that overflows 2**256 is `Panic(0x11)`.
 library Netting {
@@ -73,7 +74,7 @@ library Netting {
                         let tailAt := add(row, add(0x20, shl(6, buy)))
                         mstore(add(mload(tailAt), 0x40), free)
                         mstore(tailAt, free)
-                        free := add(free, 0x60)
+                        free := add(free, 0x80)
                         let sumAt := add(row, add(0x80, shl(5, buy)))
                         let sum := add(mload(sumAt), amount)
                         overflow := or(overflow, lt(sum, amount))
@@ -121,10 +122,11 @@ library Netting {
     ///         buyers are still owed stays on their legs (the residual buys).
     /// @param table A table from `collect` (its legs' amounts are consumed).
     /// @param tokens The batch's tokens.
-    /// @param sink Where each token's surplus sells go.
+    /// @param sinks Empty, or one per token: where its surplus sells go (address(0): `sink`).
+    /// @param sink Where surplus sells go when `sinks` names nothing else.
     /// @return data The whole `Relayer.transferAll` calldata.
     /// @return count How many transfers it carries.
-    function plan(uint256 table, address[] calldata tokens, address sink)
+    function plan(uint256 table, address[] calldata tokens, address[] calldata sinks, address sink)
         internal
         pure
         returns (bytes memory data, uint256 count)
@@ -132,42 +134,58 @@ library Netting {
         bytes4 selector = Relayer.transferAll.selector;
         assembly ("memory-safe") {
             data := mload(0x40)
+            mstore(add(data, 0x20), selector)
+            mstore(add(data, 0x24), 0x20)
+        }
+        assembly ("memory-safe") {
             let cursor := add(data, 0x64) // past length, selector, offset, count
-            let n := mload(table)
-            for { let k := 0 } lt(k, n) { k := add(k, 1) } {
-                let row := add(add(table, 0x20), mul(k, ROW))
+            let row := add(table, 0x20)
+            for { let off := 0 } lt(off, shl(5, mload(table))) { off := add(off, 0x20) } {
                 let s := mload(row)
                 let b := mload(add(row, 0x40))
-                let token := calldataload(add(tokens.offset, shl(5, k)))
+                let token := calldataload(add(tokens.offset, off))
                 // two pointers: the smaller remainder moves whole, the larger stays
                 for {} and(iszero(iszero(s)), iszero(iszero(b))) {} {
                     let sa := mload(add(s, 0x20))
                     let ba := mload(add(b, 0x20))
-                    let a := sa
-                    if lt(ba, a) { a := ba }
                     mstore(cursor, token)
                     mstore(add(cursor, 0x20), mload(s))
                     mstore(add(cursor, 0x40), mload(b))
-                    mstore(add(cursor, 0x60), a)
+                    switch lt(ba, sa)
+                    case 1 {
+                        mstore(add(cursor, 0x60), ba)
+                        mstore(add(s, 0x20), sub(sa, ba))
+                        mstore(add(b, 0x20), 0)
+                        b := mload(add(b, 0x40))
+                    }
+                    default {
+                        mstore(add(cursor, 0x60), sa)
+                        mstore(add(s, 0x20), 0)
+                        mstore(add(b, 0x20), sub(ba, sa))
+                        s := mload(add(s, 0x40))
+                        if eq(ba, sa) { b := mload(add(b, 0x40)) }
+                    }
                     cursor := add(cursor, 0x80)
-                    mstore(add(s, 0x20), sub(sa, a))
-                    mstore(add(b, 0x20), sub(ba, a))
-                    if eq(sa, a) { s := mload(add(s, 0x40)) }
-                    if eq(ba, a) { b := mload(add(b, 0x40)) }
                 }
-                for {} s { s := mload(add(s, 0x40)) } {
-                    mstore(cursor, token)
-                    mstore(add(cursor, 0x20), mload(s))
-                    mstore(add(cursor, 0x40), sink)
-                    mstore(add(cursor, 0x60), mload(add(s, 0x20)))
-                    mstore(add(s, 0x20), 0)
-                    cursor := add(cursor, 0x80)
+                if s {
+                    let to := sink
+                    if sinks.length {
+                        let named := calldataload(add(sinks.offset, off))
+                        if named { to := named }
+                    }
+                    for {} s { s := mload(add(s, 0x40)) } {
+                        mstore(cursor, token)
+                        mstore(add(cursor, 0x20), mload(s))
+                        mstore(add(cursor, 0x40), to)
+                        mstore(add(cursor, 0x60), mload(add(s, 0x20)))
+                        mstore(add(s, 0x20), 0)
+                        cursor := add(cursor, 0x80)
+                    }
                 }
+                row := add(row, ROW)
             }
             count := shr(7, sub(cursor, add(data, 0x64)))
             mstore(data, add(0x44, shl(7, count)))
-            mstore(add(data, 0x20), selector)
-            mstore(add(data, 0x24), 0x20)
             mstore(add(data, 0x44), count)
             mstore(0x40, cursor)
         }

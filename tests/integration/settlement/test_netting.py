@@ -1,6 +1,8 @@
 """Netting (issue 13): matched volume moves user to user, a batch without interactions never
-touches the contract's own balances, and its fee goes from the sellers straight to the fee
-recipient. Balances before and after, and the receipt's Transfer logs, are in the assertions."""
+touches the contract's own balances, its fee goes from the sellers straight to the fee
+recipient, and a sale can go straight into a listed pool that pays the user (sinks), never
+to anyone else and never topped up from the contract's holdings. Balances before and after,
+and the receipt's Transfer logs, are in the assertions."""
 
 from __future__ import annotations
 
@@ -9,8 +11,28 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 
-from tests.integration.settlement.helpers import E18, Env, assert_refused, cost, owners_of
-from tests.integration.settlement.scenarios import Scenario, cow_pair, mixed, rebalance_leg
+from contracts.artifacts import npm
+from contracts.interaction import Interaction
+from contracts.settlement import Batch, make_batch
+from tests.integration.settlement.helpers import (
+    E18,
+    UNBOUNDED,
+    Env,
+    assert_refused,
+    balances_intent,
+    calldata,
+    cost,
+    owners_of,
+    proceeds,
+)
+from tests.integration.settlement.scenarios import (
+    Leg,
+    Scenario,
+    cow_pair,
+    mixed,
+    rebalance_leg,
+    v2_quote,
+)
 
 TRANSFER = keccak(text="Transfer(address,address,uint256)")
 HELD = {"USDC": 5_000 * 10**6, "WETH": 3 * E18}  # what someone sent the contract by mistake
@@ -109,3 +131,91 @@ def test_should_settle_a_batch_with_interactions_and_a_matched_part(env: Env) ->
     assert (weth, seller, buyer, 10 * E18) in moves
     into = sum(a for t, _s, d, a in moves if t == weth and d == env.settlement.address)
     assert into == 7 * E18
+
+
+# ---- sinks: a sale pulled straight into a listed pool that pays the user -------------------
+
+def _pair(env: Env) -> Any:
+    """The USDC/WETH V2 pair, listed by the owner as an interaction target."""
+    address = env.world.deployment.v2_pair("USDC", "WETH")
+    env.settlement.set_interaction_target(env.world.deployer.address, address, True)
+    return env.w3.eth.contract(address=address, abi=npm("UniswapV2Pair").abi)
+
+
+def _swap_to(env: Env, pair: Any, out: int, to: str) -> Interaction:
+    """`pair.swap` paying `out` USDC to `to` for the WETH the pair was sent."""
+    amounts = (out, 0) if pair.functions.token0().call() == env.addr("USDC") else (0, out)
+    return Interaction(pair.address, 0, calldata(pair, "swap", *amounts, to, b""))
+
+
+def _sales(env: Env, user: int, lots: int, promised: int) -> list[Leg]:
+    """`lots` executions of users[user], each selling 1 WETH for `promised` / lots USDC, with
+    balance bounds loose enough for all of them together (nonces 1..lots)."""
+    acct = env.world.users[user]
+    usdc, weth = env.addr("USDC"), env.addr("WETH")
+    prices = {usdc: env.ref_prices()[usdc], weth: promised * env.ref_prices()[usdc] // (lots * E18)}
+    legs = []
+    for nonce in range(1, lots + 1):
+        got = proceeds(E18, prices[weth], prices[usdc])
+        intent = balances_intent(acct.address, [usdc, weth], prices, [0, 0], [UNBOUNDED, UNBOUNDED], nonce=nonce)
+        legs.append(Leg(intent, acct.private_key, {weth: -E18, usdc: got}))
+    return legs
+
+
+def test_should_pull_a_sale_straight_into_a_listed_pool_that_pays_the_user(env: Env) -> None:
+    held = _hold(env)
+    pair = _pair(env)
+    usdc, weth = env.addr("USDC"), env.addr("WETH")
+    out = v2_quote(env, 2 * E18, [weth, usdc])
+    legs = _sales(env, 4, 2, out)  # one owner, two executions: the pool's payment counts once
+    user = legs[0].intent.owner
+    scenario = Scenario({usdc: env.ref_prices()[usdc], weth: out * env.ref_prices()[usdc] // (2 * E18)}, legs,
+                        [_swap_to(env, pair, out, user)])
+    batch = make_batch(scenario.prices, [leg.row(env) for leg in legs], scenario.interactions, sinks={weth: pair.address})
+    before = env.snapshot([user, env.settlement.address], [usdc, weth])
+    receipt = env.settlement.settle(env.solver, batch)
+    after = env.snapshot([user, env.settlement.address], [usdc, weth])
+    promised = sum(leg.flows[usdc] for leg in legs)
+    assert after[(user, weth)] - before[(user, weth)] == -2 * E18
+    assert after[(user, usdc)] - before[(user, usdc)] == out >= promised  # the pool paid it all, rounding included
+    assert {t: after[(env.settlement.address, t)] for t in held} == held
+    moves = _transfers(receipt)
+    assert sorted(moves) == sorted([(weth, user, pair.address, E18), (weth, user, pair.address, E18),
+                                    (usdc, pair.address, user, out)])
+
+
+def test_rejects_a_pool_that_pays_the_user_less_than_due_even_with_the_contracts_holdings(env: Env) -> None:
+    _hold(env)
+    pair = _pair(env)
+    usdc, weth = env.addr("USDC"), env.addr("WETH")
+    out = v2_quote(env, 2 * E18, [weth, usdc])
+    short = 1_000 * 10**6  # the flows promise this much more than the pool pays
+    legs = _sales(env, 4, 2, out + short)
+    user = legs[0].intent.owner
+    prices = {usdc: env.ref_prices()[usdc], weth: (out + short) * env.ref_prices()[usdc] // (2 * E18)}
+    batch = make_batch(prices, [leg.row(env) for leg in legs], [_swap_to(env, pair, out, user)],
+                       sinks={weth: pair.address})
+    # the settlement would have to pay the difference from what it holds: refused
+    reason = assert_refused(env, batch, "SettlementLostFunds", extra_owners=[pair.address])
+    assert reason.args["token"] == usdc and reason.args["before"] - reason.args["afterwards"] >= short - 2
+
+
+def test_rejects_a_sink_that_is_not_a_listed_target_and_sinks_without_interactions(env: Env) -> None:
+    pair = _pair(env)
+    usdc, weth = env.addr("USDC"), env.addr("WETH")
+    thief = env.world.users[5].address
+    out = v2_quote(env, E18, [weth, usdc])
+    legs = _sales(env, 4, 1, out)
+    prices = {usdc: env.ref_prices()[usdc], weth: out * env.ref_prices()[usdc] // E18}
+    rows = [leg.row(env) for leg in legs]
+    swap = [_swap_to(env, pair, out, legs[0].intent.owner)]
+    reason = assert_refused(env, make_batch(prices, rows, swap, sinks={weth: thief}), "SinkNotATarget",
+                            extra_owners=[thief])
+    assert reason.args == {"token": 1, "sink": thief}
+    wrong = make_batch(prices, rows, swap, sinks={weth: pair.address})
+    one = Batch(wrong.tokens, wrong.clearing_prices, wrong.executions, wrong.interactions, sinks=wrong.sinks[:1])
+    assert assert_refused(env, one, "SinksLengthMismatch").args == {"expected": 2, "actual": 1}
+    direct = Batch(wrong.tokens, wrong.clearing_prices, wrong.executions, (), sinks=wrong.sinks)
+    assert assert_refused(env, direct, "SinksLengthMismatch").args == {"expected": 0, "actual": 2}
+    # the twin: the pair as WETH's sink settles
+    assert env.settlement.settle(env.solver, wrong)["status"] == 1
