@@ -10,7 +10,6 @@ import {ExecutionCodec} from "./libraries/ExecutionCodec.sol";
 import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
-import {RelayerCall} from "./libraries/RelayerCall.sol";
 import {Netting} from "./libraries/Netting.sol";
 import {PayAll} from "./libraries/PayAll.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
@@ -24,12 +23,16 @@ import {Relayer} from "./Relayer.sol";
 ///      solvers, interactions that may not touch the relayer) but checks what users signed,
 ///      an outcome, instead of a limit order, and enforces uniform prices on-chain: `tokens`
 ///      must be strictly ascending, so each token has exactly one price per call.
-///      Order of checks (docs/interfaces.md): verify every execution, pull, interact, pay,
-///      then every outcome and value conservation, then the contract's own balances.
+///      Order of effects (docs/interfaces.md): verify every execution; net (Netting: each
+///      matched amount moves seller → buyer through the relayer, each token's surplus sells to
+///      a sink); with interactions, interact and pay what buyers are still owed; then every
+///      outcome and value conservation; with interactions, the contract's own balances.
 ///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
-///      targets and never an allowance-granting function; every batch token, every token the
-///      owner gave an allowance for, and ether end no lower than they began; what a batch
-///      leaves over of a batch token goes to the owner-set fee recipient in the same call.
+///      targets and never an allowance-granting function; in a batch with interactions every
+///      batch token, every token the owner gave an allowance for, and ether end no lower than
+///      they began, and what the batch leaves over goes to the owner-set fee recipient in the
+///      same call; a batch without interactions never touches the contract's balances (its
+///      sellers pay the fee recipient directly, and a token bought beyond what is sold is refused).
 contract BatchSettlement is IBatchSettlement {
     using SafeTransfers for address;
 
@@ -173,15 +176,14 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev With interactions: every matched amount seller → buyer and every surplus sell
-    ///      seller → this contract or the token's sink, in the relayer's one call; with sinks
+    ///      seller → this contract or the token's sink, through the relayer (Netting.move); with sinks
     ///      named, each residual buyer's balance before the interactions (PayAll.noteBalances).
     function _moveRouted(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, address[] calldata sinks)
         private
         returns (uint256 table)
     {
         (table,,,) = Netting.collect(decoded, tokens.length);
-        (bytes memory data, uint256 count) = Netting.plan(table, tokens, sinks, address(this));
-        RelayerCall.send(address(relayer), data, count);
+        Netting.move(table, tokens, sinks, address(this), address(relayer));
         if (sinks.length != 0) PayAll.noteBalances(table, tokens);
     }
 
@@ -202,7 +204,7 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev Without interactions: every matched amount seller → buyer and every surplus sell
-    ///      seller → fee recipient, in the relayer's one call; a token whose buys exceed its
+    ///      seller → fee recipient, through the relayer (Netting.move); a token whose buys exceed its
     ///      sells is refused before anything moves: only the contract's holdings could pay it.
     function _moveDirect(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens)
         private
@@ -210,8 +212,7 @@ contract BatchSettlement is IBatchSettlement {
     {
         (uint256 t, uint256 short, uint256 excess, bool surplus) = Netting.collect(decoded, tokens.length);
         if (short != tokens.length) revert BuysExceedSells(tokens[short], excess);
-        (bytes memory data, uint256 count) = Netting.plan(t, tokens, _noSinks(), surplus ? feeRecipient : address(0));
-        RelayerCall.send(address(relayer), data, count);
+        Netting.move(t, tokens, _noSinks(), surplus ? feeRecipient : address(0), address(relayer));
         table = t;
     }
 

@@ -15,18 +15,24 @@ import {Relayer} from "../Relayer.sol";
 ///         exactly its flows; the decoded flows themselves are never written.
 /// @dev One pass over the executions files every leg on its token's sell or buy list (linked,
 ///      so each list keeps execution order without a counting pass) and sums each side;
-///      `plan` walks each token's two lists with two pointers. Never tokens × executions.
+///      `move` walks each token's two lists with two pointers. Never tokens × executions.
 ///      All in assembly over one memory table (a Solidity version with bounds checks and
-///      struct copies cost ~6k gas more per batch). The table, in words:
+///      struct copies cost ~6k gas more per batch). Memory is kept small because its cost
+///      is quadratic and a 300-execution batch already holds ~15k words of decoded
+///      executions: a leg is 2 words, and the relayer's calldata is built in a reused buffer
+///      past the free memory pointer and sent every `CHUNK` transfers. The table, in words:
 ///        [0] n (the batch's token count), then per token k 6 words at 1 + 6k: sell head,
 ///        sell tail, buy head, buy tail, Σ sells, Σ buys (base units).
-///      A leg is 4 words: owner, amount not yet moved, next leg (0 ends the list), and for a
-///      residual buy the balance its owner must reach (PayAll.noteBalances). A list's
-///      tail starts as its head's address − 0x40, so appending never branches. A flow's
-///      magnitude is at most 2**255; a sum that overflows 2**256 is `Panic(0x11)`.
+///      A leg: word 0 = owner | next leg << 160 (0 ends the list), word 1 = amount not yet
+///      moved. A list's head word is read like a leg's word 0 (its owner bits are 0), and its
+///      tail starts at the head word, so appending never branches. A flow's magnitude is at
+///      most 2**255; a sum that overflows 2**256 is `Panic(0x11)`.
 library Netting {
     /// @dev Bytes per token row of the table.
     uint256 private constant ROW = 0xc0;
+    /// @dev Transfers per relayer call (the buffer is 0x44 + CHUNK * 0x80 bytes).
+    uint256 private constant CHUNK = 64;
+    uint256 private constant ADDRESS_MASK = (1 << 160) - 1;
 
     /// @notice File every leg under its token and sum each side.
     /// @param decoded The batch's decoded, verified executions.
@@ -48,9 +54,9 @@ library Netting {
             mstore(table, n)
             for { let row := rows } lt(row, free) { row := add(row, ROW) } {
                 mstore(row, 0)
-                mstore(add(row, 0x20), sub(row, 0x40))
+                mstore(add(row, 0x20), row)
                 mstore(add(row, 0x40), 0)
-                mstore(add(row, 0x60), row)
+                mstore(add(row, 0x60), add(row, 0x40))
                 mstore(add(row, 0x80), 0)
                 mstore(add(row, 0xa0), 0)
             }
@@ -70,11 +76,11 @@ library Netting {
                         if iszero(buy) { amount := sub(0, flow) }
                         mstore(free, owner)
                         mstore(add(free, 0x20), amount)
-                        mstore(add(free, 0x40), 0)
                         let tailAt := add(row, add(0x20, shl(6, buy)))
-                        mstore(add(mload(tailAt), 0x40), free)
+                        let tail := mload(tailAt)
+                        mstore(tail, or(mload(tail), shl(160, free)))
                         mstore(tailAt, free)
-                        free := add(free, 0x80)
+                        free := add(free, 0x40)
                         let sumAt := add(row, add(0x80, shl(5, buy)))
                         let sum := add(mload(sumAt), amount)
                         overflow := or(overflow, lt(sum, amount))
@@ -117,53 +123,61 @@ library Netting {
         }
     }
 
-    /// @notice Match every token's sellers with its buyers: the relayer's one call moves each
-    ///         matched amount seller → buyer and each surplus sell seller → `sink`; what
-    ///         buyers are still owed stays on their legs (the residual buys).
+    /// @notice Match every token's sellers with its buyers and have the relayer make every
+    ///         movement: each matched amount seller → buyer, each surplus sell seller → the
+    ///         token's sink. What buyers are still owed stays on their legs (residual buys).
     /// @param table A table from `collect` (its legs' amounts are consumed).
     /// @param tokens The batch's tokens.
     /// @param sinks Empty, or one per token: where its surplus sells go (address(0): `sink`).
     /// @param sink Where surplus sells go when `sinks` names nothing else.
-    /// @return data The whole `Relayer.transferAll` calldata.
-    /// @return count How many transfers it carries.
-    function plan(uint256 table, address[] calldata tokens, address[] calldata sinks, address sink)
+    /// @param relayer The settlement's relayer; a revert is re-thrown unchanged.
+    function move(uint256 table, address[] calldata tokens, address[] calldata sinks, address sink, address relayer)
         internal
-        pure
-        returns (bytes memory data, uint256 count)
     {
         bytes4 selector = Relayer.transferAll.selector;
+        uint256 buffer;
         assembly ("memory-safe") {
-            data := mload(0x40)
-            mstore(add(data, 0x20), selector)
-            mstore(add(data, 0x24), 0x20)
+            buffer := mload(0x40) // never allocated: reused for every call
+            mstore(buffer, selector)
+            mstore(add(buffer, 0x04), 0x20)
         }
         assembly ("memory-safe") {
-            let cursor := add(data, 0x64) // past length, selector, offset, count
+            function send(buf, end, to) -> next {
+                mstore(add(buf, 0x24), shr(7, sub(end, add(buf, 0x44))))
+                if iszero(call(gas(), to, 0, buf, sub(end, buf), 0, 0)) {
+                    returndatacopy(buf, 0, returndatasize())
+                    revert(buf, returndatasize())
+                }
+                next := add(buf, 0x44)
+            }
+            let full := add(buffer, add(0x44, shl(7, CHUNK)))
+            let cursor := add(buffer, 0x44)
             let row := add(table, 0x20)
             for { let off := 0 } lt(off, shl(5, mload(table))) { off := add(off, 0x20) } {
-                let s := mload(row)
-                let b := mload(add(row, 0x40))
+                let s := shr(160, mload(row))
+                let b := shr(160, mload(add(row, 0x40)))
                 let token := calldataload(add(tokens.offset, off))
                 // two pointers: the smaller remainder moves whole, the larger stays
                 for {} and(iszero(iszero(s)), iszero(iszero(b))) {} {
+                    if eq(cursor, full) { cursor := send(buffer, cursor, relayer) }
                     let sa := mload(add(s, 0x20))
                     let ba := mload(add(b, 0x20))
                     mstore(cursor, token)
-                    mstore(add(cursor, 0x20), mload(s))
-                    mstore(add(cursor, 0x40), mload(b))
+                    mstore(add(cursor, 0x20), and(mload(s), ADDRESS_MASK))
+                    mstore(add(cursor, 0x40), and(mload(b), ADDRESS_MASK))
                     switch lt(ba, sa)
                     case 1 {
                         mstore(add(cursor, 0x60), ba)
                         mstore(add(s, 0x20), sub(sa, ba))
                         mstore(add(b, 0x20), 0)
-                        b := mload(add(b, 0x40))
+                        b := shr(160, mload(b))
                     }
                     default {
                         mstore(add(cursor, 0x60), sa)
                         mstore(add(s, 0x20), 0)
                         mstore(add(b, 0x20), sub(ba, sa))
-                        s := mload(add(s, 0x40))
-                        if eq(ba, sa) { b := mload(add(b, 0x40)) }
+                        s := shr(160, mload(s))
+                        if eq(ba, sa) { b := shr(160, mload(b)) }
                     }
                     cursor := add(cursor, 0x80)
                 }
@@ -173,9 +187,10 @@ library Netting {
                         let named := calldataload(add(sinks.offset, off))
                         if named { to := named }
                     }
-                    for {} s { s := mload(add(s, 0x40)) } {
+                    for {} s { s := shr(160, mload(s)) } {
+                        if eq(cursor, full) { cursor := send(buffer, cursor, relayer) }
                         mstore(cursor, token)
-                        mstore(add(cursor, 0x20), mload(s))
+                        mstore(add(cursor, 0x20), and(mload(s), ADDRESS_MASK))
                         mstore(add(cursor, 0x40), to)
                         mstore(add(cursor, 0x60), mload(add(s, 0x20)))
                         mstore(add(s, 0x20), 0)
@@ -184,10 +199,7 @@ library Netting {
                 }
                 row := add(row, ROW)
             }
-            count := shr(7, sub(cursor, add(data, 0x64)))
-            mstore(data, add(0x44, shl(7, count)))
-            mstore(add(data, 0x44), count)
-            mstore(0x40, cursor)
+            if gt(cursor, add(buffer, 0x44)) { cursor := send(buffer, cursor, relayer) }
         }
     }
 }

@@ -11,7 +11,8 @@ import {SafeTransfers} from "./SafeTransfers.sol";
 ///         leg, the balance its owner must reach (its balance before the interactions plus
 ///         what it is due), and `pay` then sends only what is still missing, never more than
 ///         the leg's residual.
-/// @dev Assembly walks over Netting's buy lists (leg: owner, amount, next, target). Several
+/// @dev Assembly walks over Netting's buy lists (leg: owner | next << 160, amount); a leg's
+///      target lives in transient storage under the leg's memory address until `pay`. Several
 ///      residual legs of one (owner, token) — one owner's executions — share a running
 ///      target in transient storage keyed by keccak(owner, token), so what a pool paid is
 ///      counted once; `pay` clears each key. Acceptance of a transfer is exactly
@@ -28,10 +29,12 @@ library PayAll {
             let n := mload(table)
             for { let k := 0 } lt(k, n) { k := add(k, 1) } {
                 let token := calldataload(add(tokens.offset, shl(5, k)))
-                for { let leg := mload(add(add(table, 0x60), mul(k, 0xc0))) } leg { leg := mload(add(leg, 0x40)) } {
+                for { let leg := shr(160, mload(add(add(table, 0x60), mul(k, 0xc0)))) } leg {
+                    leg := shr(160, mload(leg))
+                } {
                     let amount := mload(add(leg, 0x20))
                     if amount {
-                        let owner := mload(leg)
+                        let owner := and(mload(leg), 0xffffffffffffffffffffffffffffffffffffffff)
                         mstore(0x00, owner)
                         mstore(0x20, token)
                         let key := keccak256(0x00, 0x40)
@@ -51,7 +54,7 @@ library PayAll {
                         let target := add(sub(reach, 1), amount)
                         overflow := or(overflow, or(lt(target, amount), iszero(add(target, 1))))
                         tstore(key, add(target, 1))
-                        mstore(add(leg, 0x60), target)
+                        tstore(leg, target)
                     }
                 }
             }
@@ -79,8 +82,10 @@ library PayAll {
             for { let k := 0 } lt(k, n) { k := add(k, 1) } {
                 let token := calldataload(add(tokens.offset, shl(5, k)))
                 // the buy list of token k: Netting's row k, word 2
-                for { let leg := mload(add(add(table, 0x60), mul(k, 0xc0))) } leg { leg := mload(add(leg, 0x40)) } {
-                    let owner := mload(leg)
+                for { let leg := shr(160, mload(add(add(table, 0x60), mul(k, 0xc0)))) } leg {
+                    leg := shr(160, mload(leg))
+                } {
+                    let owner := and(mload(leg), 0xffffffffffffffffffffffffffffffffffffffff)
                     let amount := mload(add(leg, 0x20))
                     if and(credit, gt(amount, 0)) {
                         mstore(0x00, owner)
@@ -93,7 +98,8 @@ library PayAll {
                             revert(m, returndatasize())
                         }
                         if lt(returndatasize(), 0x20) { revert(0, 0) }
-                        let target := mload(add(leg, 0x60))
+                        let target := tload(leg)
+                        tstore(leg, 0)
                         let lacks := 0
                         if gt(target, mload(0x00)) { lacks := sub(target, mload(0x00)) }
                         if lt(lacks, amount) { amount := lacks }
