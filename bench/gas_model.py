@@ -7,15 +7,26 @@ estimate and the error; then fits the model's constants to these batches by leas
 (calldata and the 21k intrinsic are exact and not fitted) and prints them, ready to paste
 into `solver/gas_model.py`, with each batch's error under the fit.
 
+With `--against REV` it also settles the same batches on revision REV's contracts, in the same
+run: REV's own tree (`git archive`, into a temporary directory that shares this tree's
+node_modules and forked world) runs its own `bench/gas_model.py` with the same sizes and seed —
+the same funded users, intents and milp solutions — and each batch prints its gas there and
+here and the ratio now / REV (issue 13: `--against ce7b296`, the contract before the netting,
+must give ≤ 1.000 on every batch).
+
 Run after any change to contracts/src:
-    .venv/bin/python bench/gas_model.py [--sizes 10,40,120,300] [--seed 1]
+    .venv/bin/python bench/gas_model.py [--sizes 10,40,120,300] [--seed 1] [--against REV]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +88,47 @@ def estimate_with(constants: dict[str, int], shape: gas_model.SettlementShape) -
                                                                               gas_model.FITTED, strict=True))
 
 
+REPO = Path(__file__).resolve().parent.parent
+MEASURED = re.compile(r"measured\s+(.+?) ×\s*(\d+): .*, ([\d,]+) gas$")
+
+
+def measured_at(rev: str, sizes: list[int], seed: int) -> dict[tuple[str, int], int]:
+    """gasUsed per (kind, size) of the same batches settled by revision `rev`'s contracts
+    (its own bench, run from a `git archive` of it; the lines it prints as it measures)."""
+    with tempfile.TemporaryDirectory(prefix="keel-gas-") as tmp:
+        tree = Path(tmp)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        (tree / "node_modules").symlink_to(REPO / "node_modules")
+        shutil.copytree(REPO / "build" / "world", tree / "build" / "world")
+        run = subprocess.run([sys.executable, "bench/gas_model.py", "--sizes", ",".join(map(str, sizes)),
+                              "--seed", str(seed)], cwd=tree, capture_output=True, text=True, check=True)
+    out = {}
+    for line in run.stderr.splitlines():
+        if m := MEASURED.match(line.strip()):
+            out[(m.group(1).strip(), int(m.group(2)))] = int(m.group(3).replace(",", ""))
+    return out
+
+
+def print_against(rev: str, before: dict[tuple[str, int], int], samples: list[tuple[str, int, int]]) -> None:
+    """Each batch's gas on `rev` and now, and the ratio; then the worst ratio."""
+    print(f"{'batch':>16} {rev[:12]:>12} {'now':>12} {'now / ' + rev[:7]:>14}")
+    ratios = []
+    for kind, size, used in samples:
+        then = before[(kind, size)]
+        ratios.append(used / then)
+        print(f"{kind + ' × ' + str(size):>16} {then:>12,} {used:>12,} {used / then:>14.4f}")
+    print(f"worst now / {rev}: {max(ratios):.4f} (issue 13 asks ≤ 1.000 against the contract before the netting)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,40,120,300")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--against", metavar="REV", help="also settle the same batches on REV's contracts")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    before = measured_at(args.against, sizes, args.seed) if args.against else None
     samples: list[tuple[str, int, gas_model.SettlementShape, int]] = []
     with chain_mod.running(fork_args=("--disable-block-gas-limit",)) as handle:
         world = handle.world()
@@ -106,6 +152,8 @@ def main() -> None:
     print("fitted constants (solver/gas_model.py):")
     for name in gas_model.FITTED:
         print(f"{name} = {fitted[name]:_}")
+    if before is not None:
+        print_against(args.against, before, [(kind, size, used) for kind, size, _, used in samples])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
 import {Netting} from "./libraries/Netting.sol";
 import {PayAll} from "./libraries/PayAll.sol";
+import {PullAll} from "./libraries/PullAll.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
 import {InteractionConfig} from "./libraries/InteractionConfig.sol";
 import {OracleBounds, FeedConfig} from "./libraries/OracleBounds.sol";
@@ -23,10 +24,12 @@ import {Relayer} from "./Relayer.sol";
 ///      solvers, interactions that may not touch the relayer) but checks what users signed,
 ///      an outcome, instead of a limit order, and enforces uniform prices on-chain: `tokens`
 ///      must be strictly ascending, so each token has exactly one price per call.
-///      Order of effects (docs/interfaces.md): verify every execution; net (Netting: each
-///      matched amount moves seller → buyer through the relayer, each token's surplus sells to
-///      a sink); with interactions, interact and pay what buyers are still owed; then every
-///      outcome and value conservation; with interactions, the contract's own balances.
+///      Order of effects (docs/interfaces.md): verify every execution; move the sells — with
+///      interactions and no sinks, every sell into this contract (PullAll, GPv2's shape);
+///      otherwise netted (Netting: each matched amount moves seller → buyer through the
+///      relayer, each token's surplus sells to a sink); with interactions, interact and pay
+///      what buyers are still owed (every buy, without sinks); then every outcome and value
+///      conservation; with interactions, the contract's own balances.
 ///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
 ///      targets and never an allowance-granting function; in a batch with interactions every
 ///      batch token, every token the owner gave an allowance for, and ether end no lower than
@@ -149,10 +152,14 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev A batch with interactions: every keeps-nothing check (the batch tokens' balances
-    ///      before and after, ether and the guarded tokens). Each token's surplus sells go to
-    ///      this contract or to the pool `sinks` names; with sinks named, a residual buyer's
-    ///      balance is read before the interactions, so what a pool pays it directly counts
-    ///      towards its due (PayAll).
+    ///      before and after, ether and the guarded tokens). Without sinks, GPv2's shape: every
+    ///      sell into this contract, every buy paid from it, no netting walk (on routed batches
+    ///      matching spares few transfers and the walk cost more than it saved: README,
+    ///      "Settlement gas"). With sinks, Netting: each token's surplus sells go to this
+    ///      contract or to the pool `sinks` names, and a residual buyer's balance is read before
+    ///      the interactions, so what a pool pays it directly counts towards its due (PayAll).
+    ///      The branch lives in `_moveRouted` and on `table`, not in a function per path: a
+    ///      second copy of the shared steps cost the sinks path ~180 gas (no longer inlined).
     function _settleRouted(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
@@ -168,23 +175,30 @@ contract BatchSettlement is IBatchSettlement {
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
         uint256 table = _moveRouted(decoded, tokens, sinks);
         _interact(interactions, config);
-        // Naming sinks says pools pay users directly: what they paid counts towards each due.
-        PayAll.pay(table, tokens, sinks.length != 0);
+        // Without sinks (table 0) every buy whole; with sinks, what buyers are still owed — naming
+        // sinks says pools pay users directly: what they paid counts towards each due.
+        if (table == 0) PayAll.payFlows(decoded);
+        else PayAll.pay(table, tokens);
         _checkOutcomes(clearingPrices, decoded);
         _settleOwnBalances(tokens, startBalances);
         _guardAfter(guard);
     }
 
-    /// @dev With interactions: every matched amount seller → buyer and every surplus sell
-    ///      seller → this contract or the token's sink, through the relayer (Netting.move); with sinks
-    ///      named, each residual buyer's balance before the interactions (PayAll.noteBalances).
+    /// @dev With interactions. Without sinks: every sell seller → this contract (PullAll), and
+    ///      `table` is 0. With sinks: every matched amount seller → buyer and every surplus sell
+    ///      seller → this contract or the token's sink, through the relayer (Netting.move), then
+    ///      each residual buyer's balance before the interactions (PayAll.noteBalances).
     function _moveRouted(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, address[] calldata sinks)
         private
         returns (uint256 table)
     {
+        if (sinks.length == 0) {
+            PullAll.pull(decoded, address(relayer));
+            return 0;
+        }
         (table,,,) = Netting.collect(decoded, tokens.length);
         Netting.move(table, tokens, sinks, address(this), address(relayer));
-        if (sinks.length != 0) PayAll.noteBalances(table, tokens);
+        PayAll.noteBalances(table, tokens);
     }
 
     /// @dev `sinks` is empty or one per token, each address(0) or an owner-listed target.

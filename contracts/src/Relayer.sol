@@ -44,6 +44,7 @@ contract Relayer {
         bytes4 failed = SafeTransfers.TransferFailed.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
+            mstore(m, shl(224, 0x23b872dd)) // transferFrom(address,address,uint256): only a revert overwrites it
             let end := add(transfers.offset, shl(7, transfers.length))
             for { let at := transfers.offset } lt(at, end) { at := add(at, 0x80) } {
                 let token := calldataload(at)
@@ -51,19 +52,23 @@ contract Relayer {
                 let to := calldataload(add(at, 0x40))
                 let amount := calldataload(add(at, 0x60))
                 if shr(160, or(token, or(from, to))) { revert(0, 0) }
-                mstore(m, shl(224, 0x23b872dd)) // transferFrom(address,address,uint256)
                 mstore(add(m, 0x04), from)
                 mstore(add(m, 0x24), to)
                 mstore(add(m, 0x44), amount)
-                mstore(0x00, 0)
                 let ok := call(gas(), token, 0, m, 0x64, 0x00, 0x20)
                 let size := returndatasize()
                 if and(iszero(ok), gt(size, 0)) {
                     returndatacopy(m, 0, size)
                     revert(m, size)
                 }
-                let good := and(ok, or(and(iszero(size), gt(extcodesize(token), 0)),
-                                       and(eq(size, 0x20), eq(mload(0x00), 1))))
+                // accepted: nothing returned by a contract, or exactly one word equal to 1 (the
+                // call wrote it to 0x00); extcodesize only when nothing came back (100 gas warm)
+                let good := 0
+                if ok {
+                    switch size
+                    case 0 { good := gt(extcodesize(token), 0) }
+                    case 0x20 { good := eq(mload(0x00), 1) }
+                }
                 if iszero(good) {
                     mstore(m, failed)
                     mstore(add(m, 0x04), token)

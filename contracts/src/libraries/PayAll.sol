@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ExecutionCodec} from "./ExecutionCodec.sol";
 import {SafeTransfers} from "./SafeTransfers.sol";
 
 /// @title PayAll
-/// @notice Pays a batch's residual buys (what buyers are still owed once Netting matched
-///         them with the token's sellers) from the settlement, in token then execution
-///         order: one ERC-20 `transfer` per buy leg with something left. When the solver
-///         routes pools to pay users directly, `noteBalances` first records, per residual
+/// @notice Pays a batch's buys from the settlement: every positive flow whole (`payFlows`, a
+///         routed batch without sinks, whose sells PullAll brought in), or the residual buys
+///         (what buyers are still owed once Netting matched them with the token's sellers, in
+///         token then execution order): one ERC-20 `transfer` per leg with something to pay.
+///         When the solver routes pools to pay users directly, `noteBalances` first records, per residual
 ///         leg, the balance its owner must reach (its balance before the interactions plus
 ///         what it is due), and `pay` then sends only what is still missing, never more than
 ///         the leg's residual.
@@ -21,7 +23,7 @@ import {SafeTransfers} from "./SafeTransfers.sol";
 ///      unchanged; anything else is `SafeTransfers.TransferFailed(token, this, owner, amount)`.
 library PayAll {
     /// @notice For every residual buy, the balance its owner must end the interactions with.
-    /// @param table Netting's table, after `plan`.
+    /// @param table Netting's table, after `move`.
     /// @param tokens The batch's tokens.
     function noteBalances(uint256 table, address[] calldata tokens) internal {
         bool overflow;
@@ -68,13 +70,60 @@ library PayAll {
         }
     }
 
-    /// @notice Pay every residual buy to its owner: its whole residual, or (`credit`, after
-    ///         `noteBalances`) what its owner's balance still lacks of its target, at most the
-    ///         residual.
-    /// @param table Netting's table, after `plan`.
+    /// @notice Pay every positive flow of `decoded` to its owner, in execution then token order.
+    /// @param decoded The batch's decoded, verified executions (layout: ExecutionCodec's).
+    function payFlows(ExecutionCodec.Decoded[] memory decoded) internal {
+        bytes4 failed = SafeTransfers.TransferFailed.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, shl(224, 0xa9059cbb)) // transfer(address,uint256): only a revert overwrites it
+            let count := mload(decoded)
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                let d := mload(add(decoded, shl(5, add(i, 1))))
+                let intent := mload(d)
+                let owner := mload(intent)
+                let tokens := mload(add(intent, 0x20))
+                let flows := mload(add(d, 0x40))
+                let end := shl(5, mload(flows))
+                for { let w := 0x20 } iszero(gt(w, end)) { w := add(w, 0x20) } {
+                    let flow := mload(add(flows, w))
+                    if sgt(flow, 0) {
+                        let token := mload(add(tokens, w))
+                        mstore(add(m, 0x04), owner)
+                        mstore(add(m, 0x24), flow)
+                        let ok := call(gas(), token, 0, m, 0x44, 0x00, 0x20)
+                        let size := returndatasize()
+                        if and(iszero(ok), gt(size, 0)) {
+                            returndatacopy(m, 0, size)
+                            revert(m, size)
+                        }
+                        // accepted: nothing returned by a contract, or exactly one word equal to 1 (the
+                        // call wrote it to 0x00); extcodesize only when nothing came back (100 gas warm)
+                        let good := 0
+                        if ok {
+                            switch size
+                            case 0 { good := gt(extcodesize(token), 0) }
+                            case 0x20 { good := eq(mload(0x00), 1) }
+                        }
+                        if iszero(good) {
+                            mstore(m, failed)
+                            mstore(add(m, 0x04), token)
+                            mstore(add(m, 0x24), address())
+                            mstore(add(m, 0x44), owner)
+                            mstore(add(m, 0x64), flow)
+                            revert(m, 0x84)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// @notice Pay every residual buy what its owner's balance still lacks of the target
+    ///         `noteBalances` recorded, at most the residual (pools may have paid it directly).
+    /// @param table Netting's table, after `move` and `noteBalances`.
     /// @param tokens The batch's tokens.
-    /// @param credit Whether pools may have paid owners directly.
-    function pay(uint256 table, address[] calldata tokens, bool credit) internal {
+    function pay(uint256 table, address[] calldata tokens) internal {
         bytes4 failed = SafeTransfers.TransferFailed.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -87,7 +136,7 @@ library PayAll {
                 } {
                     let owner := and(mload(leg), 0xffffffffffffffffffffffffffffffffffffffff)
                     let amount := mload(add(leg, 0x20))
-                    if and(credit, gt(amount, 0)) {
+                    if amount {
                         mstore(0x00, owner)
                         mstore(0x20, token)
                         tstore(keccak256(0x00, 0x40), 0)
@@ -108,16 +157,20 @@ library PayAll {
                         mstore(m, shl(224, 0xa9059cbb)) // transfer(address,uint256)
                         mstore(add(m, 0x04), owner)
                         mstore(add(m, 0x24), amount)
-                        mstore(0x00, 0)
                         let ok := call(gas(), token, 0, m, 0x44, 0x00, 0x20)
                         let size := returndatasize()
                         if and(iszero(ok), gt(size, 0)) {
                             returndatacopy(m, 0, size)
                             revert(m, size)
                         }
-                        // accepted: nothing returned by a contract, or exactly one word equal to 1
-                        let good := and(ok, or(and(iszero(size), gt(extcodesize(token), 0)),
-                                               and(eq(size, 0x20), eq(mload(0x00), 1))))
+                        // accepted: nothing returned by a contract, or exactly one word equal to 1 (the
+                        // call wrote it to 0x00); extcodesize only when nothing came back (100 gas warm)
+                        let good := 0
+                        if ok {
+                            switch size
+                            case 0 { good := gt(extcodesize(token), 0) }
+                            case 0x20 { good := eq(mload(0x00), 1) }
+                        }
                         if iszero(good) {
                             mstore(m, failed)
                             mstore(add(m, 0x04), token)

@@ -13,9 +13,10 @@ from web3.logs import DISCARD
 
 from contracts.artifacts import npm
 from contracts.interaction import Interaction
-from contracts.settlement import Batch, make_batch
+from contracts.settlement import ZERO_ADDRESS, Batch, make_batch
 from tests.integration.settlement.helpers import (
     E18,
+    FAR,
     UNBOUNDED,
     Env,
     assert_refused,
@@ -24,6 +25,7 @@ from tests.integration.settlement.helpers import (
     cost,
     owners_of,
     proceeds,
+    v2_router,
 )
 from tests.integration.settlement.scenarios import (
     Leg,
@@ -116,10 +118,53 @@ def test_should_pay_the_fee_from_the_sellers_straight_to_the_fee_recipient(env: 
     assert [(e["args"]["token"], e["args"]["recipient"], e["args"]["amount"]) for e in paid] == [(weth, recipient, fee)]
 
 
-def test_should_settle_a_batch_with_interactions_and_a_matched_part(env: Env) -> None:
+def test_should_pull_every_sell_in_and_pay_every_buy_out_in_a_routed_batch_without_sinks(env: Env) -> None:
     held = _hold(env)
     scenario = mixed(env)  # a CoW pair, a V2-routed and a V3-routed sale of WETH
     receipt, before, after = _settle(env, scenario)
+    for leg in scenario.legs:
+        for token, flow in leg.flows.items():
+            assert after[(leg.intent.owner, token)] - before[(leg.intent.owner, token)] == flow
+    assert {t: after[(env.settlement.address, t)] for t in held} == held
+    moves = _transfers(receipt)
+    here = env.settlement.address
+    # GPv2's shape, no netting: every sell from its owner into the contract, every buy from the
+    # contract to its owner, one transfer each; nothing user to user
+    owners = {leg.intent.owner for leg in scenario.legs}
+    expected = sorted((token, leg.intent.owner, here, -flow) if flow < 0 else (token, here, leg.intent.owner, flow)
+                      for leg in scenario.legs for token, flow in leg.flows.items() if flow)
+    assert sorted(m for m in moves if owners & {m[1], m[2]}) == expected
+    weth = env.addr("WETH")
+    assert sum(a for t, src, dst, a in moves if t == weth and dst == here and src in owners) == 17 * E18
+
+
+def test_rejects_a_routed_batch_without_sinks_whose_interaction_takes_a_token_the_contract_holds(env: Env) -> None:
+    # the twin of the test above: the same batch plus a router swap of the contract's own WETH
+    held = _hold(env)
+    thief = env.world.users[5].address
+    scenario = mixed(env)
+    weth, usdc = env.addr("WETH"), env.addr("USDC")
+    router = v2_router(env)
+    scenario.interactions.append(Interaction(router.address, 0, calldata(
+        router, "swapExactTokensForTokens", HELD["WETH"], 0, [weth, usdc], thief, FAR)))
+    before = env.balance(thief, usdc)
+    reason = assert_refused(env, scenario.batch(env), "SettlementLostFunds", extra_owners=[thief])
+    assert reason.args == {"token": weth, "before": held[weth], "afterwards": 0}
+    assert {t: env.balance(env.settlement.address, t) for t in held} == held
+    assert env.balance(thief, usdc) == before
+
+
+def test_should_net_the_matched_part_of_a_routed_batch_that_names_sinks(env: Env) -> None:
+    held = _hold(env)
+    scenario = mixed(env)  # a CoW pair, a V2-routed and a V3-routed sale of WETH
+    plain = scenario.batch(env)
+    # sinks named (each address(0): surplus sells into the contract) choose the netting path
+    batch = Batch(plain.tokens, plain.clearing_prices, plain.executions, plain.interactions,
+                  sinks=(ZERO_ADDRESS,) * len(plain.tokens))
+    owners = [*owners_of(batch), env.settlement.address]
+    before = env.snapshot(owners, batch.tokens)
+    receipt = env.settlement.settle(env.solver, batch)
+    after = env.snapshot(owners, batch.tokens)
     for leg in scenario.legs:
         for token, flow in leg.flows.items():
             assert after[(leg.intent.owner, token)] - before[(leg.intent.owner, token)] == flow
