@@ -1,8 +1,10 @@
 """Netting (issue 13): matched volume moves user to user, a batch without interactions never
 touches the contract's own balances, its fee goes from the sellers straight to the fee
 recipient, and a sale can go straight into a listed pool that pays the user (sinks), never
-to anyone else and never topped up from the contract's holdings. Balances before and after,
-and the receipt's Transfer logs, are in the assertions."""
+to anyone else and never topped up from the contract's holdings; a routed batch without sinks
+takes GPv2's shape instead (every sell into the contract, every buy out of it) with the same
+keeps-nothing checks. Balances before and after, and the receipt's Transfer logs, are in the
+assertions."""
 
 from __future__ import annotations
 
