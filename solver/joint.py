@@ -158,7 +158,7 @@ def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float) 
     return out
 
 
-class _Model:
+class Model:
     """Columns and rows as plain lists, named, before they go to HiGHS."""
 
     def __init__(self) -> None:
@@ -179,7 +179,9 @@ class _Model:
         self.rows.append((name, lower, upper, coefs))
 
 
-def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, int], scale: float,
+
+
+def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, int], scale: float,
                     mode: str, relative: Mapping[str, float], misses: dict[str, int],
                     multipliers: Mapping[str, float], value_rows: dict[str, int],
                     ) -> dict[str, dict[str, tuple[int, int]]]:
@@ -212,7 +214,7 @@ def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, 
     return cols
 
 
-def _define_value_at(m: _Model, k: int, per: dict[str, tuple[int, int]], relative: Mapping[str, float]) -> None:
+def _define_value_at(m: Model, k: int, per: dict[str, tuple[int, int]], relative: Mapping[str, float]) -> None:
     """The contract's per-user value conservation at one uniform clearing price vector, given as
     each token's clearing price relative to its reference price (1 = the reference)."""
     row: dict[int, float] = {}
@@ -223,7 +225,7 @@ def _define_value_at(m: _Model, k: int, per: dict[str, tuple[int, int]], relativ
     m.row(f"value_{k}", -math.inf, 0.0, row)
 
 
-def price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
+def price_value(m: Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
     """The user's value conservation at `relative` prices moved into the objective with a
     multiplier >= 0 (Lagrangian relaxation): the program may break it, at that price per unit."""
     for t, (sell, buy) in per.items():
@@ -232,7 +234,7 @@ def price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[st
         m.cost[sell] -= multiplier * r
 
 
-def _define_value_at_any_price(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
+def _define_value_at_any_price(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
                                prices: Mapping[str, int]) -> None:
     """The contract's per-user value conservation, relaxed to hold at *some* clearing prices
     inside the signed bounds: with prices rescaled so the numeraire keeps its reference price,
@@ -252,7 +254,7 @@ def _define_value_at_any_price(m: _Model, k: int, ji: JointIntent, per: dict[str
     m.row(f"value_{k}", -math.inf, 0.0, row)
 
 
-def _define_distance(m: _Model, k: int, ji: JointIntent, after: dict[str, tuple[dict[int, float], float]],
+def _define_distance(m: Model, k: int, ji: JointIntent, after: dict[str, tuple[dict[int, float], float]],
                      prices: Mapping[str, int], scale: float) -> list[int]:
     """Epigraph columns e_k_j >= each term of D(after) (weights: value above target; balances:
     |value - centre|)."""
@@ -288,7 +290,7 @@ def _define_distance(m: _Model, k: int, ji: JointIntent, after: dict[str, tuple[
     return epi
 
 
-def _define_settleable(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
+def _define_settleable(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
                        after: dict[str, tuple[dict[int, float], float]], prices: Mapping[str, int],
                        scale: float) -> int:
     """Value received <= value given less the fee; the outcome inside the band the solver aims at,
@@ -330,7 +332,7 @@ def _define_settleable(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[
     return miss
 
 
-def _define_pools(m: _Model, segs: list[Segment]) -> list[tuple[int, int]]:
+def _define_pools(m: Model, segs: list[Segment]) -> list[tuple[int, int]]:
     """u_s, y_s per segment with the first tangents. Returns (u, y) column pairs."""
     cols = []
     for n, s in enumerate(segs):
@@ -346,13 +348,13 @@ def _first_points(s: Segment) -> list[float]:
     return [0.0] + [s.width * CUT_SPACING ** -c for c in range(FIRST_CUTS - 1)]
 
 
-def _cut(m: _Model, name: str, s: Segment, u: int, y: int, point: float) -> None:
+def _cut(m: Model, name: str, s: Segment, u: int, y: int, point: float) -> None:
     """y <= f(p) + f'(p) (u - p): a tangent lies above a concave curve."""
     slope = s.slope(point)
     m.row(name, -math.inf, s.output(point) - slope * point, {y: 1.0, u: -slope})
 
 
-def _define_balances(m: _Model, intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, int]]],
+def _define_balances(m: Model, intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, int]]],
                      segs: list[Segment], pool_cols: list[tuple[int, int]]) -> None:
     """Per token: what the pools pay in, less what they take, less the users' net buys, >= 0."""
     rows: dict[str, dict[int, float]] = {}
@@ -391,7 +393,7 @@ def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str,
 @dataclass
 class Built:
     h: Any
-    model: _Model
+    model: Model
     scale: float
     cols: dict[str, dict[str, tuple[int, int]]]
     segs: list[Segment]
@@ -400,20 +402,32 @@ class Built:
     value_rows: dict[str, int]
 
 
-def build_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
-           relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> Built:
+def define_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
+                 relative: Mapping[str, float], multipliers: Mapping[str, float]) -> Built:
+    """The program as plain columns and rows (`Built.h` is None): build without solving."""
     scale = max(1.0, sum(distance_usd(ji, prices) for ji in intents))
-    m = _Model()
+    m = Model()
     misses: dict[str, int] = {}
     value_rows: dict[str, int] = {}
     cols = _define_intents(m, intents, prices, scale, mode, relative, misses, multipliers, value_rows)
     segs = segments(liquidity, prices, scale)
     pool_cols = _define_pools(m, segs)
     _define_balances(m, intents, cols, segs, pool_cols)
-    h = _to_highs(m)
+    return Built(None, m, scale, cols, segs, pool_cols, misses, value_rows)
+
+
+def build_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
+                relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> Built:
+    """`define_model`, handed to HiGHS with the time limit."""
+    built = define_model(intents, liquidity, prices, mode, relative, multipliers)
+    built.h = to_highs(built.model)
+    set_time_limit(built.h, time_limit_s)
+    return built
+
+
+def set_time_limit(h: Any, time_limit_s: float) -> None:
     if math.isfinite(time_limit_s):
         h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
-    return Built(h, m, scale, cols, segs, pool_cols, misses, value_rows)
 
 
 def run_model(built: Built) -> tuple[list[float], float, int]:
@@ -467,7 +481,7 @@ def _add_cuts(h: Any, segs: list[Segment], pool_cols: list[tuple[int, int]], val
     return len(starts)
 
 
-def _to_highs(m: _Model) -> Any:
+def to_highs(m: Model) -> Any:
     import highspy
     import numpy as np
 
