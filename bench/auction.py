@@ -46,6 +46,7 @@ SIZES = (4, 10, 50, 100, 1000)
 ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this size
 PRICE_SAMPLES = 24  # uniform clearing price vectors tried against the bound, on batches up to SAMPLED_UP_TO
 SAMPLED_UP_TO = 50
+REFERENCE_UP_TO = 10  # the independent fixed-price program over a grid of the price box, on batches up to this size
 # the previous version (main at a271f1c, greedy transport plan, volumes fixed at the inner half-band's
 # least trade), measured by this bench on 2026-12-01 before the joint program: bench/results/auction_previous.txt
 PREVIOUS = {4: {"intents": 3, "settled": 3, "score_usd": 1526.80, "saving_usd": -1.83},
@@ -144,11 +145,12 @@ def run(size: int, world: World) -> dict:
         row["milp_score_usd"] = milp.score_e18 / 1e18
         row["baseline_score_usd"] = base.score_e18 / 1e18
         row["calldata_kb"] = len(batch.calldata()) / 1024
-        row.update(versus_alone(a, milp, world.solvers[0].address) if size <= ALONE_UP_TO else {})
-        row["bound_usd"] = (milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform")
-                            else bound_after(a))  # skipped or loosened for the deadline: computed after it
+        row.update(bound_of(a, milp))  # skipped or loosened for the deadline: computed after it
+        row.update(versus_alone(a, milp, world.solvers[0].address, row["bound_usd"]) if size <= ALONE_UP_TO else {})
         if size <= SAMPLED_UP_TO:
             row["sampled_uniform_usd"] = sampled_prices(a, random.Random(size + 1))
+        if size <= REFERENCE_UP_TO:
+            row.update(reference_grid(a))
         row["previous"] = PREVIOUS.get(size, {})
         if row["calldata_kb"] > MAX_CALLDATA_KB:
             row.update(simulate_s=float("nan"), settle_s=float("nan"), gas_per_intent=float("nan"), gas_total=0)
@@ -166,7 +168,7 @@ def run(size: int, world: World) -> dict:
         w3.provider.make_request("evm_revert", [snap])
 
 
-def versus_alone(a: Auction, milp, solver: str) -> dict:
+def versus_alone(a: Auction, milp, solver: str, bound: float) -> dict:
     """Score and cost of each settled intent routed alone with the best split router (the milp
     strategy on a one-intent auction), and what the batch saved against them."""
     from dataclasses import replace
@@ -189,7 +191,6 @@ def versus_alone(a: Auction, milp, solver: str) -> dict:
     out = {"alone_score_usd": alone_score, "alone_cost_usd": alone_cost, "alone_unsettled": unsettled,
            "batch_cost_usd": cost_usd(a, milp), "alone_s": time.perf_counter() - t}
     out["saving_usd"] = milp.score_e18 / 1e18 - alone_score
-    bound = milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform") else bound_after(a)
     for key, value in (("bound", bound), ("fixed", fixed_price(a))):
         if value is not None:
             out[f"{key}_usd"] = value
@@ -207,12 +208,45 @@ def _users(a: Auction) -> list:
     return joint.joint_intents(list(intents), intents, a.balances, prices, lambda _: 0)
 
 
-def bound_after(a: Auction) -> float:
-    """keel's joint bound (uniform prices), computed by the bench where the strategy skipped it
-    or fell back to the looser kind for the deadline."""
-    from solver import joint_bound
+def bound_of(a: Auction, milp) -> dict:
+    """keel's joint bound: the strategy's when it had time for the mixture program, else the
+    mixture program run by the bench after the round (the bench may spend what a round cannot),
+    with the time it took; the Lagrangian at the reference duals beside it (the previous bound)."""
+    from solver import joint_bound, joint_mixture
+    from solver.strategies.batch import MIXTURE_BOUND
 
-    return joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+    out: dict = {"bound_kind": milp.stats.get("joint_bound", "")}
+    large = len(a.intents) > ALONE_UP_TO
+    if out["bound_kind"] == MIXTURE_BOUND or (large and out["bound_kind"].startswith("uniform")):
+        out["bound_usd"] = milp.stats["joint_bound_usd"]  # on the largest batch the round's own, either uniform kind
+    else:
+        t = time.perf_counter()
+        # the mixture program on a thousand users would take minutes: there, the Lagrangian
+        out["bound_usd"] = (joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0] if large else
+                            joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices()).bound_usd)
+        out["bound_after_s"] = time.perf_counter() - t
+        out["bound_after_kind"] = "Lagrangian at the reference duals" if large else "mixture"
+    if len(a.intents) <= ALONE_UP_TO:
+        out["lagrangian_usd"] = joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+    return out
+
+
+def reference_grid(a: Auction) -> dict:
+    """The independent fixed-price program (`bench.joint_reference`, Clarabel) at every vertex and
+    the centre of the signed price box (3 points per token against USDC, the bench's ±1.5% band
+    pulled in a hair): its best must lie under keel's bound, which claims every price of the box."""
+    import itertools
+
+    from bench.joint_reference import fixed_price_usd
+
+    prices = a.reference_prices()
+    intents = {bi.id: bi.intent for bi in a.intents if all(t in prices for t in bi.intent.tokens)}
+    others = sorted(t for t, tok in a.tokens.items() if tok.symbol != "USDC")
+    best = -float("inf")
+    t = time.perf_counter()
+    for point in itertools.product((0.9851, 1.0, 1.0149), repeat=len(others)):
+        best = max(best, fixed_price_usd(intents, a.balances, a.liquidity, prices, dict(zip(others, point, strict=True))))
+    return {"reference_grid_usd": best, "reference_grid_s": time.perf_counter() - t}
 
 
 def fixed_price(a: Auction) -> float:
@@ -275,10 +309,18 @@ def main() -> None:
         prev = r.get("previous", {})
         print(f"{r['intents']} intents: settled {r['settled']} (previous {prev.get('settled', '?')}); "
               f"score ${r['milp_score_usd']:,.2f} (previous ${prev.get('score_usd', float('nan')):,.2f}); "
-              f"keel's joint bound ${r['bound_usd']:,.2f} (gap ${r['bound_usd'] - r['milp_score_usd']:,.2f})"
+              f"keel's joint bound ${r['bound_usd']:,.2f} (gap ${r['bound_usd'] - r['milp_score_usd']:,.2f}; "
+              + (f"the strategy's, {r['bound_kind']}" if "bound_after_s" not in r else
+                 f"{r['bound_after_kind']}, computed after the round in {r['bound_after_s']:.1f} s; the round had: "
+                 f"{r['bound_kind'] or 'none'}")
+              + (f"; previous bound, the Lagrangian at the reference duals, ${r['lagrangian_usd']:,.2f}"
+                 if "lagrangian_usd" in r else "") + ")"
               + (f"; best of {PRICE_SAMPLES} sampled uniform clearing prices ${r['sampled_uniform_usd']:,.2f}"
                  f" ({'under' if r['sampled_uniform_usd'] <= r['bound_usd'] else 'OVER'} the bound)"
-                 if "sampled_uniform_usd" in r else ""))
+                 if "sampled_uniform_usd" in r else "")
+              + (f"; independent fixed-price program (Clarabel) at 3^{{tokens-1}} prices of the box, best "
+                 f"${r['reference_grid_usd']:,.2f} ({'under' if r['reference_grid_usd'] <= r['bound_usd'] else 'OVER'}"
+                 f" the bound; {r['reference_grid_s']:.1f} s)" if "reference_grid_usd" in r else ""))
         if "alone_score_usd" in r:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
                   f"(previous ${prev.get('saving_usd', float('nan')):,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs "

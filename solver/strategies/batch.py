@@ -14,7 +14,7 @@ from typing import Any
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import joint, joint_bound, scoring
+from solver import joint, joint_bound, joint_mixture, scoring
 from solver.breakers import healthy_pools
 from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
@@ -29,6 +29,8 @@ DEADLINE_SLACK_S = 600
 JOINT_SHARE = 0.45  # of the time left before the deadline, the most one joint program may take
 BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
+MIXTURE_PROGRAMS = 20  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
+MIXTURE_BOUND = "uniform prices (mixture over the price box)"
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -114,15 +116,26 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
 
 
 def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
-    """keel's joint bound, the tightest kind the time left allows: `joint_bound.priced_bound` (one
-    uniform price vector; 1 + 2^tokens programs), else `joint.ANY_PRICE` (one), else none."""
+    """keel's joint bound, the tightest kind the time left allows: `joint_mixture.mixture_bound`
+    (one uniform price vector, min over the multipliers; one copy of the program per vertex of the
+    price box), else `joint_bound.priced_bound` (the multipliers at the reference duals; 1 +
+    2^tokens programs), else `joint.ANY_PRICE` (one), else none. Each is a bound; a kind that
+    runs out of time falls to the next."""
     prices = auction.reference_prices()
     everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
     limit = JOINT_SHARE * left_s
+    if left_s > BOUND_ROOM * took_s * MIXTURE_PROGRAMS:
+        started = time.time()
+        try:
+            mixture = joint_mixture.mixture_bound(everyone, auction.liquidity, prices, time_limit_s=limit)
+            return {"joint_bound_usd": mixture.bound_usd, "joint_bound": MIXTURE_BOUND}
+        except joint.JointInfeasible:
+            left_s -= time.time() - started
+            limit = JOINT_SHARE * left_s
     try:
         if left_s > BOUND_ROOM * took_s * PRICED_PROGRAMS:
             bound, _ = joint_bound.priced_bound(everyone, auction.liquidity, prices, time_limit_s=limit / PRICED_PROGRAMS)
-            return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian over the price box)"}
+            return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian at the reference duals)"}
         if left_s > BOUND_ROOM * took_s:
             bound = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE, time_limit_s=limit).bound_usd
             return {"joint_bound_usd": bound, "joint_bound": "any prices per user (looser)"}
