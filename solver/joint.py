@@ -203,7 +203,8 @@ def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, i
         # a + D(after) <= D(before)
         m.row(f"progress_{k}", -math.inf, distance_usd(ji, prices) / scale, {allowance: 1.0, **{e: 1.0 for e in epi}})
         if mode == SETTLE:
-            misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale)
+            value_rows[ji.id] = len(m.rows)  # its value row comes first
+            misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale, relative)
         elif mode == PRICED and ji.id in multipliers:
             price_value(m, per, relative, multipliers[ji.id])
         elif mode in (ANY_PRICE, PRICED):
@@ -292,27 +293,33 @@ def _define_distance(m: Model, k: int, ji: JointIntent, after: dict[str, tuple[d
 
 def _define_settleable(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
                        after: dict[str, tuple[dict[int, float], float]], prices: Mapping[str, int],
-                       scale: float) -> int:
-    """Value received <= value given less the fee; the outcome inside the band the solver aims at,
-    or missing it by the returned column's value."""
+                       scale: float, relative: Mapping[str, float]) -> int:
+    """Value received <= value given less the fee, at the clearing prices `relative` to the
+    reference (default: the reference); the outcome inside the band the solver aims at (weights
+    valued at those clearing prices, as the contract values them), or missing it by the returned
+    column's value."""
     intent = ji.intent
     # how far the outcome is from the band (0 when it lands inside): priced far above any
     # allowance, so it is positive only for an intent nothing can bring into its band
     miss = m.col(f"miss_{k}", 0.0, math.inf, MISS_PENALTY)
     row = {}
-    for sell, buy in per.values():
-        row[buy] = 1.0
-        row[sell] = -(1.0 - ji.fee)
+    for t, (sell, buy) in per.items():
+        r = relative.get(t, 1.0)
+        row[buy] = r
+        row[sell] = -(1.0 - ji.fee) * r
     m.row(f"value_{k}", -math.inf, 0.0, row)
     if intent.kind == IntentKind.WEIGHTS:
         margin = intent.tolerance_bps * INNER_BAND / BPS
+        # values at the clearing prices: each token's reference value times its relative price
+        at = {t: ({c: v * relative.get(t, 1.0) for c, v in coefs.items()}, const * relative.get(t, 1.0))
+              for t, (coefs, const) in after.items()}
         total_coefs: dict[int, float] = {}
-        total_const = sum(const for _, const in after.values())
-        for coefs, _ in after.values():
+        total_const = sum(const for _, const in at.values())
+        for coefs, _ in at.values():
             for c, v in coefs.items():
                 total_coefs[c] = total_coefs.get(c, 0.0) + v
         for j, (t, w) in enumerate(zip(intent.tokens, intent.target_weight_bps, strict=True)):
-            coefs, const = after[t]
+            coefs, const = at[t]
             for sign, name in ((1.0, "hi"), (-1.0, "lo")):
                 # sign * (v'_j - t_j V') <= margin V'
                 shift = sign * w / BPS + margin

@@ -29,8 +29,10 @@ DEADLINE_SLACK_S = 600
 JOINT_SHARE = 0.45  # of the time left before the deadline, the most one joint program may take
 BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
-MIXTURE_PROGRAMS = 20  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
+MIXTURE_PROGRAMS = 25  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
 MIXTURE_BOUND = "uniform prices (mixture over the price box)"
+REPRICE_ROUNDS = 2  # times the volumes are chosen again at the clearing's prices (`reprice`)
+REPRICE_ROOM = 3.0  # ... each only if this many times the first round's time is left before the deadline
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -74,36 +76,46 @@ def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]
     return fee_bps
 
 
-def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int], with_bound: bool = True,
+def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int],
                   ) -> tuple[dict[str, Want], dict[str, Any]]:
-    """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`), and with
-    `with_bound`, keel's joint bound over every intent of the auction whose tokens are priced
-    (`_bound`: bounds every settleable solution).
-
-    The deadline comes first: the volumes get `JOINT_SHARE` of the time left, and the bound is
-    computed only if what is left then is `BOUND_ROOM` times what the volumes took (else the
-    stats say it was skipped). An intent nothing brings into its band keeps the want `translate`
-    made (the clearing then says why it drops); so does every intent if HiGHS finds no optimum
-    in time."""
-    prices = auction.reference_prices()
-    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`, at the
+    reference prices), given `JOINT_SHARE` of the time left before the deadline. An intent
+    nothing brings into its band keeps the want `translate` made (the clearing then says why it
+    drops); so does every intent if HiGHS finds no optimum in time."""
     stats: dict[str, Any] = {}
     started = time.time()
-    left_s = auction.deadline_ms / 1000 - started
-    # the volumes over the pools the router may use (the pool-deviation breaker's cut); the bound
-    # over every pool, as any solver may use them
-    usable, _ = healthy_pools(auction.liquidity, prices, 0)
     try:
-        settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
-                             usable, prices, joint.SETTLE, time_limit_s=JOINT_SHARE * left_s)
+        out, value_usd = settle_wants(auction, wants, fee_bps, {}, JOINT_SHARE * (auction.deadline_ms / 1000 - started))
     except joint.JointInfeasible as exc:
         stats["joint_volumes"] = f"translate ({exc})"
         return wants, stats
-    took_s = time.time() - started
-    if with_bound:
-        stats.update(_bound(auction, intents, left_s - took_s, took_s))
     stats["joint_volumes"] = "joint"
-    stats["joint_value_usd"] = settle.objective_usd
+    stats["joint_value_usd"] = value_usd
+    stats["joint_volumes_s"] = time.time() - started
+    return out, stats
+
+
+def joint_bound_stats(auction: Auction, took_s: float) -> dict[str, Any]:
+    """keel's joint bound over every intent of the auction whose tokens are priced (`_bound`:
+    bounds every settleable solution), computed only if the time left before the deadline is
+    `BOUND_ROOM` times the volumes' time `took_s` (else the stats say it was skipped)."""
+    prices = auction.reference_prices()
+    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    return _bound(auction, intents, auction.deadline_ms / 1000 - time.time(), took_s)
+
+
+def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int],
+                 relative: dict[str, float], time_limit_s: float) -> tuple[dict[str, Want], float]:
+    """The joint program's volumes (`joint.SETTLE`) with each user's value conservation at the
+    clearing prices `relative` to the reference ({}: the reference), as wants, and the program's
+    value (USD). Over the pools the router may use (the pool-deviation breaker's cut). An intent
+    nothing brings into its band, or whose volume is below dust, keeps its want (`translate`'s).
+    Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s`."""
+    prices = auction.reference_prices()
+    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    usable, _ = healthy_pools(auction.liquidity, prices, 0)
+    settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
+                         usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
     out = {}
     for i, want in wants.items():
         intent = intents[i]
@@ -112,7 +124,7 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
             continue
         jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices)
         out[i] = want if jw.is_empty else jw
-    return out, stats
+    return out, settle.objective_usd
 
 
 def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
@@ -146,13 +158,13 @@ def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: 
 
 def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
                    wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
-                   fee: Callable[[str], int]) -> tuple[Cleared, list[str]]:
+                   fee: Callable[[str], int], start: dict[str, int] | None = None) -> tuple[Cleared, list[str]]:
     """Clear; where the clearing drops an intent whose want is more than its least trade (`least`,
     `translate`'s) — the price-impact breaker trips on it, or its outcome misses at the clearing
     prices — trim it back to that and clear again (at most TRIM_ROUNDS times), so the joint
     volume never settles fewer intents than the least trades would. Returns the clearing and the
     intents trimmed."""
-    cleared = clear(wants, intents, balances, prices, route_fn, fee)
+    cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
     trimmed: list[str] = []
     for _ in range(TRIM_ROUNDS):
         trim = [i for i in cleared.dropped if wants[i] != least[i]]
@@ -160,8 +172,41 @@ def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int
             break
         wants = {**wants, **{i: least[i] for i in trim}}
         trimmed += trim
-        cleared = clear(wants, intents, balances, prices, route_fn, fee)
+        cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
     return cleared, trimmed
+
+
+def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable[[str], int],
+            intents: dict[str, Intent], route_fn: RouteFn, first: tuple[Cleared, list[str]],
+            round_s: float) -> tuple[Cleared, list[str], int]:
+    """Choose the volumes again at the prices the clearing found, while the score rises.
+
+    At reference prices the program lets any user carry the pools' cost (the users' value rows
+    are inequalities, and who pays is left open), where the clearing makes the buyers of a
+    routed token pay it through that token's price; the volumes it picked were chosen for the
+    wrong prices. Re-solved with every value row at the clearing prices and cleared from there,
+    the program sees what each user will pay. At most `REPRICE_ROUNDS` rounds, each only if the
+    time left before the deadline is `REPRICE_ROOM` times what a round took (`round_s`); the
+    best-scoring clearing is kept (the first one included). Returns it and the rounds that won."""
+    prices = auction.reference_prices()
+    best, best_trimmed = first
+    best_score = build_solution(auction, solver, best, "", {}, {}, {}).score_e18
+    won = 0
+    for n in range(1, REPRICE_ROUNDS + 1):
+        left_s = auction.deadline_ms / 1000 - time.time()
+        if left_s < REPRICE_ROOM * round_s:
+            break
+        relative = {t: p / prices[t] for t, p in best.prices.items() if t in prices}
+        try:
+            wants, _ = settle_wants(auction, least, fee, relative, JOINT_SHARE * left_s)
+        except joint.JointInfeasible:
+            break
+        cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, best.prices)
+        score = build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
+        if score <= best_score:
+            break
+        best, best_trimmed, best_score, won = cleared, trimmed, score, n
+    return best, best_trimmed, won
 
 
 def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:
@@ -198,7 +243,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     least = wants
     joint_stats: dict[str, Any] = {}
     if joint_program:
-        wants, joint_stats = joint_volumes(auction, wants, fee, with_bound)
+        wants, joint_stats = joint_volumes(auction, wants, fee)
     programmed = time.perf_counter()
     deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     notes: dict[str, Any] = {}
@@ -215,9 +260,20 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
 
     intents = {i: clearing_bounds(auction.intent(i).intent, prices) for i in wants}  # the oracle guard, too
     cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee)
+    cleared_at, routed_s = time.perf_counter(), route_s[0]
+    if joint_stats.get("joint_volumes") == "joint":
+        round_s = cleared_at - translated
+        cleared, trimmed, joint_stats["repriced"] = reprice(auction, solver, least, fee, intents, route_fn,
+                                                             (cleared, trimmed), round_s)
     done = time.perf_counter()
+    reprice_s = done - cleared_at - (route_s[0] - routed_s)  # its programs and clearing, not its routing
+    if joint_stats.get("joint_volumes") == "joint" and with_bound:
+        # informational, after the solution: it may use what time is left, never the solution's
+        joint_stats.update(joint_bound_stats(auction, joint_stats["joint_volumes_s"]))
+    bounded = time.perf_counter()
     timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
-               "net_and_clear_s": done - programmed - route_s[0]}
+               "net_and_clear_s": done - programmed - route_s[0] - reprice_s, "reprice_s": reprice_s,
+               "bound_s": bounded - done}
     reasons = {**skipped, **{i: in_words(auction, i, drop) for i, drop in cleared.dropped.items()}}
     if not cleared.flows:
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
