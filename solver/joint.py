@@ -32,12 +32,17 @@ Three modes.
   reference prices). The fixed-price relaxation: it bounds solutions clearing at exactly those
   prices, *not* solutions at other clearing prices (a sampled uniform price vector inside the
   bands can score a few dollars more; bench/auction.py prints both).
-- `SETTLE`: what the strategy clears. Value received <= value given less the fee at reference
-  prices, and each outcome inside the band the solver aims at (weights: within `INNER_BAND` of
-  the signed tolerance; balances: inside [min, max]), missing it only at a penalty far above
-  any allowance (an intent nothing can bring into its band is reported in `missed`). Its
-  per-intent flows are the volumes the strategy clears; `solver.clearing` then adjusts the
-  prices so the pools can pay (the price-adjustment pass) and makes everything integer.
+- `SETTLE`: what the strategy clears. Value received <= value given less the fee at the
+  clearing prices `relative` to the reference (default: the reference), each token traded only
+  toward the target (`_one_way`: the score's `given` is the value of the *net* sells, so a
+  program that could buy and sell one token at once would plan an allowance no settlement
+  earns), and each outcome inside the band the solver aims at (weights valued at the clearing
+  prices, within `INNER_BAND` of the signed tolerance; balances: inside [min, max]), missing it
+  only at a penalty far above any allowance (an intent nothing can bring into its band is
+  reported in `missed`). Its per-intent flows are the volumes the strategy clears;
+  `solver.clearing` then adjusts the prices so the pools can pay (the price-adjustment pass)
+  and makes everything integer; the strategy re-solves at the prices the clearing found
+  (`solver.strategies.batch.reprice`).
 
 Floats only inside; `volumes` converts to base units (sells rounded up, never past the
 balance; buys rounded down). Pure: no web3, aiohttp, sqlite or subprocess.
@@ -195,6 +200,8 @@ def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, i
             sell = m.col(f"sell_{k}_{j}", 0.0, ji.held_usd[t] / scale, 1.0)  # cost: value given
             buy = m.col(f"buy_{k}_{j}", 0.0, math.inf, -1.0)
             per[t] = (sell, buy)
+        if mode == SETTLE:
+            _one_way(m, ji, per, prices)
         cols[ji.id] = per
         after = {t: ({per[t][1]: 1.0, per[t][0]: -1.0}, ji.held_usd[t] / scale) for t in intent.tokens}
         allowance = m.col(f"a_{k}", 0.0, math.inf, -ji.rate)  # minimised objective: - rate * a
@@ -213,6 +220,35 @@ def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, i
             value_rows[ji.id] = len(m.rows)
             _define_value_at(m, k, per, relative)
     return cols
+
+
+def _one_way(m: Model, ji: JointIntent, per: dict[str, tuple[int, int]], prices: Mapping[str, int]) -> None:
+    """Each token only toward the target (settle mode): a weights intent sells what it holds above
+    its target weight and buys what it holds below; a balances intent moves each banded token
+    toward its band's centre, and its unbanded tokens the other way when the banded ones agree.
+    The score's `given` is the value of the *net* sells, where the program counts gross sells:
+    buying and selling one token at once would claim an allowance no settlement earns."""
+    intent = ji.intent
+    toward: dict[str, int] = {}  # +1 buy only, -1 sell only, 0 neither
+    if intent.kind == IntentKind.WEIGHTS:
+        total = sum(ji.held_usd.values())
+        for t, w in zip(intent.tokens, intent.target_weight_bps, strict=True):
+            gap = total * w / BPS - ji.held_usd[t]
+            toward[t] = 1 if gap > 0 else -1 if gap < 0 else 0
+    else:
+        for j, t in enumerate(intent.tokens):
+            if intent.max_balance[j] < UNBOUNDED:
+                gap = _centre_usd(intent, j, prices) - ji.held_usd[t]
+                toward[t] = 1 if gap > 0 else -1 if gap < 0 else 0
+        ways = {d for d in toward.values() if d}
+        if len(ways) == 1:
+            toward.update({t: -ways.pop() for t in intent.tokens if t not in toward})
+    for t, d in toward.items():
+        sell, buy = per[t]
+        if d >= 0:
+            m.upper[sell] = 0.0
+        if d <= 0:
+            m.upper[buy] = 0.0
 
 
 def _define_value_at(m: Model, k: int, per: dict[str, tuple[int, int]], relative: Mapping[str, float]) -> None:

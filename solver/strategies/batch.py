@@ -14,7 +14,7 @@ from typing import Any
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import joint, joint_bound, joint_mixture, scoring
+from solver import joint, joint_bound, joint_mixture, price_search, scoring
 from solver.breakers import healthy_pools
 from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
@@ -31,8 +31,9 @@ BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many time
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
 MIXTURE_PROGRAMS = 25  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
 MIXTURE_BOUND = "uniform prices (mixture over the price box)"
-REPRICE_ROUNDS = 2  # times the volumes are chosen again at the clearing's prices (`reprice`)
-REPRICE_ROOM = 3.0  # ... each only if this many times the first round's time is left before the deadline
+REPRICE_ROOM = 3.0  # `reprice`'s steps run only if this many times the first round's time is left
+SEARCH_SHARE = 0.2  # of the time left, the most the price search may take
+SEARCH_EVALUATIONS = 12  # settle programs the price search may solve
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -122,7 +123,7 @@ def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[st
         if i in settle.missed:
             out[i] = want  # nothing brings it into its band: the clearing says why
             continue
-        jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices)
+        jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices, relative)
         out[i] = want if jw.is_empty else jw
     return out, settle.objective_usd
 
@@ -178,35 +179,72 @@ def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int
 
 def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable[[str], int],
             intents: dict[str, Intent], route_fn: RouteFn, first: tuple[Cleared, list[str]],
-            round_s: float) -> tuple[Cleared, list[str], int]:
-    """Choose the volumes again at the prices the clearing found, while the score rises.
+            round_s: float) -> tuple[Cleared, list[str], str]:
+    """Choose the volumes again at better uniform prices, and keep the best-scoring clearing.
 
     At reference prices the program lets any user carry the pools' cost (the users' value rows
     are inequalities, and who pays is left open), where the clearing makes the buyers of a
-    routed token pay it through that token's price; the volumes it picked were chosen for the
-    wrong prices. Re-solved with every value row at the clearing prices and cleared from there,
-    the program sees what each user will pay. At most `REPRICE_ROUNDS` rounds, each only if the
-    time left before the deadline is `REPRICE_ROOM` times what a round took (`round_s`); the
-    best-scoring clearing is kept (the first one included). Returns it and the rounds that won."""
+    routed token pay it through that token's price: the volumes were chosen for the wrong
+    prices. So: (1) re-solve with every value row at the prices the clearing found and clear
+    from there; (2) search prices around those (`solver.price_search`, the program's value as the
+    guide, inside every intent's bounds) and clear from the best. Each step runs only if the time
+    left before the deadline is `REPRICE_ROOM` times what the first round took (`round_s`); the
+    search gets `SEARCH_SHARE` of what is left. Returns the best clearing (the first one included)
+    and which step won ("" if none)."""
     prices = auction.reference_prices()
     best, best_trimmed = first
     best_score = build_solution(auction, solver, best, "", {}, {}, {}).score_e18
-    won = 0
-    for n in range(1, REPRICE_ROUNDS + 1):
-        left_s = auction.deadline_ms / 1000 - time.time()
-        if left_s < REPRICE_ROOM * round_s:
-            break
-        relative = {t: p / prices[t] for t, p in best.prices.items() if t in prices}
-        try:
-            wants, _ = settle_wants(auction, least, fee, relative, JOINT_SHARE * left_s)
-        except joint.JointInfeasible:
-            break
-        cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, best.prices)
+    won = ""
+
+    def attempt(relative: dict[str, float], step: str) -> None:
+        nonlocal best, best_trimmed, best_score, won
+        wants, _ = settle_wants(auction, least, fee, relative, JOINT_SHARE * _left_s(auction))
+        start = {t: max(1, round(p * relative.get(t, 1.0))) for t, p in prices.items()}
+        cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)
         score = build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
-        if score <= best_score:
-            break
-        best, best_trimmed, best_score, won = cleared, trimmed, score, n
+        if score > best_score:
+            best, best_trimmed, best_score, won = cleared, trimmed, score, step
+
+    try:
+        if _left_s(auction) > REPRICE_ROOM * round_s:
+            attempt({t: p / prices[t] for t, p in best.prices.items() if t in prices}, "clearing prices")
+        if _left_s(auction) > REPRICE_ROOM * round_s:
+            found = _search(auction, least, fee, intents, best)
+            if found is not None:
+                attempt(found, "price search")
+    except joint.JointInfeasible:
+        pass  # out of time: keep the best so far
     return best, best_trimmed, won
+
+
+def _left_s(auction: Auction) -> float:
+    return auction.deadline_ms / 1000 - time.time()
+
+
+def _search(auction: Auction, least: dict[str, Want], fee: Callable[[str], int], intents: dict[str, Intent],
+            around: Cleared) -> dict[str, float] | None:
+    """`price_search.search` from `around`'s prices, the settle program's value as its guide, the
+    most common numeraire fixed; None when it finds nothing better than where it started."""
+    prices = auction.reference_prices()
+    jis = joint.joint_intents(list(least), intents, auction.balances, prices, fee)
+    usable, _ = healthy_pools(auction.liquidity, prices, 0)
+    deadline_s = time.time() + SEARCH_SHARE * _left_s(auction)
+
+    def value(relative: dict[str, float]) -> float:
+        try:
+            return joint.solve(jis, usable, prices, joint.SETTLE, relative,
+                               time_limit_s=deadline_s - time.time()).objective_usd
+        except joint.JointInfeasible as exc:
+            raise ValueError(str(exc)) from exc
+
+    numeraires = [it.tokens[0] for it in intents.values()]
+    anchor = max(sorted(set(numeraires)), key=numeraires.count)
+    start = {t: p / prices[t] for t, p in around.prices.items() if t in prices}
+    start = {t: r / start.get(anchor, 1.0) for t, r in start.items()}
+    tokens = sorted({t for it in intents.values() for t in it.tokens} - {anchor})
+    found = price_search.search(value, start, tokens, lambda r: price_search.allowed(intents, prices, r), deadline_s,
+                                SEARCH_EVALUATIONS)
+    return found.relative if found.value_usd > found.start_value_usd else None
 
 
 def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:
