@@ -61,6 +61,7 @@ class MixtureBound:
     rounds: int
     time_s: float
     out: frozenset[str] = frozenset()  # the case: tokens whose clearing price leaves the box
+    boxes: int = 1  # the price box was split into this many for the prices-inside case (`_refine`)
 
     def centre(self) -> dict[str, float]:
         """sum_v mu_v v: the price vector the optimal mixture averages to (a hint, not a solution)."""
@@ -72,25 +73,53 @@ class MixtureBound:
 
 
 def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int],
-                  time_limit_s: float = math.inf) -> MixtureBound:
+                  time_limit_s: float = math.inf, refine_s: float = 0.0) -> MixtureBound:
     """keel's joint bound: the largest of the cases' mixture programs (the module docstring says
-    why it bounds), the case with every price inside the box first. Raises `JointInfeasible` if
+    why it bounds), the case with every price inside the box first; with `refine_s`, that case
+    is refined for about that long by splitting the box (`_refine`). Raises `JointInfeasible` if
     HiGHS finds no optimum within `time_limit_s` (shared by the cases)."""
     started = time.perf_counter()
     group = common_group(intents)
     box = price_box([ji for ji in intents if ji.id in group], prices)
-    best: MixtureBound | None = None
-    for out in _subsets(sorted(box)):
+    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s)
+    if refine_s > 0:
+        best = _refine(intents, liquidity, prices, group, box, best, started + min(refine_s, time_limit_s))
+    for out in _subsets(sorted(box))[1:]:
         left = time_limit_s - (time.perf_counter() - started)
         if left <= 0:
             raise JointInfeasible("the mixture program ran out of time")
-        if best is not None and _any_price_case(intents, liquidity, prices, group, out, left) <= best.bound_usd:
+        if _any_price_case(intents, liquidity, prices, group, out, left) <= best.bound_usd:
             continue  # a looser bound of this case is already under the best: the case cannot win
         case = mixture_case(intents, liquidity, prices, group, box, out, left)
-        if best is None or case.bound_usd > best.bound_usd:
+        if case.bound_usd > best.bound_usd:
             best = case
-    assert best is not None  # the empty set is always a case
     return replace(best, time_s=time.perf_counter() - started)
+
+
+def _refine(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
+            box: Mapping[str, tuple[float, float]], whole: MixtureBound, until: float) -> MixtureBound:
+    """Branch and bound over the price box, for the prices-inside case: the box with the largest
+    bound is halved along its widest side and each half gets its own mixture program, until
+    `until` (perf_counter). The halves cover the box, so a solution's prices lie in one of them
+    and that half's program bounds it: the largest bound over the boxes is a bound, no larger
+    than the whole box's (up to the cutting planes). A split is kept only once both halves are
+    solved."""
+    leaves: list[tuple[MixtureBound, dict[str, tuple[float, float]]]] = [(whole, dict(box))]
+    while box and time.perf_counter() < until:
+        leaves.sort(key=lambda leaf: leaf[0].bound_usd)
+        top_box = leaves[-1][1]
+        side = max(sorted(top_box), key=lambda t: top_box[t][1] - top_box[t][0])
+        lo, hi = top_box[side]
+        halves = [{**top_box, side: (lo, (lo + hi) / 2)}, {**top_box, side: ((lo + hi) / 2, hi)}]
+        try:
+            solved = [(mixture_case(intents, liquidity, prices, group, h, frozenset(), until - time.perf_counter()), h)
+                      for h in halves]
+        except JointInfeasible:
+            break  # out of time mid-split: the boxes so far stand
+        leaves[-1:] = solved
+    best = max(leaves, key=lambda leaf: leaf[0].bound_usd)[0]
+    # both bound: where the halves' own cutting planes leave them a hair above the whole, keep it
+    return replace(best, boxes=len(leaves)) if best.bound_usd < whole.bound_usd else whole
 
 
 def _subsets(tokens: list[str]) -> list[frozenset[str]]:
@@ -254,6 +283,11 @@ def _run(h: Any, stacked: _Stacked) -> tuple[list[float], float, int]:
     for rounds in range(1, CUT_ROUNDS + 2):
         h.run()
         status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnknown:
+            # the interior point can stall on these stacked copies: simplex from where it stopped
+            h.setOptionValue("solver", "simplex")
+            h.run()
+            status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise JointInfeasible(f"the mixture program is {h.modelStatusToString(status)}")
         values = list(h.getSolution().col_value)

@@ -92,6 +92,20 @@ def test_should_lie_above_the_fixed_price_program_at_every_uniform_price_vector_
     assert bound <= best * 1.02  # and not vacuous: within 2% of the best price on the grid
 
 
+def test_should_stay_a_bound_when_the_box_is_split_and_be_no_looser() -> None:
+    # the USDC users signed WETH within ±5%: a box wide enough that halving it pays
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.95, 1.05), (0.98, 1.02)))
+    jis = users(intents, balances)
+    whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
+    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=1.5)
+    assert split.bound_usd <= whole.bound_usd
+    for weth, dai in itertools.product((0.95, 0.975, 1.0, 1.025, 1.05), (0.98, 1.0, 1.02)):
+        assert joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: weth, DAI: dai}).objective_usd <= split.bound_usd
+
+
 def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
     intents, balances = three_tokens()
     jis = users(intents, balances)
