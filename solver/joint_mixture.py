@@ -9,17 +9,21 @@ sum_v mu_v = 1 (the perspective: every constant of copy v's rows and column boun
 multiplied by mu_v, every tangent of a pool curve becomes y <= f(p) mu_v + f'(p) (u - p mu_v)),
 and each user i of the common-numeraire group G keeps one value row across the copies,
     sum_v sum_t rho_{v,t} (buy_{v,i,t} - sell_{v,i,t}) <= 0,
-whose duals are the optimal lambda. Users outside G keep the any-price relaxation in every
-copy (homogeneous: unchanged by the scaling).
+whose duals are the optimal lambda. Users with a token the box does not price (no G user holds
+it) keep the any-price relaxation in every copy (homogeneous: unchanged by the scaling).
 
 Why it bounds every settleable solution (docs/scoring.md): a solution clearing at uniform
 prices rho inside the box writes rho = sum_v mu_v v (a convex combination of vertices) and
 maps to the copies z_v = mu_v x. Every copy's rows hold (they are the program's rows times
 mu_v), the objective is sum_v mu_v f(x) = f(x), and each G user's value row becomes
 sum_v mu_v (v . q_i) = rho . q_i <= 0, its value conservation at rho. So the optimum, plus
-`joint.BOUND_SLACK`, is at least the solution's score. It is never above `priced_bound`'s
-(its dual is the min over lambda that `priced_bound` evaluates at one lambda) up to the
-cutting planes each adds. Pure: no web3, aiohttp, sqlite or subprocess.
+`joint.BOUND_SLACK`, is at least the solution's score. That is the case where every price
+(the numeraire fixed) lies in the box; a solution whose prices leave it at the tokens O
+(`mixture_case(out=O)`) trades none of O for a G user (their bounds forbid it), and the users
+touching O keep the any-price relaxation; the bound is the largest case (`mixture_bound`). It is
+never above `priced_bound`'s (its dual is the min over lambda that `priced_bound` evaluates at
+one lambda) up to the cutting planes each adds. Splitting the box (`refine_s`) keeps it a bound:
+the halves cover the box. Pure: no web3, aiohttp, sqlite or subprocess.
 """
 
 from __future__ import annotations
