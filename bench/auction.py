@@ -22,6 +22,7 @@ mainnet block, and the bench says how much gas it would need.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
@@ -217,7 +218,7 @@ def bound_of(a: Auction, milp) -> dict:
     """keel's joint bound for the table. Up to ALONE_UP_TO intents: the mixture program run by the
     bench after the round with the price box split for REFINE_S seconds (the bench may spend what
     a round cannot), beside the round's own bound and the Lagrangian at the reference duals (the
-    previous bound). On the largest batch: the round's own uniform-price bound, else the
+    previous bound). On the largest batch: the tightest of the round's own bound and the
     Lagrangian computed after the round (the mixture program would take minutes there)."""
     from solver import joint_bound, joint_mixture
 
@@ -227,11 +228,11 @@ def bound_of(a: Auction, milp) -> dict:
         mixture = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), refine_s=REFINE_S)
         out.update(bound_usd=mixture.bound_usd, boxes=mixture.boxes, bound_after_s=time.perf_counter() - t,
                    lagrangian_usd=joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0])
-    elif out["bound_kind"].startswith("uniform"):
-        out["bound_usd"] = out["round_bound_usd"]
-    else:
-        out.update(bound_usd=joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0],
-                   bound_after_s=time.perf_counter() - t)
+        out["bound_usd"] = min(out["bound_usd"], out["lagrangian_usd"], out["round_bound_usd"] or math.inf)  # all bound
+    else:  # every kind is a bound: the tightest of the round's own and the Lagrangian after it
+        lagrangian = joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+        out.update(bound_usd=min(lagrangian, out["round_bound_usd"] or lagrangian), bound_after_s=time.perf_counter() - t,
+                   lagrangian_usd=lagrangian)
     return out
 
 
@@ -319,8 +320,8 @@ def main() -> None:
                  f"{r['boxes']} boxes" if r.get("boxes", 1) > 1 else
                  f"mixture program, computed by the bench in {r['bound_after_s']:.0f} s (splitting the price box did not "
                  f"tighten it)" if "boxes" in r
-                 else "the round's own" if "bound_after_s" not in r else
-                 f"Lagrangian, computed after the round in {r['bound_after_s']:.1f} s")
+                 else f"the tightest of the round's own and the Lagrangian computed after the round in "
+                 f"{r['bound_after_s']:.1f} s")
               + f"; the round's: {r['bound_kind'] or 'none'}"
               + (f" ${r['round_bound_usd']:,.2f}" if r.get("round_bound_usd") else "")
               + (f"; previous bound, the Lagrangian at the reference duals, ${r['lagrangian_usd']:,.2f}"

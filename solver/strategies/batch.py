@@ -32,6 +32,7 @@ PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle prog
 MIXTURE_PROGRAMS = 25  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
 MIXTURE_BOUND = "uniform prices (mixture over the price box)"
 REPRICE_ROOM = 3.0  # `reprice`'s steps run only if this many times the first round's time is left
+SEARCH_ROOM = 10.0  # the price search runs only if this many times the first round's time is left
 SEARCH_SHARE = 0.2  # of the time left, the most the price search may take
 SEARCH_EVALUATIONS = 12  # settle programs the price search may solve
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
@@ -187,9 +188,9 @@ def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable
     routed token pay it through that token's price: the volumes were chosen for the wrong
     prices. So: (1) re-solve with every value row at the prices the clearing found and clear
     from there; (2) search prices around those (`solver.price_search`, the program's value as the
-    guide, inside every intent's bounds) and clear from the best. Each step runs only if the time
-    left before the deadline is `REPRICE_ROOM` times what the first round took (`round_s`); the
-    search gets `SEARCH_SHARE` of what is left. Returns the best clearing (the first one included)
+    guide, inside every intent's bounds) and clear from the best. Step (1) runs only if the time
+    left before the deadline is `REPRICE_ROOM` times what the first round took (`round_s`), step
+    (2) only if it is `SEARCH_ROOM` times, and gets `SEARCH_SHARE` of what is left. Returns the best clearing (the first one included)
     and which step won ("" if none)."""
     prices = auction.reference_prices()
     best, best_trimmed = first
@@ -208,7 +209,7 @@ def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable
     try:
         if _left_s(auction) > REPRICE_ROOM * round_s:
             attempt({t: p / prices[t] for t, p in best.prices.items() if t in prices}, "clearing prices")
-        if _left_s(auction) > REPRICE_ROOM * round_s:
+        if _left_s(auction) > SEARCH_ROOM * round_s:
             found = _search(auction, least, fee, intents, best)
             if found is not None:
                 attempt(found, "price search")
@@ -283,19 +284,8 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     if joint_program:
         wants, joint_stats = joint_volumes(auction, wants, fee)
     programmed = time.perf_counter()
-    deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     notes: dict[str, Any] = {}
-    inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
-                          notes=notes, twaps=auction.twaps)
-    route_s = [0.0]
-
-    def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
-        t = time.perf_counter()
-        try:
-            return inner(sells, buys)
-        finally:
-            route_s[0] += time.perf_counter() - t
-
+    route_fn, route_s = _timed_route(auction, method, notes)
     intents = {i: clearing_bounds(auction.intent(i).intent, prices) for i in wants}  # the oracle guard, too
     cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee)
     cleared_at, routed_s = time.perf_counter(), route_s[0]
@@ -324,6 +314,23 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     elif joint_stats:
         solution.stats.update(joint_stats, trimmed_to_least_trade=trimmed)
     return solution
+
+
+def _timed_route(auction: Auction, method: str, notes: dict[str, Any]) -> tuple[RouteFn, list[float]]:
+    """The router for the clearing, and a one-element list it adds its time to."""
+    deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
+    inner = make_route_fn(method, auction.liquidity, auction.reference_prices(), auction.gas_price_wei,
+                          auction.settlement, deadline_s, notes=notes, twaps=auction.twaps)
+    route_s = [0.0]
+
+    def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
+        t = time.perf_counter()
+        try:
+            return inner(sells, buys)
+        finally:
+            route_s[0] += time.perf_counter() - t
+
+    return route_fn, route_s
 
 
 def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],
