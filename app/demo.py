@@ -51,7 +51,7 @@ class DemoReport:
     route_png: str | None = None
 
 
-def run(progress: Progress) -> DemoReport:
+def run(progress: Progress, chain_port: int | None = None) -> DemoReport:
     """Start the stack, tell the story, stop the stack (also on error or Ctrl-C).
 
     The demo keeps its state (orderbook, rounds, logs, chain record) in `<KEEL_HOME>/demo`,
@@ -69,7 +69,7 @@ def run(progress: Progress) -> DemoReport:
     previous = os.environ.get("KEEL_HOME")
     os.environ["KEEL_HOME"] = str(home)  # the services started below inherit it
     try:
-        return _run(progress, processes)
+        return _run(progress, processes, chain_port)
     finally:
         if previous is None:
             os.environ.pop("KEEL_HOME", None)
@@ -77,12 +77,12 @@ def run(progress: Progress) -> DemoReport:
             os.environ["KEEL_HOME"] = previous
 
 
-def _run(progress: Progress, processes: Any) -> DemoReport:
+def _run(progress: Progress, processes: Any, chain_port: int | None) -> DemoReport:
     if processes.read_procs()["services"]:
         raise RefusedError("a demo is already running in this folder: run `keel down` with KEEL_HOME=.keel/demo")
     report = DemoReport()
     progress("starting the chain, the orderbook and two solver nodes")
-    info = processes.up(interval_s=0, deadline_s=DEADLINE_S, progress=progress, auctioneer=False)
+    info = processes.up(interval_s=0, deadline_s=DEADLINE_S, progress=progress, auctioneer=False, chain_port=chain_port)
     try:
         _story(info, report, progress)
     finally:

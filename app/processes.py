@@ -159,10 +159,11 @@ def wait_healthy(service: Service, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
 
 
 def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: None,
-       auctioneer: bool = True) -> dict[str, Any]:
+       auctioneer: bool = True, chain_port: int | None = None) -> dict[str, Any]:
     """Start everything; returns what `keel up --json` prints. Leaves nothing running on error.
 
     `auctioneer=False` leaves the rounds to the caller (the demo runs its one round itself).
+    `chain_port` is the port of a chain this call starts (default 8545, or a free one if busy).
     """
     from contracts import anvil
     from contracts import chain as chain_mod
@@ -175,7 +176,7 @@ def up(interval_s: float, deadline_s: float, progress: Progress = lambda _m: Non
         handle = chain_mod.recorded()
         if handle is None or not anvil.alive(handle.fork.pid) or not anvil.answers(handle.rpc_url):
             progress("starting the chain")
-            handle, _note = chain_mod.up(None, None, False, progress=progress)
+            handle, _note = chain_mod.up(chain_port, None, False, progress=progress)
             chain_started = True
         world = chain_mod.current_world()
         from auction.auth import load_or_create

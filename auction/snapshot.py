@@ -124,7 +124,15 @@ def read_tokens(w3: Web3, view: WorldView, block: int, now_s: int | None = None
 
 def read_balances(w3: Web3, intents: Sequence[SignedIntent], tokens: dict[str, Token], block: int) -> dict[str, dict[str, int]]:
     # every priced token, not only the intent's: strategies value whole portfolios
-    wanted = sorted({(s.intent.owner, t) for s in intents for t in tokens})
+    return _balances(w3, sorted({(s.intent.owner, t) for s in intents for t in tokens}), block)
+
+
+def read_holdings(w3: Web3, intents: Sequence[SignedIntent], block: int) -> dict[str, dict[str, int]]:
+    """owner -> token -> balance at `block`, for each intent's own tokens (priced or not)."""
+    return _balances(w3, sorted({(s.intent.owner, t) for s in intents for t in s.intent.tokens}), block)
+
+
+def _balances(w3: Web3, wanted: list[tuple[str, str]], block: int) -> dict[str, dict[str, int]]:
     raw = batch_call(w3, [(t, _calldata("balanceOf(address)", ["address"], [o])) for o, t in wanted], block)
     balances: dict[str, dict[str, int]] = {}
     for (owner, token), word in zip(wanted, raw, strict=True):

@@ -2,17 +2,25 @@
 
 Both contracts are deployed by the bench on the same forked mainnet-shaped world, configured
 alike, and run from the same snapshot on equivalent work:
-  - configuration: each lists the Uniswap V2 router as an interaction target and holds a
-    standing maximum WETH allowance to it, set before measuring (keel's by its owner with
-    `setAllowance`, GPv2's by an approve interaction in an earlier settle). keel's settlement is
-    the bench's own rather than the world's, whose owner also approved DAI, WBTC and USDC:
-    every guarded token outside a batch costs a batch with interactions two balance reads
-    (~5k gas, cold), a keel safety check GPv2 has no counterpart for, and the bench gives both
+  - configuration: each lists the Uniswap V2 router and the USDC/WETH V2 pair as interaction
+    targets and holds a standing maximum WETH allowance to the router, set before measuring
+    (keel's by its owner with `setInteractionTarget`/`setAllowance`, GPv2's by an approve
+    interaction in an earlier settle; GPv2 may call any target). keel's settlement is the
+    bench's own rather than the world's, whose owner also approved DAI, WBTC and USDC: every
+    guarded token outside a batch costs a batch with interactions two balance reads (~5k gas,
+    cold), a keel safety check GPv2 has no counterpart for, and the bench gives both
     contracts the same standing allowances;
-  - 1 execution: one user sells 1 WETH for USDC through the real Uniswap V2 router; the
-    measured batch is the swap alone; no buffer trades, keel has none;
+  - 1 execution: one user sells 1 WETH for USDC in the real USDC/WETH Uniswap V2 pair, each
+    contract in its cheapest way: keel names the pair as WETH's sink (the relayer moves the
+    user's WETH straight into the pair) and calls `pair.swap(…, to=user)`, so the pool pays the
+    user and the settlement pays nothing; GPv2 pulls the WETH into its settlement, then
+    `WETH.transfer(pair)` and `pair.swap(…, to=settlement)` interactions, then pays the user
+    (GPv2 cannot pull to a pool, and its payout is not skipped). Until issue 13's netting the
+    row went through the V2 router for both; the `1r` row still does (`--sizes 1r,…`): the
+    router's `swapExactTokensForTokens` from the contract's allowance, output to the contract;
   - 2, 10, 50 executions: 1, 5, 25 pairs of users trading 1 WETH against USDC with each
-    other at the reference price, no interaction at all (coincidences of wants).
+    other at the reference price, no interaction at all (coincidences of wants): keel moves
+    each matched amount user to user, GPv2 pulls every sell in and pays every buy out.
 keel's users sign BALANCES intents over [USDC, WETH]; GPv2's sign fill-or-kill EIP-712 sell
 orders with ERC-20 balances. GPv2Settlement, GPv2AllowListAuthentication and the vault
 relayer are the npm `@cowprotocol/contracts` bytecode. Gas is the settle transaction's
@@ -24,7 +32,7 @@ outcome on chain in every run (BALANCES bounds on both tokens, value conservatio
 and logs one `BatchSettled` event with the intent ids (GPv2 logs a `Trade` per order); the
 bench reads every settled intent back (`Settlement.executed`) and fails if one is missing.
 
-Run: .venv/bin/python bench/settlement_gas.py [--sizes 1,2,10,50] [--json]
+Run: .venv/bin/python bench/settlement_gas.py [--sizes 1r,1,2,10,50] [--json]
 """
 
 from __future__ import annotations
@@ -95,7 +103,9 @@ class Bench:
         contracts = deploy.deploy_keel(self.w3, self.deployer, [self.solver])
         deploy.allow_routers(self.w3, contracts.settlement, self.deployer, [self.world.deployment.uniswap.v2_router],
                              [self.weth])
-        return Settlement(self.w3, contracts.settlement)
+        settlement = Settlement(self.w3, contracts.settlement)
+        settlement.set_interaction_target(self.deployer, self.world.deployment.v2_pair("USDC", "WETH"), True)
+        return settlement
 
     def _deploy_gpv2(self) -> tuple[Any, str]:
         auth_art, gp_art = npm("GPv2AllowListAuthentication"), npm("GPv2Settlement")
@@ -144,7 +154,20 @@ class Bench:
                                                args=[E18, out, [self.weth, self.usdc], recipient, FAR])[2:])
         return [(router.address, swap)]
 
-    def keel_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
+    def _pair_swap(self, out: int, to: str) -> tuple[str, bytes]:
+        """`pair.swap` paying `out` USDC to `to` (the pair must already hold the WETH)."""
+        pair = self.w3.eth.contract(address=self.world.deployment.v2_pair("USDC", "WETH"), abi=npm("UniswapV2Pair").abi)
+        usdc_is_0 = pair.functions.token0().call() == self.usdc
+        amounts = (out, 0) if usdc_is_0 else (0, out)
+        return pair.address, bytes.fromhex(pair.encode_abi("swap", args=[*amounts, to, b""])[2:])
+
+    def _weth_to_pair(self) -> tuple[str, bytes]:
+        weth = self.w3.eth.contract(address=self.weth, abi=npm("WETH9").abi)
+        pair = self.world.deployment.v2_pair("USDC", "WETH")
+        return self.weth, bytes.fromhex(weth.encode_abi("transfer", args=[pair, E18])[2:])
+
+    def keel_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]],
+                 sinks: dict[str, str] | None = None) -> int:
         rows = []
         for trader, sell, buy, sell_amount, buy_amount in legs:
             owner = self.addrs[trader]
@@ -157,14 +180,16 @@ class Bench:
                             max_fee_bps=30, valid_to=FAR, nonce=1)
             sig = sign_digest(intent.digest(self.world.chain_id, self.keel.address), self.keys[trader])
             rows.append((intent.as_tuple(), SCHEME_EIP712, sig, {sell: -sell_amount, buy: buy_amount}))
-        batch = make_batch(prices, rows, [Interaction(t, 0, d) for t, d in calls])
+        batch = make_batch(prices, rows, [Interaction(t, 0, d) for t, d in calls], sinks=sinks)
         receipt = self.keel.settle(self.solver, batch)
         self.calldata["keel"] = len(batch.calldata())
         if [e["owner"] for e in self.keel.executed(receipt)] != [self.addrs[leg[0]] for leg in legs]:
             raise RuntimeError("keel reported other executions than the bench sent")
         return int(receipt["gasUsed"])
 
-    def gpv2_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]]) -> int:
+    def gpv2_gas(self, legs: list, prices: dict[str, int], calls: list[tuple[str, bytes]],
+                 sinks: dict[str, str] | None = None) -> int:
+        del sinks  # GPv2 has no counterpart: everything it sells passes through its settlement
         tokens = sorted(prices, key=lambda a: int(a, 16))
         separator = bytes(self.gp.functions.domainSeparator().call())
         trades = []
@@ -191,22 +216,30 @@ class Bench:
     def _balance(self, token: str, owner: str) -> int:
         return int(self.w3.eth.contract(address=token, abi=keel("WorldToken").abi).functions.balanceOf(owner).call())
 
-    def measure(self, n: int) -> dict[str, Any]:
-        if n == 1:
+    def measure(self, size: str) -> dict[str, Any]:
+        keel_sinks: dict[str, str] | None = None
+        if size in ("1", "1r"):
             router = self.world.deployment.uniswap.v2_router
             contract = self.w3.eth.contract(address=router, abi=npm("UniswapV2Router02").abi)
             out = contract.functions.getAmountsOut(E18, [self.weth, self.usdc]).call()[-1]
             legs, prices = [(0, self.weth, self.usdc, E18, out)], {self.usdc: E18, self.weth: out}
-            keel_calls, gp_calls = self._interactions(self.keel.address, out), self._interactions(self.gp.address, out)
-        elif n % 2 == 0:
+            if size == "1r":
+                keel_calls, gp_calls = self._interactions(self.keel.address, out), self._interactions(self.gp.address, out)
+            else:
+                keel_calls = [self._pair_swap(out, self.addrs[0])]
+                keel_sinks = {self.weth: self.world.deployment.v2_pair("USDC", "WETH")}
+                gp_calls = [self._weth_to_pair(), self._pair_swap(out, self.gp.address)]
+            n = 1
+        elif size.isdigit() and int(size) % 2 == 0 and int(size) > 0:
+            n = int(size)
             legs, prices, keel_calls, gp_calls = self._pairs(n), self.prices, [], []
         else:
-            raise SystemExit(f"--sizes: {n} is neither 1 nor even (pairs of users trade with each other)")
-        result = {"executions": n}
+            raise SystemExit(f"--sizes: {size} is neither 1, 1r nor even (pairs of users trade with each other)")
+        result: dict[str, Any] = {"executions": n, "scenario": size}
         for name, run, calls in (("keel", self.keel_gas, keel_calls), ("gpv2", self.gpv2_gas, gp_calls)):
             snap = self.w3.provider.make_request("evm_snapshot", [])["result"]
             try:
-                result[name] = run(legs, prices, calls)
+                result[name] = run(legs, prices, calls, keel_sinks)
             finally:
                 self.w3.provider.make_request("evm_revert", [snap])
         result["keel_per_execution"] = result["keel"] // n
@@ -219,30 +252,31 @@ class Bench:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,2,10,50", help="executions per batch, comma-separated")
+    parser.add_argument("--sizes", default="1r,1,2,10,50",
+                        help="executions per batch, comma-separated (1r: one execution through the V2 router)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    try:
-        sizes = [int(s) for s in args.sizes.split(",")]
-    except ValueError:
-        parser.error(f"--sizes: {args.sizes!r} is not a comma-separated list of integers")
+    sizes = [s.strip() for s in args.sizes.split(",")]
+    for size in sizes:
+        if size != "1r" and not (size.isdigit() and int(size) > 0):
+            parser.error(f"--sizes: {size!r} is not a positive integer or 1r")
     _log("compiling contracts/src (the world is cached by its sources' hash) …")
     compile_contracts()
     _log("starting the forked world …")
     with chain.running(log_dir=Path(tempfile.mkdtemp(prefix="keel-bench-"))) as handle:
         _log("deploying GPv2Settlement and funding traders …")
-        bench = Bench(handle.world(), traders=max(max(sizes), 2))
+        bench = Bench(handle.world(), traders=max(2, *(int(s.rstrip("r")) for s in sizes)))
         results = []
-        for n in sizes:
-            _log(f"settling {n} execution(s) both ways …")
-            results.append(bench.measure(n))
+        for size in sizes:
+            _log(f"settling {size} execution(s) both ways …")
+            results.append(bench.measure(size))
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     print(f"{'executions':>10} {'keel gas/exec':>14} {'GPv2 gas/exec':>14} {'ratio keel/GPv2':>16}"
           f" {'keel calldata B/exec':>21} {'GPv2 calldata B/exec':>21}")
     for r in results:
-        print(f"{r['executions']:>10} {r['keel_per_execution']:>14,} {r['gpv2_per_execution']:>14,} {r['ratio']:>16.3f}"
+        print(f"{r['scenario']:>10} {r['keel_per_execution']:>14,} {r['gpv2_per_execution']:>14,} {r['ratio']:>16.3f}"
               f" {r['keel_calldata_per_execution']:>21,} {r['gpv2_calldata_per_execution']:>21,}")
     return 0
 

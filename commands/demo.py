@@ -9,12 +9,16 @@ import typer
 from keel import render
 
 
-def demo(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+def demo(
+    port: int = typer.Option(None, "--port", min=1, max=65535,
+                             help="Port of the demo's chain (default 8545, or a free one if busy)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
     """Start the stack, have four users sign outcomes, let two solvers compete, settle, show it, stop."""
     from app.demo import run
 
     with render.stderr.status("keel demo…") as spinner:
-        report = run(lambda m: spinner.update(f"{m}…"))
+        report = run(lambda m: spinner.update(f"{m}…"), chain_port=port)
     if as_json:
         render.emit_json(report)
         return

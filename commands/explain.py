@@ -50,12 +50,17 @@ def status_lines(record: dict[str, Any], now_s: float, rounds: list[Any]) -> lis
         lines.append(f"failed: {record.get('reason') or 'the settling transaction reverted'}")
     elif status == "settled":
         lines.append(f"settled in transaction {record.get('txHash')}")
+    elif status == "parked":
+        lines.append(f"parked: {record.get('reason')}; it is not auctioned until its owner holds one of its tokens "
+                     "again (then the next round reopens it), or cancel it")
+    if status == "open" and record.get("reason"):
+        lines.append(f"left out of the last auction's snapshot: {record['reason']}")
     if rounds and status != "settled":
         last = rounds[0]
         lines.append(f"tried in {len(rounds)} round(s); the last, round {last.id} at block {last.block}, "
                      f"ended {last.status}" + (f" ({last.note})" if last.note else ""))
         lines += [f"  {c.strategy or c.solver_url}: {c.verdict} — {c.reason}" for c in last.candidates]
-    elif status == "open" and not rounds:
+    elif status == "open" and not rounds and not record.get("reason"):
         lines.append("no auction round has taken it yet (is `keel up` or `keel auction run` running?)")
     return lines
 

@@ -109,7 +109,7 @@ def decode_settle_input(data: bytes, selector: bytes, arg_types: tuple[str, ...]
     if data[:4] != selector:
         raise ChainError(f"not a settle call (selector 0x{data[:4].hex()})")
     try:
-        _tokens, prices, executions, _interactions = abi_decode(list(arg_types), data[4:])
+        _tokens, prices, executions, *_rest = abi_decode(list(arg_types), data[4:])
     except Exception as exc:  # eth_abi raises several types for bad input
         raise ChainError(f"settle calldata does not decode: {exc}") from exc
     return [int(p) for p in prices], [bytes(e) for e in executions]

@@ -25,7 +25,8 @@ from contracts.interaction import INTERACTION_ABI_TYPE, Interaction
 from contracts.revert import SettlementReverted
 from keel.errors import ChainError, UsageError
 
-SETTLE_ARG_TYPES = ("address[]", "uint256[]", "bytes[]", f"{INTERACTION_ABI_TYPE}[]")
+SETTLE_ARG_TYPES = ("address[]", "uint256[]", "bytes[]", f"{INTERACTION_ABI_TYPE}[]", "address[]")
+ZERO_ADDRESS = "0x" + "00" * 20
 SETTLE_SIGNATURE = f"settle({','.join(SETTLE_ARG_TYPES)})"
 SETTLE_SELECTOR = keccak(text=SETTLE_SIGNATURE)[:4]
 
@@ -122,8 +123,12 @@ def encode_execution(execution: Execution) -> bytes:
 
 @dataclass(frozen=True)
 class Batch:
-    """settle()'s four arguments. `tokens` strictly ascending; one price per token.
+    """settle()'s five arguments. `tokens` strictly ascending; one price per token.
 
+    `sinks` is empty (every token's surplus sells go to the settlement, or without
+    interactions to the fee recipient) or one address per token: the zero address for the
+    settlement, else an owner-listed pool the interactions swap in; naming sinks also tells
+    the contract that pools pay users directly (docs/interfaces.md, "Order of effects").
     `encoded`, when given, replaces the executions' compact encodings byte for byte (tests
     of malformed encodings use it); `executions` then only names the owners involved.
     """
@@ -133,6 +138,7 @@ class Batch:
     executions: tuple[Execution, ...] = ()
     interactions: tuple[Interaction, ...] = ()
     encoded: tuple[bytes, ...] | None = None
+    sinks: tuple[str, ...] = ()
 
     def args(self) -> tuple[Any, ...]:
         blobs = list(self.encoded) if self.encoded is not None else [encode_execution(e) for e in self.executions]
@@ -141,6 +147,7 @@ class Batch:
             [int(p) for p in self.clearing_prices],
             blobs,
             [i.as_tuple() for i in self.interactions],
+            [to_checksum_address(a) for a in self.sinks],
         )
 
     def calldata(self) -> bytes:
@@ -174,10 +181,12 @@ def make_batch(
     prices: Mapping[str, int],
     executions: Sequence[tuple[tuple[Any, ...], int, bytes, Mapping[str, int]]],
     interactions: Sequence[Interaction] = (),
+    sinks: Mapping[str, str] | None = None,
 ) -> Batch:
     """Build a Batch from a price map and (intent tuple, scheme, signature, flow by token) rows.
 
-    Tokens of an intent missing from a row's flow map get flow 0.
+    Tokens of an intent missing from a row's flow map get flow 0. `sinks` maps a token to
+    the pool its surplus sells go to (the others get the zero address: the settlement).
     """
     tokens, clearing = sorted_prices(prices)
     built = []
@@ -188,7 +197,12 @@ def make_batch(
             Execution(intent, scheme, signature, price_index(intent_tokens, tokens),
                       tuple(flows.get(t, 0) for t in intent_tokens))
         )
-    return Batch(tokens, clearing, tuple(built), tuple(interactions))
+    named = {to_checksum_address(t): to_checksum_address(a) for t, a in (sinks or {}).items()}
+    for token in named:
+        if token not in tokens:
+            raise UsageError(f"sinks[{token}]: has no clearing price in this batch")
+    sink_list = tuple(named.get(t, ZERO_ADDRESS) for t in tokens) if named else ()
+    return Batch(tokens, clearing, tuple(built), tuple(interactions), sinks=sink_list)
 
 
 class Settlement:

@@ -18,6 +18,7 @@ auction (which moves them through rounds) share one vocabulary without importing
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -81,6 +82,8 @@ class IntentStore(Protocol):
       across processes: of two callers taking overlapping ids, exactly one succeeds, so an
       intent accepted by any orderbook is auctioned once. It returns the ids it took.
     - `expire` moves open and parked intents past their validTo; concurrent calls expire each once.
+    - `note_waiting` records why open intents were left out of a snapshot (an intent that is no
+      longer open keeps its own reason); entering an auction clears it.
     """
 
     def add(self, intent_id: str, signed: SignedIntent,
@@ -96,6 +99,7 @@ class IntentStore(Protocol):
     def mark_settled(self, intent_id: str, tx_hash: str) -> None: ...
     def mark_failed(self, intent_id: str, reason: str) -> None: ...
     def cancel(self, intent_id: str) -> None: ...
+    def note_waiting(self, reasons: Mapping[str, str]) -> None: ...
     def expire(self, now_s: int) -> builtins.list[str]: ...
     def close(self) -> None: ...
 

@@ -34,14 +34,14 @@ ZERO_BYTE_GAS = 4
 NONZERO_BYTE_GAS = 16
 
 # fitted (bench/gas_model.py, see the module docstring): gas beyond calldata and the 21k intrinsic
-# (2026-12-01, re-fit after issue 13's settlement gas work: 12 milp batches of 9–282 executions
-# of 2, 4 and 2–4 tokens; worst error under the fit 2.6%)
-BATCH_GAS = 69_887
-EXECUTION_GAS = 30_242
-TOKEN_GAS = 13_665
-V2_SWAP_GAS = 95_345
-V3_SWAP_GAS = 74_625
-INTERACTION_GAS = 95_345  # any other call: priced as the dearer swap
+# (2026-12-02, re-fit after issue 13's netting — matched volume user to user, settle(…, sinks):
+# 12 milp batches of 10–298 executions of 2, 4 and 2–4 tokens; worst error under the fit 2.5%)
+BATCH_GAS = 74_594
+EXECUTION_GAS = 29_237
+TOKEN_GAS = 14_717
+V2_SWAP_GAS = 89_492
+V3_SWAP_GAS = 72_366
+INTERACTION_GAS = 89_492  # any other call: priced as the dearer swap
 
 V2_SWAP_SELECTOR = bytes.fromhex("38ed1739")  # swapExactTokensForTokens(uint256,uint256,address[],address,uint256)
 V3_SWAP_SELECTOR = bytes.fromhex("414bf389")  # exactInputSingle((address,address,uint24,address,uint256,...))

@@ -19,6 +19,9 @@ Durability: the round and its intents are recorded before any solver is asked, a
 transaction's hash before its receipt is awaited; `recover` reconciles a round a crash left
 `running` with the chain (nonces spent ⇒ settled, others reopen), so no intent is lost or
 settled twice. Intents become `settled` with the winner's transaction, or go back to `open`.
+An open intent the snapshot leaves out (no reference price, a revoked allowance) keeps the
+reason in the orderbook (`note_waiting`); a parked one whose owner holds one of its tokens again
+is reopened at the start of a round.
 
 The stages are the sibling modules' (`collect`, `arbitrate`, `submit`, `notify`); this one
 only orders them and writes down what they decided. A chain that stops answering mid-round
@@ -43,11 +46,11 @@ from auction.auctioneer.stages import Outcome, Ranked, Refused, Settled, Simulat
 from auction.auth import Signer
 from auction.endpoint import Endpoint
 from auction.metrics import observe_round
-from auction.parking import PARK_AFTER, stuck_reason
+from auction.parking import PARK_AFTER, STUCK, may_resume, stuck_reason
 from auction.rounds import EMPTY, RUNNING, SETTLED, UNSETTLED, CandidateRow, RoundStatus, RoundStore
 from auction.settled import record as record_settlement
 from intents.errors import TransitionError
-from intents.lifecycle import IN_AUCTION, IntentStore
+from intents.lifecycle import IN_AUCTION, PARKED, IntentStore
 from keel import metrics
 from keel.errors import ChainError, KeelError
 from solver.domain import Auction
@@ -168,10 +171,12 @@ class Auctioneer:
         recover(self.w3, self.view.settlement, self.intents, self.rounds)
         now = int(time.time())
         self.intents.expire(now)
+        self._resume_parked()
         open_now = [(s.id, s.signed) for s in self.intents.open_intents(now)]
         if not open_now:
             return None
         auction, left_out = snapshot.take(self.w3, self.view, open_now, 0, 0)
+        self.intents.note_waiting(left_out)  # `keel intent show` says why an open intent was not auctioned
         if not auction.intents:
             return None
         limits = chain_limits.read(self.w3, self.max_tx_bytes, self.max_tx_gas)
@@ -227,7 +232,21 @@ class Auctioneer:
         signed = [(i, auction.intent(i).signed) for i in ids]
         fresh, out = snapshot.take(self.w3, self.view, signed, 0, 0)
         left_out.update(out)
+        self.intents.note_waiting(out)
         return fresh if fresh.intents else None
+
+    def _resume_parked(self) -> None:
+        """Parked intents whose owner holds one of their tokens again go back to open (`auction.parking`)."""
+        stuck = [p for p in self.intents.list(status=PARKED.value, limit=1000) if (p.reason or "").startswith(STUCK)]
+        if not stuck:
+            return
+        held = snapshot.read_holdings(self.w3, [p.signed for p in stuck], int(self.w3.eth.block_number))
+        for p in stuck:
+            if may_resume(p.reason, p.signed.intent.tokens, held.get(p.signed.intent.owner, {})):
+                try:
+                    self.intents.reopen([p.id])
+                except TransitionError:  # cancelled or expired meanwhile: nothing to resume
+                    continue
 
     def _note_deferred(self, block: int, deferred: dict[str, str], limits: chain_limits.Limits,
                        batches: list[BatchResult]) -> int:

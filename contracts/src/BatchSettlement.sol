@@ -10,7 +10,7 @@ import {ExecutionCodec} from "./libraries/ExecutionCodec.sol";
 import {SafeTransfers} from "./libraries/SafeTransfers.sol";
 import {Signatures} from "./libraries/Signatures.sol";
 import {PriceBounds} from "./libraries/PriceBounds.sol";
-import {RelayerCall} from "./libraries/RelayerCall.sol";
+import {Netting} from "./libraries/Netting.sol";
 import {PayAll} from "./libraries/PayAll.sol";
 import {AllowanceSelectors} from "./libraries/AllowanceSelectors.sol";
 import {InteractionConfig} from "./libraries/InteractionConfig.sol";
@@ -23,12 +23,16 @@ import {Relayer} from "./Relayer.sol";
 ///      solvers, interactions that may not touch the relayer) but checks what users signed,
 ///      an outcome, instead of a limit order, and enforces uniform prices on-chain: `tokens`
 ///      must be strictly ascending, so each token has exactly one price per call.
-///      Order of checks (docs/interfaces.md): verify every execution, pull, interact, pay,
-///      then every outcome and value conservation, then the contract's own balances.
+///      Order of effects (docs/interfaces.md): verify every execution; net (Netting: each
+///      matched amount moves seller → buyer through the relayer, each token's surplus sells to
+///      a sink); with interactions, interact and pay what buyers are still owed; then every
+///      outcome and value conservation; with interactions, the contract's own balances.
 ///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
-///      targets and never an allowance-granting function; every batch token, every token the
-///      owner gave an allowance for, and ether end no lower than they began; what a batch
-///      leaves over of a batch token goes to the owner-set fee recipient in the same call.
+///      targets and never an allowance-granting function; in a batch with interactions every
+///      batch token, every token the owner gave an allowance for, and ether end no lower than
+///      they began, and what the batch leaves over goes to the owner-set fee recipient in the
+///      same call; a batch without interactions never touches the contract's balances (its
+///      sellers pay the fee recipient directly, and a token bought beyond what is sold is refused).
 contract BatchSettlement is IBatchSettlement {
     using SafeTransfers for address;
 
@@ -108,27 +112,128 @@ contract BatchSettlement is IBatchSettlement {
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         bytes[] calldata executions,
-        Interaction[] calldata interactions
+        Interaction[] calldata interactions,
+        address[] calldata sinks
     ) external nonReentrant {
         if (paused) revert Paused();
         if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
-        uint256[] memory startBalances = _ownBalances(tokens);
-        bytes memory config = interactions.length != 0 ? InteractionConfig.load(_config) : bytes("");
-        Guard memory guard = _guardBefore(tokens, config, interactions.length != 0);
-        (ExecutionCodec.Decoded[] memory decoded, bytes32[] memory ids) = _verifyAll(tokens, clearingPrices, executions);
-        RelayerCall.pullAll(address(relayer), decoded);
-        _interact(interactions, config);
-        PayAll.pay(decoded);
-        for (uint256 i; i < decoded.length; ++i) {
-            _checkOutcome(i, clearingPrices, decoded[i]);
+        // Two paths, each a function of its own: only what a path needs is on its stack (the
+        // compiler otherwise moves the netting loops' variables to memory, ~6k gas a batch).
+        bytes32[] memory ids;
+        if (interactions.length == 0) {
+            if (sinks.length != 0) revert SinksLengthMismatch(0, sinks.length);
+            ids = _settleDirect(tokens, clearingPrices, executions);
+        } else {
+            ids = _settleRouted(tokens, clearingPrices, executions, interactions, sinks);
         }
-        _settleOwnBalances(tokens, startBalances);
-        _guardAfter(guard);
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
         // `contracts.settlement` decodes; a per-intent event cost ~2.3k gas each.
         emit BatchSettled(msg.sender, ids);
+    }
+
+    /// @dev A batch without interactions: nothing can move the contract's own holdings
+    ///      (SECURITY.md, "Where users' tokens go"), so its balances are neither read nor
+    ///      re-checked; a token whose buys exceed its sells is refused, the sellers pay any
+    ///      surplus straight to the fee recipient, and there are no residual buys to pay.
+    function _settleDirect(address[] calldata tokens, uint256[] calldata clearingPrices, bytes[] calldata executions)
+        private
+        returns (bytes32[] memory ids)
+    {
+        ExecutionCodec.Decoded[] memory decoded;
+        (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
+        uint256 table = _moveDirect(decoded, tokens);
+        _checkOutcomes(clearingPrices, decoded);
+        _logFees(tokens, table);
+    }
+
+    /// @dev A batch with interactions: every keeps-nothing check (the batch tokens' balances
+    ///      before and after, ether and the guarded tokens). Each token's surplus sells go to
+    ///      this contract or to the pool `sinks` names; with sinks named, a residual buyer's
+    ///      balance is read before the interactions, so what a pool pays it directly counts
+    ///      towards its due (PayAll).
+    function _settleRouted(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        bytes[] calldata executions,
+        Interaction[] calldata interactions,
+        address[] calldata sinks
+    ) private returns (bytes32[] memory ids) {
+        uint256[] memory startBalances = _ownBalances(tokens);
+        bytes memory config = InteractionConfig.load(_config);
+        _checkSinks(tokens.length, sinks, config);
+        Guard memory guard = _guardBefore(tokens, config);
+        ExecutionCodec.Decoded[] memory decoded;
+        (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
+        uint256 table = _moveRouted(decoded, tokens, sinks);
+        _interact(interactions, config);
+        // Naming sinks says pools pay users directly: what they paid counts towards each due.
+        PayAll.pay(table, tokens, sinks.length != 0);
+        _checkOutcomes(clearingPrices, decoded);
+        _settleOwnBalances(tokens, startBalances);
+        _guardAfter(guard);
+    }
+
+    /// @dev With interactions: every matched amount seller → buyer and every surplus sell
+    ///      seller → this contract or the token's sink, through the relayer (Netting.move); with sinks
+    ///      named, each residual buyer's balance before the interactions (PayAll.noteBalances).
+    function _moveRouted(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, address[] calldata sinks)
+        private
+        returns (uint256 table)
+    {
+        (table,,,) = Netting.collect(decoded, tokens.length);
+        Netting.move(table, tokens, sinks, address(this), address(relayer));
+        if (sinks.length != 0) PayAll.noteBalances(table, tokens);
+    }
+
+    /// @dev `sinks` is empty or one per token, each address(0) or an owner-listed target.
+    function _checkSinks(uint256 tokenCount, address[] calldata sinks, bytes memory config) private pure {
+        if (sinks.length == 0) return;
+        if (sinks.length != tokenCount) revert SinksLengthMismatch(tokenCount, sinks.length);
+        for (uint256 k; k < sinks.length; ++k) {
+            address sink = sinks[k];
+            if (sink != address(0) && !InteractionConfig.isTarget(config, sink)) revert SinkNotATarget(k, sink);
+        }
+    }
+
+    function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded) private view {
+        for (uint256 i; i < decoded.length; ++i) {
+            _checkOutcome(i, clearingPrices, decoded[i]);
+        }
+    }
+
+    /// @dev Without interactions: every matched amount seller → buyer and every surplus sell
+    ///      seller → fee recipient, through the relayer (Netting.move); a token whose buys exceed its
+    ///      sells is refused before anything moves: only the contract's holdings could pay it.
+    function _moveDirect(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens)
+        private
+        returns (uint256 table)
+    {
+        (uint256 t, uint256 short, uint256 excess, bool surplus) = Netting.collect(decoded, tokens.length);
+        if (short != tokens.length) revert BuysExceedSells(tokens[short], excess);
+        Netting.move(t, tokens, _noSinks(), surplus ? feeRecipient : address(0), address(relayer));
+        table = t;
+    }
+
+    /// @dev An empty calldata `address[]`.
+    function _noSinks() private pure returns (address[] calldata sinks) {
+        assembly ("memory-safe") {
+            sinks.offset := 0
+            sinks.length := 0
+        }
+    }
+
+    /// @dev `FeePaid` for each token a batch without interactions left over (its sellers
+    ///      paid it to the fee recipient directly).
+    function _logFees(address[] calldata tokens, uint256 table) private {
+        address recipient;
+        for (uint256 k; k < tokens.length; ++k) {
+            uint256 amount = Netting.surplusOf(table, k);
+            if (amount == 0) continue;
+            if (recipient == address(0)) recipient = feeRecipient;
+            emit FeePaid(tokens[k], recipient, amount);
+        }
     }
 
     /// @dev `_verify` for every execution; returns them decoded, and their ids.
@@ -293,23 +398,16 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev What interactions could reach beyond the batch tokens: ether, and the guarded
-    ///      tokens (standing allowances) that are not batch tokens. `active` is false for a
-    ///      batch without interactions, which can move neither.
+    ///      tokens (standing allowances) that are not batch tokens. Only a batch with
+    ///      interactions reads it: one without can move neither.
     struct Guard {
-        bool active;
         uint256 ether_;
         uint256 count;
         address[] tokens;
         uint256[] balances;
     }
 
-    function _guardBefore(address[] calldata tokens, bytes memory config, bool active)
-        private
-        view
-        returns (Guard memory guard)
-    {
-        if (!active) return guard;
-        guard.active = true;
+    function _guardBefore(address[] calldata tokens, bytes memory config) private view returns (Guard memory guard) {
         guard.ether_ = address(this).balance;
         address[] memory guarded = InteractionConfig.guarded(config);
         guard.tokens = new address[](guarded.length);
@@ -322,7 +420,6 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     function _guardAfter(Guard memory guard) private view {
-        if (!guard.active) return;
         if (address(this).balance < guard.ether_) {
             revert SettlementLostFunds(address(0), guard.ether_, address(this).balance);
         }

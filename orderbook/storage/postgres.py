@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -110,6 +110,15 @@ class PostgresStore(Transitions):
                 (to.value, tx_hash, reason, rounds, time.time(), ids),
             )
         return ids
+
+    def note_waiting(self, reasons: Mapping[str, str]) -> None:
+        """Why each still-open intent was left out of the last snapshot; no status changes."""
+        if not reasons:
+            return
+        now = time.time()
+        with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany("UPDATE intents SET reason = %s, updated_at = %s WHERE id = %s AND status = %s",
+                            [(why, now, i, OPEN.value) for i, why in reasons.items()])
 
     def expire(self, now_s: int) -> builtins.list[str]:
         """Mark every open or parked intent whose validTo < now as expired; return their ids."""

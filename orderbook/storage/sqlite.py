@@ -14,7 +14,7 @@ import builtins
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -93,6 +93,13 @@ class SqliteStore(Transitions):
                 [(to.value, tx_hash, reason, rounds, now, i) for i in ids],
             )
         return ids
+
+    def note_waiting(self, reasons: Mapping[str, str]) -> None:
+        """Why each still-open intent was left out of the last snapshot; no status changes."""
+        now = time.time()
+        with self._tx():
+            self._db.executemany("UPDATE intents SET reason = ?, updated_at = ? WHERE id = ? AND status = ?",
+                                 [(why, now, i, OPEN.value) for i, why in reasons.items()])
 
     def expire(self, now_s: int) -> builtins.list[str]:
         """Mark every open or parked intent whose validTo < now as expired; return their ids."""

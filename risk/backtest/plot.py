@@ -23,24 +23,7 @@ def frontier_png(rows: list[dict[str, Any]], path: Path, title: str, error_label
         xs = [r["hedge_error"] for r in pts]
         ys = [max(r["cost_mean"], 1e-9) for r in pts]
         ax.plot(xs, ys, marker="o", ms=4, lw=1.2, label=name)
-    from matplotlib.ticker import FuncFormatter
-
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    plain = FuncFormatter(lambda v, _: f"{v:,.0f}")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_xlabel(error_label)
-    ax.set_ylabel("mean hedging cost (numeraire: impact + fee + gas)")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, path, title, error_label, "mean hedging cost (numeraire: impact + fee + gas)")
 
 
 def frontier_curves_png(curves: dict[str, dict[str, Any]], path: Path, title: str, error_label: str,
@@ -55,7 +38,6 @@ def frontier_curves_png(curves: dict[str, dict[str, Any]], path: Path, title: st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-    from matplotlib.ticker import FuncFormatter
 
     fig, ax = plt.subplots(figsize=(8.5, 5.8), dpi=110)
     for name, c in curves.items():
@@ -65,14 +47,21 @@ def frontier_curves_png(curves: dict[str, dict[str, Any]], path: Path, title: st
         ax.errorbar(he, cost, xerr=xerr, yerr=yerr, marker="o", ms=3.5, lw=1.3, capsize=2, label=name)
     if shade is not None:
         ax.axvspan(*shade, color="grey", alpha=0.12, label="range the ratios cover")
+    return _finish(fig, ax, path, title, error_label, "mean hedging cost (numeraire: fee + gas)")
+
+
+def _finish(fig: Any, ax: Any, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
+    """Log-log axes with plain numbers, labels, grid and legend; the PNG written, the figure closed."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
     ax.set_xscale("log")
     ax.set_yscale("log")
-    plain = FuncFormatter(lambda v, _: f"{v:,.0f}")
     for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(plain)
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_xlabel(error_label)
-    ax.set_ylabel("mean hedging cost (numeraire: fee + gas)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)

@@ -265,6 +265,14 @@ def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:
             f"[{whole(low)}, {whole(high)}] {num.symbol} per {tok.symbol} (its slippage); it may pass in a later round")
 
 
+def swap_deadline_s(auction: Auction) -> int:
+    """The router swaps' deadline: past the auction's, and never before an intent of the batch
+    stops being valid (the settlement checks each validTo against the chain's clock, which may
+    run ahead of the wall clock the auction's deadline is on; a swap deadline on the wall clock
+    alone made such a chain's settlement revert "EXPIRED")."""
+    return max(auction.deadline_ms // 1000 + DEADLINE_SLACK_S, max((bi.intent.valid_to for bi in auction.intents), default=0))
+
+
 def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name: str,
                 joint_program: bool = False, with_bound: bool = True) -> Solution:
     """Translate, (with `joint_program`) choose volumes by the joint program, clear, build.
@@ -318,9 +326,8 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
 
 def _timed_route(auction: Auction, method: str, notes: dict[str, Any]) -> tuple[RouteFn, list[float]]:
     """The router for the clearing, and a one-element list it adds its time to."""
-    deadline_s = auction.deadline_ms // 1000 + DEADLINE_SLACK_S
     inner = make_route_fn(method, auction.liquidity, auction.reference_prices(), auction.gas_price_wei,
-                          auction.settlement, deadline_s, notes=notes, twaps=auction.twaps)
+                          auction.settlement, swap_deadline_s(auction), notes=notes, twaps=auction.twaps)
     route_s = [0.0]
 
     def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:

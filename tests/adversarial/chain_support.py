@@ -28,6 +28,9 @@ ERC20_ABI = [
      "inputs": [{"name": "s", "type": "address"}, {"name": "v", "type": "uint256"}],
      "outputs": [{"name": "", "type": "bool"}]},
     {"name": "deposit", "type": "function", "stateMutability": "payable", "inputs": [], "outputs": []},
+    {"name": "transfer", "type": "function", "stateMutability": "nonpayable",
+     "inputs": [{"name": "to", "type": "address"}, {"name": "v", "type": "uint256"}],
+     "outputs": [{"name": "", "type": "bool"}]},
 ]
 PAIR_ABI = [
     {"name": "getReserves", "type": "function", "stateMutability": "view", "inputs": [],

@@ -41,6 +41,7 @@ from intents.signing import sign_intent
 from intents.wire import SignedIntentModel
 from orderbook.api import OrderbookConfig, make_app
 from orderbook.store import SqliteStore
+from tests.adversarial.chain_support import erc20, transact
 from tests.adversarial.fuzz_support import http, serving
 from tests.fakes.auctioneer import AUCTIONEER
 
@@ -219,10 +220,17 @@ def test_parks_an_intent_whose_owner_holds_nothing_after_repeated_rounds(chain: 
     rounds = RoundStore(tmp_path / "auction.db")
     auctioneer = Auctioneer(w3, WorldView(chain.chain_id, chain.deployment), store, rounds,
                             lambda: [], deadline_s=0.2, signer=AUCTIONEER)
+    stranger_id = empty.intent.intent_id(chain.chain_id, chain.settlement)
     try:
         for _ in range(PARK_AFTER):
             asyncio.run(auctioneer.run_round())
         by_owner = {s.owner: s for s in store.list()}
+        # the owner acts: funded now (but never approved the relayer), the next round reopens the
+        # intent, and the snapshot leaves it out with the reason the owner must act on next
+        transact(w3, chain.users[4].address,
+                 erc20(w3, chain.token("WETH")).functions.transfer(stranger.address, 10**17))
+        asyncio.run(auctioneer.run_round())
+        resumed = store.get(stranger_id)
     finally:
         rounds.close()
         store.close()
@@ -230,3 +238,5 @@ def test_parks_an_intent_whose_owner_holds_nothing_after_repeated_rounds(chain: 
     assert parked.status == PARKED and parked.reason is not None
     assert parked.reason.startswith("InsufficientBalance:") and f"failed {PARK_AFTER} rounds" in parked.reason
     assert by_owner[user.address].status == OPEN  # no solver answered, but it can still settle: never parked
+    assert resumed.status == OPEN, resumed
+    assert resumed.reason is not None and resumed.reason.startswith("allowance:") and "WETH" in resumed.reason

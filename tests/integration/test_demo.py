@@ -14,10 +14,12 @@ from tests.helpers import processes_matching
 
 def test_keel_demo_settles_every_intent_shows_the_competition_and_stops_everything(tmp_path: Path) -> None:
     env = {**os.environ, "KEEL_HOME": str(tmp_path / "keel")}
-    proc = subprocess.run([sys.executable, "-m", "cli", "demo", "--json"], capture_output=True, text=True,
-                          env=env, cwd=Path(__file__).resolve().parents[2], timeout=300, check=False)
+    port = anvil.free_port()  # never the developer's 8545
+    proc = subprocess.run([sys.executable, "-m", "cli", "demo", "--port", str(port), "--json"], capture_output=True,
+                          text=True, env=env, cwd=Path(__file__).resolve().parents[2], timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
+    assert report["rpc_url"].endswith(f":{port}"), report["rpc_url"]
     assert [i["kind"] for i in report["intents"]] == ["weights", "weights", "weights", "hedge"]
     strategies = {c["strategy"]: c for c in report["candidates"]}
     assert set(strategies) == {"milp", "baseline"}

@@ -142,6 +142,21 @@ interface IBatchSettlement {
     /// @param before Its balance before the batch.
     /// @param afterwards Its balance after.
     error SettlementLostFunds(address token, uint256 before, uint256 afterwards);
+    /// @notice A batch without interactions has a token its buyers get more of than its
+    ///         sellers give: nothing could source the rest but the contract's own holdings.
+    /// @param token The token.
+    /// @param excess Σ buys − Σ sells, in base units.
+    error BuysExceedSells(address token, uint256 excess);
+    /// @notice `sinks` is neither empty nor one per token, or is given to a batch without
+    ///         interactions (which may name none).
+    /// @param expected The length allowed besides 0 (0 without interactions).
+    /// @param actual Its length.
+    error SinksLengthMismatch(uint256 expected, uint256 actual);
+    /// @notice A token's sink is neither address(0) (this contract) nor an owner-listed
+    ///         interaction target: the relayer never sends a user's tokens anywhere else.
+    /// @param token The token's index in the batch.
+    /// @param sink The address named.
+    error SinkNotATarget(uint256 token, address sink);
 
     // ---- events -------------------------------------------------------------------------
     /// @notice A whole batch settled by `solver`: every intent in `intentIds` (EIP-712 digests,
@@ -174,11 +189,15 @@ interface IBatchSettlement {
     /// @param executions The signed intents and what the batch does for each, one compact
     ///        encoding each (ExecutionCodec; docs/interfaces.md).
     /// @param interactions Calls the settlement makes between pulling and paying (DEX swaps).
+    /// @param sinks Empty, or (only with interactions) one address per token: where the
+    ///        token's surplus sells go — address(0) for this contract, else an owner-listed
+    ///        interaction target (a pool the interactions then swap in).
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         bytes[] calldata executions,
-        Interaction[] calldata interactions
+        Interaction[] calldata interactions,
+        address[] calldata sinks
     ) external;
 
     /// @notice Cancel one of the caller's nonces: no intent of theirs with it can execute.

@@ -2,9 +2,10 @@
 pragma solidity ^0.8.28;
 
 /// @title FalseReturnToken
-/// @notice Test-only ERC-20 whose `transfer` returns false, moving nothing, once armed (some
-///         old tokens fail that way instead of reverting). `transferFrom` always works. Used
-///         to show the settlement refuses to count a payment the token did not make.
+/// @notice Test-only ERC-20 whose `transfer` and `transferFrom` return false, moving nothing,
+///         once armed (some old tokens fail that way instead of reverting). Used to show the
+///         settlement refuses to count a payment the token did not make, whether the relayer
+///         moves it user to user or the settlement pays it.
 contract FalseReturnToken {
     mapping(address => uint256) public balanceOf;
     mapping(address => mapping(address => uint256)) public allowance;
@@ -15,7 +16,7 @@ contract FalseReturnToken {
         balanceOf[to] += amount;
     }
 
-    /// @notice From now on `transfer` returns false (true) or works (false).
+    /// @notice From now on `transfer` and `transferFrom` return false (true) or work (false).
     function setFailing(bool failing_) external {
         failing = failing_;
     }
@@ -33,8 +34,9 @@ contract FalseReturnToken {
         return true;
     }
 
-    /// @notice ERC-20 transferFrom.
+    /// @notice ERC-20 transferFrom; false, and nothing moved, while `failing`.
     function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        if (failing) return false;
         allowance[from][msg.sender] -= amount;
         _move(from, to, amount);
         return true;

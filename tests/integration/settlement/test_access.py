@@ -11,7 +11,14 @@ from contracts.artifacts import keel
 from contracts.interaction import Interaction
 from contracts.revert import SettlementReverted
 from contracts.settlement import Batch, make_batch
-from tests.integration.settlement.helpers import E18, Env, assert_refused, balances_intent, calldata
+from tests.integration.settlement.helpers import (
+    E18,
+    Env,
+    assert_refused,
+    balances_intent,
+    calldata,
+    v2_router,
+)
 from tests.integration.settlement.scenarios import cow_pair, v2_rebalance
 
 
@@ -87,8 +94,8 @@ def test_rejects_an_interaction_that_targets_the_relayer(env: Env) -> None:
     pair = cow_pair(env)
     relayer = env.settlement.relayer()
     victim = env.world.users[6].address
-    steal = calldata(env.w3.eth.contract(address=relayer, abi=keel("Relayer").abi), "transferIn",
-                     [(env.addr("USDC"), victim, 10**6)])
+    steal = calldata(env.w3.eth.contract(address=relayer, abi=keel("Relayer").abi), "transferAll",
+                     [(env.addr("USDC"), victim, env.solver, 10**6)])
     pair.interactions.append(Interaction(relayer, 0, steal))
     reason = assert_refused(env, pair.batch(env), "ForbiddenInteraction", extra_owners=[victim])
     assert reason.args == {"index": 0, "target": relayer}
@@ -98,7 +105,8 @@ def test_rejects_relayer_pulls_from_anyone_but_the_settlement(env: Env) -> None:
     relayer = env.w3.eth.contract(address=env.settlement.relayer(), abi=keel("Relayer").abi)
     victim = env.world.users[6].address
     before = env.balance(victim, env.addr("USDC"))
-    tx = relayer.functions.transferIn([(env.addr("USDC"), victim, 10**6)]).transact({"from": env.solver, "gas": 200_000})
+    tx = relayer.functions.transferAll([(env.addr("USDC"), victim, env.solver, 10**6)]).transact(
+        {"from": env.solver, "gas": 200_000})
     assert env.w3.eth.wait_for_transaction_receipt(tx)["status"] == 0
     assert env.balance(victim, env.addr("USDC")) == before
 
@@ -181,7 +189,29 @@ def test_should_pay_a_token_whose_transfer_returns_true(env: Env) -> None:
 
 def test_rejects_a_payment_the_token_reports_as_failed(env: Env) -> None:
     token, batch, buyer = _false_token_pair(env)
+    seller = batch.executions[0].owner
+    env.w3.eth.wait_for_transaction_receipt(token.functions.setFailing(True).transact({"from": buyer}))
+    # the pair's token moves seller → buyer through the relayer: its false is refused there
+    reason = assert_refused(env, batch, "TransferFailed")
+    assert reason.args == {"token": token.address, "from": seller, "to": buyer, "amount": E18}
+    assert token.functions.balanceOf(buyer).call() == 0
+
+
+def test_rejects_a_payout_from_the_settlement_the_token_reports_as_failed(env: Env) -> None:
+    token, pair, buyer = _false_token_pair(env)
+    env.w3.eth.wait_for_transaction_receipt(token.functions.mint(env.settlement.address, 5 * E18).transact(
+        {"from": buyer}))
+    # the buyer alone, in a batch with an interaction: its token is a residual buy the settlement pays
+    router = v2_router(env)
+    look = Interaction(router.address, 0, calldata(router, "factory"))
+    batch = Batch(pair.tokens, pair.clearing_prices, pair.executions[1:], (look,))
     env.w3.eth.wait_for_transaction_receipt(token.functions.setFailing(True).transact({"from": buyer}))
     reason = assert_refused(env, batch, "TransferFailed")
     assert reason.args == {"token": token.address, "from": env.settlement.address, "to": buyer, "amount": E18}
     assert token.functions.balanceOf(buyer).call() == 0
+    # its twin: the token working, the settlement pays the buyer from what it holds... and the
+    # keeps-nothing check refuses that, since nothing in the batch sourced it
+    env.w3.eth.wait_for_transaction_receipt(token.functions.setFailing(False).transact({"from": buyer}))
+    with pytest.raises(SettlementReverted) as info:
+        env.settlement.call(env.solver, batch)
+    assert info.value.name == "SettlementLostFunds"

@@ -3,6 +3,7 @@ fees above the cap, malformed batches, and a batch that leaves the contract poor
 
 from __future__ import annotations
 
+from contracts.interaction import Interaction
 from contracts.settlement import Batch, Execution, encode_execution, make_batch
 from intents.model import Intent, IntentKind
 from tests.integration.settlement.helpers import (
@@ -10,8 +11,10 @@ from tests.integration.settlement.helpers import (
     FAR,
     Env,
     assert_refused,
+    calldata,
     price_bounds,
     relative,
+    v2_router,
 )
 from tests.integration.settlement.scenarios import cow_pair, v3_hedge
 
@@ -63,6 +66,12 @@ def test_rejects_paying_a_user_more_value_than_it_gave(env: Env) -> None:
     env.fund(env.world.deployer.address, usdc, env.settlement.address, 5_000 * 10**6)  # so the payout itself succeeds
     pair = cow_pair(env)
     pair.legs[0].flows[usdc] += 1_000 * 10**6
+    # without interactions only the contract's holdings could pay the extra: refused up front
+    reason = assert_refused(env, pair.batch(env), "BuysExceedSells")
+    assert reason.args == {"token": usdc, "excess": 1_000 * 10**6}
+    # with an interaction (a view call) the contract would pay it: the value check refuses
+    router = v2_router(env)
+    pair.interactions.append(Interaction(router.address, 0, calldata(router, "factory")))
     reason = assert_refused(env, pair.batch(env), "ValueNotConserved")
     assert reason.execution == 0
     assert reason.args["received"] > reason.args["given"]

@@ -167,6 +167,20 @@ def test_should_park_with_a_reason_and_keep_a_parked_intent_out_of_auctions(stor
     assert store.get(a).status == "cancelled"
 
 
+def test_should_note_why_an_open_intent_waits_and_clear_it_when_auctioned(store: IntentStore) -> None:
+    a, sa = signed(1)
+    b, sb = signed(2)
+    store.add(a, sa)
+    store.add(b, sb)
+    store.mark_in_auction([b])
+    store.note_waiting({a: "allowance: WETH", b: "no reference price: DAI"})
+    assert store.get(a).status == "open" and store.get(a).reason == "allowance: WETH"
+    assert store.get(b).status == "in_auction" and store.get(b).reason is None  # only open intents take a note
+    store.mark_in_auction([a])
+    assert store.get(a).reason is None
+    store.note_waiting({})
+
+
 def test_rejects_parking_a_settled_intent(store: IntentStore) -> None:
     a, sa = signed()
     store.add(a, sa)

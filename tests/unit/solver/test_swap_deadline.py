@@ -1,0 +1,21 @@
+"""The router swaps' deadline never ends before an intent of the batch stops being valid."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from solver.strategies.batch import DEADLINE_SLACK_S, swap_deadline_s
+from tests.unit.auction.test_verify import make_auction
+
+
+def test_should_outlast_every_intent_of_the_batch_when_the_chain_clock_runs_ahead() -> None:
+    auction = make_auction(deadline_s=5.0)
+    latest = max(bi.intent.valid_to for bi in auction.intents)
+    early = dataclasses.replace(auction, deadline_ms=(latest - 10 * DEADLINE_SLACK_S) * 1000)
+    assert swap_deadline_s(early) == latest  # the wall-clock deadline alone would have been 9 slacks too early
+
+
+def test_should_keep_the_auctions_deadline_plus_slack_when_it_is_later() -> None:
+    auction = make_auction()
+    late = dataclasses.replace(auction, deadline_ms=(max(bi.intent.valid_to for bi in auction.intents) + 1) * 1000)
+    assert swap_deadline_s(late) == late.deadline_ms // 1000 + DEADLINE_SLACK_S
