@@ -340,9 +340,9 @@ def _define_settleable(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[i
     miss = m.col(f"miss_{k}", 0.0, math.inf, MISS_PENALTY)
     row = {}
     for t, (sell, buy) in per.items():
-        r = relative.get(t, 1.0)
-        row[buy] = r
-        row[sell] = -(1.0 - ji.fee) * r
+        price = relative.get(t, 1.0)
+        row[buy] = price
+        row[sell] = -(1.0 - ji.fee) * price
     m.row(f"value_{k}", -math.inf, 0.0, row)
     if intent.kind == IntentKind.WEIGHTS:
         margin = intent.tolerance_bps * INNER_BAND / BPS

@@ -128,7 +128,7 @@ def _refine(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[st
 
 def _subsets(tokens: list[str]) -> list[frozenset[str]]:
     """Every subset of `tokens`, the empty one first, then by size."""
-    out = [frozenset()]
+    out: list[frozenset[str]] = [frozenset()]
     for t in tokens:
         out += [s | {t} for s in out]
     return sorted(out, key=len)
