@@ -1,14 +1,18 @@
-"""Bench: one auction round of 10, 100 and 1,000 intents over the world, milp vs baseline.
+"""Bench: one auction round of 4, 10, 50, 100 and 1,000 users' intents over the world, milp vs baseline.
 
-Prints, per batch size (4, 10, 50, 100 and 1,000 users): time per phase (translate, joint
-program, net+clear, route, simulate, settle), gas per intent settled, the share of volume
-matched internally, the milp strategy's total user value (its score: surplus over what users
-signed up to lose, less gas) relative to the baseline's, both measured in this run on the same
-auction; intents settled and score beside the previous version's (`PREVIOUS`); keel's joint
-bound and the gap to it; on batches up to 100, the saving over routing each settled intent
-alone with the best split router (the milp strategy on a one-intent auction) and its share of
-the bound's saving (and of the fixed-price relaxation's); on batches up to 50, the best of
-`PRICE_SAMPLES` uniform clearing price vectors in the fixed-price relaxation, against the bound.
+Prints, per batch size: time per phase (translate, joint program, reprice — the volumes chosen
+again at the clearing's prices and a bounded price search —, net+clear, route, the round's own
+bound, simulate, settle), gas per intent settled, the share of volume matched internally, the
+milp strategy's score relative to the baseline's, both measured in this run on the same auction;
+intents settled and score beside the previous version's (`PREVIOUS`); keel's joint bound and the
+gap to it — on batches up to 100, the mixture program (`solver.joint_mixture`) with the price box
+split for `REFINE_S` seconds by the bench after the round, beside the round's own bound and the
+previous bound (the Lagrangian at the reference duals); on batches up to 100, the saving over
+routing each settled intent alone with the best split router (the milp strategy on a one-intent
+auction) and its share of the bound's saving (and of the fixed-price relaxation's); on batches up
+to 50, the best of `PRICE_SAMPLES` uniform clearing price vectors in the fixed-price relaxation;
+on batches up to 10, an independent fixed-price program (`bench.joint_reference`, Clarabel) at
+3 prices per token of the price box, which must lie under the bound.
 Users beyond the world's ten are made on the fork by writing token balances and relayer
 allowances into storage, so the bench needs no thousands of transactions to set up.
 The fork runs with no block gas limit: a 1,000-execution settlement does not fit a
@@ -18,6 +22,7 @@ mainnet block, and the bench says how much gas it would need.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
@@ -46,6 +51,8 @@ SIZES = (4, 10, 50, 100, 1000)
 ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this size
 PRICE_SAMPLES = 24  # uniform clearing price vectors tried against the bound, on batches up to SAMPLED_UP_TO
 SAMPLED_UP_TO = 50
+REFINE_S = 60.0  # the bench's branch and bound over the price box, per batch up to ALONE_UP_TO intents
+REFERENCE_UP_TO = 10  # the independent fixed-price program over a grid of the price box, on batches up to this size
 # the previous version (main at a271f1c, greedy transport plan, volumes fixed at the inner half-band's
 # least trade), measured by this bench on 2026-12-01 before the joint program: bench/results/auction_previous.txt
 PREVIOUS = {4: {"intents": 3, "settled": 3, "score_usd": 1526.80, "saving_usd": -1.83},
@@ -144,11 +151,12 @@ def run(size: int, world: World) -> dict:
         row["milp_score_usd"] = milp.score_e18 / 1e18
         row["baseline_score_usd"] = base.score_e18 / 1e18
         row["calldata_kb"] = len(batch.calldata()) / 1024
-        row.update(versus_alone(a, milp, world.solvers[0].address) if size <= ALONE_UP_TO else {})
-        row["bound_usd"] = (milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform")
-                            else bound_after(a))  # skipped or loosened for the deadline: computed after it
+        row.update(bound_of(a, milp))  # skipped or loosened for the deadline: computed after it
+        row.update(versus_alone(a, milp, world.solvers[0].address, row["bound_usd"]) if size <= ALONE_UP_TO else {})
         if size <= SAMPLED_UP_TO:
             row["sampled_uniform_usd"] = sampled_prices(a, random.Random(size + 1))
+        if size <= REFERENCE_UP_TO:
+            row.update(reference_grid(a))
         row["previous"] = PREVIOUS.get(size, {})
         if row["calldata_kb"] > MAX_CALLDATA_KB:
             row.update(simulate_s=float("nan"), settle_s=float("nan"), gas_per_intent=float("nan"), gas_total=0)
@@ -166,7 +174,7 @@ def run(size: int, world: World) -> dict:
         w3.provider.make_request("evm_revert", [snap])
 
 
-def versus_alone(a: Auction, milp, solver: str) -> dict:
+def versus_alone(a: Auction, milp, solver: str, bound: float) -> dict:
     """Score and cost of each settled intent routed alone with the best split router (the milp
     strategy on a one-intent auction), and what the batch saved against them."""
     from dataclasses import replace
@@ -189,7 +197,6 @@ def versus_alone(a: Auction, milp, solver: str) -> dict:
     out = {"alone_score_usd": alone_score, "alone_cost_usd": alone_cost, "alone_unsettled": unsettled,
            "batch_cost_usd": cost_usd(a, milp), "alone_s": time.perf_counter() - t}
     out["saving_usd"] = milp.score_e18 / 1e18 - alone_score
-    bound = milp.stats["joint_bound_usd"] if milp.stats.get("joint_bound", "").startswith("uniform") else bound_after(a)
     for key, value in (("bound", bound), ("fixed", fixed_price(a))):
         if value is not None:
             out[f"{key}_usd"] = value
@@ -207,12 +214,44 @@ def _users(a: Auction) -> list:
     return joint.joint_intents(list(intents), intents, a.balances, prices, lambda _: 0)
 
 
-def bound_after(a: Auction) -> float:
-    """keel's joint bound (uniform prices), computed by the bench where the strategy skipped it
-    or fell back to the looser kind for the deadline."""
-    from solver import joint_bound
+def bound_of(a: Auction, milp) -> dict:
+    """keel's joint bound for the table. Up to ALONE_UP_TO intents: the mixture program run by the
+    bench after the round with the price box split for REFINE_S seconds (the bench may spend what
+    a round cannot), beside the round's own bound and the Lagrangian at the reference duals (the
+    previous bound). On the largest batch: the tightest of the round's own bound and the
+    Lagrangian computed after the round (the mixture program would take minutes there)."""
+    from solver import joint_bound, joint_mixture
 
-    return joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+    out: dict = {"bound_kind": milp.stats.get("joint_bound", ""), "round_bound_usd": milp.stats.get("joint_bound_usd")}
+    t = time.perf_counter()
+    if len(a.intents) <= ALONE_UP_TO:
+        mixture = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), refine_s=REFINE_S)
+        out.update(bound_usd=mixture.bound_usd, boxes=mixture.boxes, bound_after_s=time.perf_counter() - t,
+                   lagrangian_usd=joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0])
+        out["bound_usd"] = min(out["bound_usd"], out["lagrangian_usd"], out["round_bound_usd"] or math.inf)  # all bound
+    else:  # every kind is a bound: the tightest of the round's own and the Lagrangian after it
+        lagrangian = joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
+        out.update(bound_usd=min(lagrangian, out["round_bound_usd"] or lagrangian), bound_after_s=time.perf_counter() - t,
+                   lagrangian_usd=lagrangian)
+    return out
+
+
+def reference_grid(a: Auction) -> dict:
+    """The independent fixed-price program (`bench.joint_reference`, Clarabel) at every vertex and
+    the centre of the signed price box (3 points per token against USDC, the bench's ±1.5% band
+    pulled in a hair): its best must lie under keel's bound, which claims every price of the box."""
+    import itertools
+
+    from bench.joint_reference import fixed_price_usd
+
+    prices = a.reference_prices()
+    intents = {bi.id: bi.intent for bi in a.intents if all(t in prices for t in bi.intent.tokens)}
+    others = sorted(t for t, tok in a.tokens.items() if tok.symbol != "USDC")
+    best = -float("inf")
+    t = time.perf_counter()
+    for point in itertools.product((0.9851, 1.0, 1.0149), repeat=len(others)):
+        best = max(best, fixed_price_usd(intents, a.balances, a.liquidity, prices, dict(zip(others, point, strict=True))))
+    return {"reference_grid_usd": best, "reference_grid_s": time.perf_counter() - t}
 
 
 def fixed_price(a: Auction) -> float:
@@ -264,7 +303,8 @@ def main() -> None:
             console.print(f"[bold]auction of {size} intents…")
             rows.append(run(size, world))
     table = Table(title=f"auction round (deadline {DEADLINE_S:.0f} s)")
-    cols = ["intents", "settled", "baseline_settled", "translate_s", "joint_s", "net_and_clear_s", "route_s", "solve_s",
+    cols = ["intents", "settled", "baseline_settled", "translate_s", "joint_s", "reprice_s", "net_and_clear_s", "route_s",
+            "bound_s", "solve_s",
             "simulate_s", "settle_s", "gas_per_intent", "calldata_kb", "matched_share", "value_vs_baseline"]
     for c in cols:
         table.add_column(c, justify="right")
@@ -275,10 +315,23 @@ def main() -> None:
         prev = r.get("previous", {})
         print(f"{r['intents']} intents: settled {r['settled']} (previous {prev.get('settled', '?')}); "
               f"score ${r['milp_score_usd']:,.2f} (previous ${prev.get('score_usd', float('nan')):,.2f}); "
-              f"keel's joint bound ${r['bound_usd']:,.2f} (gap ${r['bound_usd'] - r['milp_score_usd']:,.2f})"
+              f"keel's joint bound ${r['bound_usd']:,.2f} (gap ${r['bound_usd'] - r['milp_score_usd']:,.2f}; "
+              + (f"mixture program, computed by the bench in {r['bound_after_s']:.0f} s with the price box split into "
+                 f"{r['boxes']} boxes" if r.get("boxes", 1) > 1 else
+                 f"mixture program, computed by the bench in {r['bound_after_s']:.0f} s (splitting the price box did not "
+                 f"tighten it)" if "boxes" in r
+                 else f"the tightest of the round's own and the Lagrangian computed after the round in "
+                 f"{r['bound_after_s']:.1f} s")
+              + f"; the round's: {r['bound_kind'] or 'none'}"
+              + (f" ${r['round_bound_usd']:,.2f}" if r.get("round_bound_usd") else "")
+              + (f"; previous bound, the Lagrangian at the reference duals, ${r['lagrangian_usd']:,.2f}"
+                 if "lagrangian_usd" in r else "") + ")"
               + (f"; best of {PRICE_SAMPLES} sampled uniform clearing prices ${r['sampled_uniform_usd']:,.2f}"
                  f" ({'under' if r['sampled_uniform_usd'] <= r['bound_usd'] else 'OVER'} the bound)"
-                 if "sampled_uniform_usd" in r else ""))
+                 if "sampled_uniform_usd" in r else "")
+              + (f"; independent fixed-price program (Clarabel) at 3^{{tokens-1}} prices of the box, best "
+                 f"${r['reference_grid_usd']:,.2f} ({'under' if r['reference_grid_usd'] <= r['bound_usd'] else 'OVER'}"
+                 f" the bound; {r['reference_grid_s']:.1f} s)" if "reference_grid_usd" in r else ""))
         if "alone_score_usd" in r:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
                   f"(previous ${prev.get('saving_usd', float('nan')):,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs "

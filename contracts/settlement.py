@@ -197,7 +197,7 @@ def make_batch(
             Execution(intent, scheme, signature, price_index(intent_tokens, tokens),
                       tuple(flows.get(t, 0) for t in intent_tokens))
         )
-    named = {to_checksum_address(t): to_checksum_address(a) for t, a in (sinks or {}).items()}
+    named: dict[str, str] = {to_checksum_address(t): to_checksum_address(a) for t, a in (sinks or {}).items()}
     for token in named:
         if token not in tokens:
             raise UsageError(f"sinks[{token}]: has no clearing price in this batch")

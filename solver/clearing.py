@@ -112,20 +112,23 @@ def clear(
     reference: dict[str, int],
     route: RouteFn,
     fee_bps: Callable[[str], int],
+    start: dict[str, int] | None = None,
 ) -> Cleared:
-    """Clear `wants` at uniform prices. `route(sells, buys)` routes a residual exactly."""
+    """Clear `wants` at uniform prices, starting from `start` (default: `reference`; a solver that
+    chose its prices starts there). `route(sells, buys)` routes a residual exactly."""
     live = {i: w for i, w in wants.items() if not w.is_empty}
     dropped: dict[str, Drop] = {}
-    prices = dict(reference)
+    origin = dict(start or reference)
+    prices = dict(origin)
     passes = 0
     while True:
         prices, flows, plan, passes, culprits = _converge(live, intents, balances, prices, route, fee_bps, passes)
         if not culprits:
             break
-        for intent_id in _to_drop(culprits, live, prices, reference, intents):
+        for intent_id in _to_drop(culprits, live, prices, origin, intents):
             dropped[intent_id] = culprits[intent_id]
             del live[intent_id]
-        prices = dict(reference)
+        prices = dict(origin)
     gross = sum(abs(q) * prices[t] for f in flows.values() for t, q in f.items()) // 2
     routed = sum(q * prices[t] for t, q in plan.spent.items())
     return Cleared(prices, flows, plan, dropped, gross, routed, passes, {i: fee_bps(i) for i in flows})

@@ -32,12 +32,17 @@ Three modes.
   reference prices). The fixed-price relaxation: it bounds solutions clearing at exactly those
   prices, *not* solutions at other clearing prices (a sampled uniform price vector inside the
   bands can score a few dollars more; bench/auction.py prints both).
-- `SETTLE`: what the strategy clears. Value received <= value given less the fee at reference
-  prices, and each outcome inside the band the solver aims at (weights: within `INNER_BAND` of
-  the signed tolerance; balances: inside [min, max]), missing it only at a penalty far above
-  any allowance (an intent nothing can bring into its band is reported in `missed`). Its
-  per-intent flows are the volumes the strategy clears; `solver.clearing` then adjusts the
-  prices so the pools can pay (the price-adjustment pass) and makes everything integer.
+- `SETTLE`: what the strategy clears. Value received <= value given less the fee at the
+  clearing prices `relative` to the reference (default: the reference), each token traded only
+  toward the target (`_one_way`: the score's `given` is the value of the *net* sells, so a
+  program that could buy and sell one token at once would plan an allowance no settlement
+  earns), and each outcome inside the band the solver aims at (weights valued at the clearing
+  prices, within `INNER_BAND` of the signed tolerance; balances: inside [min, max]), missing it
+  only at a penalty far above any allowance (an intent nothing can bring into its band is
+  reported in `missed`). Its per-intent flows are the volumes the strategy clears;
+  `solver.clearing` then adjusts the prices so the pools can pay (the price-adjustment pass)
+  and makes everything integer; the strategy re-solves at the prices the clearing found
+  (`solver.strategies.batch.reprice`).
 
 Floats only inside; `volumes` converts to base units (sells rounded up, never past the
 balance; buys rounded down). Pure: no web3, aiohttp, sqlite or subprocess.
@@ -158,7 +163,7 @@ def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float) 
     return out
 
 
-class _Model:
+class Model:
     """Columns and rows as plain lists, named, before they go to HiGHS."""
 
     def __init__(self) -> None:
@@ -179,7 +184,9 @@ class _Model:
         self.rows.append((name, lower, upper, coefs))
 
 
-def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, int], scale: float,
+
+
+def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, int], scale: float,
                     mode: str, relative: Mapping[str, float], misses: dict[str, int],
                     multipliers: Mapping[str, float], value_rows: dict[str, int],
                     ) -> dict[str, dict[str, tuple[int, int]]]:
@@ -193,6 +200,8 @@ def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, 
             sell = m.col(f"sell_{k}_{j}", 0.0, ji.held_usd[t] / scale, 1.0)  # cost: value given
             buy = m.col(f"buy_{k}_{j}", 0.0, math.inf, -1.0)
             per[t] = (sell, buy)
+        if mode == SETTLE:
+            _one_way(m, ji, per, prices)
         cols[ji.id] = per
         after = {t: ({per[t][1]: 1.0, per[t][0]: -1.0}, ji.held_usd[t] / scale) for t in intent.tokens}
         allowance = m.col(f"a_{k}", 0.0, math.inf, -ji.rate)  # minimised objective: - rate * a
@@ -201,7 +210,8 @@ def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, 
         # a + D(after) <= D(before)
         m.row(f"progress_{k}", -math.inf, distance_usd(ji, prices) / scale, {allowance: 1.0, **{e: 1.0 for e in epi}})
         if mode == SETTLE:
-            misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale)
+            value_rows[ji.id] = len(m.rows)  # its value row comes first
+            misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale, relative)
         elif mode == PRICED and ji.id in multipliers:
             price_value(m, per, relative, multipliers[ji.id])
         elif mode in (ANY_PRICE, PRICED):
@@ -212,7 +222,36 @@ def _define_intents(m: _Model, intents: list[JointIntent], prices: Mapping[str, 
     return cols
 
 
-def _define_value_at(m: _Model, k: int, per: dict[str, tuple[int, int]], relative: Mapping[str, float]) -> None:
+def _one_way(m: Model, ji: JointIntent, per: dict[str, tuple[int, int]], prices: Mapping[str, int]) -> None:
+    """Each token only toward the target (settle mode): a weights intent sells what it holds above
+    its target weight and buys what it holds below; a balances intent moves each banded token
+    toward its band's centre, and its unbanded tokens the other way when the banded ones agree.
+    The score's `given` is the value of the *net* sells, where the program counts gross sells:
+    buying and selling one token at once would claim an allowance no settlement earns."""
+    intent = ji.intent
+    toward: dict[str, int] = {}  # +1 buy only, -1 sell only, 0 neither
+    if intent.kind == IntentKind.WEIGHTS:
+        total = sum(ji.held_usd.values())
+        for t, w in zip(intent.tokens, intent.target_weight_bps, strict=True):
+            gap = total * w / BPS - ji.held_usd[t]
+            toward[t] = 1 if gap > 0 else -1 if gap < 0 else 0
+    else:
+        for j, t in enumerate(intent.tokens):
+            if intent.max_balance[j] < UNBOUNDED:
+                gap = _centre_usd(intent, j, prices) - ji.held_usd[t]
+                toward[t] = 1 if gap > 0 else -1 if gap < 0 else 0
+        ways = {d for d in toward.values() if d}
+        if len(ways) == 1:
+            toward.update({t: -ways.pop() for t in intent.tokens if t not in toward})
+    for t, d in toward.items():
+        sell, buy = per[t]
+        if d >= 0:
+            m.upper[sell] = 0.0
+        if d <= 0:
+            m.upper[buy] = 0.0
+
+
+def _define_value_at(m: Model, k: int, per: dict[str, tuple[int, int]], relative: Mapping[str, float]) -> None:
     """The contract's per-user value conservation at one uniform clearing price vector, given as
     each token's clearing price relative to its reference price (1 = the reference)."""
     row: dict[int, float] = {}
@@ -223,7 +262,7 @@ def _define_value_at(m: _Model, k: int, per: dict[str, tuple[int, int]], relativ
     m.row(f"value_{k}", -math.inf, 0.0, row)
 
 
-def price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
+def price_value(m: Model, per: dict[str, tuple[int, int]], relative: Mapping[str, float], multiplier: float) -> None:
     """The user's value conservation at `relative` prices moved into the objective with a
     multiplier >= 0 (Lagrangian relaxation): the program may break it, at that price per unit."""
     for t, (sell, buy) in per.items():
@@ -232,7 +271,7 @@ def price_value(m: _Model, per: dict[str, tuple[int, int]], relative: Mapping[st
         m.cost[sell] -= multiplier * r
 
 
-def _define_value_at_any_price(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
+def _define_value_at_any_price(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
                                prices: Mapping[str, int]) -> None:
     """The contract's per-user value conservation, relaxed to hold at *some* clearing prices
     inside the signed bounds: with prices rescaled so the numeraire keeps its reference price,
@@ -252,7 +291,7 @@ def _define_value_at_any_price(m: _Model, k: int, ji: JointIntent, per: dict[str
     m.row(f"value_{k}", -math.inf, 0.0, row)
 
 
-def _define_distance(m: _Model, k: int, ji: JointIntent, after: dict[str, tuple[dict[int, float], float]],
+def _define_distance(m: Model, k: int, ji: JointIntent, after: dict[str, tuple[dict[int, float], float]],
                      prices: Mapping[str, int], scale: float) -> list[int]:
     """Epigraph columns e_k_j >= each term of D(after) (weights: value above target; balances:
     |value - centre|)."""
@@ -288,29 +327,35 @@ def _define_distance(m: _Model, k: int, ji: JointIntent, after: dict[str, tuple[
     return epi
 
 
-def _define_settleable(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
+def _define_settleable(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[int, int]],
                        after: dict[str, tuple[dict[int, float], float]], prices: Mapping[str, int],
-                       scale: float) -> int:
-    """Value received <= value given less the fee; the outcome inside the band the solver aims at,
-    or missing it by the returned column's value."""
+                       scale: float, relative: Mapping[str, float]) -> int:
+    """Value received <= value given less the fee, at the clearing prices `relative` to the
+    reference (default: the reference); the outcome inside the band the solver aims at (weights
+    valued at those clearing prices, as the contract values them), or missing it by the returned
+    column's value."""
     intent = ji.intent
     # how far the outcome is from the band (0 when it lands inside): priced far above any
     # allowance, so it is positive only for an intent nothing can bring into its band
     miss = m.col(f"miss_{k}", 0.0, math.inf, MISS_PENALTY)
     row = {}
-    for sell, buy in per.values():
-        row[buy] = 1.0
-        row[sell] = -(1.0 - ji.fee)
+    for t, (sell, buy) in per.items():
+        price = relative.get(t, 1.0)
+        row[buy] = price
+        row[sell] = -(1.0 - ji.fee) * price
     m.row(f"value_{k}", -math.inf, 0.0, row)
     if intent.kind == IntentKind.WEIGHTS:
         margin = intent.tolerance_bps * INNER_BAND / BPS
+        # values at the clearing prices: each token's reference value times its relative price
+        at = {t: ({c: v * relative.get(t, 1.0) for c, v in coefs.items()}, const * relative.get(t, 1.0))
+              for t, (coefs, const) in after.items()}
         total_coefs: dict[int, float] = {}
-        total_const = sum(const for _, const in after.values())
-        for coefs, _ in after.values():
+        total_const = sum(const for _, const in at.values())
+        for coefs, _ in at.values():
             for c, v in coefs.items():
                 total_coefs[c] = total_coefs.get(c, 0.0) + v
         for j, (t, w) in enumerate(zip(intent.tokens, intent.target_weight_bps, strict=True)):
-            coefs, const = after[t]
+            coefs, const = at[t]
             for sign, name in ((1.0, "hi"), (-1.0, "lo")):
                 # sign * (v'_j - t_j V') <= margin V'
                 shift = sign * w / BPS + margin
@@ -330,7 +375,7 @@ def _define_settleable(m: _Model, k: int, ji: JointIntent, per: dict[str, tuple[
     return miss
 
 
-def _define_pools(m: _Model, segs: list[Segment]) -> list[tuple[int, int]]:
+def _define_pools(m: Model, segs: list[Segment]) -> list[tuple[int, int]]:
     """u_s, y_s per segment with the first tangents. Returns (u, y) column pairs."""
     cols = []
     for n, s in enumerate(segs):
@@ -346,13 +391,13 @@ def _first_points(s: Segment) -> list[float]:
     return [0.0] + [s.width * CUT_SPACING ** -c for c in range(FIRST_CUTS - 1)]
 
 
-def _cut(m: _Model, name: str, s: Segment, u: int, y: int, point: float) -> None:
+def _cut(m: Model, name: str, s: Segment, u: int, y: int, point: float) -> None:
     """y <= f(p) + f'(p) (u - p): a tangent lies above a concave curve."""
     slope = s.slope(point)
     m.row(name, -math.inf, s.output(point) - slope * point, {y: 1.0, u: -slope})
 
 
-def _define_balances(m: _Model, intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, int]]],
+def _define_balances(m: Model, intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, int]]],
                      segs: list[Segment], pool_cols: list[tuple[int, int]]) -> None:
     """Per token: what the pools pay in, less what they take, less the users' net buys, >= 0."""
     rows: dict[str, dict[int, float]] = {}
@@ -391,7 +436,7 @@ def solve(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str,
 @dataclass
 class Built:
     h: Any
-    model: _Model
+    model: Model
     scale: float
     cols: dict[str, dict[str, tuple[int, int]]]
     segs: list[Segment]
@@ -400,20 +445,32 @@ class Built:
     value_rows: dict[str, int]
 
 
-def build_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
-           relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> Built:
+def define_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
+                 relative: Mapping[str, float], multipliers: Mapping[str, float]) -> Built:
+    """The program as plain columns and rows (`Built.h` is None): build without solving."""
     scale = max(1.0, sum(distance_usd(ji, prices) for ji in intents))
-    m = _Model()
+    m = Model()
     misses: dict[str, int] = {}
     value_rows: dict[str, int] = {}
     cols = _define_intents(m, intents, prices, scale, mode, relative, misses, multipliers, value_rows)
     segs = segments(liquidity, prices, scale)
     pool_cols = _define_pools(m, segs)
     _define_balances(m, intents, cols, segs, pool_cols)
-    h = _to_highs(m)
+    return Built(None, m, scale, cols, segs, pool_cols, misses, value_rows)
+
+
+def build_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
+                relative: Mapping[str, float], multipliers: Mapping[str, float], time_limit_s: float) -> Built:
+    """`define_model`, handed to HiGHS with the time limit."""
+    built = define_model(intents, liquidity, prices, mode, relative, multipliers)
+    built.h = to_highs(built.model)
+    set_time_limit(built.h, time_limit_s)
+    return built
+
+
+def set_time_limit(h: Any, time_limit_s: float) -> None:
     if math.isfinite(time_limit_s):
         h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
-    return Built(h, m, scale, cols, segs, pool_cols, misses, value_rows)
 
 
 def run_model(built: Built) -> tuple[list[float], float, int]:
@@ -467,7 +524,7 @@ def _add_cuts(h: Any, segs: list[Segment], pool_cols: list[tuple[int, int]], val
     return len(starts)
 
 
-def _to_highs(m: _Model) -> Any:
+def to_highs(m: Model) -> Any:
     import highspy
     import numpy as np
 

@@ -38,10 +38,8 @@ def priced_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
                  time_limit_s: float = math.inf) -> tuple[float, int]:
     """keel's joint bound (the module docstring says why it bounds) and the vertices solved."""
     fixed = solve(intents, liquidity, prices, FIXED_PRICE, time_limit_s=time_limit_s)
-    numeraires = [ji.intent.tokens[0] for ji in intents]
-    common = max(set(numeraires), key=numeraires.count) if numeraires else ""
-    group = {ji.id: fixed.multipliers.get(ji.id, 0.0) for ji in intents if ji.intent.tokens[0] == common}
-    vertices = _vertices(_price_box([ji for ji in intents if ji.id in group], prices))
+    group = {i: fixed.multipliers.get(i, 0.0) for i in common_group(intents)}
+    vertices = vertices_of(price_box([ji for ji in intents if ji.id in group], prices))
     # one model; from one vertex to the next only the costs change, so simplex restarts from the
     # last optimal basis (still feasible) instead of solving from scratch
     built = build_model(intents, liquidity, prices, PRICED, vertices[0], group, time_limit_s)
@@ -67,7 +65,16 @@ def _set_costs(h: Any, cost: list[float]) -> None:
     h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), np.array(cost))
 
 
-def _price_box(users: list[JointIntent], prices: Mapping[str, int]) -> dict[str, tuple[float, float]]:
+def common_group(intents: list[JointIntent]) -> list[str]:
+    """The intents whose numeraire is the batch's most common one (ties: the smallest address)."""
+    numeraires = [ji.intent.tokens[0] for ji in intents]
+    if not numeraires:
+        return []
+    common = max(sorted(set(numeraires)), key=numeraires.count)
+    return [ji.id for ji in intents if ji.intent.tokens[0] == common]
+
+
+def price_box(users: list[JointIntent], prices: Mapping[str, int]) -> dict[str, tuple[float, float]]:
     """Per token, the clearing price over its reference that some user's signed bounds allow."""
     box: dict[str, tuple[float, float]] = {}
     for ji in users:
@@ -81,7 +88,7 @@ def _price_box(users: list[JointIntent], prices: Mapping[str, int]) -> dict[str,
     return box
 
 
-def _vertices(box: dict[str, tuple[float, float]]) -> list[dict[str, float]]:
+def vertices_of(box: dict[str, tuple[float, float]]) -> list[dict[str, float]]:
     out: list[dict[str, float]] = [{}]
     for t, (lo, hi) in sorted(box.items()):
         out = [{**v, t: x} for v in out for x in ((lo, hi) if hi > lo else (lo,))]

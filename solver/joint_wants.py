@@ -21,12 +21,14 @@ DUST_USD = 0.01
 
 
 def joint_want(intent_id: str, intent: Intent, flows_usd: Mapping[str, float], held: Mapping[str, int],
-               prices: Mapping[str, int]) -> Want:
-    """The want whose flows at reference prices are the joint program's for this intent."""
+               prices: Mapping[str, int], relative: Mapping[str, float] | None = None) -> Want:
+    """The want whose flows are the joint program's for this intent when it clears at `relative`
+    x the reference prices (default: the reference): a weights intent's buys share what it
+    receives in proportion to their values at those clearing prices, as the clearing pays them."""
     units = {t: q * USD_PRICE_SCALE / prices[t] for t, q in flows_usd.items() if abs(q) >= DUST_USD}
     if intent.kind == IntentKind.WEIGHTS:
         sells = {t: -min(math.ceil(-q), held.get(t, 0)) for t, q in units.items() if q < 0}
-        buys = {t: flows_usd[t] for t, q in units.items() if q > 0}
+        buys = {t: flows_usd[t] * (relative or {}).get(t, 1.0) for t, q in units.items() if q > 0}
         sells = {t: q for t, q in sells.items() if q}
         if not sells or not buys:
             return Want(intent_id, intent.owner, {}, {})

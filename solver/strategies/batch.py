@@ -14,7 +14,7 @@ from typing import Any
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import joint, joint_bound, scoring
+from solver import joint, joint_bound, joint_mixture, price_search, scoring
 from solver.breakers import healthy_pools
 from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
@@ -29,6 +29,12 @@ DEADLINE_SLACK_S = 600
 JOINT_SHARE = 0.45  # of the time left before the deadline, the most one joint program may take
 BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many times the volumes' time is left
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
+MIXTURE_PROGRAMS = 40  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
+MIXTURE_BOUND = "uniform prices (mixture over the price box)"
+REPRICE_ROOM = 3.0  # `reprice`'s steps run only if this many times the first round's time is left
+SEARCH_ROOM = 10.0  # the price search runs only if this many times the first round's time is left
+SEARCH_SHARE = 0.2  # of the time left, the most the price search may take
+SEARCH_EVALUATIONS = 12  # settle programs the price search may solve
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -72,57 +78,78 @@ def fee_policy(auction: Auction, wants: dict[str, Want]) -> Callable[[str], int]
     return fee_bps
 
 
-def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int], with_bound: bool = True,
+def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int],
                   ) -> tuple[dict[str, Want], dict[str, Any]]:
-    """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`), and with
-    `with_bound`, keel's joint bound over every intent of the auction whose tokens are priced
-    (`_bound`: bounds every settleable solution).
-
-    The deadline comes first: the volumes get `JOINT_SHARE` of the time left, and the bound is
-    computed only if what is left then is `BOUND_ROOM` times what the volumes took (else the
-    stats say it was skipped). An intent nothing brings into its band keeps the want `translate`
-    made (the clearing then says why it drops); so does every intent if HiGHS finds no optimum
-    in time."""
-    prices = auction.reference_prices()
-    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    """Each want replaced by the joint program's volume for its intent (`joint.SETTLE`, at the
+    reference prices), given `JOINT_SHARE` of the time left before the deadline. An intent
+    nothing brings into its band keeps the want `translate` made (the clearing then says why it
+    drops); so does every intent if HiGHS finds no optimum in time."""
     stats: dict[str, Any] = {}
     started = time.time()
-    left_s = auction.deadline_ms / 1000 - started
-    # the volumes over the pools the router may use (the pool-deviation breaker's cut); the bound
-    # over every pool, as any solver may use them
-    usable, _ = healthy_pools(auction.liquidity, prices, 0)
     try:
-        settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
-                             usable, prices, joint.SETTLE, time_limit_s=JOINT_SHARE * left_s)
+        out, value_usd = settle_wants(auction, wants, fee_bps, {}, JOINT_SHARE * (auction.deadline_ms / 1000 - started))
     except joint.JointInfeasible as exc:
         stats["joint_volumes"] = f"translate ({exc})"
         return wants, stats
-    took_s = time.time() - started
-    if with_bound:
-        stats.update(_bound(auction, intents, left_s - took_s, took_s))
     stats["joint_volumes"] = "joint"
-    stats["joint_value_usd"] = settle.objective_usd
+    stats["joint_value_usd"] = value_usd
+    stats["joint_volumes_s"] = time.time() - started
+    return out, stats
+
+
+def joint_bound_stats(auction: Auction, took_s: float) -> dict[str, Any]:
+    """keel's joint bound over every intent of the auction whose tokens are priced (`_bound`:
+    bounds every settleable solution), computed only if the time left before the deadline is
+    `BOUND_ROOM` times the volumes' time `took_s` (else the stats say it was skipped)."""
+    prices = auction.reference_prices()
+    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    return _bound(auction, intents, auction.deadline_ms / 1000 - time.time(), took_s)
+
+
+def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int],
+                 relative: dict[str, float], time_limit_s: float) -> tuple[dict[str, Want], float]:
+    """The joint program's volumes (`joint.SETTLE`) with each user's value conservation at the
+    clearing prices `relative` to the reference ({}: the reference), as wants, and the program's
+    value (USD). Over the pools the router may use (the pool-deviation breaker's cut). An intent
+    nothing brings into its band, or whose volume is below dust, keeps its want (`translate`'s).
+    Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s`."""
+    prices = auction.reference_prices()
+    intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
+    usable, _ = healthy_pools(auction.liquidity, prices, 0)
+    settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
+                         usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
     out = {}
     for i, want in wants.items():
         intent = intents[i]
         if i in settle.missed:
             out[i] = want  # nothing brings it into its band: the clearing says why
             continue
-        jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices)
+        jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices, relative)
         out[i] = want if jw.is_empty else jw
-    return out, stats
+    return out, settle.objective_usd
 
 
 def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
-    """keel's joint bound, the tightest kind the time left allows: `joint_bound.priced_bound` (one
-    uniform price vector; 1 + 2^tokens programs), else `joint.ANY_PRICE` (one), else none."""
+    """keel's joint bound, the tightest kind the time left allows: `joint_mixture.mixture_bound`
+    (one uniform price vector, min over the multipliers; one copy of the program per vertex of the
+    price box), else `joint_bound.priced_bound` (the multipliers at the reference duals; 1 +
+    2^tokens programs), else `joint.ANY_PRICE` (one), else none. Each is a bound; a kind that
+    runs out of time falls to the next."""
     prices = auction.reference_prices()
     everyone = joint.joint_intents(list(intents), intents, auction.balances, prices, lambda _: 0)
     limit = JOINT_SHARE * left_s
+    if left_s > BOUND_ROOM * took_s * MIXTURE_PROGRAMS:
+        started = time.time()
+        try:
+            mixture = joint_mixture.mixture_bound(everyone, auction.liquidity, prices, time_limit_s=limit)
+            return {"joint_bound_usd": mixture.bound_usd, "joint_bound": MIXTURE_BOUND}
+        except joint.JointInfeasible:
+            left_s -= time.time() - started
+            limit = JOINT_SHARE * left_s
     try:
         if left_s > BOUND_ROOM * took_s * PRICED_PROGRAMS:
             bound, _ = joint_bound.priced_bound(everyone, auction.liquidity, prices, time_limit_s=limit / PRICED_PROGRAMS)
-            return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian over the price box)"}
+            return {"joint_bound_usd": bound, "joint_bound": "uniform prices (Lagrangian at the reference duals)"}
         if left_s > BOUND_ROOM * took_s:
             bound = joint.solve(everyone, auction.liquidity, prices, joint.ANY_PRICE, time_limit_s=limit).bound_usd
             return {"joint_bound_usd": bound, "joint_bound": "any prices per user (looser)"}
@@ -133,13 +160,13 @@ def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: 
 
 def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
                    wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
-                   fee: Callable[[str], int]) -> tuple[Cleared, list[str]]:
+                   fee: Callable[[str], int], start: dict[str, int] | None = None) -> tuple[Cleared, list[str]]:
     """Clear; where the clearing drops an intent whose want is more than its least trade (`least`,
     `translate`'s) — the price-impact breaker trips on it, or its outcome misses at the clearing
     prices — trim it back to that and clear again (at most TRIM_ROUNDS times), so the joint
     volume never settles fewer intents than the least trades would. Returns the clearing and the
     intents trimmed."""
-    cleared = clear(wants, intents, balances, prices, route_fn, fee)
+    cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
     trimmed: list[str] = []
     for _ in range(TRIM_ROUNDS):
         trim = [i for i in cleared.dropped if wants[i] != least[i]]
@@ -147,8 +174,78 @@ def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int
             break
         wants = {**wants, **{i: least[i] for i in trim}}
         trimmed += trim
-        cleared = clear(wants, intents, balances, prices, route_fn, fee)
+        cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
     return cleared, trimmed
+
+
+def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable[[str], int],
+            intents: dict[str, Intent], route_fn: RouteFn, first: tuple[Cleared, list[str]],
+            round_s: float) -> tuple[Cleared, list[str], str]:
+    """Choose the volumes again at better uniform prices, and keep the best-scoring clearing.
+
+    At reference prices the program lets any user carry the pools' cost (the users' value rows
+    are inequalities, and who pays is left open), where the clearing makes the buyers of a
+    routed token pay it through that token's price: the volumes were chosen for the wrong
+    prices. So: (1) re-solve with every value row at the prices the clearing found and clear
+    from there; (2) search prices around those (`solver.price_search`, the program's value as the
+    guide, inside every intent's bounds) and clear from the best. Step (1) runs only if the time
+    left before the deadline is `REPRICE_ROOM` times what the first round took (`round_s`), step
+    (2) only if it is `SEARCH_ROOM` times, and gets `SEARCH_SHARE` of what is left. Returns the best clearing (the first one included)
+    and which step won ("" if none)."""
+    prices = auction.reference_prices()
+    best, best_trimmed = first
+    best_score = build_solution(auction, solver, best, "", {}, {}, {}).score_e18
+    won = ""
+
+    def attempt(relative: dict[str, float], step: str) -> None:
+        nonlocal best, best_trimmed, best_score, won
+        wants, _ = settle_wants(auction, least, fee, relative, JOINT_SHARE * _left_s(auction))
+        start = {t: max(1, round(p * relative.get(t, 1.0))) for t, p in prices.items()}
+        cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)
+        score = build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
+        if score > best_score:
+            best, best_trimmed, best_score, won = cleared, trimmed, score, step
+
+    try:
+        if _left_s(auction) > REPRICE_ROOM * round_s:
+            attempt({t: p / prices[t] for t, p in best.prices.items() if t in prices}, "clearing prices")
+        if _left_s(auction) > SEARCH_ROOM * round_s:
+            found = _search(auction, least, fee, intents, best)
+            if found is not None:
+                attempt(found, "price search")
+    except joint.JointInfeasible:
+        pass  # out of time: keep the best so far
+    return best, best_trimmed, won
+
+
+def _left_s(auction: Auction) -> float:
+    return auction.deadline_ms / 1000 - time.time()
+
+
+def _search(auction: Auction, least: dict[str, Want], fee: Callable[[str], int], intents: dict[str, Intent],
+            around: Cleared) -> dict[str, float] | None:
+    """`price_search.search` from `around`'s prices, the settle program's value as its guide, the
+    most common numeraire fixed; None when it finds nothing better than where it started."""
+    prices = auction.reference_prices()
+    jis = joint.joint_intents(list(least), intents, auction.balances, prices, fee)
+    usable, _ = healthy_pools(auction.liquidity, prices, 0)
+    deadline_s = time.time() + SEARCH_SHARE * _left_s(auction)
+
+    def value(relative: dict[str, float]) -> float:
+        try:
+            return joint.solve(jis, usable, prices, joint.SETTLE, relative,
+                               time_limit_s=deadline_s - time.time()).objective_usd
+        except joint.JointInfeasible as exc:
+            raise ValueError(str(exc)) from exc
+
+    numeraires = [it.tokens[0] for it in intents.values()]
+    anchor = max(sorted(set(numeraires)), key=numeraires.count)
+    start = {t: p / prices[t] for t, p in around.prices.items() if t in prices}
+    start = {t: r / start.get(anchor, 1.0) for t, r in start.items()}
+    tokens = sorted({t for it in intents.values() for t in it.tokens} - {anchor})
+    found = price_search.search(value, start, tokens, lambda r: price_search.allowed(intents, prices, r), deadline_s,
+                                SEARCH_EVALUATIONS)
+    return found.relative if found.value_usd > found.start_value_usd else None
 
 
 def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:
@@ -193,26 +290,26 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     least = wants
     joint_stats: dict[str, Any] = {}
     if joint_program:
-        wants, joint_stats = joint_volumes(auction, wants, fee, with_bound)
+        wants, joint_stats = joint_volumes(auction, wants, fee)
     programmed = time.perf_counter()
-    deadline_s = swap_deadline_s(auction)
     notes: dict[str, Any] = {}
-    inner = make_route_fn(method, auction.liquidity, prices, auction.gas_price_wei, auction.settlement, deadline_s,
-                          notes=notes, twaps=auction.twaps)
-    route_s = [0.0]
-
-    def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
-        t = time.perf_counter()
-        try:
-            return inner(sells, buys)
-        finally:
-            route_s[0] += time.perf_counter() - t
-
+    route_fn, route_s = _timed_route(auction, method, notes)
     intents = {i: clearing_bounds(auction.intent(i).intent, prices) for i in wants}  # the oracle guard, too
     cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee)
+    cleared_at, routed_s = time.perf_counter(), route_s[0]
+    if joint_stats.get("joint_volumes") == "joint":
+        round_s = cleared_at - translated
+        cleared, trimmed, joint_stats["repriced"] = reprice(auction, solver, least, fee, intents, route_fn,
+                                                             (cleared, trimmed), round_s)
     done = time.perf_counter()
+    reprice_s = done - cleared_at - (route_s[0] - routed_s)  # its programs and clearing, not its routing
+    if joint_stats.get("joint_volumes") == "joint" and with_bound:
+        # informational, after the solution: it may use what time is left, never the solution's
+        joint_stats.update(joint_bound_stats(auction, joint_stats["joint_volumes_s"]))
+    bounded = time.perf_counter()
     timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
-               "net_and_clear_s": done - programmed - route_s[0]}
+               "net_and_clear_s": done - programmed - route_s[0] - reprice_s, "reprice_s": reprice_s,
+               "bound_s": bounded - done}
     reasons = {**skipped, **{i: in_words(auction, i, drop) for i, drop in cleared.dropped.items()}}
     if not cleared.flows:
         raise NoSolution("nothing settles: " + "; ".join(f"{k[:10]}: {v}" for k, v in reasons.items()))
@@ -225,6 +322,22 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     elif joint_stats:
         solution.stats.update(joint_stats, trimmed_to_least_trade=trimmed)
     return solution
+
+
+def _timed_route(auction: Auction, method: str, notes: dict[str, Any]) -> tuple[RouteFn, list[float]]:
+    """The router for the clearing, and a one-element list it adds its time to."""
+    inner = make_route_fn(method, auction.liquidity, auction.reference_prices(), auction.gas_price_wei,
+                          auction.settlement, swap_deadline_s(auction), notes=notes, twaps=auction.twaps)
+    route_s = [0.0]
+
+    def route_fn(sells: dict[str, int], buys: dict[str, int]) -> RoutedPlan:
+        t = time.perf_counter()
+        try:
+            return inner(sells, buys)
+        finally:
+            route_s[0] += time.perf_counter() - t
+
+    return route_fn, route_s
 
 
 def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, dropped: dict[str, str],

@@ -1,0 +1,149 @@
+"""keel's joint bound as one mixture program: never above the Lagrangian at the reference duals,
+never below the fixed-price program at any uniform price vector of the box, nor below what the
+clearing settles; and the cases for prices that leave the box are what keep it a bound."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from intents.model import Intent, IntentKind
+from routing.pools import Liquidity
+from solver import joint, joint_bound, joint_mixture
+from solver.clearing import clear
+from solver.joint_wants import joint_want
+from solver.routing_port import make_route_fn
+from tests.unit.solver.test_clearing import OWNERS, SETTLEMENT, USDC, WETH, liquidity
+from tests.unit.solver.test_clearing import PRICES as TWO_PRICES
+from tests.unit.solver.test_joint import batch, contributions_usd
+
+DAI = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
+PRICES = {USDC: 10**30, WETH: 3000 * 10**18, DAI: 10**18}
+ONE = 10**18  # a bound of 1 numeraire base unit per token base unit, x 1e18
+
+
+def _pair(address: str, a: str, b: str, ra: int, rb: int) -> dict:
+    return {"kind": "v2", "address": address, "token0": a, "token1": b, "reserve0": str(ra), "reserve1": str(rb)}
+
+
+POOLS = Liquidity.from_json({
+    "tokens": {USDC: {"symbol": "USDC", "decimals": 6}, WETH: {"symbol": "WETH", "decimals": 18},
+               DAI: {"symbol": "DAI", "decimals": 18}},
+    "pools": [_pair("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc", USDC, WETH, 30_000_000 * 10**6, 10_000 * ONE),
+              _pair("0xAE461cA67B15dc8dc81CE7615e0320dA1A9aB8D5", DAI, USDC, 20_000_000 * ONE, 20_000_000 * 10**6),
+              _pair("0xA478c2975Ab1Ea89e8196811F51A7B7Ade33eB11", DAI, WETH, 15_000_000 * ONE, 5_000 * ONE)],
+    "native": WETH, "block": 1})
+
+
+def weights(owner: str, tokens: tuple[str, ...], target: tuple[int, ...],
+            band: tuple[tuple[float, float], ...] | None = None) -> Intent:
+    """A weights intent; `band` per non-numeraire token: its price bounds over the reference
+    price in the numeraire (default ±2%)."""
+    lo, hi = [ONE], [ONE]
+    for j, t in enumerate(tokens[1:]):
+        rel = PRICES[t] * ONE // PRICES[tokens[0]]
+        a, b = band[j] if band else (0.98, 1.02)
+        lo.append(int(rel * a))
+        hi.append(int(rel * b))
+    return Intent(owner, tokens, tuple(lo), tuple(hi), IntentKind.WEIGHTS, target_weight_bps=target,
+                  tolerance_bps=50, max_fee_bps=30, valid_to=2**32, nonce=1)
+
+
+def three_tokens() -> tuple[dict[str, Intent], dict[str, dict[str, int]]]:
+    """Two USDC-numeraire users and one whose numeraire is DAI (outside the common group)."""
+    intents = {"0xa": weights(OWNERS[0], (USDC, WETH, DAI), (4000, 4000, 2000)),
+               "0xb": weights(OWNERS[1], (USDC, WETH, DAI), (5000, 3000, 2000)),
+               "0xc": weights(OWNERS[2], (DAI, WETH), (5000, 5000))}
+    balances = {OWNERS[0]: {USDC: 200_000 * 10**6, WETH: 0, DAI: 0},
+                OWNERS[1]: {USDC: 0, WETH: 30 * ONE, DAI: 50_000 * ONE},
+                OWNERS[2]: {DAI: 100_000 * ONE, WETH: 0}}
+    return intents, balances
+
+
+def users(intents: dict[str, Intent], balances: dict) -> list[joint.JointIntent]:
+    return joint.joint_intents(list(intents), intents, balances, PRICES, lambda _: 0)
+
+
+def test_should_be_no_looser_than_the_lagrangian_at_the_reference_duals_and_tighter_here() -> None:
+    jis = users(*three_tokens())
+    old, _ = joint_bound.priced_bound(jis, POOLS, PRICES)
+    mixture = joint_mixture.mixture_bound(jis, POOLS, PRICES)
+    assert mixture.bound_usd <= old * (1 + 1e-9)
+    assert mixture.bound_usd < old - 0.1  # the multipliers chosen, and the DAI user priced with the others
+    # two tokens, three USDC users: the multipliers alone make the difference
+    intents, balances = batch([(200_000, 0, 6000), (50_000, 10, 3000), (0, 40, 5000)])
+    two = joint.joint_intents(list(intents), intents, balances, TWO_PRICES, lambda _: 0)
+    pools = Liquidity.from_json(liquidity())
+    old, _ = joint_bound.priced_bound(two, pools, TWO_PRICES)
+    assert joint_mixture.mixture_bound(two, pools, TWO_PRICES).bound_usd < old - 0.5
+    assert len(mixture.vertices) == 4 and sum(mixture.weights) == pytest.approx(1.0)
+
+
+def test_should_lie_above_the_fixed_price_program_at_every_uniform_price_vector_of_the_box() -> None:
+    jis = users(*three_tokens())
+    bound = joint_mixture.mixture_bound(jis, POOLS, PRICES).bound_usd
+    grid = (0.98, 0.99, 1.0, 1.01, 1.02)  # the signed bounds of the USDC users: the box
+    best = 0.0
+    for weth, dai in itertools.product(grid, grid):
+        at = joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: weth, DAI: dai}).objective_usd
+        assert at <= bound
+        best = max(best, at)
+    assert bound <= best * 1.02  # and not vacuous: within 2% of the best price on the grid
+
+
+def test_should_stay_a_bound_when_the_box_is_split_and_be_no_looser() -> None:
+    # the USDC users signed WETH within ±5%: a box wide enough that halving it pays
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.95, 1.05), (0.98, 1.02)))
+    jis = users(intents, balances)
+    whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
+    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=1.5)
+    assert split.bound_usd <= whole.bound_usd
+    for weth, dai in itertools.product((0.95, 0.975, 1.0, 1.025, 1.05), (0.98, 1.0, 1.02)):
+        assert joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: weth, DAI: dai}).objective_usd <= split.bound_usd
+
+
+def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
+    intents, balances = three_tokens()
+    jis = users(intents, balances)
+    result = joint.solve(jis, POOLS, PRICES, joint.SETTLE)
+    wants = {i: joint_want(i, it, result.flows_usd[i], balances[it.owner], PRICES) for i, it in intents.items()}
+    route = make_route_fn("milp", POOLS, PRICES, 0, SETTLEMENT, 2**32)
+    cleared = clear(wants, intents, balances, PRICES, route, lambda _i: 0)
+    assert len(cleared.flows) == 3
+    settled = contributions_usd_at(intents, balances, cleared.flows)
+    assert 0 < settled <= joint_mixture.mixture_bound(jis, POOLS, PRICES).bound_usd
+
+
+def contributions_usd_at(intents: dict[str, Intent], balances: dict, flows: dict) -> float:
+    import tests.unit.solver.test_joint as tj
+
+    saved = tj.PRICES
+    tj.PRICES = PRICES  # the three-token prices for the shared helper
+    try:
+        return contributions_usd(intents, balances, flows)
+    finally:
+        tj.PRICES = saved
+
+
+def test_should_still_bound_a_solution_whose_prices_leave_the_box() -> None:
+    # the USDC users (the common group) signed WETH at 15-20% above today's price (signed before a drop): the box
+    # holds no price the DAI user can settle at. Settling the DAI user alone, at reference
+    # prices, is a valid solution (the USDC user is left out), and the box's case alone misses it.
+    stale = ((1.15, 1.20), (0.999, 1.001))
+    intents = {"0xa": weights(OWNERS[0], (USDC, WETH, DAI), (4000, 4000, 2000), stale),
+               "0xb": weights(OWNERS[1], (USDC, WETH, DAI), (4000, 4000, 2000), stale),
+               "0xc": weights(OWNERS[2], (DAI, WETH), (5000, 5000))}
+    balances = {OWNERS[0]: {USDC: 10**6, WETH: 0, DAI: 0}, OWNERS[1]: {USDC: 10**6, WETH: 0, DAI: 0},
+                OWNERS[2]: {DAI: 100_000 * ONE, WETH: 0}}
+    jis = users(intents, balances)
+    alone = joint.solve([ji for ji in jis if ji.id == "0xc"], POOLS, PRICES, joint.FIXED_PRICE).objective_usd
+    group = joint_bound.common_group(jis)
+    assert sorted(group) == ["0xa", "0xb"]
+    box = joint_bound.price_box([ji for ji in jis if ji.id in group], PRICES)
+    inside_only = joint_mixture.mixture_case(jis, POOLS, PRICES, group, box, frozenset()).bound_usd
+    assert inside_only < alone  # prices inside the box make the DAI user pay 15% more for WETH
+    assert joint_mixture.mixture_bound(jis, POOLS, PRICES).bound_usd >= alone
