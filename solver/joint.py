@@ -71,7 +71,8 @@ FIRST_CUTS = 48  # starting tangents per segment, geometrically spaced below its
 CUT_SPACING = 1.4  # dense cuts up front cost less than re-solving the users' part for each cutting-plane round)
 MISS_PENALTY = 100.0  # per unit of S an outcome misses its band by (settle mode): far above any allowance rate
 MISSED = 1e-9  # a miss column above this (units of S): the intent cannot reach its band
-MAX_INPUT = 20.0  # no segment takes more than 20 x the batch's scale (a V2 pair has no width)
+MAX_INPUT = 20.0  # settle mode: no segment takes more than 20 x the batch's scale (a V2 pair has no width)
+FAR_INPUT = 1e3  # a segment without a width (a V2 pair) gets its first tangents below this many times r_in / gamma
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,12 @@ def _centre_usd(intent: Intent, j: int, prices: Mapping[str, int]) -> float:
     return (intent.min_balance[j] + intent.max_balance[j]) // 2 * prices[intent.tokens[j]] / USD_PRICE_SCALE
 
 
-def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float) -> list[Segment]:
-    """Every curve segment of every pool direction whose tokens both have a price, in units of S."""
+def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float,
+             cap: float = math.inf) -> list[Segment]:
+    """Every curve segment of every pool direction whose tokens both have a price, in units of S,
+    its input at most `cap`. Only the settle program caps (`MAX_INPUT`): a bound must allow every
+    volume a settlement could send (an uncapped V2 pair's input is unbounded; its tangents keep
+    the output under its reserve)."""
     out = []
     for pool in liquidity.pools:
         for a, b in ((pool.token0, pool.token1), (pool.token1, pool.token0)):
@@ -157,7 +162,7 @@ def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float) 
             s_in = prices[a] / USD_PRICE_SCALE / scale_usd
             s_out = prices[b] / USD_PRICE_SCALE / scale_usd
             for w, r_in, r_out in zip(c.widths, c.seg_r_in, c.seg_r_out, strict=True):
-                width = min(w * s_in, MAX_INPUT) if not math.isinf(w) else MAX_INPUT
+                width = min(w * s_in, cap) if not math.isinf(w) else cap
                 if width > 0 and r_in > 0 and r_out > 0:
                     out.append(Segment(pool.address, a, b, c.gamma, r_in * s_in, r_out * s_out, width))
     return out
@@ -388,7 +393,8 @@ def _define_pools(m: Model, segs: list[Segment]) -> list[tuple[int, int]]:
 
 
 def _first_points(s: Segment) -> list[float]:
-    return [0.0] + [s.width * CUT_SPACING ** -c for c in range(FIRST_CUTS - 1)]
+    span = s.width if math.isfinite(s.width) else FAR_INPUT * s.r_in / s.gamma
+    return [0.0] + [span * CUT_SPACING ** -c for c in range(FIRST_CUTS - 1)]
 
 
 def _cut(m: Model, name: str, s: Segment, u: int, y: int, point: float) -> None:
@@ -453,7 +459,7 @@ def define_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     misses: dict[str, int] = {}
     value_rows: dict[str, int] = {}
     cols = _define_intents(m, intents, prices, scale, mode, relative, misses, multipliers, value_rows)
-    segs = segments(liquidity, prices, scale)
+    segs = segments(liquidity, prices, scale, MAX_INPUT if mode == SETTLE else math.inf)
     pool_cols = _define_pools(m, segs)
     _define_balances(m, intents, cols, segs, pool_cols)
     return Built(None, m, scale, cols, segs, pool_cols, misses, value_rows)

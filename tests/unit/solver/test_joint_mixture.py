@@ -147,3 +147,52 @@ def test_should_still_bound_a_solution_whose_prices_leave_the_box() -> None:
     inside_only = joint_mixture.mixture_case(jis, POOLS, PRICES, group, box, frozenset()).bound_usd
     assert inside_only < alone  # prices inside the box make the DAI user pay 15% more for WETH
     assert joint_mixture.mixture_bound(jis, POOLS, PRICES).bound_usd >= alone
+
+
+def _arbitrage_batch() -> tuple[Intent, dict[str, dict[str, int]], Liquidity]:
+    """One hedger who wants 0-2,000 DAI (S = $1,000) and holds 5M USDC, with a USDC/WETH pair
+    whose WETH sits 1% under the feed: an arbitrage far larger than 20 x S pays the user."""
+    weth_reserve = int(10_000 * ONE / 0.99)
+    pools = Liquidity.from_json({
+        "tokens": {USDC: {"symbol": "USDC", "decimals": 6}, WETH: {"symbol": "WETH", "decimals": 18},
+                   DAI: {"symbol": "DAI", "decimals": 18}},
+        "pools": [_pair("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc", USDC, WETH, 30_000_000 * 10**6, weth_reserve),
+                  _pair("0xAE461cA67B15dc8dc81CE7615e0320dA1A9aB8D5", DAI, USDC, 20_000_000 * ONE, 20_000_000 * 10**6)],
+        "native": WETH, "block": 1})
+    rel = {t: PRICES[t] * ONE // PRICES[USDC] for t in (WETH, DAI)}
+    top = 2**256 - 1
+    intent = Intent(OWNERS[0], (USDC, WETH, DAI), (ONE, rel[WETH] * 98 // 100, rel[DAI] * 98 // 100),
+                    (ONE, rel[WETH] * 102 // 100, rel[DAI] * 102 // 100), IntentKind.BALANCES,
+                    min_balance=(0, 0, 0), max_balance=(top, top, 2_000 * ONE), max_fee_bps=30, valid_to=2**32,
+                    nonce=1)
+    return intent, {OWNERS[0]: {USDC: 5_000_000 * 10**6, WETH: 0, DAI: 0}}, pools
+
+
+def test_should_bound_a_settlement_that_sends_a_pool_far_more_than_the_batch_scale() -> None:
+    """Found by a review: the bound capped every pool's input at 20 x S, so a settlement that
+    arbitrages a mispriced pool for the user scored 2.7x above it. Here an executable solution
+    (exact integer V2 swaps, clearing prices that conserve value inside the signed bounds, the
+    outcome in its band) sends $100k (100 x S) through the pair; the bound must stay above its score."""
+    from keel.units import BPS
+    from solver import scoring
+
+    intent, balances, pools = _arbitrage_batch()
+    jis = joint.joint_intents(["0xa"], {"0xa": intent}, balances, PRICES, lambda _: 0)
+    bound = joint_mixture.mixture_bound(jis, pools, PRICES).bound_usd
+    usdc_weth, dai_usdc = pools.pools
+    x, y = 100_000 * 10**6, 1_000 * 10**6 * 1004 // 1000
+    weth_out, dai_out = usdc_weth.amount_out(USDC, x), dai_usdc.amount_out(USDC, y)
+    flows = {USDC: -(x + y), WETH: weth_out, DAI: dai_out}
+    clearing = {USDC: PRICES[USDC], WETH: x * PRICES[USDC] // weth_out, DAI: y * PRICES[USDC] // dai_out}
+    assert sum(q * clearing[t] for t, q in flows.items()) <= 0  # value conserved at the clearing prices
+    assert all(intent.min_price[j] <= clearing[t] * ONE // clearing[USDC] <= intent.max_price[j]
+               for j, t in enumerate(intent.tokens))
+    before = balances[OWNERS[0]]
+    after = {t: before[t] + flows[t] for t in intent.tokens}
+    assert 0 <= after[DAI] <= 2_000 * ONE
+    progress = scoring.distance_e18(intent, before, PRICES) - scoring.distance_e18(intent, after, PRICES)
+    useful = min(scoring.given_e18(flows, PRICES), progress)
+    score = (useful * (intent.max_fee_bps + scoring.band_bps(intent, PRICES)) // BPS
+             - scoring.cost_e18(flows, PRICES)) / 1e18
+    assert score > 20 * 1_000 * 0.0075  # far above what 20 x S of the mispricing pays
+    assert bound >= score
