@@ -106,6 +106,17 @@ def test_should_stay_a_bound_when_the_box_is_split_and_be_no_looser() -> None:
         assert joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: weth, DAI: dai}).objective_usd <= split.bound_usd
 
 
+def test_splitting_a_wide_box_tightens_the_bound() -> None:
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):  # WETH within ±20%: one mixture over the whole box is loose
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.8, 1.2), (0.98, 1.02)))
+    jis = users(intents, balances)
+    whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
+    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=3.0)
+    assert split.bound_usd < whole.bound_usd - 0.01
+
+
 def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
     intents, balances = three_tokens()
     jis = users(intents, balances)
