@@ -149,8 +149,10 @@ def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float,
              cap: float = math.inf) -> list[Segment]:
     """Every curve segment of every pool direction whose tokens both have a price, in units of S,
     its input at most `cap`. Only the settle program caps (`MAX_INPUT`): a bound must allow every
-    volume a settlement could send (an uncapped V2 pair's input is unbounded; its tangents keep
-    the output under its reserve)."""
+    volume a settlement could send. A segment wider than `FAR_INPUT` r_in / gamma (a V2 pair, a
+    full-range V3 position's last piece, ~1e25 x S) gets no input bound at all — a looser
+    relaxation, still a bound, and no astronomically large coefficient for the solver; its
+    tangents keep the output under its reserve."""
     out = []
     for pool in liquidity.pools:
         for a, b in ((pool.token0, pool.token1), (pool.token1, pool.token0)):
@@ -163,6 +165,8 @@ def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float,
             s_out = prices[b] / USD_PRICE_SCALE / scale_usd
             for w, r_in, r_out in zip(c.widths, c.seg_r_in, c.seg_r_out, strict=True):
                 width = min(w * s_in, cap) if not math.isinf(w) else cap
+                if width > FAR_INPUT * r_in * s_in / c.gamma:
+                    width = min(math.inf, cap)
                 if width > 0 and r_in > 0 and r_out > 0:
                     out.append(Segment(pool.address, a, b, c.gamma, r_in * s_in, r_out * s_out, width))
     return out
@@ -393,7 +397,7 @@ def _define_pools(m: Model, segs: list[Segment]) -> list[tuple[int, int]]:
 
 
 def _first_points(s: Segment) -> list[float]:
-    span = s.width if math.isfinite(s.width) else FAR_INPUT * s.r_in / s.gamma
+    span = min(s.width, FAR_INPUT * s.r_in / s.gamma)
     return [0.0] + [span * CUT_SPACING ** -c for c in range(FIRST_CUTS - 1)]
 
 
