@@ -97,13 +97,17 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
     return out, stats
 
 
-def joint_bound_stats(auction: Auction, took_s: float) -> dict[str, Any]:
+def joint_bound_stats(auction: Auction, took_s: float, programmed: int) -> dict[str, Any]:
     """keel's joint bound over every intent of the auction whose tokens are priced (`_bound`:
     bounds every settleable solution), computed only if the time left before the deadline is
-    `BOUND_ROOM` times the volumes' time `took_s` (else the stats say it was skipped)."""
+    `BOUND_ROOM` times the volumes' time `took_s` (the program over `programmed` intents),
+    scaled to the bound's intents (else the stats say it was skipped)."""
     prices = auction.reference_prices()
     intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
-    return _bound(auction, intents, auction.deadline_ms / 1000 - time.time(), took_s)
+    # the bound covers every auction intent, the volumes only those the solver traded: a round of
+    # many intents of few owners must not hold its answer for a bound sized by a small program
+    expected_s = took_s * max(1.0, len(intents) / max(1, programmed))
+    return _bound(auction, intents, auction.deadline_ms / 1000 - time.time(), expected_s)
 
 
 def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int],
@@ -305,7 +309,7 @@ def solve_batch(auction: Auction, solver: str, ids: list[str], method: str, name
     reprice_s = done - cleared_at - (route_s[0] - routed_s)  # its programs and clearing, not its routing
     if joint_stats.get("joint_volumes") == "joint" and with_bound:
         # informational, after the solution: it may use what time is left, never the solution's
-        joint_stats.update(joint_bound_stats(auction, joint_stats["joint_volumes_s"]))
+        joint_stats.update(joint_bound_stats(auction, joint_stats["joint_volumes_s"], len(wants)))
     bounded = time.perf_counter()
     timings = {"translate_s": translated - started, "joint_s": programmed - translated, "route_s": route_s[0],
                "net_and_clear_s": done - programmed - route_s[0] - reprice_s, "reprice_s": reprice_s,
