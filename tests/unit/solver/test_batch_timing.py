@@ -1,4 +1,4 @@
-"""The router swaps' deadline never ends before an intent of the batch stops being valid."""
+"""The batch strategy's clocks: the router swaps' deadline, and the time gate of keel's bound."""
 
 from __future__ import annotations
 
