@@ -104,7 +104,12 @@ class Bench:
         deploy.allow_routers(self.w3, contracts.settlement, self.deployer, [self.world.deployment.uniswap.v2_router],
                              [self.weth])
         settlement = Settlement(self.w3, contracts.settlement)
-        settlement.set_interaction_target(self.deployer, self.world.deployment.v2_pair("USDC", "WETH"), True)
+        # the pair is a pool target, proven by its factory's CREATE2 address: a batch whose one
+        # interaction is its `swap` paying the user is closed (the contract's holdings unread)
+        pool = settlement.contract.functions.setPoolTarget(
+            self.world.deployment.uniswap.v2_factory, deploy.v2_pair_init_code_hash(), self.usdc, self.weth, True)
+        self._send(pool, self.deployer)
+        assert settlement.is_pool_target(self.world.deployment.v2_pair("USDC", "WETH"))
         return settlement
 
     def _deploy_gpv2(self) -> tuple[Any, str]:

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ExecutionCodec} from "./ExecutionCodec.sol";
 import {SafeTransfers} from "./SafeTransfers.sol";
+import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 
 /// @title PayAll
 /// @notice Pays a batch's buys from the settlement: every positive flow whole (`payFlows`, a
@@ -121,10 +122,14 @@ library PayAll {
 
     /// @notice Pay every residual buy what its owner's balance still lacks of the target
     ///         `noteBalances` recorded, at most the residual (pools may have paid it directly).
+    ///         In a closed batch (BatchSettlement) the contract pays nothing: a buyer still
+    ///         lacking anything is `ResidualNotPaid(token, owner, missing)`.
     /// @param table Netting's table, after `move` and `noteBalances`.
     /// @param tokens The batch's tokens.
-    function pay(uint256 table, address[] calldata tokens) internal {
+    /// @param closed Whether the batch is closed.
+    function pay(uint256 table, address[] calldata tokens, bool closed) internal {
         bytes4 failed = SafeTransfers.TransferFailed.selector;
+        bytes4 unpaid = IBatchSettlement.ResidualNotPaid.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
             let n := mload(table)
@@ -152,6 +157,13 @@ library PayAll {
                         let lacks := 0
                         if gt(target, mload(0x00)) { lacks := sub(target, mload(0x00)) }
                         if lt(lacks, amount) { amount := lacks }
+                    }
+                    if and(gt(amount, 0), closed) {
+                        mstore(m, unpaid)
+                        mstore(add(m, 0x04), token)
+                        mstore(add(m, 0x24), owner)
+                        mstore(add(m, 0x44), amount)
+                        revert(m, 0x64)
                     }
                     if amount {
                         mstore(m, shl(224, 0xa9059cbb)) // transfer(address,uint256)
