@@ -32,7 +32,7 @@ outcome on chain in every run (BALANCES bounds on both tokens, value conservatio
 and logs one `BatchSettled` event with the intent ids (GPv2 logs a `Trade` per order); the
 bench reads every settled intent back (`Settlement.executed`) and fails if one is missing.
 
-Run: .venv/bin/python bench/settlement_gas.py [--sizes 1r,1,2,10,50] [--json]
+Run: .venv/bin/python bench/settlement_gas.py [--sizes 1,1r,2,10,50] [--json]
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ class Bench:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1r,1,2,10,50",
+    parser.add_argument("--sizes", default="1,1r,2,10,50",
                         help="executions per batch, comma-separated (1r: one execution through the V2 router)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)

@@ -154,7 +154,7 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         ExecutionCodec.Decoded[] memory decoded;
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
         uint256 table = _moveDirect(decoded, tokens);
-        _checkOutcomes(clearingPrices, decoded);
+        _checkOutcomes(clearingPrices, decoded, false);
         _logFees(tokens, table);
     }
 
@@ -183,13 +183,14 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         bool closed = table != 0 && _closed(table, sinks, interactions, config);
         Keeps memory keeps;
         if (!closed) keeps = _keepsBefore(tokens, config);
-        _moveRouted(decoded, tokens, sinks, table);
-        _interact(interactions, config);
+        _moveRouted(decoded, tokens, sinks, table, closed);
+        _interact(interactions, config, closed);
         // Without sinks (table 0) every buy whole; with sinks, what buyers are still owed — naming
-        // sinks says pools pay users directly: what they paid counts towards each due.
+        // sinks says pools pay users directly: what they paid counts towards each due. Closed,
+        // the contract pays nothing: the outcome pass checks the pools paid every due.
         if (table == 0) PayAll.payFlows(decoded);
-        else PayAll.pay(table, tokens, closed);
-        _checkOutcomes(clearingPrices, decoded);
+        else if (!closed) PayAll.pay(table, tokens);
+        _checkOutcomes(clearingPrices, decoded, closed);
         if (!closed) _keepsAfter(tokens, keeps);
     }
 
@@ -201,14 +202,15 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         ExecutionCodec.Decoded[] memory decoded,
         address[] calldata tokens,
         address[] calldata sinks,
-        uint256 table
+        uint256 table,
+        bool closed
     ) private {
         if (table == 0) {
             PullAll.pull(decoded, address(relayer));
             return;
         }
         Netting.move(table, tokens, sinks, address(this), address(relayer));
-        PayAll.noteBalances(table, tokens);
+        PayAll.noteBalances(table, tokens, closed);
     }
 
     /// @dev Closed: no surplus sell comes into this contract (every token with one names a
@@ -253,9 +255,12 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         }
     }
 
-    function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded) private view {
+    /// @dev `closed`: each balance read also checks the pools paid the owner's residual buys.
+    function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded, bool closed)
+        private
+    {
         for (uint256 i; i < decoded.length; ++i) {
-            _checkOutcome(i, clearingPrices, decoded[i]);
+            _checkOutcome(i, clearingPrices, decoded[i], closed);
         }
     }
 
@@ -386,13 +391,16 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
     }
 
     /// @dev Solver calls (DEX swaps), to owner-listed targets only, never granting an allowance.
-    function _interact(Interaction[] calldata interactions, bytes memory config) private {
+    ///      In a closed batch `_isPoolSwap` has proven every one a pool target's `swap` already.
+    function _interact(Interaction[] calldata interactions, bytes memory config, bool closed) private {
         for (uint256 i; i < interactions.length; ++i) {
             Interaction calldata it = interactions[i];
             address target = it.target;
-            if (!InteractionConfig.isTarget(config, target)) revert ForbiddenInteraction(i, target);
             bytes4 selector = it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0);
-            if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
+            if (!closed) {
+                if (!InteractionConfig.isTarget(config, target)) revert ForbiddenInteraction(i, target);
+                if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
+            }
             (bool ok, bytes memory reason) = target.call{value: it.value}(it.callData);
             if (!ok) revert InteractionFailed(i, reason);
             emit InteractionExecuted(target, it.value, selector);
@@ -402,9 +410,8 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
     ///      A BALANCES outcome and the value are one pass (BalanceOutcome); WEIGHTS needs the
     ///      portfolio's total first (Outcome.firstWeightMiss).
-    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d)
+    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d, bool closed)
         private
-        view
     {
         Intent memory intent = d.intent;
         uint256 miss;
@@ -412,13 +419,15 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         uint256 received;
         if (intent.kind == ExecutionCodec.KIND_WEIGHTS) {
             uint256[] memory balances = SafeTransfers.balancesOf(intent.tokens, intent.owner);
+            if (closed) PayAll.checkReached(intent.owner, intent.tokens, balances);
             uint256[] memory prices = PriceBounds.pricesOf(clearingPrices, d.priceIndex);
             miss = Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps);
             if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
             (given, received) = Outcome.valueOf(d.flows, prices);
         } else {
             (miss, given, received) = BalanceOutcome.check(
-                intent.owner, intent.tokens, intent.minBalance, intent.maxBalance, clearingPrices, d.priceIndex, d.flows
+                intent.owner, intent.tokens, intent.minBalance, intent.maxBalance, clearingPrices, d.priceIndex, d.flows,
+                closed
             );
             if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
         }

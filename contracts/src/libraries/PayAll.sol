@@ -24,9 +24,12 @@ import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 ///      unchanged; anything else is `SafeTransfers.TransferFailed(token, this, owner, amount)`.
 library PayAll {
     /// @notice For every residual buy, the balance its owner must end the interactions with.
+    /// @dev In a closed batch only each (owner, token)'s running target is kept: nothing is paid
+    ///      per leg, and the outcome pass checks each target (`checkReached`, BalanceOutcome).
     /// @param table Netting's table, after `move`.
     /// @param tokens The batch's tokens.
-    function noteBalances(uint256 table, address[] calldata tokens) internal {
+    /// @param closed Whether the batch is closed (BatchSettlement).
+    function noteBalances(uint256 table, address[] calldata tokens, bool closed) internal {
         bool overflow;
         assembly ("memory-safe") {
             let n := mload(table)
@@ -57,7 +60,7 @@ library PayAll {
                         let target := add(sub(reach, 1), amount)
                         overflow := or(overflow, or(lt(target, amount), iszero(add(target, 1))))
                         tstore(key, add(target, 1))
-                        tstore(leg, target)
+                        if iszero(closed) { tstore(leg, target) }
                     }
                 }
             }
@@ -67,6 +70,38 @@ library PayAll {
                 mstore(0x00, shl(224, 0x4e487b71)) // Panic(uint256)
                 mstore(0x04, 0x11)
                 revert(0x00, 0x24)
+            }
+        }
+    }
+
+    /// @notice In a closed batch, after the interactions: each of `owner`'s tokens with a
+    ///         running target (`noteBalances`) must have reached it, else
+    ///         `ResidualNotPaid(token, owner, missing)`; the target is cleared once checked.
+    ///         BalanceOutcome does the same inside its own balance pass.
+    /// @param owner The intent's owner.
+    /// @param tokens The intent's tokens.
+    /// @param balances `owner`'s balance of each, read after the interactions.
+    function checkReached(address owner, address[] memory tokens, uint256[] memory balances) internal {
+        bytes4 unpaid = IBatchSettlement.ResidualNotPaid.selector;
+        assembly ("memory-safe") {
+            for { let w := 0x20 } iszero(gt(w, shl(5, mload(tokens)))) { w := add(w, 0x20) } {
+                let token := mload(add(tokens, w))
+                mstore(0x00, owner)
+                mstore(0x20, token)
+                let key := keccak256(0x00, 0x40)
+                let reach := tload(key) // 1 + the running target, 0 when none
+                if reach {
+                    tstore(key, 0)
+                    let b := mload(add(balances, w))
+                    if lt(b, sub(reach, 1)) {
+                        let m := mload(0x40)
+                        mstore(m, unpaid)
+                        mstore(add(m, 0x04), token)
+                        mstore(add(m, 0x24), owner)
+                        mstore(add(m, 0x44), sub(sub(reach, 1), b))
+                        revert(m, 0x64)
+                    }
+                }
             }
         }
     }
@@ -122,14 +157,10 @@ library PayAll {
 
     /// @notice Pay every residual buy what its owner's balance still lacks of the target
     ///         `noteBalances` recorded, at most the residual (pools may have paid it directly).
-    ///         In a closed batch (BatchSettlement) the contract pays nothing: a buyer still
-    ///         lacking anything is `ResidualNotPaid(token, owner, missing)`.
     /// @param table Netting's table, after `move` and `noteBalances`.
     /// @param tokens The batch's tokens.
-    /// @param closed Whether the batch is closed.
-    function pay(uint256 table, address[] calldata tokens, bool closed) internal {
+    function pay(uint256 table, address[] calldata tokens) internal {
         bytes4 failed = SafeTransfers.TransferFailed.selector;
-        bytes4 unpaid = IBatchSettlement.ResidualNotPaid.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
             let n := mload(table)
@@ -157,13 +188,6 @@ library PayAll {
                         let lacks := 0
                         if gt(target, mload(0x00)) { lacks := sub(target, mload(0x00)) }
                         if lt(lacks, amount) { amount := lacks }
-                    }
-                    if and(gt(amount, 0), closed) {
-                        mstore(m, unpaid)
-                        mstore(add(m, 0x04), token)
-                        mstore(add(m, 0x24), owner)
-                        mstore(add(m, 0x44), amount)
-                        revert(m, 0x64)
                     }
                     if amount {
                         mstore(m, shl(224, 0xa9059cbb)) // transfer(address,uint256)
