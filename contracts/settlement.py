@@ -330,7 +330,11 @@ class Settlement:
         sender = to_checksum_address(sender)
         data = fn._encode_transaction_data()
         self._eth_call({"from": sender, "to": self.address, "data": data}, "latest", what)
-        return self._transact({"from": sender, "to": self.address, "data": data, "gas": 200_000}, private_key)
+        # a configuration edit writes a new data contract (InteractionConfig): ~100-400k gas
+        receipt = self._transact({"from": sender, "to": self.address, "data": data, "gas": 1_000_000}, private_key)
+        if receipt["status"] != 1:
+            raise ChainError(f"{what}: the transaction failed although its eth_call passed (out of gas?)")
+        return receipt
 
     def _eth_call(self, tx: dict[str, Any], block: int | str, what: str = "settle") -> bytes:
         tag = hex(block) if isinstance(block, int) else block
