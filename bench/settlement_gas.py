@@ -13,7 +13,9 @@ alike, and run from the same snapshot on equivalent work:
   - 1 execution: one user sells 1 WETH for USDC in the real USDC/WETH Uniswap V2 pair, each
     contract in its cheapest way: keel names the pair as WETH's sink (the relayer moves the
     user's WETH straight into the pair) and calls `pair.swap(…, to=user)`, so the pool pays the
-    user and the settlement pays nothing; GPv2 pulls the WETH into its settlement, then
+    user and the settlement pays nothing; keel's owner listed the pair as a pool target
+    (`setPoolTarget`, proven by the factory's CREATE2 address), so that batch is closed and the
+    contract's own balances are not read (SECURITY.md, "Where users' tokens go"); GPv2 pulls the WETH into its settlement, then
     `WETH.transfer(pair)` and `pair.swap(…, to=settlement)` interactions, then pays the user
     (GPv2 cannot pull to a pool, and its payout is not skipped). Until issue 13's netting the
     row went through the V2 router for both; the `1r` row still does (`--sizes 1r,…`): the
