@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from eth_utils import to_checksum_address
 
-from contracts import deploy
+from contracts import deploy, revert
 from contracts.artifacts import keel, npm
 from contracts.interaction import Interaction
-from contracts import revert
 from contracts.revert import SettlementReverted
 from contracts.settlement import Batch, make_batch
 from tests.integration.settlement.helpers import (
