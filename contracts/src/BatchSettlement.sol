@@ -28,14 +28,17 @@ import {Relayer} from "./Relayer.sol";
 ///      interactions and no sinks, every sell into this contract (PullAll, GPv2's shape);
 ///      otherwise netted (Netting: each matched amount moves seller → buyer through the
 ///      relayer, each token's surplus sells to a sink); with interactions, interact and pay
-///      what buyers are still owed (every buy, without sinks); then every outcome and value
-///      conservation; with interactions, the contract's own balances.
+///      what buyers are still owed (every buy, without sinks; nothing when closed); then every
+///      outcome and value conservation; with interactions and not closed, the contract's own
+///      balances. A batch is closed (`_closed`) when only proven-pool swaps paying others run
+///      and no surplus comes in: nothing can move the contract's holdings, so they are unread.
 ///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
 ///      targets and never an allowance-granting function; in a batch with interactions every
 ///      batch token, every token the owner gave an allowance for, and ether end no lower than
 ///      they began, and what the batch leaves over goes to the owner-set fee recipient in the
 ///      same call; a batch without interactions never touches the contract's balances (its
 ///      sellers pay the fee recipient directly, and a token bought beyond what is sold is refused).
+///      Solvers: the allow-list's, mirrored into the configuration (`setSolvers`).
 contract BatchSettlement is IBatchSettlement, ISolverMirror {
     using SafeTransfers for address;
 
@@ -135,7 +138,9 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
             if (sinks.length != 0) revert SinksLengthMismatch(0, sinks.length);
             ids = _settleDirect(tokens, clearingPrices, executions);
         } else {
-            ids = _settleRouted(tokens, clearingPrices, executions, interactions, sinks, config);
+            ids = sinks.length == 0
+                ? _settlePulled(tokens, clearingPrices, executions, interactions, config)
+                : _settleSinks(tokens, clearingPrices, executions, interactions, sinks, config);
         }
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
@@ -154,20 +159,42 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         ExecutionCodec.Decoded[] memory decoded;
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
         uint256 table = _moveDirect(decoded, tokens);
-        _checkOutcomes(clearingPrices, decoded, false);
+        _checkOutcomes(clearingPrices, decoded);
         _logFees(tokens, table);
     }
 
-    /// @dev A batch with interactions: the keeps-nothing checks (the batch tokens' balances
-    ///      before and after, ether and the guarded tokens) unless the batch is closed.
-    ///      Without sinks, GPv2's shape: every sell into this contract, every buy paid from it,
-    ///      no netting walk (on routed batches matching spares few transfers and the walk cost
-    ///      more than it saved: README, "Settlement gas"). With sinks, Netting: each token's
-    ///      surplus sells go to this contract or to the pool `sinks` names, and a residual
-    ///      buyer's balance is read before the interactions, so what a pool pays it directly
-    ///      counts towards its due (PayAll). Closed (`_closed`): nothing in the batch can move
-    ///      the contract's holdings, so they are not read, and the contract pays nothing.
-    function _settleRouted(
+    /// @dev A batch with interactions and no sinks, GPv2's shape: every sell into this contract
+    ///      (PullAll), interactions, every buy paid from it whole (PayAll.payFlows), no netting
+    ///      walk (on routed batches matching spares few transfers and the walk cost more than it
+    ///      saved: README, "Settlement gas"), and every keeps-nothing check (the batch tokens'
+    ///      balances before and after, ether and the guarded tokens). A function of its own,
+    ///      apart from the sinks path: sharing one body cost this path's per-execution loops
+    ///      stack shuffling (~15 gas an execution, README "Settlement gas").
+    function _settlePulled(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        bytes[] calldata executions,
+        Interaction[] calldata interactions,
+        bytes memory config
+    ) private returns (bytes32[] memory ids) {
+        uint256[] memory keeps = _keepsBefore(tokens, config);
+        ExecutionCodec.Decoded[] memory decoded;
+        (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
+        PullAll.pull(decoded, address(relayer));
+        _interact(interactions, config, false);
+        PayAll.payFlows(decoded);
+        _checkOutcomes(clearingPrices, decoded);
+        _keepsAfter(tokens, keeps);
+    }
+
+    /// @dev A batch with interactions and sinks, Netting: every matched amount seller → buyer
+    ///      and every surplus sell seller → this contract or the pool `sinks` names, through the
+    ///      relayer; a residual buyer's balance is read before the interactions, so what a pool
+    ///      pays it directly counts towards its due (PayAll). Not closed: the keeps-nothing
+    ///      checks, and the contract pays what buyers still lack. Closed (`_closed`): nothing in
+    ///      the batch can move the contract's holdings, so they are not read, and the contract
+    ///      pays nothing: `PayAll.checkPaid` checks that the pools paid every due.
+    function _settleSinks(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         bytes[] calldata executions,
@@ -178,39 +205,21 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         _checkSinks(tokens.length, sinks, config);
         ExecutionCodec.Decoded[] memory decoded;
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
-        uint256 table;
-        if (sinks.length != 0) (table,,,) = Netting.collect(decoded, tokens.length);
-        bool closed = table != 0 && _closed(table, sinks, interactions, config);
-        Keeps memory keeps;
+        (uint256 table,,,) = Netting.collect(decoded, tokens.length);
+        bool closed = _closed(table, sinks, interactions, config);
+        uint256[] memory keeps;
         if (!closed) keeps = _keepsBefore(tokens, config);
-        _moveRouted(decoded, tokens, sinks, table, closed);
-        _interact(interactions, config, closed);
-        // Without sinks (table 0) every buy whole; with sinks, what buyers are still owed — naming
-        // sinks says pools pay users directly: what they paid counts towards each due. Closed,
-        // the contract pays nothing: the outcome pass checks the pools paid every due.
-        if (table == 0) PayAll.payFlows(decoded);
-        else if (!closed) PayAll.pay(table, tokens);
-        _checkOutcomes(clearingPrices, decoded, closed);
-        if (!closed) _keepsAfter(tokens, keeps);
-    }
-
-    /// @dev With interactions. Without sinks (`table` 0): every sell seller → this contract
-    ///      (PullAll). With sinks: every matched amount seller → buyer and every surplus sell
-    ///      seller → this contract or the token's sink, through the relayer (Netting.move), then
-    ///      each residual buyer's balance before the interactions (PayAll.noteBalances).
-    function _moveRouted(
-        ExecutionCodec.Decoded[] memory decoded,
-        address[] calldata tokens,
-        address[] calldata sinks,
-        uint256 table,
-        bool closed
-    ) private {
-        if (table == 0) {
-            PullAll.pull(decoded, address(relayer));
-            return;
-        }
         Netting.move(table, tokens, sinks, address(this), address(relayer));
         PayAll.noteBalances(table, tokens, closed);
+        _interact(interactions, config, closed);
+        if (closed) {
+            PayAll.checkPaid(table, tokens);
+            _checkOutcomes(clearingPrices, decoded);
+        } else {
+            PayAll.pay(table, tokens);
+            _checkOutcomes(clearingPrices, decoded);
+            _keepsAfter(tokens, keeps);
+        }
     }
 
     /// @dev Closed: no surplus sell comes into this contract (every token with one names a
@@ -255,12 +264,9 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         }
     }
 
-    /// @dev `closed`: each balance read also checks the pools paid the owner's residual buys.
-    function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded, bool closed)
-        private
-    {
+    function _checkOutcomes(uint256[] calldata clearingPrices, ExecutionCodec.Decoded[] memory decoded) private view {
         for (uint256 i; i < decoded.length; ++i) {
-            _checkOutcome(i, clearingPrices, decoded[i], closed);
+            _checkOutcome(i, clearingPrices, decoded[i]);
         }
     }
 
@@ -410,8 +416,9 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
     /// @dev The signed outcome on post-batch balances, then value conservation and the fee cap.
     ///      A BALANCES outcome and the value are one pass (BalanceOutcome); WEIGHTS needs the
     ///      portfolio's total first (Outcome.firstWeightMiss).
-    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d, bool closed)
+    function _checkOutcome(uint256 i, uint256[] calldata clearingPrices, ExecutionCodec.Decoded memory d)
         private
+        view
     {
         Intent memory intent = d.intent;
         uint256 miss;
@@ -419,15 +426,13 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         uint256 received;
         if (intent.kind == ExecutionCodec.KIND_WEIGHTS) {
             uint256[] memory balances = SafeTransfers.balancesOf(intent.tokens, intent.owner);
-            if (closed) PayAll.checkReached(intent.owner, intent.tokens, balances);
             uint256[] memory prices = PriceBounds.pricesOf(clearingPrices, d.priceIndex);
             miss = Outcome.firstWeightMiss(balances, prices, intent.targetWeightBps, intent.toleranceBps);
             if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
             (given, received) = Outcome.valueOf(d.flows, prices);
         } else {
             (miss, given, received) = BalanceOutcome.check(
-                intent.owner, intent.tokens, intent.minBalance, intent.maxBalance, clearingPrices, d.priceIndex, d.flows,
-                closed
+                intent.owner, intent.tokens, intent.minBalance, intent.maxBalance, clearingPrices, d.priceIndex, d.flows
             );
             if (miss != NO_MISS) revert OutcomeNotMet(i, miss);
         }
@@ -439,36 +444,41 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
         }
     }
 
-    /// @dev What the keeps-nothing checks read before a batch that is not closed.
-    struct Keeps {
-        uint256[] start;
-        Guard guard;
-    }
-
-    function _keepsBefore(address[] calldata tokens, bytes memory config) private view returns (Keeps memory keeps) {
-        keeps.start = _ownBalances(tokens);
-        keeps.guard = _guardBefore(tokens, config);
-    }
-
-    function _keepsAfter(address[] calldata tokens, Keeps memory keeps) private {
-        _settleOwnBalances(tokens, keeps.start);
-        _guardAfter(keeps.guard);
-    }
-
-    function _ownBalances(address[] calldata tokens) private view returns (uint256[] memory balances) {
-        balances = new uint256[](tokens.length);
+    /// @dev What the keeps-nothing checks read before a batch that is not closed, in one flat
+    ///      array (an array left unassigned in a closed batch costs no memory, a struct would):
+    ///      [0] ether; [1 + i] the contract's balance of batch token i; then (token, balance)
+    ///      for each guarded token (standing allowance) that is not a batch token. Only a batch
+    ///      with interactions reads them: one without can move none of them.
+    function _keepsBefore(address[] calldata tokens, bytes memory config)
+        private
+        view
+        returns (uint256[] memory keeps)
+    {
+        address[] memory guarded = InteractionConfig.guarded(config);
+        keeps = new uint256[](1 + tokens.length + 2 * guarded.length);
+        keeps[0] = address(this).balance;
         for (uint256 i; i < tokens.length; ++i) {
-            balances[i] = SafeTransfers.balanceOf(tokens[i], address(this));
+            keeps[1 + i] = SafeTransfers.balanceOf(tokens[i], address(this));
+        }
+        uint256 at = 1 + tokens.length;
+        for (uint256 i; i < guarded.length; ++i) {
+            if (_isListed(tokens, guarded[i])) continue; // a batch token: checked as one
+            keeps[at++] = uint160(guarded[i]);
+            keeps[at++] = SafeTransfers.balanceOf(guarded[i], address(this));
+        }
+        assembly ("memory-safe") {
+            mstore(keeps, at) // the guarded tokens that were batch tokens take no room
         }
     }
 
     /// @dev The contract ends with no less of any batch token than it started with, and
-    ///      exactly as much: what the batch left over goes to the fee recipient.
-    function _settleOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private {
+    ///      exactly as much: what the batch left over goes to the fee recipient; then ether and
+    ///      the guarded tokens end no lower than they began.
+    function _keepsAfter(address[] calldata tokens, uint256[] memory keeps) private {
         for (uint256 i; i < tokens.length; ++i) {
             address token = tokens[i];
             uint256 afterwards = SafeTransfers.balanceOf(token, address(this));
-            uint256 start = startBalances[i];
+            uint256 start = keeps[1 + i];
             if (afterwards < start) revert SettlementLostFunds(token, start, afterwards);
             if (afterwards > start) {
                 address recipient = feeRecipient;
@@ -476,38 +486,13 @@ contract BatchSettlement is IBatchSettlement, ISolverMirror {
                 emit FeePaid(token, recipient, afterwards - start);
             }
         }
-    }
-
-    /// @dev What interactions could reach beyond the batch tokens: ether, and the guarded
-    ///      tokens (standing allowances) that are not batch tokens. Only a batch with
-    ///      interactions reads it: one without can move neither.
-    struct Guard {
-        uint256 ether_;
-        uint256 count;
-        address[] tokens;
-        uint256[] balances;
-    }
-
-    function _guardBefore(address[] calldata tokens, bytes memory config) private view returns (Guard memory guard) {
-        guard.ether_ = address(this).balance;
-        address[] memory guarded = InteractionConfig.guarded(config);
-        guard.tokens = new address[](guarded.length);
-        guard.balances = new uint256[](guarded.length);
-        for (uint256 i; i < guarded.length; ++i) {
-            if (_isListed(tokens, guarded[i])) continue; // a batch token: checked as one
-            guard.tokens[guard.count] = guarded[i];
-            guard.balances[guard.count++] = SafeTransfers.balanceOf(guarded[i], address(this));
-        }
-    }
-
-    function _guardAfter(Guard memory guard) private view {
-        if (address(this).balance < guard.ether_) {
-            revert SettlementLostFunds(address(0), guard.ether_, address(this).balance);
-        }
-        for (uint256 i; i < guard.count; ++i) {
-            if (guard.balances[i] == 0) continue; // nothing held, nothing to lose
-            uint256 afterwards = SafeTransfers.balanceOf(guard.tokens[i], address(this));
-            if (afterwards < guard.balances[i]) revert SettlementLostFunds(guard.tokens[i], guard.balances[i], afterwards);
+        if (address(this).balance < keeps[0]) revert SettlementLostFunds(address(0), keeps[0], address(this).balance);
+        for (uint256 at = 1 + tokens.length; at < keeps.length; at += 2) {
+            uint256 before = keeps[at + 1];
+            if (before == 0) continue; // nothing held, nothing to lose
+            address token = address(uint160(keeps[at]));
+            uint256 afterwards = SafeTransfers.balanceOf(token, address(this));
+            if (afterwards < before) revert SettlementLostFunds(token, before, afterwards);
         }
     }
 

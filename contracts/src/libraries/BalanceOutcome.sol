@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {Panic} from "./Panic.sol";
-import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 
 /// @title BalanceOutcome
 /// @notice A BALANCES execution's outcome and value in one pass over its tokens: the owner's
@@ -26,8 +25,6 @@ library BalanceOutcome {
     /// @param clearingPrices The batch's prices.
     /// @param priceIndex Each intent token's index in `clearingPrices` (all in range: the decoder checked).
     /// @param flows The signed flows (< 0 given, > 0 received).
-    /// @param closed A closed batch: each balance read must also reach the running target
-    ///        PayAll.noteBalances kept for (owner, token), if any (PayAll.checkReached's check).
     /// @return miss The first intent token index outside its bounds, or NO_MISS.
     /// @return given Σ -flow_j · price_j over outflows.
     /// @return received Σ flow_j · price_j over inflows.
@@ -38,10 +35,8 @@ library BalanceOutcome {
         uint256[] memory maxBalance,
         uint256[] calldata clearingPrices,
         uint256[] memory priceIndex,
-        int256[] memory flows,
-        bool closed
-    ) internal returns (uint256 miss, uint256 given, uint256 received) {
-        bytes4 unpaid = IBatchSettlement.ResidualNotPaid.selector;
+        int256[] memory flows
+    ) internal view returns (uint256 miss, uint256 given, uint256 received) {
         uint256 n = tokens.length;
         if (minBalance.length < n || maxBalance.length < n || priceIndex.length < n || flows.length < n) {
             Panic.outOfBounds();
@@ -60,25 +55,6 @@ library BalanceOutcome {
                 }
                 if lt(returndatasize(), 0x20) { revert(0, 0) }
                 let b := mload(0x00)
-                if closed {
-                    // the pools paid what noteBalances asked of them (transient: 1 + target)
-                    let token := mload(add(tokens, w))
-                    mstore(0x20, token)
-                    mstore(0x00, owner)
-                    let key := keccak256(0x00, 0x40)
-                    let reach := tload(key)
-                    if reach {
-                        tstore(key, 0)
-                        if lt(b, sub(reach, 1)) {
-                            let m := mload(0x40)
-                            mstore(m, unpaid)
-                            mstore(add(m, 0x04), token)
-                            mstore(add(m, 0x24), owner)
-                            mstore(add(m, 0x44), sub(sub(reach, 1), b))
-                            revert(m, 0x64)
-                        }
-                    }
-                }
                 mstore(0x00, shl(224, 0x70a08231))
                 if and(iszero(not(miss)), or(lt(b, mload(add(minBalance, w))), gt(b, mload(add(maxBalance, w))))) {
                     miss := sub(shr(5, w), 1)

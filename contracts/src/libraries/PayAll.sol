@@ -25,7 +25,7 @@ import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 library PayAll {
     /// @notice For every residual buy, the balance its owner must end the interactions with.
     /// @dev In a closed batch only each (owner, token)'s running target is kept: nothing is paid
-    ///      per leg, and the outcome pass checks each target (`checkReached`, BalanceOutcome).
+    ///      per leg, and `checkPaid` checks each target.
     /// @param table Netting's table, after `move`.
     /// @param tokens The batch's tokens.
     /// @param closed Whether the batch is closed (BatchSettlement).
@@ -74,32 +74,45 @@ library PayAll {
         }
     }
 
-    /// @notice In a closed batch, after the interactions: each of `owner`'s tokens with a
-    ///         running target (`noteBalances`) must have reached it, else
-    ///         `ResidualNotPaid(token, owner, missing)`; the target is cleared once checked.
-    ///         BalanceOutcome does the same inside its own balance pass.
-    /// @param owner The intent's owner.
-    /// @param tokens The intent's tokens.
-    /// @param balances `owner`'s balance of each, read after the interactions.
-    function checkReached(address owner, address[] memory tokens, uint256[] memory balances) internal {
+    /// @notice In a closed batch, after the interactions: every residual buy's owner must have
+    ///         reached the running target `noteBalances` kept for its (owner, token) — the pools
+    ///         paid it all — else `ResidualNotPaid(token, owner, missing)`; the contract pays
+    ///         nothing. Each target is checked once and cleared.
+    /// @param table Netting's table, after `move` and `noteBalances(…, true)`.
+    /// @param tokens The batch's tokens.
+    function checkPaid(uint256 table, address[] calldata tokens) internal {
         bytes4 unpaid = IBatchSettlement.ResidualNotPaid.selector;
         assembly ("memory-safe") {
-            for { let w := 0x20 } iszero(gt(w, shl(5, mload(tokens)))) { w := add(w, 0x20) } {
-                let token := mload(add(tokens, w))
-                mstore(0x00, owner)
-                mstore(0x20, token)
-                let key := keccak256(0x00, 0x40)
-                let reach := tload(key) // 1 + the running target, 0 when none
-                if reach {
-                    tstore(key, 0)
-                    let b := mload(add(balances, w))
-                    if lt(b, sub(reach, 1)) {
-                        let m := mload(0x40)
-                        mstore(m, unpaid)
-                        mstore(add(m, 0x04), token)
-                        mstore(add(m, 0x24), owner)
-                        mstore(add(m, 0x44), sub(sub(reach, 1), b))
-                        revert(m, 0x64)
+            let n := mload(table)
+            for { let k := 0 } lt(k, n) { k := add(k, 1) } {
+                let token := calldataload(add(tokens.offset, shl(5, k)))
+                for { let leg := shr(160, mload(add(add(table, 0x60), mul(k, 0xc0)))) } leg {
+                    leg := shr(160, mload(leg))
+                } {
+                    let owner := and(mload(leg), 0xffffffffffffffffffffffffffffffffffffffff)
+                    mstore(0x00, owner)
+                    mstore(0x20, token)
+                    let key := keccak256(0x00, 0x40)
+                    let reach := tload(key) // 1 + the running target; 0 once checked (or none)
+                    if reach {
+                        tstore(key, 0)
+                        mstore(0x00, shl(224, 0x70a08231)) // balanceOf(address)
+                        mstore(0x04, owner)
+                        if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                            let m := mload(0x40)
+                            returndatacopy(m, 0, returndatasize())
+                            revert(m, returndatasize())
+                        }
+                        if lt(returndatasize(), 0x20) { revert(0, 0) }
+                        let b := mload(0x00)
+                        if lt(b, sub(reach, 1)) {
+                            let m := mload(0x40)
+                            mstore(m, unpaid)
+                            mstore(add(m, 0x04), token)
+                            mstore(add(m, 0x24), owner)
+                            mstore(add(m, 0x44), sub(sub(reach, 1), b))
+                            revert(m, 0x64)
+                        }
                     }
                 }
             }
