@@ -176,6 +176,32 @@ def test_a_pool_swap_with_a_callback_or_ether_is_not_closed(env: Env, how: str) 
     assert {env.addr("USDC"), env.addr("WETH")} <= _own_reads(env, changed, reverts=True)
 
 
+def test_a_surplus_without_a_sink_is_not_closed(env: Env) -> None:
+    """A second user sells DAI for USDC in the same batch: DAI's surplus has no sink (it would
+    come into the contract), so the batch is not closed — the contract would pay that user's
+    USDC from what it holds, and the keeps-nothing check refuses it (closed, the refusal would
+    have been `ResidualNotPaid`)."""
+    held = _hold(env)
+    pair = _pool(env)
+    usdc, weth, dai = env.addr("USDC"), env.addr("WETH"), env.addr("DAI")
+    lone, user, out = _lone_sale(env, pair)
+    ref = env.ref_prices()
+    prices = {usdc: ref[usdc], weth: out * ref[usdc] // E18, dai: ref[dai]}
+    seller = env.world.users[6]
+    sold = 1_000 * E18
+    intent = balances_intent(seller.address, [usdc, dai], prices, [0, 0], [UNBOUNDED, UNBOUNDED], nonce=1)
+    dai_leg = Leg(intent, seller.private_key, {dai: -sold, usdc: proceeds(sold, prices[dai], prices[usdc])})
+    acct = env.world.users[4]
+    weth_intent = balances_intent(acct.address, [usdc, weth], prices, [0, 0], [UNBOUNDED, UNBOUNDED], nonce=1)
+    weth_leg = Leg(weth_intent, acct.private_key, {weth: -E18, usdc: proceeds(E18, prices[weth], prices[usdc])})
+    batch = make_batch(prices, [weth_leg.row(env), dai_leg.row(env)], list(lone.interactions),
+                       sinks={weth: pair.address})
+    assert {usdc, weth, dai} <= _own_reads(env, batch, reverts=True)
+    reason = assert_refused(env, batch, "SettlementLostFunds", extra_owners=[pair.address])
+    assert reason.args["token"] == usdc and reason.args["before"] == held[usdc]
+    assert _holdings(env) == held and user == acct.address
+
+
 @pytest.mark.parametrize("symbol", ["USDC", "DAI"])
 def test_rejects_a_theft_riding_on_a_pool_swap(env: Env, symbol: str) -> None:
     """A pool swap plus the allowed router spending the contract's standing allowance of a held
