@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ISolverAllowList, ISolverMirror} from "./interfaces/ISolverAllowList.sol";
+import {IAllowListed, ISolverAllowList, ISolverMirror} from "./interfaces/ISolverAllowList.sol";
 
 /// @title SolverAllowList
 /// @notice The owner adds and removes the solvers allowed to settle batches. It holds no
@@ -25,6 +25,8 @@ contract SolverAllowList is ISolverAllowList {
     error ZeroOwner();
     /// @notice The list is bound to a settlement already.
     error AlreadyBound(address settlement);
+    /// @notice `settlement` does not name this list as its allow-list (`its` is what it names).
+    error NotThisListsSettlement(address settlement, address its);
 
     /// @notice `solver` was added to the list.
     event SolverAdded(address indexed solver);
@@ -75,6 +77,11 @@ contract SolverAllowList is ISolverAllowList {
     /// @param settlement_ A settlement whose allow-list is this contract.
     function bind(ISolverMirror settlement_) external onlyOwner {
         if (address(settlement) != address(0)) revert AlreadyBound(address(settlement));
+        // Binding is once and for all: a wrong address would leave the real settlement with no
+        // solvers until both are redeployed, so it must point back here (an EOA or a contract
+        // without `allowList()` reverts here too).
+        address its = IAllowListed(address(settlement_)).allowList();
+        if (its != address(this)) revert NotThisListsSettlement(address(settlement_), its);
         settlement = settlement_;
         emit Bound(address(settlement_));
         _mirror();

@@ -16,3 +16,12 @@ interface ISolverMirror {
     /// @param solvers The allow-list's whole list.
     function setSolvers(address[] calldata solvers) external;
 }
+
+/// @title IAllowListed
+/// @notice A contract that names its solver allow-list (the settlement's public `allowList`);
+///         `SolverAllowList.bind` checks that it points back. Not inherited by the settlement,
+///         whose getter returns the `ISolverAllowList` type (the same ABI: an address).
+interface IAllowListed {
+    /// @notice The allow-list this contract checks solvers against.
+    function allowList() external view returns (address);
+}

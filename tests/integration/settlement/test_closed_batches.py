@@ -176,6 +176,81 @@ def test_a_pool_swap_with_a_callback_or_ether_is_not_closed(env: Env, how: str) 
     assert {env.addr("USDC"), env.addr("WETH")} <= _own_reads(env, changed, reverts=True)
 
 
+
+def _reshaped(batch: Batch, call_data: bytes) -> Batch:
+    swap = batch.interactions[0]
+    return Batch(batch.tokens, batch.clearing_prices, batch.executions,
+                 (Interaction(swap.target, 0, call_data),), sinks=batch.sinks)
+
+
+def test_a_swap_whose_to_word_has_dirty_high_bits_is_not_closed(env: Env) -> None:
+    """The pair masks `to` to its low 160 bits, so dirty high bits could hide the settlement
+    as the payee of a "closed" batch: such a word makes the batch not closed (a review's mutant)."""
+    _hold(env)
+    pair = _pool(env)
+    batch, _user, _out = _lone_sale(env, pair)
+    data = bytearray(batch.interactions[0].call_data)
+    data[4 + 2 * 32] = 0x01  # the `to` word's top byte
+    changed = _reshaped(batch, bytes(data))
+    try:
+        env.settlement.call(env.solver, changed)
+        reverts = False
+    except SettlementReverted:
+        reverts = True
+    assert {env.addr("USDC"), env.addr("WETH")} <= _own_reads(env, changed, reverts=reverts)
+
+
+def test_a_swap_with_trailing_bytes_or_another_data_offset_is_not_closed(env: Env) -> None:
+    """Only the exact 164-byte encoding (data at offset 0x80, length 0) is closed: a `data`
+    offset pointing at another word could hand the pair non-empty data (a callback), so any
+    other shape takes every keeps-nothing check — and still settles, holdings unchanged."""
+    held = _hold(env)
+    pair = _pool(env)
+    batch, _user, _out = _lone_sale(env, pair)
+    plain = batch.interactions[0].call_data
+    trailing = _reshaped(batch, plain + bytes(32))
+    moved = bytearray(plain)
+    moved[4 + 3 * 32:4 + 4 * 32] = (0x20).to_bytes(32, "big")  # data's length read from amount1Out's word
+    offset = _reshaped(batch, bytes(moved))
+    assert {env.addr("USDC"), env.addr("WETH")} <= _own_reads(env, trailing)
+    assert {env.addr("USDC"), env.addr("WETH")} <= _own_reads(env, offset)
+    assert env.settlement.settle(env.solver, offset)["status"] == 1
+    assert _holdings(env) == held
+
+
+def test_a_closed_batch_counts_one_owners_two_buys_once_each(env: Env) -> None:
+    """One owner, two executions each selling 1 WETH for USDC: the pool must pay both dues; a
+    pool that pays one is refused (`ResidualNotPaid`, the missing due), the one that pays both
+    settles — the running target per (owner, token) never counts a payment twice."""
+    held = _hold(env)
+    pair = _pool(env)
+    usdc, weth = env.addr("USDC"), env.addr("WETH")
+    out = v2_quote(env, 2 * E18, [weth, usdc])
+    prices = {usdc: env.ref_prices()[usdc], weth: (out // 2) * env.ref_prices()[usdc] // E18}
+    acct = env.world.users[4]
+    due = proceeds(E18, prices[weth], prices[usdc])
+    legs = [Leg(balances_intent(acct.address, [usdc, weth], prices, [0, 0], [UNBOUNDED, UNBOUNDED], nonce=nonce),
+                acct.private_key, {weth: -E18, usdc: due}) for nonce in (1, 2)]
+    both = make_batch(prices, [leg.row(env) for leg in legs], [_swap(env, pair, 2 * due, acct.address)],
+                      sinks={weth: pair.address})
+    one = make_batch(prices, [leg.row(env) for leg in legs], [_swap(env, pair, due, acct.address)],
+                     sinks={weth: pair.address})
+    assert _own_reads(env, both) == set()
+    reason = assert_refused(env, one, "ResidualNotPaid", extra_owners=[pair.address])
+    assert reason.args["owner"] == acct.address and due - 2 <= reason.args["missing"] <= due
+    before = env.balance(acct.address, usdc)
+    assert env.settlement.settle(env.solver, both)["status"] == 1
+    assert env.balance(acct.address, usdc) - before == 2 * due
+    assert _holdings(env) == held
+
+
+def test_a_closed_swap_paying_the_relayer_is_refused(env: Env) -> None:
+    held = _hold(env)
+    pair = _pool(env)
+    batch, _user, _out = _lone_sale(env, pair, to=env.settlement.relayer())
+    assert_refused(env, batch, "ResidualNotPaid", extra_owners=[pair.address, env.settlement.relayer()])
+    assert _holdings(env) == held
+
 def test_a_surplus_without_a_sink_is_not_closed(env: Env) -> None:
     """A second user sells DAI for USDC in the same batch: DAI's surplus has no sink (it would
     come into the contract), so the batch is not closed — the contract would pay that user's
@@ -310,3 +385,19 @@ def test_refuses_more_solvers_than_the_settlement_keeps(env: Env) -> None:
     assert _revert_of(env, allow.functions.addSolver(extra[-1]), owner).name == "TooManySolvers"
     assert _status(env, allow.functions.addSolver(extra[-1]), owner) == 0
     assert not allow.functions.isSolver(extra[-1]).call()
+
+
+def test_the_allow_list_binds_only_a_settlement_that_names_it(env: Env) -> None:
+    """`bind` is once and for all, so a settlement that does not point back at the list (or an
+    account with no `allowList()`) is refused; the list stays unbound and can still bind."""
+    owner = env.world.deployer.address
+    fresh = env.w3.eth.contract(address=deploy._deploy(env.w3, "SolverAllowList", owner, owner),
+                                abi=keel("SolverAllowList").abi)
+    refusal = _revert_of(env, fresh.functions.bind(env.settlement.address), owner)
+    assert refusal.name == "NotThisListsSettlement"
+    assert refusal.args == {"settlement": env.settlement.address, "its": _allow_list(env).address}
+    assert _status(env, fresh.functions.bind(env.world.users[0].address), owner) == 0  # an EOA
+    assert int(fresh.functions.settlement().call(), 16) == 0
+    # the twin: the world's list names the world's settlement, which names it back
+    assert _allow_list(env).functions.settlement().call() == env.settlement.address
+    assert env.settlement.contract.functions.allowList().call() == _allow_list(env).address
