@@ -51,6 +51,7 @@ from solver.joint import (
     to_highs,
 )
 from solver.joint_bound import common_group, price_box, vertices_of
+from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, washes
 
 MU_FLOOR = 1e-12  # a copy weighted less than this carries no flow worth a cut
 
@@ -65,7 +66,8 @@ class MixtureBound:
     rounds: int
     time_s: float
     out: frozenset[str] = frozenset()  # the case: tokens whose clearing price leaves the box
-    boxes: int = 1  # the price box was split into this many for the prices-inside case (`_refine`)
+    boxes: int = 1  # leaves of the prices-inside case's branch and bound (`_refine`: boxes and washes)
+    washes: tuple[tuple[str, str, float], ...] = ()  # (intent id, token, USD) sold and bought at once (`joint_branch`)
 
     def centre(self) -> dict[str, float]:
         """sum_v mu_v v: the price vector the optimal mixture averages to (a hint, not a solution)."""
@@ -102,28 +104,19 @@ def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapp
 
 def _refine(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
             box: Mapping[str, tuple[float, float]], whole: MixtureBound, until: float) -> MixtureBound:
-    """Branch and bound over the price box, for the prices-inside case: the box with the largest
-    bound is halved along its widest side and each half gets its own mixture program, until
-    `until` (perf_counter). The halves cover the box, so a solution's prices lie in one of them
-    and that half's program bounds it: the largest bound over the boxes is a bound, no larger
-    than the whole box's (up to the cutting planes). A split is kept only once both halves are
-    solved."""
-    leaves: list[tuple[MixtureBound, dict[str, tuple[float, float]]]] = [(whole, dict(box))]
-    while box and time.perf_counter() < until:
-        leaves.sort(key=lambda leaf: leaf[0].bound_usd)
-        top_box = leaves[-1][1]
-        side = max(sorted(top_box), key=lambda t: top_box[t][1] - top_box[t][0])
-        lo, hi = top_box[side]
-        halves = [{**top_box, side: (lo, (lo + hi) / 2)}, {**top_box, side: ((lo + hi) / 2, hi)}]
-        try:
-            solved = [(mixture_case(intents, liquidity, prices, group, h, frozenset(), until - time.perf_counter()), h)
-                      for h in halves]
-        except JointInfeasible:
-            break  # out of time mid-split: the boxes so far stand
-        leaves[-1:] = solved
-    best = max(leaves, key=lambda leaf: leaf[0].bound_usd)[0]
-    # both bound: where the halves' own cutting planes leave them a hair above the whole, keep it
-    return replace(best, boxes=len(leaves)) if best.bound_usd < whole.bound_usd else whole
+    """Branch and bound for the prices-inside case (`solver.joint_branch`: each leaf's settlements
+    are covered by its children — a wash's two directions, or the box's halves — so the largest
+    leaf bounds them all), until `until` (perf_counter); never looser than `whole`."""
+
+    def solve(part: Box, ways: Ways, left: float) -> Leaf:
+        case = mixture_case(intents, liquidity, prices, group, part, frozenset(), left, ways)
+        return Leaf(case.bound_usd, part, ways, case.washes)
+
+    best, leaves = refine(Leaf(whole.bound_usd, dict(box), {}, whole.washes), solve, until)
+    if best.bound_usd >= whole.bound_usd:
+        return whole  # both bound: where the leaves' own cutting planes leave them a hair above, keep the whole
+    return replace(whole, bound_usd=best.bound_usd, objective_usd=best.bound_usd - (whole.bound_usd - whole.objective_usd),
+                   boxes=leaves, washes=best.washes)
 
 
 def _subsets(tokens: list[str]) -> list[frozenset[str]]:
@@ -159,11 +152,13 @@ def _any_price_case(intents: list[JointIntent], liquidity: Liquidity, prices: Ma
 
 def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
                  box: Mapping[str, tuple[float, float]], out: frozenset[str],
-                 time_limit_s: float = math.inf) -> MixtureBound:
+                 time_limit_s: float = math.inf, ways: Ways | None = None) -> MixtureBound:
     """The mixture program for the solutions whose clearing prices (numeraire fixed) leave the
     box at exactly the tokens in `out`: no G user trades those (its price bounds forbid it),
     users with a token in `out` or outside the box keep the any-price relaxation, every other
-    user shares the value rows over the vertices of the box without `out`."""
+    user shares the value rows over the vertices of the box without `out`. `ways` restricts it
+    to the settlements in which each (intent, token) listed only sells (-1) or only buys (+1) it
+    (`solver.joint_branch`)."""
     started = time.perf_counter()
     inside = {t: b for t, b in box.items() if t not in out}
     vertices = vertices_of(inside)
@@ -173,6 +168,7 @@ def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     mixed = [ji.id for ji in intents if ji.id in members or set(ji.intent.tokens) <= priced]
     base = define_model(intents, liquidity, prices, PRICED, {}, dict.fromkeys(mixed, 0.0))
     _without_out(base, intents, group, out)
+    fix_ways(base.cols, base.model.upper, ways or {})
     stacked = _Stacked(base, len(vertices))
     h = stacked.to_highs(vertices, mixed)
     set_time_limit(h, time_limit_s)
@@ -181,7 +177,14 @@ def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     multipliers = {i: abs(duals[r]) for i, r in stacked.value_rows.items()}
     weights = tuple(values[stacked.mu(v)] for v in range(len(vertices)))
     return MixtureBound((objective + BOUND_SLACK) * base.scale, objective * base.scale, tuple(vertices), weights,
-                        multipliers, rounds, time.perf_counter() - started, out)
+                        multipliers, rounds, time.perf_counter() - started, out,
+                        washes=washes(base.cols, _allowances(base), stacked.copies, stacked.col, values, base.scale))
+
+
+def _allowances(base: Built) -> dict[str, int]:
+    """Each intent's allowance column (`a_k`, k its place in the program)."""
+    index = {name: j for j, name in enumerate(base.model.names) if name.startswith("a_")}
+    return {i: index[f"a_{k}"] for k, i in enumerate(base.cols)}
 
 
 class _Stacked:

@@ -10,7 +10,7 @@ import pytest
 
 from intents.model import Intent, IntentKind
 from routing.pools import Liquidity
-from solver import joint, joint_bound, joint_mixture
+from solver import joint, joint_bound, joint_branch, joint_mixture
 from solver.clearing import clear
 from solver.joint_wants import joint_want
 from solver.routing_port import make_route_fn
@@ -102,8 +102,40 @@ def test_should_stay_a_bound_when_the_box_is_split_and_be_no_looser() -> None:
     whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
     split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=1.5)
     assert split.bound_usd <= whole.bound_usd
+    # refined, the bound also branches on washes (`joint_branch`): it bounds net-sells solutions, so
+    # the comparison is a net-sells solution of the fixed-price program at each price (the gross
+    # program's own optimum counts sells no settlement makes: see the next test)
     for weth, dai in itertools.product((0.95, 0.975, 1.0, 1.025, 1.05), (0.98, 1.0, 1.02)):
-        assert joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: weth, DAI: dai}).objective_usd <= split.bound_usd
+        assert joint_branch.net_fixed_price(jis, POOLS, PRICES, {WETH: weth, DAI: dai}) <= split.bound_usd
+
+
+def test_branching_on_washes_takes_the_gross_sells_gain_out_of_the_bound() -> None:
+    # WETH within ±20%, DAI ±10%: far from the reference, a user can receive more reference value
+    # than it gives, and a program counting gross sells as `given` claims allowance on it by
+    # selling and buying one token at once; no settlement does (its flows are net)
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.8, 1.2), (0.9, 1.1)))
+    jis = users(intents, balances)
+    whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
+    assert whole.washes  # the unsplit program washes
+    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=2.0)
+    grid = list(itertools.product((0.8, 0.9, 1.0, 1.1, 1.2), (0.9, 0.95, 1.0, 1.05, 1.1)))
+    gross = max(joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: w, DAI: d}).objective_usd for w, d in grid)
+    net = max(joint_branch.net_fixed_price(jis, POOLS, PRICES, {WETH: w, DAI: d}) for w, d in grid)
+    # splitting the box alone can never go under the gross program at a price of the box
+    assert split.bound_usd < gross - 0.3
+    assert net <= split.bound_usd <= net + 0.1
+
+
+def test_a_wash_splits_into_its_two_directions_and_a_box_into_halves() -> None:
+    leaf = joint_branch.Leaf(1.0, {WETH: (0.9, 1.1), DAI: (0.95, 1.05)}, {("0xa", DAI): 1}, (("0xb", WETH, 2.0),))
+    assert joint_branch.children(leaf) == [(leaf.box, {("0xa", DAI): 1, ("0xb", WETH): -1}),
+                                           (leaf.box, {("0xa", DAI): 1, ("0xb", WETH): 1})]
+    halves = joint_branch.children(joint_branch.Leaf(1.0, leaf.box, leaf.ways))
+    assert halves == [({WETH: (0.9, 1.0), DAI: (0.95, 1.05)}, leaf.ways),
+                      ({WETH: (1.0, 1.1), DAI: (0.95, 1.05)}, leaf.ways)]
 
 
 def test_splitting_a_wide_box_tightens_the_bound() -> None:
