@@ -50,6 +50,7 @@ from solver.joint import (
     set_time_limit,
     to_highs,
 )
+from solver.joint_bands import add_balance_bands
 from solver.joint_bound import common_group, price_box, vertices_of
 from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, washes
 
@@ -143,6 +144,7 @@ def _any_price_case(intents: list[JointIntent], liquidity: Liquidity, prices: Ma
     """A looser bound of the case `out`, from one copy: every user's value at any prices inside
     its own signed bounds (`joint.ANY_PRICE`), the G users kept off the tokens in `out`."""
     base = define_model(intents, liquidity, prices, ANY_PRICE, {}, {})
+    add_balance_bands(base, intents, prices)
     _without_out(base, intents, group, out)
     base.h = to_highs(base.model)
     set_time_limit(base.h, time_limit_s)
@@ -167,6 +169,7 @@ def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     priced = set(inside) | {ji.intent.tokens[0] for ji in intents if ji.id in members}
     mixed = [ji.id for ji in intents if ji.id in members or set(ji.intent.tokens) <= priced]
     base = define_model(intents, liquidity, prices, PRICED, {}, dict.fromkeys(mixed, 0.0))
+    add_balance_bands(base, intents, prices)
     _without_out(base, intents, group, out)
     fix_ways(base.cols, base.model.upper, ways or {})
     stacked = _Stacked(base, len(vertices))

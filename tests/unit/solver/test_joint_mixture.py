@@ -239,3 +239,39 @@ def test_should_bound_a_settlement_that_sends_a_pool_far_more_than_the_batch_sca
              - scoring.cost_e18(flows, PRICES)) / 1e18
     assert score > 20 * 1_000 * 0.0075  # far above what 20 x S of the mispricing pays
     assert bound >= score
+
+
+def _with_hedger(usdc: int) -> tuple[dict[str, Intent], dict]:
+    """Two weights users and a hedger with `usdc` dollars and no WETH who signed 1.0-1.2 WETH."""
+    intents, balances = batch([(200_000, 0, 6000), (50_000, 30, 3000)])
+    base = intents["0x0"]
+    balances[OWNERS[2]] = {USDC: usdc * 10**6, WETH: 0}
+    intents["0xh"] = Intent(OWNERS[2], base.tokens, base.min_price, base.max_price, IntentKind.BALANCES,
+                            min_balance=(0, 10**18), max_balance=(2**256 - 1, 12 * 10**17), max_fee_bps=30,
+                            valid_to=2**32, nonce=1)
+    return intents, balances
+
+
+def _two(intents: dict[str, Intent], balances: dict) -> list[joint.JointIntent]:
+    return joint.joint_intents(list(intents), intents, balances, TWO_PRICES, lambda _: 0)
+
+
+def test_an_intent_no_settlement_brings_into_its_balances_band_adds_nothing_to_the_bound() -> None:
+    pools = Liquidity.from_json(liquidity())
+    stuck = _two(*_with_hedger(2_000))  # 1 WETH costs ~$3,000 at any price it signed: never in its band
+    others = [ji for ji in stuck if ji.id != "0xh"]
+    without = joint_mixture.mixture_bound(others, pools, TWO_PRICES).bound_usd
+    assert joint_mixture.mixture_bound(stuck, pools, TWO_PRICES).bound_usd == pytest.approx(without, abs=0.01)
+    # without the band the program trades its $2,000 anyway and claims allowance on it
+    assert joint.solve(stuck, pools, TWO_PRICES, joint.ANY_PRICE).bound_usd > \
+        joint.solve(others, pools, TWO_PRICES, joint.ANY_PRICE).bound_usd + 20
+    # funded, it settles, and the bound counts it and lies above what the clearing settles
+    intents, balances = _with_hedger(5_000)
+    bound = joint_mixture.mixture_bound(_two(intents, balances), pools, TWO_PRICES).bound_usd
+    assert bound > without + 20
+    result = joint.solve(_two(intents, balances), pools, TWO_PRICES, joint.SETTLE)
+    wants = {i: joint_want(i, it, result.flows_usd[i], balances[it.owner], TWO_PRICES) for i, it in intents.items()}
+    route = make_route_fn("milp", pools, TWO_PRICES, 0, SETTLEMENT, 2**32)
+    cleared = clear(wants, intents, balances, TWO_PRICES, route, lambda _i: 0)
+    assert "0xh" in cleared.flows
+    assert 0 < contributions_usd(intents, balances, cleared.flows) <= bound
