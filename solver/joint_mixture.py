@@ -22,8 +22,10 @@ sum_v mu_v (v . q_i) = rho . q_i <= 0, its value conservation at rho. So the opt
 (`mixture_case(out=O)`) trades none of O for a G user (their bounds forbid it), and the users
 touching O keep the any-price relaxation; the bound is the largest case (`mixture_bound`). It is
 never above `priced_bound`'s (its dual is the min over lambda that `priced_bound` evaluates at
-one lambda) up to the cutting planes each adds. Splitting the box (`refine_s`) keeps it a bound:
-the halves cover the box. Pure: no web3, aiohttp, sqlite or subprocess.
+one lambda) up to the cutting planes each adds. Refining it (`refine_s`: branch and bound over
+the box's halves and over each paying wash's two directions, `solver.joint_branch`) keeps it a
+bound: the parts cover the settlements. A balances intent settles only inside its band
+(`solver.joint_bands`). Pure: no web3, aiohttp, sqlite or subprocess.
 """
 
 from __future__ import annotations

@@ -120,13 +120,13 @@ def test_branching_on_washes_takes_the_gross_sells_gain_out_of_the_bound() -> No
     jis = users(intents, balances)
     whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
     assert whole.washes  # the unsplit program washes
-    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=2.0)
+    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=4.0)
     grid = list(itertools.product((0.8, 0.9, 1.0, 1.1, 1.2), (0.9, 0.95, 1.0, 1.05, 1.1)))
     gross = max(joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: w, DAI: d}).objective_usd for w, d in grid)
     net = max(joint_branch.net_fixed_price(jis, POOLS, PRICES, {WETH: w, DAI: d}) for w, d in grid)
     # splitting the box alone can never go under the gross program at a price of the box
     assert split.bound_usd < gross - 0.3
-    assert net <= split.bound_usd <= net + 0.1
+    assert net <= split.bound_usd <= net + 0.25
 
 
 def test_a_wash_splits_into_its_two_directions_and_a_box_into_halves() -> None:
@@ -136,6 +136,13 @@ def test_a_wash_splits_into_its_two_directions_and_a_box_into_halves() -> None:
     halves = joint_branch.children(joint_branch.Leaf(1.0, leaf.box, leaf.ways))
     assert halves == [({WETH: (0.9, 1.0), DAI: (0.95, 1.05)}, leaf.ways),
                       ({WETH: (1.0, 1.1), DAI: (0.95, 1.05)}, leaf.ways)]
+    # few washes: the wash first, whatever the box; many, and a box as wide as the root's: the box first
+    assert joint_branch.children(leaf, root=leaf.box)[0] == (leaf.box, {("0xa", DAI): 1, ("0xb", WETH): -1})
+    many = tuple(("0xb", f"0x{k}", 1.0) for k in range(joint_branch.MANY_WASHES + 1))
+    crowded = joint_branch.Leaf(1.0, leaf.box, leaf.ways, many)
+    assert joint_branch.children(crowded, root=leaf.box) == halves
+    narrow = joint_branch.Leaf(1.0, {WETH: (0.9, 1.0), DAI: (0.95, 1.0)}, leaf.ways, many)
+    assert joint_branch.children(narrow, root=leaf.box)[0] == (narrow.box, {("0xa", DAI): 1, ("0xb", "0x0"): -1})
 
 
 def test_splitting_a_wide_box_tightens_the_bound() -> None:
