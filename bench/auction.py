@@ -5,14 +5,16 @@ again at the clearing's prices and a bounded price search —, net+clear, route,
 bound, simulate, settle), gas per intent settled, the share of volume matched internally, the
 milp strategy's score relative to the baseline's, both measured in this run on the same auction;
 intents settled and score beside the previous version's (`PREVIOUS`); keel's joint bound and the
-gap to it — on batches up to 100, the mixture program (`solver.joint_mixture`) with the price box
-split for `REFINE_S` seconds by the bench after the round, beside the round's own bound and the
+gap to it — on batches up to 100, the mixture program (`solver.joint_mixture`) refined for
+`REFINE_S` seconds by the bench after the round (branch and bound over the price box and the
+washes, `solver.joint_branch`), beside the round's own bound and the
 previous bound (the Lagrangian at the reference duals); on batches up to 100, the saving over
 routing each settled intent alone with the best split router (the milp strategy on a one-intent
 auction) and its share of the bound's saving (and of the fixed-price relaxation's); on batches up
-to 50, the best of `PRICE_SAMPLES` uniform clearing price vectors in the fixed-price relaxation;
-on batches up to 10, an independent fixed-price program (`bench.joint_reference`, Clarabel) at
-3 prices per token of the price box, which must lie under the bound.
+to 50, the best net-sells solution of the fixed-price relaxation at `PRICE_SAMPLES` uniform
+clearing price vectors; on batches up to 10, an independent fixed-price program
+(`bench.joint_reference`, Clarabel) at 5 prices per token of the price box: its best net-sells
+solution must lie under the bound (its gross-sells optimum, printed beside it, may not).
 Users beyond the world's ten are made on the fork by writing token balances and relayer
 allowances into storage, so the bench needs no thousands of transactions to set up.
 The fork runs with no block gas limit: a 1,000-execution settlement does not fit a
