@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from routing.pools import Liquidity
 from solver.joint import FIXED_PRICE, JointIntent, define_model, run_model, solve, to_highs
 
 BOX_FIRST = 0.5  # a leaf with many washes whose box has a side wider than this share of the root's: box first
 MANY_WASHES = 40  # paying washes past which a wide box is split first
+WARM_LEAVES = 24  # the open leaves with the largest bounds keep their solved program (memory: one program each)
 WASH = 1e-6  # units of S: a token both sold and bought above this is a wash worth a branch (below: float noise)
 
 Box = dict[str, tuple[float, float]]
@@ -47,6 +49,7 @@ class Leaf:
     box: Box
     ways: Ways = field(default_factory=dict)
     washes: tuple[tuple[str, str, float], ...] = ()  # (intent id, token, USD of allowance past net sells)
+    state: Any = field(default=None, compare=False, repr=False)  # the solved program, for its children's warm start
 
 
 def fix_ways(cols: Mapping[str, Mapping[str, tuple[int, int]]], upper: list[float], ways: Ways) -> None:
@@ -128,20 +131,23 @@ def _halves(leaf: Leaf) -> list[tuple[Box, Ways]]:
     return [({**box, side: (lo, mid)}, leaf.ways), ({**box, side: (mid, hi)}, leaf.ways)]
 
 
-def refine(root: Leaf, solve: Callable[[Box, Ways, float], Leaf], until: float) -> tuple[Leaf, int]:
-    """Best-first branch and bound from `root` until `until` (perf_counter): `solve(box, ways,
-    seconds_left)` is the leaf's program (raising `ValueError`, e.g. `JointInfeasible`, when it runs
-    out of time). Returns the leaf with the largest bound (a bound of every settlement `root`
-    covers) and the number of leaves."""
+def refine(root: Leaf, solve: Callable[[Leaf, Box, Ways, float], Leaf], until: float) -> tuple[Leaf, int]:
+    """Best-first branch and bound from `root` until `until` (perf_counter): `solve(parent, box,
+    ways, seconds_left)` is the leaf's program (it may start from `parent.state`; raising
+    `ValueError`, e.g. `JointInfeasible`, when it runs out of time). Returns the leaf with the
+    largest bound (a bound of every settlement `root` covers) and the number of leaves."""
     leaves = [root]
     while time.perf_counter() < until:
         leaves.sort(key=lambda leaf: leaf.bound_usd)
-        parts = children(leaves[-1], root.box)
+        parent = leaves[-1]
+        parts = children(parent, root.box)
         if not parts:
             break
         try:
-            solved = [solve(box, ways, until - time.perf_counter()) for box, ways in parts]
+            solved = [solve(parent, box, ways, until - time.perf_counter()) for box, ways in parts]
         except ValueError:
             break  # out of time mid-split: the leaves so far stand
         leaves[-1:] = solved
+        leaves.sort(key=lambda leaf: leaf.bound_usd)
+        leaves[:-WARM_LEAVES] = [replace(leaf, state=None) for leaf in leaves[:-WARM_LEAVES]]
     return max(leaves, key=lambda leaf: leaf.bound_usd), len(leaves)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from routing.pools import Liquidity
@@ -71,6 +71,7 @@ class MixtureBound:
     out: frozenset[str] = frozenset()  # the case: tokens whose clearing price leaves the box
     boxes: int = 1  # leaves of the prices-inside case's branch and bound (`_refine`: boxes and washes)
     washes: tuple[tuple[str, str, float], ...] = ()  # (intent id, token, USD) sold and bought at once (`joint_branch`)
+    state: Any = field(default=None, compare=False, repr=False)  # with `keep`: (HiGHS, stacked, mixed) for warm starts
 
     def centre(self) -> dict[str, float]:
         """sum_v mu_v v: the price vector the optimal mixture averages to (a hint, not a solution)."""
@@ -90,7 +91,7 @@ def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapp
     started = time.perf_counter()
     group = common_group(intents)
     box = price_box([ji for ji in intents if ji.id in group], prices)
-    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s)
+    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s, keep=refine_s > 0)
     if refine_s > 0:
         best = _refine(intents, liquidity, prices, group, box, best, started + min(refine_s, time_limit_s))
     for out in _subsets(sorted(box))[1:]:
@@ -109,17 +110,62 @@ def _refine(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[st
             box: Mapping[str, tuple[float, float]], whole: MixtureBound, until: float) -> MixtureBound:
     """Branch and bound for the prices-inside case (`solver.joint_branch`: each leaf's settlements
     are covered by its children — a wash's two directions, or the box's halves — so the largest
-    leaf bounds them all), until `until` (perf_counter); never looser than `whole`."""
+    leaf bounds them all), until `until` (perf_counter); never looser than `whole`. A child starts
+    from its parent's solved program where it has one (`_warm`), else is built afresh."""
 
-    def solve(part: Box, ways: Ways, left: float) -> Leaf:
-        case = mixture_case(intents, liquidity, prices, group, part, frozenset(), left, ways)
-        return Leaf(case.bound_usd, part, ways, case.washes)
+    def solve(parent: Leaf, part: Box, ways: Ways, left: float) -> Leaf:
+        if parent.state is not None:
+            try:
+                return _warm(parent, part, ways, left)
+            except JointInfeasible:
+                pass  # the warm start stalled: build this one afresh
+        case = mixture_case(intents, liquidity, prices, group, part, frozenset(), left, ways, keep=True)
+        return Leaf(case.bound_usd, part, ways, case.washes, case.state)
 
-    best, leaves = refine(Leaf(whole.bound_usd, dict(box), {}, whole.washes), solve, until)
+    root = Leaf(whole.bound_usd, dict(box), {}, whole.washes, whole.state)
+    best, leaves = refine(root, solve, until)
+    whole = replace(whole, state=None)
     if best.bound_usd >= whole.bound_usd:
         return whole  # both bound: where the leaves' own cutting planes leave them a hair above, keep the whole
     return replace(whole, bound_usd=best.bound_usd, objective_usd=best.bound_usd - (whole.bound_usd - whole.objective_usd),
                    boxes=leaves, washes=best.washes)
+
+
+def _warm(parent: Leaf, part: Box, ways: Ways, left: float) -> Leaf:
+    """The child (`part`, `ways`) of a solved leaf from a copy of its program and optimal basis:
+    the same rows and columns (its tangents too: they hold everywhere), with the value rows'
+    coefficients at the child's vertices and the newly fixed directions' columns at 0 in every
+    copy; simplex from the parent's basis (a few hundred pivots where a fresh build costs seconds)."""
+    import highspy
+    import numpy as np
+
+    h, stacked, mixed = parent.state
+    child = highspy.Highs()  # type: ignore[no-untyped-call]
+    child.setOptionValue("output_flag", False)
+    child.passModel(h.getModel())
+    child.setBasis(h.getBasis())
+    child.setOptionValue("solver", "simplex")
+    set_time_limit(child, left)
+    vertices = vertices_of(part)
+    if len(vertices) != stacked.copies:
+        raise JointInfeasible("the box lost a side: build afresh")
+    if part != parent.box:
+        for i in mixed:
+            row = stacked.value_rows[i]
+            for v, vertex in enumerate(vertices):
+                for t, (sell, buy) in stacked.base.cols[i].items():
+                    r = vertex.get(t, 1.0)
+                    child.changeCoeff(row, stacked.col(v, buy), r)
+                    child.changeCoeff(row, stacked.col(v, sell), -r)
+    fixed = [stacked.col(v, stacked.base.cols[i][t][1 if way < 0 else 0])
+             for (i, t), way in ways.items() if (i, t) not in parent.ways for v in range(stacked.copies)]
+    if fixed:
+        child.changeColsBounds(len(fixed), np.array(fixed, dtype=np.int32), np.zeros(len(fixed)), np.zeros(len(fixed)))
+    values, objective, _ = _run(child, stacked)
+    scale = stacked.base.scale
+    return Leaf((objective + BOUND_SLACK) * scale, part, ways,
+                washes(stacked.base.cols, _allowances(stacked.base), stacked.copies, stacked.col, values, scale),
+                (child, stacked, mixed))
 
 
 def _subsets(tokens: list[str]) -> list[frozenset[str]]:
@@ -156,13 +202,14 @@ def _any_price_case(intents: list[JointIntent], liquidity: Liquidity, prices: Ma
 
 def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
                  box: Mapping[str, tuple[float, float]], out: frozenset[str],
-                 time_limit_s: float = math.inf, ways: Ways | None = None) -> MixtureBound:
+                 time_limit_s: float = math.inf, ways: Ways | None = None, keep: bool = False) -> MixtureBound:
     """The mixture program for the solutions whose clearing prices (numeraire fixed) leave the
     box at exactly the tokens in `out`: no G user trades those (its price bounds forbid it),
     users with a token in `out` or outside the box keep the any-price relaxation, every other
     user shares the value rows over the vertices of the box without `out`. `ways` restricts it
     to the settlements in which each (intent, token) listed only sells (-1) or only buys (+1) it
-    (`solver.joint_branch`)."""
+    (`solver.joint_branch`). With `keep`, the result holds the solved program (`state`) for
+    `_refine`'s warm starts."""
     started = time.perf_counter()
     inside = {t: b for t, b in box.items() if t not in out}
     vertices = vertices_of(inside)
@@ -183,7 +230,8 @@ def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     weights = tuple(values[stacked.mu(v)] for v in range(len(vertices)))
     return MixtureBound((objective + BOUND_SLACK) * base.scale, objective * base.scale, tuple(vertices), weights,
                         multipliers, rounds, time.perf_counter() - started, out,
-                        washes=washes(base.cols, _allowances(base), stacked.copies, stacked.col, values, base.scale))
+                        washes=washes(base.cols, _allowances(base), stacked.copies, stacked.col, values, base.scale),
+                        state=(h, stacked, mixed) if keep else None)
 
 
 def _allowances(base: Built) -> dict[str, int]:

@@ -282,3 +282,24 @@ def test_an_intent_no_settlement_brings_into_its_balances_band_adds_nothing_to_t
     cleared = clear(wants, intents, balances, TWO_PRICES, route, lambda _i: 0)
     assert "0xh" in cleared.flows
     assert 0 < contributions_usd(intents, balances, cleared.flows) <= bound
+
+
+def test_a_child_started_from_its_parents_program_matches_one_built_afresh() -> None:
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.8, 1.2), (0.9, 1.1)))
+    jis = users(intents, balances)
+    group = joint_bound.common_group(jis)
+    box = joint_bound.price_box([ji for ji in jis if ji.id in group], PRICES)
+    root = joint_mixture.mixture_case(jis, POOLS, PRICES, group, box, frozenset(), keep=True)
+    parent = joint_branch.Leaf(root.bound_usd, dict(box), {}, root.washes, root.state)
+    wash = joint_branch.children(parent)  # the wash's two directions
+    halves = joint_branch.children(joint_branch.Leaf(root.bound_usd, dict(box), {}, (), root.state))
+    for part, ways in wash + halves:
+        warm = joint_mixture._warm(parent, part, ways, 60.0)
+        cold = joint_mixture.mixture_case(jis, POOLS, PRICES, group, part, frozenset(), ways=ways)
+        assert warm.bound_usd == pytest.approx(cold.bound_usd, abs=0.05)
+        assert warm.bound_usd <= root.bound_usd + 0.01
+    # the wash's "only buys" side is a different program: its bound moved
+    assert min(joint_mixture._warm(parent, p, w, 60.0).bound_usd for p, w in wash) < root.bound_usd - 0.1
