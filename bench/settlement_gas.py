@@ -13,7 +13,9 @@ alike, and run from the same snapshot on equivalent work:
   - 1 execution: one user sells 1 WETH for USDC in the real USDC/WETH Uniswap V2 pair, each
     contract in its cheapest way: keel names the pair as WETH's sink (the relayer moves the
     user's WETH straight into the pair) and calls `pair.swap(…, to=user)`, so the pool pays the
-    user and the settlement pays nothing; GPv2 pulls the WETH into its settlement, then
+    user and the settlement pays nothing; keel's owner listed the pair as a pool target
+    (`setPoolTarget`, proven by the factory's CREATE2 address), so that batch is closed and the
+    contract's own balances are not read (SECURITY.md, "Where users' tokens go"); GPv2 pulls the WETH into its settlement, then
     `WETH.transfer(pair)` and `pair.swap(…, to=settlement)` interactions, then pays the user
     (GPv2 cannot pull to a pool, and its payout is not skipped). Until issue 13's netting the
     row went through the V2 router for both; the `1r` row still does (`--sizes 1r,…`): the
@@ -32,7 +34,7 @@ outcome on chain in every run (BALANCES bounds on both tokens, value conservatio
 and logs one `BatchSettled` event with the intent ids (GPv2 logs a `Trade` per order); the
 bench reads every settled intent back (`Settlement.executed`) and fails if one is missing.
 
-Run: .venv/bin/python bench/settlement_gas.py [--sizes 1r,1,2,10,50] [--json]
+Run: .venv/bin/python bench/settlement_gas.py [--sizes 1,1r,2,10,50] [--json]
 """
 
 from __future__ import annotations
@@ -104,7 +106,12 @@ class Bench:
         deploy.allow_routers(self.w3, contracts.settlement, self.deployer, [self.world.deployment.uniswap.v2_router],
                              [self.weth])
         settlement = Settlement(self.w3, contracts.settlement)
-        settlement.set_interaction_target(self.deployer, self.world.deployment.v2_pair("USDC", "WETH"), True)
+        # the pair is a pool target, proven by its factory's CREATE2 address: a batch whose one
+        # interaction is its `swap` paying the user is closed (the contract's holdings unread)
+        pool = settlement.contract.functions.setPoolTarget(
+            self.world.deployment.uniswap.v2_factory, deploy.v2_pair_init_code_hash(), self.usdc, self.weth, True)
+        self._send(pool, self.deployer)
+        assert settlement.is_pool_target(self.world.deployment.v2_pair("USDC", "WETH"))
         return settlement
 
     def _deploy_gpv2(self) -> tuple[Any, str]:
@@ -252,7 +259,7 @@ class Bench:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1r,1,2,10,50",
+    parser.add_argument("--sizes", default="1,1r,2,10,50",
                         help="executions per batch, comma-separated (1r: one execution through the V2 router)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)

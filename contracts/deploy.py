@@ -1,7 +1,8 @@
 """Deploy keel's settlement contracts and give the relayer the users' approvals.
 
 `deploy_keel` deploys `SolverAllowList(owner)`, allow-lists each solver, then deploys
-`BatchSettlement(allowList, owner, feeRecipient)`, which creates its own `Relayer`.
+`BatchSettlement(allowList, owner, feeRecipient)`, which creates its own `Relayer`, and binds
+the allow-list to it (every edit of the list is mirrored into the settlement's configuration).
 `allow_routers` has the owner list the DEX routers as the only interaction targets and give
 the settlement's standing allowances to them (no solver can grant one); `set_price_feeds`
 has the owner name each token's oracle feed (oracle-guarded intents need one). It sends from
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from contracts.artifacts import keel
+from contracts.artifacts import keel, npm
 from contracts.deployment import KeelContracts
 from keel.errors import ChainError, UsageError
 
@@ -74,6 +75,8 @@ def deploy_keel(w3: Any, owner: str, solvers: Sequence[str], fee_recipient: str 
         raise UsageError(f"fee_recipient: {recipient!r} is not an address")
     settlement = _deploy(w3, "BatchSettlement", owner, allow_list, owner, Web3.to_checksum_address(recipient))
     contract = w3.eth.contract(address=settlement, abi=keel("BatchSettlement").abi)
+    # the allow-list mirrors its solvers into the settlement's configuration from now on
+    _wait(w3, registry.functions.bind(settlement).transact({"from": owner}), "bind(settlement)")
     relayer = Web3.to_checksum_address(contract.functions.relayer().call())
     _LAST_RELAYER[int(w3.eth.chain_id)] = relayer
     return KeelContracts(settlement=settlement, relayer=relayer, allow_list=allow_list)
@@ -92,6 +95,13 @@ def allow_routers(w3: Any, settlement: str, owner: str, routers: list[str], toke
         for token in tokens:
             tx = contract.functions.setAllowance(Web3.to_checksum_address(token), router, MAX_UINT256)
             _wait(w3, tx.transact({"from": owner}), f"setAllowance({token}, {router})")
+
+
+def v2_pair_init_code_hash() -> bytes:
+    """keccak256 of the npm Uniswap V2 pair's creation code: what its factory's CREATE2 hashes."""
+    from eth_utils import keccak
+
+    return bytes(keccak(bytes.fromhex(npm("UniswapV2Pair").bytecode.removeprefix("0x"))))
 
 
 def set_price_feeds(w3: Any, settlement: str, owner: str, feeds: Sequence[tuple[str, str, int, int]]) -> None:

@@ -297,6 +297,17 @@ class Settlement:
         fn = self.contract.functions.setInteractionTarget(to_checksum_address(target), allowed)
         return self._function(sender, fn, private_key, "setInteractionTarget")
 
+    def set_pool_target(self, sender: str, factory: str, init_code_hash: bytes, token_a: str, token_b: str,
+                        allowed: bool, private_key: str | None = None) -> Any:
+        """List (or unlist) `factory`'s pair of the two tokens as a pool target (the contract
+        derives the pair's CREATE2 address from `init_code_hash`)."""
+        fn = self.contract.functions.setPoolTarget(to_checksum_address(factory), init_code_hash,
+                                                   to_checksum_address(token_a), to_checksum_address(token_b), allowed)
+        return self._function(sender, fn, private_key, "setPoolTarget")
+
+    def is_pool_target(self, target: str) -> bool:
+        return bool(self.contract.functions.isPoolTarget(to_checksum_address(target)).call())
+
     def set_allowance(self, sender: str, token: str, spender: str, amount: int, private_key: str | None = None) -> Any:
         fn = self.contract.functions.setAllowance(to_checksum_address(token), to_checksum_address(spender), amount)
         return self._function(sender, fn, private_key, "setAllowance")
@@ -319,7 +330,11 @@ class Settlement:
         sender = to_checksum_address(sender)
         data = fn._encode_transaction_data()
         self._eth_call({"from": sender, "to": self.address, "data": data}, "latest", what)
-        return self._transact({"from": sender, "to": self.address, "data": data, "gas": 200_000}, private_key)
+        # a configuration edit writes a new data contract (InteractionConfig): ~100-400k gas
+        receipt = self._transact({"from": sender, "to": self.address, "data": data, "gas": 1_000_000}, private_key)
+        if receipt["status"] != 1:
+            raise ChainError(f"{what}: the transaction failed although its eth_call passed (out of gas?)")
+        return receipt
 
     def _eth_call(self, tx: dict[str, Any], block: int | str, what: str = "settle") -> bytes:
         tag = hex(block) if isinstance(block, int) else block

@@ -34,16 +34,17 @@ ZERO_BYTE_GAS = 4
 NONZERO_BYTE_GAS = 16
 
 # fitted (bench/gas_model.py, see the module docstring): gas beyond calldata and the 21k intrinsic
-# (2026-12-02, re-fit after issue 13's follow-up — a routed batch without sinks pulls every sell
-# into the settlement and pays every buy from it, no netting walk; transfers' extcodesize only
-# when a token returns nothing: 12 milp batches of 10–298 executions of 2, 4 and 2–4 tokens;
-# worst error under the fit 2.6%)
-BATCH_GAS = 73_929
-EXECUTION_GAS = 29_960
-TOKEN_GAS = 13_689
-V2_SWAP_GAS = 96_297
-V3_SWAP_GAS = 74_793
-INTERACTION_GAS = 96_297  # any other call: priced as the dearer swap
+# (2026-12-02, re-fit after the lone trade's gas work — the allow-list's solvers are read with
+# the settlement's configuration instead of by a call (~5k a routed batch), closed batches;
+# before it, issue 13's follow-up: a routed batch without sinks pulls every sell into the
+# settlement and pays every buy from it, no netting walk: 12 milp batches of 10–298 executions
+# of 2, 4 and 2–4 tokens; worst error under the fit 2.6%)
+BATCH_GAS = 68_273
+EXECUTION_GAS = 29_948
+TOKEN_GAS = 13_682
+V2_SWAP_GAS = 97_985
+V3_SWAP_GAS = 75_262
+INTERACTION_GAS = 97_985  # any other call: priced as the dearer swap
 
 V2_SWAP_SELECTOR = bytes.fromhex("38ed1739")  # swapExactTokensForTokens(uint256,uint256,address[],address,uint256)
 V3_SWAP_SELECTOR = bytes.fromhex("414bf389")  # exactInputSingle((address,address,uint24,address,uint256,...))

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IBatchSettlement, Intent, Interaction} from "./interfaces/IBatchSettlement.sol";
-import {ISolverAllowList} from "./interfaces/ISolverAllowList.sol";
+import {ISolverAllowList, ISolverMirror} from "./interfaces/ISolverAllowList.sol";
 import {IntentHashing} from "./libraries/IntentHashing.sol";
 import {Outcome} from "./libraries/Outcome.sol";
 import {BalanceOutcome} from "./libraries/BalanceOutcome.sol";
@@ -28,15 +28,18 @@ import {Relayer} from "./Relayer.sol";
 ///      interactions and no sinks, every sell into this contract (PullAll, GPv2's shape);
 ///      otherwise netted (Netting: each matched amount moves seller → buyer through the
 ///      relayer, each token's surplus sells to a sink); with interactions, interact and pay
-///      what buyers are still owed (every buy, without sinks); then every outcome and value
-///      conservation; with interactions, the contract's own balances.
+///      what buyers are still owed (every buy, without sinks; nothing when closed); then every
+///      outcome and value conservation; with interactions and not closed, the contract's own
+///      balances. A batch is closed (`_closed`) when only proven-pool swaps paying others run
+///      and no surplus comes in: nothing can move the contract's holdings, so they are unread.
 ///      The contract keeps nothing (SECURITY.md): interactions may call only owner-listed
 ///      targets and never an allowance-granting function; in a batch with interactions every
 ///      batch token, every token the owner gave an allowance for, and ether end no lower than
 ///      they began, and what the batch leaves over goes to the owner-set fee recipient in the
 ///      same call; a batch without interactions never touches the contract's balances (its
 ///      sellers pay the fee recipient directly, and a token bought beyond what is sold is refused).
-contract BatchSettlement is IBatchSettlement {
+///      Solvers: the allow-list's, mirrored into the configuration (`setSolvers`).
+contract BatchSettlement is IBatchSettlement, ISolverMirror {
     using SafeTransfers for address;
 
     enum NonceState {
@@ -53,6 +56,10 @@ contract BatchSettlement is IBatchSettlement {
     uint256 public constant MAX_GUARDED_TOKENS = 16;
     /// @notice The most interaction targets the owner may list.
     uint256 public constant MAX_TARGETS = 16;
+    /// @notice The most solvers the allow-list may name.
+    uint256 public constant MAX_SOLVERS = 32;
+    /// @dev UniswapV2Pair.swap(uint256,uint256,address,bytes).
+    bytes4 internal constant V2_SWAP = 0x022c0d9f;
 
     /// @notice The list of solvers allowed to call `settle`.
     ISolverAllowList public immutable allowList;
@@ -64,8 +71,8 @@ contract BatchSettlement is IBatchSettlement {
 
     /// @notice While true, `settle` reverts with `Paused()`. Funds cannot move either way.
     bool public paused;
-    /// @dev The owner's interaction configuration (InteractionConfig), in the slot `settle`
-    ///      reads for `paused` anyway.
+    /// @dev The configuration (InteractionConfig: the owner's targets and guarded tokens, the
+    ///      allow-list's solvers), in the slot `settle` reads for `paused` anyway.
     address private _config;
     /// @notice The account that may pause settlement and configure interactions (and nothing else).
     address public owner;
@@ -119,7 +126,10 @@ contract BatchSettlement is IBatchSettlement {
         address[] calldata sinks
     ) external nonReentrant {
         if (paused) revert Paused();
-        if (!allowList.isSolver(msg.sender)) revert NotSolver(msg.sender);
+        // The allow-list mirrors its solvers into the configuration (`setSolvers`), so one
+        // EXTCODECOPY answers both who may settle and what interactions may call.
+        bytes memory config = InteractionConfig.load(_config);
+        if (!InteractionConfig.isSolver(config, msg.sender)) revert NotSolver(msg.sender);
         _checkTokens(tokens, clearingPrices);
         // Two paths, each a function of its own: only what a path needs is on its stack (the
         // compiler otherwise moves the netting loops' variables to memory, ~6k gas a batch).
@@ -128,7 +138,9 @@ contract BatchSettlement is IBatchSettlement {
             if (sinks.length != 0) revert SinksLengthMismatch(0, sinks.length);
             ids = _settleDirect(tokens, clearingPrices, executions);
         } else {
-            ids = _settleRouted(tokens, clearingPrices, executions, interactions, sinks);
+            ids = sinks.length == 0
+                ? _settlePulled(tokens, clearingPrices, executions, interactions, config)
+                : _settleSinks(tokens, clearingPrices, executions, interactions, sinks, config);
         }
         // One event for the batch: the intent ids in execution order. What each intent gave
         // and received is in the calldata (its flows at the clearing prices), which
@@ -151,54 +163,95 @@ contract BatchSettlement is IBatchSettlement {
         _logFees(tokens, table);
     }
 
-    /// @dev A batch with interactions: every keeps-nothing check (the batch tokens' balances
-    ///      before and after, ether and the guarded tokens). Without sinks, GPv2's shape: every
-    ///      sell into this contract, every buy paid from it, no netting walk (on routed batches
-    ///      matching spares few transfers and the walk cost more than it saved: README,
-    ///      "Settlement gas"). With sinks, Netting: each token's surplus sells go to this
-    ///      contract or to the pool `sinks` names, and a residual buyer's balance is read before
-    ///      the interactions, so what a pool pays it directly counts towards its due (PayAll).
-    ///      The branch lives in `_moveRouted` and on `table`, not in a function per path: a
-    ///      second copy of the shared steps cost the sinks path ~180 gas (no longer inlined).
-    function _settleRouted(
+    /// @dev A batch with interactions and no sinks, GPv2's shape: every sell into this contract
+    ///      (PullAll), interactions, every buy paid from it whole (PayAll.payFlows), no netting
+    ///      walk (on routed batches matching spares few transfers and the walk cost more than it
+    ///      saved: README, "Settlement gas"), and every keeps-nothing check (the batch tokens'
+    ///      balances before and after, ether and the guarded tokens). A function of its own,
+    ///      apart from the sinks path: sharing one body cost this path's per-execution loops
+    ///      stack shuffling (~15 gas an execution, README "Settlement gas").
+    function _settlePulled(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         bytes[] calldata executions,
         Interaction[] calldata interactions,
-        address[] calldata sinks
+        bytes memory config
     ) private returns (bytes32[] memory ids) {
-        uint256[] memory startBalances = _ownBalances(tokens);
-        bytes memory config = InteractionConfig.load(_config);
-        _checkSinks(tokens.length, sinks, config);
-        Guard memory guard = _guardBefore(tokens, config);
+        uint256[] memory keeps = _keepsBefore(tokens, config);
         ExecutionCodec.Decoded[] memory decoded;
         (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
-        uint256 table = _moveRouted(decoded, tokens, sinks);
-        _interact(interactions, config);
-        // Without sinks (table 0) every buy whole; with sinks, what buyers are still owed — naming
-        // sinks says pools pay users directly: what they paid counts towards each due.
-        if (table == 0) PayAll.payFlows(decoded);
-        else PayAll.pay(table, tokens);
+        PullAll.pull(decoded, address(relayer));
+        _interact(interactions, config, false);
+        PayAll.payFlows(decoded);
         _checkOutcomes(clearingPrices, decoded);
-        _settleOwnBalances(tokens, startBalances);
-        _guardAfter(guard);
+        _keepsAfter(tokens, keeps);
     }
 
-    /// @dev With interactions. Without sinks: every sell seller → this contract (PullAll), and
-    ///      `table` is 0. With sinks: every matched amount seller → buyer and every surplus sell
-    ///      seller → this contract or the token's sink, through the relayer (Netting.move), then
-    ///      each residual buyer's balance before the interactions (PayAll.noteBalances).
-    function _moveRouted(ExecutionCodec.Decoded[] memory decoded, address[] calldata tokens, address[] calldata sinks)
-        private
-        returns (uint256 table)
-    {
-        if (sinks.length == 0) {
-            PullAll.pull(decoded, address(relayer));
-            return 0;
-        }
-        (table,,,) = Netting.collect(decoded, tokens.length);
+    /// @dev A batch with interactions and sinks, Netting: every matched amount seller → buyer
+    ///      and every surplus sell seller → this contract or the pool `sinks` names, through the
+    ///      relayer; a residual buyer's balance is read before the interactions, so what a pool
+    ///      pays it directly counts towards its due (PayAll). Not closed: the keeps-nothing
+    ///      checks, and the contract pays what buyers still lack. Closed (`_closed`): nothing in
+    ///      the batch can move the contract's holdings, so they are not read, and the contract
+    ///      pays nothing: `PayAll.checkPaid` checks that the pools paid every due.
+    function _settleSinks(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        bytes[] calldata executions,
+        Interaction[] calldata interactions,
+        address[] calldata sinks,
+        bytes memory config
+    ) private returns (bytes32[] memory ids) {
+        _checkSinks(tokens.length, sinks, config);
+        ExecutionCodec.Decoded[] memory decoded;
+        (decoded, ids) = _verifyAll(tokens, clearingPrices, executions);
+        (uint256 table,,,) = Netting.collect(decoded, tokens.length);
+        bool closed = _closed(table, sinks, interactions, config);
+        uint256[] memory keeps;
+        if (!closed) keeps = _keepsBefore(tokens, config);
         Netting.move(table, tokens, sinks, address(this), address(relayer));
-        PayAll.noteBalances(table, tokens);
+        PayAll.noteBalances(table, tokens, closed);
+        _interact(interactions, config, closed);
+        if (closed) {
+            PayAll.checkPaid(table, tokens);
+            _checkOutcomes(clearingPrices, decoded);
+        } else {
+            PayAll.pay(table, tokens);
+            _checkOutcomes(clearingPrices, decoded);
+            _keepsAfter(tokens, keeps);
+        }
+    }
+
+    /// @dev Closed: no surplus sell comes into this contract (every token with one names a
+    ///      sink) and every interaction is a closed pool swap (`_isPoolSwap`). Then nothing in
+    ///      the batch can lower or raise the contract's holdings (SECURITY.md, "Where users'
+    ///      tokens go"): the relayer moves users' tokens only; a proven V2 pair's `swap` with
+    ///      empty data pays only its own tokens, to someone else, and calls nobody back; no
+    ///      interaction carries ether; and the contract transfers nothing (PayAll refuses to).
+    function _closed(uint256 table, address[] calldata sinks, Interaction[] calldata interactions, bytes memory config)
+        private
+        view
+        returns (bool)
+    {
+        for (uint256 k; k < sinks.length; ++k) {
+            if (sinks[k] == address(0) && Netting.surplusOf(table, k) != 0) return false;
+        }
+        for (uint256 i; i < interactions.length; ++i) {
+            if (!_isPoolSwap(interactions[i], config)) return false;
+        }
+        return true;
+    }
+
+    /// @dev A call of `swap(amount0Out, amount1Out, to, data)` on an owner-proven pool target,
+    ///      without ether, `to` a clean address other than this contract and `data` empty
+    ///      (exactly 164 bytes: the bytes' offset 0x80 and length 0), so the pair calls no one back.
+    function _isPoolSwap(Interaction calldata it, bytes memory config) private view returns (bool) {
+        bytes calldata data = it.callData;
+        if (it.value != 0 || data.length != 164 || bytes4(data[0:4]) != V2_SWAP) return false;
+        uint256 to = uint256(bytes32(data[68:100]));
+        if (to >> 160 != 0 || to == uint256(uint160(address(this)))) return false;
+        if (uint256(bytes32(data[100:132])) != 0x80 || uint256(bytes32(data[132:164])) != 0) return false;
+        return InteractionConfig.kindOf(config, it.target) == InteractionConfig.POOL;
     }
 
     /// @dev `sinks` is empty or one per token, each address(0) or an owner-listed target.
@@ -344,13 +397,16 @@ contract BatchSettlement is IBatchSettlement {
     }
 
     /// @dev Solver calls (DEX swaps), to owner-listed targets only, never granting an allowance.
-    function _interact(Interaction[] calldata interactions, bytes memory config) private {
+    ///      In a closed batch `_isPoolSwap` has proven every one a pool target's `swap` already.
+    function _interact(Interaction[] calldata interactions, bytes memory config, bool closed) private {
         for (uint256 i; i < interactions.length; ++i) {
             Interaction calldata it = interactions[i];
             address target = it.target;
-            if (!InteractionConfig.isTarget(config, target)) revert ForbiddenInteraction(i, target);
             bytes4 selector = it.callData.length >= 4 ? bytes4(it.callData[0:4]) : bytes4(0);
-            if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
+            if (!closed) {
+                if (!InteractionConfig.isTarget(config, target)) revert ForbiddenInteraction(i, target);
+                if (AllowanceSelectors.grants(selector)) revert InteractionGrantsAllowance(i, selector);
+            }
             (bool ok, bytes memory reason) = target.call{value: it.value}(it.callData);
             if (!ok) revert InteractionFailed(i, reason);
             emit InteractionExecuted(target, it.value, selector);
@@ -388,20 +444,41 @@ contract BatchSettlement is IBatchSettlement {
         }
     }
 
-    function _ownBalances(address[] calldata tokens) private view returns (uint256[] memory balances) {
-        balances = new uint256[](tokens.length);
+    /// @dev What the keeps-nothing checks read before a batch that is not closed, in one flat
+    ///      array (an array left unassigned in a closed batch costs no memory, a struct would):
+    ///      [0] ether; [1 + i] the contract's balance of batch token i; then (token, balance)
+    ///      for each guarded token (standing allowance) that is not a batch token. Only a batch
+    ///      with interactions reads them: one without can move none of them.
+    function _keepsBefore(address[] calldata tokens, bytes memory config)
+        private
+        view
+        returns (uint256[] memory keeps)
+    {
+        address[] memory guarded = InteractionConfig.guarded(config);
+        keeps = new uint256[](1 + tokens.length + 2 * guarded.length);
+        keeps[0] = address(this).balance;
         for (uint256 i; i < tokens.length; ++i) {
-            balances[i] = SafeTransfers.balanceOf(tokens[i], address(this));
+            keeps[1 + i] = SafeTransfers.balanceOf(tokens[i], address(this));
+        }
+        uint256 at = 1 + tokens.length;
+        for (uint256 i; i < guarded.length; ++i) {
+            if (_isListed(tokens, guarded[i])) continue; // a batch token: checked as one
+            keeps[at++] = uint160(guarded[i]);
+            keeps[at++] = SafeTransfers.balanceOf(guarded[i], address(this));
+        }
+        assembly ("memory-safe") {
+            mstore(keeps, at) // the guarded tokens that were batch tokens take no room
         }
     }
 
     /// @dev The contract ends with no less of any batch token than it started with, and
-    ///      exactly as much: what the batch left over goes to the fee recipient.
-    function _settleOwnBalances(address[] calldata tokens, uint256[] memory startBalances) private {
+    ///      exactly as much: what the batch left over goes to the fee recipient; then ether and
+    ///      the guarded tokens end no lower than they began.
+    function _keepsAfter(address[] calldata tokens, uint256[] memory keeps) private {
         for (uint256 i; i < tokens.length; ++i) {
             address token = tokens[i];
             uint256 afterwards = SafeTransfers.balanceOf(token, address(this));
-            uint256 start = startBalances[i];
+            uint256 start = keeps[1 + i];
             if (afterwards < start) revert SettlementLostFunds(token, start, afterwards);
             if (afterwards > start) {
                 address recipient = feeRecipient;
@@ -409,38 +486,13 @@ contract BatchSettlement is IBatchSettlement {
                 emit FeePaid(token, recipient, afterwards - start);
             }
         }
-    }
-
-    /// @dev What interactions could reach beyond the batch tokens: ether, and the guarded
-    ///      tokens (standing allowances) that are not batch tokens. Only a batch with
-    ///      interactions reads it: one without can move neither.
-    struct Guard {
-        uint256 ether_;
-        uint256 count;
-        address[] tokens;
-        uint256[] balances;
-    }
-
-    function _guardBefore(address[] calldata tokens, bytes memory config) private view returns (Guard memory guard) {
-        guard.ether_ = address(this).balance;
-        address[] memory guarded = InteractionConfig.guarded(config);
-        guard.tokens = new address[](guarded.length);
-        guard.balances = new uint256[](guarded.length);
-        for (uint256 i; i < guarded.length; ++i) {
-            if (_isListed(tokens, guarded[i])) continue; // a batch token: checked as one
-            guard.tokens[guard.count] = guarded[i];
-            guard.balances[guard.count++] = SafeTransfers.balanceOf(guarded[i], address(this));
-        }
-    }
-
-    function _guardAfter(Guard memory guard) private view {
-        if (address(this).balance < guard.ether_) {
-            revert SettlementLostFunds(address(0), guard.ether_, address(this).balance);
-        }
-        for (uint256 i; i < guard.count; ++i) {
-            if (guard.balances[i] == 0) continue; // nothing held, nothing to lose
-            uint256 afterwards = SafeTransfers.balanceOf(guard.tokens[i], address(this));
-            if (afterwards < guard.balances[i]) revert SettlementLostFunds(guard.tokens[i], guard.balances[i], afterwards);
+        if (address(this).balance < keeps[0]) revert SettlementLostFunds(address(0), keeps[0], address(this).balance);
+        for (uint256 at = 1 + tokens.length; at < keeps.length; at += 2) {
+            uint256 before = keeps[at + 1];
+            if (before == 0) continue; // nothing held, nothing to lose
+            address token = address(uint160(keeps[at]));
+            uint256 afterwards = SafeTransfers.balanceOf(token, address(this));
+            if (afterwards < before) revert SettlementLostFunds(token, before, afterwards);
         }
     }
 
@@ -481,45 +533,111 @@ contract BatchSettlement is IBatchSettlement {
         emit PauseSet(false);
     }
 
-    /// @notice Allow (or stop allowing) interactions to call `target`. Owner only.
-    /// @dev The relayer, the allow-list and this contract can never be targets.
+    /// @notice Allow (or stop allowing) interactions to call `target`, a router. Owner only.
+    /// @dev The relayer, the allow-list and this contract can never be targets. A pool target
+    ///      listed again here becomes a router (its batches are never closed).
     /// @param target A DEX router or pool.
     /// @param allowed Whether interactions may call it.
     function setInteractionTarget(address target, bool allowed) external onlyOwner {
+        _setTarget(target, allowed, false);
+        emit InteractionTargetSet(target, allowed);
+    }
+
+    /// @notice List (or unlist) a Uniswap-V2-style pair as a pool target, proven by its address:
+    ///         the factory's CREATE2 address for (token0, token1) and the pair's init code hash.
+    ///         Owner only. A batch whose interactions are all `swap`s on pool targets that pay
+    ///         someone else and call no one back is closed (its holdings are not re-read).
+    /// @dev The owner vouches for `factory` and `initCodeHash` (Uniswap V2's own, or a fork's
+    ///      whose pairs move only their own tokens); the address is derived here, so no token or
+    ///      router can be listed as a pool by a wrong address. A pool never gets an allowance.
+    /// @param factory The pair's factory.
+    /// @param initCodeHash keccak256 of the pair's creation code.
+    /// @param tokenA One token of the pair.
+    /// @param tokenB The other.
+    /// @param allowed Whether interactions may call it.
+    /// @return pool The pair's address.
+    function setPoolTarget(address factory, bytes32 initCodeHash, address tokenA, address tokenB, bool allowed)
+        external
+        onlyOwner
+        returns (address pool)
+    {
+        (address token0, address token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
+        bytes32 salt = keccak256(abi.encodePacked(token0, token1));
+        pool = address(uint160(uint256(keccak256(abi.encodePacked(hex"ff", factory, salt, initCodeHash)))));
+        if (allowed && pool.code.length == 0) revert PoolNotDeployed(pool);
+        _setTarget(pool, allowed, true);
+        emit PoolTargetSet(pool, factory, allowed);
+    }
+
+    /// @dev `target` listed (as a router or a pool) or unlisted.
+    function _setTarget(address target, bool allowed, bool pool) private {
         if (target == address(relayer) || target == address(allowList) || target == address(this)) {
             revert TargetNotAllowable(target);
         }
-        bytes memory config = InteractionConfig.load(_config);
-        address[] memory targets = _setMember(InteractionConfig.targets(config), target, allowed);
-        if (targets.length > MAX_TARGETS) revert TooManyTargets();
-        _config = InteractionConfig.store(InteractionConfig.encode(targets, InteractionConfig.guarded(config)));
-        emit InteractionTargetSet(target, allowed);
+        InteractionConfig.Parts memory parts = InteractionConfig.decode(InteractionConfig.load(_config));
+        uint256 at = _indexOf(parts.targets, target);
+        uint256 mask = parts.poolMask;
+        // the mask's bit `at` moves out (removed) or is set to `pool`; the bits above shift down
+        // with the targets when one is removed
+        uint256 below = mask & ((1 << at) - 1);
+        uint256 above = mask >> (at + 1);
+        if (allowed) {
+            parts.targets = _setMember(parts.targets, target, true);
+            if (parts.targets.length > MAX_TARGETS) revert TooManyTargets();
+            parts.poolMask = below | ((pool ? 1 : 0) << at) | (above << (at + 1));
+        } else if (at != parts.targets.length) {
+            parts.targets = _setMember(parts.targets, target, false);
+            parts.poolMask = below | (above << at);
+        }
+        _config = InteractionConfig.store(InteractionConfig.encode(parts));
+    }
+
+    /// @inheritdoc ISolverMirror
+    /// @dev The allow-list's whole list, each time it changes (SolverAllowList).
+    function setSolvers(address[] calldata solvers_) external {
+        if (msg.sender != address(allowList)) revert NotAllowList(msg.sender);
+        if (solvers_.length > MAX_SOLVERS) revert TooManySolvers();
+        InteractionConfig.Parts memory parts = InteractionConfig.decode(InteractionConfig.load(_config));
+        parts.solvers = solvers_;
+        _config = InteractionConfig.store(InteractionConfig.encode(parts));
+        emit SolversSet(solvers_);
     }
 
     /// @notice Set this contract's allowance of `token` for `spender`. Owner only; the only way
     ///         the contract ever grants an allowance. `token` is guarded from then on.
     /// @param token The ERC-20.
-    /// @param spender An allowed interaction target (any spender when revoking with 0).
+    /// @param spender An allowed router target (any spender when revoking with 0; never a pool).
     /// @param amount The allowance.
     function setAllowance(address token, address spender, uint256 amount) external onlyOwner {
-        bytes memory config = InteractionConfig.load(_config);
-        if (amount != 0 && !InteractionConfig.isTarget(config, spender)) revert SpenderNotATarget(spender);
-        address[] memory guarded = InteractionConfig.guarded(config);
-        address[] memory more = _setMember(guarded, token, true);
-        if (more.length != guarded.length) {
+        InteractionConfig.Parts memory parts = InteractionConfig.decode(InteractionConfig.load(_config));
+        if (amount != 0 && _kindOf(parts, spender) != InteractionConfig.ROUTER) revert SpenderNotATarget(spender);
+        address[] memory more = _setMember(parts.guarded, token, true);
+        if (more.length != parts.guarded.length) {
             if (more.length > MAX_GUARDED_TOKENS) revert TooManyGuardedTokens();
-            _config = InteractionConfig.store(InteractionConfig.encode(InteractionConfig.targets(config), more));
+            parts.guarded = more;
+            _config = InteractionConfig.store(InteractionConfig.encode(parts));
         }
         token.safeApprove(spender, amount);
         emit AllowanceSet(token, spender, amount);
     }
 
+    function _kindOf(InteractionConfig.Parts memory parts, address target) private pure returns (uint256) {
+        uint256 at = _indexOf(parts.targets, target);
+        if (at == parts.targets.length) return InteractionConfig.NOT_A_TARGET;
+        return (parts.poolMask >> at) & 1 == 1 ? InteractionConfig.POOL : InteractionConfig.ROUTER;
+    }
+
+    /// @dev `member`'s index in `list`, or `list.length`.
+    function _indexOf(address[] memory list, address member) private pure returns (uint256) {
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i] == member) return i;
+        }
+        return list.length;
+    }
+
     /// @dev `list` with `member` in it (appended if missing) or out of it (removed if there).
     function _setMember(address[] memory list, address member, bool present) private pure returns (address[] memory) {
-        uint256 at = list.length;
-        for (uint256 i; i < list.length; ++i) {
-            if (list[i] == member) at = i;
-        }
+        uint256 at = _indexOf(list, member);
         if (present == (at != list.length)) return list;
         address[] memory out = new address[](present ? list.length + 1 : list.length - 1);
         uint256 k;
@@ -557,10 +675,23 @@ contract BatchSettlement is IBatchSettlement {
         return InteractionConfig.isTarget(InteractionConfig.load(_config), target);
     }
 
+    /// @notice Whether `target` is a pool target (`setPoolTarget`).
+    /// @param target The address.
+    /// @return Whether the owner listed it as a proven pool.
+    function isPoolTarget(address target) external view returns (bool) {
+        return InteractionConfig.kindOf(InteractionConfig.load(_config), target) == InteractionConfig.POOL;
+    }
+
+    /// @notice The solvers `settle` accepts (the allow-list's, mirrored).
+    /// @return The solvers.
+    function solvers() external view returns (address[] memory) {
+        return InteractionConfig.decode(InteractionConfig.load(_config)).solvers;
+    }
+
     /// @notice The contracts interactions may call.
     /// @return The owner-listed targets.
     function interactionTargets() external view returns (address[] memory) {
-        return InteractionConfig.targets(InteractionConfig.load(_config));
+        return InteractionConfig.decode(InteractionConfig.load(_config)).targets;
     }
 
     /// @notice The tokens the owner gave a standing allowance for: a batch with interactions

@@ -157,6 +157,21 @@ interface IBatchSettlement {
     /// @param token The token's index in the batch.
     /// @param sink The address named.
     error SinkNotATarget(uint256 token, address sink);
+    /// @notice A closed batch — its interactions all pool swaps that pay others (nothing moves the
+    ///         contract's own holdings, so they are not read: SECURITY.md) left a buyer short:
+    ///         the pools did not pay what the buyer's residual is owed, and the contract pays
+    ///         nothing from its own holdings in such a batch.
+    /// @param token The token bought.
+    /// @param owner The buyer.
+    /// @param missing What the pools left unpaid.
+    error ResidualNotPaid(address token, address owner, uint256 missing);
+    /// @notice Only the solver allow-list may set the solvers the settlement accepts.
+    error NotAllowList(address caller);
+    /// @notice More solvers than `MAX_SOLVERS`.
+    error TooManySolvers();
+    /// @notice `setPoolTarget` derived a pool address (the factory's CREATE2 address for the
+    ///         pair) that holds no code: nothing is deployed there.
+    error PoolNotDeployed(address pool);
 
     // ---- events -------------------------------------------------------------------------
     /// @notice A whole batch settled by `solver`: every intent in `intentIds` (EIP-712 digests,
@@ -179,6 +194,11 @@ interface IBatchSettlement {
     event FeeRecipientSet(address indexed recipient);
     /// @notice The owner set (or, with feed address(0), removed) `token`'s USD feed.
     event PriceFeedSet(address indexed token, address feed, uint32 heartbeatS, uint8 tokenDecimals);
+    /// @notice The owner listed (or unlisted) `pool`, proven to be `factory`'s pair of two tokens
+    ///         by its CREATE2 address, as a pool target.
+    event PoolTargetSet(address indexed pool, address indexed factory, bool allowed);
+    /// @notice The allow-list set the solvers `settle` accepts (its whole list).
+    event SolversSet(address[] solvers);
     /// @notice A batch left `amount` of `token` over; it went to the fee recipient.
     event FeePaid(address indexed token, address indexed recipient, uint256 amount);
 

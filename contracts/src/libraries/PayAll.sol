@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ExecutionCodec} from "./ExecutionCodec.sol";
 import {SafeTransfers} from "./SafeTransfers.sol";
+import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 
 /// @title PayAll
 /// @notice Pays a batch's buys from the settlement: every positive flow whole (`payFlows`, a
@@ -23,9 +24,12 @@ import {SafeTransfers} from "./SafeTransfers.sol";
 ///      unchanged; anything else is `SafeTransfers.TransferFailed(token, this, owner, amount)`.
 library PayAll {
     /// @notice For every residual buy, the balance its owner must end the interactions with.
+    /// @dev In a closed batch only each (owner, token)'s running target is kept: nothing is paid
+    ///      per leg, and `checkPaid` checks each target.
     /// @param table Netting's table, after `move`.
     /// @param tokens The batch's tokens.
-    function noteBalances(uint256 table, address[] calldata tokens) internal {
+    /// @param closed Whether the batch is closed (BatchSettlement).
+    function noteBalances(uint256 table, address[] calldata tokens, bool closed) internal {
         bool overflow;
         assembly ("memory-safe") {
             let n := mload(table)
@@ -56,7 +60,7 @@ library PayAll {
                         let target := add(sub(reach, 1), amount)
                         overflow := or(overflow, or(lt(target, amount), iszero(add(target, 1))))
                         tstore(key, add(target, 1))
-                        tstore(leg, target)
+                        if iszero(closed) { tstore(leg, target) }
                     }
                 }
             }
@@ -66,6 +70,51 @@ library PayAll {
                 mstore(0x00, shl(224, 0x4e487b71)) // Panic(uint256)
                 mstore(0x04, 0x11)
                 revert(0x00, 0x24)
+            }
+        }
+    }
+
+    /// @notice In a closed batch, after the interactions: every residual buy's owner must have
+    ///         reached the running target `noteBalances` kept for its (owner, token) — the pools
+    ///         paid it all — else `ResidualNotPaid(token, owner, missing)`; the contract pays
+    ///         nothing. Each target is checked once and cleared.
+    /// @param table Netting's table, after `move` and `noteBalances(…, true)`.
+    /// @param tokens The batch's tokens.
+    function checkPaid(uint256 table, address[] calldata tokens) internal {
+        bytes4 unpaid = IBatchSettlement.ResidualNotPaid.selector;
+        assembly ("memory-safe") {
+            let n := mload(table)
+            for { let k := 0 } lt(k, n) { k := add(k, 1) } {
+                let token := calldataload(add(tokens.offset, shl(5, k)))
+                for { let leg := shr(160, mload(add(add(table, 0x60), mul(k, 0xc0)))) } leg {
+                    leg := shr(160, mload(leg))
+                } {
+                    let owner := and(mload(leg), 0xffffffffffffffffffffffffffffffffffffffff)
+                    mstore(0x00, owner)
+                    mstore(0x20, token)
+                    let key := keccak256(0x00, 0x40)
+                    let reach := tload(key) // 1 + the running target; 0 once checked (or none)
+                    if reach {
+                        tstore(key, 0)
+                        mstore(0x00, shl(224, 0x70a08231)) // balanceOf(address)
+                        mstore(0x04, owner)
+                        if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                            let m := mload(0x40)
+                            returndatacopy(m, 0, returndatasize())
+                            revert(m, returndatasize())
+                        }
+                        if lt(returndatasize(), 0x20) { revert(0, 0) }
+                        let b := mload(0x00)
+                        if lt(b, sub(reach, 1)) {
+                            let m := mload(0x40)
+                            mstore(m, unpaid)
+                            mstore(add(m, 0x04), token)
+                            mstore(add(m, 0x24), owner)
+                            mstore(add(m, 0x44), sub(sub(reach, 1), b))
+                            revert(m, 0x64)
+                        }
+                    }
+                }
             }
         }
     }
