@@ -42,9 +42,23 @@ def centre_usd(intent: Intent, j: int, prices: Mapping[str, int]) -> float:
     return (intent.min_balance[j] + intent.max_balance[j]) // 2 * prices[intent.tokens[j]] / USD_PRICE_SCALE
 
 
+def net_fixed_price_usd(intents: Mapping[str, Intent], balances: Mapping[str, Mapping[str, int]],
+                        liquidity: Liquidity, prices: Mapping[str, int], relative: Mapping[str, float]) -> float:
+    """A net-sells solution at `relative` prices: the program solved, then again with each user's
+    tokens held to the directions of that optimum's net flows (one way each, so the sells it counts
+    are net sells, as a settlement's are). A lower estimate of the best net-sells value at those
+    prices, which keel's bound (branched on washes) must lie above."""
+    _, flows = fixed_price_usd(intents, balances, liquidity, prices, relative, with_flows=True)
+    ways = {(i, t): (-1 if q < 0 else 1 if q > 0 else 0) for i, per in flows.items() for t, q in per.items()}
+    return fixed_price_usd(intents, balances, liquidity, prices, relative, ways=ways)
+
+
 def fixed_price_usd(intents: Mapping[str, Intent], balances: Mapping[str, Mapping[str, int]],
-                    liquidity: Liquidity, prices: Mapping[str, int], relative: Mapping[str, float]) -> float:
-    """The fixed-price optimum at `relative` clearing prices (1 = reference), USD before gas."""
+                    liquidity: Liquidity, prices: Mapping[str, int], relative: Mapping[str, float],
+                    ways: Mapping[tuple[str, str], int] | None = None, with_flows: bool = False) -> Any:
+    """The fixed-price optimum at `relative` clearing prices (1 = reference), USD before gas. With
+    `ways`, each (intent, token) listed only sells it (-1), only buys it (+1) or neither (0); with
+    `with_flows`, also each intent's net flows (value / scale, buy > 0)."""
     import cvxpy as cp
     import numpy as np
 
@@ -56,10 +70,18 @@ def fixed_price_usd(intents: Mapping[str, Intent], balances: Mapping[str, Mappin
     net: dict[str, object] = dict.fromkeys(tokens, 0)  # what the settlement keeps of each token, value / scale
     objective = 0
     constraints = []
+    variables: dict[str, Any] = {}
     for i, it in intents.items():
         n = len(it.tokens)
         h = np.array([held[i][t] / scale for t in it.tokens])
         sell, buy = cp.Variable(n, nonneg=True), cp.Variable(n, nonneg=True)
+        variables[i] = (sell, buy)
+        for j, t in enumerate(it.tokens):
+            way = (ways or {}).get((i, t))
+            if way is not None and way <= 0:
+                constraints.append(buy[j] == 0)
+            if way is not None and way >= 0:
+                constraints.append(sell[j] == 0)
         after = h + buy - sell
         allowance = cp.Variable(nonneg=True)
         constraints += [sell <= h, allowance <= cp.sum(sell),
@@ -90,7 +112,13 @@ def fixed_price_usd(intents: Mapping[str, Intent], balances: Mapping[str, Mappin
     problem.solve(solver=cp.CLARABEL)
     if problem.status not in ("optimal", "optimal_inaccurate") or problem.value is None:
         raise ValueError(f"the reference program is {problem.status}")
-    return float(problem.value) * scale
+    if not with_flows:
+        return float(problem.value) * scale
+    # a net flow within the solver's tolerance of 0 counts as no trade
+    flows = {i: {t: (0.0 if abs(q) < 1e-7 else float(q)) for t, q in zip(intents[i].tokens, buy.value - sell.value,
+                                                                       strict=True)}
+             for i, (sell, buy) in variables.items()}
+    return float(problem.value) * scale, flows
 
 
 def _distance(intent: Intent, after: Any, prices: Mapping[str, int], scale: float) -> Any:

@@ -22,8 +22,10 @@ sum_v mu_v (v . q_i) = rho . q_i <= 0, its value conservation at rho. So the opt
 (`mixture_case(out=O)`) trades none of O for a G user (their bounds forbid it), and the users
 touching O keep the any-price relaxation; the bound is the largest case (`mixture_bound`). It is
 never above `priced_bound`'s (its dual is the min over lambda that `priced_bound` evaluates at
-one lambda) up to the cutting planes each adds. Splitting the box (`refine_s`) keeps it a bound:
-the halves cover the box. Pure: no web3, aiohttp, sqlite or subprocess.
+one lambda) up to the cutting planes each adds. Refining it (`refine_s`: branch and bound over
+the box's halves and over each paying wash's two directions, `solver.joint_branch`) keeps it a
+bound: the parts cover the settlements. A balances intent settles only inside its band
+(`solver.joint_bands`). Pure: no web3, aiohttp, sqlite or subprocess.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from routing.pools import Liquidity
@@ -50,7 +52,9 @@ from solver.joint import (
     set_time_limit,
     to_highs,
 )
+from solver.joint_bands import add_balance_bands
 from solver.joint_bound import common_group, price_box, vertices_of
+from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, washes
 
 MU_FLOOR = 1e-12  # a copy weighted less than this carries no flow worth a cut
 
@@ -65,7 +69,9 @@ class MixtureBound:
     rounds: int
     time_s: float
     out: frozenset[str] = frozenset()  # the case: tokens whose clearing price leaves the box
-    boxes: int = 1  # the price box was split into this many for the prices-inside case (`_refine`)
+    boxes: int = 1  # leaves of the prices-inside case's branch and bound (`_refine`: boxes and washes)
+    washes: tuple[tuple[str, str, float], ...] = ()  # (intent id, token, USD) sold and bought at once (`joint_branch`)
+    state: Any = field(default=None, compare=False, repr=False)  # with `keep`: (HiGHS, stacked, mixed) for warm starts
 
     def centre(self) -> dict[str, float]:
         """sum_v mu_v v: the price vector the optimal mixture averages to (a hint, not a solution)."""
@@ -85,7 +91,7 @@ def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapp
     started = time.perf_counter()
     group = common_group(intents)
     box = price_box([ji for ji in intents if ji.id in group], prices)
-    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s)
+    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s, keep=refine_s > 0)
     if refine_s > 0:
         best = _refine(intents, liquidity, prices, group, box, best, started + min(refine_s, time_limit_s))
     for out in _subsets(sorted(box))[1:]:
@@ -102,28 +108,64 @@ def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapp
 
 def _refine(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
             box: Mapping[str, tuple[float, float]], whole: MixtureBound, until: float) -> MixtureBound:
-    """Branch and bound over the price box, for the prices-inside case: the box with the largest
-    bound is halved along its widest side and each half gets its own mixture program, until
-    `until` (perf_counter). The halves cover the box, so a solution's prices lie in one of them
-    and that half's program bounds it: the largest bound over the boxes is a bound, no larger
-    than the whole box's (up to the cutting planes). A split is kept only once both halves are
-    solved."""
-    leaves: list[tuple[MixtureBound, dict[str, tuple[float, float]]]] = [(whole, dict(box))]
-    while box and time.perf_counter() < until:
-        leaves.sort(key=lambda leaf: leaf[0].bound_usd)
-        top_box = leaves[-1][1]
-        side = max(sorted(top_box), key=lambda t: top_box[t][1] - top_box[t][0])
-        lo, hi = top_box[side]
-        halves = [{**top_box, side: (lo, (lo + hi) / 2)}, {**top_box, side: ((lo + hi) / 2, hi)}]
-        try:
-            solved = [(mixture_case(intents, liquidity, prices, group, h, frozenset(), until - time.perf_counter()), h)
-                      for h in halves]
-        except JointInfeasible:
-            break  # out of time mid-split: the boxes so far stand
-        leaves[-1:] = solved
-    best = max(leaves, key=lambda leaf: leaf[0].bound_usd)[0]
-    # both bound: where the halves' own cutting planes leave them a hair above the whole, keep it
-    return replace(best, boxes=len(leaves)) if best.bound_usd < whole.bound_usd else whole
+    """Branch and bound for the prices-inside case (`solver.joint_branch`: each leaf's settlements
+    are covered by its children — a wash's two directions, or the box's halves — so the largest
+    leaf bounds them all), until `until` (perf_counter); never looser than `whole`. A child starts
+    from its parent's solved program where it has one (`_warm`), else is built afresh."""
+
+    def solve(parent: Leaf, part: Box, ways: Ways, left: float) -> Leaf:
+        if parent.state is not None:
+            try:
+                return _warm(parent, part, ways, left)
+            except JointInfeasible:
+                pass  # the warm start stalled: build this one afresh
+        case = mixture_case(intents, liquidity, prices, group, part, frozenset(), left, ways, keep=True)
+        return Leaf(case.bound_usd, part, ways, case.washes, case.state)
+
+    root = Leaf(whole.bound_usd, dict(box), {}, whole.washes, whole.state)
+    best, leaves = refine(root, solve, until)
+    whole = replace(whole, state=None)
+    if best.bound_usd >= whole.bound_usd:
+        return whole  # both bound: where the leaves' own cutting planes leave them a hair above, keep the whole
+    return replace(whole, bound_usd=best.bound_usd, objective_usd=best.bound_usd - (whole.bound_usd - whole.objective_usd),
+                   boxes=leaves, washes=best.washes)
+
+
+def _warm(parent: Leaf, part: Box, ways: Ways, left: float) -> Leaf:
+    """The child (`part`, `ways`) of a solved leaf from a copy of its program and optimal basis:
+    the same rows and columns (its tangents too: they hold everywhere), with the value rows'
+    coefficients at the child's vertices and the newly fixed directions' columns at 0 in every
+    copy; simplex from the parent's basis (a few hundred pivots where a fresh build costs seconds)."""
+    import highspy
+    import numpy as np
+
+    h, stacked, mixed = parent.state
+    child = highspy.Highs()  # type: ignore[no-untyped-call]
+    child.setOptionValue("output_flag", False)
+    child.passModel(h.getModel())
+    child.setBasis(h.getBasis())
+    child.setOptionValue("solver", "simplex")
+    set_time_limit(child, left)
+    vertices = vertices_of(part)
+    if len(vertices) != stacked.copies:
+        raise JointInfeasible("the box lost a side: build afresh")
+    if part != parent.box:
+        for i in mixed:
+            row = stacked.value_rows[i]
+            for v, vertex in enumerate(vertices):
+                for t, (sell, buy) in stacked.base.cols[i].items():
+                    r = vertex.get(t, 1.0)
+                    child.changeCoeff(row, stacked.col(v, buy), r)
+                    child.changeCoeff(row, stacked.col(v, sell), -r)
+    fixed = [stacked.col(v, stacked.base.cols[i][t][1 if way < 0 else 0])
+             for (i, t), way in ways.items() if (i, t) not in parent.ways for v in range(stacked.copies)]
+    if fixed:
+        child.changeColsBounds(len(fixed), np.array(fixed, dtype=np.int32), np.zeros(len(fixed)), np.zeros(len(fixed)))
+    values, objective, _ = _run(child, stacked)
+    scale = stacked.base.scale
+    return Leaf((objective + BOUND_SLACK) * scale, part, ways,
+                washes(stacked.base.cols, _allowances(stacked.base), stacked.copies, stacked.col, values, scale),
+                (child, stacked, mixed))
 
 
 def _subsets(tokens: list[str]) -> list[frozenset[str]]:
@@ -150,6 +192,7 @@ def _any_price_case(intents: list[JointIntent], liquidity: Liquidity, prices: Ma
     """A looser bound of the case `out`, from one copy: every user's value at any prices inside
     its own signed bounds (`joint.ANY_PRICE`), the G users kept off the tokens in `out`."""
     base = define_model(intents, liquidity, prices, ANY_PRICE, {}, {})
+    add_balance_bands(base, intents, prices)
     _without_out(base, intents, group, out)
     base.h = to_highs(base.model)
     set_time_limit(base.h, time_limit_s)
@@ -159,11 +202,14 @@ def _any_price_case(intents: list[JointIntent], liquidity: Liquidity, prices: Ma
 
 def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
                  box: Mapping[str, tuple[float, float]], out: frozenset[str],
-                 time_limit_s: float = math.inf) -> MixtureBound:
+                 time_limit_s: float = math.inf, ways: Ways | None = None, keep: bool = False) -> MixtureBound:
     """The mixture program for the solutions whose clearing prices (numeraire fixed) leave the
     box at exactly the tokens in `out`: no G user trades those (its price bounds forbid it),
     users with a token in `out` or outside the box keep the any-price relaxation, every other
-    user shares the value rows over the vertices of the box without `out`."""
+    user shares the value rows over the vertices of the box without `out`. `ways` restricts it
+    to the settlements in which each (intent, token) listed only sells (-1) or only buys (+1) it
+    (`solver.joint_branch`). With `keep`, the result holds the solved program (`state`) for
+    `_refine`'s warm starts."""
     started = time.perf_counter()
     inside = {t: b for t, b in box.items() if t not in out}
     vertices = vertices_of(inside)
@@ -172,7 +218,9 @@ def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     priced = set(inside) | {ji.intent.tokens[0] for ji in intents if ji.id in members}
     mixed = [ji.id for ji in intents if ji.id in members or set(ji.intent.tokens) <= priced]
     base = define_model(intents, liquidity, prices, PRICED, {}, dict.fromkeys(mixed, 0.0))
+    add_balance_bands(base, intents, prices)
     _without_out(base, intents, group, out)
+    fix_ways(base.cols, base.model.upper, ways or {})
     stacked = _Stacked(base, len(vertices))
     h = stacked.to_highs(vertices, mixed)
     set_time_limit(h, time_limit_s)
@@ -181,7 +229,15 @@ def mixture_case(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     multipliers = {i: abs(duals[r]) for i, r in stacked.value_rows.items()}
     weights = tuple(values[stacked.mu(v)] for v in range(len(vertices)))
     return MixtureBound((objective + BOUND_SLACK) * base.scale, objective * base.scale, tuple(vertices), weights,
-                        multipliers, rounds, time.perf_counter() - started, out)
+                        multipliers, rounds, time.perf_counter() - started, out,
+                        washes=washes(base.cols, _allowances(base), stacked.copies, stacked.col, values, base.scale),
+                        state=(h, stacked, mixed) if keep else None)
+
+
+def _allowances(base: Built) -> dict[str, int]:
+    """Each intent's allowance column (`a_k`, k its place in the program)."""
+    index = {name: j for j, name in enumerate(base.model.names) if name.startswith("a_")}
+    return {i: index[f"a_{k}"] for k, i in enumerate(base.cols)}
 
 
 class _Stacked:

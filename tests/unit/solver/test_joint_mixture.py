@@ -10,7 +10,7 @@ import pytest
 
 from intents.model import Intent, IntentKind
 from routing.pools import Liquidity
-from solver import joint, joint_bound, joint_mixture
+from solver import joint, joint_bound, joint_branch, joint_mixture
 from solver.clearing import clear
 from solver.joint_wants import joint_want
 from solver.routing_port import make_route_fn
@@ -102,8 +102,47 @@ def test_should_stay_a_bound_when_the_box_is_split_and_be_no_looser() -> None:
     whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
     split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=1.5)
     assert split.bound_usd <= whole.bound_usd
+    # refined, the bound also branches on washes (`joint_branch`): it bounds net-sells solutions, so
+    # the comparison is a net-sells solution of the fixed-price program at each price (the gross
+    # program's own optimum counts sells no settlement makes: see the next test)
     for weth, dai in itertools.product((0.95, 0.975, 1.0, 1.025, 1.05), (0.98, 1.0, 1.02)):
-        assert joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: weth, DAI: dai}).objective_usd <= split.bound_usd
+        assert joint_branch.net_fixed_price(jis, POOLS, PRICES, {WETH: weth, DAI: dai}) <= split.bound_usd
+
+
+def test_branching_on_washes_takes_the_gross_sells_gain_out_of_the_bound() -> None:
+    # WETH within ±20%, DAI ±10%: far from the reference, a user can receive more reference value
+    # than it gives, and a program counting gross sells as `given` claims allowance on it by
+    # selling and buying one token at once; no settlement does (its flows are net)
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.8, 1.2), (0.9, 1.1)))
+    jis = users(intents, balances)
+    whole = joint_mixture.mixture_bound(jis, POOLS, PRICES)
+    assert whole.washes  # the unsplit program washes
+    split = joint_mixture.mixture_bound(jis, POOLS, PRICES, refine_s=4.0)
+    grid = list(itertools.product((0.8, 0.9, 1.0, 1.1, 1.2), (0.9, 0.95, 1.0, 1.05, 1.1)))
+    gross = max(joint.solve(jis, POOLS, PRICES, joint.FIXED_PRICE, {WETH: w, DAI: d}).objective_usd for w, d in grid)
+    net = max(joint_branch.net_fixed_price(jis, POOLS, PRICES, {WETH: w, DAI: d}) for w, d in grid)
+    # splitting the box alone can never go under the gross program at a price of the box
+    assert split.bound_usd < gross - 0.3
+    assert net <= split.bound_usd <= net + 0.25
+
+
+def test_a_wash_splits_into_its_two_directions_and_a_box_into_halves() -> None:
+    leaf = joint_branch.Leaf(1.0, {WETH: (0.9, 1.1), DAI: (0.95, 1.05)}, {("0xa", DAI): 1}, (("0xb", WETH, 2.0),))
+    assert joint_branch.children(leaf) == [(leaf.box, {("0xa", DAI): 1, ("0xb", WETH): -1}),
+                                           (leaf.box, {("0xa", DAI): 1, ("0xb", WETH): 1})]
+    halves = joint_branch.children(joint_branch.Leaf(1.0, leaf.box, leaf.ways))
+    assert halves == [({WETH: (0.9, 1.0), DAI: (0.95, 1.05)}, leaf.ways),
+                      ({WETH: (1.0, 1.1), DAI: (0.95, 1.05)}, leaf.ways)]
+    # few washes: the wash first, whatever the box; many, and a box as wide as the root's: the box first
+    assert joint_branch.children(leaf, root=leaf.box)[0] == (leaf.box, {("0xa", DAI): 1, ("0xb", WETH): -1})
+    many = tuple(("0xb", f"0x{k}", 1.0) for k in range(joint_branch.MANY_WASHES + 1))
+    crowded = joint_branch.Leaf(1.0, leaf.box, leaf.ways, many)
+    assert joint_branch.children(crowded, root=leaf.box) == halves
+    narrow = joint_branch.Leaf(1.0, {WETH: (0.9, 1.0), DAI: (0.95, 1.0)}, leaf.ways, many)
+    assert joint_branch.children(narrow, root=leaf.box)[0] == (narrow.box, {("0xa", DAI): 1, ("0xb", "0x0"): -1})
 
 
 def test_splitting_a_wide_box_tightens_the_bound() -> None:
@@ -207,3 +246,60 @@ def test_should_bound_a_settlement_that_sends_a_pool_far_more_than_the_batch_sca
              - scoring.cost_e18(flows, PRICES)) / 1e18
     assert score > 20 * 1_000 * 0.0075  # far above what 20 x S of the mispricing pays
     assert bound >= score
+
+
+def _with_hedger(usdc: int) -> tuple[dict[str, Intent], dict]:
+    """Two weights users and a hedger with `usdc` dollars and no WETH who signed 1.0-1.2 WETH."""
+    intents, balances = batch([(200_000, 0, 6000), (50_000, 30, 3000)])
+    base = intents["0x0"]
+    balances[OWNERS[2]] = {USDC: usdc * 10**6, WETH: 0}
+    intents["0xh"] = Intent(OWNERS[2], base.tokens, base.min_price, base.max_price, IntentKind.BALANCES,
+                            min_balance=(0, 10**18), max_balance=(2**256 - 1, 12 * 10**17), max_fee_bps=30,
+                            valid_to=2**32, nonce=1)
+    return intents, balances
+
+
+def _two(intents: dict[str, Intent], balances: dict) -> list[joint.JointIntent]:
+    return joint.joint_intents(list(intents), intents, balances, TWO_PRICES, lambda _: 0)
+
+
+def test_an_intent_no_settlement_brings_into_its_balances_band_adds_nothing_to_the_bound() -> None:
+    pools = Liquidity.from_json(liquidity())
+    stuck = _two(*_with_hedger(2_000))  # 1 WETH costs ~$3,000 at any price it signed: never in its band
+    others = [ji for ji in stuck if ji.id != "0xh"]
+    without = joint_mixture.mixture_bound(others, pools, TWO_PRICES).bound_usd
+    assert joint_mixture.mixture_bound(stuck, pools, TWO_PRICES).bound_usd == pytest.approx(without, abs=0.01)
+    # without the band the program trades its $2,000 anyway and claims allowance on it
+    assert joint.solve(stuck, pools, TWO_PRICES, joint.ANY_PRICE).bound_usd > \
+        joint.solve(others, pools, TWO_PRICES, joint.ANY_PRICE).bound_usd + 20
+    # funded, it settles, and the bound counts it and lies above what the clearing settles
+    intents, balances = _with_hedger(5_000)
+    bound = joint_mixture.mixture_bound(_two(intents, balances), pools, TWO_PRICES).bound_usd
+    assert bound > without + 20
+    result = joint.solve(_two(intents, balances), pools, TWO_PRICES, joint.SETTLE)
+    wants = {i: joint_want(i, it, result.flows_usd[i], balances[it.owner], TWO_PRICES) for i, it in intents.items()}
+    route = make_route_fn("milp", pools, TWO_PRICES, 0, SETTLEMENT, 2**32)
+    cleared = clear(wants, intents, balances, TWO_PRICES, route, lambda _i: 0)
+    assert "0xh" in cleared.flows
+    assert 0 < contributions_usd(intents, balances, cleared.flows) <= bound
+
+
+def test_a_child_started_from_its_parents_program_matches_one_built_afresh() -> None:
+    intents, balances = three_tokens()
+    for i in ("0xa", "0xb"):
+        intents[i] = weights(intents[i].owner, intents[i].tokens, intents[i].target_weight_bps,
+                             ((0.8, 1.2), (0.9, 1.1)))
+    jis = users(intents, balances)
+    group = joint_bound.common_group(jis)
+    box = joint_bound.price_box([ji for ji in jis if ji.id in group], PRICES)
+    root = joint_mixture.mixture_case(jis, POOLS, PRICES, group, box, frozenset(), keep=True)
+    parent = joint_branch.Leaf(root.bound_usd, dict(box), {}, root.washes, root.state)
+    wash = joint_branch.children(parent)  # the wash's two directions
+    halves = joint_branch.children(joint_branch.Leaf(root.bound_usd, dict(box), {}, (), root.state))
+    for part, ways in wash + halves:
+        warm = joint_mixture._warm(parent, part, ways, 60.0)
+        cold = joint_mixture.mixture_case(jis, POOLS, PRICES, group, part, frozenset(), ways=ways)
+        assert warm.bound_usd == pytest.approx(cold.bound_usd, abs=0.05)
+        assert warm.bound_usd <= root.bound_usd + 0.01
+    # the wash's "only buys" side is a different program: its bound moved
+    assert min(joint_mixture._warm(parent, p, w, 60.0).bound_usd for p, w in wash) < root.bound_usd - 0.1
