@@ -71,6 +71,7 @@ FIRST_CUTS = 48  # starting tangents per segment, geometrically spaced below its
 CUT_SPACING = 1.4  # dense cuts up front cost less than re-solving the users' part for each cutting-plane round)
 MISS_PENALTY = 100.0  # per unit of S an outcome misses its band by (settle mode): far above any allowance rate
 MISSED = 1e-9  # a miss column above this (units of S): the intent cannot reach its band
+REACH = 2.0  # settle mode: a band centre counts at most twice the intent's holding (`_centre_usd`)
 MAX_INPUT = 20.0  # settle mode: no segment takes more than 20 x the batch's scale (a V2 pair has no width)
 FAR_INPUT = 1e3  # a segment without a width (a V2 pair) gets its first tangents below this many times r_in / gamma
 
@@ -130,19 +131,29 @@ def joint_intents(ids: list[str], intents: Mapping[str, Intent], balances: Mappi
     return out
 
 
-def distance_usd(ji: JointIntent, prices: Mapping[str, int]) -> float:
-    """The scoring distance D before any trade, USD (`solver.scoring.distance_e18` in floats)."""
+def distance_usd(ji: JointIntent, prices: Mapping[str, int], reach: bool = False) -> float:
+    """The scoring distance D before any trade, USD (`solver.scoring.distance_e18` in floats);
+    with `reach`, each band centre capped at what the intent can hold (`_centre_usd`)."""
     intent = ji.intent
     if intent.kind == IntentKind.WEIGHTS:
         total = sum(ji.held_usd.values())
         return sum(max(0.0, ji.held_usd[t] - total * w / BPS) for t, w in zip(intent.tokens, intent.target_weight_bps,
                                                                                  strict=True))
-    return sum(abs(ji.held_usd[t] - _centre_usd(intent, j, prices)) for j, t in enumerate(intent.tokens)
+    return sum(abs(ji.held_usd[t] - _centre_usd(ji, j, prices, reach)) for j, t in enumerate(intent.tokens)
                if intent.max_balance[j] < UNBOUNDED)
 
 
-def _centre_usd(intent: Intent, j: int, prices: Mapping[str, int]) -> float:
-    return (intent.min_balance[j] + intent.max_balance[j]) // 2 * prices[intent.tokens[j]] / USD_PRICE_SCALE
+def _centre_usd(ji: JointIntent, j: int, prices: Mapping[str, int], reach: bool = False) -> float:
+    """A balances band's centre, USD. With `reach` (settle mode) it is capped at REACH x the
+    intent's whole holding: settle mode conserves each intent's value at fixed prices, so no
+    token of it can end above its holding, and below the cap |after - centre| differs from
+    |after - cap| by a constant — the same progress, while a finite but huge cap (1e30 wei) no
+    longer makes the batch's scale S so large that the program loses everyone else's trades
+    (a review's finding). The bound modes keep the true centre: a bound must not assume value
+    conservation at prices it does not fix."""
+    intent = ji.intent
+    centre = (intent.min_balance[j] + intent.max_balance[j]) // 2 * prices[intent.tokens[j]] / USD_PRICE_SCALE
+    return min(centre, REACH * sum(ji.held_usd.values())) if reach else centre
 
 
 def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float,
@@ -215,9 +226,10 @@ def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, i
         after = {t: ({per[t][1]: 1.0, per[t][0]: -1.0}, ji.held_usd[t] / scale) for t in intent.tokens}
         allowance = m.col(f"a_{k}", 0.0, math.inf, -ji.rate)  # minimised objective: - rate * a
         m.row(f"given_{k}", 0.0, math.inf, {**{per[t][0]: 1.0 for t in intent.tokens}, allowance: -1.0})
-        epi = _define_distance(m, k, ji, after, prices, scale)
+        epi = _define_distance(m, k, ji, after, prices, scale, mode == SETTLE)
         # a + D(after) <= D(before)
-        m.row(f"progress_{k}", -math.inf, distance_usd(ji, prices) / scale, {allowance: 1.0, **{e: 1.0 for e in epi}})
+        m.row(f"progress_{k}", -math.inf, distance_usd(ji, prices, mode == SETTLE) / scale,
+              {allowance: 1.0, **{e: 1.0 for e in epi}})
         if mode == SETTLE:
             value_rows[ji.id] = len(m.rows)  # its value row comes first
             misses[ji.id] = _define_settleable(m, k, ji, per, after, prices, scale, relative)
@@ -247,7 +259,7 @@ def _one_way(m: Model, ji: JointIntent, per: dict[str, tuple[int, int]], prices:
     else:
         for j, t in enumerate(intent.tokens):
             if intent.max_balance[j] < UNBOUNDED:
-                gap = _centre_usd(intent, j, prices) - ji.held_usd[t]
+                gap = _centre_usd(ji, j, prices) - ji.held_usd[t]
                 toward[t] = 1 if gap > 0 else -1 if gap < 0 else 0
         ways = {d for d in toward.values() if d}
         if len(ways) == 1:
@@ -301,7 +313,7 @@ def _define_value_at_any_price(m: Model, k: int, ji: JointIntent, per: dict[str,
 
 
 def _define_distance(m: Model, k: int, ji: JointIntent, after: dict[str, tuple[dict[int, float], float]],
-                     prices: Mapping[str, int], scale: float) -> list[int]:
+                     prices: Mapping[str, int], scale: float, reach: bool = False) -> list[int]:
     """Epigraph columns e_k_j >= each term of D(after) (weights: value above target; balances:
     |value - centre|)."""
     intent = ji.intent
@@ -327,7 +339,7 @@ def _define_distance(m: Model, k: int, ji: JointIntent, after: dict[str, tuple[d
     for j, t in enumerate(intent.tokens):
         if intent.max_balance[j] >= UNBOUNDED:
             continue
-        centre = _centre_usd(intent, j, prices) / scale
+        centre = _centre_usd(ji, j, prices, reach) / scale
         coefs, const = after[t]
         e = m.col(f"e_{k}_{j}")
         m.row(f"above_{k}_{j}", const - centre, math.inf, {e: 1.0, **{c: -v for c, v in coefs.items()}})
@@ -458,7 +470,7 @@ class Built:
 def define_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], mode: str,
                  relative: Mapping[str, float], multipliers: Mapping[str, float]) -> Built:
     """The program as plain columns and rows (`Built.h` is None): build without solving."""
-    scale = max(1.0, sum(distance_usd(ji, prices) for ji in intents))
+    scale = max(1.0, sum(distance_usd(ji, prices, mode == SETTLE) for ji in intents))
     m = Model()
     misses: dict[str, int] = {}
     value_rows: dict[str, int] = {}

@@ -303,3 +303,30 @@ def test_a_child_started_from_its_parents_program_matches_one_built_afresh() -> 
         assert warm.bound_usd <= root.bound_usd + 0.01
     # the wash's "only buys" side is a different program: its bound moved
     assert min(joint_mixture._warm(parent, p, w, 60.0).bound_usd for p, w in wash) < root.bound_usd - 0.1
+
+
+def test_a_hedger_with_a_huge_finite_cap_does_not_crowd_the_others_out_of_the_batch() -> None:
+    """A balances cap of 1e30 wei is finite, so its band's centre (~5e11 WETH) enters the
+    distance; the settle program caps the centre at what the intent can hold, so the batch's
+    scale stays the batch's and the two weights users still settle what they settle beside a
+    sane hedger (a review's finding: before, 1e27 settled one of them and 1e30 none)."""
+    pools = Liquidity.from_json(liquidity())
+
+    def settled(cap: int) -> tuple[list[str], float]:
+        intents, balances = _with_hedger(5_000)
+        hedger = intents["0xh"]
+        intents["0xh"] = Intent(hedger.owner, hedger.tokens, hedger.min_price, hedger.max_price, hedger.kind,
+                                min_balance=hedger.min_balance, max_balance=(hedger.max_balance[0], cap),
+                                max_fee_bps=hedger.max_fee_bps, valid_to=hedger.valid_to, nonce=hedger.nonce)
+        result = joint.solve(_two(intents, balances), pools, TWO_PRICES, joint.SETTLE)
+        wants = {i: joint_want(i, it, result.flows_usd[i], balances[it.owner], TWO_PRICES) for i, it in intents.items()}
+        cleared = clear(wants, intents, balances, TWO_PRICES,
+                        make_route_fn("milp", pools, TWO_PRICES, 0, SETTLEMENT, 2**32), lambda _i: 0)
+        others = {i: f for i, f in cleared.flows.items() if i != "0xh"}
+        return sorted(others), contributions_usd(intents, balances, others)
+
+    sane, sane_usd = settled(12 * 10**17)
+    assert sane == ["0x0", "0x1"]
+    for cap in (10**27, 10**30):
+        who, usd = settled(cap)
+        assert who == sane and usd >= sane_usd - 0.01
