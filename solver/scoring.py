@@ -6,7 +6,9 @@ reference prices p and the solution's clearing prices P, all values USD × 1e18:
 - distance D(b) of a portfolio b from the owner's target: for a weights intent, the value
   that must be sold to reach the target weights, Σ_i max(0, v_i − t_i·V); for a balances
   (hedge) intent, Σ_i |b_i − c_i|·p_i over the tokens with a finite band, c_i its centre;
-- progress = D(before) − D(after), after = before + flows;
+- progress = D(before) − D(after), after = before + flows — but never more than the progress
+  the owner's real end balances show (before + the flows of all its executions in the batch), so
+  an owner's two intents trading with each other earn nothing;
 - if progress ≤ 0 the execution did no work: it contributes min(0, −cost) — nothing for a
   phantom (empty flows), a loss for a trade that costs the owner value;
 - else it contributes allowance − cost, where
@@ -77,21 +79,43 @@ def cost_e18(flows: dict[str, int], prices: dict[str, int]) -> UsdValue:
     return to_usd_value(-sum(q * prices[t] for t, q in flows.items()))
 
 
-def progress_e18(auction: Auction, execution: Execution) -> int:
-    """D(before) − D(after) for the execution's owner: > 0 when it moved them toward the target."""
+def progress_e18(auction: Auction, execution: Execution, owner_flows: dict[str, int] | None = None) -> int:
+    """D(before) − D(after) for the execution's owner: > 0 when it moved them toward the target.
+    With `owner_flows` (the sum of every execution of that owner in the solution), the lesser of
+    the progress of the execution's own flows and of the owner's real end balances."""
     intent = auction.intent(execution.intent_id).intent
     prices = auction.reference_prices()
     before = auction.balances.get(intent.owner, {})
     after = {t: before.get(t, 0) + execution.flows.get(t, 0) for t in intent.tokens}
-    return distance_e18(intent, before, prices) - distance_e18(intent, after, prices)
+    own = distance_e18(intent, before, prices) - distance_e18(intent, after, prices)
+    if owner_flows is None:
+        return own
+    end = {t: before.get(t, 0) + owner_flows.get(t, 0) for t in intent.tokens}
+    return min(own, distance_e18(intent, before, prices) - distance_e18(intent, end, prices))
 
 
-def contribution_e18(auction: Auction, solution: Solution, execution: Execution) -> int:
+def flows_by_owner(auction: Auction, solution: Solution) -> dict[str, dict[str, int]]:
+    """Each owner's flows summed over its executions in `solution`."""
+    out: dict[str, dict[str, int]] = {}
+    for e in solution.executions:
+        mine = out.setdefault(auction.intent(e.intent_id).intent.owner, {})
+        for t, q in e.flows.items():
+            mine[t] = mine.get(t, 0) + q
+    return out
+
+
+def contribution_e18(auction: Auction, solution: Solution, execution: Execution,
+                     by_owner: dict[str, dict[str, int]] | None = None) -> int:
     """One execution's surplus over the worst its user accepted, all at reference prices (see the
-    module docstring); `solution.prices` are deliberately unused."""
+    module docstring); `solution.prices` are deliberately unused. Progress counts only what the
+    owner's end balances show (`progress_e18` with the owner's summed flows): an owner's two
+    intents trading with each other leave its balances where they were and earn nothing.
+    `by_owner` is `flows_by_owner(auction, solution)`, computed here when not given."""
     prices = auction.reference_prices()
     cost = cost_e18(execution.flows, prices)
-    progress = progress_e18(auction, execution)
+    owner = auction.intent(execution.intent_id).intent.owner
+    owners = flows_by_owner(auction, solution) if by_owner is None else by_owner
+    progress = progress_e18(auction, execution, owners.get(owner, execution.flows))
     if progress <= 0:
         return min(0, -cost)
     intent = auction.intent(execution.intent_id).intent
@@ -113,6 +137,7 @@ def gas_cost_e18(auction: Auction, gas: int) -> UsdValue:
 
 def score(auction: Auction, solution: Solution, gas: int) -> int:
     """The auctioneer's score of `solution` if it costs `gas`; never trusts the solver's own number."""
-    total = sum(contribution_e18(auction, solution, e) for e in solution.executions)
+    by_owner = flows_by_owner(auction, solution)
+    total = sum(contribution_e18(auction, solution, e, by_owner) for e in solution.executions)
     gas_usd = gas_cost_e18(auction, gas)
     return total + fees_e18(auction, solution, gas_usd) - gas_usd

@@ -12,11 +12,14 @@ import dataclasses
 from eth_account import Account
 
 from intents.signing import sign_intent
+from keel.units import BPS
 from solver.domain import Auction, BatchIntent, Execution, Solution
 from solver.scoring import contribution_e18, distance_e18, gas_cost_e18, score
 from tests.unit.auction.test_verify import (
     CHAIN,
+    SELLER,
     SETTLEMENT,
+    SOLVER,
     USDC,
     USDC_PRICE,
     WETH,
@@ -135,3 +138,35 @@ def test_an_execution_that_moves_its_owner_away_from_the_target_scores_at_most_z
     worse = dataclasses.replace(base, executions=(*base.executions, away))
     assert contribution_e18(auction, worse, away) <= 0
     assert score(auction, worse, GAS) <= score(auction, base, GAS)
+
+
+def _leaning(owner: Account, usdc_bps: int, nonce: int) -> BatchIntent:
+    """A weights intent over (USDC, WETH) at `usdc_bps` / the rest, ±10 points."""
+    intent = dataclasses.replace(half_half(owner.address, nonce=nonce), target_weight_bps=(usdc_bps, BPS - usdc_bps),
+                                 tolerance_bps=1_000)
+    signed = sign_intent(intent, owner.key, CHAIN, SETTLEMENT)
+    return BatchIntent(signed.intent.intent_id(CHAIN, SETTLEMENT), signed)
+
+
+def test_one_owners_two_intents_trading_with_each_other_earn_nothing() -> None:
+    """A review's case: one owner holds 50/50 and signs 58/42 and 42/58 (±10 points, so both
+    already hold); its two intents swap 2 WETH for 6,000 USDC with each other. Each one's own
+    flows move it toward its target, but the owner's balances end where they began, so the
+    batch earns nothing (and pays its gas). The twin: the same two intents of two owners, each
+    with those holdings, really trade and score."""
+    holding = {USDC: 30_000 * 10**6, WETH: 10 * 10**18}
+    flows = ({WETH: -2 * 10**18, USDC: 6_000 * 10**6}, {WETH: 2 * 10**18, USDC: -6_000 * 10**6})
+
+    def scored(first: Account, second: Account) -> tuple[int, list[int]]:
+        a, b = _leaning(first, 5_800, 1), _leaning(second, 4_200, 2)
+        auction = dataclasses.replace(make_auction(), intents=(a, b),
+                                      balances={first.address: dict(holding), second.address: dict(holding)})
+        solution = Solution(auction.id, SOLVER, {WETH: WETH_PRICE, USDC: USDC_PRICE},
+                            (Execution(a.id, flows[0]), Execution(b.id, flows[1])), (), 0, GAS)
+        return score(auction, solution, GAS), [contribution_e18(auction, solution, e) for e in solution.executions]
+
+    alone, parts = scored(SELLER, SELLER)
+    assert parts == [0, 0]
+    assert alone == -gas_cost_e18(make_auction(), GAS)
+    apart, parts = scored(SELLER, CALM)
+    assert min(parts) > 0 and apart > 0
