@@ -55,6 +55,7 @@ from solver.joint import (
 from solver.joint_bands import add_balance_bands
 from solver.joint_bound import common_group, price_box, vertices_of
 from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, washes
+from solver.joint_lagrange import LagrangeBound, lagrange_bound
 
 MU_FLOOR = 1e-12  # a copy weighted less than this carries no flow worth a cut
 
@@ -72,6 +73,7 @@ class MixtureBound:
     boxes: int = 1  # leaves of the prices-inside case's branch and bound (`_refine`: boxes and washes)
     washes: tuple[tuple[str, str, float], ...] = ()  # (intent id, token, USD) sold and bought at once (`joint_branch`)
     state: Any = field(default=None, compare=False, repr=False)  # with `keep`: (HiGHS, stacked, mixed) for warm starts
+    lagrange: LagrangeBound | None = None  # with `lagrange_s`: the prices-inside case's wash-free Lagrangian bound
 
     def centre(self) -> dict[str, float]:
         """sum_v mu_v v: the price vector the optimal mixture averages to (a hint, not a solution)."""
@@ -83,15 +85,24 @@ class MixtureBound:
 
 
 def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int],
-                  time_limit_s: float = math.inf, refine_s: float = 0.0) -> MixtureBound:
+                  time_limit_s: float = math.inf, refine_s: float = 0.0, lagrange_s: float = 0.0) -> MixtureBound:
     """keel's joint bound: the largest of the cases' mixture programs (the module docstring says
-    why it bounds), the case with every price inside the box first; with `refine_s`, that case
-    is refined for about that long by splitting the box (`_refine`). Raises `JointInfeasible` if
-    HiGHS finds no optimum within `time_limit_s` (shared by the cases)."""
+    why it bounds), the case with every price inside the box first. That case's value is the
+    smallest of its valid bounds: the program's; with `lagrange_s`, the wash-free Lagrangian bound
+    (`solver.joint_lagrange`, its column generation given about that long); with `refine_s`, the
+    branch and bound over the box and the washes given about that long (`_refine`). Raises
+    `JointInfeasible` if HiGHS finds no optimum within `time_limit_s` (shared by the cases)."""
     started = time.perf_counter()
     group = common_group(intents)
     box = price_box([ji for ji in intents if ji.id in group], prices)
-    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s, keep=refine_s > 0)
+    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s,
+                        keep=refine_s > 0 or lagrange_s > 0)
+    if lagrange_s > 0:
+        h, stacked, _ = best.state
+        lagrange = lagrange_bound(h, stacked, time.perf_counter() + min(lagrange_s, time_limit_s))
+        tighter = min(0.0, lagrange.bound_usd - best.bound_usd)
+        best = replace(best, bound_usd=best.bound_usd + tighter, objective_usd=best.objective_usd + tighter,
+                       lagrange=lagrange, state=best.state if refine_s > 0 else None)
     if refine_s > 0:
         best = _refine(intents, liquidity, prices, group, box, best, started + min(refine_s, time_limit_s))
     for out in _subsets(sorted(box))[1:]:
