@@ -360,13 +360,13 @@ class _Master:
 
 
 def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float, until: float,
-            rounds: int = MAX_ROUNDS, step: float = STEP) -> tuple[float, list[float]]:
+            rounds: int = MAX_ROUNDS, step: float = STEP) -> tuple[float, list[float], tuple[Any, Any]]:
     """Stabilised column generation (a box step) from (pi, sigma), whose g is `start`, with the
     wash-free points found there: each round the master's duals within a box around the best
     multipliers so far, g there, its blocks' points (and the pools' at each vertex) as new
     columns; the centre moves where g improves. Stops at `until` (perf_counter), after `rounds`,
     when the box's best is found, or when `STALL` rounds gained less than `CONVERGED` each.
-    Returns the best g (the largest: minimising form) and each round's g."""
+    Returns the best g (the largest: minimising form), each round's g, and the best (pi, sigma)."""
     master = _Master(parts)
     _add_points(master, points, parts, pi, sigma)
     best, centre, gained = start, (pi, sigma), 0
@@ -385,7 +385,7 @@ def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float,
         elif value - g <= CONVERGED:
             break  # the box's best is its centre: g is concave, so the centre is g's maximum
         _add_points(master, points, parts, pi, sigma)
-    return best, history
+    return best, history, centre
 
 
 def _add_points(master: _Master, points: list[Any], parts: _Split, pi: Any, sigma: Any) -> None:
@@ -412,7 +412,7 @@ def lagrange_bound(h: Any, stacked: Any, until: float) -> LagrangeBound:
     at_duals, points, values = dual_value(parts, pi, sigma, True)
     washing = sum(1 for a, b in zip(lp_values, values, strict=True) if b > a + CONVERGED)
     at_duals_s = time.perf_counter() - started - split_s
-    best, history = improve(parts, pi, sigma, points, at_duals, until)
+    best, history, _ = improve(parts, pi, sigma, points, at_duals, until)
     scale = parts.scale
 
     def usd(g: float) -> float:
