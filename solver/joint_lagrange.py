@@ -220,8 +220,10 @@ def pool_vertices(parts: _Split, pi: Any, sigma: Any) -> list[Any]:
     out = []
     for v in range(parts.copies):
         others = [n + w for w in range(parts.copies) if w != v]
-        _, x = _solve(pools, cost, others)
-        out.append(x)
+        try:
+            out.append(_solve(pools, cost, others)[1])
+        except BlockFailed:
+            continue  # one column fewer for the master
     return out
 
 
@@ -248,7 +250,8 @@ def _solve(block: _Block, cost: Any, fixed: list[int] | None = None) -> tuple[fl
     h.changeColsBounds(width, np.arange(width, dtype=np.int32), np.zeros(width), up)
     h.run()
     status = h.getModelStatus()
-    if status in (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kUnknown):
+    if status in (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kUnknown,
+                  highspy.HighsModelStatus.kSolveError):
         # the tight tolerances failed: HiGHS' defaults, from scratch
         h.setOptionValue("primal_feasibility_tolerance", 1e-7)
         h.setOptionValue("dual_feasibility_tolerance", 1e-7)
@@ -262,7 +265,11 @@ def _solve(block: _Block, cost: Any, fixed: list[int] | None = None) -> tuple[fl
         return math.inf, None  # a part with columns fixed lies inside its bounded parent: infeasible
     if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return -math.inf, None
-    raise ValueError(f"block {block.name}: {h.modelStatusToString(status)}")
+    raise BlockFailed(f"block {block.name}: {h.modelStatusToString(status)}")
+
+
+class BlockFailed(ValueError):
+    """HiGHS found no optimum of a block: no g at these multipliers."""
 
 
 def _wash_free(block: _Block, cost: Any) -> tuple[float, Any]:
@@ -376,7 +383,10 @@ def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float,
             break
         master.centre(*centre, step)
         pi, sigma, value = master.duals()
-        g, points, _ = dual_value(parts, pi, sigma, True)
+        try:
+            g, points, _ = dual_value(parts, pi, sigma, True)
+        except BlockFailed:
+            break  # no g here: the best so far stands
         history.append(g)
         if g > best:
             if g > best + CONVERGED:
@@ -407,13 +417,17 @@ def lagrange_bound(h: Any, stacked: Any, until: float) -> LagrangeBound:
     parts = split(h, stacked)
     pi, sigma = program_duals(h, parts)
     program = -float(h.getInfo().objective_function_value)
-    exact, _, lp_values = dual_value(parts, pi, sigma, False)
-    split_s = time.perf_counter() - started
-    at_duals, points, values = dual_value(parts, pi, sigma, True)
+    scale = parts.scale
+    try:
+        exact, _, lp_values = dual_value(parts, pi, sigma, False)
+        split_s = time.perf_counter() - started
+        at_duals, points, values = dual_value(parts, pi, sigma, True)
+    except BlockFailed:  # no wash-free bound: the program's own
+        return LagrangeBound((program + BOUND_SLACK) * scale, (program + BOUND_SLACK) * scale, math.nan, math.nan,
+                             0, 0, {"split_s": 0.0, "at_duals_s": 0.0, "improve_s": time.perf_counter() - started})
     washing = sum(1 for a, b in zip(lp_values, values, strict=True) if b > a + CONVERGED)
     at_duals_s = time.perf_counter() - started - split_s
     best, history, _ = improve(parts, pi, sigma, points, at_duals, until)
-    scale = parts.scale
 
     def usd(g: float) -> float:
         return (-g + BOUND_SLACK) * scale
