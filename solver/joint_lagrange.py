@@ -286,7 +286,9 @@ def _wash_free(block: _Block, cost: Any) -> tuple[float, Any]:
             return value, None
         if x is None or value >= best:
             continue
-        wash = max(((min(sum(x[s]), sum(x[b])), s, b) for s, b in block.tokens), default=(0.0, [], []))
+        none: tuple[float, list[int], list[int]] = (0.0, [], [])
+        wash = max(((float(min(sum(x[s]), sum(x[b]))), s, b) for s, b in block.tokens), default=none,
+                   key=lambda w: w[0])
         if wash[0] <= WASH:
             best, best_x = value, x
             continue

@@ -24,7 +24,9 @@ touching O keep the any-price relaxation; the bound is the largest case (`mixtur
 never above `priced_bound`'s (its dual is the min over lambda that `priced_bound` evaluates at
 one lambda) up to the cutting planes each adds. Refining it (`refine_s`: branch and bound over
 the box's halves and over each paying wash's two directions, `solver.joint_branch`) keeps it a
-bound: the parts cover the settlements. A balances intent settles only inside its band
+bound: the parts cover the settlements. With `lagrange_s`, the prices-inside case's value is
+also bounded by the wash-free Lagrangian decomposition of its program (`solver.joint_lagrange`);
+the smaller bound stands. A balances intent settles only inside its band
 (`solver.joint_bands`). Pure: no web3, aiohttp, sqlite or subprocess.
 """
 
