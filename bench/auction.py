@@ -359,9 +359,9 @@ def main() -> None:
             w = r["wash_free"]
             print(f"    wash-free Lagrangian bound (solver.joint_lagrange), prices-inside case: root mixture program "
                   f"${w.program_usd:,.2f} (blocks' own rows at its duals ${w.exact_usd:,.2f}); wash-free blocks at "
-                  f"its duals ${w.at_duals_usd:,.2f} ({w.washing} users' blocks washed; {w.times['split_s']:.1f} + "
-                  f"{w.times['at_duals_s']:.1f} s); after {w.rounds} rounds of column generation ${w.bound_usd:,.2f} "
-                  f"({w.times['improve_s']:.0f} s); with the other cases ${r['wash_free_usd']:,.2f} "
+                  f"its duals ${w.at_duals_usd:,.2f} ({w.washing} users' blocks washed; {w.times.get('split_s', 0.0):.1f} + "
+                  f"{w.times.get('at_duals_s', 0.0):.1f} s); after {w.rounds} rounds of column generation ${w.bound_usd:,.2f} "
+                  f"({w.times.get('improve_s', 0.0):.0f} s); with the other cases ${r['wash_free_usd']:,.2f} "
                   f"in {r['wash_free_s']:.0f} s")
         if "alone_score_usd" in r:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "

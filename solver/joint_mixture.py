@@ -101,7 +101,10 @@ def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapp
                         keep=refine_s > 0 or lagrange_s > 0)
     if lagrange_s > 0:
         h, stacked, _ = best.state
-        lagrange = lagrange_bound(h, stacked, time.perf_counter() + min(lagrange_s, time_limit_s))
+        try:
+            lagrange = lagrange_bound(h, stacked, time.perf_counter() + min(lagrange_s, time_limit_s))
+        except ValueError:  # a program it cannot split (a column of no user and no pool): the program's bound
+            lagrange = LagrangeBound(best.bound_usd, best.bound_usd, math.nan, math.nan, 0, 0)
         tighter = min(0.0, lagrange.bound_usd - best.bound_usd)
         best = replace(best, bound_usd=best.bound_usd + tighter, objective_usd=best.objective_usd + tighter,
                        lagrange=lagrange, state=best.state if refine_s > 0 else None)
