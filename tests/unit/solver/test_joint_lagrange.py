@@ -91,6 +91,10 @@ def test_should_stay_above_a_net_sells_solution_at_every_point_of_a_grid_of_the_
     net = max(joint_branch.net_fixed_price(jis, POOLS, PRICES, {WETH: w, DAI: d}) for w, d in grid)
     assert net <= bound
     assert bound <= net + 1.5  # and not vacuous: within $1.50 of the best net-sells point of the grid (the ±20% box)
+    # the box's halves, each its own program and decomposition, cover it: the larger still bounds
+    halved = joint_mixture.mixture_bound(jis, POOLS, PRICES, lagrange_s=9.0, halves=True)
+    assert len(halved.halves) == 2
+    assert net <= max(halved.halves) and halved.bound_usd <= whole.bound_usd
 
 
 def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
