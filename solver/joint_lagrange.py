@@ -83,6 +83,7 @@ class _Split:
 
     scale: float
     copies: int
+    mu0: int  # the first of the global mu columns
     cost: Any  # numpy: every global column's cost
     rows: Any  # the coupling rows' global indices
     coupling: Any  # CSR: the coupling rows over all global columns
@@ -130,7 +131,7 @@ def split(h: Any, stacked: Any) -> _Split:
                             mu0, copies, tokens))
     pools = _block("pools", a, lower, upper, col_upper, np.flatnonzero(owner == -1),
                    np.flatnonzero((row_block == -1) | (row_block == -2)), mu0, copies, [])
-    return _Split(stacked.base.scale, copies, np.array(lp.col_cost_), coupling, a[coupling], lower[coupling],
+    return _Split(stacked.base.scale, copies, mu0, np.array(lp.col_cost_), coupling, a[coupling], lower[coupling],
                   upper[coupling], users, pools)
 
 
@@ -369,14 +370,18 @@ class _Master:
 
 
 def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float, until: float,
-            rounds: int = MAX_ROUNDS, step: float = STEP) -> tuple[float, list[float], tuple[Any, Any]]:
+            rounds: int = MAX_ROUNDS, step: float = STEP,
+            seeds: list[tuple[int, Any]] = ()) -> tuple[float, list[float], tuple[Any, Any]]:
     """Stabilised column generation (a box step) from (pi, sigma), whose g is `start`, with the
     wash-free points found there: each round the master's duals within a box around the best
     multipliers so far, g there, its blocks' points (and the pools' at each vertex) as new
     columns; the centre moves where g improves. Stops at `until` (perf_counter), after `rounds`,
     when the box's best is found, or when `STALL` rounds gained less than `CONVERGED` each.
-    Returns the best g (the largest: minimising form), each round's g, and the best (pi, sigma)."""
+    `seeds`: more (block, point) columns to start from (`program_points`). Returns the best g (the
+    largest: minimising form), each round's g, and the best (pi, sigma)."""
     master = _Master(parts)
+    for k, x in seeds:
+        master.add(k, x)
     _add_points(master, points, parts, pi, sigma)
     best, centre, gained = start, (pi, sigma), 0
     history: list[float] = []
@@ -398,6 +403,21 @@ def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float,
             break  # the box's best is its centre: g is concave, so the centre is g's maximum
         _add_points(master, points, parts, pi, sigma)
     return best, history, centre
+
+
+def program_points(h: Any, parts: _Split) -> list[tuple[int, Any]]:
+    """The program's optimum cut into blocks, where it is a wash-free point of its block (every
+    user that does not wash there, and the pools): columns that let the master start near it."""
+    import numpy as np
+
+    values = np.array(h.getSolution().col_value)
+    mu = values[parts.mu0:parts.mu0 + parts.copies]
+    out = [(-1, np.concatenate([values[parts.pools.cols], mu]))]
+    for k, b in enumerate(parts.users):
+        x = np.concatenate([values[b.cols], mu])
+        if all(min(sum(x[s]), sum(x[t])) <= WASH for s, t in b.tokens):
+            out.append((k, x))
+    return out
 
 
 def _add_points(master: _Master, points: list[Any], parts: _Split, pi: Any, sigma: Any) -> None:
@@ -429,7 +449,7 @@ def lagrange_bound(h: Any, stacked: Any, until: float) -> LagrangeBound:
                              0, 0, {"split_s": 0.0, "at_duals_s": 0.0, "improve_s": time.perf_counter() - started})
     washing = sum(1 for a, b in zip(lp_values, values, strict=True) if b > a + CONVERGED)
     at_duals_s = time.perf_counter() - started - split_s
-    best, history, _ = improve(parts, pi, sigma, points, at_duals, until)
+    best, history, _ = improve(parts, pi, sigma, points, at_duals, until, seeds=program_points(h, parts))
 
     def usd(g: float) -> float:
         return (-g + BOUND_SLACK) * scale
