@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -371,7 +372,7 @@ class _Master:
 
 def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float, until: float,
             rounds: int = MAX_ROUNDS, step: float = STEP,
-            seeds: list[tuple[int, Any]] = ()) -> tuple[float, list[float], tuple[Any, Any]]:
+            seeds: Sequence[tuple[int, Any]] = ()) -> tuple[float, list[float], tuple[Any, Any]]:
     """Stabilised column generation (a box step) from (pi, sigma), whose g is `start`, with the
     wash-free points found there: each round the master's duals within a box around the best
     multipliers so far, g there, its blocks' points (and the pools' at each vertex) as new
