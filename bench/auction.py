@@ -8,8 +8,8 @@ intents settled and score beside the previous version's (`PREVIOUS`); keel's joi
 gap to it — on batches up to 100, the smallest of the valid bounds (each bounds every
 settlement): the mixture program (`solver.joint_mixture`) refined for `REFINE_S` seconds by the
 bench after the round (branch and bound over the price box and the washes, `solver.joint_branch`),
-the wash-free Lagrangian bound (`solver.joint_lagrange`, column generation for `LAGRANGE_S`
-seconds; its stages printed), the round's own bound and the previous bound (the Lagrangian at
+the wash-free Lagrangian bound (`solver.joint_lagrange`, on the whole price box and on its
+two halves, `LAGRANGE_S` seconds in all; its stages printed), the round's own bound and the previous bound (the Lagrangian at
 the reference duals); on batches up to 100, the saving over
 routing each settled intent alone with the best split router (the milp strategy on a one-intent
 auction) and its share of the bound's saving (and of the fixed-price relaxation's); on batches up
@@ -56,7 +56,7 @@ ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this
 PRICE_SAMPLES = 24  # uniform clearing price vectors tried against the bound, on batches up to SAMPLED_UP_TO
 SAMPLED_UP_TO = 50
 REFINE_S = 120.0  # the bench's branch and bound (price box and washes), per batch up to ALONE_UP_TO intents
-LAGRANGE_S = 120.0  # the bench's column generation for the wash-free Lagrangian bound, per batch up to ALONE_UP_TO
+LAGRANGE_S = 180.0  # the bench's wash-free Lagrangian bound (the whole box and its two halves), per batch up to ALONE_UP_TO
 GRID = (0.9851, 0.99255, 1.0, 1.00745, 1.0149)  # the reference program's prices per token: the bench's ±1.5% band
 REFERENCE_UP_TO = 10  # the independent fixed-price program over a grid of the price box, on batches up to this size
 # the previous version (main at a271f1c, greedy transport plan, volumes fixed at the inner half-band's
@@ -232,8 +232,9 @@ def bound_of(a: Auction, milp) -> dict:
     out: dict = {"bound_kind": milp.stats.get("joint_bound", ""), "round_bound_usd": milp.stats.get("joint_bound_usd")}
     t = time.perf_counter()
     if len(a.intents) <= ALONE_UP_TO:
-        decomposed = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), lagrange_s=LAGRANGE_S)
-        out.update(wash_free_usd=decomposed.bound_usd, wash_free=decomposed.lagrange,
+        decomposed = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), lagrange_s=LAGRANGE_S,
+                                                 halves=True)
+        out.update(wash_free_usd=decomposed.bound_usd, wash_free=decomposed.lagrange, wash_free_halves=decomposed.halves,
                    wash_free_s=time.perf_counter() - t)
         t = time.perf_counter()
         mixture = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), refine_s=REFINE_S)
@@ -361,7 +362,9 @@ def main() -> None:
                   f"${w.program_usd:,.2f} (blocks' own rows at its duals ${w.exact_usd:,.2f}); wash-free blocks at "
                   f"its duals ${w.at_duals_usd:,.2f} ({w.washing} users' blocks washed; {w.times.get('split_s', 0.0):.1f} + "
                   f"{w.times.get('at_duals_s', 0.0):.1f} s); after {w.rounds} rounds of column generation ${w.bound_usd:,.2f} "
-                  f"({w.times.get('improve_s', 0.0):.0f} s); with the other cases ${r['wash_free_usd']:,.2f} "
+                  f"({w.times.get('improve_s', 0.0):.0f} s); the box's halves, each its own program and decomposition, "
+                  f"{' and '.join(f'${v:,.2f}' for v in r['wash_free_halves']) or 'none'}; "
+                  f"with the other cases ${r['wash_free_usd']:,.2f} "
                   f"in {r['wash_free_s']:.0f} s")
         if "alone_score_usd" in r:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
