@@ -48,6 +48,7 @@ PENALTY = 10.0  # the master's price per unit of S for breaking a coupling row: 
 MAX_ROUNDS = 200  # column generation rounds, at most
 STEP = 2e-4  # the box step: the master's conservation duals within this of the centre (they are ~1)
 SIGMA_SCALE = 0.5  # the links' duals (~3e-4 on the bench batches) move within STEP x this
+EXACT = 1e-6  # relative: the split at the program's duals must give the program's optimum this closely (1e-7 seen)
 CONVERGED = 1e-8  # units of S: a round gaining less gains nothing; the master this close to g ends it
 STALL = 20  # rounds without a gain after which column generation stops
 
@@ -206,8 +207,15 @@ def dual_value(parts: _Split, pi: Any, sigma: Any, wash_free: bool) -> tuple[flo
         value, x = (_wash_free if wash_free else _solve)(b, np.concatenate([reduced[b.cols], -sigma[k]]))
         values.append(value)
         points.append(x)
-    value, x = _solve(parts.pools, np.concatenate([reduced[parts.pools.cols], sigma.sum(axis=0)]))
+    value, x = _solve(parts.pools, np.concatenate([reduced[parts.pools.cols], _mu_cost(parts, reduced, sigma)]))
     return total + sum(values) + value, [*points, x], values
+
+
+def _mu_cost(parts: _Split, reduced: Any, sigma: Any) -> Any:
+    """The shared mu's cost in the pools' block: its own reduced cost (its cost less the coupling
+    rows' share: 0 while those rows are homogeneous, as the perspective makes them) plus every
+    user's link."""
+    return reduced[parts.mu0:parts.mu0 + parts.copies] + sigma.sum(axis=0)
 
 
 def pool_vertices(parts: _Split, pi: Any, sigma: Any) -> list[Any]:
@@ -217,7 +225,7 @@ def pool_vertices(parts: _Split, pi: Any, sigma: Any) -> list[Any]:
 
     pools = parts.pools
     reduced = parts.cost - parts.coupling.T @ _signed(parts, pi)
-    cost = np.concatenate([reduced[pools.cols], sigma.sum(axis=0)])
+    cost = np.concatenate([reduced[pools.cols], _mu_cost(parts, reduced, sigma)])
     n = len(pools.cols)
     out = []
     for v in range(parts.copies):
@@ -239,7 +247,10 @@ def _signed(parts: _Split, pi: Any) -> Any:
 
 
 def _solve(block: _Block, cost: Any, fixed: list[int] | None = None) -> tuple[float, Any]:
-    """The block's minimum at `cost` with the local columns `fixed` at 0 (inf if infeasible)."""
+    """The block's minimum at `cost` with the local columns `fixed` at 0 (-inf if unbounded).
+    Every block and every part of one holds its zero point (no flows, mu on any vertex: the rows
+    are homogeneous), so HiGHS calling one infeasible is a numerical failure, never a part to
+    skip: skipping it could only raise the block's minimum, and the bound is -g."""
     import highspy
     import numpy as np
 
@@ -254,18 +265,17 @@ def _solve(block: _Block, cost: Any, fixed: list[int] | None = None) -> tuple[fl
     status = h.getModelStatus()
     if status in (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kUnknown,
                   highspy.HighsModelStatus.kSolveError):
-        # the tight tolerances failed: HiGHS' defaults, from scratch
+        # the tight tolerances failed: HiGHS' defaults, from scratch, this once
         h.setOptionValue("primal_feasibility_tolerance", 1e-7)
         h.setOptionValue("dual_feasibility_tolerance", 1e-7)
         h.clearSolver()
         h.run()
         status = h.getModelStatus()
+        h.setOptionValue("primal_feasibility_tolerance", BLOCK_TOLERANCE)
+        h.setOptionValue("dual_feasibility_tolerance", BLOCK_TOLERANCE)
     if status == highspy.HighsModelStatus.kOptimal:
         return float(h.getInfo().objective_function_value), np.array(h.getSolution().col_value)
-    if status == highspy.HighsModelStatus.kInfeasible or (fixed and status ==
-                                                          highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        return math.inf, None  # a part with columns fixed lies inside its bounded parent: infeasible
-    if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+    if status == highspy.HighsModelStatus.kUnbounded:
         return -math.inf, None
     raise BlockFailed(f"block {block.name}: {h.modelStatusToString(status)}")
 
@@ -286,7 +296,7 @@ def _wash_free(block: _Block, cost: Any) -> tuple[float, Any]:
         value, x = _solve(block, cost, fixed)
         if value == -math.inf:
             return value, None
-        if x is None or value >= best:
+        if value >= best:
             continue
         none: tuple[float, list[int], list[int]] = (0.0, [], [])
         wash = max(((float(min(sum(x[s]), sum(x[b]))), s, b) for s, b in block.tokens), default=none,
@@ -347,6 +357,11 @@ class _Master:
         n, copies = len(b.cols), parts.copies
         flows = x[:n]
         coupling = parts.coupling[:, b.cols] @ flows
+        cost = float(parts.cost[b.cols] @ flows)
+        if k < 0:  # the shared mu's own cost and share of the coupling rows (0 while they are homogeneous)
+            mu_cols = np.arange(parts.mu0, parts.mu0 + copies)
+            coupling = coupling + parts.coupling[:, mu_cols] @ x[n:]
+            cost += float(parts.cost[mu_cols] @ x[n:])
         nz = np.flatnonzero(np.abs(coupling) > 1e-15)
         if k < 0:  # the pools' mu is the one every user's links to
             links = self.links + np.arange(len(parts.users) * copies)
@@ -356,7 +371,7 @@ class _Master:
             links, mu, convex = self.links + k * copies + np.arange(copies), x[n:], self.convex + k
         rows = np.concatenate([nz, links, [convex]]).astype(np.int32)
         values = np.concatenate([coupling[nz], mu, [1.0]])
-        self.h.addCol(float(parts.cost[b.cols] @ flows), 0.0, highspy.kHighsInf, len(rows), rows, values)
+        self.h.addCol(cost, 0.0, highspy.kHighsInf, len(rows), rows, values)
 
     def duals(self) -> tuple[Any, Any, float]:
         """(pi, sigma, the master's optimum) after solving it."""
@@ -435,28 +450,30 @@ def _add_points(master: _Master, points: list[Any], parts: _Split, pi: Any, sigm
 def lagrange_bound(h: Any, stacked: Any, until: float) -> LagrangeBound:
     """The wash-free Lagrangian bound of a solved mixture program (`mixture_case(keep=True).state`'s
     HiGHS and layout): at the program's duals, then improved by column generation until `until`
-    (perf_counter). Never above the program's own bound (it is the same g with smaller blocks)."""
+    (perf_counter). Never above the program's own bound (it is the same g with smaller blocks).
+    The split must first give back the program's optimum at its duals with the blocks' own rows
+    (`EXACT`); if it does not, or a block fails there, the program's own bound stands."""
     started = time.perf_counter()
     parts = split(h, stacked)
     pi, sigma = program_duals(h, parts)
     program = -float(h.getInfo().objective_function_value)
-    scale = parts.scale
+
+    def usd(g: float) -> float:
+        return (-g + BOUND_SLACK) * parts.scale
+
+    own = usd(-program)
     try:
         exact, _, lp_values = dual_value(parts, pi, sigma, False)
         split_s = time.perf_counter() - started
+        if not abs(-exact - program) <= EXACT * max(abs(program), 1.0):
+            raise BlockFailed(f"the split gives {-exact} at the program's duals, not its optimum {program}")
         at_duals, points, values = dual_value(parts, pi, sigma, True)
     except BlockFailed:  # no wash-free bound: the program's own
-        return LagrangeBound((program + BOUND_SLACK) * scale, (program + BOUND_SLACK) * scale, math.nan, math.nan,
-                             0, 0, {"split_s": 0.0, "at_duals_s": 0.0, "improve_s": time.perf_counter() - started})
+        return LagrangeBound(own, own, math.nan, math.nan, 0, 0, {"improve_s": time.perf_counter() - started})
     washing = sum(1 for a, b in zip(lp_values, values, strict=True) if b > a + CONVERGED)
     at_duals_s = time.perf_counter() - started - split_s
     best, history, _ = improve(parts, pi, sigma, points, at_duals, until, seeds=program_points(h, parts))
-
-    def usd(g: float) -> float:
-        return (-g + BOUND_SLACK) * scale
-
-    return LagrangeBound(min(usd(best), (program + BOUND_SLACK) * scale), (program + BOUND_SLACK) * scale,
-                         usd(exact), usd(at_duals), len(history), washing,
+    return LagrangeBound(min(usd(best), own), own, usd(exact), usd(at_duals), len(history), washing,
                          {"split_s": split_s, "at_duals_s": at_duals_s,
                           "improve_s": time.perf_counter() - started - split_s - at_duals_s},
                          tuple(usd(g) for g in history))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 
+import numpy as np
 import pytest
 
 from solver import joint, joint_bound, joint_branch, joint_lagrange, joint_mixture
@@ -146,3 +147,76 @@ def test_column_generation_stops_at_its_time_and_keeps_the_best() -> None:
     assert time.perf_counter() - began < 5.0
     assert best >= start and best >= max(history, default=start)
 
+
+
+def test_each_blocks_wash_free_minimum_is_the_least_over_every_direction_pattern() -> None:
+    """The block's branch and bound against brute force: every "sells it in no copy" / "buys it in
+    no copy" choice of every token, at the program's duals and at column generation's best."""
+    case, parts = _split(_washing())
+    pi, sigma = joint_lagrange.program_duals(case.state[0], parts)
+    start, points, _ = joint_lagrange.dual_value(parts, pi, sigma, True)
+    _, _, better = joint_lagrange.improve(parts, pi, sigma, points, start, time.perf_counter() + 3.0)
+    washed, winners = 0, set()
+    for p, s in ((pi, sigma), better):
+        p = joint_lagrange._signed(parts, p)
+        reduced = parts.cost - parts.coupling.T @ p
+        for k, block in enumerate(parts.users):
+            for tilt in (0.0, 0.5, 2.0):  # buying made cheaper, so the best part is not always the first found
+                cost = np.concatenate([reduced[block.cols], -s[k]])
+                for _sells, buys in block.tokens:
+                    cost[buys] -= tilt * np.abs(cost[buys])
+                parts_by_pattern = {
+                    pattern: joint_lagrange._solve(block, cost, [c for (sells, buys), way in
+                                                                 zip(block.tokens, pattern, strict=True)
+                                                                 for c in (sells if way else buys)])[0]
+                    for pattern in itertools.product((0, 1), repeat=len(block.tokens))}
+                brute = min(parts_by_pattern.values())
+                free = joint_lagrange._wash_free(block, cost)[0]
+                assert free == pytest.approx(brute, abs=1e-9)
+                washed += free > joint_lagrange._solve(block, cost)[0] + 1e-9
+                winners.add(min(parts_by_pattern, key=lambda q: (parts_by_pattern[q], q)))
+    assert washed  # some block washes: the comparison is not between two unconstrained minima
+
+
+def _toy_block(costs: list[float]) -> tuple[joint_lagrange._Block, np.ndarray]:
+    """A block of two tokens (sell, buy columns each, one copy) and its mu, every column in [0, 1],
+    sum mu = 1, the cost of each column `costs` (then mu's, 0): its unconstrained minimum washes
+    whichever token both sells and buys at a negative cost."""
+    import highspy
+
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.addVars(5, np.zeros(5), np.ones(5))
+    h.addRows(1, np.array([1.0]), np.array([1.0]), 1, np.array([0], dtype=np.int32), np.array([4], dtype=np.int32),
+              np.array([1.0]))
+    block = joint_lagrange._Block("toy", np.arange(4), np.arange(0), None, h, np.ones(5), [([0], [1]), ([2], [3])])
+    return block, np.array([*costs, 0.0])
+
+
+def test_a_blocks_wash_free_minimum_takes_whichever_direction_is_better_not_the_first_found() -> None:
+    for costs in ([-1.0, -2.0, -1.0, -0.5], [-2.0, -1.0, -0.5, -1.0], [-1.0, -3.0, -3.0, -1.0]):
+        block, cost = _toy_block(costs)
+        # each token's better direction alone: min(sell cost, buy cost), summed over the tokens
+        expected = min(costs[0], costs[1]) + min(costs[2], costs[3])
+        assert joint_lagrange._solve(block, cost)[0] == pytest.approx(sum(costs))  # the program washes both
+        assert joint_lagrange._wash_free(block, cost)[0] == pytest.approx(expected)
+
+
+def test_the_split_prices_the_shared_weights_own_share_of_a_coupling_row() -> None:
+    """A coupling row with a constant becomes, in the perspective, a coefficient on the weights mu:
+    the split must still give the program's optimum at its duals (else its g is no bound)."""
+    import highspy
+
+    case, _ = _split(users(*three_tokens()))
+    h, stacked, _ = case.state
+    x = np.array(h.getSolution().col_value)
+    ids = list(stacked.base.cols)
+    sells = [stacked.col(v, s) for i in ids[:2] for v in range(stacked.copies) for s, _ in stacked.base.cols[i].values()]
+    mus = [stacked.mu(v) for v in range(stacked.copies)]
+    half = 0.5 * float(x[sells].sum())  # the two users sell at most half as much as they did
+    h.addRow(-highspy.kHighsInf, 0.0, len(sells) + len(mus), np.array(sells + mus, dtype=np.int32),
+             np.array([1.0] * len(sells) + [-half] * len(mus)))
+    h.run()
+    bound = joint_lagrange.lagrange_bound(h, stacked, time.perf_counter() + 2.0)
+    assert bound.exact_usd == pytest.approx(bound.program_usd, rel=1e-6)
+    assert bound.bound_usd <= bound.program_usd
