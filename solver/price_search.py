@@ -49,6 +49,26 @@ def allowed(intents: Mapping[str, Intent], prices: Mapping[str, int], relative: 
     return True
 
 
+def room(intents: Mapping[str, Intent], prices: Mapping[str, int], token: str) -> tuple[float, float]:
+    """The lowest and highest relative price of `token` alone (every other token at its reference)
+    that `allowed` admits: every intent's signed bounds on it, and as a numeraire on the others'."""
+    lo, hi = 0.0, math.inf
+    for intent in intents.values():
+        n = intent.tokens[0]
+        for j, t in enumerate(intent.tokens[1:], start=1):
+            if token not in (t, n):
+                continue
+            ref = bound_price(prices[t], prices[n])
+            if ref <= 0:
+                return 1.0, 1.0
+            low, high = intent.min_price[j] / ref + EDGE, intent.max_price[j] / ref - EDGE
+            if token == t:
+                lo, hi = max(lo, low), min(hi, high)
+            elif low > 0:  # the numeraire at x: the token's ratio is 1/x
+                lo, hi = max(lo, 1 / high if high > 0 else math.inf), min(hi, 1 / low)
+    return (lo, hi) if 0 < lo <= 1.0 <= hi < math.inf else (1.0, 1.0)
+
+
 def search(value: Callable[[dict[str, float]], float], start: Mapping[str, float], tokens: list[str],
            ok: Callable[[dict[str, float]], bool], deadline_s: float, max_evaluations: int = 40) -> Searched:
     """Pattern search from `start` over `tokens` (the others stay where `start` has them);

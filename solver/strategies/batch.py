@@ -14,7 +14,7 @@ from typing import Any
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import joint, joint_bound, joint_mixture, price_search, scoring
+from solver import joint, joint_bound, joint_mixture, scoring
 from solver.breakers import healthy_pools
 from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
@@ -23,6 +23,7 @@ from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
 from solver.joint_wants import joint_want
 from solver.oracle_guard import clearing_bounds
 from solver.routing_port import make_route_fn
+from solver.strategies import reprice as repricing
 from solver.translate import Infeasible, Want, translate
 
 DEADLINE_SLACK_S = 600
@@ -31,10 +32,7 @@ BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many time
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
 MIXTURE_PROGRAMS = 40  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
 MIXTURE_BOUND = "uniform prices (mixture over the price box)"
-REPRICE_ROOM = 3.0  # `reprice`'s steps run only if this many times the first round's time is left
-SEARCH_ROOM = 10.0  # the price search runs only if this many times the first round's time is left
-SEARCH_SHARE = 0.2  # of the time left, the most the price search may take
-SEARCH_EVALUATIONS = 12  # settle programs the price search may solve
+MISSED_ROOM = 3.0  # the settle program is solved again without the intents it missed if this many times its time is left
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -116,16 +114,27 @@ def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[st
     clearing prices `relative` to the reference ({}: the reference), as wants, and the program's
     value (USD). Over the pools the router may use (the pool-deviation breaker's cut). An intent
     nothing brings into its band, or whose volume is below dust, keeps its want (`translate`'s).
-    Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s`."""
+    An intent the program misses still trades in it (its band rows relaxed at a penalty) and takes
+    matching and pool capacity the others' volumes then miss at the clearing: when the time
+    allows (`MISSED_ROOM` times the first solve), the program is solved again without it (on the
+    100-user bench batch $12 of score). Raises `joint.JointInfeasible` when HiGHS finds no optimum
+    within `time_limit_s`."""
     prices = auction.reference_prices()
     intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
     usable, _ = healthy_pools(auction.liquidity, prices, 0)
-    settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
-                         usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
+    jis = joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps)
+    started = time.time()
+    settle = joint.solve(jis, usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
+    missed = set(settle.missed)
+    took = time.time() - started
+    if missed and time_limit_s - took > MISSED_ROOM * took:
+        settle = joint.solve([ji for ji in jis if ji.id not in missed], usable, prices, joint.SETTLE, relative,
+                             time_limit_s=time_limit_s - took)
+        missed |= set(settle.missed)
     out = {}
     for i, want in wants.items():
         intent = intents[i]
-        if i in settle.missed:
+        if i in missed:
             out[i] = want  # nothing brings it into its band: the clearing says why
             continue
         jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices, relative)
@@ -185,71 +194,24 @@ def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int
 def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable[[str], int],
             intents: dict[str, Intent], route_fn: RouteFn, first: tuple[Cleared, list[str]],
             round_s: float) -> tuple[Cleared, list[str], str]:
-    """Choose the volumes again at better uniform prices, and keep the best-scoring clearing.
-
-    At reference prices the program lets any user carry the pools' cost (the users' value rows
-    are inequalities, and who pays is left open), where the clearing makes the buyers of a
-    routed token pay it through that token's price: the volumes were chosen for the wrong
-    prices. So: (1) re-solve with every value row at the prices the clearing found and clear
-    from there; (2) search prices around those (`solver.price_search`, the program's value as the
-    guide, inside every intent's bounds) and clear from the best. Step (1) runs only if the time
-    left before the deadline is `REPRICE_ROOM` times what the first round took (`round_s`), step
-    (2) only if it is `SEARCH_ROOM` times, and gets `SEARCH_SHARE` of what is left. Returns the best clearing (the first one included)
-    and which step won ("" if none)."""
+    """Choose the volumes again at better uniform prices (`solver.strategies.reprice`: the prices
+    the first clearing found, a price search and a coarse grid, each followed to its fixed point),
+    and keep the best-scoring clearing. Every step runs only with time to spare before the
+    deadline, relative to what the first round took (`round_s`). Returns the best clearing (the
+    first one included), its trimmed intents, and which step won ("" if none)."""
     prices = auction.reference_prices()
-    best, best_trimmed = first
-    best_score = build_solution(auction, solver, best, "", {}, {}, {}).score_e18
-    won = ""
 
-    def attempt(relative: dict[str, float], step: str) -> None:
-        nonlocal best, best_trimmed, best_score, won
-        wants, _ = settle_wants(auction, least, fee, relative, JOINT_SHARE * _left_s(auction))
-        start = {t: max(1, round(p * relative.get(t, 1.0))) for t, p in prices.items()}
-        cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)
-        score = build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
-        if score > best_score:
-            best, best_trimmed, best_score, won = cleared, trimmed, score, step
+    def settle(wants: dict[str, Want], relative: dict[str, float], limit_s: float) -> dict[str, Want]:
+        return settle_wants(auction, wants, fee, relative, limit_s)[0]
 
-    try:
-        if _left_s(auction) > REPRICE_ROOM * round_s:
-            attempt({t: p / prices[t] for t, p in best.prices.items() if t in prices}, "clearing prices")
-        if _left_s(auction) > SEARCH_ROOM * round_s:
-            found = _search(auction, least, fee, intents, best)
-            if found is not None:
-                attempt(found, "price search")
-    except joint.JointInfeasible:
-        pass  # out of time: keep the best so far
-    return best, best_trimmed, won
+    def clear_from(wants: dict[str, Want], start: dict[str, int]) -> tuple[Cleared, list[str]]:
+        return clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)
 
+    def score(cleared: Cleared) -> int:
+        return build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
 
-def _left_s(auction: Auction) -> float:
-    return auction.deadline_ms / 1000 - time.time()
-
-
-def _search(auction: Auction, least: dict[str, Want], fee: Callable[[str], int], intents: dict[str, Intent],
-            around: Cleared) -> dict[str, float] | None:
-    """`price_search.search` from `around`'s prices, the settle program's value as its guide, the
-    most common numeraire fixed; None when it finds nothing better than where it started."""
-    prices = auction.reference_prices()
-    jis = joint.joint_intents(list(least), intents, auction.balances, prices, fee)
-    usable, _ = healthy_pools(auction.liquidity, prices, 0)
-    deadline_s = time.time() + SEARCH_SHARE * _left_s(auction)
-
-    def value(relative: dict[str, float]) -> float:
-        try:
-            return joint.solve(jis, usable, prices, joint.SETTLE, relative,
-                               time_limit_s=deadline_s - time.time()).objective_usd
-        except joint.JointInfeasible as exc:
-            raise ValueError(str(exc)) from exc
-
-    numeraires = [it.tokens[0] for it in intents.values()]
-    anchor = max(sorted(set(numeraires)), key=numeraires.count)
-    start = {t: p / prices[t] for t, p in around.prices.items() if t in prices}
-    start = {t: r / start.get(anchor, 1.0) for t, r in start.items()}
-    tokens = sorted({t for it in intents.values() for t in it.tokens} - {anchor})
-    found = price_search.search(value, start, tokens, lambda r: price_search.allowed(intents, prices, r), deadline_s,
-                                SEARCH_EVALUATIONS)
-    return found.relative if found.value_usd > found.start_value_usd else None
+    return repricing.reprice(repricing.Repricer(auction, least, fee, intents, settle, clear_from, score, first,
+                                                round_s))
 
 
 def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:
