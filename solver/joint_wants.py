@@ -48,3 +48,30 @@ def joint_want(intent_id: str, intent: Intent, flows_usd: Mapping[str, float], h
     if not exact:
         return Want(intent_id, intent.owner, {}, {})
     return Want(intent_id, intent.owner, exact, {numeraire: BPS})
+
+
+def loosened(want: Want, intent: Intent, prices: Mapping[str, int], fee_bps: int) -> Want:
+    """A weights want with every buy a balancing token, shared by the value each receives at
+    `prices` (whole bps): the clearing's price-adjustment pass can shrink what a balancing leg is
+    owed by raising its token's price, but never an exact leg's, so a batch whose clearing does not
+    converge with exact buys (a routed token short of what its exact legs are owed; one intent
+    alone is all routed) clears in this form. Other wants are returned as they are."""
+    buys = {t: q for t, q in want.exact.items() if q > 0}
+    if intent.kind != IntentKind.WEIGHTS or not buys:
+        return want
+    sells = {t: q for t, q in want.exact.items() if q < 0}
+    keep = sum(-q * prices[t] for t, q in sells.items()) * (BPS - fee_bps) // BPS
+    values = {t: float(q * prices[t]) for t, q in buys.items()}
+    rest = keep - sum(q * prices[t] for t, q in buys.items())
+    for t, share in want.balancing.items():
+        values[t] = values.get(t, 0.0) + max(0, rest) * share / BPS
+    values = {t: v for t, v in values.items() if v > 0}
+    return Want(want.intent_id, want.owner, sells, _shares(values)) if values else want
+
+
+def _shares(values: Mapping[str, float]) -> dict[str, int]:
+    total = sum(values.values())
+    shares = {t: int(v / total * BPS) for t, v in values.items()}
+    first = max(sorted(values), key=lambda t: values[t])
+    shares[first] += BPS - sum(shares.values())
+    return {t: s for t, s in shares.items() if s > 0}

@@ -16,11 +16,11 @@ from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import joint, joint_bound, joint_mixture, scoring
 from solver.breakers import healthy_pools
-from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
+from solver.clearing import Cleared, Drop, DropCause, RoutedPlan, RouteFn, clear
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
-from solver.joint_wants import joint_want
+from solver.joint_wants import joint_want, loosened
 from solver.oracle_guard import clearing_bounds
 from solver.routing_port import make_route_fn
 from solver.strategies import reprice as repricing
@@ -174,12 +174,19 @@ def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: 
 def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
                    wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
                    fee: Callable[[str], int], start: dict[str, int] | None = None) -> tuple[Cleared, list[str]]:
-    """Clear; where the clearing drops an intent whose want is more than its least trade (`least`,
+    """Clear; if the prices do not converge, clear again with every weights want's buys as shares
+    (`joint_wants.loosened`); where the clearing drops an intent whose want is more than its least trade (`least`,
     `translate`'s) — the price-impact breaker trips on it, or its outcome misses at the clearing
     prices — trim it back to that and clear again (at most TRIM_ROUNDS times), so the joint
     volume never settles fewer intents than the least trades would. Returns the clearing and the
     intents trimmed."""
     cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
+    if any(d.cause is DropCause.NOT_CONVERGED for d in cleared.dropped.values()):
+        # exact buys a routed token's price cannot shrink: every weights want's buys as shares instead
+        loose = {i: loosened(w, intents[i], start or prices, fee(i)) for i, w in wants.items()}
+        if loose != wants:
+            wants = loose
+            cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
     trimmed: list[str] = []
     for _ in range(TRIM_ROUNDS):
         trim = [i for i in cleared.dropped if wants[i] != least[i]]

@@ -9,7 +9,8 @@ import pytest
 
 from routing.pools import Liquidity
 from solver import joint, price_search
-from solver.clearing import Cleared
+from solver.clearing import Cleared, DropCause, clear
+from solver.joint_wants import loosened
 from solver.routing_port import make_route_fn
 from solver.strategies import batch
 from solver.strategies import reprice as repricing
@@ -118,3 +119,26 @@ def test_the_settle_program_is_solved_again_without_an_intent_it_misses() -> Non
     assert abs(with_it.objective_usd - without.objective_usd) > 1.0  # the missed hedger's trades moved it
     assert wants["0xh"] is least["0xh"]  # left to the clearing, which says why it drops
     assert wants["0x0"] != least["0x0"]
+
+
+def test_a_clearing_whose_exact_buys_do_not_converge_clears_again_with_the_buys_as_shares() -> None:
+    """One intent alone (all of it routed): raising WETH's price cannot shrink the exact DAI leg
+    the pools deliver short of, and the prices never settle; as shares they do."""
+    intents, balances = three_tokens()
+    one = {"0xa": intents["0xa"]}
+    a = auction_of(one, balances)
+    least, _ = batch.wants_for(a, ["0xa"])
+    fee = batch.fee_policy(a, least)
+    wants, _ = batch.settle_wants(a, least, fee, {}, 30.0)
+    assert wants["0xa"].exact[DAI] > 0 and wants["0xa"].balancing == {WETH: 10_000}
+    route = make_route_fn("milp", POOLS, PRICES, a.gas_price_wei, SETTLEMENT, 2**32)
+    assert clear(wants, one, balances, PRICES, route, fee).dropped["0xa"].cause is DropCause.NOT_CONVERGED
+    cleared, trimmed = batch.clear_trimming(one, balances, PRICES, wants, least, route, fee)
+    assert "0xa" in cleared.flows and trimmed == []  # settled, and not cut back to its least trade
+    loose = loosened(wants["0xa"], intents["0xa"], PRICES, fee("0xa"))
+    assert set(loose.balancing) == {WETH, DAI} and all(q < 0 for q in loose.exact.values())
+    # the shares keep the planned split, to a bp of the value received
+    planned_dai = wants["0xa"].exact[DAI] * PRICES[DAI]
+    assert abs(loose.flows(PRICES, fee("0xa"))[DAI] * PRICES[DAI] - planned_dai) <= planned_dai * 2 // 10_000
+    # a balances want, or one without exact buys, is left as it is
+    assert loosened(loose, intents["0xa"], PRICES, 0) is loose
