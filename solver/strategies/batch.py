@@ -32,7 +32,6 @@ BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many time
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
 MIXTURE_PROGRAMS = 40  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
 MIXTURE_BOUND = "uniform prices (mixture over the price box)"
-MISSED_ROOM = 3.0  # the settle program is solved again without the intents it missed if this many times its time is left
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -114,27 +113,16 @@ def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[st
     clearing prices `relative` to the reference ({}: the reference), as wants, and the program's
     value (USD). Over the pools the router may use (the pool-deviation breaker's cut). An intent
     nothing brings into its band, or whose volume is below dust, keeps its want (`translate`'s).
-    An intent the program misses still trades in it (its band rows relaxed at a penalty) and takes
-    matching and pool capacity the others' volumes then miss at the clearing: when the time
-    allows (`MISSED_ROOM` times the first solve), the program is solved again without it (on the
-    100-user bench batch $12 of score). Raises `joint.JointInfeasible` when HiGHS finds no optimum
-    within `time_limit_s`."""
+    Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s`."""
     prices = auction.reference_prices()
     intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
     usable, _ = healthy_pools(auction.liquidity, prices, 0)
-    jis = joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps)
-    started = time.time()
-    settle = joint.solve(jis, usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
-    missed = set(settle.missed)
-    took = time.time() - started
-    if missed and time_limit_s - took > MISSED_ROOM * took:
-        settle = joint.solve([ji for ji in jis if ji.id not in missed], usable, prices, joint.SETTLE, relative,
-                             time_limit_s=time_limit_s - took)
-        missed |= set(settle.missed)
+    settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
+                         usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
     out = {}
     for i, want in wants.items():
         intent = intents[i]
-        if i in missed:
+        if i in settle.missed:
             out[i] = want  # nothing brings it into its band: the clearing says why
             continue
         jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices, relative)

@@ -58,13 +58,13 @@ class Recording(repricing.Repricer):
         return cleared
 
 
-def repricer(deadline_s: float = 60.0) -> Recording:
-    intents, balances = three_tokens()
-    a = auction_of(intents, balances, deadline_s)
+def repricer(deadline_s: float = 60.0, batch_of: tuple[dict, dict] | None = None, pools: Liquidity = POOLS) -> Recording:
+    intents, balances = batch_of or three_tokens()
+    a = dataclasses.replace(auction_of(intents, balances, deadline_s), liquidity=pools)
     least, _ = batch.wants_for(a, list(intents))
     fee = batch.fee_policy(a, least)
     wants, _ = batch.settle_wants(a, least, fee, {}, 30.0)
-    route = make_route_fn("milp", POOLS, PRICES, a.gas_price_wei, SETTLEMENT, 2**32)
+    route = make_route_fn("milp", pools, PRICES, a.gas_price_wei, SETTLEMENT, 2**32)
     first = batch.clear_trimming(intents, balances, PRICES, wants, least, route, fee)
     return Recording(a, least, fee, intents,
                      lambda w, rel, limit: batch.settle_wants(a, w, fee, rel, limit)[0],
@@ -101,24 +101,23 @@ def test_reprice_follows_the_grids_best_starts_when_there_is_time_and_none_witho
     assert late.tried == [] and won == "" and kept is late.best
 
 
-def test_the_settle_program_is_solved_again_without_an_intent_it_misses() -> None:
-    """A hedger who must buy 1 WETH (~$3,000) with $2,000: the program misses it, and its relaxed
-    trades took WETH the others then lacked; the volumes come from the program without it."""
+def test_the_searchs_guide_leaves_out_an_intent_the_program_misses() -> None:
+    """A hedger who must buy 1 WETH (~$3,000) with $2,000: the settle program misses it, yet its
+    relaxed trades still count in the program's value; the guide that ranks prices leaves it out."""
     intents, balances = _with_hedger(2_000)
     pools = Liquidity.from_json(liquidity())
-    a = dataclasses.replace(auction_of(intents, balances), liquidity=pools)
-    least, _ = batch.wants_for(a, list(intents))
-    fee = batch.fee_policy(a, least)
+    r = repricer(batch_of=(intents, balances), pools=pools)
     prices = {USDC: PRICES[USDC], WETH: PRICES[WETH]}
-    jis = joint.joint_intents(list(least), intents, balances, prices, fee)
-    with_it = joint.solve(jis, pools, prices, joint.SETTLE)
+    jis = joint.joint_intents(list(r.least), intents, balances, prices, r.fee)
+    relative = {WETH: 1.004}
+    with_it = joint.solve(jis, pools, prices, joint.SETTLE, relative)
     assert with_it.missed == ("0xh",)
-    without = joint.solve([ji for ji in jis if ji.id != "0xh"], pools, prices, joint.SETTLE)
-    wants, value = batch.settle_wants(a, least, fee, {}, 30.0)
-    assert value == pytest.approx(without.objective_usd, rel=1e-9)
-    assert abs(with_it.objective_usd - without.objective_usd) > 1.0  # the missed hedger's trades moved it
-    assert wants["0xh"] is least["0xh"]  # left to the clearing, which says why it drops
-    assert wants["0x0"] != least["0x0"]
+    without = joint.solve([ji for ji in jis if ji.id != "0xh"], pools, prices, joint.SETTLE, relative)
+    assert with_it.objective_usd > without.objective_usd + 1.0  # the missed hedger's phantom allowance
+    assert r.value(relative) == pytest.approx(without.objective_usd, rel=1e-9)
+    assert r.value({WETH: 1.002}) == pytest.approx(
+        joint.solve([ji for ji in jis if ji.id != "0xh"], pools, prices, joint.SETTLE, {WETH: 1.002}).objective_usd,
+        rel=1e-9)
 
 
 def test_a_clearing_whose_exact_buys_do_not_converge_clears_again_with_the_buys_as_shares() -> None:
