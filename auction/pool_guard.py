@@ -11,7 +11,9 @@ It fails closed. When the breaker leaves out no pool of the auction there is not
 and no interaction is judged here. When it leaves out any, every interaction must be a router
 swap this module reads — V2 `swapExactTokensForTokens(amountIn, amountOutMin, path, to,
 deadline)` (each consecutive pair of `path` one V2 pool) or V3 `exactInputSingle((tokenIn,
-tokenOut, fee, ...))` / `exactInput((path, ...))` (a packed token‖fee‖token path) — whose
+tokenOut, fee, ...))` / `exactInput((path, ...))` (a packed token‖fee‖token path), or a V2
+pair's own `swap(amount0Out, amount1Out, to, data)` on a pair of the auction (a closed batch,
+`solver.closing`: the pool is the target itself) — whose
 arguments re-encode to exactly its calldata (no dirty words, no trailing or padded path bytes
 a router would read differently), and every hop must be a pool of the auction's liquidity that
 the breaker keeps. Anything else (another selector, `multicall`, an exact-output swap, a pool
@@ -42,6 +44,7 @@ def _selector(signature: str) -> bytes:
 V2_EXACT_IN = _selector("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)")
 V3_EXACT_IN_SINGLE = _selector("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))")
 V3_EXACT_IN = _selector("exactInput((bytes,address,uint256,uint256,uint256))")
+V2_PAIR_SWAP = _selector("swap(uint256,uint256,address,bytes)")
 
 
 def _v3_path(path: bytes) -> Iterator[tuple[str, str, int]]:
@@ -82,6 +85,21 @@ def swaps(interaction: Interaction) -> list[tuple[str, str, int | None]] | None:
     return None
 
 
+def _pair_swapped(auction: Auction, interaction: Interaction) -> Pool | None:
+    """The auction's V2 pair whose own `swap` `interaction` calls in its canonical encoding with no
+    callback data (with data the pair would call `to` back, which could touch any pool), else None."""
+    data = bytes(interaction.call_data)
+    if data[:4] != V2_PAIR_SWAP:
+        return None
+    try:
+        if _canonical(["uint256", "uint256", "address", "bytes"], data[4:])[3]:
+            return None
+    except (DecodingError, ValueError, OverflowError, TypeError):
+        return None
+    return next((p for p in auction.liquidity.pools
+                 if p.kind == "v2" and p.address.lower() == interaction.target.lower()), None)
+
+
 def _matches(pool: Pool, a: str, b: str, fee: int | None) -> bool:
     if {pool.token0.lower(), pool.token1.lower()} != {a.lower(), b.lower()}:
         return False
@@ -99,6 +117,11 @@ def findings(auction: Auction, solution: Solution) -> list[tuple[int, str, str]]
         return []
     found = []
     for k, interaction in enumerate(solution.interactions):
+        pair = _pair_swapped(auction, interaction)
+        if pair is not None:
+            if pair.address in left_out:
+                found.append((k, pair.address, left_out[pair.address]))
+            continue
         hops = swaps(interaction)
         if hops is None:
             found.append((k, UNREAD, "not a router swap the auctioneer reads in its canonical encoding, so it "

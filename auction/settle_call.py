@@ -32,7 +32,7 @@ def batch_for(auction: Auction, solution: Solution) -> Batch:
         rows.append((bi.intent.as_tuple(), int(bi.signed.scheme), bi.signed.signature, execution.flows))
         guards.append(bi.intent.max_oracle_deviation_bps)
     try:
-        batch = make_batch(solution.prices, rows, solution.interactions)
+        batch = make_batch(solution.prices, rows, solution.interactions, sinks=solution.sinks)
     except KeelError as exc:
         raise SolverError(f"prices: {exc}", "prices") from None
     executions = tuple(replace(e, max_oracle_deviation_bps=g) for e, g in zip(batch.executions, guards, strict=True))

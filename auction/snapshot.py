@@ -191,6 +191,14 @@ def read_twaps(w3: Web3, liquidity: Liquidity, block: int, window_s: int | None 
     return out
 
 
+def read_pool_targets(w3: Web3, settlement: str, liquidity: Liquidity, block: int) -> frozenset[str]:
+    """The auction's V2 pairs that the settlement lists as pool targets at `block` (`isPoolTarget`):
+    the pairs a solution may pay up front and call directly (`solver.closing`)."""
+    pairs = [p.address for p in liquidity.pools if p.kind == "v2"]
+    answers = batch_call(w3, [(settlement, _calldata("isPoolTarget(address)", ["address"], [p])) for p in pairs], block)
+    return frozenset(p for p, answer in zip(pairs, answers, strict=True) if int.from_bytes(answer[-32:], "big"))
+
+
 def take(w3: Web3, view: WorldView, intents: Sequence[tuple[str, SignedIntent]], auction_id: int, deadline_ms: int,
          block: int | None = None) -> tuple[Auction, dict[str, str]]:
     """The auction at `block` (default latest) and, by intent id, why any intent was left out of it."""
@@ -219,5 +227,6 @@ def take(w3: Web3, view: WorldView, intents: Sequence[tuple[str, SignedIntent]],
     chosen = approved
     liquidity = read_liquidity(w3, view, tokens, block)
     auction = Auction(auction_id, view.chain_id, view.settlement, block, deadline_ms, tokens, tuple(chosen), balances,
-                      liquidity, int(w3.eth.gas_price), native_price, read_twaps(w3, liquidity, block))
+                      liquidity, int(w3.eth.gas_price), native_price, read_twaps(w3, liquidity, block),
+                      read_pool_targets(w3, view.settlement, liquidity, block))
     return auction, left_out

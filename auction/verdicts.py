@@ -75,6 +75,9 @@ class DropReason(StrEnum):
                      "interactions[{index}].target: the Relayer holds the users' approvals; no interaction may call it")
     CALLS_SETTLEMENT = ("calls_settlement", Verdict.DROPPED,
                         "interactions[{index}].target: the settlement may not call itself")
+    SINK_NOT_A_POOL_TARGET = ("sink_not_a_pool_target", Verdict.DROPPED,
+                              "sinks.{token}: {sink} is not a pool target the auction lists")
+    SINK_UNPRICED = "sink_unpriced", Verdict.DROPPED, "sinks.{token}: the token has no clearing price"
     SWAPS_THROUGH_PUSHED_POOL = ("swaps_through_pushed_pool", Verdict.DROPPED,
                                  "interactions[{index}]: swaps through pool {pool}, which the pool-deviation breaker "
                                  "leaves out ({why})")

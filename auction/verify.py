@@ -14,7 +14,7 @@ score the auctioneer recomputed at the solver's own gas figure. The rules, in or
 6. value is conserved at the clearing prices and the fee is within `maxFeeBps` (the
    contract's own inequalities, so a candidate that fails them is never simulated);
 7. no interaction targets the Relayer (which holds the users' approvals) or the
-   settlement itself;
+   settlement itself, and every sink is a pool target the auction lists, for a priced token;
 8. no swap goes through a pool the pool-deviation breaker leaves out (`auction.pool_guard`:
    far from the feed or its own TWAP, e.g. pushed before the snapshot), whoever the solver; while
    any pool is left out, every interaction must be a router swap the auctioneer can place (fail closed);
@@ -132,6 +132,18 @@ def check_interactions(solution: Solution, settlement: str, relayer: str | None)
             raise _reject(DropReason.CALLS_SETTLEMENT, f"interactions[{k}].target", index=k)
 
 
+def check_sinks(auction: Auction, solution: Solution) -> None:
+    """A sink receives users' sells before any interaction runs: only a pool target the auction
+    lists (the contract refuses any other target too), and only for a token the batch prices."""
+    targets = {p.lower() for p in auction.pool_targets}
+    priced = {t.lower() for t in solution.prices}
+    for token, sink in solution.sinks.items():
+        if token.lower() not in priced:
+            raise _reject(DropReason.SINK_UNPRICED, f"sinks.{token}", token=token)
+        if sink.lower() not in targets:
+            raise _reject(DropReason.SINK_NOT_A_POOL_TARGET, f"sinks.{token}", token=token, sink=sink)
+
+
 def check_pools(auction: Auction, solution: Solution) -> None:
     for k, pool, why in pool_guard.findings(auction, solution)[:1]:
         if pool == pool_guard.UNREAD:
@@ -158,5 +170,6 @@ def check(auction: Auction, solution: Solution, solver: str | None = None, relay
     check_bounds(auction, solution)
     check_value(auction, solution)
     check_interactions(solution, auction.settlement, relayer)
+    check_sinks(auction, solution)
     check_pools(auction, solution)
     return check_score(auction, solution)

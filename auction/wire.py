@@ -139,6 +139,8 @@ class AuctionModel(Strict):
     nativePrice: Uint  # USD per wei × 1e36 of the native token: what gas costs
     twaps: dict[Address, TwapModel] = Field(default_factory=dict,
                                             description="V3 pool -> its TWAP before `block` (observe())")
+    poolTargets: list[Address] = Field(default_factory=list, max_length=10_000,
+                                       description="V2 pairs the settlement lists as pool targets (isPoolTarget)")
 
 
 def auction_from_json(data: Any) -> Auction:
@@ -157,6 +159,7 @@ def auction_from_json(data: Any) -> Auction:
         intents=tuple(intents), balances={o: dict(b) for o, b in m.balances.items()},
         liquidity=_liquidity(m.liquidity), gas_price_wei=m.gasPrice, native_price=UsdPrice(m.nativePrice),
         twaps={a: PoolTwap(t.windowS, t.meanTick, t.whyNot) for a, t in m.twaps.items()},
+        pool_targets=frozenset(m.poolTargets),
     )
 
 
@@ -176,6 +179,7 @@ def auction_to_model(a: Auction) -> AuctionModel:
         intents=intents, balances=a.balances, liquidity=LiquidityModel.of(a.liquidity), gasPrice=a.gas_price_wei,
         nativePrice=a.native_price,
         twaps={p: TwapModel(windowS=t.window_s, meanTick=t.mean_tick, whyNot=t.why_not) for p, t in a.twaps.items()},
+        poolTargets=sorted(a.pool_targets),
     )
 
 
@@ -206,6 +210,8 @@ class SolutionModel(Strict):
     score: Uint = Field(description="the solver's own claim, USD x 1e18; the auctioneer recomputes it")
     gas: int = Field(ge=0, le=MAX_U63)
     stats: dict[str, Any] = Field(default_factory=dict, description="what the strategy learnt; not scored")
+    sinks: dict[Address, Address] = Field(default_factory=dict,
+                                          description="token -> the pool target its surplus sells go straight to")
 
 
 def solution_from_model(m: SolutionModel) -> Solution:
@@ -213,7 +219,7 @@ def solution_from_model(m: SolutionModel) -> Solution:
         auction_id=m.auctionId, solver=m.solver, prices=dict(m.prices),
         executions=tuple(Execution(e.intentId, dict(e.flows)) for e in m.executions),
         interactions=tuple(Interaction(i.target, i.value, from_hex(i.callData)) for i in m.interactions),
-        score_e18=m.score, gas=m.gas, stats=m.stats,
+        score_e18=m.score, gas=m.gas, stats=m.stats, sinks=dict(m.sinks),
     )
 
 
@@ -227,7 +233,7 @@ def solution_to_model(s: Solution) -> SolutionModel:
         executions=[ExecutionModel(intentId=e.intent_id, flows=e.flows) for e in s.executions],
         interactions=[InteractionModel(target=i.target, value=i.value_wei, callData=hex_bytes(i.call_data))
                       for i in s.interactions],
-        score=s.score_e18, gas=s.gas, stats=s.stats,
+        score=s.score_e18, gas=s.gas, stats=s.stats, sinks=s.sinks,
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts import anvil, mainnet, world
+from contracts import anvil, mainnet, world, world_spec
 from contracts.deployment import Deployment
 from keel.errors import ChainError, RefusedError, UsageError
 from keel.paths import state_dir
@@ -199,6 +199,8 @@ def _deploy_keel_on_external_fork(handle: ChainHandle) -> None:
     deployment = mainnet.deployment(keel=deploy.deploy_keel(w3, owner, solvers))
     routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
     deploy.allow_routers(w3, deployment.settlement, owner, routers, list(mainnet.TOKENS.values()))
+    deploy.list_pool_targets(w3, deployment.settlement, owner, mainnet.UNISWAP.v2_factory,
+                             [(mainnet.TOKENS[p.a], mainnet.TOKENS[p.b]) for p in world_spec.V2_PAIRS])
     state_dir().mkdir(parents=True, exist_ok=True)
     _external_fork_record().write_text(json.dumps(deployment.to_json(), indent=2))
 

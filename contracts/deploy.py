@@ -97,6 +97,20 @@ def allow_routers(w3: Any, settlement: str, owner: str, routers: list[str], toke
             _wait(w3, tx.transact({"from": owner}), f"setAllowance({token}, {router})")
 
 
+def list_pool_targets(w3: Any, settlement: str, owner: str, factory: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """The settlement's owner lists `factory`'s V2 pair of each token pair as a pool target (the
+    contract checks the pair's CREATE2 address against the npm pair's init code hash): a closed
+    batch may then pay the pair up front and call its own `swap`. Sent from the unlocked `owner`."""
+    from web3 import Web3
+
+    contract = w3.eth.contract(address=Web3.to_checksum_address(settlement), abi=keel("BatchSettlement").abi)
+    init_code_hash = v2_pair_init_code_hash()
+    for a, b in pairs:
+        tx = contract.functions.setPoolTarget(Web3.to_checksum_address(factory), init_code_hash,
+                                              Web3.to_checksum_address(a), Web3.to_checksum_address(b), True)
+        _wait(w3, tx.transact({"from": owner}), f"setPoolTarget({a}, {b})")
+
+
 def v2_pair_init_code_hash() -> bytes:
     """keccak256 of the npm Uniswap V2 pair's creation code: what its factory's CREATE2 hashes."""
     from eth_utils import keccak

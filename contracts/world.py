@@ -322,6 +322,8 @@ class _Builder:
         self.keel = deploy.deploy_keel(self.w3, self.deployer, solvers)
         routers = [mainnet.UNISWAP.v2_router, mainnet.UNISWAP.swap_router]
         deploy.allow_routers(self.w3, self.keel.settlement, self.deployer, routers, list(mainnet.TOKENS.values()))
+        deploy.list_pool_targets(self.w3, self.keel.settlement, self.deployer, mainnet.UNISWAP.v2_factory,
+                                 [(mainnet.TOKENS[p.a], mainnet.TOKENS[p.b]) for p in world_spec.V2_PAIRS])
         feeds = self.mainnet.feeds
         deploy.set_price_feeds(self.w3, self.keel.settlement, self.deployer,
                                [(mainnet.TOKENS[s], feeds[s].address, feeds[s].heartbeat_s, world_spec.DECIMALS[s])

@@ -7,7 +7,10 @@ or any account): `token_in.approve(router, amount_in)`, then either V2
 the exact amounts the integer math reported, so the batch pays exactly that or reverts.
 Each is the settlement's own `contracts.interaction.Interaction`. The settlement refuses
 approvals in interactions (its owner sets standing allowances to the routers), so for it
-pass `approve_first=False`: only the swaps are emitted. Pure: encodes only, sends nothing.
+pass `approve_first=False`: only the swaps are emitted. `pair_swap` is the other way to pay
+a V2 hop: the pair's own `swap(amount0Out, amount1Out, to, "")`, for a pair whose input
+already sits in it (a settlement's sink, or the hop before paying it). Pure: encodes only,
+sends nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +50,21 @@ def v3_swap(router: str, hop: Hop, recipient: str, deadline_s: int) -> Interacti
         [(hop.token_in, hop.token_out, hop.fee_pips, recipient, deadline_s, hop.amount_in, hop.amount_out, 0)],
     )
     return Interaction(router, 0, data)
+
+
+V2_PAIR_SWAP = _sel("swap(uint256,uint256,address,bytes)")
+
+
+def pair_swap(hop: Hop, recipient: str) -> Interaction:
+    """A V2 pair's own `swap` paying `hop.amount_out` of `hop.token_out` to `recipient`, with
+    no callback data (164 bytes of calldata): the pair must already hold `hop.amount_in` more
+    than its reserve of `hop.token_in`, or it reverts (`UniswapV2: K`)."""
+    if hop.kind != "v2":
+        raise RoutingError(f"a {hop.kind} pool has no pair swap: only V2 pairs are paid up front", "hops")
+    token0_out = int(hop.token_out, 16) < int(hop.token_in, 16)  # a V2 pair's token0 is the lower address
+    amounts = (hop.amount_out, 0) if token0_out else (0, hop.amount_out)
+    data = V2_PAIR_SWAP + encode(["uint256", "uint256", "address", "bytes"], [*amounts, recipient, b""])
+    return Interaction(hop.pool, 0, data)
 
 
 def interactions(hops: Sequence[Hop], routers: Mapping[str, str], recipient: str,

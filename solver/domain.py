@@ -70,6 +70,9 @@ class Auction:
     gas_price_wei: int
     native_price: UsdPrice  # the native token (ETH), per wei: what gas costs
     twaps: dict[str, PoolTwap] = field(default_factory=dict)  # V3 pool address -> its TWAP before `block`
+    # V2 pairs the settlement's owner listed as pool targets (`setPoolTarget`): a solution may
+    # pay them up front (a sink) and call their own `swap` (`solver.closing`)
+    pool_targets: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.native_price <= 0:
@@ -104,6 +107,8 @@ class Solution:
     gas: int
     # what the strategy learnt, for `keel auction show` and the demo (not part of scoring)
     stats: dict[str, Any] = field(default_factory=dict)
+    # token -> the pool target its surplus sells go straight to (`settle`'s sinks; empty: the settlement)
+    sinks: dict[str, str] = field(default_factory=dict)
 
     @property
     def intent_ids(self) -> tuple[str, ...]:

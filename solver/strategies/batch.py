@@ -17,6 +17,7 @@ from keel.units import BPS, USD_PRICE_SCALE, usd_value
 from solver import joint, joint_bound, joint_mixture, scoring
 from solver.breakers import healthy_pools
 from solver.clearing import Cleared, Drop, DropCause, RoutedPlan, RouteFn, clear
+from solver.closing import close
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
@@ -329,5 +330,6 @@ def build_solution(auction: Auction, solver: str, cleared: Cleared, name: str, d
         "timings": timings,
         "pools_left_out": pools_left_out,  # by the pool-deviation breaker
     }
-    return Solution(auction.id, solver, prices, executions, cleared.plan.interactions,
-                    scoring.score(auction, draft, gas), gas, stats)
+    # a route the settlement can run closed (pair swaps paying the users) is sent that way
+    return close(auction, Solution(auction.id, solver, prices, executions, cleared.plan.interactions,
+                                   scoring.score(auction, draft, gas), gas, stats))

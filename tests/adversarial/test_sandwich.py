@@ -145,7 +145,7 @@ def _batch(auction, solution):
     for e in solution.executions:
         bi = auction.intent(e.intent_id)
         rows.append((bi.intent.as_tuple(), int(bi.signed.scheme), bi.signed.signature, e.flows))
-    return make_batch(solution.prices, rows, solution.interactions)
+    return make_batch(solution.prices, rows, solution.interactions, sinks=solution.sinks)
 
 
 def test_should_let_the_attacker_take_from_a_direct_swap_but_never_from_a_keel_intent(chain, w3) -> None:

@@ -38,6 +38,7 @@ def hedge_intent(world: World, user: int, book_delta: float, target: float = 0.0
 
 
 def auction_for(world: World, signed: list[SignedIntent], auction_id: int = 1, deadline_s: float = 10.0) -> Auction:
+    from auction.snapshot import read_pool_targets
     from routing.chain import snapshot
 
     w3 = world.web3()
@@ -59,7 +60,8 @@ def auction_for(world: World, signed: list[SignedIntent], auction_id: int = 1, d
     settlement = world.settlement
     intents = tuple(BatchIntent(s.intent.intent_id(world.chain_id, settlement), s) for s in signed)
     return Auction(auction_id, world.chain_id, settlement, block, int((time.time() + deadline_s) * 1000), tokens,
-                   intents, balances, liquidity, int(w3.eth.gas_price), native)
+                   intents, balances, liquidity, int(w3.eth.gas_price), native,
+                   pool_targets=read_pool_targets(w3, settlement, liquidity, block))
 
 
 def settle_solution(world: World, auction: Auction, solution: Any) -> Any:
@@ -70,7 +72,7 @@ def settle_solution(world: World, auction: Auction, solution: Any) -> Any:
     for e in solution.executions:
         bi = auction.intent(e.intent_id)
         rows.append((bi.intent.as_tuple(), int(bi.signed.scheme), bi.signed.signature, e.flows))
-    batch = make_batch(solution.prices, rows, solution.interactions)
+    batch = make_batch(solution.prices, rows, solution.interactions, sinks=solution.sinks)
     settlement = Settlement(world.web3(), auction.settlement)
     return settlement.settle(world.solvers[0].address, batch)
 

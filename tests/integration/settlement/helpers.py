@@ -71,6 +71,15 @@ class Env:
         sig = self.sign(intent, key) if signature is None else signature
         return (intent.as_tuple(), scheme, sig, dict(flows))
 
+    def deploy(self, name: str, *args: Any) -> Any:
+        """A fresh copy of keel's contract `name` (test contracts included), deployed by the world's deployer."""
+        art = keel(name)
+        factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        tx = factory.constructor(*args).transact({"from": self.world.deployer.address})
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx)
+        assert receipt["status"] == 1, f"deploying {name} reverted"
+        return self.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)
+
     def fund(self, holder: str, token: str, to: str, amount: int) -> None:
         """Move tokens between unlocked accounts (test set-up only)."""
         tx = self.erc20(token).functions.transfer(to_checksum_address(to), amount).transact({"from": holder})

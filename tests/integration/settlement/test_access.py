@@ -22,14 +22,6 @@ from tests.integration.settlement.helpers import (
 from tests.integration.settlement.scenarios import cow_pair, v2_rebalance
 
 
-def _deploy(env: Env, name: str, *args: Any) -> Any:
-    art = keel(name)
-    factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    tx = factory.constructor(*args).transact({"from": env.world.deployer.address})
-    address = env.w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
-    return env.w3.eth.contract(address=address, abi=art.abi)
-
-
 def _allow_list(env: Env) -> Any:
     return env.w3.eth.contract(address=env.world.deployment.contracts.allow_list, abi=keel("SolverAllowList").abi)
 
@@ -128,7 +120,7 @@ def test_should_accept_the_empty_batch_the_reentrancy_attacks_replay(env: Env) -
 
 
 def test_rejects_a_reentrant_call_from_an_interaction(env: Env) -> None:
-    attacker = _deploy(env, "ReentrantInteraction")
+    attacker = env.deploy("ReentrantInteraction")
     # make the attacker a solver, so only the reentrancy guard can stop it
     allow = _allow_list(env)
     env.w3.eth.wait_for_transaction_receipt(
@@ -142,7 +134,7 @@ def test_rejects_a_reentrant_call_from_an_interaction(env: Env) -> None:
 
 
 def test_rejects_a_reentrant_call_from_a_malicious_token(env: Env) -> None:
-    token = _deploy(env, "MaliciousToken")
+    token = env.deploy("MaliciousToken")
     user = env.world.users[0].address
     for tx in (token.functions.mint(user, 5 * E18).transact({"from": user}),
                token.functions.approve(env.settlement.relayer(), 2**256 - 1).transact({"from": user})):
@@ -166,7 +158,7 @@ def test_rejects_a_reentrant_call_from_a_malicious_token(env: Env) -> None:
 
 def _false_token_pair(env: Env) -> tuple[Any, Batch, str]:
     """users 0 and 1 trade 1 FalseReturnToken for 1 USDC with each other (no DEX)."""
-    token = _deploy(env, "FalseReturnToken")
+    token = env.deploy("FalseReturnToken")
     seller, buyer = env.world.users[0], env.world.users[1]
     for tx in (token.functions.mint(seller.address, 5 * E18).transact({"from": seller.address}),
                token.functions.approve(env.settlement.relayer(), 2**256 - 1).transact({"from": seller.address})):

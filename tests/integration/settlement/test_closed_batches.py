@@ -60,14 +60,16 @@ def _swap(env: Env, pair: Any, out: int, to: str, data: bytes = b"") -> Interact
 
 
 def _lone_sale(env: Env, pair: Any, promised: int | None = None, user: int = 4,
-               extra: tuple[Interaction, ...] = (), to: str | None = None) -> tuple[Batch, str, int]:
-    """One user sells 1 WETH into `pair` (WETH's sink) and the pair pays `to` (the user)."""
+               extra: tuple[Interaction, ...] = (), to: str | None = None, nonce: int = 1,
+               out: int | None = None) -> tuple[Batch, str, int]:
+    """One user sells 1 WETH into `pair` (WETH's sink) and the pair pays `to` (the user) `out`
+    (default: what the pair pays for 1 WETH now)."""
     usdc, weth = env.addr("USDC"), env.addr("WETH")
-    out = v2_quote(env, E18, [weth, usdc])
+    out = v2_quote(env, E18, [weth, usdc]) if out is None else out
     promised = out if promised is None else promised
     acct = env.world.users[user]
     prices = {usdc: env.ref_prices()[usdc], weth: promised * env.ref_prices()[usdc] // E18}
-    intent = balances_intent(acct.address, [usdc, weth], prices, [0, 0], [UNBOUNDED, UNBOUNDED], nonce=1)
+    intent = balances_intent(acct.address, [usdc, weth], prices, [0, 0], [UNBOUNDED, UNBOUNDED], nonce=nonce)
     leg = Leg(intent, acct.private_key, {weth: -E18, usdc: proceeds(E18, prices[weth], prices[usdc])})
     swap = _swap(env, pair, out, to or acct.address)
     batch = make_batch(prices, [leg.row(env)], [swap, *extra], sinks={weth: pair.address})
@@ -109,6 +111,48 @@ def test_should_settle_a_closed_lone_trade_without_reading_or_moving_the_contrac
     assert after[(user, usdc)] - before[(user, usdc)] == out
     assert _holdings(env) == held
     assert [e["owner"] for e in env.settlement.executed(receipt)] == [user]
+
+
+def _v2_out(pair: Any, token_in: str, amount_in: int, sold_before: int = 0, paid_before: int = 0) -> int:
+    """What the pair pays for `amount_in` of `token_in`, after a first swap into it that added
+    `sold_before` and took `paid_before` (Uniswap V2's formula, fee 0.3%)."""
+    r0, r1, _ = pair.functions.getReserves().call()
+    r_in, r_out = (r0, r1) if pair.functions.token0().call() == token_in else (r1, r0)
+    r_in, r_out = r_in + sold_before, r_out - paid_before
+    return amount_in * 997 * r_out // (r_in * 1000 + amount_in * 997)
+
+
+def test_a_second_settle_in_one_transaction_checks_its_own_targets(env: Env) -> None:
+    """A closed batch keeps each (owner, token)'s target in transient storage, which lasts the
+    whole transaction; `checkPaid` clears it. So a solver contract that settles twice in one
+    transaction cannot let the first batch's surplus to a user stand in for what the second batch
+    owes it: paid `extra` more than due by the first, short by `extra` in the second, it is
+    refused (with a stale target it would pass); both paid in full, the same pair of calls settles."""
+    pair = _pool(env)
+    twice = env.deploy("SettleTwice")
+    allow = _allow_list(env)
+    env.w3.eth.wait_for_transaction_receipt(
+        allow.functions.addSolver(twice.address).transact({"from": env.world.deployer.address}))
+    usdc, weth = env.addr("USDC"), env.addr("WETH")
+    extra = 100 * 10**6
+    out1 = _v2_out(pair, weth, E18)
+    out2 = _v2_out(pair, weth, E18, sold_before=E18, paid_before=out1)
+    first, user, _ = _lone_sale(env, pair, promised=out1 - extra, nonce=1, out=out1)
+    short, _, _ = _lone_sale(env, pair, promised=out2 + extra, nonce=2, out=out2)
+    full, _, _ = _lone_sale(env, pair, nonce=2, out=out2)
+
+    both = twice.functions.settleTwice(env.settlement.address, first.calldata(), short.calldata())
+    reason = _revert_of(env, both, env.solver)
+    assert reason.name == "ResidualNotPaid"
+    assert reason.args["token"] == usdc and reason.args["owner"] == user
+    assert extra - 2 <= reason.args["missing"] <= extra
+
+    before = env.snapshot([user], [usdc, weth])
+    tx = twice.functions.settleTwice(env.settlement.address, first.calldata(), full.calldata())
+    assert env.w3.eth.wait_for_transaction_receipt(tx.transact({"from": env.solver}))["status"] == 1
+    after = env.snapshot([user], [usdc, weth])
+    assert after[(user, weth)] - before[(user, weth)] == -2 * E18
+    assert after[(user, usdc)] - before[(user, usdc)] == out1 + out2
 
 
 def test_reads_the_holdings_when_the_same_pair_is_listed_as_a_router(env: Env) -> None:
@@ -391,8 +435,7 @@ def test_the_allow_list_binds_only_a_settlement_that_names_it(env: Env) -> None:
     """`bind` is once and for all, so a settlement that does not point back at the list (or an
     account with no `allowList()`) is refused; the list stays unbound and can still bind."""
     owner = env.world.deployer.address
-    fresh = env.w3.eth.contract(address=deploy._deploy(env.w3, "SolverAllowList", owner, owner),
-                                abi=keel("SolverAllowList").abi)
+    fresh = env.deploy("SolverAllowList", owner)
     refusal = _revert_of(env, fresh.functions.bind(env.settlement.address), owner)
     assert refusal.name == "NotThisListsSettlement"
     assert refusal.args == {"settlement": env.settlement.address, "its": _allow_list(env).address}

@@ -15,7 +15,6 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.artifacts import keel
 from contracts.intent_abi import INTENT_ABI_TYPE
 from contracts.settlement import UINT256_MAX, Execution, encode_execution
 from tests.integration.settlement.helpers import Env
@@ -59,13 +58,7 @@ def _calldata(tokens: list[str], blobs: list[bytes]) -> bytes:
 class Decoders:
     def __init__(self, env: Env) -> None:
         self.env = env
-        self.harness, self.reference = (self._deploy(name) for name in ("CodecHarness", "ReferenceDecoder"))
-
-    def _deploy(self, name: str) -> str:
-        art = keel(name)
-        factory = self.env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-        tx = factory.constructor().transact({"from": self.env.world.deployer.address})
-        return str(self.env.w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+        self.harness, self.reference = (str(env.deploy(name).address) for name in ("CodecHarness", "ReferenceDecoder"))
 
     def _call(self, to: str, data: bytes) -> tuple[bool, bytes]:
         answer = self.env.w3.provider.make_request(

@@ -17,7 +17,7 @@ from auction.auth import Signer
 from auction.node import make_app
 from auction.settle_call import calldata
 from solver.domain import Auction, Solution
-from solver.errors import NoSolution
+from solver.errors import NoSolution, SolverError
 from tests import schema_check
 from tests.fakes.auctioneer import AUCTIONEER, signed_headers, trusting
 from tests.fakes.strategies import Crashing
@@ -136,6 +136,7 @@ def test_should_answer_500_with_an_error_body_when_the_strategy_crashes_and_stay
         (json.dumps({"id": 1}).encode(), "chainId"),
         (json.dumps({**wire.auction_to_json(make_auction()), "gasPrice": "-1"}).encode(), "gasPrice"),
         (json.dumps({**wire.auction_to_json(make_auction()), "settlement": "0x12"}).encode(), "settlement"),
+        (json.dumps({**wire.auction_to_json(make_auction()), "poolTargets": ["0xpool"]}).encode(), "poolTargets[0]"),
     ],
 )
 def test_rejects_a_malformed_auction_with_400_naming_the_field(node: Server, raw: bytes, field: str) -> None:
@@ -233,3 +234,20 @@ def test_answers_a_solution_the_wire_cannot_carry_with_an_error_body_not_a_bare_
         srv.stop()
     assert status == 500 and body["kind"] == "StrategyCrashed" and "unencodable solution" in body["error"]
     assert conforms(body, response_schema("/solve", "post", status)) == []
+
+
+def test_carries_pool_targets_and_sinks_across_the_wire_and_refuses_a_malformed_sink() -> None:
+    import dataclasses
+
+    from solver.domain import Execution
+
+    pair = "0x00000000000000000000000000000000000000A1"
+    auction = dataclasses.replace(make_auction(), pool_targets=frozenset({pair}))
+    assert wire.auction_from_json(json.loads(json.dumps(wire.auction_to_json(auction)))).pool_targets == {pair}
+    token = next(iter(auction.tokens))
+    solution = Solution(auction.id, SOLVER, {token: 1}, (Execution("0x" + "ab" * 32, {token: -1}),), (), 1, 1,
+                        sinks={token: pair})
+    assert wire.solution_from_json(json.loads(json.dumps(wire.solution_to_json(solution)))).sinks == {token: pair}
+    with pytest.raises(SolverError) as err:
+        wire.solution_from_json({**wire.solution_to_json(solution), "sinks": {token: "0xnot"}})
+    assert err.value.field == f"sinks.{token}"

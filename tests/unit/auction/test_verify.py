@@ -205,3 +205,45 @@ def test_rejects_an_inflated_score_but_accepts_a_modest_one() -> None:
     assert "score mismatch" in str(rejected(auction, inflated))
     modest = dataclasses.replace(honest, score_e18=honest.score_e18 // 2)
     assert verify.check(auction, modest, SOLVER, RELAYER) == honest.score_e18
+
+
+def _pair_swap(pool: str, data: bytes = b"") -> Interaction:
+    """A V2 pair's own `swap` paying 2,900 USDC to the seller (a closed batch's interaction)."""
+    from eth_abi import encode
+
+    from routing.execute import V2_PAIR_SWAP
+
+    return Interaction(pool, 0, V2_PAIR_SWAP + encode(["uint256", "uint256", "address", "bytes"],
+                                                      [0, 2_900 * 10**6, SELLER.address, data]))
+
+
+def test_reads_a_pair_swap_as_a_swap_through_that_pair_and_refuses_it_when_the_pair_is_pushed() -> None:
+    auction = make_auction()
+    err = rejected(auction, dataclasses.replace(cow(auction), interactions=(_pair_swap(PUSHED.address),)))
+    assert err.drop.reason is verify.DropReason.SWAPS_THROUGH_PUSHED_POOL and PUSHED.address in str(err)
+    # the twin: with the pushed pair still left out (the guard on), a swap on a healthy pair passes
+    healthy = dataclasses.replace(PUSHED, address="0x00000000000000000000000000000000000000A2",
+                                  reserve1=10_000 * 10**18)
+    auction = dataclasses.replace(make_auction(), liquidity=Liquidity(POOL_TOKENS, (PUSHED, healthy)))
+    assert verify.check(auction, dataclasses.replace(cow(auction), interactions=(_pair_swap(healthy.address),)),
+                        SOLVER, RELAYER) > 0
+
+
+def test_cannot_place_a_pair_swap_with_callback_data_or_on_a_pair_the_auction_does_not_list() -> None:
+    auction = make_auction()
+    for swap in (_pair_swap(PUSHED.address, b"\x01"), _pair_swap("0x00000000000000000000000000000000000000B3")):
+        err = rejected(auction, dataclasses.replace(cow(auction), interactions=(swap,)))
+        assert err.drop.reason is verify.DropReason.UNREADABLE_SWAP and err.field == "interactions[0]", err
+
+
+def test_rejects_a_sink_that_is_not_a_listed_pool_target_or_for_an_unpriced_token() -> None:
+    auction = dataclasses.replace(make_auction(), pool_targets=frozenset({PUSHED.address}))
+    dai = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
+    stranger = "0x00000000000000000000000000000000000000C4"
+    err = rejected(auction, dataclasses.replace(cow(auction), sinks={WETH: stranger}))
+    assert err.drop.reason is verify.DropReason.SINK_NOT_A_POOL_TARGET and err.field == f"sinks.{WETH}", err
+    err = rejected(auction, dataclasses.replace(cow(auction), sinks={dai: PUSHED.address}))
+    assert err.drop.reason is verify.DropReason.SINK_UNPRICED and err.field == f"sinks.{dai}", err
+    healed = dataclasses.replace(PUSHED, reserve1=10_000 * 10**18)
+    auction = dataclasses.replace(auction, liquidity=Liquidity(POOL_TOKENS, (healed,)))
+    assert verify.check(auction, dataclasses.replace(cow(auction), sinks={WETH: PUSHED.address}), SOLVER, RELAYER) > 0
