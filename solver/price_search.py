@@ -8,7 +8,8 @@ rises, the step halved when no move does, until the step is below `MIN_STEP` or 
 evaluation budget runs out. A candidate is tried only if every intent's signed (and oracle-
 guarded) bounds admit it (`allowed`), so no intent would be dropped for its price. The value
 is the caller's (`value(relative) -> USD`, raising `ValueError` when the program has no
-optimum); the search never returns a vector worse than its start.
+optimum); the search never returns a vector worse than its start. `room` is the range one token's relative price
+may take alone inside every intent's bounds (the repricer's grid, `solver.strategies.reprice`).
 """
 
 from __future__ import annotations

@@ -11,12 +11,13 @@ clearing stays at P — realises the program's value up to integer rounding and 
 curves. So every candidate here is followed to its fixed point (`FIXED_POINT_STEPS` at most):
 
 1. the prices the first clearing found;
-2. the best point of a bounded pattern search around them (`solver.price_search`, the program's
-   value as its guide, inside every intent's signed bounds);
-3. `SEEDS` points of a coarse grid over the prices every intent allows (each token at its
-   reference or half-way to either edge of what the intents allow it alone), best first by the
-   program's value: the fixed points reached from different starts differ by tens of dollars on
-   the 100-user bench batch (the best from the grid point with WBTC and DAI up).
+2. `SEEDS` points of a coarse grid over the prices every intent allows (each token at its
+   reference or half-way to either edge of what the intents allow it alone, one token moved
+   before two), best first by the program's value (`Repricer.value`, which leaves out the intents
+   the program misses): the fixed points reached from different starts differ by tens of dollars
+   on the 100-user bench batch (the best from the grid point with WBTC and DAI up);
+3. the best point of a bounded pattern search around the best clearing so far
+   (`solver.price_search`, the program's value as its guide, inside every intent's signed bounds).
 
 Each clearing is scored by `solver.scoring` (the auctioneer's definition) and kept only if it
 scores more. Each step runs only with time to spare before the deadline (multiples of the first
