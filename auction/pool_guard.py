@@ -109,10 +109,15 @@ def _matches(pool: Pool, a: str, b: str, fee: int | None) -> bool:
 UNREAD = "-"  # the pool column of a finding about a call or a hop the auctioneer cannot place
 
 
+def pools_left_out(auction: Auction) -> dict[str, str]:
+    """The auction's pools the breaker leaves out (address -> why), as keel's solvers do."""
+    return healthy_pools(auction.liquidity, auction.reference_prices(), 0.0, DEFAULT_LIMITS, auction.twaps)[1]
+
+
 def findings(auction: Auction, solution: Solution) -> list[tuple[int, str, str]]:
     """(interaction index, pool address or UNREAD, why) for each interaction that breaks the guard;
     empty when the breaker leaves out no pool of the auction."""
-    _, left_out = healthy_pools(auction.liquidity, auction.reference_prices(), 0.0, DEFAULT_LIMITS, auction.twaps)
+    left_out = pools_left_out(auction)
     if not left_out:
         return []
     found = []

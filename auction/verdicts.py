@@ -78,6 +78,10 @@ class DropReason(StrEnum):
     SINK_NOT_A_POOL_TARGET = ("sink_not_a_pool_target", Verdict.DROPPED,
                               "sinks.{token}: {sink} is not a pool target the auction lists")
     SINK_UNPRICED = "sink_unpriced", Verdict.DROPPED, "sinks.{token}: the token has no clearing price"
+    SINK_INTO_PUSHED_POOL = ("sink_into_pushed_pool", Verdict.DROPPED,
+                             "sinks.{token}: {sink} is a pool the pool-deviation breaker leaves out ({why})")
+    SINKS_WITHOUT_INTERACTIONS = ("sinks_without_interactions", Verdict.DROPPED,
+                                  "sinks: named without interactions (the contract refuses them)")
     SWAPS_THROUGH_PUSHED_POOL = ("swaps_through_pushed_pool", Verdict.DROPPED,
                                  "interactions[{index}]: swaps through pool {pool}, which the pool-deviation breaker "
                                  "leaves out ({why})")

@@ -14,7 +14,8 @@ score the auctioneer recomputed at the solver's own gas figure. The rules, in or
 6. value is conserved at the clearing prices and the fee is within `maxFeeBps` (the
    contract's own inequalities, so a candidate that fails them is never simulated);
 7. no interaction targets the Relayer (which holds the users' approvals) or the
-   settlement itself, and every sink is a pool target the auction lists, for a priced token;
+   settlement itself, and every sink is a pool target the auction lists, for a priced token, that
+   the pool-deviation breaker keeps (and sinks come with interactions);
 8. no swap goes through a pool the pool-deviation breaker leaves out (`auction.pool_guard`:
    far from the feed or its own TWAP, e.g. pushed before the snapshot), whoever the solver; while
    any pool is left out, every interaction must be a router swap the auctioneer can place (fail closed);
@@ -135,13 +136,19 @@ def check_interactions(solution: Solution, settlement: str, relayer: str | None)
 def check_sinks(auction: Auction, solution: Solution) -> None:
     """A sink receives users' sells before any interaction runs: only a pool target the auction
     lists (the contract refuses any other target too), and only for a token the batch prices."""
+    if solution.sinks and not solution.interactions:
+        raise _reject(DropReason.SINKS_WITHOUT_INTERACTIONS, "sinks")
     targets = {p.lower() for p in auction.pool_targets}
     priced = {t.lower() for t in solution.prices}
+    pushed = {p.lower(): why for p, why in pool_guard.pools_left_out(auction).items()} if solution.sinks else {}
     for token, sink in solution.sinks.items():
         if token.lower() not in priced:
             raise _reject(DropReason.SINK_UNPRICED, f"sinks.{token}", token=token)
         if sink.lower() not in targets:
             raise _reject(DropReason.SINK_NOT_A_POOL_TARGET, f"sinks.{token}", token=token, sink=sink)
+        if sink.lower() in pushed:  # the users' sells would be donated to a pool whose price was pushed
+            raise _reject(DropReason.SINK_INTO_PUSHED_POOL, f"sinks.{token}", token=token, sink=sink,
+                          why=pushed[sink.lower()])
 
 
 def check_pools(auction: Auction, solution: Solution) -> None:

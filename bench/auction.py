@@ -5,10 +5,12 @@ again at the clearing's prices and a bounded price search —, net+clear, route,
 bound, simulate, settle), gas per intent settled, the share of volume matched internally, the
 milp strategy's score relative to the baseline's, both measured in this run on the same auction;
 intents settled and score beside the previous version's (`PREVIOUS`); keel's joint bound and the
-gap to it — on batches up to 100, the mixture program (`solver.joint_mixture`) refined for
-`REFINE_S` seconds by the bench after the round (branch and bound over the price box and the
-washes, `solver.joint_branch`), beside the round's own bound and the
-previous bound (the Lagrangian at the reference duals); on batches up to 100, the saving over
+gap to it — on batches up to 100, the smallest of the valid bounds (each bounds every
+settlement): the mixture program (`solver.joint_mixture`) refined for `REFINE_S` seconds by the
+bench after the round (branch and bound over the price box and the washes, `solver.joint_branch`),
+the wash-free Lagrangian bound (`solver.joint_lagrange`, on the whole price box and on its
+two halves, `LAGRANGE_S` seconds in all; its stages printed), the round's own bound and the previous bound (the Lagrangian at
+the reference duals); on batches up to 100, the saving over
 routing each settled intent alone with the best split router (the milp strategy on a one-intent
 auction) and its share of the bound's saving (and of the fixed-price relaxation's); on batches up
 to 50, the best net-sells solution of the fixed-price relaxation at `PRICE_SAMPLES` uniform
@@ -54,6 +56,7 @@ ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this
 PRICE_SAMPLES = 24  # uniform clearing price vectors tried against the bound, on batches up to SAMPLED_UP_TO
 SAMPLED_UP_TO = 50
 REFINE_S = 120.0  # the bench's branch and bound (price box and washes), per batch up to ALONE_UP_TO intents
+LAGRANGE_S = 180.0  # the bench's wash-free Lagrangian bound (the whole box and its two halves), per batch up to ALONE_UP_TO
 GRID = (0.9851, 0.99255, 1.0, 1.00745, 1.0149)  # the reference program's prices per token: the bench's ±1.5% band
 REFERENCE_UP_TO = 10  # the independent fixed-price program over a grid of the price box, on batches up to this size
 # the previous version (main at a271f1c, greedy transport plan, volumes fixed at the inner half-band's
@@ -218,20 +221,29 @@ def _users(a: Auction) -> list:
 
 
 def bound_of(a: Auction, milp) -> dict:
-    """keel's joint bound for the table. Up to ALONE_UP_TO intents: the mixture program run by the
-    bench after the round with the price box split for REFINE_S seconds (the bench may spend what
-    a round cannot), beside the round's own bound and the Lagrangian at the reference duals (the
-    previous bound). On the largest batch: the tightest of the round's own bound and the
+    """keel's joint bound for the table. Up to ALONE_UP_TO intents, computed by the bench after the
+    round (it may spend what a round cannot): the wash-free Lagrangian bound (LAGRANGE_S seconds of
+    column generation) and the mixture program with the price box and the washes split for
+    REFINE_S seconds; keel's bound is the smallest of those, the round's own bound and the
+    Lagrangian at the reference duals (the previous bound) — each bounds every settlement. On the largest batch: the tightest of the round's own bound and the
     Lagrangian computed after the round (the mixture program would take minutes there)."""
     from solver import joint_bound, joint_mixture
 
     out: dict = {"bound_kind": milp.stats.get("joint_bound", ""), "round_bound_usd": milp.stats.get("joint_bound_usd")}
     t = time.perf_counter()
     if len(a.intents) <= ALONE_UP_TO:
+        decomposed = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), lagrange_s=LAGRANGE_S,
+                                                 halves=True)
+        out.update(wash_free_usd=decomposed.bound_usd, wash_free=decomposed.lagrange, wash_free_halves=decomposed.halves,
+                   wash_free_s=time.perf_counter() - t)
+        t = time.perf_counter()
         mixture = joint_mixture.mixture_bound(_users(a), a.liquidity, a.reference_prices(), refine_s=REFINE_S)
-        out.update(bound_usd=mixture.bound_usd, boxes=mixture.boxes, bound_after_s=time.perf_counter() - t,
+        out.update(bound_usd=mixture.bound_usd, branch_usd=mixture.bound_usd, boxes=mixture.boxes,
+                   bound_after_s=time.perf_counter() - t,
                    lagrangian_usd=joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0])
-        out["bound_usd"] = min(out["bound_usd"], out["lagrangian_usd"], out["round_bound_usd"] or math.inf)  # all bound
+        # every one bounds every settlement, so keel's bound is the smallest of them
+        out["bound_usd"] = min(out["bound_usd"], out["wash_free_usd"], out["lagrangian_usd"],
+                               out["round_bound_usd"] or math.inf)
     else:  # every kind is a bound: the tightest of the round's own and the Lagrangian after it
         lagrangian = joint_bound.priced_bound(_users(a), a.liquidity, a.reference_prices())[0]
         out.update(bound_usd=min(lagrangian, out["round_bound_usd"] or lagrangian), bound_after_s=time.perf_counter() - t,
@@ -335,6 +347,8 @@ def main() -> None:
               + (f" ${r['round_bound_usd']:,.2f}" if r.get("round_bound_usd") else "")
               + (f"; previous bound, the Lagrangian at the reference duals, ${r['lagrangian_usd']:,.2f}"
                  if "lagrangian_usd" in r else "") + ")"
+              + (f"; the smallest of the valid bounds: branch and bound ${r['branch_usd']:,.2f}, "
+                 f"wash-free Lagrangian ${r['wash_free_usd']:,.2f}" if "wash_free_usd" in r else "")
               + (f"; best of {PRICE_SAMPLES} sampled uniform clearing prices (net sells) ${r['sampled_uniform_usd']:,.2f}"
                  f" ({'under' if r['sampled_uniform_usd'] <= r['bound_usd'] else 'OVER'} the bound)"
                  if "sampled_uniform_usd" in r else "")
@@ -342,6 +356,16 @@ def main() -> None:
                  f"solution ${r['reference_grid_usd']:,.2f} ({'under' if r['reference_grid_usd'] <= r['bound_usd'] else 'OVER'}"
                  f" the bound), gross-sells optimum ${r['reference_gross_usd']:,.2f}; {r['reference_grid_s']:.1f} s)"
                  if "reference_grid_usd" in r else ""))
+        if r.get("wash_free") is not None:
+            w = r["wash_free"]
+            print(f"    wash-free Lagrangian bound (solver.joint_lagrange), prices-inside case: root mixture program "
+                  f"${w.program_usd:,.2f} (blocks' own rows at its duals ${w.exact_usd:,.2f}); wash-free blocks at "
+                  f"its duals ${w.at_duals_usd:,.2f} ({w.washing} users' blocks washed; {w.times.get('split_s', 0.0):.1f} + "
+                  f"{w.times.get('at_duals_s', 0.0):.1f} s); after {w.rounds} rounds of column generation ${w.bound_usd:,.2f} "
+                  f"({w.times.get('improve_s', 0.0):.0f} s); the box's halves, each its own program and decomposition, "
+                  f"{' and '.join(f'${v:,.2f}' for v in r['wash_free_halves']) or 'none'}; "
+                  f"with the other cases ${r['wash_free_usd']:,.2f} "
+                  f"in {r['wash_free_s']:.0f} s")
         if "alone_score_usd" in r:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
                   f"(previous ${prev.get('saving_usd', float('nan')):,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs "

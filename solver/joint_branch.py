@@ -119,6 +119,11 @@ def children(leaf: Leaf, root: Box | None = None) -> list[tuple[Box, Ways]]:
     return _halves(leaf)
 
 
+def split_box(box: Box) -> list[Box]:
+    """The box's two halves along its widest side (none if it is a point): they cover it."""
+    return [part for part, _ in _halves(Leaf(0.0, dict(box)))]
+
+
 def _halves(leaf: Leaf) -> list[tuple[Box, Ways]]:
     box = leaf.box
     if not box:

@@ -24,7 +24,9 @@ touching O keep the any-price relaxation; the bound is the largest case (`mixtur
 never above `priced_bound`'s (its dual is the min over lambda that `priced_bound` evaluates at
 one lambda) up to the cutting planes each adds. Refining it (`refine_s`: branch and bound over
 the box's halves and over each paying wash's two directions, `solver.joint_branch`) keeps it a
-bound: the parts cover the settlements. A balances intent settles only inside its band
+bound: the parts cover the settlements. With `lagrange_s`, the prices-inside case's value is
+also bounded by the wash-free Lagrangian decomposition of its program (`solver.joint_lagrange`);
+the smaller bound stands. A balances intent settles only inside its band
 (`solver.joint_bands`). Pure: no web3, aiohttp, sqlite or subprocess.
 """
 
@@ -54,7 +56,8 @@ from solver.joint import (
 )
 from solver.joint_bands import add_balance_bands
 from solver.joint_bound import common_group, price_box, vertices_of
-from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, washes
+from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, split_box, washes
+from solver.joint_lagrange import LagrangeBound, lagrange_bound
 
 MU_FLOOR = 1e-12  # a copy weighted less than this carries no flow worth a cut
 
@@ -72,6 +75,8 @@ class MixtureBound:
     boxes: int = 1  # leaves of the prices-inside case's branch and bound (`_refine`: boxes and washes)
     washes: tuple[tuple[str, str, float], ...] = ()  # (intent id, token, USD) sold and bought at once (`joint_branch`)
     state: Any = field(default=None, compare=False, repr=False)  # with `keep`: (HiGHS, stacked, mixed) for warm starts
+    lagrange: LagrangeBound | None = None  # with `lagrange_s`: the prices-inside case's wash-free Lagrangian bound
+    halves: tuple[float, ...] = ()  # with `halves`: each half box's bound (its program's or its decomposition's, the smaller)
 
     def centre(self) -> dict[str, float]:
         """sum_v mu_v v: the price vector the optimal mixture averages to (a hint, not a solution)."""
@@ -83,15 +88,23 @@ class MixtureBound:
 
 
 def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int],
-                  time_limit_s: float = math.inf, refine_s: float = 0.0) -> MixtureBound:
+                  time_limit_s: float = math.inf, refine_s: float = 0.0, lagrange_s: float = 0.0,
+                  halves: bool = False) -> MixtureBound:
     """keel's joint bound: the largest of the cases' mixture programs (the module docstring says
-    why it bounds), the case with every price inside the box first; with `refine_s`, that case
-    is refined for about that long by splitting the box (`_refine`). Raises `JointInfeasible` if
-    HiGHS finds no optimum within `time_limit_s` (shared by the cases)."""
+    why it bounds), the case with every price inside the box first. That case's value is the
+    smallest of its valid bounds: the program's; with `lagrange_s`, the wash-free Lagrangian bound
+    (`solver.joint_lagrange`, its column generation given about that long; with `halves`, also the
+    larger of the two halves' of the box, each its own program and decomposition); with `refine_s`, the
+    branch and bound over the box and the washes given about that long (`_refine`). Raises
+    `JointInfeasible` if HiGHS finds no optimum within `time_limit_s` (shared by the cases)."""
     started = time.perf_counter()
     group = common_group(intents)
     box = price_box([ji for ji in intents if ji.id in group], prices)
-    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s, keep=refine_s > 0)
+    best = mixture_case(intents, liquidity, prices, group, box, frozenset(), time_limit_s,
+                        keep=refine_s > 0 or lagrange_s > 0)
+    if lagrange_s > 0:
+        best = _decompose(intents, liquidity, prices, group, box, best, started + min(lagrange_s, time_limit_s),
+                          halves, keep=refine_s > 0)
     if refine_s > 0:
         best = _refine(intents, liquidity, prices, group, box, best, started + min(refine_s, time_limit_s))
     for out in _subsets(sorted(box))[1:]:
@@ -104,6 +117,42 @@ def mixture_bound(intents: list[JointIntent], liquidity: Liquidity, prices: Mapp
         if case.bound_usd > best.bound_usd:
             best = case
     return replace(best, time_s=time.perf_counter() - started)
+
+
+def _decompose(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],
+               box: Mapping[str, tuple[float, float]], whole: MixtureBound, until: float, halves: bool,
+               keep: bool) -> MixtureBound:
+    """The prices-inside case bounded also by its wash-free Lagrangian decomposition until `until`
+    (perf_counter); with `halves`, a third of the time on the whole box and a third on each half
+    of its widest side (the halves cover the box, so the larger half's bound bounds the case too).
+    The smallest of the valid bounds stands; `keep` keeps `whole`'s solved program for `_refine`."""
+    parts = split_box(dict(box)) if halves else []
+    started = time.perf_counter()
+    lagrange = _lagrangian(whole, started + (until - started) / (1 + len(parts)))
+    bound = min(whole.bound_usd, lagrange.bound_usd)
+    values: list[float] = []
+    for n, part in enumerate(parts):
+        share = started + (until - started) * (2 + n) / (1 + len(parts))
+        try:
+            case = mixture_case(intents, liquidity, prices, group, part, frozenset(),
+                                max(0.01, share - time.perf_counter()), keep=True)
+        except JointInfeasible:
+            values = []
+            break  # no bound for this half: the halves do not count
+        values.append(min(case.bound_usd, _lagrangian(case, share).bound_usd))
+    if values:
+        bound = min(bound, max(values))
+    tighter = bound - whole.bound_usd
+    return replace(whole, bound_usd=bound, objective_usd=whole.objective_usd + tighter, lagrange=lagrange,
+                   halves=tuple(values), state=whole.state if keep else None)
+
+
+def _lagrangian(case: MixtureBound, until: float) -> LagrangeBound:
+    h, stacked, _ = case.state
+    try:
+        return lagrange_bound(h, stacked, until)
+    except ValueError:  # a program it cannot split (a column of no user and no pool): the program's bound
+        return LagrangeBound(case.bound_usd, case.bound_usd, math.nan, math.nan, 0, 0)
 
 
 def _refine(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int], group: list[str],

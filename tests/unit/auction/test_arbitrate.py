@@ -31,10 +31,12 @@ from solver.domain import Auction, Execution, Interaction, Solution, Token
 from solver.scoring import score
 from tests.unit.auction.test_verify import (
     BUYER,
+    PUSHED,
     RELAYER,
     SETTLEMENT,
     SOLVER,
     USDC,
+    V2_ROUTER,
     WETH,
     cow,
     make_auction,
@@ -101,8 +103,13 @@ def _broken(auction: Auction) -> dict[DropReason, Solution]:
         DropReason.FEE_ABOVE_MAX: dataclasses.replace(honest, executions=(fees_40_bps, buyer)),
         DropReason.CALLS_RELAYER: dataclasses.replace(honest, interactions=(Interaction(RELAYER, 0, b"\x23"),)),
         DropReason.CALLS_SETTLEMENT: dataclasses.replace(honest, interactions=(Interaction(SETTLEMENT, 0, b""),)),
-        DropReason.SINK_NOT_A_POOL_TARGET: dataclasses.replace(honest, sinks={WETH: RELAYER}),
-        DropReason.SINK_UNPRICED: dataclasses.replace(honest, sinks={DAI: RELAYER}),
+        DropReason.SINK_NOT_A_POOL_TARGET: dataclasses.replace(honest, sinks={WETH: RELAYER}, interactions=(
+            Interaction(V2_ROUTER, 0, b""),)),
+        DropReason.SINK_UNPRICED: dataclasses.replace(honest, sinks={DAI: RELAYER}, interactions=(
+            Interaction(V2_ROUTER, 0, b""),)),
+        DropReason.SINKS_WITHOUT_INTERACTIONS: dataclasses.replace(honest, sinks={WETH: PUSHED.address}),
+        DropReason.SINK_INTO_PUSHED_POOL: dataclasses.replace(honest, sinks={WETH: PUSHED.address}, interactions=(
+            Interaction(V2_ROUTER, 0, b""),)),
         DropReason.SWAPS_THROUGH_PUSHED_POOL: through_pushed_pool(auction),
         DropReason.UNREADABLE_SWAP: dataclasses.replace(honest, interactions=(Interaction(RELAYER[:-2] + "00", 0,
                                                                                         b"\x5a\xe4\x01\xdc"),)),

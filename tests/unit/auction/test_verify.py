@@ -52,6 +52,7 @@ def make_auction(auction_id: int = 7, deadline_s: float = 5.0) -> Auction:
         intents=tuple(intents),
         balances={SELLER.address: {WETH: 10 * 10**18, USDC: 0}, BUYER.address: {WETH: 0, USDC: 30_000 * 10**6}},
         liquidity=Liquidity(POOL_TOKENS, (PUSHED,)), gas_price_wei=10**9, native_price=WETH_PRICE,
+        pool_targets=frozenset({PUSHED.address}),  # the settlement lists the pair (it may be a sink)
     )
 
 
@@ -236,14 +237,23 @@ def test_cannot_place_a_pair_swap_with_callback_data_or_on_a_pair_the_auction_do
         assert err.drop.reason is verify.DropReason.UNREADABLE_SWAP and err.field == "interactions[0]", err
 
 
-def test_rejects_a_sink_that_is_not_a_listed_pool_target_or_for_an_unpriced_token() -> None:
-    auction = dataclasses.replace(make_auction(), pool_targets=frozenset({PUSHED.address}))
+def test_rejects_a_sink_that_is_not_a_listed_pool_target_is_pushed_unpriced_or_without_interactions() -> None:
+    auction = make_auction()
     dai = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
     stranger = "0x00000000000000000000000000000000000000C4"
-    err = rejected(auction, dataclasses.replace(cow(auction), sinks={WETH: stranger}))
+    swap = (_pair_swap(PUSHED.address),)
+
+    def sunk(sinks: dict[str, str], interactions: tuple[Interaction, ...] = swap) -> Solution:
+        return dataclasses.replace(cow(auction), sinks=sinks, interactions=interactions)
+
+    err = rejected(auction, sunk({WETH: stranger}))
     assert err.drop.reason is verify.DropReason.SINK_NOT_A_POOL_TARGET and err.field == f"sinks.{WETH}", err
-    err = rejected(auction, dataclasses.replace(cow(auction), sinks={dai: PUSHED.address}))
+    err = rejected(auction, sunk({dai: PUSHED.address}))
     assert err.drop.reason is verify.DropReason.SINK_UNPRICED and err.field == f"sinks.{dai}", err
+    err = rejected(auction, sunk({WETH: PUSHED.address}))  # WETH sold into the pushed pair: donated to its pusher
+    assert err.drop.reason is verify.DropReason.SINK_INTO_PUSHED_POOL and PUSHED.address in str(err), err
+    err = rejected(auction, sunk({WETH: PUSHED.address}, ()))
+    assert err.drop.reason is verify.DropReason.SINKS_WITHOUT_INTERACTIONS and err.field == "sinks", err
     healed = dataclasses.replace(PUSHED, reserve1=10_000 * 10**18)
     auction = dataclasses.replace(auction, liquidity=Liquidity(POOL_TOKENS, (healed,)))
-    assert verify.check(auction, dataclasses.replace(cow(auction), sinks={WETH: PUSHED.address}), SOLVER, RELAYER) > 0
+    assert verify.check(auction, sunk({WETH: PUSHED.address}), SOLVER, RELAYER) > 0  # the pair back at the feed

@@ -16,6 +16,8 @@ from routing.execute import V2_PAIR_SWAP
 from routing.pools import Liquidity
 from solver.closing import close, closed_interactions
 from solver.domain import Auction, BatchIntent, Execution, Solution, Token
+from solver.gas_model import CLOSED_BATCH_SAVING
+from solver.scoring import score
 
 WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
@@ -29,17 +31,24 @@ ALICE, BOB = Account.from_key("0x" + "11" * 32), Account.from_key("0x" + "22" * 
 E18 = 10**18
 
 
-def _intent(owner: str) -> Intent:
+HELD = 10_000 * E18  # base units of each token, held by each user
+UNBOUNDED = 2**255
+
+
+def _intent(owner: str, usdc_cap: int = UNBOUNDED) -> Intent:
+    """A balances (hedge) intent: any end balance of WETH and DAI, USDC at most `usdc_cap`."""
     return Intent(owner=owner, tokens=(USDC, WETH, DAI), min_price=(E18, 1, 1), max_price=(E18, 10**30, 10**30),
-                  kind=IntentKind.WEIGHTS, target_weight_bps=(5000, 3000, 2000), tolerance_bps=50, max_fee_bps=30,
-                  valid_to=int(time.time()) + 3600, nonce=1)
+                  kind=IntentKind.BALANCES, min_balance=(0, 0, 0), max_balance=(usdc_cap, UNBOUNDED, UNBOUNDED),
+                  max_fee_bps=30, valid_to=int(time.time()) + 3600, nonce=1)
 
 
-def _auction(targets: frozenset[str] = frozenset({WETH_USDC, WETH_DAI, DAI_USDC})) -> Auction:
-    intents = tuple(BatchIntent(f"0x{k:064x}", sign_intent(_intent(a.address), a.key, 1, SETTLEMENT))
+def _auction(targets: frozenset[str] = frozenset({WETH_USDC, WETH_DAI, DAI_USDC}), usdc_cap: int = UNBOUNDED) -> Auction:
+    intents = tuple(BatchIntent(f"0x{k:064x}", sign_intent(_intent(a.address, usdc_cap), a.key, 1, SETTLEMENT))
                     for k, a in enumerate((ALICE, BOB), start=1))
     tokens = {t: Token(t, s, d, 10**36 // 10**d) for t, s, d in ((WETH, "WETH", 18), (USDC, "USDC", 6), (DAI, "DAI", 18))}
-    return Auction(1, 1, SETTLEMENT, 1, 0, tokens, intents, {}, Liquidity({}, ()), 1, 1, pool_targets=targets)
+    balances = {a.address: {t: HELD for t in tokens} for a in (ALICE, BOB)}
+    return Auction(1, 1, SETTLEMENT, 1, 0, tokens, intents, balances, Liquidity({}, ()), 1, 10**9,
+                   pool_targets=targets)
 
 
 def _hop(pool: str, token_in: str, token_out: str, amount_in: int, amount_out: int, kind: str = "v2") -> dict[str, Any]:
@@ -112,7 +121,22 @@ def test_keeps_the_router_whenever_the_settlement_would_need_its_holdings() -> N
     assert closed_interactions(_auction(), _solution(lone, one_pair)) is not None  # the twin closes
 
 
-def test_the_closed_solution_keeps_its_flows_prices_and_score() -> None:
+def test_keeps_the_router_when_what_the_pair_pays_would_overshoot_the_buyers_band() -> None:
+    """The pair pays the buyer all it swaps out (2,995 USDC against a flow of 2,990): a buyer whose
+    USDC may end at most a base unit short of that keeps the router, which pays exactly the flow."""
+    solution = _solution([{WETH: -E18, USDC: 2_990 * 10**6}], [_hop(WETH_USDC, WETH, USDC, E18, 2_995 * 10**6)])
+    assert closed_interactions(_auction(usdc_cap=HELD + 2_995 * 10**6 - 1), solution) is None
+    assert closed_interactions(_auction(usdc_cap=HELD + 2_995 * 10**6), solution) is not None
+
+
+def test_the_closed_solution_keeps_its_flows_and_prices_and_declares_the_gas_it_saves() -> None:
     solution = _solution([{WETH: -E18, USDC: 2_990 * 10**6}], [_hop(WETH_USDC, WETH, USDC, E18, 2_990 * 10**6)])
-    closed = close(_auction(), solution)
-    assert dataclasses.replace(closed, interactions=(), sinks={}, stats=solution.stats) == solution
+    solution = dataclasses.replace(solution, gas=300_000)
+    auction = _auction()
+    closed = close(auction, solution)
+    assert closed.gas == 300_000 - CLOSED_BATCH_SAVING
+    assert closed.score_e18 == score(auction, closed, closed.gas)
+    assert closed.score_e18 >= score(auction, solution, solution.gas)  # less gas never scores less
+    same = dataclasses.replace(closed, interactions=(), sinks={}, stats=solution.stats, gas=solution.gas,
+                               score_e18=solution.score_e18)
+    assert same == solution
