@@ -7,7 +7,8 @@ of any token the pools delivered less of than the users are owed (lowers it when
 delivered more), so that the owed amount shrinks to what the pools pay. It stops when
 every owed token is covered; the settlement then never pays out more than it takes in.
 An intent whose signed price bounds the clearing prices leave, or whose owner cannot
-give what its flows take, is dropped and the batch cleared again without it. Why an
+give what its flows take even with its exact buys trimmed to what its holdings pay
+(`fit_to_holdings`), is dropped and the batch cleared again without it. Why an
 intent is dropped is a `Drop`: a `DropCause` the clearing acts on, and a message for people.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from contracts.interaction import Interaction
 from intents.model import Intent
-from keel.units import bound_price
+from keel.units import BPS, bound_price
 from solver.errors import NoSolution
 from solver.translate import Infeasible, Want, check_feasible, outcome_met
 
@@ -199,7 +200,7 @@ def _flows_at(
         if outside is not None:
             culprits[intent_id] = outside
             continue
-        f = want.flows(prices, fee_bps(intent_id))
+        f = fit_to_holdings(want, want.flows(prices, fee_bps(intent_id)), held, prices, fee_bps(intent_id))
         try:
             check_feasible(want, f, held, intent)
         except Infeasible as exc:
@@ -210,6 +211,34 @@ def _flows_at(
             continue
         flows[intent_id] = f
     return flows, culprits
+
+
+def fit_to_holdings(want: Want, flows: dict[str, int], held: dict[str, int], prices: dict[str, int],
+                    fee_bps: int) -> dict[str, int]:
+    """`flows`, or where they sell more of a balancing token than the owner holds — its exact buys
+    priced above what its volumes were planned at (a hedger whose plan spends its whole numeraire,
+    the clearing then raising the price of what it buys) — the flows with its exact buys trimmed
+    to what its holdings pay at these prices: trim instead of drop, as the price-impact breaker
+    does. The caller still checks the trimmed flows against the owner's band, so a trim that
+    leaves the band drops the intent as before. Integer; each buy rounded down."""
+    if not any(q < 0 and t in want.balancing and held.get(t, 0) < -q for t, q in flows.items()):
+        return flows
+    sells = {t: q for t, q in want.exact.items() if q < 0}
+    buys = {t: q for t, q in want.exact.items() if q > 0}
+    received = sum(q * prices[t] for t, q in buys.items())
+    if not buys or not received:
+        return flows
+    given = sum(-q * prices[t] for t, q in sells.items())
+    # the balancing tokens are sold in their shares: the scarcest one caps the extra value, less a
+    # base unit per token for the round-ups in `Want.flows`
+    extra = min(max(0, held.get(t, 0) - 1) * prices[t] * BPS // share for t, share in want.balancing.items())
+    payable = (given + max(0, extra - sum(prices[t] for t in want.balancing))) * (BPS - fee_bps) // BPS
+    if not 0 < payable < received:
+        return flows
+    trimmed = {t: q * payable // received for t, q in buys.items()}
+    fitted = Want(want.intent_id, want.owner, {**sells, **{t: q for t, q in trimmed.items() if q}}, want.balancing)
+    out = fitted.flows(prices, fee_bps)
+    return out if all(q >= 0 or held.get(t, 0) >= -q for t, q in out.items()) else flows
 
 
 def _to_drop(

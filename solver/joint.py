@@ -42,7 +42,7 @@ Three modes.
   reported in `missed`). Its per-intent flows are the volumes the strategy clears;
   `solver.clearing` then adjusts the prices so the pools can pay (the price-adjustment pass)
   and makes everything integer; the strategy re-solves at the prices the clearing found
-  (`solver.strategies.batch.reprice`).
+  (`solver.strategies.reprice`).
 
 Floats only inside; `volumes` converts to base units (sells rounded up, never past the
 balance; buys rounded down). Pure: no web3, aiohttp, sqlite or subprocess.

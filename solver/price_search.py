@@ -8,7 +8,8 @@ rises, the step halved when no move does, until the step is below `MIN_STEP` or 
 evaluation budget runs out. A candidate is tried only if every intent's signed (and oracle-
 guarded) bounds admit it (`allowed`), so no intent would be dropped for its price. The value
 is the caller's (`value(relative) -> USD`, raising `ValueError` when the program has no
-optimum); the search never returns a vector worse than its start.
+optimum); the search never returns a vector worse than its start. `room` is the range one token's relative price
+may take alone inside every intent's bounds (the repricer's grid, `solver.strategies.reprice`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,26 @@ def allowed(intents: Mapping[str, Intent], prices: Mapping[str, int], relative: 
             if not intent.min_price[j] / ref + EDGE <= at <= intent.max_price[j] / ref - EDGE:
                 return False
     return True
+
+
+def room(intents: Mapping[str, Intent], prices: Mapping[str, int], token: str) -> tuple[float, float]:
+    """The lowest and highest relative price of `token` alone (every other token at its reference)
+    that `allowed` admits: every intent's signed bounds on it, and as a numeraire on the others'."""
+    lo, hi = 0.0, math.inf
+    for intent in intents.values():
+        n = intent.tokens[0]
+        for j, t in enumerate(intent.tokens[1:], start=1):
+            if token not in (t, n):
+                continue
+            ref = bound_price(prices[t], prices[n])
+            if ref <= 0:
+                return 1.0, 1.0
+            low, high = intent.min_price[j] / ref + EDGE, intent.max_price[j] / ref - EDGE
+            if token == t:
+                lo, hi = max(lo, low), min(hi, high)
+            elif low > 0:  # the numeraire at x: the token's ratio is 1/x
+                lo, hi = max(lo, 1 / high if high > 0 else math.inf), min(hi, 1 / low)
+    return (lo, hi) if 0 < lo <= 1.0 <= hi < math.inf else (1.0, 1.0)
 
 
 def search(value: Callable[[dict[str, float]], float], start: Mapping[str, float], tokens: list[str],

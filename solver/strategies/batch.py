@@ -14,16 +14,17 @@ from typing import Any
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
-from solver import joint, joint_bound, joint_mixture, price_search, scoring
+from solver import joint, joint_bound, joint_mixture, scoring
 from solver.breakers import healthy_pools
-from solver.clearing import Cleared, Drop, RoutedPlan, RouteFn, clear
+from solver.clearing import Cleared, Drop, DropCause, RoutedPlan, RouteFn, clear
 from solver.closing import close
 from solver.domain import Auction, Execution, Solution
 from solver.errors import NoSolution
 from solver.gas_model import GAS_BASE, GAS_PER_EXECUTION
-from solver.joint_wants import joint_want
+from solver.joint_wants import joint_want, loosened
 from solver.oracle_guard import clearing_bounds
 from solver.routing_port import make_route_fn
+from solver.strategies import reprice as repricing
 from solver.translate import Infeasible, Want, translate
 
 DEADLINE_SLACK_S = 600
@@ -32,10 +33,6 @@ BOUND_ROOM = 2.0  # the bound (informational) is computed only if this many time
 PRICED_PROGRAMS = 4  # the uniform-price bound costs about this many settle programs (one model, 8 vertex re-solves warm)
 MIXTURE_PROGRAMS = 40  # the mixture bound, about this many (8 copies of the program in one, plus the cases' checks)
 MIXTURE_BOUND = "uniform prices (mixture over the price box)"
-REPRICE_ROOM = 3.0  # `reprice`'s steps run only if this many times the first round's time is left
-SEARCH_ROOM = 10.0  # the price search runs only if this many times the first round's time is left
-SEARCH_SHARE = 0.2  # of the time left, the most the price search may take
-SEARCH_EVALUATIONS = 12  # settle programs the price search may solve
 TRIM_ROUNDS = 2  # times the clearing's drops are trimmed to their least trade and the batch cleared again
 
 
@@ -166,12 +163,19 @@ def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: 
 def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int]], prices: dict[str, int],
                    wants: dict[str, Want], least: dict[str, Want], route_fn: RouteFn,
                    fee: Callable[[str], int], start: dict[str, int] | None = None) -> tuple[Cleared, list[str]]:
-    """Clear; where the clearing drops an intent whose want is more than its least trade (`least`,
+    """Clear; if the prices do not converge, clear again with every weights want's buys as shares
+    (`joint_wants.loosened`); where the clearing drops an intent whose want is more than its least trade (`least`,
     `translate`'s) — the price-impact breaker trips on it, or its outcome misses at the clearing
     prices — trim it back to that and clear again (at most TRIM_ROUNDS times), so the joint
     volume never settles fewer intents than the least trades would. Returns the clearing and the
     intents trimmed."""
     cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
+    if any(d.cause is DropCause.NOT_CONVERGED for d in cleared.dropped.values()):
+        # exact buys a routed token's price cannot shrink: every weights want's buys as shares instead
+        loose = {i: loosened(w, intents[i], start or prices, fee(i)) for i, w in wants.items()}
+        if loose != wants:
+            wants = loose
+            cleared = clear(wants, intents, balances, prices, route_fn, fee, start)
     trimmed: list[str] = []
     for _ in range(TRIM_ROUNDS):
         trim = [i for i in cleared.dropped if wants[i] != least[i]]
@@ -186,71 +190,24 @@ def clear_trimming(intents: dict[str, Intent], balances: dict[str, dict[str, int
 def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable[[str], int],
             intents: dict[str, Intent], route_fn: RouteFn, first: tuple[Cleared, list[str]],
             round_s: float) -> tuple[Cleared, list[str], str]:
-    """Choose the volumes again at better uniform prices, and keep the best-scoring clearing.
-
-    At reference prices the program lets any user carry the pools' cost (the users' value rows
-    are inequalities, and who pays is left open), where the clearing makes the buyers of a
-    routed token pay it through that token's price: the volumes were chosen for the wrong
-    prices. So: (1) re-solve with every value row at the prices the clearing found and clear
-    from there; (2) search prices around those (`solver.price_search`, the program's value as the
-    guide, inside every intent's bounds) and clear from the best. Step (1) runs only if the time
-    left before the deadline is `REPRICE_ROOM` times what the first round took (`round_s`), step
-    (2) only if it is `SEARCH_ROOM` times, and gets `SEARCH_SHARE` of what is left. Returns the best clearing (the first one included)
-    and which step won ("" if none)."""
+    """Choose the volumes again at better uniform prices (`solver.strategies.reprice`: the prices
+    the first clearing found, a price search and a coarse grid, each followed to its fixed point),
+    and keep the best-scoring clearing. Every step runs only with time to spare before the
+    deadline, relative to what the first round took (`round_s`). Returns the best clearing (the
+    first one included), its trimmed intents, and which step won ("" if none)."""
     prices = auction.reference_prices()
-    best, best_trimmed = first
-    best_score = build_solution(auction, solver, best, "", {}, {}, {}).score_e18
-    won = ""
 
-    def attempt(relative: dict[str, float], step: str) -> None:
-        nonlocal best, best_trimmed, best_score, won
-        wants, _ = settle_wants(auction, least, fee, relative, JOINT_SHARE * _left_s(auction))
-        start = {t: max(1, round(p * relative.get(t, 1.0))) for t, p in prices.items()}
-        cleared, trimmed = clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)
-        score = build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
-        if score > best_score:
-            best, best_trimmed, best_score, won = cleared, trimmed, score, step
+    def settle(wants: dict[str, Want], relative: dict[str, float], limit_s: float) -> dict[str, Want]:
+        return settle_wants(auction, wants, fee, relative, limit_s)[0]
 
-    try:
-        if _left_s(auction) > REPRICE_ROOM * round_s:
-            attempt({t: p / prices[t] for t, p in best.prices.items() if t in prices}, "clearing prices")
-        if _left_s(auction) > SEARCH_ROOM * round_s:
-            found = _search(auction, least, fee, intents, best)
-            if found is not None:
-                attempt(found, "price search")
-    except joint.JointInfeasible:
-        pass  # out of time: keep the best so far
-    return best, best_trimmed, won
+    def clear_from(wants: dict[str, Want], start: dict[str, int]) -> tuple[Cleared, list[str]]:
+        return clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)
 
+    def score(cleared: Cleared) -> int:
+        return build_solution(auction, solver, cleared, "", {}, {}, {}).score_e18
 
-def _left_s(auction: Auction) -> float:
-    return auction.deadline_ms / 1000 - time.time()
-
-
-def _search(auction: Auction, least: dict[str, Want], fee: Callable[[str], int], intents: dict[str, Intent],
-            around: Cleared) -> dict[str, float] | None:
-    """`price_search.search` from `around`'s prices, the settle program's value as its guide, the
-    most common numeraire fixed; None when it finds nothing better than where it started."""
-    prices = auction.reference_prices()
-    jis = joint.joint_intents(list(least), intents, auction.balances, prices, fee)
-    usable, _ = healthy_pools(auction.liquidity, prices, 0)
-    deadline_s = time.time() + SEARCH_SHARE * _left_s(auction)
-
-    def value(relative: dict[str, float]) -> float:
-        try:
-            return joint.solve(jis, usable, prices, joint.SETTLE, relative,
-                               time_limit_s=deadline_s - time.time()).objective_usd
-        except joint.JointInfeasible as exc:
-            raise ValueError(str(exc)) from exc
-
-    numeraires = [it.tokens[0] for it in intents.values()]
-    anchor = max(sorted(set(numeraires)), key=numeraires.count)
-    start = {t: p / prices[t] for t, p in around.prices.items() if t in prices}
-    start = {t: r / start.get(anchor, 1.0) for t, r in start.items()}
-    tokens = sorted({t for it in intents.values() for t in it.tokens} - {anchor})
-    found = price_search.search(value, start, tokens, lambda r: price_search.allowed(intents, prices, r), deadline_s,
-                                SEARCH_EVALUATIONS)
-    return found.relative if found.value_usd > found.start_value_usd else None
+    return repricing.reprice(repricing.Repricer(auction, least, fee, intents, settle, clear_from, score, first,
+                                                round_s))
 
 
 def in_words(auction: Auction, intent_id: str, drop: Drop) -> str:

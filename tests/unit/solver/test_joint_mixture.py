@@ -323,10 +323,14 @@ def test_a_hedger_with_a_huge_finite_cap_does_not_crowd_the_others_out_of_the_ba
         cleared = clear(wants, intents, balances, TWO_PRICES,
                         make_route_fn("milp", pools, TWO_PRICES, 0, SETTLEMENT, 2**32), lambda _i: 0)
         others = {i: f for i, f in cleared.flows.items() if i != "0xh"}
-        return sorted(others), contributions_usd(intents, balances, others)
+        assert "0xh" in cleared.flows  # it settles too (its buy trimmed to what its USDC pays: clearing.fit_to_holdings)
+        return sorted(others), contributions_usd(intents, balances, others), contributions_usd(intents, balances,
+                                                                                            cleared.flows)
 
-    sane, sane_usd = settled(12 * 10**17)
+    sane, sane_usd, sane_batch_usd = settled(12 * 10**17)
     assert sane == ["0x0", "0x1"]
     for cap in (10**27, 10**30):
-        who, usd = settled(cap)
-        assert who == sane and usd >= sane_usd - 0.01
+        who, usd, batch_usd = settled(cap)
+        # the others settle what they settle beside the sane hedger, less the price impact of the
+        # hedger's larger buy (1.66 WETH against 1.1: $4 of their $3,465), and the batch scores more
+        assert who == sane and usd >= sane_usd * 0.998 and batch_usd > sane_batch_usd

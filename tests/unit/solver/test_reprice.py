@@ -36,14 +36,23 @@ def test_should_trade_each_token_of_an_intent_one_way_in_the_settle_program() ->
     assert traded >= 4
 
 
-def test_should_share_a_weights_intents_buys_by_their_value_at_the_clearing_prices() -> None:
+def test_should_land_a_weights_intents_buys_as_planned_the_largest_at_the_clearing_prices_taking_the_rest() -> None:
     it = three_tokens()[0]["0xa"]
     held = {USDC: 200_000 * 10**6, WETH: 0, DAI: 0}
-    flows = {USDC: -100_000.0, WETH: 50_000.0, DAI: 50_000.0}
+    flows = {USDC: -100_000.0, WETH: 51_000.0, DAI: 49_000.0}
     at_reference = joint_want("0xa", it, flows, held, PRICES)
-    at_clearing = joint_want("0xa", it, flows, held, PRICES, {WETH: 1.02})
-    assert at_reference.balancing == {WETH: 5_000, DAI: 5_000}
-    assert at_clearing.balancing[WETH] * 1000 == pytest.approx(at_clearing.balancing[DAI] * 1020, abs=1020)
+    # the smaller buy an exact leg to the base unit, the larger the balancing token
+    assert at_reference.balancing == {WETH: 10_000}
+    assert at_reference.exact[USDC] == -100_000 * 10**6 and set(at_reference.exact) == {USDC, DAI}
+    assert abs(at_reference.exact[DAI] - 49_000 * 10**18) < 10**8  # the planned amount, to float precision
+    # at clearing prices where DAI's planned value is the larger, DAI takes the rest
+    at_clearing = joint_want("0xa", it, flows, held, PRICES, {DAI: 1.05})
+    assert at_clearing.balancing == {DAI: 10_000} and abs(at_clearing.exact[WETH] - 17 * 10**18) < 10**6
+    # what it receives at the reference: the planned 51,000 / 49,000 to a few base units, where
+    # shares in whole bps of the value received would miss by up to $10 each
+    received = at_reference.flows(PRICES, 0)
+    assert received[DAI] == at_reference.exact[DAI]
+    assert abs(received[WETH] - 17 * 10**18) <= 10**6
 
 
 def test_should_clear_from_the_prices_the_solver_chose() -> None:
