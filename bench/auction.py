@@ -370,8 +370,8 @@ def main() -> None:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
                   f"(previous ${prev.get('saving_usd', float('nan')):,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs "
                   f"${r['alone_cost_usd']:,.2f} alone, {r['alone_unsettled']} unsettled alone); "
-                  f"bound's saving ${r['bound_saving_usd']:,.2f} -> share {r['share_of_bound_saving']:.1%}; "
-                  f"fixed-price relaxation's saving ${r['fixed_saving_usd']:,.2f} -> share {r['share_of_fixed_saving']:.1%}")
+                  f"bound's saving ${r['bound_saving_usd']:,.2f} -> share {r['share_of_bound_saving']:.2%}; "
+                  f"fixed-price relaxation's saving ${r['fixed_saving_usd']:,.2f} -> share {r['share_of_fixed_saving']:.2%}")
     for r in rows:
         ok = "within" if r["solve_s"] < DEADLINE_S else "OVER"
         print(f"{r['intents']} intents: milp solved in {r['solve_s']:.2f} s ({ok} the {DEADLINE_S:.0f} s deadline); "
