@@ -14,17 +14,13 @@ import numpy as np
 import pytest
 
 from solver import joint, joint_bound, joint_branch, joint_lagrange, joint_mixture
-from solver.clearing import clear
-from solver.joint_wants import joint_want
-from solver.routing_port import make_route_fn
-from tests.unit.solver.test_clearing import SETTLEMENT
 from tests.unit.solver.test_joint_mixture import (
     DAI,
     POOLS,
     PRICES,
     WETH,
     _arbitrage_batch,
-    contributions_usd_at,
+    settled_by_the_clearing,
     three_tokens,
     users,
     weights,
@@ -99,14 +95,7 @@ def test_should_stay_above_a_net_sells_solution_at_every_point_of_a_grid_of_the_
 
 
 def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
-    intents, balances = three_tokens()
-    jis = users(intents, balances)
-    result = joint.solve(jis, POOLS, PRICES, joint.SETTLE)
-    wants = {i: joint_want(i, it, result.flows_usd[i], balances[it.owner], PRICES) for i, it in intents.items()}
-    route = make_route_fn("milp", POOLS, PRICES, 0, SETTLEMENT, 2**32)
-    cleared = clear(wants, intents, balances, PRICES, route, lambda _i: 0)
-    assert len(cleared.flows) == 3
-    settled = contributions_usd_at(intents, balances, cleared.flows)
+    jis, settled = settled_by_the_clearing()
     bound = joint_mixture.mixture_bound(jis, POOLS, PRICES, lagrange_s=3.0).lagrange
     assert bound is not None
     assert 0 < settled <= bound.bound_usd <= bound.program_usd

@@ -156,7 +156,9 @@ def test_splitting_a_wide_box_tightens_the_bound() -> None:
     assert split.bound_usd < whole.bound_usd - 0.01
 
 
-def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
+def settled_by_the_clearing() -> tuple[list[joint.JointIntent], float]:
+    """The three-token batch, and the score (before gas) of what the settle program and the
+    clearing settle for it: all three intents."""
     intents, balances = three_tokens()
     jis = users(intents, balances)
     result = joint.solve(jis, POOLS, PRICES, joint.SETTLE)
@@ -164,7 +166,11 @@ def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
     route = make_route_fn("milp", POOLS, PRICES, 0, SETTLEMENT, 2**32)
     cleared = clear(wants, intents, balances, PRICES, route, lambda _i: 0)
     assert len(cleared.flows) == 3
-    settled = contributions_usd_at(intents, balances, cleared.flows)
+    return jis, contributions_usd_at(intents, balances, cleared.flows)
+
+
+def test_should_lie_above_the_score_of_what_the_clearing_settles() -> None:
+    jis, settled = settled_by_the_clearing()
     assert 0 < settled <= joint_mixture.mixture_bound(jis, POOLS, PRICES).bound_usd
 
 
