@@ -71,14 +71,16 @@ def room(intents: Mapping[str, Intent], prices: Mapping[str, int], token: str) -
 
 
 def search(value: Callable[[dict[str, float]], float], start: Mapping[str, float], tokens: list[str],
-           ok: Callable[[dict[str, float]], bool], deadline_s: float, max_evaluations: int = 40) -> Searched:
+           ok: Callable[[dict[str, float]], bool], deadline_s: float, max_evaluations: int = 40,
+           first_step: float = FIRST_STEP, start_value: float | None = None) -> Searched:
     """Pattern search from `start` over `tokens` (the others stay where `start` has them);
-    `ok` says whether a candidate is admissible; stops at `deadline_s` (time.time())."""
+    `ok` says whether a candidate is admissible; stops at `deadline_s` (time.time()).
+    `start_value`, when the caller knows it, saves valuing the start."""
     best = dict(start)
-    best_value = value(best)
+    best_value = value(best) if start_value is None else start_value
     first = best_value
-    evaluations = 1
-    step = FIRST_STEP
+    evaluations = 1 if start_value is None else 0
+    step = first_step
     while step >= MIN_STEP and evaluations < max_evaluations and time.time() < deadline_s:
         moved = False
         for t in tokens:

@@ -9,7 +9,7 @@ import pytest
 
 from routing.pools import Liquidity
 from solver import joint, price_search
-from solver.clearing import Cleared, DropCause, clear
+from solver.clearing import Cleared, DropCause, RoutedPlan, clear
 from solver.joint_wants import loosened
 from solver.routing_port import make_route_fn
 from solver.strategies import batch
@@ -52,10 +52,10 @@ class Recording(repricing.Repricer):
         super().__init__(*args)  # type: ignore[arg-type]
         self.tried: list[tuple[str, dict[str, float], dict[str, float], int]] = []
 
-    def attempt(self, relative: dict[str, float], step: str) -> Cleared:
-        cleared = super().attempt(relative, step)
-        self.tried.append((step, relative, self.relative(cleared), self.score(cleared)))
-        return cleared
+    def attempt(self, relative: dict[str, float], step: str) -> tuple[Cleared, int]:
+        cleared, score = super().attempt(relative, step)
+        self.tried.append((step, relative, self.relative(cleared), score))
+        return cleared, score
 
 
 def repricer(deadline_s: float = 60.0, batch_of: tuple[dict, dict] | None = None, pools: Liquidity = POOLS) -> Recording:
@@ -99,6 +99,36 @@ def test_reprice_follows_the_grids_best_starts_when_there_is_time_and_none_witho
     late = repricer(deadline_s=-1.0)
     kept, _, won = repricing.reprice(late)
     assert late.tried == [] and won == "" and kept is late.best
+
+
+def test_the_price_search_climbs_the_score_of_fixed_points_moving_only_the_prices_the_clearing_leaves() -> None:
+    """A clearing that puts WETH at +0.5% from any start (a routed token's price carries its pool
+    cost) and leaves DAI where it starts; the score peaks at DAI +0.6%. The search must value each
+    start by the score its fixed point reaches (not the program: the settle step here has none),
+    never move WETH from where the clearing puts it, and climb to the peak."""
+    intents, balances = three_tokens()
+    a = auction_of(intents, balances, 60.0)
+
+    def clearing(at: dict[str, float]) -> Cleared:
+        priced = {t: round(PRICES[t] * at.get(t, 1.0)) for t in (USDC, WETH, DAI)}
+        return Cleared(priced, {}, RoutedPlan({}, {}, 0, ()), {}, 0, 0, 1)
+
+    def clear_from(_: dict, start: dict[str, int]) -> tuple[Cleared, list[str]]:
+        return clearing({DAI: start[DAI] / PRICES[DAI], WETH: 1.005}), []
+
+    def score(c: Cleared) -> int:
+        return round(1e18 * (1_000 - 1e6 * (c.prices[DAI] / PRICES[DAI] - 1.006) ** 2))
+
+    r = Recording(a, {}, lambda _: 0, intents, lambda w, rel, limit: w, clear_from, score,
+                  (clearing({DAI: 0.99}), []), 0.001)
+    r.to_fixed_point({}, "clearing prices")
+    assert r.best_start == {} and r.relative(r.best)[WETH] == pytest.approx(1.005, abs=1e-6)
+    before = r.best_score
+    repricing._search(r)
+    searched = [(start, end) for step, start, end, _ in r.tried if step == "price search"]
+    assert searched and all(start[WETH] == pytest.approx(1.005, abs=1e-6) for start, _ in searched)
+    assert r.best_score > before and r.won == "price search"
+    assert r.relative(r.best)[DAI] == pytest.approx(1.006, abs=2 * price_search.MIN_STEP)
 
 
 def test_the_searchs_guide_leaves_out_an_intent_the_program_misses() -> None:
