@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from intents.model import Intent
@@ -113,13 +114,19 @@ def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[st
     """The joint program's volumes (`joint.SETTLE`) with each user's value conservation at the
     clearing prices `relative` to the reference ({}: the reference), as wants, and the program's
     value (USD). Over the pools the router may use (the pool-deviation breaker's cut). An intent
-    nothing brings into its band, or whose volume is below dust, keeps its want (`translate`'s).
-    Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s`."""
+    nothing brings into its band (the program misses it), or whose volume is below dust, keeps
+    its want (`translate`'s); the others' volumes then come from the program solved again without
+    the missed ones, whose relaxed trades would otherwise still take liquidity and matching from
+    them. Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s` (each solve)."""
     prices = auction.reference_prices()
     intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
     usable, _ = healthy_pools(auction.liquidity, prices, 0)
-    settle = joint.solve(joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps),
-                         usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
+    users = joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps)
+    settle = joint.solve(users, usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
+    if settle.missed and len(settle.missed) < len(users):
+        again = joint.solve([u for u in users if u.id not in settle.missed], usable, prices, joint.SETTLE, relative,
+                            time_limit_s=time_limit_s)
+        settle = replace(again, missed=settle.missed + again.missed)
     out = {}
     for i, want in wants.items():
         intent = intents[i]

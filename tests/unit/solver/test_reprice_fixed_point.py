@@ -171,3 +171,21 @@ def test_a_clearing_whose_exact_buys_do_not_converge_clears_again_with_the_buys_
     assert abs(loose.flows(PRICES, fee("0xa"))[DAI] * PRICES[DAI] - planned_dai) <= planned_dai * 2 // 10_000
     # a balances want, or one without exact buys, is left as it is
     assert loosened(loose, intents["0xa"], PRICES, 0) is loose
+
+
+def test_an_intent_the_program_misses_takes_nothing_from_the_others_volumes() -> None:
+    """The hedger nothing brings into its band keeps its own want, and the others' volumes (and the
+    program's value) are what they would be without it: its relaxed trades must not take
+    liquidity or matching from them."""
+    intents, balances = _with_hedger(2_000)
+    pools = Liquidity.from_json(liquidity())
+    a = dataclasses.replace(auction_of(intents, balances), liquidity=pools)
+    least, _ = batch.wants_for(a, list(intents))
+    fee = batch.fee_policy(a, least)
+    others = {i: w for i, w in least.items() if i != "0xh"}
+    for relative in ({}, {WETH: 1.004}):
+        wants, value = batch.settle_wants(a, least, fee, relative, 30.0)
+        alone, alone_value = batch.settle_wants(a, others, fee, relative, 30.0)
+        assert wants["0xh"] == least["0xh"]
+        assert {i: wants[i] for i in others} == alone
+        assert value == pytest.approx(alone_value, rel=1e-9)
