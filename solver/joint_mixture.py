@@ -59,6 +59,9 @@ from solver.joint_bound import common_group, price_box, vertices_of
 from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, split_box, washes
 from solver.joint_lagrange import LagrangeBound, lagrange_bound
 
+# the whole box's column generation converges in ~30 s on the 100-user bench batch, ~3x that under
+# load: cut short it was $13 looser, while the halves help only on small batches ($0.26 on 10 users)
+WHOLE_SHARE = 2 / 3
 MU_FLOOR = 1e-12  # a copy weighted less than this carries no flow worth a cut
 
 
@@ -123,16 +126,17 @@ def _decompose(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping
                box: Mapping[str, tuple[float, float]], whole: MixtureBound, until: float, halves: bool,
                keep: bool) -> MixtureBound:
     """The prices-inside case bounded also by its wash-free Lagrangian decomposition until `until`
-    (perf_counter); with `halves`, a third of the time on the whole box and a third on each half
-    of its widest side (the halves cover the box, so the larger half's bound bounds the case too).
-    The smallest of the valid bounds stands; `keep` keeps `whole`'s solved program for `_refine`."""
+    (perf_counter); with `halves`, up to `WHOLE_SHARE` of the time on the whole box (its column
+    generation stops sooner once it converges) and what is left shared by the two halves of its
+    widest side (the halves cover the box, so the larger half's bound bounds the case too). The
+    smallest of the valid bounds stands; `keep` keeps `whole`'s solved program for `_refine`."""
     parts = split_box(dict(box)) if halves else []
     started = time.perf_counter()
-    lagrange = _lagrangian(whole, started + (until - started) / (1 + len(parts)))
+    lagrange = _lagrangian(whole, started + (until - started) * (WHOLE_SHARE if parts else 1.0))
     bound = min(whole.bound_usd, lagrange.bound_usd)
     values: list[float] = []
     for n, part in enumerate(parts):
-        share = started + (until - started) * (2 + n) / (1 + len(parts))
+        share = time.perf_counter() + (until - time.perf_counter()) / (len(parts) - n)
         try:
             case = mixture_case(intents, liquidity, prices, group, part, frozenset(),
                                 max(0.01, share - time.perf_counter()), keep=True)
