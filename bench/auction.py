@@ -312,6 +312,14 @@ def make_users_fast(world: World, count: int, rng: random.Random):
     return crowd.fund(world, count, rng, label="bench", draw=draw)
 
 
+def _share(r: dict, key: str) -> str:
+    """The saving's share of `key`'s saving; where that saving is not positive batching cannot
+    save on this batch, and a share of it means nothing: the gap to it instead."""
+    if r[f"{key}_saving_usd"] > 0:
+        return f"share {r[f'share_of_{key}_saving']:.2%}"
+    return f"no saving to share (batching cannot save here): keel ${r[f'{key}_usd'] - r['milp_score_usd']:,.2f} under it"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="One auction round per batch size over the world, milp vs baseline.")
     parser.add_argument("sizes", nargs="*", type=int, metavar="USERS",
@@ -370,8 +378,8 @@ def main() -> None:
             print(f"    vs best-split-alone ${r['alone_score_usd']:,.2f}: saving ${r['saving_usd']:,.2f} "
                   f"(previous ${prev.get('saving_usd', float('nan')):,.2f}; cost ${r['batch_cost_usd']:,.2f} batch vs "
                   f"${r['alone_cost_usd']:,.2f} alone, {r['alone_unsettled']} unsettled alone); "
-                  f"bound's saving ${r['bound_saving_usd']:,.2f} -> share {r['share_of_bound_saving']:.2%}; "
-                  f"fixed-price relaxation's saving ${r['fixed_saving_usd']:,.2f} -> share {r['share_of_fixed_saving']:.2%}")
+                  f"bound's saving ${r['bound_saving_usd']:,.2f} -> {_share(r, 'bound')}; "
+                  f"fixed-price relaxation's saving ${r['fixed_saving_usd']:,.2f} -> {_share(r, 'fixed')}")
     for r in rows:
         ok = "within" if r["solve_s"] < DEADLINE_S else "OVER"
         print(f"{r['intents']} intents: milp solved in {r['solve_s']:.2f} s ({ok} the {DEADLINE_S:.0f} s deadline); "
