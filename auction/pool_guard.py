@@ -114,10 +114,11 @@ def pools_left_out(auction: Auction) -> dict[str, str]:
     return healthy_pools(auction.liquidity, auction.reference_prices(), 0.0, DEFAULT_LIMITS, auction.twaps)[1]
 
 
-def findings(auction: Auction, solution: Solution) -> list[tuple[int, str, str]]:
+def findings(auction: Auction, solution: Solution, left_out: dict[str, str] | None = None) -> list[tuple[int, str, str]]:
     """(interaction index, pool address or UNREAD, why) for each interaction that breaks the guard;
-    empty when the breaker leaves out no pool of the auction."""
-    left_out = pools_left_out(auction)
+    empty when the breaker leaves out no pool of the auction. `left_out`: `pools_left_out(auction)`,
+    computed here when not given."""
+    left_out = pools_left_out(auction) if left_out is None else left_out
     if not left_out:
         return []
     found = []

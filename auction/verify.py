@@ -133,14 +133,15 @@ def check_interactions(solution: Solution, settlement: str, relayer: str | None)
             raise _reject(DropReason.CALLS_SETTLEMENT, f"interactions[{k}].target", index=k)
 
 
-def check_sinks(auction: Auction, solution: Solution) -> None:
+def check_sinks(auction: Auction, solution: Solution, left_out: dict[str, str]) -> None:
     """A sink receives users' sells before any interaction runs: only a pool target the auction
-    lists (the contract refuses any other target too), and only for a token the batch prices."""
+    lists (the contract refuses any other target too), only for a token the batch prices, and
+    never a pool the breaker leaves out (`left_out`: `pool_guard.pools_left_out`)."""
     if solution.sinks and not solution.interactions:
         raise _reject(DropReason.SINKS_WITHOUT_INTERACTIONS, "sinks")
     targets = {p.lower() for p in auction.pool_targets}
     priced = {t.lower() for t in solution.prices}
-    pushed = {p.lower(): why for p, why in pool_guard.pools_left_out(auction).items()} if solution.sinks else {}
+    pushed = {p.lower(): why for p, why in left_out.items()}
     for token, sink in solution.sinks.items():
         if token.lower() not in priced:
             raise _reject(DropReason.SINK_UNPRICED, f"sinks.{token}", token=token)
@@ -151,8 +152,8 @@ def check_sinks(auction: Auction, solution: Solution) -> None:
                           why=pushed[sink.lower()])
 
 
-def check_pools(auction: Auction, solution: Solution) -> None:
-    for k, pool, why in pool_guard.findings(auction, solution)[:1]:
+def check_pools(auction: Auction, solution: Solution, left_out: dict[str, str]) -> None:
+    for k, pool, why in pool_guard.findings(auction, solution, left_out)[:1]:
         if pool == pool_guard.UNREAD:
             raise _reject(DropReason.UNREADABLE_SWAP, f"interactions[{k}]", index=k, why=why)
         raise _reject(DropReason.SWAPS_THROUGH_PUSHED_POOL, f"interactions[{k}]", index=k, pool=pool, why=why)
@@ -177,6 +178,7 @@ def check(auction: Auction, solution: Solution, solver: str | None = None, relay
     check_bounds(auction, solution)
     check_value(auction, solution)
     check_interactions(solution, auction.settlement, relayer)
-    check_sinks(auction, solution)
-    check_pools(auction, solution)
+    left_out = pool_guard.pools_left_out(auction)  # the breaker's cut, read by both checks below
+    check_sinks(auction, solution, left_out)
+    check_pools(auction, solution, left_out)
     return check_score(auction, solution)
