@@ -12,7 +12,8 @@ Variables and constraints (one `_define_*` function per family, deterministic na
   variables) and `a_i` <= sum_j sell_i_j (the value given);
 - per pool direction and curve segment s (`routing.curves`): gross input `u_s` in [0, width],
   output `y_s` under tangents of the segment's exact constant-product output
-  (an outer approximation of a concave function, refined by cutting planes at the solution);
+  (an outer approximation of a concave function, refined by cutting planes at the solution;
+  `solver.joint_pools`);
 - per token t, the settlement never pays out more than it takes in:
   sum y into t - sum u out of t - sum_i (buy_i_t - sell_i_t) >= 0.
 Objective: maximise sum_i rate_i * a_i - sum_i,j (sell_i_j - buy_i_j), rate_i = (maxFeeBps +
@@ -57,44 +58,27 @@ from typing import Any
 
 from intents.model import Intent, IntentKind
 from keel.units import BPS, USD_PRICE_SCALE, bound_price
-from routing.curves import curve
 from routing.pools import Liquidity
+from solver.joint_pools import (
+    CUT_ROUNDS,
+    MAX_INPUT,
+    Model,
+    Segment,
+    add_cuts,
+    define_pools,
+    segments,
+    set_time_limit,
+    to_highs,
+)
 from solver.scoring import UNBOUNDED, band_bps
 from solver.translate import INNER_BAND
 
 SETTLE, FIXED_PRICE, ANY_PRICE, PRICED = "settle", "fixed-price", "any-price", "priced"
 MODES = (SETTLE, FIXED_PRICE, ANY_PRICE, PRICED)
 BOUND_SLACK = 1e-7  # float error of the LP (HiGHS' feasibility tolerance on O(1) columns), in units of S
-CUT_ROUNDS = 12  # cutting-plane rounds: add the tangent at each used segment's input, re-solve
-CUT_TOLERANCE = 2e-7  # a segment whose output overshoots its curve by less than this (units of S) needs no cut: float noise
-FIRST_CUTS = 48  # starting tangents per segment, geometrically spaced below its width (few segments, many users:
-CUT_SPACING = 1.4  # dense cuts up front cost less than re-solving the users' part for each cutting-plane round)
 MISS_PENALTY = 100.0  # per unit of S an outcome misses its band by (settle mode): far above any allowance rate
 MISSED = 1e-9  # a miss column above this (units of S): the intent cannot reach its band
 REACH = 2.0  # settle mode: a band centre counts at most twice the intent's holding (`_centre_usd`)
-MAX_INPUT = 20.0  # settle mode: no segment takes more than 20 x the batch's scale (a V2 pair has no width)
-FAR_INPUT = 1e3  # a segment without a width (a V2 pair) gets its first tangents below this many times r_in / gamma
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One constant-product piece of one pool direction, in units of S."""
-
-    pool: str
-    token_in: str
-    token_out: str
-    gamma: float
-    r_in: float
-    r_out: float
-    width: float
-
-    def output(self, u: float) -> float:
-        paid = self.gamma * u
-        return self.r_out * paid / (self.r_in + paid)
-
-    def slope(self, u: float) -> float:
-        d = self.r_in + self.gamma * u
-        return self.gamma * self.r_in * self.r_out / (d * d)
 
 
 @dataclass(frozen=True)
@@ -154,56 +138,6 @@ def _centre_usd(ji: JointIntent, j: int, prices: Mapping[str, int], reach: bool 
     intent = ji.intent
     centre = (intent.min_balance[j] + intent.max_balance[j]) // 2 * prices[intent.tokens[j]] / USD_PRICE_SCALE
     return min(centre, REACH * sum(ji.held_usd.values())) if reach else centre
-
-
-def segments(liquidity: Liquidity, prices: Mapping[str, int], scale_usd: float,
-             cap: float = math.inf) -> list[Segment]:
-    """Every curve segment of every pool direction whose tokens both have a price, in units of S,
-    its input at most `cap`. Only the settle program caps (`MAX_INPUT`): a bound must allow every
-    volume a settlement could send. A segment wider than `FAR_INPUT` r_in / gamma (a V2 pair, a
-    full-range V3 position's last piece, ~1e25 x S) gets no input bound at all — a looser
-    relaxation, still a bound, and no astronomically large coefficient for the solver; its
-    tangents keep the output under its reserve."""
-    out = []
-    for pool in liquidity.pools:
-        for a, b in ((pool.token0, pool.token1), (pool.token1, pool.token0)):
-            if prices.get(a, 0) <= 0 or prices.get(b, 0) <= 0:
-                continue
-            c = curve(pool, a)
-            if c.cap <= 0:
-                continue
-            s_in = prices[a] / USD_PRICE_SCALE / scale_usd
-            s_out = prices[b] / USD_PRICE_SCALE / scale_usd
-            for w, r_in, r_out in zip(c.widths, c.seg_r_in, c.seg_r_out, strict=True):
-                width = min(w * s_in, cap) if not math.isinf(w) else cap
-                if width > FAR_INPUT * r_in * s_in / c.gamma:
-                    width = min(math.inf, cap)
-                if width > 0 and r_in > 0 and r_out > 0:
-                    out.append(Segment(pool.address, a, b, c.gamma, r_in * s_in, r_out * s_out, width))
-    return out
-
-
-class Model:
-    """Columns and rows as plain lists, named, before they go to HiGHS."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.cost: list[float] = []
-        self.rows: list[tuple[str, float, float, dict[int, float]]] = []
-
-    def col(self, name: str, lower: float = 0.0, upper: float = math.inf, cost: float = 0.0) -> int:
-        self.names.append(name)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        self.cost.append(cost)
-        return len(self.names) - 1
-
-    def row(self, name: str, lower: float, upper: float, coefs: dict[int, float]) -> None:
-        self.rows.append((name, lower, upper, coefs))
-
-
 
 
 def _define_intents(m: Model, intents: list[JointIntent], prices: Mapping[str, int], scale: float,
@@ -396,29 +330,6 @@ def _define_settleable(m: Model, k: int, ji: JointIntent, per: dict[str, tuple[i
     return miss
 
 
-def _define_pools(m: Model, segs: list[Segment]) -> list[tuple[int, int]]:
-    """u_s, y_s per segment with the first tangents. Returns (u, y) column pairs."""
-    cols = []
-    for n, s in enumerate(segs):
-        u = m.col(f"u_{n}", 0.0, s.width)
-        y = m.col(f"y_{n}")
-        cols.append((u, y))
-        for c, point in enumerate(_first_points(s)):
-            _cut(m, f"cut_{n}_{c}", s, u, y, point)
-    return cols
-
-
-def _first_points(s: Segment) -> list[float]:
-    span = min(s.width, FAR_INPUT * s.r_in / s.gamma)
-    return [0.0] + [span * CUT_SPACING ** -c for c in range(FIRST_CUTS - 1)]
-
-
-def _cut(m: Model, name: str, s: Segment, u: int, y: int, point: float) -> None:
-    """y <= f(p) + f'(p) (u - p): a tangent lies above a concave curve."""
-    slope = s.slope(point)
-    m.row(name, -math.inf, s.output(point) - slope * point, {y: 1.0, u: -slope})
-
-
 def _define_balances(m: Model, intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, int]]],
                      segs: list[Segment], pool_cols: list[tuple[int, int]]) -> None:
     """Per token: what the pools pay in, less what they take, less the users' net buys, >= 0."""
@@ -476,7 +387,7 @@ def define_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mappi
     value_rows: dict[str, int] = {}
     cols = _define_intents(m, intents, prices, scale, mode, relative, misses, multipliers, value_rows)
     segs = segments(liquidity, prices, scale, MAX_INPUT if mode == SETTLE else math.inf)
-    pool_cols = _define_pools(m, segs)
+    pool_cols = define_pools(m, segs)
     _define_balances(m, intents, cols, segs, pool_cols)
     return Built(None, m, scale, cols, segs, pool_cols, misses, value_rows)
 
@@ -488,11 +399,6 @@ def build_model(intents: list[JointIntent], liquidity: Liquidity, prices: Mappin
     built.h = to_highs(built.model)
     set_time_limit(built.h, time_limit_s)
     return built
-
-
-def set_time_limit(h: Any, time_limit_s: float) -> None:
-    if math.isfinite(time_limit_s):
-        h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
 
 
 def run_model(built: Built) -> tuple[list[float], float, int]:
@@ -511,7 +417,7 @@ def run_model(built: Built) -> tuple[list[float], float, int]:
         values = list(h.getSolution().col_value)
         # read before any cut is added: the cuts change the model and HiGHS forgets the solve
         objective = -float(h.getInfo().objective_function_value) * built.scale
-        if rounds > CUT_ROUNDS or not _add_cuts(h, built.segs, built.pool_cols, values):
+        if rounds > CUT_ROUNDS or not add_cuts(h, built.segs, built.pool_cols, values):
             break
         h.setOptionValue("solver", "simplex")  # a few cuts more: simplex restarts from the crossover's basis
     return values, objective, rounds
@@ -519,57 +425,6 @@ def run_model(built: Built) -> tuple[list[float], float, int]:
 
 class JointInfeasible(ValueError):
     """The joint program has no solution (in settle mode: an intent cannot reach its band)."""
-
-
-def _add_cuts(h: Any, segs: list[Segment], pool_cols: list[tuple[int, int]], values: list[float]) -> int:
-    """Add the tangent at each segment's current input where its output overshoots the curve."""
-    import numpy as np
-
-    lower: list[float] = []
-    upper: list[float] = []
-    starts: list[int] = []
-    index: list[int] = []
-    value: list[float] = []
-    for s, (u, y) in zip(segs, pool_cols, strict=True):
-        x = values[u]
-        if x <= 0 or values[y] - s.output(x) <= CUT_TOLERANCE:
-            continue
-        slope = s.slope(x)
-        starts.append(len(index))
-        index += [y, u]
-        value += [1.0, -slope]
-        lower.append(-math.inf)
-        upper.append(s.output(x) - slope * x)
-    if starts:
-        h.addRows(len(starts), np.array(lower), np.array(upper), len(index), np.array(starts, dtype=np.int32),
-                  np.array(index, dtype=np.int32), np.array(value))
-    return len(starts)
-
-
-def to_highs(m: Model) -> Any:
-    import highspy
-    import numpy as np
-
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    # interior point, then crossover: on a thousand users 2-6x faster than simplex here, and its
-    # optimum agrees with simplex at 1e-9 feasibility tolerances to ~1e-7 of the objective
-    h.setOptionValue("solver", "ipm")
-    inf = highspy.kHighsInf
-    n = len(m.names)
-    h.addVars(n, np.array(m.lower), np.minimum(np.array(m.upper), inf))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(m.cost))
-    starts: list[int] = []
-    index: list[int] = []
-    value: list[float] = []
-    for _, _, _, coefs in m.rows:
-        starts.append(len(index))
-        index += list(coefs)
-        value += list(coefs.values())
-    h.addRows(len(m.rows), np.maximum(np.array([r[1] for r in m.rows]), -inf),
-              np.minimum(np.array([r[2] for r in m.rows]), inf), len(index), np.array(starts, dtype=np.int32),
-              np.array(index, dtype=np.int32), np.array(value))
-    return h
 
 
 def _extract(intents: list[JointIntent], cols: dict[str, dict[str, tuple[int, int]]], segs: list[Segment],

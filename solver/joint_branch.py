@@ -32,7 +32,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from routing.pools import Liquidity
-from solver.joint import FIXED_PRICE, JointIntent, define_model, run_model, solve, to_highs
+from solver.joint import FIXED_PRICE, JointIntent, define_model, run_model, solve
+from solver.joint_pools import to_highs
 
 BOX_FIRST = 0.5  # a leaf with many washes whose box has a side wider than this share of the root's: box first
 MANY_WASHES = 40  # paying washes past which a wide box is split first

@@ -42,22 +42,18 @@ from routing.pools import Liquidity
 from solver.joint import (
     ANY_PRICE,
     BOUND_SLACK,
-    CUT_ROUNDS,
-    CUT_TOLERANCE,
     PRICED,
     Built,
     JointInfeasible,
     JointIntent,
-    Segment,
     define_model,
     run_model,
-    set_time_limit,
-    to_highs,
 )
 from solver.joint_bands import add_balance_bands
 from solver.joint_bound import common_group, price_box, vertices_of
 from solver.joint_branch import Box, Leaf, Ways, fix_ways, refine, split_box, washes
 from solver.joint_lagrange import LagrangeBound, lagrange_bound
+from solver.joint_pools import CUT_ROUNDS, CUT_TOLERANCE, Segment, set_time_limit, to_highs
 
 # the whole box's column generation converges in ~30 s on the 100-user bench batch, ~3x that under
 # load: cut short it was $13 looser, while the halves help only on small batches ($0.26 on 10 users)
