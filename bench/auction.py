@@ -13,8 +13,9 @@ two halves, `LAGRANGE_S` seconds in all; its stages printed), the round's own bo
 the reference duals); on batches up to 100, the saving over
 routing each settled intent alone with the best split router (the milp strategy on a one-intent
 auction) and its share of the bound's saving (and of the fixed-price relaxation's); on batches up
-to 50, the best net-sells solution of the fixed-price relaxation at `PRICE_SAMPLES` uniform
-clearing price vectors; on batches up to 10, an independent fixed-price program
+to 100, the best net-sells solution of the fixed-price relaxation (over the intents the settle
+program brings into their bands) at `PRICE_SAMPLES` uniform
+clearing price vectors and the box's corners; on batches up to 10, an independent fixed-price program
 (`bench.joint_reference`, Clarabel) at 5 prices per token of the price box: its best net-sells
 solution must lie under the bound (its gross-sells optimum, printed beside it, may not).
 Users beyond the world's ten are made on the fork by writing token balances and relayer
@@ -54,7 +55,7 @@ from solver.strategies.milp import Milp
 SIZES = (4, 10, 50, 100, 1000)
 ALONE_UP_TO = 100  # best-split-alone is solved per intent on batches up to this size
 PRICE_SAMPLES = 24  # uniform clearing price vectors tried against the bound, on batches up to SAMPLED_UP_TO
-SAMPLED_UP_TO = 50
+SAMPLED_UP_TO = 100
 REFINE_S = 120.0  # the bench's branch and bound (price box and washes), per batch up to ALONE_UP_TO intents
 LAGRANGE_S = 180.0  # the bench's wash-free Lagrangian bound (the whole box and its two halves), per batch up to ALONE_UP_TO
 GRID = (0.9851, 0.99255, 1.0, 1.00745, 1.0149)  # the reference program's prices per token: the bench's ±1.5% band
@@ -285,15 +286,26 @@ def sampled_prices(a: Auction, rng: random.Random) -> float:
     """A net-sells solution of the fixed-price relaxation (`joint_branch.net_fixed_price`: every
     token one way, as a settlement trades it) at PRICE_SAMPLES uniform clearing price vectors inside
     every intent's signed bounds (each token within ±1.5% of its reference price against USDC, the
-    bench's signed band): the best found. Evidence keel's bound is not beaten by some uniform price
-    vector (the bound is proven for any prices; this samples them)."""
-    from solver import joint_branch
+    bench's signed band) and at the box's corners (`GRID`'s ends), where the relaxation peaks: the
+    best found. Over the intents the settle program brings into their bands: the relaxation has no
+    outcome rows, so an intent no settlement can bring into its band (a hedger short of the
+    numeraire its band needs) would still earn allowance there that no settlement earns, while
+    leaving it out gives a value every settlement without it is under. Evidence keel's bound is
+    not beaten by some uniform price vector (the bound is proven for any prices; this samples them)."""
+    import itertools
+
+    from solver import joint, joint_branch
 
     prices = a.reference_prices()
     users = _users(a)
+    missed = set(joint.solve(users, a.liquidity, prices, joint.SETTLE).missed)
+    users = [u for u in users if u.id not in missed]
+    others = sorted(t for t, tok in a.tokens.items() if tok.symbol != "USDC")
+    points = [{t: 1 + rng.uniform(-0.0149, 0.0149) for t in others} for _ in range(PRICE_SAMPLES)]
+    points += [dict(zip(others, corner, strict=True)) for corner in itertools.product((GRID[0], GRID[-1]),
+                                                                                       repeat=len(others))]
     best = 0.0
-    for _ in range(PRICE_SAMPLES):
-        relative = {t: 1.0 if tok.symbol == "USDC" else 1 + rng.uniform(-0.0149, 0.0149) for t, tok in a.tokens.items()}
+    for relative in points:
         best = max(best, joint_branch.net_fixed_price(users, a.liquidity, prices, relative))
     return best
 
@@ -357,7 +369,7 @@ def main() -> None:
                  if "lagrangian_usd" in r else "") + ")"
               + (f"; the smallest of the valid bounds: branch and bound ${r['branch_usd']:,.2f}, "
                  f"wash-free Lagrangian ${r['wash_free_usd']:,.2f}" if "wash_free_usd" in r else "")
-              + (f"; best of {PRICE_SAMPLES} sampled uniform clearing prices (net sells) ${r['sampled_uniform_usd']:,.2f}"
+              + (f"; best of {PRICE_SAMPLES} sampled uniform clearing prices and the box's corners (net sells) ${r['sampled_uniform_usd']:,.2f}"
                  f" ({'under' if r['sampled_uniform_usd'] <= r['bound_usd'] else 'OVER'} the bound)"
                  if "sampled_uniform_usd" in r else "")
               + (f"; independent fixed-price program (Clarabel) at {r['reference_points']} prices of the box, best net-sells "
