@@ -13,8 +13,8 @@ two halves, `LAGRANGE_S` seconds in all; its stages printed), the round's own bo
 the reference duals); on batches up to 100, the saving over
 routing each settled intent alone with the best split router (the milp strategy on a one-intent
 auction) and its share of the bound's saving (and of the fixed-price relaxation's); on batches up
-to 100, the best net-sells solution of the fixed-price relaxation (over the intents the settle
-program brings into their bands) at `PRICE_SAMPLES` uniform
+to 100, the best net-sells solution of the fixed-price relaxation (with the balances bands) at
+`PRICE_SAMPLES` uniform
 clearing price vectors and the box's corners; on batches up to 10, an independent fixed-price program
 (`bench.joint_reference`, Clarabel) at 5 prices per token of the price box: its best net-sells
 solution must lie under the bound (its gross-sells optimum, printed beside it, may not).
@@ -287,19 +287,15 @@ def sampled_prices(a: Auction, rng: random.Random) -> float:
     token one way, as a settlement trades it) at PRICE_SAMPLES uniform clearing price vectors inside
     every intent's signed bounds (each token within ±1.5% of its reference price against USDC, the
     bench's signed band) and at the box's corners (`GRID`'s ends), where the relaxation peaks: the
-    best found. Over the intents the settle program brings into their bands: the relaxation has no
-    outcome rows, so an intent no settlement can bring into its band (a hedger short of the
-    numeraire its band needs) would still earn allowance there that no settlement earns, while
-    leaving it out gives a value every settlement without it is under. Evidence keel's bound is
-    not beaten by some uniform price vector (the bound is proven for any prices; this samples them)."""
+    best found. With the balances bands the bound keeps (`net_fixed_price` says why they matter).
+    Evidence keel's bound is not beaten by some uniform price vector (the bound is proven for any
+    prices; this samples them)."""
     import itertools
 
-    from solver import joint, joint_branch
+    from solver import joint_branch
 
     prices = a.reference_prices()
     users = _users(a)
-    missed = set(joint.solve(users, a.liquidity, prices, joint.SETTLE).missed)
-    users = [u for u in users if u.id not in missed]
     others = sorted(t for t, tok in a.tokens.items() if tok.symbol != "USDC")
     points = [{t: 1 + rng.uniform(-0.0149, 0.0149) for t in others} for _ in range(PRICE_SAMPLES)]
     points += [dict(zip(others, corner, strict=True)) for corner in itertools.product((GRID[0], GRID[-1]),

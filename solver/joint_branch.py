@@ -32,7 +32,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from routing.pools import Liquidity
-from solver.joint import FIXED_PRICE, JointIntent, define_model, run_model, solve
+from solver.joint import FIXED_PRICE, JointIntent, define_model, run_model
+from solver.joint_bands import add_balance_bands
 from solver.joint_pools import to_highs
 
 BOX_FIRST = 0.5  # a leaf with many washes whose box has a side wider than this share of the root's: box first
@@ -65,24 +66,26 @@ def fix_ways(cols: Mapping[str, Mapping[str, tuple[int, int]]], upper: list[floa
 def net_fixed_price(intents: list[JointIntent], liquidity: Liquidity, prices: Mapping[str, int],
                     relative: Mapping[str, float]) -> float:
     """A net-sells solution of the fixed-price program at `relative` clearing prices, USD: the
-    program again with each user's tokens fixed to the directions of its optimum's net flows (a
-    token it did not trade, to none). Every token then moves one way, so gross sells are net
-    sells: no wash. A *lower* estimate of the best net-sells value at those prices, which keel's
-    refined bound must lie above when the prices are in its box (tests and bench check it)."""
-    gross = solve(intents, liquidity, prices, FIXED_PRICE, dict(relative))
-    ways: Ways = {}
-    for i, flows in gross.flows_usd.items():
-        for t, q in flows.items():
-            ways[(i, t)] = -1 if q < 0 else 1
-    built = define_model(intents, liquidity, prices, FIXED_PRICE, dict(relative), {})
-    fix_ways(built.cols, built.model.upper, ways)
-    for i, flows in gross.flows_usd.items():
-        for t, q in flows.items():
-            if q == 0:
-                built.model.upper[built.cols[i][t][0]] = 0.0
-    built.h = to_highs(built.model)
-    _, objective, _ = run_model(built)
-    return objective
+    program (with the balances bands the bound keeps, `joint_bands`) solved, then again with each
+    user's tokens fixed to the directions of its optimum's net flows (a token it did not trade, to
+    none). Every token then moves one way, so gross sells are net sells: no wash. A *lower*
+    estimate of the best net-sells value at those prices, which keel's refined bound must lie
+    above when the prices are in its box (tests and bench check it). Without the bands it is not
+    one: an intent no settlement can bring into its band (a hedger short of the numeraire its
+    band needs) would still earn allowance for moving part of the way, which no settlement earns
+    — $35 on the 100-user bench batch, enough to put it above the bound."""
+
+    def run(ways: Ways | None) -> tuple[float, dict[str, dict[str, float]]]:
+        built = define_model(intents, liquidity, prices, FIXED_PRICE, dict(relative), {})
+        add_balance_bands(built, intents, prices)
+        if ways is not None:
+            fix_ways(built.cols, built.model.upper, ways)
+        built.h = to_highs(built.model)
+        values, objective, _ = run_model(built)
+        return objective, {i: {t: values[b] - values[s] for t, (s, b) in per.items()} for i, per in built.cols.items()}
+
+    _, flows = run(None)
+    return run({(i, t): -1 if q < 0 else 1 for i, per in flows.items() for t, q in per.items()})[0]
 
 
 def washes(cols: Mapping[str, Mapping[str, tuple[int, int]]], allowances: Mapping[str, int], copies: int,

@@ -290,6 +290,17 @@ def test_an_intent_no_settlement_brings_into_its_balances_band_adds_nothing_to_t
     assert 0 < contributions_usd(intents, balances, cleared.flows) <= bound
 
 
+def test_a_net_sells_solution_keeps_the_balances_bands_so_a_hedger_short_of_its_band_earns_nothing() -> None:
+    """The evidence the bench holds the bound against: a net-sells solution of the fixed-price
+    program. Without the balances bands the hedger who cannot afford its band would still trade
+    part of the way and earn allowance no settlement earns, and lie above the bound."""
+    pools = Liquidity.from_json(liquidity())
+    stuck = _two(*_with_hedger(2_000))
+    bound = joint_mixture.mixture_bound(stuck, pools, TWO_PRICES).bound_usd
+    for weth in (0.99, 1.0, 1.01):  # without the bands: $3,504 at one of them, $28 above the bound
+        assert joint_branch.net_fixed_price(stuck, pools, TWO_PRICES, {WETH: weth}) <= bound
+
+
 def test_a_child_started_from_its_parents_program_matches_one_built_afresh() -> None:
     intents, balances = three_tokens()
     for i in ("0xa", "0xb"):
