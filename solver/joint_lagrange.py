@@ -284,6 +284,10 @@ class BlockFailed(ValueError):
     """HiGHS found no optimum of a block: no g at these multipliers."""
 
 
+class MasterStopped(ValueError):
+    """The column generation's master found no optimum in time: no next multipliers."""
+
+
 def _wash_free(block: _Block, cost: Any) -> tuple[float, Any]:
     """The block's minimum over its wash-free part: each token sold in no copy or bought in no
     copy. Branch and bound: a part whose optimum washes token t splits into "t never bought" and
@@ -373,11 +377,22 @@ class _Master:
         values = np.concatenate([coupling[nz], mu, [1.0]])
         self.h.addCol(cost, 0.0, highspy.kHighsInf, len(rows), rows, values)
 
-    def duals(self) -> tuple[Any, Any, float]:
-        """(pi, sigma, the master's optimum) after solving it."""
+    def duals(self, until: float) -> tuple[Any, Any, float]:
+        """(pi, sigma, the master's optimum) after solving it by `until` (perf_counter); raises
+        `MasterStopped` if it has no optimum by then (a degenerate master on a half of the
+        100-user box ran past 20 minutes without this)."""
+        import highspy
         import numpy as np
 
+        left = until - time.perf_counter()
+        if left <= 0:
+            raise MasterStopped("out of time")
+        # HiGHS counts its time limit over every run of this instance, not per run
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
         self.h.run()
+        status = self.h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise MasterStopped(self.h.modelStatusToString(status))
         y = np.array(self.h.getSolution().row_dual)
         k = self.parts.copies
         pi = y[:self.links]
@@ -405,7 +420,10 @@ def improve(parts: _Split, pi: Any, sigma: Any, points: list[Any], start: float,
         if time.perf_counter() >= until or n - gained >= STALL:
             break
         master.centre(*centre, step)
-        pi, sigma, value = master.duals()
+        try:
+            pi, sigma, value = master.duals(until)
+        except MasterStopped:
+            break  # no next multipliers in time: the best g so far stands
         try:
             g, points, _ = dual_value(parts, pi, sigma, True)
         except BlockFailed:

@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from intents.model import Intent
 from keel.units import BPS, USD_PRICE_SCALE, usd_value
@@ -86,7 +86,7 @@ def joint_volumes(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[s
     stats: dict[str, Any] = {}
     started = time.time()
     try:
-        out, value_usd = settle_wants(auction, wants, fee_bps, {}, JOINT_SHARE * (auction.deadline_ms / 1000 - started))
+        out, value_usd, _ = settle_wants(auction, wants, fee_bps, {}, JOINT_SHARE * (auction.deadline_ms / 1000 - started))
     except joint.JointInfeasible as exc:
         stats["joint_volumes"] = f"translate ({exc})"
         return wants, stats
@@ -109,33 +109,45 @@ def joint_bound_stats(auction: Auction, took_s: float, programmed: int) -> dict[
     return _bound(auction, intents, auction.deadline_ms / 1000 - time.time(), expected_s)
 
 
+class Settled(NamedTuple):
+    wants: dict[str, Want]
+    value_usd: float  # the program's value, without the intents it missed
+    missed: frozenset[str]  # intents the program missed (or was told to leave out): they keep their wants
+
+
 def settle_wants(auction: Auction, wants: dict[str, Want], fee_bps: Callable[[str], int],
-                 relative: dict[str, float], time_limit_s: float) -> tuple[dict[str, Want], float]:
+                 relative: dict[str, float], time_limit_s: float, leave_out: frozenset[str] = frozenset()) -> Settled:
     """The joint program's volumes (`joint.SETTLE`) with each user's value conservation at the
     clearing prices `relative` to the reference ({}: the reference), as wants, and the program's
     value (USD). Over the pools the router may use (the pool-deviation breaker's cut). An intent
     nothing brings into its band (the program misses it), or whose volume is below dust, keeps
     its want (`translate`'s); the others' volumes then come from the program solved again without
     the missed ones, whose relaxed trades would otherwise still take liquidity and matching from
-    them. Raises `joint.JointInfeasible` when HiGHS finds no optimum within `time_limit_s` (each solve)."""
+    them. `leave_out`: intents a caller already found missed (at other prices), left out from the
+    start, which saves that second solve. Raises `joint.JointInfeasible` when HiGHS finds no optimum
+    within `time_limit_s` (each solve)."""
     prices = auction.reference_prices()
     intents = {bi.id: bi.intent for bi in auction.intents if all(t in prices for t in bi.intent.tokens)}
     usable, _ = healthy_pools(auction.liquidity, prices, 0)
-    users = joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps)
+    users = [u for u in joint.joint_intents(list(wants), intents, auction.balances, prices, fee_bps)
+             if u.id not in leave_out]
+    if not users:  # every intent keeps its want
+        return Settled(dict(wants), 0.0, frozenset(wants))
     settle = joint.solve(users, usable, prices, joint.SETTLE, relative, time_limit_s=time_limit_s)
     if settle.missed and len(settle.missed) < len(users):
         again = joint.solve([u for u in users if u.id not in settle.missed], usable, prices, joint.SETTLE, relative,
                             time_limit_s=time_limit_s)
         settle = replace(again, missed=settle.missed + again.missed)
+    missed = frozenset(settle.missed) | (leave_out & set(wants))
     out = {}
     for i, want in wants.items():
         intent = intents[i]
-        if i in settle.missed:
+        if i in missed:
             out[i] = want  # nothing brings it into its band: the clearing says why
             continue
         jw = joint_want(i, intent, settle.flows_usd[i], auction.balances.get(intent.owner, {}), prices, relative)
         out[i] = want if jw.is_empty else jw
-    return out, settle.objective_usd
+    return Settled(out, settle.objective_usd, missed)
 
 
 def _bound(auction: Auction, intents: dict[str, Intent], left_s: float, took_s: float) -> dict[str, Any]:
@@ -203,9 +215,12 @@ def reprice(auction: Auction, solver: str, least: dict[str, Want], fee: Callable
     deadline, relative to what the first round took (`round_s`). Returns the best clearing (the
     first one included), its trimmed intents, and which step won ("" if none)."""
     prices = auction.reference_prices()
+    missed: set[str] = set()  # found at one price vector, left out at the next (saves a solve each)
 
     def settle(wants: dict[str, Want], relative: dict[str, float], limit_s: float) -> dict[str, Want]:
-        return settle_wants(auction, wants, fee, relative, limit_s)[0]
+        settled = settle_wants(auction, wants, fee, relative, limit_s, frozenset(missed))
+        missed.update(settled.missed)
+        return settled.wants
 
     def clear_from(wants: dict[str, Want], start: dict[str, int]) -> tuple[Cleared, list[str]]:
         return clear_trimming(intents, auction.balances, prices, wants, least, route_fn, fee, start)

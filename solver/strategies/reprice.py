@@ -16,7 +16,7 @@ curves. So every candidate here is followed to its fixed point (`FIXED_POINT_STE
    before two), best first by the program's value (`Repricer.value`, which leaves out the intents
    the program misses): the fixed points reached from different starts differ by tens of dollars
    on the 100-user bench batch (the best from the grid point with WBTC and DAI up);
-3. a bounded pattern search (`solver.price_search`) from the best clearing so far, inside every
+3. a bounded pattern search (`solver.price_search`) from the best clearing's prices, inside every
    intent's signed bounds, each candidate start followed to its fixed point and valued by the
    score it reaches — the program's value at a start is a poor guide, since the clearing moves
    off it — moving only the tokens the clearing left where they started (a routed token's price
@@ -24,8 +24,11 @@ curves. So every candidate here is followed to its fixed point (`FIXED_POINT_STE
    found the best clearing $6 above the grid's (WETH +0.6% with DAI +0.75%).
 
 Each clearing is scored by `solver.scoring` (the auctioneer's definition) and kept only if it
-scores more. Each step runs only with time to spare before the deadline (multiples of the first
-round's time); a program that runs out of time ends the search with the best so far.
+scores more. Each step runs only if, after it, `RESERVE` times the first round's time is still
+left before the deadline, its own cost taken as the longest attempt (settle program and
+clearing) or valuation measured so far — not as multiples of the first round, which on a loaded
+machine (~1 s at 100 users) left a 10 s round no room for a search whose steps take 0.2 s. A
+program that runs out of time ends the search with the best so far.
 """
 
 from __future__ import annotations
@@ -43,12 +46,12 @@ from solver.domain import Auction
 from solver.translate import Want
 
 JOINT_SHARE = 0.45  # of the time left before the deadline, the most one settle program may take
-REPRICE_ROOM = 3.0  # a step to a fixed point runs only if this many times the first round's time is left
-SEARCH_ROOM = 10.0  # the price search runs only if this many times the first round's time is left
+# every step runs only if, after it, this many times the first round's time is still left: the
+# answer must be built and sent, and on a loaded machine everything takes longer
+RESERVE = 2.0
 SEARCH_SHARE = 0.5  # of the time left, the most the price search may take
 SEARCH_EVALUATIONS = 16  # starts the price search may follow to their fixed points
 SEARCH_STEP = 0.003  # the price search's first move (relative), 30 bps of a ±150 bps band
-SEED_ROOM = 12.0  # the grid's seeds run only if this many times the first round's time is left
 SEED_SHARE = 0.4  # of the time left, the most valuing the grid may take
 SEEDS = 2  # grid points followed to their fixed points
 GRID_TOKENS = 4  # past this many priced tokens (besides the anchor) the grid is only the axes
@@ -72,6 +75,11 @@ class Repricer:
         self.best, self.best_trimmed = first
         self.best_score = score(self.best)
         self.round_s = round_s
+        # what one attempt (a settle program and a clearing) and one valuation (a settle program)
+        # take, the longest measured so far: a step runs only with room for it (`room`); the first
+        # round's time stands in until one is measured (it did both and routed)
+        self.attempt_s = self.value_s = round_s
+        self.measured = self.valued = False
         self.won = ""
         self.best_start = self.relative(self.best)  # the start whose fixed-point path found `best`
         self._program: tuple[list[joint.JointIntent], Any] | None = None
@@ -80,13 +88,20 @@ class Repricer:
     def left_s(self) -> float:
         return self.auction.deadline_ms / 1000 - time.time()
 
+    def room(self, cost_s: float) -> bool:
+        """Whether a step taking `cost_s` leaves `RESERVE` times the first round's time before the deadline."""
+        return self.left_s() > RESERVE * self.round_s + cost_s
+
     def attempt(self, relative: dict[str, float], step: str) -> tuple[Cleared, int]:
         """Solve the settle program at `relative` prices, clear from there, keep it if it scores
         more. Returns the clearing and its score."""
+        started = time.time()
         wants = self.settle(self.least, relative, JOINT_SHARE * self.left_s())
         start = {t: max(1, round(p * relative.get(t, 1.0))) for t, p in self.prices.items()}
         cleared, trimmed = self.clear(wants, start)
         score = self.score(cleared)
+        self.attempt_s = max(self.attempt_s if self.measured else 0.0, time.time() - started)
+        self.measured = True
         if score > self.best_score:
             self.best, self.best_trimmed, self.best_score, self.won = cleared, trimmed, score, step
         return cleared, score
@@ -96,8 +111,8 @@ class Repricer:
         stay (`FIXED_POINT_TOLERANCE`), `FIXED_POINT_STEPS` are spent or the time is short.
         Returns the best score on the way (score × 1e18 USD)."""
         start, reached = relative, -(2**255)
-        for n in range(FIXED_POINT_STEPS):
-            if n and self.left_s() <= REPRICE_ROOM * self.round_s:
+        for _ in range(FIXED_POINT_STEPS):
+            if not self.room(self.attempt_s):
                 break
             before = self.best_score
             cleared, score = self.attempt(relative, step)
@@ -122,11 +137,14 @@ class Repricer:
             self._program = (joint.joint_intents(list(self.least), self.intents, self.auction.balances, self.prices,
                                                  self.fee), usable)
         jis, usable = self._program
+        started = time.time()
         try:
             result = joint.solve([ji for ji in jis if ji.id not in self._missed], usable, self.prices, joint.SETTLE,
                                  relative, time_limit_s=JOINT_SHARE * self.left_s())
         except joint.JointInfeasible as exc:
             raise ValueError(str(exc)) from exc
+        self.value_s = max(self.value_s if self.valued else 0.0, time.time() - started)
+        self.valued = True
         if result.missed and not self._missed:
             self._missed.update(result.missed)
             return self.value(relative)
@@ -137,14 +155,13 @@ def reprice(r: Repricer) -> tuple[Cleared, list[str], str]:
     """Run the steps (module docstring) that the time allows. Returns the best clearing (the
     first one included), its trimmed intents, and which step won ("" if none)."""
     try:
-        if r.left_s() > REPRICE_ROOM * r.round_s:
-            r.to_fixed_point(r.relative(r.best), "clearing prices")
-        if r.left_s() > SEED_ROOM * r.round_s:
-            for seed in seeds(r, time.time() + SEED_SHARE * r.left_s()):
-                if r.left_s() <= SEED_ROOM * r.round_s / 2:
-                    break
-                r.to_fixed_point(seed, "box point")
-        if r.left_s() > SEARCH_ROOM * r.round_s:
+        r.to_fixed_point(r.relative(r.best), "clearing prices")
+        # the grid is valued only as long as following its best seeds still fits after it
+        valued_by = min(time.time() + SEED_SHARE * r.left_s(),
+                        r.auction.deadline_ms / 1000 - RESERVE * r.round_s - SEEDS * FIXED_POINT_STEPS * r.attempt_s)
+        for seed in seeds(r, valued_by):
+            r.to_fixed_point(seed, "box point")
+        if r.room(FIXED_POINT_STEPS * r.attempt_s):
             _search(r)
     except joint.JointInfeasible:
         pass  # out of time: keep the best so far
@@ -159,8 +176,9 @@ def anchor_and_tokens(intents: dict[str, Intent]) -> tuple[str, list[str]]:
 
 
 def _search(r: Repricer) -> None:
-    """`price_search.search` from the start that found the best clearing so far, each candidate
-    start followed to its fixed point and valued by the score it reaches (the anchor fixed)."""
+    """`price_search.search` from the best clearing's prices (the anchor's scaled back to its
+    reference), each candidate start followed to its fixed point and valued by the best score on
+    the way; only the tokens the clearing left where their start put them move."""
     deadline_s = time.time() + SEARCH_SHARE * r.left_s()
     anchor, tokens = anchor_and_tokens(r.intents)
     at = r.relative(r.best)
@@ -171,7 +189,7 @@ def _search(r: Repricer) -> None:
     tokens = free or tokens
 
     def score_usd(relative: dict[str, float]) -> float:
-        if time.time() >= deadline_s or r.left_s() <= SEARCH_ROOM * r.round_s / 2:
+        if time.time() >= deadline_s or not r.room(FIXED_POINT_STEPS * r.attempt_s):
             raise ValueError("out of time")
         return r.to_fixed_point(relative, "price search") / 1e18
 
@@ -180,13 +198,13 @@ def _search(r: Repricer) -> None:
 
 
 def seeds(r: Repricer, deadline_s: float) -> list[dict[str, float]]:
-    """The `SEEDS` best points of the grid (module docstring) by the settle program's value, valued
-    until `deadline_s`; the reference itself left out (the first clearing started there)."""
+    """The `SEEDS` best points of the grid (module docstring) by the settle program's value, as many
+    valued as fit before `deadline_s`; the reference itself left out (the first clearing started there)."""
     _, tokens = anchor_and_tokens(r.intents)
     ok = _ok(r)
     valued: list[tuple[float, int, dict[str, float]]] = []
     for n, point in enumerate(grid(tokens, {t: price_search.room(r.intents, r.prices, t) for t in tokens})):
-        if time.time() >= deadline_s:
+        if time.time() + r.value_s > deadline_s:
             break
         if not ok(point):
             continue

@@ -135,6 +135,15 @@ def test_column_generation_stops_at_its_time_and_keeps_the_best() -> None:
     best, history, _ = joint_lagrange.improve(parts, pi, sigma, points, start, began + 0.5)
     assert time.perf_counter() - began < 5.0
     assert best >= start and best >= max(history, default=start)
+    # the master itself is held to the time: past it, it gives no multipliers (a degenerate
+    # master once ran twenty minutes past its column generation's time)
+    master = joint_lagrange._Master(parts)
+    joint_lagrange._add_points(master, points, parts, pi, sigma)
+    master.centre(pi, sigma, joint_lagrange.STEP)
+    with pytest.raises(joint_lagrange.MasterStopped):
+        master.duals(time.perf_counter() - 1.0)
+    assert master.h.getRunTime() == 0.0
+    master.duals(time.perf_counter() + 5.0)  # with time, it solves
 
 
 

@@ -87,7 +87,7 @@ def test_should_keep_a_repriced_clearing_only_when_it_scores_more() -> None:
     a = auction_of(intents, balances)
     least, _ = batch.wants_for(a, list(intents))
     fee = batch.fee_policy(a, least)
-    wants, _ = batch.settle_wants(a, least, fee, {}, 30.0)
+    wants = batch.settle_wants(a, least, fee, {}, 30.0).wants
     route = make_route_fn("milp", POOLS, PRICES, a.gas_price_wei, SETTLEMENT, 2**32)
     first = batch.clear_trimming(intents, balances, PRICES, wants, least, route, fee)
     first_score = batch.build_solution(a, "0x0", first[0], "", {}, {}, {}).score_e18

@@ -4,6 +4,8 @@ to the clearing's fixed point, and the settle program without the intents it mis
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -63,11 +65,11 @@ def repricer(deadline_s: float = 60.0, batch_of: tuple[dict, dict] | None = None
     a = dataclasses.replace(auction_of(intents, balances, deadline_s), liquidity=pools)
     least, _ = batch.wants_for(a, list(intents))
     fee = batch.fee_policy(a, least)
-    wants, _ = batch.settle_wants(a, least, fee, {}, 30.0)
+    wants = batch.settle_wants(a, least, fee, {}, 30.0).wants
     route = make_route_fn("milp", pools, PRICES, a.gas_price_wei, SETTLEMENT, 2**32)
     first = batch.clear_trimming(intents, balances, PRICES, wants, least, route, fee)
     return Recording(a, least, fee, intents,
-                     lambda w, rel, limit: batch.settle_wants(a, w, fee, rel, limit)[0],
+                     lambda w, rel, limit: batch.settle_wants(a, w, fee, rel, limit).wants,
                      lambda w, start: batch.clear_trimming(intents, balances, PRICES, w, least, route, fee, start),
                      lambda c: batch.build_solution(a, "0x0", c, "", {}, {}, {}).score_e18, first, 0.01)
 
@@ -101,34 +103,78 @@ def test_reprice_follows_the_grids_best_starts_when_there_is_time_and_none_witho
     assert late.tried == [] and won == "" and kept is late.best
 
 
-def test_the_price_search_climbs_the_score_of_fixed_points_moving_only_the_prices_the_clearing_leaves() -> None:
-    """A clearing that puts WETH at +0.5% from any start (a routed token's price carries its pool
-    cost) and leaves DAI where it starts; the score peaks at DAI +0.6%. The search must value each
-    start by the score its fixed point reaches (not the program: the settle step here has none),
-    never move WETH from where the clearing puts it, and climb to the peak."""
-    intents, balances = three_tokens()
-    a = auction_of(intents, balances, 60.0)
+def _weth_target(dai: float) -> float:
+    return 1.005 + 0.5 * (dai - 1.0)
 
-    def clearing(at: dict[str, float]) -> Cleared:
-        priced = {t: round(PRICES[t] * at.get(t, 1.0)) for t in (USDC, WETH, DAI)}
+
+def fake(score: Callable[[float, float], float], round_s: float = 0.001, deadline_s: float = 60.0,
+         first: tuple[float, float] = (0.99, 1.0)) -> Recording:
+    """A repricer over a stand-in clearing, instant and exact: DAI stays where its start puts it;
+    WETH, as a routed token whose price carries its pool cost, moves half-way from its start to
+    `_weth_target(DAI)` each clearing, so a start needs several clearings to reach its fixed point.
+    `score(dai, weth)` in USD, at the clearing's relative prices; `first` the first clearing's."""
+    intents, balances = three_tokens()
+    a = auction_of(intents, balances, deadline_s)
+
+    def clearing(dai: float, weth: float) -> Cleared:
+        priced = {USDC: PRICES[USDC], DAI: round(PRICES[DAI] * dai), WETH: round(PRICES[WETH] * weth)}
         return Cleared(priced, {}, RoutedPlan({}, {}, 0, ()), {}, 0, 0, 1)
 
     def clear_from(_: dict, start: dict[str, int]) -> tuple[Cleared, list[str]]:
-        return clearing({DAI: start[DAI] / PRICES[DAI], WETH: 1.005}), []
+        dai, weth = start[DAI] / PRICES[DAI], start[WETH] / PRICES[WETH]
+        return clearing(dai, weth + (_weth_target(dai) - weth) / 2), []
 
-    def score(c: Cleared) -> int:
-        return round(1e18 * (1_000 - 1e6 * (c.prices[DAI] / PRICES[DAI] - 1.006) ** 2))
+    def scored(c: Cleared) -> int:
+        return round(1e18 * score(c.prices[DAI] / PRICES[DAI], c.prices[WETH] / PRICES[WETH]))
 
-    r = Recording(a, {}, lambda _: 0, intents, lambda w, rel, limit: w, clear_from, score,
-                  (clearing({DAI: 0.99}), []), 0.001)
+    return Recording(a, {}, lambda _: 0, intents, lambda w, rel, limit: w, clear_from, scored,
+                     (clearing(*first), []), round_s)
+
+
+def _peaked(dai: float, weth: float) -> float:
+    """Peaks at DAI +0.6% with WETH where the clearing takes it (off its target, it costs)."""
+    return 1_000 - 1e6 * (dai - 1.006) ** 2 - 1e6 * (weth - _weth_target(dai)) ** 2
+
+
+def test_following_a_start_returns_the_best_score_on_its_way_not_the_last() -> None:
+    r = fake(lambda dai, weth: 1_000 - 1e6 * abs(weth - 1.003))  # WETH's path 1.0025, 1.00375, 1.004375
+    reached = r.to_fixed_point({}, "from the reference")
+    scores = [score for *_, score in r.tried]
+    assert len(scores) == repricing.FIXED_POINT_STEPS and reached == max(scores) > scores[-1]
+
+
+def test_the_price_search_climbs_the_score_of_fixed_points_moving_only_the_prices_the_clearing_leaves() -> None:
+    """The search must follow each start to its fixed point (one clearing leaves WETH off its
+    target), never move WETH itself (the clearing sets it), and climb DAI to the peak."""
+    r = fake(_peaked)
     r.to_fixed_point({}, "clearing prices")
-    assert r.best_start == {} and r.relative(r.best)[WETH] == pytest.approx(1.005, abs=1e-6)
+    assert r.best_start == {}
     before = r.best_score
     repricing._search(r)
-    searched = [(start, end) for step, start, end, _ in r.tried if step == "price search"]
-    assert searched and all(start[WETH] == pytest.approx(1.005, abs=1e-6) for start, _ in searched)
     assert r.best_score > before and r.won == "price search"
     assert r.relative(r.best)[DAI] == pytest.approx(1.006, abs=2 * price_search.MIN_STEP)
+    searched = [(start, end) for step, start, end, _ in r.tried if step == "price search"]
+    # its starts are followed: some start where the clearing before ended
+    assert any(start == end for (_, end), (start, _) in itertools.pairwise(searched))
+    # every start the search tried has WETH where a clearing had put it, never moved by the search
+    ends: set[float] = set()
+    for step, start, end, _ in r.tried:
+        if step == "price search" and WETH in start:
+            assert any(start[WETH] == pytest.approx(e, rel=1e-9) for e in ends)
+        ends.add(end[WETH])
+
+
+def test_the_steps_run_when_each_is_quick_even_if_the_first_round_was_slow() -> None:
+    """A first round of 1 s (a loaded machine) and 8 s left: a search of instant steps fits, and
+    runs — each step is gated on what steps measure to take, not on multiples of the first round."""
+    r = fake(_peaked, round_s=1.0, deadline_s=8.0)
+    repricing.reprice(r)
+    steps = {step for step, *_ in r.tried}
+    assert {"clearing prices", "box point", "price search"} <= steps
+    assert r.left_s() > repricing.RESERVE * r.round_s - 0.5  # and the reserve is kept
+    late = fake(_peaked, round_s=1.0, deadline_s=2.5)  # no room for even one attempt past the reserve
+    repricing.reprice(late)
+    assert late.tried == []
 
 
 def test_the_searchs_guide_leaves_out_an_intent_the_program_misses() -> None:
@@ -158,7 +204,7 @@ def test_a_clearing_whose_exact_buys_do_not_converge_clears_again_with_the_buys_
     a = auction_of(one, balances)
     least, _ = batch.wants_for(a, ["0xa"])
     fee = batch.fee_policy(a, least)
-    wants, _ = batch.settle_wants(a, least, fee, {}, 30.0)
+    wants = batch.settle_wants(a, least, fee, {}, 30.0).wants
     assert wants["0xa"].exact[DAI] > 0 and wants["0xa"].balancing == {WETH: 10_000}
     route = make_route_fn("milp", POOLS, PRICES, a.gas_price_wei, SETTLEMENT, 2**32)
     assert clear(wants, one, balances, PRICES, route, fee).dropped["0xa"].cause is DropCause.NOT_CONVERGED
@@ -184,8 +230,11 @@ def test_an_intent_the_program_misses_takes_nothing_from_the_others_volumes() ->
     fee = batch.fee_policy(a, least)
     others = {i: w for i, w in least.items() if i != "0xh"}
     for relative in ({}, {WETH: 1.004}):
-        wants, value = batch.settle_wants(a, least, fee, relative, 30.0)
-        alone, alone_value = batch.settle_wants(a, others, fee, relative, 30.0)
+        wants, value, missed = batch.settle_wants(a, least, fee, relative, 30.0)
+        alone, alone_value, _ = batch.settle_wants(a, others, fee, relative, 30.0)
+        assert missed == {"0xh"}
+        # told, it leaves the hedger out from the start: the same volumes
+        assert batch.settle_wants(a, least, fee, relative, 30.0, frozenset({"0xh"})).wants == wants
         assert wants["0xh"] == least["0xh"]
         assert {i: wants[i] for i in others} == alone
         assert value == pytest.approx(alone_value, rel=1e-9)
