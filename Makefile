@@ -55,6 +55,7 @@ $(STAMP)/npm: package.json package-lock.json
 bench: setup
 	$(BIN)/python bench/orderbook_load.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/routing_worst.py
 	$(BIN)/python bench/settlement_gas.py
 	$(BIN)/python bench/auction.py
 	$(BIN)/python bench/backtest.py
