@@ -14,6 +14,7 @@ Cycles in the flows are cut at their smallest edge. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -154,8 +155,10 @@ def _order(edges: Sequence[Edge], flows: Mapping[int, float]) -> list[Edge]:
     return ordered
 
 
-def flows_to_hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop]:
-    """Exact hops for normalised edge flows (see the module docstring for the rules)."""
+def flows_to_hops(problem: Problem, flows: Mapping[int, float], fee_exact: bool = False) -> list[Hop]:
+    """Exact hops for normalised edge flows (see the module docstring for the rules). With
+    `fee_exact`, a coarse token's share into a V3 pool, all but the last, is rounded down to a
+    whole fee period (`_fee_period`): its fee is then exact instead of rounded up, the rest rolls on."""
     ordered = _order(problem.edges, flows)
     wanted = set(problem.demands.buy)
     balance: dict[str, int] = defaultdict(int, problem.demands.sell)
@@ -169,15 +172,20 @@ def flows_to_hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop]:
         budget = balance[token]
         if token in wanted:  # keep what is wanted: send on only what the flows name
             budget = min(budget, sum(int(flows[g.index] / g.in_scale) for g in group))
-        for hop in _spend(ledger, group, flows, budget, coarse):
+        for hop in _spend(ledger, group, flows, budget, coarse, fee_exact):
             hops.append(hop)
             balance[token] -= hop.amount_in
             balance[hop.token_out] += hop.amount_out
     return hops
 
 
+def _fee_period(fee_pips: int) -> int:
+    """The least input whose V3 fee (input x fee_pips / 1e6) is a whole number of base units."""
+    return 1_000_000 // math.gcd(fee_pips, 1_000_000) if fee_pips > 0 else 1
+
+
 def _spend(ledger: Ledger, group: Sequence[Edge], flows: Mapping[int, float], budget: int,
-           coarse: set[str]) -> list[Hop]:
+           coarse: set[str], fee_exact: bool = False) -> list[Hop]:
     """`budget` of one token over its outgoing edges in the flows' proportions. The edges nearest
     their capacity go first; what a drained pool cannot take rolls on to the next edge, and the
     last edge (the one with the most room) also takes the rounding remainder. An edge paying
@@ -192,12 +200,17 @@ def _spend(ledger: Ledger, group: Sequence[Edge], flows: Mapping[int, float], bu
     hops: list[Hop] = []
     carry = 0
     for k, (g, planned) in enumerate(zip(group, amounts, strict=True)):
-        amount = planned + carry
-        if g.token_out in coarse and k < len(group) - 1 and amount > 0:
-            amount = ledger.least_input(g.pool.address, g.token_in, amount)
-            carry = planned + carry - amount
-        else:
-            carry = 0
+        amount, carry = planned + carry, 0
+        last = k == len(group) - 1
+        if fee_exact and not last and g.token_in in coarse and g.pool.kind != "v2":
+            period = _fee_period(g.pool.fee_pips)
+            if amount >= period:
+                carry += amount % period
+                amount -= amount % period
+        if g.token_out in coarse and not last and amount > 0:
+            least = ledger.least_input(g.pool.address, g.token_in, amount)
+            carry += amount - least
+            amount = least
         hop = ledger.fill(g.pool.address, g.token_in, amount) if amount > 0 else None
         carry += amount - (hop.amount_in if hop else 0)
         if hop:

@@ -140,9 +140,10 @@ def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solv
     exact = _hops(problem, free.x)
     if exact is not None:
         candidates.append((exact, status))
-        resplit = _resplit(problem, free.x, exact)
-        if resplit is not exact:
-            candidates.append((resplit, status))
+        for fee_exact in (False, True):
+            resplit = _resplit(problem, free.x, exact, fee_exact)
+            if resplit is not exact:
+                candidates.append((resplit, status))
     quotes = baselines.Quotes()  # the seeds and the guards quote the same paths
     seeds = _seeds(problem, quotes) if paid else []
     chosen = select(problem, free, seeds, min(SELECTION_BUDGET_S, time_limit_s))
@@ -201,7 +202,7 @@ def _refine(problem: Problem, chosen: Selection, hops: list[Hop]) -> list[Hop]:
     return best
 
 
-def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop]) -> list[Hop]:
+def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop], fee_exact: bool = False) -> list[Hop]:
     """The optimum's split of each sold token between its two largest pools, moved by up to
     `RESPLIT_SPAN` of what they carry (`RESPLIT_SHIFTS` steps each way), where the hops may round
     away `REFINE_ROUNDING` or more: the best exact route of those 2 x `RESPLIT_SHIFTS`. On a
@@ -210,11 +211,17 @@ def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop]) -> l
     8-decimal token is 0.5 bp of a $12 order, and a split a few percent off the optimum's may
     round away most of a unit less (bench/routing_worst.py: 0.10 -> 0.03 bp under the bound).
     Downstream tokens pass on whatever they receive (`flows_to_hops`), so only the sold token's
-    proportions move."""
+    proportions move. With `fee_exact`, every candidate (the optimum's own split
+    first) is executed with each coarse token's shares into V3 pools at whole fee periods
+    (`flows_to_hops(fee_exact=True)`): 1,000 pools #0, 0.119 -> 0.062 bp under the bound."""
     rounding = sum(problem.prices[h.token_in] + problem.prices[h.token_out] for h in hops) / problem.value_sold
     if rounding < REFINE_ROUNDING:
         return hops
     best, best_net = hops, _net_value(problem, hops)
+    if fee_exact:
+        at_periods = _hops(problem, flows, fee_exact=True)
+        if at_periods is not None and _net_value(problem, at_periods) > best_net:
+            best, best_net = at_periods, _net_value(problem, at_periods)
     deadline = time.perf_counter() + RESPLIT_BUDGET_S
     for token in problem.demands.sell:
         out = sorted((i for i, x in flows.items() if x > 0 and problem.edges[i].token_in == token),
@@ -230,7 +237,7 @@ def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop]) -> l
                 shift = sign * RESPLIT_SPAN * pair * k / RESPLIT_SHIFTS
                 if not 0 < flows[i] + shift < pair:
                     continue
-                trial = _hops(problem, {**flows, i: flows[i] + shift, j: flows[j] - shift})
+                trial = _hops(problem, {**flows, i: flows[i] + shift, j: flows[j] - shift}, fee_exact)
                 if trial is not None and _net_value(problem, trial) > best_net:
                     best, best_net = trial, _net_value(problem, trial)
     return best
@@ -266,9 +273,9 @@ def _milp_candidates(problem: Problem, free: convex.ConvexSolution, segments: in
     return out
 
 
-def _hops(problem: Problem, flows: Mapping[int, float]) -> list[Hop] | None:
+def _hops(problem: Problem, flows: Mapping[int, float], fee_exact: bool = False) -> list[Hop] | None:
     try:
-        return flows_to_hops(problem, flows)
+        return flows_to_hops(problem, flows, fee_exact)
     except (NoLiquidityError, PoolMathError):
         return None
 

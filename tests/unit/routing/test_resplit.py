@@ -13,7 +13,7 @@ from routing.route import _hops, _net_value, _resplit, route, upper_bound
 def _small_order_through_a_coarse_token() -> synthetic.Instance:
     """bench/routing.py's 100-pool instance #3: $12.49 of an 18-decimal token, the optimum a third
     of it through an 8-decimal one (a unit of which is 0.5 bp of the order)."""
-    return synthetic.routable(1, 20, 100, 20)[3]
+    return synthetic.routable(1, 4, 100, 20)[3]
 
 
 def test_moving_the_split_finds_a_route_that_rounds_away_less() -> None:
@@ -40,3 +40,26 @@ def test_a_route_whose_rounding_cannot_matter_is_left_alone() -> None:
     assert exact is not None
     if sum(problem.prices[h.token_in] + problem.prices[h.token_out] for h in exact) / problem.value_sold < 1e-6:
         assert _resplit(problem, free.x, exact) is exact
+
+
+def test_a_fee_period_is_the_least_input_whose_v3_fee_is_whole() -> None:
+    from routing.evaluate import _fee_period
+
+    for fee, period in ((100, 10_000), (500, 2_000), (3_000, 1_000), (10_000, 100)):
+        assert _fee_period(fee) == period and period * fee % 1_000_000 == 0
+        assert all(p * fee % 1_000_000 for p in range(1, period))
+
+
+def test_shares_of_a_coarse_token_at_whole_fee_periods_round_away_less_on_a_many_path_order() -> None:
+    """bench/routing.py's 1,000-pool instance #0: $97 over 17 hops, most through 8-decimal tokens
+    into 0.01% pools, whose fee rounds up a whole unit on every hop."""
+    inst = synthetic.routable(1, 1, 1000, 50)[0]
+    problem = build(inst.demands, inst.liquidity, inst.prices, 0, 3)
+    _, free = upper_bound(problem)
+    plain, at_periods = _hops(problem, free.x), _hops(problem, free.x, fee_exact=True)
+    assert plain is not None and at_periods is not None
+    assert _net_value(problem, at_periods) > _net_value(problem, plain)
+    (sold, amount), = inst.demands.sell.items()
+    assert -delivered(at_periods, [sold])[sold] == amount
+    result = route(inst.demands, inst.liquidity, inst.prices, "milp", 0)
+    assert result.gap_bps is not None and result.gap_bps < 0.1
