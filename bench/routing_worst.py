@@ -1,10 +1,10 @@
 """Routing's worst cases against the best route that can execute, found by exhaustive search.
 
 `bench/routing.py` measures keel's route against its bound: the dual value of the convex
-relaxation over real-valued curves. On a few small orders through a token with a coarse base unit
-keel lands 0.1-0.3 bp under it, and the bench argues no executable route gets closer (a swap pays
-whole base units and a V3 pool rounds its fee up). This checks that argument on each size's
-worst instance (the same seeded instances, gas 0): every simple path of up to `MAX_HOPS` pools
+relaxation over real-valued curves. On small orders through a token with a coarse base unit no
+executable route may reach it (a swap pays whole base units and a V3 pool rounds its fee up).
+This asks, for each size's worst instance (the same seeded instances, gas 0), whether a better
+executable route exists: every simple path of up to `MAX_HOPS` pools
 from the sold token to the bought one, executed in keel's exact integer pool math with the whole
 order; then every split of the order between two of the `TOP_PATHS` best paths — each base unit
 when the order is at most `EVERY_UNIT` units, else `GRID` points and every unit within `NEAR` of
