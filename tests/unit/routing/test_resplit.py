@@ -63,3 +63,22 @@ def test_shares_of_a_coarse_token_at_whole_fee_periods_round_away_less_on_a_many
     assert -delivered(at_periods, [sold])[sold] == amount
     result = route(inst.demands, inst.liquidity, inst.prices, "milp", 0)
     assert result.gap_bps is not None and result.gap_bps < 0.1
+
+
+def test_a_one_pool_route_through_a_coarse_token_lets_a_second_pool_take_what_its_least_input_leaves() -> None:
+    """bench/routing.py's 10-pool instance #6: $54 of WETH, all of it into one pool that pays out
+    WBTC and on through two more. A second pool from WETH into a token the route passes on takes
+    the wei past the least input that buys whole satoshis."""
+    inst = synthetic.routable(1, 7, 10, 5)[6]
+    problem = build(inst.demands, inst.liquidity, inst.prices, 0, 3)
+    _, free = upper_bound(problem)
+    exact = _hops(problem, free.x)
+    assert exact is not None
+    sold = next(iter(inst.demands.sell))
+    assert len({h.pool for h in exact if h.token_in == sold}) == 1  # the optimum: one pool takes it all
+    better = _resplit(problem, free.x, exact)
+    assert _net_value(problem, better) > _net_value(problem, exact)
+    assert len({h.pool for h in better if h.token_in == sold}) == 2
+    assert -delivered(better, [sold])[sold] == inst.demands.sell[sold]
+    result = route(inst.demands, inst.liquidity, inst.prices, "milp", 0)
+    assert result.gap_bps is not None and result.gap_bps < 0.1
