@@ -141,8 +141,9 @@ def _optimise(problem: Problem, free: convex.ConvexSolution, segments: int, solv
     exact = _hops(problem, free.x)
     if exact is not None:
         candidates.append((exact, status))
+        deadline = time.perf_counter() + RESPLIT_BUDGET_S  # both passes share it
         for fee_exact in (False, True):
-            resplit = _resplit(problem, free.x, exact, fee_exact)
+            resplit = _resplit(problem, free.x, exact, deadline, fee_exact)
             if resplit is not exact:
                 candidates.append((resplit, status))
     quotes = baselines.Quotes()  # the seeds and the guards quote the same paths
@@ -203,7 +204,8 @@ def _refine(problem: Problem, chosen: Selection, hops: list[Hop]) -> list[Hop]:
     return best
 
 
-def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop], fee_exact: bool = False) -> list[Hop]:
+def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop], deadline: float,
+             fee_exact: bool = False) -> list[Hop]:
     """The optimum's split of each sold token between its two largest pools, moved by up to
     `RESPLIT_SPAN` of what they carry (`RESPLIT_SHIFTS` steps each way), where the hops may round
     away `REFINE_ROUNDING` or more: the best exact route of those 2 x `RESPLIT_SHIFTS`. On a
@@ -216,16 +218,16 @@ def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop], fee_
     first) is executed with each coarse token's shares into V3 pools at whole fee periods
     (`flows_to_hops(fee_exact=True)`): 1,000 pools #0, 0.119 -> 0.062 bp under the bound. A
     sold token the optimum sends into one pool only gets a second (`_second_pool`): 10 pools #6,
-    0.109 -> 0.086 bp."""
+    0.109 -> 0.086 bp. A candidate that leaves more of a token in the settlement than `hops` do
+    (a pool too drained to take what rolls on to it) is not taken. Until `deadline` (perf_counter)."""
     rounding = sum(problem.prices[h.token_in] + problem.prices[h.token_out] for h in hops) / problem.value_sold
     if rounding < REFINE_ROUNDING:
         return hops
     best, best_net = hops, _net_value(problem, hops)
     if fee_exact:
         at_periods = _hops(problem, flows, fee_exact=True)
-        if at_periods is not None and _net_value(problem, at_periods) > best_net:
+        if at_periods is not None and _better(problem, at_periods, best_net, hops):
             best, best_net = at_periods, _net_value(problem, at_periods)
-    deadline = time.perf_counter() + RESPLIT_BUDGET_S
     for token in problem.demands.sell:
         out = sorted((i for i, x in flows.items() if x > 0 and problem.edges[i].token_in == token),
                      key=lambda i: -flows[i])[:2]
@@ -233,7 +235,7 @@ def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop], fee_
             # one pool takes it all: a second pool from the sold token into a token the route
             # passes on (or the one wanted), with a token's flow, takes what the first spends
             # past the least input that buys its whole units (`flows_to_hops`)
-            best, best_net = _second_pool(problem, flows, out[0], fee_exact, best, best_net, deadline)
+            best, best_net = _second_pool(problem, flows, out[0], fee_exact, (best, best_net, hops), deadline)
             continue
         i, j = out
         pair = flows[i] + flows[j]
@@ -245,13 +247,28 @@ def _resplit(problem: Problem, flows: Mapping[int, float], hops: list[Hop], fee_
                 if not 0 < flows[i] + shift < pair:
                     continue
                 trial = _hops(problem, {**flows, i: flows[i] + shift, j: flows[j] - shift}, fee_exact)
-                if trial is not None and _net_value(problem, trial) > best_net:
+                if trial is not None and _better(problem, trial, best_net, hops):
                     best, best_net = trial, _net_value(problem, trial)
     return best
 
 
-def _second_pool(problem: Problem, flows: Mapping[int, float], only: int, fee_exact: bool, best: list[Hop],
-                 best_net: float, deadline: float) -> tuple[list[Hop], float]:
+def _stranded(problem: Problem, hops: Sequence[Hop]) -> float:
+    """Value the hops leave in the settlement: tokens neither sold nor wanted, received and not sent on."""
+    kept = set(problem.demands.buy) | set(problem.demands.sell)
+    left = delivered(hops, sorted({h.token_out for h in hops} - kept))
+    return sum(max(0, q) * problem.prices[t] for t, q in left.items())
+
+
+def _better(problem: Problem, trial: list[Hop], best_net: float, start: list[Hop]) -> bool:
+    """`trial` is worth more than `best_net` and strands no more than `start` does."""
+    return _net_value(problem, trial) > best_net and _stranded(problem, trial) <= _stranded(problem, start)
+
+
+def _second_pool(problem: Problem, flows: Mapping[int, float], only: int, fee_exact: bool,
+                 best: tuple[list[Hop], float, list[Hop]], deadline: float) -> tuple[list[Hop], float]:
+    """`_resplit`'s pass for a sold token the optimum sends into one pool (edge `only`); `best`:
+    the best route so far, its net value, and the route a candidate may strand no more than."""
+    route_, best_net, start = best
     onward = {problem.edges[i].token_in for i, x in flows.items() if x > 0} | set(problem.demands.buy)
     edge = problem.edges[only]
     for e in problem.edges:
@@ -260,9 +277,9 @@ def _second_pool(problem: Problem, flows: Mapping[int, float], only: int, fee_ex
         if e.index == only or e.token_in != edge.token_in or e.token_out not in onward:
             continue
         trial = _hops(problem, {**flows, e.index: flows[only] * SECOND_POOL_SHARE}, fee_exact)
-        if trial is not None and _net_value(problem, trial) > best_net:
-            best, best_net = trial, _net_value(problem, trial)
-    return best, best_net
+        if trial is not None and _better(problem, trial, best_net, start):
+            route_, best_net = trial, _net_value(problem, trial)
+    return route_, best_net
 
 
 def _milp_candidates(problem: Problem, free: convex.ConvexSolution, segments: int, solver: str,

@@ -4,6 +4,9 @@ sold token's split finds a route that rounds away less."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 from routing import synthetic
 from routing.evaluate import delivered
 from routing.problem import build
@@ -22,7 +25,7 @@ def test_moving_the_split_finds_a_route_that_rounds_away_less() -> None:
     bound, free = upper_bound(problem)
     exact = _hops(problem, free.x)
     assert exact is not None
-    resplit = _resplit(problem, free.x, exact)
+    resplit = _resplit(problem, free.x, exact, math.inf)
     # the optimum's own split, executed, is 0.15 bp under the bound; re-split, under 0.05 bp
     assert (bound - _net_value(problem, exact)) / bound > 0.1e-4
     assert (bound - _net_value(problem, resplit)) / bound < 0.05e-4
@@ -39,7 +42,7 @@ def test_a_route_whose_rounding_cannot_matter_is_left_alone() -> None:
     exact = _hops(problem, free.x)
     assert exact is not None
     if sum(problem.prices[h.token_in] + problem.prices[h.token_out] for h in exact) / problem.value_sold < 1e-6:
-        assert _resplit(problem, free.x, exact) is exact
+        assert _resplit(problem, free.x, exact, math.inf) is exact
 
 
 def test_a_fee_period_is_the_least_input_whose_v3_fee_is_whole() -> None:
@@ -76,9 +79,28 @@ def test_a_one_pool_route_through_a_coarse_token_lets_a_second_pool_take_what_it
     assert exact is not None
     sold = next(iter(inst.demands.sell))
     assert len({h.pool for h in exact if h.token_in == sold}) == 1  # the optimum: one pool takes it all
-    better = _resplit(problem, free.x, exact)
+    better = _resplit(problem, free.x, exact, math.inf)
     assert _net_value(problem, better) > _net_value(problem, exact)
     assert len({h.pool for h in better if h.token_in == sold}) == 2
     assert -delivered(better, [sold])[sold] == inst.demands.sell[sold]
     result = route(inst.demands, inst.liquidity, inst.prices, "milp", 0)
     assert result.gap_bps is not None and result.gap_bps < 0.1
+
+
+def test_a_candidate_that_strands_a_token_in_the_settlement_is_not_taken() -> None:
+    from routing.evaluate import Hop
+    from routing.route import _better, _stranded
+
+    inst = _small_order_through_a_coarse_token()
+    problem = build(inst.demands, inst.liquidity, inst.prices, 0, 3)
+    _, free = upper_bound(problem)
+    exact = _hops(problem, free.x)
+    assert exact is not None and _stranded(problem, exact) == 0
+    # the same route, but one hop into the coarse token passes on one unit less than it bought
+    middle = next(h for h in exact if h.token_out not in problem.demands.buy)
+    onward = next(h for h in exact if h.token_in == middle.token_out)
+    short = [dataclasses.replace(h, amount_in=h.amount_in - 1) if h is onward else h for h in exact]
+    assert _stranded(problem, short) == problem.prices[middle.token_out]
+    assert not _better(problem, short, -math.inf, exact)
+    assert _better(problem, exact, -math.inf, exact)
+    assert isinstance(middle, Hop)
