@@ -158,7 +158,8 @@ def _order(edges: Sequence[Edge], flows: Mapping[int, float]) -> list[Edge]:
 def flows_to_hops(problem: Problem, flows: Mapping[int, float], fee_exact: bool = False) -> list[Hop]:
     """Exact hops for normalised edge flows (see the module docstring for the rules). With
     `fee_exact`, a coarse token's share into a V3 pool, all but the last, is rounded down to a
-    whole fee period (`_fee_period`): its fee is then exact instead of rounded up, the rest rolls on."""
+    whole fee period (`_fee_period`): its fee is then exact instead of rounded up (on a swap that
+    crosses no tick: each step past one rounds its own), the rest rolls on."""
     ordered = _order(problem.edges, flows)
     wanted = set(problem.demands.buy)
     balance: dict[str, int] = defaultdict(int, problem.demands.sell)

@@ -75,11 +75,10 @@ class Repricer:
         self.best, self.best_trimmed = first
         self.best_score = score(self.best)
         self.round_s = round_s
-        # what one attempt (a settle program and a clearing) and one valuation (a settle program)
-        # take, the longest measured so far: a step runs only with room for it (`room`); the first
-        # round's time stands in until one is measured (it did both and routed)
-        self.attempt_s = self.value_s = round_s
-        self.measured = self.valued = False
+        # the longest attempt (a settle program and a clearing) and valuation (a settle program)
+        # measured so far: a step runs only with room for it (`room`)
+        self._attempt_s: float | None = None
+        self._value_s: float | None = None
         self.won = ""
         self.best_start = self.relative(self.best)  # the start whose fixed-point path found `best`
         self._program: tuple[list[joint.JointIntent], Any] | None = None
@@ -87,6 +86,16 @@ class Repricer:
 
     def left_s(self) -> float:
         return self.auction.deadline_ms / 1000 - time.time()
+
+    @property
+    def attempt_s(self) -> float:
+        """What one attempt takes; the first round's time until one is measured (it did both and routed)."""
+        return self.round_s if self._attempt_s is None else self._attempt_s
+
+    @property
+    def value_s(self) -> float:
+        """What one valuation takes; the first round's time until one is measured."""
+        return self.round_s if self._value_s is None else self._value_s
 
     def room(self, cost_s: float) -> bool:
         """Whether a step taking `cost_s` leaves `RESERVE` times the first round's time before the deadline."""
@@ -100,8 +109,7 @@ class Repricer:
         start = {t: max(1, round(p * relative.get(t, 1.0))) for t, p in self.prices.items()}
         cleared, trimmed = self.clear(wants, start)
         score = self.score(cleared)
-        self.attempt_s = max(self.attempt_s if self.measured else 0.0, time.time() - started)
-        self.measured = True
+        self._attempt_s = max(self._attempt_s or 0.0, time.time() - started)
         if score > self.best_score:
             self.best, self.best_trimmed, self.best_score, self.won = cleared, trimmed, score, step
         return cleared, score
@@ -143,8 +151,7 @@ class Repricer:
                                  relative, time_limit_s=JOINT_SHARE * self.left_s())
         except joint.JointInfeasible as exc:
             raise ValueError(str(exc)) from exc
-        self.value_s = max(self.value_s if self.valued else 0.0, time.time() - started)
-        self.valued = True
+        self._value_s = max(self._value_s or 0.0, time.time() - started)
         if result.missed and not self._missed:
             self._missed.update(result.missed)
             return self.value(relative)
